@@ -1,0 +1,44 @@
+# Familiar entry points over meson + ninja.
+BUILD      ?= build
+BUILD_ASAN ?= build-asan
+PYTHON     ?= /usr/bin/python3
+
+.PHONY: all deps build run check unit asan pytest bench install docs format format-check clean
+
+all: build
+
+deps:
+	@./scripts/deps.sh
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) --buildtype=debugoptimized
+
+build: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+# Installs what is missing, builds, and runs a sandboxed program.
+run: deps build
+	./$(BUILD)/src/ward run -- sh -c 'id; hostname; ls /; cat /proc/self/status | grep -E "^(Cap|NoNewPrivs|Seccomp)"'
+	./$(BUILD)/src/ward explain | sed -n '/^Layers/,$$p'
+
+# Every test: unit (plain and ASan+UBSan), integration, security battery.
+check: deps
+	./scripts/check.sh
+
+bench: deps build
+	./bench/bench.sh
+
+install: build
+	ninja -C $(BUILD) install
+
+docs: build
+	./$(BUILD)/src/ward entitlements --markdown > docs/entitlements.md
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN)

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The cgroup layer: pids, memory, cpu (and devices on v1).
+ *
+ * Three layouts are supported:
+ *   v2      - one cgroup2 hierarchy at the root (most distributions today);
+ *   v1      - one hierarchy per controller under the root;
+ *   hybrid  - v1 controllers plus a cgroup2 mount at ROOT/unified that holds no
+ *             useful controller (this machine).  ward uses the v1 controllers and
+ *             never unmounts or alters anything of the host's.
+ * The root is a parameter so tests can point the v2 backend at a directory tree
+ * that stands in for /sys/fs/cgroup.
+ */
+#ifndef WARD_CGROUP_H
+#define WARD_CGROUP_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "../error.h"
+#include "../policy.h"
+
+enum ward_cgroup_layout {
+	WARD_CGROUP_NONE,
+	WARD_CGROUP_V1,
+	WARD_CGROUP_V2,
+	WARD_CGROUP_HYBRID,
+};
+
+struct ward_cgroup;
+
+/* Detect the layout under root (NULL means /sys/fs/cgroup). */
+enum ward_cgroup_layout ward_cgroup_detect(const char *root);
+const char *ward_cgroup_layout_name(enum ward_cgroup_layout l);
+
+/* Create ROOT/.../ward/NAME in every needed hierarchy and write the limits of p
+ * (pids.max, memory limit, cpu quota/period, v1 devices list).  Fails, removing
+ * what it made, when a controller ward needs is missing. */
+int ward_cgroup_create(const struct ward_policy *p, const char *root, const char *name,
+		       struct ward_cgroup **out, ward_error_t *err);
+/* Move pid into the cgroup in every hierarchy. */
+int ward_cgroup_enter(struct ward_cgroup *cg, pid_t pid, ward_error_t *err);
+/* On v2: an O_DIRECTORY fd of the cgroup, usable with clone3(CLONE_INTO_CGROUP).
+ * -1 on v1 and hybrid. */
+int ward_cgroup_dirfd(const struct ward_cgroup *cg);
+/* Did the memory limit kill a process? / Did the pids limit refuse a fork? */
+bool ward_cgroup_oom_killed(const struct ward_cgroup *cg);
+bool ward_cgroup_pids_exhausted(const struct ward_cgroup *cg);
+/* Kill what is left, remove the directories, free cg.  Safe with NULL. */
+int ward_cgroup_destroy(struct ward_cgroup *cg, ward_error_t *err);
+enum ward_cgroup_layout ward_cgroup_get_layout(const struct ward_cgroup *cg);
+
+#endif

@@ -1,0 +1,493 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The resolver: requests -> struct ward_policy.  Pure and order-independent:
+ * the same set of requests, in any order, gives the same policy, and a
+ * conflict is an error naming both places.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "../entitlements.h"
+#include "../util.h"
+
+#define MIN_MEMORY      (4ULL << 20)
+#define MAX_PIDS        4194304ULL
+#define MIN_NOFILE      16ULL
+#define MAX_NOFILE      1048576ULL
+#define MAX_CPUS        1024ULL
+
+static int cmp_grant(const void *a, const void *b)
+{
+	const struct ward_grant *x = a, *y = b;
+
+	if (x->def != y->def)
+		return x->def < y->def ? -1 : 1;
+	if (x->value == NULL || y->value == NULL)
+		return (x->value != NULL) - (y->value != NULL);
+	return strcmp(x->value, y->value);
+}
+
+static int cmp_path(const void *a, const void *b)
+{
+	const struct ward_path_grant *x = a, *y = b;
+
+	return strcmp(x->path, y->path);
+}
+
+/* cpu.limit: a positive decimal with up to 3 fractional digits, e.g. "0.5". */
+static int parse_cpus(const char *s, uint64_t *milli)
+{
+	uint64_t whole = 0, frac = 0;
+	unsigned digits = 0;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9')
+		return -EINVAL;
+	while (*p >= '0' && *p <= '9') {
+		whole = whole * 10 + (uint64_t)(*p - '0');
+		if (whole > MAX_CPUS)
+			return -ERANGE;
+		p++;
+	}
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		while (*p >= '0' && *p <= '9') {
+			if (digits == 3)
+				return -EINVAL;
+			frac = frac * 10 + (uint64_t)(*p - '0');
+			digits++;
+			p++;
+		}
+		while (digits < 3) {
+			frac *= 10;
+			digits++;
+		}
+	}
+	if (*p != '\0')
+		return -EINVAL;
+	*milli = whole * 1000 + frac;
+	return 0;
+}
+
+static char *expand_path(const char *value, const struct ward_resolve_ctx *ctx, const char *origin,
+			 const char *name, ward_error_t *err)
+{
+	cleanup_free char *joined = NULL;
+	char *norm;
+
+	if (value[0] == '~' && (value[1] == '/' || value[1] == '\0')) {
+		if (ctx == NULL || ctx->home == NULL || ctx->home[0] != '/') {
+			ward_error_set(err, EINVAL,
+				       "%s: %s=%s: cannot expand \"~\" (HOME is not set); write an "
+				       "absolute path",
+				       origin, name, value);
+			return NULL;
+		}
+		joined = ward_xasprintf("%s%s", ctx->home, value + 1);
+		value = joined;
+	}
+	if (value[0] != '/') {
+		ward_error_set(err, EINVAL, "%s: %s=%s: the path must be absolute (start with / or ~/)",
+			       origin, name, value);
+		return NULL;
+	}
+	norm = ward_path_normalize(value);
+	if (norm == NULL) {
+		ward_error_set(err, EINVAL,
+			       "%s: %s=%s: \"..\" is not allowed in granted paths; write the path "
+			       "without it",
+			       origin, name, value);
+		return NULL;
+	}
+	if (strcmp(norm, "/") == 0) {
+		ward_error_set(err, EINVAL,
+			       "%s: %s=/: granting the whole host filesystem is not supported; grant "
+			       "the directories the program needs",
+			       origin, name);
+		free(norm);
+		return NULL;
+	}
+	return norm;
+}
+
+static bool path_under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+static int add_path(struct ward_policy *p, const char *path, unsigned access, const char *origin)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_paths; i++) {
+		if (strcmp(p->paths[i].path, path) == 0) {
+			/* Same path granted twice: the union of the accesses.  Keep the
+			 * first origin in sort order so the result is order-independent. */
+			p->paths[i].access |= access;
+			if (strcmp(origin, p->paths[i].origin) < 0) {
+				free(p->paths[i].origin);
+				p->paths[i].origin = ward_xstrdup(origin);
+			}
+			return 0;
+		}
+	}
+	p->paths = ward_xrealloc(p->paths, (p->n_paths + 1) * sizeof(*p->paths));
+	p->paths[p->n_paths].path = ward_xstrdup(path);
+	p->paths[p->n_paths].access = access;
+	p->paths[p->n_paths].origin = ward_xstrdup(origin);
+	p->n_paths++;
+	return 0;
+}
+
+/* Find an earlier grant of the same definition. */
+static struct ward_grant *find_grant(struct ward_policy *p, int def)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_grants; i++)
+		if (p->grants[i].def == def)
+			return &p->grants[i];
+	return NULL;
+}
+
+static bool has_grant(const struct ward_policy *p, int def, const char *value)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_grants; i++)
+		if (p->grants[i].def == def &&
+		    strcmp(p->grants[i].value ? p->grants[i].value : "", value ? value : "") == 0)
+			return true;
+	return false;
+}
+
+static struct ward_grant *find_group(struct ward_policy *p, const char *group)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_grants; i++) {
+		const char *g = ward_entitlements[p->grants[i].def].group;
+
+		if (g && strcmp(g, group) == 0)
+			return &p->grants[i];
+	}
+	return NULL;
+}
+
+static void push_grant(struct ward_policy *p, int def, const char *value, const char *origin)
+{
+	p->grants = ward_xrealloc(p->grants, (p->n_grants + 1) * sizeof(*p->grants));
+	p->grants[p->n_grants].def = def;
+	p->grants[p->n_grants].value = value ? ward_xstrdup(value) : NULL;
+	p->grants[p->n_grants].origin = ward_xstrdup(origin);
+	p->n_grants++;
+}
+
+static int check_value(const struct ward_entitlement *e, const struct ward_request *r,
+		       ward_error_t *err)
+{
+	if (e->arg == WARD_ARG_NONE && r->value)
+		return ward_error_set(err, EINVAL, "%s: %s takes no value (write just \"%s\")",
+				      r->origin, e->name, e->name);
+	if (e->arg != WARD_ARG_NONE && r->value == NULL)
+		return ward_error_set(err, EINVAL, "%s: %s needs a value: %s=%s", r->origin, e->name,
+				      e->name, ward_arg_kind_hint(e->arg));
+	return 0;
+}
+
+static int apply_one(struct ward_policy *p, const struct ward_request *r, int def,
+		     const struct ward_resolve_ctx *ctx, ward_error_t *err)
+{
+	const struct ward_entitlement *e = &ward_entitlements[def];
+	const char *name = e->name;
+	uint64_t v;
+	int rc;
+
+	if (strcmp(name, "fs.read") == 0 || strcmp(name, "fs.write") == 0 ||
+	    strcmp(name, "fs.exec") == 0) {
+		unsigned access = name[3] == 'r'   ? WARD_FS_READ
+				  : name[3] == 'w' ? WARD_FS_READ | WARD_FS_WRITE
+						   : WARD_FS_READ | WARD_FS_EXEC;
+		cleanup_free char *path = expand_path(r->value, ctx, r->origin, name, err);
+
+		if (path == NULL)
+			return -1;
+		if (path_under(path, "/proc") || path_under(path, "/sys"))
+			return ward_error_set(err, EINVAL,
+					      "%s: %s=%s: the sandbox has its own %s; host paths "
+					      "under it cannot be granted",
+					      r->origin, name, r->value,
+					      path_under(path, "/proc") ? "/proc" : "/sys");
+		if (path_under(path, "/dev"))
+			return ward_error_set(err, EINVAL,
+					      "%s: %s=%s: device nodes are granted with "
+					      "host.devices=%s",
+					      r->origin, name, r->value, path);
+		return add_path(p, path, access, r->origin);
+	}
+	if (strcmp(name, "host.devices") == 0) {
+		cleanup_free char *path = expand_path(r->value, ctx, r->origin, name, err);
+		size_t i;
+
+		if (path == NULL)
+			return -1;
+		if (!path_under(path, "/dev") || strcmp(path, "/dev") == 0)
+			return ward_error_set(err, EINVAL,
+					      "%s: host.devices=%s: name a device node under /dev, "
+					      "e.g. host.devices=/dev/fuse",
+					      r->origin, r->value);
+		for (i = 0; i < p->n_devices; i++)
+			if (strcmp(p->devices[i].path, path) == 0)
+				return 0;
+		p->devices = ward_xrealloc(p->devices, (p->n_devices + 1) * sizeof(*p->devices));
+		p->devices[p->n_devices].path = steal_pointer(&path);
+		p->devices[p->n_devices].origin = ward_xstrdup(r->origin);
+		p->n_devices++;
+		return 0;
+	}
+	if (strcmp(name, "process.limit") == 0 || strcmp(name, "files.limit") == 0) {
+		bool files = name[0] == 'f';
+
+		rc = ward_parse_u64(r->value, &v);
+		if (rc < 0 || v == 0)
+			return ward_error_set(err, EINVAL,
+					      "%s: %s=%s: expected a whole number greater than 0, "
+					      "e.g. %s=%s",
+					      r->origin, name, r->value, name, files ? "4096" : "64");
+		if (files && (v < MIN_NOFILE || v > MAX_NOFILE))
+			return ward_error_set(err, ERANGE,
+					      "%s: files.limit=%s: must be between %llu and %llu",
+					      r->origin, r->value, MIN_NOFILE, MAX_NOFILE);
+		if (!files && v > MAX_PIDS)
+			return ward_error_set(err, ERANGE,
+					      "%s: process.limit=%s: must be at most %llu", r->origin,
+					      r->value, MAX_PIDS);
+		if (files)
+			p->nofile = v;
+		else
+			p->pids_max = v;
+		return 0;
+	}
+	if (strcmp(name, "memory.limit") == 0) {
+		rc = ward_parse_size(r->value, &v);
+		if (rc < 0)
+			return ward_error_set(err, EINVAL,
+					      "%s: memory.limit=%s: expected a size such as 512M or "
+					      "2G (suffixes K, M, G, T are powers of 1024)",
+					      r->origin, r->value);
+		if (v < MIN_MEMORY)
+			return ward_error_set(err, ERANGE,
+					      "%s: memory.limit=%s: too small to start a program; "
+					      "give at least 4M",
+					      r->origin, r->value);
+		p->memory_max = v;
+		return 0;
+	}
+	if (strcmp(name, "cpu.limit") == 0) {
+		rc = parse_cpus(r->value, &v);
+		if (rc < 0 || v == 0)
+			return ward_error_set(err, EINVAL,
+					      "%s: cpu.limit=%s: expected a number of processors "
+					      "greater than 0 and at most %llu, e.g. 0.5 or 2",
+					      r->origin, r->value, MAX_CPUS);
+		if (v < 10)
+			return ward_error_set(err, ERANGE,
+					      "%s: cpu.limit=%s: the smallest limit is 0.01",
+					      r->origin, r->value);
+		p->cpu_period_us = WARD_DEFAULT_CPU_PERIOD;
+		p->cpu_quota_us = v * WARD_DEFAULT_CPU_PERIOD / 1000;
+		return 0;
+	}
+	if (strcmp(name, "process.debug") == 0) {
+		p->debug = true;
+		return 0;
+	}
+	if (strcmp(name, "process.setuid") == 0) {
+		p->setuid = true;
+		return 0;
+	}
+	if (strcmp(name, "host.time") == 0) {
+		p->host_time = true;
+		return 0;
+	}
+	if (strcmp(name, "network.none") == 0) {
+		p->net = WARD_NET_NONE;
+		return 0;
+	}
+	if (strcmp(name, "network.loopback") == 0) {
+		p->net = WARD_NET_LOOPBACK;
+		return 0;
+	}
+	if (strcmp(name, "network.host") == 0) {
+		p->net = WARD_NET_HOST;
+		return 0;
+	}
+	if (strcmp(name, "security.confined") == 0) {
+		p->level = WARD_LEVEL_CONFINED;
+		return 0;
+	}
+	if (strcmp(name, "security.user") == 0) {
+		p->level = WARD_LEVEL_USER;
+		return 0;
+	}
+	if (strcmp(name, "security.admin") == 0) {
+		p->level = WARD_LEVEL_ADMIN;
+		return 0;
+	}
+	/* Every available entitlement is handled above; the table test checks it. */
+	return ward_error_set(err, ENOSYS, "%s: internal error: no resolver for %s", r->origin,
+			      name);
+}
+
+/* Put requests in a canonical order so the result does not depend on the
+ * order they were written in. */
+static int cmp_request(const void *a, const void *b)
+{
+	const struct ward_request *const *x = a, *const *y = b;
+	int c = strcmp((*x)->name, (*y)->name);
+
+	if (c)
+		return c;
+	c = strcmp((*x)->value ? (*x)->value : "", (*y)->value ? (*y)->value : "");
+	if (c)
+		return c;
+	return strcmp((*x)->origin, (*y)->origin);
+}
+
+int ward_resolve(const struct ward_request_list *l, const struct ward_resolve_ctx *ctx,
+		 struct ward_policy *out, ward_error_t *err)
+{
+	struct ward_policy p = { 0 };
+	cleanup_free const struct ward_request **sorted = NULL;
+	size_t i;
+
+	p.pids_max = WARD_DEFAULT_PIDS_MAX;
+	p.nofile = WARD_DEFAULT_NOFILE;
+	p.memory_max = ctx && ctx->physical_memory ? ctx->physical_memory / 4 : 1ULL << 30;
+	p.cpu_period_us = WARD_DEFAULT_CPU_PERIOD;
+
+	sorted = ward_xcalloc(l->n, sizeof(*sorted));
+	for (i = 0; i < l->n; i++)
+		sorted[i] = &l->items[i];
+	if (l->n > 1)
+		qsort(sorted, l->n, sizeof(*sorted), cmp_request);
+
+	for (i = 0; i < l->n; i++) {
+		const struct ward_request *r = sorted[i];
+		int def = ward_entitlement_lookup(r->name);
+		const struct ward_entitlement *e;
+		struct ward_grant *prev;
+
+		if (def < 0) {
+			const char *hint = ward_entitlement_suggest(r->name);
+
+			if (hint)
+				ward_error_set(err, EINVAL,
+					       "%s: unknown entitlement \"%s\" (did you mean \"%s\"?)",
+					       r->origin, r->name, hint);
+			else
+				ward_error_set(err, EINVAL,
+					       "%s: unknown entitlement \"%s\" (`ward entitlements` "
+					       "lists them all)",
+					       r->origin, r->name);
+			goto fail;
+		}
+		e = &ward_entitlements[def];
+		if (e->flags & WARD_ENT_UNAVAILABLE) {
+			ward_error_set(err, ENOTSUP,
+				       "%s: entitlement \"%s\" is not yet available in this version "
+				       "of ward (`ward entitlements` shows what is)",
+				       r->origin, r->name);
+			goto fail;
+		}
+		if (check_value(e, r, err) < 0)
+			goto fail;
+
+		prev = find_grant(&p, def);
+		if (prev && !(e->flags & WARD_ENT_REPEATABLE)) {
+			bool same = (prev->value == NULL && r->value == NULL) ||
+				    (prev->value && r->value && strcmp(prev->value, r->value) == 0);
+
+			if (same)
+				continue; /* written twice: harmless */
+			ward_error_set(err, EINVAL,
+				       "%s: %s=%s conflicts with %s=%s (%s): give it once",
+				       r->origin, e->name, r->value, e->name, prev->value,
+				       prev->origin);
+			goto fail;
+		}
+		if (e->group) {
+			struct ward_grant *g = find_group(&p, e->group);
+
+			if (g && g->def != def) {
+				ward_error_set(err, EINVAL,
+					       "%s: %s conflicts with %s (%s): choose one %s "
+					       "entitlement",
+					       r->origin, e->name, ward_entitlements[g->def].name,
+					       g->origin, e->group);
+				goto fail;
+			}
+		}
+		if (apply_one(&p, r, def, ctx, err) < 0)
+			goto fail;
+		if (has_grant(&p, def, r->value))
+			continue;
+		push_grant(&p, def, r->value, r->origin);
+	}
+
+	/* Defaults for groups nobody chose. */
+	for (i = 0; i < ward_n_entitlements; i++) {
+		const struct ward_entitlement *e = &ward_entitlements[i];
+
+		if ((e->flags & WARD_ENT_DEFAULT) && e->group && find_group(&p, e->group) == NULL)
+			push_grant(&p, (int)i, NULL, "default");
+	}
+
+	/* A path granted twice keeps the widest access; the sandbox view needs
+	 * parents before children, which sorting by path gives. */
+	if (p.n_paths > 1)
+		qsort(p.paths, p.n_paths, sizeof(*p.paths), cmp_path);
+	if (p.n_grants > 1)
+		qsort(p.grants, p.n_grants, sizeof(*p.grants), cmp_grant);
+
+	/* Derived layer settings, from the table. */
+	p.namespaces = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
+	if (p.net != WARD_NET_HOST)
+		p.namespaces |= CLONE_NEWNET;
+	if (!p.host_time)
+		p.namespaces |= CLONE_NEWUSER | CLONE_NEWTIME;
+	if (p.host_time && p.level != WARD_LEVEL_CONFINED) {
+		/* Without a user namespace, Docker's capabilities would be real
+		 * host capabilities.  Refuse rather than silently widen them. */
+		ward_error_set(err, EINVAL,
+			       "host.time cannot be combined with %s: without a user namespace "
+			       "its capabilities would hold on the host; use security.confined",
+			       p.level == WARD_LEVEL_USER ? "security.user" : "security.admin");
+		goto fail;
+	}
+	p.socket_families = 1ULL << AF_UNIX;
+	p.caps = 0;
+	for (i = 0; i < p.n_grants; i++) {
+		const struct ward_entitlement *e = &ward_entitlements[p.grants[i].def];
+
+		p.caps |= e->caps;
+		p.socket_families |= e->socket_families;
+	}
+	p.no_new_privs = !p.setuid;
+	p.allow_ns_clone = p.level == WARD_LEVEL_ADMIN;
+
+	*out = p;
+	return 0;
+fail:
+	ward_policy_free(&p);
+	return -1;
+}

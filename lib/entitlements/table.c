@@ -1,0 +1,421 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The entitlement table.
+ *
+ * Like OpenBSD's pledge tables, this is data: each row says what one
+ * entitlement grants in every layer, in words (for `ward explain`, `ward
+ * entitlements`, docs/entitlements.md and denial messages) and as machine
+ * grants (capabilities, syscall groups, socket families) that the resolver
+ * and the seccomp profile compile.  Nothing else in ward decides what an
+ * entitlement means.
+ */
+#define _GNU_SOURCE
+#include <linux/capability.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "../entitlements.h"
+#include "../seccomp/groups.h"
+#include "../util.h"
+
+#define CAP(c)   (1ULL << (c))
+#define FAM(f)   (1ULL << (f))
+
+/* Docker's default capability set, granted by security.user. */
+#define DOCKER_CAPS                                                                                \
+	(CAP(CAP_CHOWN) | CAP(CAP_DAC_OVERRIDE) | CAP(CAP_FOWNER) | CAP(CAP_FSETID) |              \
+	 CAP(CAP_KILL) | CAP(CAP_SETGID) | CAP(CAP_SETUID) | CAP(CAP_SETPCAP) |                    \
+	 CAP(CAP_NET_BIND_SERVICE) | CAP(CAP_NET_RAW) | CAP(CAP_SYS_CHROOT) | CAP(CAP_MKNOD) |     \
+	 CAP(CAP_AUDIT_WRITE) | CAP(CAP_SETFCAP))
+
+#define L(layer) [WARD_LAYER_##layer]
+
+const struct ward_entitlement ward_entitlements[] = {
+	/* ---- network ---- */
+	{
+		.name = "network.none",
+		.arg = WARD_ARG_NONE,
+		.flags = WARD_ENT_DEFAULT,
+		.group = "network",
+		.summary = "no network: only Unix sockets, and a private loopback that stays down",
+		.layers = {
+			L(NS) = "new network namespace (no interface of the host)",
+			L(CAPS) = "no CAP_NET_ADMIN, CAP_NET_RAW, CAP_NET_BIND_SERVICE",
+			L(SECCOMP) = "socket(2) allowed only for AF_UNIX",
+			L(LANDLOCK) = "TCP bind and connect denied (ABI 4+)",
+		},
+		.socket_families = FAM(AF_UNIX),
+	},
+	{
+		.name = "network.loopback",
+		.arg = WARD_ARG_NONE,
+		.group = "network",
+		.summary = "a private network namespace with loopback up: talk to itself over TCP/UDP",
+		.layers = {
+			L(NS) = "new network namespace, lo brought up, no other interface",
+			L(SECCOMP) = "socket(2) allowed for AF_UNIX, AF_INET, AF_INET6, AF_NETLINK (route)",
+			L(LANDLOCK) = "TCP not restricted by Landlock (the namespace has no way out)",
+		},
+		.socket_families = FAM(AF_UNIX) | FAM(AF_INET) | FAM(AF_INET6) | FAM(AF_NETLINK),
+	},
+	{
+		.name = "network.outbound",
+		.arg = WARD_ARG_NONE,
+		.flags = WARD_ENT_UNAVAILABLE,
+		.group = "network",
+		.summary = "own network namespace with a veth pair and NAT to the outside",
+	},
+	{
+		.name = "network.connect",
+		.arg = WARD_ARG_HOSTPORT,
+		.flags = WARD_ENT_UNAVAILABLE | WARD_ENT_REPEATABLE,
+		.summary = "connect to HOST:PORT only",
+	},
+	{
+		.name = "network.listen",
+		.arg = WARD_ARG_PORT,
+		.flags = WARD_ENT_UNAVAILABLE | WARD_ENT_REPEATABLE,
+		.summary = "listen on PORT",
+	},
+	{
+		.name = "network.host",
+		.arg = WARD_ARG_NONE,
+		.flags = WARD_ENT_DANGEROUS,
+		.group = "network",
+		.summary = "share the host's network namespace: every interface and port of the host",
+		.layers = {
+			L(NS) = "no network namespace: the host's interfaces",
+			L(SECCOMP) = "socket(2) allowed for AF_UNIX, AF_INET, AF_INET6, AF_NETLINK (route)",
+			L(LANDLOCK) = "TCP not restricted by Landlock",
+		},
+		.socket_families = FAM(AF_UNIX) | FAM(AF_INET) | FAM(AF_INET6) | FAM(AF_NETLINK),
+	},
+	{
+		.name = "network.admin",
+		.arg = WARD_ARG_NONE,
+		.flags = WARD_ENT_UNAVAILABLE | WARD_ENT_DANGEROUS,
+		.summary = "CAP_NET_ADMIN and CAP_NET_RAW inside its own network namespace",
+	},
+
+	/* ---- filesystem ---- */
+	{
+		.name = "fs.read",
+		.arg = WARD_ARG_PATH,
+		.flags = WARD_ENT_REPEATABLE,
+		.summary = "read PATH (a file or a directory tree)",
+		.layers = {
+			L(MOUNT) = "PATH bind-mounted read-only, nosuid, nodev, noexec",
+			L(LANDLOCK) = "read files and list directories beneath PATH",
+		},
+	},
+	{
+		.name = "fs.write",
+		.arg = WARD_ARG_PATH,
+		.flags = WARD_ENT_REPEATABLE,
+		.summary = "read and write PATH (create, change and delete beneath it)",
+		.layers = {
+			L(MOUNT) = "PATH bind-mounted read-write, nosuid, nodev, noexec",
+			L(IDENTITY) = "idmapped mount: the owner of PATH is the sandbox's user there",
+			L(LANDLOCK) = "read, write, create and remove beneath PATH",
+		},
+	},
+	{
+		.name = "fs.exec",
+		.arg = WARD_ARG_PATH,
+		.flags = WARD_ENT_REPEATABLE,
+		.summary = "read and execute programs under PATH",
+		.layers = {
+			L(MOUNT) = "PATH bind-mounted read-only, nosuid, nodev, exec allowed",
+			L(LANDLOCK) = "read and execute beneath PATH",
+		},
+	},
+
+	/* ---- resources ---- */
+	{
+		.name = "process.limit",
+		.arg = WARD_ARG_COUNT,
+		.summary = "at most N processes and threads (default 1024)",
+		.layers = {
+			L(CGROUP) = "pids.max = N",
+		},
+	},
+	{
+		.name = "memory.limit",
+		.arg = WARD_ARG_SIZE,
+		.summary = "at most SIZE of memory, swap included (default: a quarter of RAM)",
+		.layers = {
+			L(CGROUP) = "memory.max (v2) or memory.limit_in_bytes (v1) = SIZE, no swap",
+			L(MOUNT) = "the private /tmp is a tmpfs of at most SIZE",
+		},
+	},
+	{
+		.name = "cpu.limit",
+		.arg = WARD_ARG_CPUS,
+		.summary = "at most CPUS processors' worth of time, e.g. 0.5 (default: no limit)",
+		.layers = {
+			L(CGROUP) = "cpu.max (v2) or cpu.cfs_quota_us (v1) = CPUS x 100 ms per 100 ms",
+		},
+	},
+	{
+		.name = "files.limit",
+		.arg = WARD_ARG_COUNT,
+		.summary = "at most N open files per process (default 1024)",
+		.layers = {
+			L(RLIMIT) = "RLIMIT_NOFILE = N (soft and hard)",
+		},
+	},
+
+	/* ---- process ---- */
+	{
+		.name = "process.debug",
+		.arg = WARD_ARG_NONE,
+		.summary = "ptrace and inspect other processes inside the same sandbox (debuggers, strace)",
+		.layers = {
+			L(SECCOMP) = "ptrace, process_vm_readv/writev, kcmp, pidfd_getfd allowed",
+			L(NS) = "the sandbox's own pid namespace still hides every other process",
+		},
+		.syscalls = ward_sc_debug,
+	},
+	{
+		.name = "process.setuid",
+		.arg = WARD_ARG_NONE,
+		.flags = WARD_ENT_DANGEROUS,
+		.summary = "setuid and file-capability programs work (no_new_privs is not set)",
+		.layers = {
+			L(NNP) = "no_new_privs NOT set",
+			L(MOUNT) = "system directories mounted without nosuid",
+		},
+	},
+	{
+		.name = "process.host",
+		.arg = WARD_ARG_NONE,
+		.flags = WARD_ENT_UNAVAILABLE | WARD_ENT_DANGEROUS,
+		.summary = "share the host's pid namespace",
+	},
+
+	/* ---- security levels ---- */
+	{
+		.name = "security.confined",
+		.arg = WARD_ARG_NONE,
+		.flags = WARD_ENT_DEFAULT,
+		.group = "security",
+		.summary = "no capabilities at all and a strict syscall allow-list",
+		.layers = {
+			L(CAPS) = "empty bounding, permitted, effective, inheritable and ambient sets; "
+				  "securebits lock uid 0 out of capabilities",
+			L(SECCOMP) = "strict allow-list; namespaces, mounts, kernel keyring, bpf, perf, "
+				     "io_uring, modules, kexec, ptrace denied (EPERM); unknown syscalls ENOSYS",
+			L(NNP) = "no_new_privs set",
+		},
+	},
+	{
+		.name = "security.user",
+		.arg = WARD_ARG_NONE,
+		.group = "security",
+		.summary = "Docker's default capability set and syscall profile",
+		.layers = {
+			L(CAPS) = "CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP "
+				  "NET_BIND_SERVICE NET_RAW SYS_CHROOT MKNOD AUDIT_WRITE SETFCAP, "
+				  "within the sandbox's own user namespace",
+			L(SECCOMP) = "Docker's default profile: adds chroot, ptrace and friends",
+		},
+		.caps = DOCKER_CAPS,
+		.syscalls = ward_sc_user,
+	},
+	{
+		.name = "security.admin",
+		.arg = WARD_ARG_NONE,
+		.flags = WARD_ENT_DANGEROUS,
+		.group = "security",
+		.summary = "CAP_SYS_ADMIN and mount inside its own user and mount namespaces",
+		.layers = {
+			L(NS) = "a user and mount namespace of its own, nested in the sandbox's",
+			L(CAPS) = "security.user's set plus CAP_SYS_ADMIN, within its own namespaces",
+			L(SECCOMP) = "adds mount, umount2, pivot_root, the new mount API, setns, "
+				     "clone/unshare with namespace flags",
+		},
+		.caps = DOCKER_CAPS | CAP(CAP_SYS_ADMIN),
+		.syscalls = ward_sc_admin,
+	},
+
+	/* ---- host ---- */
+	{
+		.name = "host.devices",
+		.arg = WARD_ARG_PATH,
+		.flags = WARD_ENT_REPEATABLE | WARD_ENT_DANGEROUS,
+		.summary = "use the host device node PATH (e.g. /dev/fuse)",
+		.layers = {
+			L(MOUNT) = "the node bind-mounted into the sandbox's /dev",
+			L(CGROUP) = "devices allow-list gains the node's major:minor (v1)",
+			L(IDENTITY) = "the node's group is added to the supplementary groups",
+			L(LANDLOCK) = "read, write and ioctl on the node",
+		},
+	},
+	{
+		.name = "host.devices.admin",
+		.arg = WARD_ARG_NONE,
+		.flags = WARD_ENT_UNAVAILABLE | WARD_ENT_DANGEROUS,
+		.summary = "create device nodes and use any device",
+	},
+	{
+		.name = "host.time",
+		.arg = WARD_ARG_NONE,
+		.flags = WARD_ENT_DANGEROUS,
+		.summary = "set the host's clock",
+		.layers = {
+			L(NS) = "no time namespace and no user namespace (the clock is global)",
+			L(IDENTITY) = "runs as the unprivileged host uid itself, not root in a user namespace",
+			L(CAPS) = "CAP_SYS_TIME (ambient)",
+			L(SECCOMP) = "settimeofday, clock_settime, clock_adjtime, adjtimex allowed",
+		},
+		.caps = CAP(CAP_SYS_TIME),
+		.syscalls = ward_sc_time,
+	},
+
+	/* ---- communication and data (the broker) ---- */
+	{
+		.name = "ipc.send",
+		.arg = WARD_ARG_NAME,
+		.flags = WARD_ENT_UNAVAILABLE | WARD_ENT_REPEATABLE,
+		.summary = "send messages to the mailbox NAME",
+	},
+	{
+		.name = "ipc.recv",
+		.arg = WARD_ARG_NONE,
+		.flags = WARD_ENT_UNAVAILABLE,
+		.summary = "receive messages in its own mailbox",
+	},
+	{
+		.name = "service.connect",
+		.arg = WARD_ARG_NAME,
+		.flags = WARD_ENT_UNAVAILABLE | WARD_ENT_REPEATABLE,
+		.summary = "connect to the service NAME through the broker",
+	},
+	{
+		.name = "service.provide",
+		.arg = WARD_ARG_NAME,
+		.flags = WARD_ENT_UNAVAILABLE | WARD_ENT_REPEATABLE,
+		.summary = "provide the service NAME through the broker",
+	},
+	{
+		.name = "api.open",
+		.arg = WARD_ARG_PATHMODE,
+		.flags = WARD_ENT_UNAVAILABLE | WARD_ENT_REPEATABLE,
+		.summary = "have the broker open files under PATH (ro or rw)",
+	},
+	{
+		.name = "api.attest",
+		.arg = WARD_ARG_NONE,
+		.flags = WARD_ENT_UNAVAILABLE,
+		.summary = "ask for a signed attestation of its own launch",
+	},
+};
+
+const size_t ward_n_entitlements = ARRAY_SIZE(ward_entitlements);
+
+static const char *const layer_names[WARD_LAYER_COUNT] = {
+	[WARD_LAYER_NS] = "namespaces",
+	[WARD_LAYER_IDENTITY] = "identity",
+	[WARD_LAYER_MOUNT] = "mounts",
+	[WARD_LAYER_CAPS] = "capabilities",
+	[WARD_LAYER_NNP] = "no_new_privs",
+	[WARD_LAYER_SECCOMP] = "seccomp",
+	[WARD_LAYER_LANDLOCK] = "landlock",
+	[WARD_LAYER_CGROUP] = "cgroups",
+	[WARD_LAYER_RLIMIT] = "rlimits",
+	[WARD_LAYER_PROCESS] = "process",
+};
+
+const char *ward_layer_name(enum ward_layer layer)
+{
+	if ((unsigned)layer >= WARD_LAYER_COUNT)
+		return "?";
+	return layer_names[layer];
+}
+
+int ward_entitlement_lookup(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ward_n_entitlements; i++)
+		if (strcmp(ward_entitlements[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *ward_entitlement_suggest(const char *name)
+{
+	const char *best = NULL;
+	unsigned best_d = 4;
+	size_t i;
+
+	for (i = 0; i < ward_n_entitlements; i++) {
+		const char *cand = ward_entitlements[i].name;
+		unsigned d = ward_edit_distance(name, cand, best_d);
+
+		if (d < best_d) {
+			best_d = d;
+			best = cand;
+		}
+	}
+	if (best)
+		return best;
+	/* No close spelling: a bare domain ("network") or a known leaf name
+	 * under the wrong domain ("fs.limit") still deserves a hint. */
+	for (i = 0; i < ward_n_entitlements; i++) {
+		const char *cand = ward_entitlements[i].name;
+		const char *dot = strchr(cand, '.');
+		size_t dlen = dot ? (size_t)(dot - cand) : strlen(cand);
+
+		if (strlen(name) == dlen && strncmp(name, cand, dlen) == 0)
+			return cand;
+	}
+	return NULL;
+}
+
+size_t ward_entitlements_for_syscall(const char *syscall, int *out, size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < ward_n_entitlements; i++) {
+		const char *const *s = ward_entitlements[i].syscalls;
+
+		if (s == NULL || (ward_entitlements[i].flags & WARD_ENT_UNAVAILABLE))
+			continue;
+		for (; *s; s++) {
+			if (strcmp(*s, syscall) == 0) {
+				if (n < max)
+					out[n] = (int)i;
+				n++;
+				break;
+			}
+		}
+	}
+	return n;
+}
+
+const char *ward_arg_kind_hint(enum ward_arg_kind kind)
+{
+	switch (kind) {
+	case WARD_ARG_NONE:
+		return "";
+	case WARD_ARG_PATH:
+		return "PATH";
+	case WARD_ARG_COUNT:
+		return "N";
+	case WARD_ARG_SIZE:
+		return "SIZE";
+	case WARD_ARG_CPUS:
+		return "CPUS";
+	case WARD_ARG_HOSTPORT:
+		return "HOST:PORT";
+	case WARD_ARG_PORT:
+		return "PORT";
+	case WARD_ARG_NAME:
+		return "NAME";
+	case WARD_ARG_PATHMODE:
+		return "PATH[:ro|rw]";
+	default:
+		return "?";
+	}
+}

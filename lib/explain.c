@@ -1,0 +1,632 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * `ward explain` and the catalog.  Everything printed here is derived from
+ * the entitlement table and the resolved policy (and the pure planners of
+ * the seccomp and Landlock layers), never written out by hand.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <jansson.h>
+#include <linux/capability.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "caps.h"
+#include "entitlements.h"
+#include "explain.h"
+#include "landlock.h"
+#include "launch.h"
+#include "ns.h"
+#include "seccomp/seccomp.h"
+#include "util.h"
+
+#define HAS_CAP(p, c) (((p)->caps >> (c)) & 1ULL)
+
+static void add(struct ward_threat *t, const char *layer)
+{
+	if (t->n_layers < WARD_EXPLAIN_MAX_LAYERS)
+		t->layers[t->n_layers++] = layer;
+}
+
+/* Does the syscall filter deny this syscall outright under p? */
+static bool sc_denied(const struct ward_sc_rules *r, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (strcmp(r->rules[i].syscall, name) == 0)
+			return r->rules[i].action == WARD_SC_ERRNO && r->rules[i].n_args == 0;
+	/* Not in the profile at all: the default action (ENOSYS) denies it. */
+	return true;
+}
+
+size_t ward_threat_matrix(const struct ward_policy *p, int abi, struct ward_threat *out, size_t max)
+{
+	struct ward_sc_rules r = { 0 };
+	bool userns = p->namespaces & CLONE_NEWUSER;
+	bool ll = abi >= 1;
+	size_t n = 0;
+	struct ward_threat *t;
+
+	if (ward_seccomp_rules(p, &r, NULL) < 0)
+		memset(&r, 0, sizeof(r));
+
+#define NEXT(op)                                                                                   \
+	do {                                                                                       \
+		if (n >= max)                                                                      \
+			goto done;                                                                 \
+		t = &out[n++];                                                                     \
+		memset(t, 0, sizeof(*t));                                                          \
+		t->operation = (op);                                                               \
+	} while (0)
+
+	NEXT("mount a filesystem");
+	if (sc_denied(&r, "mount"))
+		add(t, "seccomp: mount(2) and the new mount API denied");
+	if (!HAS_CAP(p, CAP_SYS_ADMIN))
+		add(t, "capabilities: no CAP_SYS_ADMIN");
+	if (userns && p->level != WARD_LEVEL_ADMIN)
+		add(t, "namespaces: the mount namespace belongs to the host's user namespace");
+	if (ll)
+		add(t, "landlock: a Landlock-restricted process cannot change its mounts");
+
+	NEXT("ptrace another process");
+	add(t, "namespaces: only the sandbox's own processes are visible (pid namespace)");
+	if (sc_denied(&r, "ptrace"))
+		add(t, "seccomp: ptrace(2) denied");
+	add(t, "identity: a host uid range of its own; other processes have other uids");
+	if (ll)
+		add(t, "landlock: ptrace limited to its own Landlock domain");
+
+	NEXT("read another environment's memory");
+	add(t, "namespaces: other environments' processes are invisible (pid namespace)");
+	if (sc_denied(&r, "process_vm_readv"))
+		add(t, "seccomp: process_vm_readv(2) denied");
+	add(t, "identity: a host uid range of its own");
+	if (ll)
+		add(t, "landlock: ptrace-class access limited to its own domain");
+
+	NEXT("use the kernel keyring");
+	if (sc_denied(&r, "keyctl") && sc_denied(&r, "add_key"))
+		add(t, "seccomp: keyctl(2), add_key(2), request_key(2) denied");
+	add(t, "mounts: /proc/keys masked");
+	if (userns)
+		add(t, "identity: keys of the host's users belong to other uids");
+
+	NEXT("load a kernel module");
+	if (sc_denied(&r, "init_module") && sc_denied(&r, "finit_module"))
+		add(t, "seccomp: init_module(2), finit_module(2) denied");
+	if (!HAS_CAP(p, CAP_SYS_MODULE))
+		add(t, "capabilities: no CAP_SYS_MODULE");
+	if (userns)
+		add(t, "namespaces: capabilities in a user namespace never reach module loading");
+
+	NEXT("open a raw or packet socket");
+	if (!(p->socket_families & (1ULL << AF_PACKET)))
+		add(t, "seccomp: socket(AF_PACKET) denied");
+	if (!HAS_CAP(p, CAP_NET_RAW))
+		add(t, "capabilities: no CAP_NET_RAW");
+	else if (userns && p->net != WARD_NET_HOST)
+		add(t, "namespaces: CAP_NET_RAW only over a network namespace it does not own");
+	if (p->net != WARD_NET_HOST)
+		add(t, "namespaces: own network namespace (nothing of the host to see)");
+
+	NEXT("change the system clock");
+	if (sc_denied(&r, "clock_settime") && sc_denied(&r, "settimeofday"))
+		add(t, "seccomp: clock_settime(2), settimeofday(2), adjtimex(2) denied");
+	if (!HAS_CAP(p, CAP_SYS_TIME))
+		add(t, "capabilities: no CAP_SYS_TIME");
+	if (userns)
+		add(t, "namespaces: CAP_SYS_TIME counts only in the host's user namespace");
+
+	NEXT("load a BPF program");
+	if (sc_denied(&r, "bpf"))
+		add(t, "seccomp: bpf(2) denied");
+	if (!HAS_CAP(p, CAP_BPF) && !HAS_CAP(p, CAP_SYS_ADMIN))
+		add(t, "capabilities: no CAP_BPF or CAP_SYS_ADMIN");
+	if (userns)
+		add(t, "namespaces: privileged BPF needs capabilities in the host's user namespace");
+
+	NEXT("open perf events");
+	if (sc_denied(&r, "perf_event_open"))
+		add(t, "seccomp: perf_event_open(2) denied");
+	if (!HAS_CAP(p, CAP_PERFMON) && !HAS_CAP(p, CAP_SYS_ADMIN))
+		add(t, "capabilities: no CAP_PERFMON");
+
+	NEXT("inject keystrokes with TIOCSTI");
+	add(t, "seccomp: ioctl(TIOCSTI) and ioctl(TIOCLINUX) denied");
+	add(t, "process: a new session without a controlling terminal");
+
+	NEXT("fork bomb");
+	add(t, "cgroups: pids.max (process.limit)");
+	add(t, "rlimits: RLIMIT_NPROC on the sandbox's own host uid");
+
+	NEXT("memory bomb");
+	add(t, "cgroups: memory limit without swap (memory.limit)");
+	add(t, "mounts: /tmp and /dev/shm are tmpfs bounded by memory.limit");
+
+	NEXT("read the host's private files (/root, homes)");
+	add(t, "mounts: not in the sandbox's view");
+	if (ll)
+		add(t, "landlock: no rule grants them");
+	if (userns)
+		add(t, "identity: unmapped host owners; no capability over their files");
+
+	NEXT("reach the network");
+	if (p->net == WARD_NET_NONE) {
+		add(t, "namespaces: own network namespace with loopback only");
+		add(t, "seccomp: socket(2) only for AF_UNIX");
+		if (abi >= 4)
+			add(t, "landlock: TCP bind and connect denied");
+		add(t, "landlock: abstract Unix sockets scoped to the sandbox");
+	} else if (p->net == WARD_NET_LOOPBACK) {
+		add(t, "namespaces: own network namespace with loopback only");
+	}
+
+	NEXT("gain privileges through a setuid program");
+	if (p->no_new_privs)
+		add(t, "no_new_privs: set");
+	if (!p->setuid)
+		add(t, "mounts: every mount is nosuid");
+	if (userns)
+		add(t, "identity: setuid-root files belong to an unmapped uid");
+done:
+#undef NEXT
+	ward_sc_rules_free(&r);
+	return n;
+}
+
+static const char *grant_text(const struct ward_grant *g, char *buf, size_t len)
+{
+	const struct ward_entitlement *e = &ward_entitlements[g->def];
+
+	if (g->value)
+		snprintf(buf, len, "%s=%s", e->name, g->value);
+	else
+		snprintf(buf, len, "%s", e->name);
+	return buf;
+}
+
+static void caps_text(uint64_t caps, char *buf, size_t len)
+{
+	size_t o = 0;
+	int c;
+
+	buf[0] = '\0';
+	if (caps == 0) {
+		snprintf(buf, len, "none");
+		return;
+	}
+	for (c = 0; c < 64; c++) {
+		const char *name;
+
+		if (!((caps >> c) & 1))
+			continue;
+		name = ward_cap_name(c);
+		o += (size_t)snprintf(buf + o, o < len ? len - o : 0, "%s%s", o ? " " : "",
+				      name ? name : "?");
+		if (o >= len)
+			return;
+	}
+}
+
+static void seccomp_counts(const struct ward_policy *p, size_t *allowed, size_t *denied,
+			   size_t *filtered)
+{
+	struct ward_sc_rules r = { 0 };
+	size_t i;
+
+	*allowed = *denied = *filtered = 0;
+	if (ward_seccomp_rules(p, &r, NULL) < 0)
+		return;
+	for (i = 0; i < r.n; i++) {
+		if (r.rules[i].n_args)
+			(*filtered)++;
+		else if (r.rules[i].action == WARD_SC_ALLOW)
+			(*allowed)++;
+		else
+			(*denied)++;
+	}
+	ward_sc_rules_free(&r);
+}
+
+static const char *net_text(enum ward_net_mode m)
+{
+	switch (m) {
+	case WARD_NET_NONE:
+		return "none";
+	case WARD_NET_LOOPBACK:
+		return "loopback";
+	case WARD_NET_HOST:
+		return "host";
+	default:
+		return "?";
+	}
+}
+
+static const char *level_text(enum ward_level l)
+{
+	switch (l) {
+	case WARD_LEVEL_CONFINED:
+		return "confined";
+	case WARD_LEVEL_USER:
+		return "user";
+	case WARD_LEVEL_ADMIN:
+		return "admin";
+	default:
+		return "?";
+	}
+}
+
+static void families_text(uint64_t fam, char *buf, size_t len)
+{
+	static const struct {
+		int af;
+		const char *name;
+	} names[] = {
+		{ AF_UNIX, "AF_UNIX" },       { AF_INET, "AF_INET" },     { AF_INET6, "AF_INET6" },
+		{ AF_NETLINK, "AF_NETLINK" }, { AF_PACKET, "AF_PACKET" },
+	};
+	size_t i, o = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < ARRAY_SIZE(names); i++)
+		if ((fam >> names[i].af) & 1)
+			o += (size_t)snprintf(buf + o, o < len ? len - o : 0, "%s%s",
+					      o ? ", " : "", names[i].name);
+}
+
+/* Per-layer summary lines of the resolved policy. */
+struct layer_line {
+	enum ward_layer layer;
+	char text[512];
+};
+
+static size_t layer_summary(const struct ward_policy *p, int abi, struct layer_line *out)
+{
+	char buf[400], fam[128];
+	size_t n = 0, allowed, denied, filtered;
+	struct ward_landlock_plan plan;
+	cleanup_free char *missing = NULL;
+
+#define LINE(l, ...)                                                                               \
+	do {                                                                                       \
+		out[n].layer = (l);                                                                \
+		snprintf(out[n].text, sizeof(out[n].text), __VA_ARGS__);                           \
+		n++;                                                                               \
+	} while (0)
+
+	LINE(WARD_LAYER_NS, "new %s namespaces%s", ward_ns_names(p->namespaces, buf, sizeof(buf)),
+	     p->net == WARD_NET_HOST ? "; the host's network namespace (network.host)" : "");
+	if (p->namespaces & CLONE_NEWUSER)
+		LINE(WARD_LAYER_IDENTITY,
+		     "uid/gid 0 inside a user namespace, mapped to %u unprivileged host ids "
+		     "of its own (never host root)",
+		     WARD_ID_RANGE);
+	else
+		LINE(WARD_LAYER_IDENTITY, "an unprivileged host uid/gid of its own (no user "
+					  "namespace, for host.time); never host root");
+	LINE(WARD_LAYER_MOUNT,
+	     "/usr /bin /sbin /lib* /etc read-only%s; private /tmp and /dev/shm (tmpfs, %llu "
+	     "MiB); minimal /dev; fresh /proc with masked and read-only paths; read-only /sys; "
+	     "nothing else of the host",
+	     p->setuid ? "" : " and nosuid", (unsigned long long)(p->memory_max >> 20));
+	for (size_t i = 0; i < p->n_paths; i++) {
+		const struct ward_path_grant *g = &p->paths[i];
+
+		LINE(WARD_LAYER_MOUNT, "%s: %s%s (%s)", g->path,
+		     (g->access & WARD_FS_WRITE) ? "read-write, idmapped" : "read-only",
+		     (g->access & WARD_FS_EXEC) ? ", exec" : ", noexec", g->origin);
+	}
+	for (size_t i = 0; i < p->n_devices; i++)
+		LINE(WARD_LAYER_MOUNT, "%s: device node bound into /dev (%s)", p->devices[i].path,
+		     p->devices[i].origin);
+	caps_text(p->caps, buf, sizeof(buf));
+	LINE(WARD_LAYER_CAPS, "%s%s", buf,
+	     p->caps ? " (bounding, permitted, effective, inheritable, ambient)"
+		     : " (all five sets empty; securebits keep uid 0 from regaining any)");
+	LINE(WARD_LAYER_NNP, "%s", p->no_new_privs ? "set" : "NOT set (process.setuid)");
+	seccomp_counts(p, &allowed, &denied, &filtered);
+	families_text(p->socket_families, fam, sizeof(fam));
+	LINE(WARD_LAYER_SECCOMP,
+	     "%zu syscalls allowed, %zu denied with EPERM, %zu argument-filtered; any other "
+	     "gets ENOSYS",
+	     allowed, denied, filtered);
+	LINE(WARD_LAYER_SECCOMP, "socket families: %s; clone/unshare %s; ioctl TIOCSTI/TIOCLINUX "
+				 "denied; personality restricted",
+	     fam, p->allow_ns_clone ? "may create namespaces" : "without namespace flags");
+	ward_landlock_plan(p, abi, &plan);
+	if (abi <= 0) {
+		LINE(WARD_LAYER_LANDLOCK, "not available in this kernel: ward run refuses unless "
+					  "--best-effort");
+	} else {
+		LINE(WARD_LAYER_LANDLOCK, "ABI %d: %zu filesystem rules matching the view%s%s", abi,
+		     plan.n_rules, plan.handled_net ? "; TCP bind and connect denied" : "",
+		     plan.scoped ? "; abstract Unix sockets and signals scoped" : "");
+		missing = ward_landlock_missing_text(plan.missing);
+		if (missing) {
+			char *line = missing, *nl;
+
+			while (line && *line) {
+				nl = strchr(line, '\n');
+				if (nl)
+					*nl = '\0';
+				LINE(WARD_LAYER_LANDLOCK, "missing: %s", line);
+				line = nl ? nl + 1 : NULL;
+			}
+		}
+	}
+	ward_landlock_plan_free(&plan);
+	if (p->cpu_quota_us)
+		snprintf(buf, sizeof(buf), "%.2f CPUs",
+			 (double)p->cpu_quota_us / (double)p->cpu_period_us);
+	else
+		snprintf(buf, sizeof(buf), "no CPU limit");
+	LINE(WARD_LAYER_CGROUP, "pids.max %llu (+1 for ward's init); memory %llu MiB, no swap; %s",
+	     (unsigned long long)p->pids_max, (unsigned long long)(p->memory_max >> 20), buf);
+	LINE(WARD_LAYER_RLIMIT, "RLIMIT_NOFILE %llu; RLIMIT_CORE 0; RLIMIT_NPROC %llu",
+	     (unsigned long long)p->nofile, (unsigned long long)p->pids_max);
+	LINE(WARD_LAYER_PROCESS,
+	     "clean environment (PATH, HOME, TERM); only fds 0-2; a new session; dies with "
+	     "ward; hostname \"ward\"; signals forwarded, exit status passed through");
+#undef LINE
+	return n;
+}
+
+int ward_explain_text(const struct ward_policy *p, int abi, FILE *f, ward_error_t *err)
+{
+	struct layer_line lines[64];
+	struct ward_threat threats[24];
+	size_t n, i, j;
+	char buf[512];
+
+	(void)err;
+	fprintf(f, "Entitlements in force:\n");
+	for (i = 0; i < p->n_grants; i++) {
+		const struct ward_grant *g = &p->grants[i];
+		const struct ward_entitlement *e = &ward_entitlements[g->def];
+
+		fprintf(f, "  %-28s %s%s\n", grant_text(g, buf, sizeof(buf)), g->origin,
+			(e->flags & WARD_ENT_DANGEROUS) ? "  [dangerous]" : "");
+	}
+	fprintf(f, "  (network: %s, security: %s)\n", net_text(p->net), level_text(p->level));
+
+	fprintf(f, "\nWhat each entitlement compiles to:\n");
+	for (i = 0; i < p->n_grants; i++) {
+		const struct ward_entitlement *e = &ward_entitlements[p->grants[i].def];
+
+		fprintf(f, "  %s\n", grant_text(&p->grants[i], buf, sizeof(buf)));
+		for (j = 0; j < WARD_LAYER_COUNT; j++)
+			if (e->layers[j])
+				fprintf(f, "    %-13s %s\n", ward_layer_name((enum ward_layer)j),
+					e->layers[j]);
+	}
+
+	fprintf(f, "\nLayers, in the order they are applied to the program:\n");
+	n = layer_summary(p, abi, lines);
+	for (i = 0; i < n; i++)
+		fprintf(f, "  %-13s %s\n", ward_layer_name(lines[i].layer), lines[i].text);
+
+	fprintf(f, "\nDefense in depth (layers that stop each sensitive operation):\n");
+	n = ward_threat_matrix(p, abi, threats, ARRAY_SIZE(threats));
+	for (i = 0; i < n; i++) {
+		fprintf(f, "  %-44s %zu layer%s\n", threats[i].operation, threats[i].n_layers,
+			threats[i].n_layers == 1 ? "" : "s");
+		for (j = 0; j < threats[i].n_layers; j++)
+			fprintf(f, "      - %s\n", threats[i].layers[j]);
+		if (threats[i].n_layers == 0)
+			fprintf(f, "      warning: nothing stops it under this policy\n");
+		else if (threats[i].n_layers == 1)
+			fprintf(f, "      warning: only one layer stops it\n");
+	}
+	return 0;
+}
+
+int ward_explain_json(const struct ward_policy *p, int abi, FILE *f, ward_error_t *err)
+{
+	json_t *root = json_object(), *ents = json_array(), *layers = json_object();
+	json_t *matrix = json_array(), *paths = json_array();
+	struct layer_line lines[64];
+	struct ward_threat threats[24];
+	size_t n, i, j;
+	char buf[512];
+	int rc = 0;
+
+	for (i = 0; i < p->n_grants; i++) {
+		const struct ward_grant *g = &p->grants[i];
+		const struct ward_entitlement *e = &ward_entitlements[g->def];
+		json_t *o = json_object(), *per = json_object();
+
+		json_object_set_new(o, "name", json_string(e->name));
+		json_object_set_new(o, "value", g->value ? json_string(g->value) : json_null());
+		json_object_set_new(o, "text", json_string(grant_text(g, buf, sizeof(buf))));
+		json_object_set_new(o, "origin", json_string(g->origin));
+		json_object_set_new(o, "dangerous", json_boolean(e->flags & WARD_ENT_DANGEROUS));
+		for (j = 0; j < WARD_LAYER_COUNT; j++)
+			if (e->layers[j])
+				json_object_set_new(per, ward_layer_name((enum ward_layer)j),
+						    json_string(e->layers[j]));
+		json_object_set_new(o, "layers", per);
+		json_array_append_new(ents, o);
+	}
+	json_object_set_new(root, "entitlements", ents);
+	json_object_set_new(root, "network", json_string(net_text(p->net)));
+	json_object_set_new(root, "security", json_string(level_text(p->level)));
+
+	n = layer_summary(p, abi, lines);
+	for (i = 0; i < n; i++) {
+		const char *name = ward_layer_name(lines[i].layer);
+		json_t *arr = json_object_get(layers, name);
+
+		if (arr == NULL) {
+			arr = json_array();
+			json_object_set_new(layers, name, arr);
+		}
+		json_array_append_new(arr, json_string(lines[i].text));
+	}
+	json_object_set_new(root, "layers", layers);
+
+	for (i = 0; i < p->n_paths; i++) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "path", json_string(p->paths[i].path));
+		json_object_set_new(o, "read", json_true());
+		json_object_set_new(o, "write", json_boolean(p->paths[i].access & WARD_FS_WRITE));
+		json_object_set_new(o, "exec", json_boolean(p->paths[i].access & WARD_FS_EXEC));
+		json_object_set_new(o, "origin", json_string(p->paths[i].origin));
+		json_array_append_new(paths, o);
+	}
+	json_object_set_new(root, "paths", paths);
+	{
+		json_t *res = json_object();
+
+		json_object_set_new(res, "pids_max", json_integer((json_int_t)p->pids_max));
+		json_object_set_new(res, "memory_max", json_integer((json_int_t)p->memory_max));
+		json_object_set_new(res, "cpu_quota_us", json_integer((json_int_t)p->cpu_quota_us));
+		json_object_set_new(res, "cpu_period_us",
+				    json_integer((json_int_t)p->cpu_period_us));
+		json_object_set_new(res, "nofile", json_integer((json_int_t)p->nofile));
+		json_object_set_new(root, "resources", res);
+	}
+	{
+		json_t *caps = json_array();
+		int c;
+
+		for (c = 0; c < 64; c++)
+			if ((p->caps >> c) & 1)
+				json_array_append_new(caps, json_string(ward_cap_name(c)));
+		json_object_set_new(root, "capabilities", caps);
+		json_object_set_new(root, "no_new_privs", json_boolean(p->no_new_privs));
+		json_object_set_new(root, "landlock_abi", json_integer(abi));
+	}
+
+	n = ward_threat_matrix(p, abi, threats, ARRAY_SIZE(threats));
+	for (i = 0; i < n; i++) {
+		json_t *o = json_object(), *ls = json_array();
+
+		json_object_set_new(o, "operation", json_string(threats[i].operation));
+		for (j = 0; j < threats[i].n_layers; j++)
+			json_array_append_new(ls, json_string(threats[i].layers[j]));
+		json_object_set_new(o, "layers", ls);
+		json_object_set_new(o, "count", json_integer((json_int_t)threats[i].n_layers));
+		json_object_set_new(o, "warning", json_boolean(threats[i].n_layers < 2));
+		json_array_append_new(matrix, o);
+	}
+	json_object_set_new(root, "defense_in_depth", matrix);
+
+	if (json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0)
+		rc = ward_error_set(err, EIO, "cannot write JSON");
+	fputc('\n', f);
+	json_decref(root);
+	return rc;
+}
+
+static const char *status_text(const struct ward_entitlement *e)
+{
+	if (e->flags & WARD_ENT_UNAVAILABLE)
+		return "not yet available";
+	if (e->flags & WARD_ENT_DEFAULT)
+		return "default";
+	return "";
+}
+
+static void name_with_arg(const struct ward_entitlement *e, char *buf, size_t len)
+{
+	if (e->arg == WARD_ARG_NONE)
+		snprintf(buf, len, "%s", e->name);
+	else
+		snprintf(buf, len, "%s=%s", e->name, ward_arg_kind_hint(e->arg));
+}
+
+int ward_catalog_text(FILE *f)
+{
+	size_t i;
+	char buf[128];
+
+	for (i = 0; i < ward_n_entitlements; i++) {
+		const struct ward_entitlement *e = &ward_entitlements[i];
+		const char *st = status_text(e);
+
+		name_with_arg(e, buf, sizeof(buf));
+		fprintf(f, "%-30s %s", buf, e->summary);
+		if (*st || (e->flags & WARD_ENT_DANGEROUS))
+			fprintf(f, "  [%s%s%s]", st, *st && (e->flags & WARD_ENT_DANGEROUS) ? ", " : "",
+				(e->flags & WARD_ENT_DANGEROUS) ? "dangerous" : "");
+		fputc('\n', f);
+	}
+	return 0;
+}
+
+int ward_catalog_json(FILE *f, ward_error_t *err)
+{
+	json_t *arr = json_array();
+	size_t i, j;
+	int rc = 0;
+
+	for (i = 0; i < ward_n_entitlements; i++) {
+		const struct ward_entitlement *e = &ward_entitlements[i];
+		json_t *o = json_object(), *per = json_object();
+
+		json_object_set_new(o, "name", json_string(e->name));
+		json_object_set_new(o, "argument", e->arg == WARD_ARG_NONE
+							  ? json_null()
+							  : json_string(ward_arg_kind_hint(e->arg)));
+		json_object_set_new(o, "summary", json_string(e->summary));
+		json_object_set_new(o, "dangerous", json_boolean(e->flags & WARD_ENT_DANGEROUS));
+		json_object_set_new(o, "available", json_boolean(!(e->flags & WARD_ENT_UNAVAILABLE)));
+		json_object_set_new(o, "default", json_boolean(e->flags & WARD_ENT_DEFAULT));
+		json_object_set_new(o, "group", e->group ? json_string(e->group) : json_null());
+		for (j = 0; j < WARD_LAYER_COUNT; j++)
+			if (e->layers[j])
+				json_object_set_new(per, ward_layer_name((enum ward_layer)j),
+						    json_string(e->layers[j]));
+		json_object_set_new(o, "layers", per);
+		json_array_append_new(arr, o);
+	}
+	if (json_dumpf(arr, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0)
+		rc = ward_error_set(err, EIO, "cannot write JSON");
+	fputc('\n', f);
+	json_decref(arr);
+	return rc;
+}
+
+int ward_catalog_markdown(FILE *f)
+{
+	size_t i, j;
+	char buf[128];
+
+	fprintf(f, "# Entitlements\n\n"
+		   "<!-- Generated by `ward entitlements --markdown` from lib/entitlements/table.c. "
+		   "Do not edit by hand: `make docs` rewrites it. -->\n\n"
+		   "One entitlement per line in a manifest (`#` starts a comment), or `--allow "
+		   "NAME[=VALUE]` on the command line. With none at all, ward runs the strictest "
+		   "useful sandbox: `network.none` and `security.confined`, 1024 processes, a "
+		   "quarter of RAM, 1024 open files.\n\n"
+		   "| entitlement | grants | status |\n| --- | --- | --- |\n");
+	for (i = 0; i < ward_n_entitlements; i++) {
+		const struct ward_entitlement *e = &ward_entitlements[i];
+		const char *st = status_text(e);
+
+		name_with_arg(e, buf, sizeof(buf));
+		fprintf(f, "| `%s` | %s | %s%s%s |\n", buf, e->summary, st,
+			*st && (e->flags & WARD_ENT_DANGEROUS) ? ", " : "",
+			(e->flags & WARD_ENT_DANGEROUS) ? "**dangerous**" : "");
+	}
+	fprintf(f, "\n## Layer by layer\n");
+	for (i = 0; i < ward_n_entitlements; i++) {
+		const struct ward_entitlement *e = &ward_entitlements[i];
+
+		if (e->flags & WARD_ENT_UNAVAILABLE)
+			continue;
+		name_with_arg(e, buf, sizeof(buf));
+		fprintf(f, "\n### `%s`%s\n\n%s.\n\n", buf,
+			(e->flags & WARD_ENT_DANGEROUS) ? " (dangerous)" : "", e->summary);
+		for (j = 0; j < WARD_LAYER_COUNT; j++)
+			if (e->layers[j])
+				fprintf(f, "- **%s**: %s\n", ward_layer_name((enum ward_layer)j),
+					e->layers[j]);
+	}
+	return 0;
+}

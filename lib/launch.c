@@ -1,0 +1,755 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The launcher: policy -> a running, confined program.
+ *
+ * Supervisor (the caller, normally root):
+ *   checks every input and opens every host source; compiles (or loads from
+ *   the cache) the syscall filter; takes a free host uid range; creates the
+ *   cgroup; then clones the sandbox's init into new mount, pid, ipc, uts and
+ *   (unless network.host) net namespaces.
+ * Init (pid 1 inside; still host root, so it can bind what the supervisor
+ *   opened and mount proc and sysfs):
+ *   builds the view and pivots into it, sets the hostname, brings lo up for
+ *   network.loopback, waits until the supervisor has put it in the cgroup,
+ *   unshares the cgroup and time namespaces, and clones the program into a
+ *   new user namespace whose maps it writes.  Then it only reaps and
+ *   forwards signals, holding nothing but CAP_KILL.
+ * Program:
+ *   takes uid/gid 0 inside (an unprivileged host range outside), and applies
+ *   the remaining layers in this order: session, rlimits, no_new_privs,
+ *   capabilities (bounding set, securebits), Landlock, seccomp last, then the
+ *   final capability trim and execve.  (minijail's order: seccomp last so
+ *   that the setup syscalls need not be in the filter.)
+ *
+ * Past the point where privileges are partly dropped, a failing step is not
+ * recovered: the child writes the message to the error pipe and _exits.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "cgroup/cgroup.h"
+#include "landlock.h"
+#include "launch.h"
+#include "mount.h"
+#include "ns.h"
+#include "rlimit.h"
+#include "seccomp/seccomp.h"
+#include "util.h"
+
+#define DEFAULT_STATE_DIR "/run/ward"
+#define SANDBOX_PATH      "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define MAX_GROUPS        32
+
+struct launch {
+	const struct ward_policy *p;
+	const struct ward_run_options *o;
+	struct ward_policy cg_policy; /* shallow copy with room for init in pids.max */
+	struct ward_view view;
+	struct ward_seccomp_prog prog;
+	struct ward_landlock_plan ll;
+	struct ward_cgroup *cg;
+	int id_lock_fd;
+	uint32_t id_base;
+	int go[2];  /* supervisor -> init: "you are in the cgroup" */
+	int errp[2]; /* init, program -> supervisor: status byte + message */
+	char **envp;
+	size_t n_env;
+	const char *cwd;
+	gid_t groups[MAX_GROUPS];
+	size_t n_groups;
+	sigset_t fwd_mask, old_mask;
+};
+
+static const int forwarded_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+
+/* ---- child side: report and die ---- */
+
+static __attribute__((noreturn, format(printf, 3, 4))) void child_fail(int errfd, int status,
+									const char *fmt, ...)
+{
+	char buf[2048];
+	va_list ap;
+	int n;
+
+	buf[0] = (char)status;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + 1, sizeof(buf) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n > sizeof(buf) - 2)
+		n = (int)sizeof(buf) - 2;
+	(void)!write(errfd, buf, (size_t)n + 1);
+	_exit(status);
+}
+
+static __attribute__((noreturn)) void child_fail_err(int errfd, int status, ward_error_t *err)
+{
+	child_fail(errfd, status, "%s", *err && (*err)->msg ? (*err)->msg : "unknown error");
+}
+
+/* ---- environment ---- */
+
+static bool under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+static void env_set(struct launch *l, const char *kv)
+{
+	size_t klen = strcspn(kv, "=");
+	size_t i;
+
+	for (i = 0; i < l->n_env; i++) {
+		if (strncmp(l->envp[i], kv, klen) == 0 && l->envp[i][klen] == '=') {
+			free(l->envp[i]);
+			l->envp[i] = ward_xstrdup(kv);
+			return;
+		}
+	}
+	l->envp = ward_xrealloc(l->envp, (l->n_env + 2) * sizeof(*l->envp));
+	l->envp[l->n_env++] = ward_xstrdup(kv);
+	l->envp[l->n_env] = NULL;
+}
+
+static int build_env(struct launch *l, ward_error_t *err)
+{
+	const char *home = "/";
+	size_t i;
+
+	/* HOME is the caller's only when a grant makes it visible inside. */
+	if (l->o->home && l->o->home[0] == '/') {
+		for (i = 0; i < l->p->n_paths; i++)
+			if (under(l->o->home, l->p->paths[i].path))
+				home = l->o->home;
+	}
+	env_set(l, "PATH=" SANDBOX_PATH);
+	{
+		cleanup_free char *h = ward_xasprintf("HOME=%s", home);
+
+		env_set(l, h);
+	}
+	if (l->o->term && *l->o->term) {
+		cleanup_free char *t = ward_xasprintf("TERM=%s", l->o->term);
+
+		env_set(l, t);
+	}
+	for (i = 0; i < l->o->n_env; i++) {
+		const char *kv = l->o->env[i];
+		const char *eq = strchr(kv, '=');
+
+		if (eq == NULL || eq == kv)
+			return ward_error_set(err, EINVAL,
+					      "--setenv %s: expected NAME=VALUE", kv);
+		env_set(l, kv);
+	}
+	l->cwd = l->o->cwd ? l->o->cwd : home;
+	return 0;
+}
+
+/* ---- host uid range ---- */
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	cleanup_free char *copy = ward_xstrdup(path);
+	char *p;
+
+	for (p = copy + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, mode) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(copy, mode) < 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+/* Each running sandbox holds a lock on one slot of the pool, so no two
+ * sandboxes share a host uid: one cannot signal or ptrace another even where
+ * they could see each other. */
+static int take_id_range(struct launch *l, const char *state_dir, ward_error_t *err)
+{
+	cleanup_free char *dir = ward_xasprintf("%s/ids", state_dir);
+	unsigned start = (unsigned)getpid() % WARD_ID_POOL_SLOTS, i;
+
+	if (l->o->uid_base) {
+		l->id_base = l->o->uid_base;
+		return 0;
+	}
+	if (mkdir_p(dir, 0700) < 0)
+		return ward_error_sys(err, "cannot create %s", dir);
+	for (i = 0; i < WARD_ID_POOL_SLOTS; i++) {
+		unsigned slot = (start + i) % WARD_ID_POOL_SLOTS;
+		char path[4096];
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/%u.lock", dir, slot);
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0)
+			return ward_error_sys(err, "cannot open %s", path);
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			l->id_lock_fd = fd;
+			l->id_base = WARD_ID_POOL_BASE + slot * WARD_ID_RANGE;
+			return 0;
+		}
+		close(fd);
+	}
+	return ward_error_set(err, EAGAIN,
+			      "all %u host uid ranges are in use by running sandboxes; wait for one "
+			      "to end or give --uid-base",
+			      WARD_ID_POOL_SLOTS);
+}
+
+/* ---- the program ---- */
+
+static char *find_executable(const char *name, bool *noexec)
+{
+	const char *path = SANDBOX_PATH;
+
+	*noexec = false;
+	if (strchr(name, '/'))
+		return ward_xstrdup(name);
+	while (*path) {
+		size_t n = strcspn(path, ":");
+		char *cand = ward_xasprintf("%.*s/%s", (int)n, path, name);
+		struct stat st;
+
+		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode)) {
+			if (access(cand, X_OK) == 0)
+				return cand;
+			*noexec = true;
+		}
+		free(cand);
+		path += n;
+		if (*path == ':')
+			path++;
+	}
+	return NULL;
+}
+
+static __attribute__((noreturn)) void run_program(struct launch *l, int ab_read)
+{
+	const struct ward_policy *p = l->p;
+	ward_error_t err = NULL;
+	int efd = l->errp[1];
+	bool userns = (p->namespaces & CLONE_NEWUSER) != 0;
+	cleanup_free char *exe = NULL;
+	bool noexec = false;
+	char c;
+
+	if (userns) {
+		/* Wait for init to write our uid/gid maps. */
+		if (read(ab_read, &c, 1) != 1)
+			child_fail(efd, WARD_EXIT_FAILURE, "the sandbox's init died during setup");
+		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+			child_fail(efd, WARD_EXIT_FAILURE,
+				   "cannot take uid 0 in the user namespace: %s", strerror(errno));
+	} else {
+		/* host.time: no user namespace; become the unprivileged host uid
+		 * and keep only what the policy grants (CAP_SYS_TIME). */
+		if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+			child_fail(efd, WARD_EXIT_FAILURE, "PR_SET_KEEPCAPS: %s", strerror(errno));
+		if (setresgid(l->id_base, l->id_base, l->id_base) < 0 ||
+		    setresuid(l->id_base, l->id_base, l->id_base) < 0)
+			child_fail(efd, WARD_EXIT_FAILURE, "cannot take host uid %u: %s",
+				   l->id_base, strerror(errno));
+	}
+	close(ab_read);
+	/* A change of credentials clears the parent-death signal: set it now. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		child_fail(efd, WARD_EXIT_FAILURE, "PR_SET_PDEATHSIG: %s", strerror(errno));
+
+	if (p->level == WARD_LEVEL_ADMIN && userns) {
+		/* security.admin mounts in a mount namespace of its own user
+		 * namespace: everything init mounted stays locked beneath it. */
+		if (unshare(CLONE_NEWNS) < 0)
+			child_fail(efd, WARD_EXIT_FAILURE,
+				   "cannot create security.admin's mount namespace: %s",
+				   strerror(errno));
+	}
+	/* A new session: no controlling terminal, so no TIOCSTI into the
+	 * caller's terminal even if the filter were absent. */
+	if (setsid() < 0)
+		child_fail(efd, WARD_EXIT_FAILURE, "setsid: %s", strerror(errno));
+	if (chdir(l->cwd) < 0)
+		child_fail(efd, WARD_EXIT_FAILURE,
+			   "cannot change to the directory %s inside the sandbox: %s (grant it "
+			   "with fs.read=, or choose another with --chdir)",
+			   l->cwd, strerror(errno));
+
+	if (ward_rlimits_apply(p, &err) < 0)
+		child_fail_err(efd, WARD_EXIT_FAILURE, &err);
+	if (p->no_new_privs && ward_set_no_new_privs(&err) < 0)
+		child_fail_err(efd, WARD_EXIT_FAILURE, &err);
+	if (ward_caps_drop_bounding(p->caps, &err) < 0)
+		child_fail_err(efd, WARD_EXIT_FAILURE, &err);
+
+	exe = find_executable(l->o->argv[0], &noexec);
+	if (exe == NULL) {
+		if (noexec)
+			child_fail(efd, WARD_EXIT_CANNOT,
+				   "%s: found in the sandbox but not executable there (grant its "
+				   "directory with fs.exec=DIR)",
+				   l->o->argv[0]);
+		child_fail(efd, WARD_EXIT_NOT_FOUND,
+			   "%s: command not found in the sandbox (PATH=%s); give a full path, and "
+			   "grant its directory with fs.exec=DIR if it is not a system directory",
+			   l->o->argv[0], SANDBOX_PATH);
+	}
+
+	if (l->ll.abi > 0 && ward_landlock_apply(&l->ll, &err) < 0)
+		child_fail_err(efd, WARD_EXIT_FAILURE, &err);
+
+	if (sigprocmask(SIG_SETMASK, &l->old_mask, NULL) < 0)
+		child_fail(efd, WARD_EXIT_FAILURE, "sigprocmask: %s", strerror(errno));
+	/* Only 0-2 reach the program: everything else closes at execve,
+	 * including the error pipe, whose closing tells the supervisor that
+	 * execve succeeded. */
+	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		child_fail(efd, WARD_EXIT_FAILURE, "close_range: %s", strerror(errno));
+
+	if (ward_seccomp_install(&l->prog, 0, &err) < 0)
+		child_fail_err(efd, WARD_EXIT_FAILURE, &err);
+	if (ward_caps_finish(p->caps, &err) < 0)
+		child_fail_err(efd, WARD_EXIT_FAILURE, &err);
+
+	execve(exe, l->o->argv, l->envp);
+	{
+		int e = errno;
+
+		if (e == ENOENT)
+			child_fail(efd, WARD_EXIT_NOT_FOUND,
+				   "%s: not found in the sandbox (grant its directory with "
+				   "fs.exec=DIR)",
+				   exe);
+		if (e == EACCES || e == EPERM)
+			child_fail(efd, WARD_EXIT_CANNOT,
+				   "%s: permission denied executing it in the sandbox (grant its "
+				   "directory with fs.exec=DIR)",
+				   exe);
+		child_fail(efd, WARD_EXIT_CANNOT, "cannot execute %s: %s", exe, strerror(e));
+	}
+}
+
+/* ---- init ---- */
+
+static int keep_only_cap_kill(void)
+{
+	int cap, last = ward_cap_last();
+
+	for (cap = 0; cap <= last; cap++)
+		if (cap != CAP_KILL)
+			(void)prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
+	{
+		struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+		struct __user_cap_data_struct d[2];
+
+		memset(d, 0, sizeof(d));
+		d[0].effective = d[0].permitted = 1u << CAP_KILL;
+		return (int)syscall(SYS_capset, &h, d);
+	}
+}
+
+static __attribute__((noreturn)) void run_init(struct launch *l)
+{
+	const struct ward_policy *p = l->p;
+	ward_error_t err = NULL;
+	int efd = l->errp[1];
+	int ab[2];
+	pid_t child;
+	char c;
+
+	close(l->go[1]);
+	close(l->errp[0]);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		child_fail(efd, WARD_EXIT_FAILURE, "PR_SET_PDEATHSIG: %s", strerror(errno));
+	/* Out of the caller's process group: a ^C reaches the supervisor, which
+	 * forwards it once. */
+	if (setsid() < 0)
+		child_fail(efd, WARD_EXIT_FAILURE, "setsid: %s", strerror(errno));
+
+	if (ward_view_build(&l->view, &err) < 0)
+		child_fail_err(efd, WARD_EXIT_FAILURE, &err);
+	if (sethostname("ward", 4) < 0)
+		child_fail(efd, WARD_EXIT_FAILURE, "sethostname: %s", strerror(errno));
+	if (p->net == WARD_NET_LOOPBACK && ward_ns_loopback_up(&err) < 0)
+		child_fail_err(efd, WARD_EXIT_FAILURE, &err);
+
+	/* The cgroup namespace must be made after joining the cgroup, so that
+	 * its root is the sandbox's cgroup. */
+	if (read(l->go[0], &c, 1) != 1 || c != 'g')
+		_exit(WARD_EXIT_FAILURE);
+	close(l->go[0]);
+	if (unshare(CLONE_NEWCGROUP | (p->namespaces & CLONE_NEWTIME)) < 0)
+		child_fail(efd, WARD_EXIT_FAILURE, "cannot create the cgroup/time namespaces: %s",
+			   strerror(errno));
+	/* Host root's supplementary groups must not reach the program; it gets
+	 * only the groups of granted devices. */
+	if (setgroups(l->n_groups, l->groups) < 0)
+		child_fail(efd, WARD_EXIT_FAILURE, "setgroups: %s", strerror(errno));
+
+	if (pipe2(ab, O_CLOEXEC) < 0)
+		child_fail(efd, WARD_EXIT_FAILURE, "pipe: %s", strerror(errno));
+	child = ward_clone3(p->namespaces & CLONE_NEWUSER, -1);
+	if (child < 0)
+		child_fail(efd, WARD_EXIT_FAILURE, "cannot start the program: %s",
+			   strerror(errno));
+	if (child == 0) {
+		close(ab[1]);
+		run_program(l, ab[0]);
+	}
+	close(ab[0]);
+	if (p->namespaces & CLONE_NEWUSER) {
+		bool allow_setgroups = p->level != WARD_LEVEL_CONFINED && l->n_groups == 0;
+
+		if (ward_ns_write_maps(child, l->id_base, l->id_base, WARD_ID_RANGE,
+				       allow_setgroups, &err) < 0) {
+			kill(child, SIGKILL);
+			child_fail_err(efd, WARD_EXIT_FAILURE, &err);
+		}
+		if (write(ab[1], "g", 1) != 1) {
+			kill(child, SIGKILL);
+			child_fail(efd, WARD_EXIT_FAILURE, "sync with the program: %s",
+				   strerror(errno));
+		}
+	}
+	close(ab[1]);
+	/* Init keeps nothing of the host: no descriptor, no capability but
+	 * CAP_KILL (to forward signals into the program's user namespace). */
+	syscall(SYS_close_range, 3, ~0U, 0);
+	if (keep_only_cap_kill() < 0)
+		_exit(WARD_EXIT_FAILURE);
+
+	for (;;) {
+		siginfo_t si;
+		int sig = sigwaitinfo(&l->fwd_mask, &si);
+
+		if (sig < 0)
+			continue;
+		if (sig != SIGCHLD) {
+			kill(child, sig);
+			continue;
+		}
+		for (;;) {
+			int st;
+			pid_t w = waitpid(-1, &st, WNOHANG);
+
+			if (w <= 0)
+				break;
+			if (w == child) {
+				/* When pid 1 exits the kernel kills the rest. */
+				if (WIFEXITED(st))
+					_exit(WEXITSTATUS(st));
+				_exit(128 + WTERMSIG(st));
+			}
+		}
+	}
+}
+
+/* ---- supervisor ---- */
+
+static void warn(const struct launch *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(const struct launch *l, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (l->o->quiet)
+		return;
+	fputs("ward: warning: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int prepare_landlock(struct launch *l, ward_error_t *err)
+{
+	int abi = ward_landlock_abi();
+	cleanup_free char *missing = NULL;
+
+	ward_landlock_plan(l->p, abi, &l->ll);
+	if (abi <= 0) {
+		if (!l->o->best_effort)
+			return ward_error_set(err, ENOTSUP,
+					      "Landlock is not available in this kernel: the LSM "
+					      "layer (filesystem and TCP rules, socket and signal "
+					      "scoping) would be missing; run with --best-effort to "
+					      "accept the weaker sandbox");
+		warn(l, "Landlock is not available: running without the LSM layer (--best-effort)");
+		return 0;
+	}
+	missing = ward_landlock_missing_text(l->ll.missing);
+	if (missing) {
+		char *line = missing, *nl;
+
+		while (line && *line) {
+			nl = strchr(line, '\n');
+			if (nl)
+				*nl = '\0';
+			warn(l, "%s", line);
+			line = nl ? nl + 1 : NULL;
+		}
+	}
+	return 0;
+}
+
+static int prepare_groups(struct launch *l, ward_error_t *err)
+{
+	size_t i, j;
+
+	for (i = 0; i < l->view.n_devices; i++) {
+		const struct ward_view_src *s = &l->view.devices[i];
+		struct stat st;
+		bool dup = false;
+
+		if (fstat(s->fd, &st) < 0)
+			return ward_error_sys(err, "host.devices=%s", s->path);
+		if ((st.st_mode & (S_IROTH | S_IWOTH)) == (S_IROTH | S_IWOTH))
+			continue;
+		for (j = 0; j < l->n_groups; j++)
+			dup |= l->groups[j] == st.st_gid;
+		if (dup)
+			continue;
+		if (l->n_groups == MAX_GROUPS)
+			return ward_error_set(err, E2BIG, "too many device groups");
+		l->groups[l->n_groups++] = st.st_gid;
+	}
+	return 0;
+}
+
+static int prepare_cgroup(struct launch *l, ward_error_t *err)
+{
+	enum ward_cgroup_layout layout = ward_cgroup_detect(l->o->cgroup_root);
+	char name[64];
+
+	if (layout == WARD_CGROUP_NONE) {
+		if (!l->o->best_effort)
+			return ward_error_set(err, ENOTSUP,
+					      "no cgroup hierarchy found under %s: process.limit, "
+					      "memory.limit and cpu.limit cannot be enforced (a fork "
+					      "bomb or memory bomb would not be contained); run with "
+					      "--best-effort to accept the weaker sandbox",
+					      l->o->cgroup_root ? l->o->cgroup_root : "/sys/fs/cgroup");
+		warn(l, "no cgroups: resource limits are not enforced (--best-effort)");
+		return 0;
+	}
+	/* init counts against pids.max too: give the program the number it was
+	 * promised. */
+	l->cg_policy = *l->p;
+	l->cg_policy.pids_max = l->p->pids_max + 1;
+	snprintf(name, sizeof(name), "run-%d", (int)getpid());
+	if (ward_cgroup_create(&l->cg_policy, l->o->cgroup_root, name, &l->cg, err) < 0) {
+		if (!l->o->best_effort)
+			return ward_error_wrap(err,
+					       "cannot create the sandbox's cgroup (run with "
+					       "--best-effort to accept no resource limits)");
+		warn(l, "%s; resource limits are not enforced (--best-effort)", (*err)->msg);
+		ward_error_free(err);
+	}
+	return 0;
+}
+
+static void launch_free(struct launch *l)
+{
+	size_t i;
+
+	ward_view_free(&l->view);
+	ward_seccomp_prog_free(&l->prog);
+	ward_landlock_plan_free(&l->ll);
+	if (l->cg) {
+		ward_error_t e = NULL;
+
+		if (ward_cgroup_destroy(l->cg, &e) < 0)
+			fprintf(stderr, "ward: warning: %s\n", e->msg);
+		ward_error_free(&e);
+		l->cg = NULL;
+	}
+	if (l->id_lock_fd >= 0)
+		close(l->id_lock_fd);
+	for (i = 0; i < 2; i++) {
+		if (l->go[i] >= 0)
+			close(l->go[i]);
+		if (l->errp[i] >= 0)
+			close(l->errp[i]);
+	}
+	for (i = 0; i < l->n_env; i++)
+		free(l->envp[i]);
+	free(l->envp);
+}
+
+static void explain_limits(const struct launch *l, int status)
+{
+	if (l->cg == NULL || l->o->quiet)
+		return;
+	if (ward_cgroup_oom_killed(l->cg))
+		fprintf(stderr,
+			"ward: the program was killed by the memory limit (%llu MiB); grant a "
+			"larger memory.limit to allow more\n",
+			(unsigned long long)(l->p->memory_max >> 20));
+	if (ward_cgroup_pids_exhausted(l->cg))
+		fprintf(stderr,
+			"ward: the program hit process.limit=%llu (a fork failed); grant a larger "
+			"process.limit to allow more\n",
+			(unsigned long long)l->p->pids_max);
+	(void)status;
+}
+
+int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int *status,
+	     ward_error_t *err)
+{
+	struct launch l;
+	const char *state_dir = o->state_dir ? o->state_dir : DEFAULT_STATE_DIR;
+	cleanup_free char *cache_dir = NULL;
+	pid_t init;
+	int wstatus = 0, rc = -1;
+	size_t i;
+
+	memset(&l, 0, sizeof(l));
+	l.p = p;
+	l.o = o;
+	l.id_lock_fd = -1;
+	l.go[0] = l.go[1] = l.errp[0] = l.errp[1] = -1;
+	l.view.rootfs_fd = -1;
+	*status = WARD_EXIT_FAILURE;
+
+	if (o->argv == NULL || o->argv[0] == NULL || o->argv[0][0] == '\0') {
+		ward_error_set(err, EINVAL, "no program given (write: ward run [OPTIONS] -- PROGRAM "
+					    "[ARGS...])");
+		goto out;
+	}
+	if (geteuid() != 0) {
+		ward_error_set(err, EPERM,
+			       "ward run needs root in this version (rootless mode is not yet "
+			       "available); run it with sudo");
+		goto out;
+	}
+	if (ward_rlimits_check(p, err) < 0 || build_env(&l, err) < 0)
+		goto out;
+	if (prepare_landlock(&l, err) < 0)
+		goto out;
+	if (ward_view_prepare(p, o->rootfs, &l.view, err) < 0)
+		goto out;
+	if (prepare_groups(&l, err) < 0)
+		goto out;
+	if (mkdir_p(state_dir, 0700) < 0) {
+		ward_error_sys(err, "cannot create the state directory %s", state_dir);
+		goto out;
+	}
+	if (take_id_range(&l, state_dir, err) < 0)
+		goto out;
+	if (ward_view_idmap(&l.view, l.id_base, l.id_base, err) < 0 ||
+	    ward_view_detach(&l.view, err) < 0)
+		goto out;
+	cache_dir = ward_xasprintf("%s/seccomp", state_dir);
+	if (ward_seccomp_prepare(p, cache_dir, &l.prog, err) < 0)
+		goto out;
+	if (prepare_cgroup(&l, err) < 0)
+		goto out;
+
+	if (pipe2(l.go, O_CLOEXEC) < 0 || pipe2(l.errp, O_CLOEXEC) < 0) {
+		ward_error_sys(err, "pipe");
+		goto out;
+	}
+	sigemptyset(&l.fwd_mask);
+	for (i = 0; i < ARRAY_SIZE(forwarded_signals); i++)
+		sigaddset(&l.fwd_mask, forwarded_signals[i]);
+	sigaddset(&l.fwd_mask, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &l.fwd_mask, &l.old_mask) < 0) {
+		ward_error_sys(err, "sigprocmask");
+		goto out;
+	}
+	fflush(NULL);
+
+	init = ward_clone3(p->namespaces & (CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET |
+					    CLONE_NEWIPC | CLONE_NEWUTS),
+			   l.cg ? ward_cgroup_dirfd(l.cg) : -1);
+	if (init < 0) {
+		ward_error_sys(err, "cannot create the sandbox's namespaces");
+		sigprocmask(SIG_SETMASK, &l.old_mask, NULL);
+		goto out;
+	}
+	if (init == 0)
+		run_init(&l);
+
+	close(l.go[0]);
+	l.go[0] = -1;
+	close(l.errp[1]);
+	l.errp[1] = -1;
+	/* On v1 and hybrid layouts the process joins after clone: the write
+	 * waits for an RCU grace period, while init is already building. */
+	if (l.cg && ward_cgroup_dirfd(l.cg) < 0 && ward_cgroup_enter(l.cg, init, err) < 0) {
+		kill(init, SIGKILL);
+		waitpid(init, NULL, 0);
+		sigprocmask(SIG_SETMASK, &l.old_mask, NULL);
+		goto out;
+	}
+	if (write(l.go[1], "g", 1) != 1) {
+		ward_error_sys(err, "cannot start the sandbox");
+		kill(init, SIGKILL);
+		waitpid(init, NULL, 0);
+		sigprocmask(SIG_SETMASK, &l.old_mask, NULL);
+		goto out;
+	}
+	close(l.go[1]);
+	l.go[1] = -1;
+
+	for (;;) {
+		siginfo_t si;
+		int sig = sigwaitinfo(&l.fwd_mask, &si);
+		pid_t w;
+
+		if (sig < 0)
+			continue;
+		if (sig != SIGCHLD) {
+			kill(init, sig);
+			continue;
+		}
+		w = waitpid(init, &wstatus, WNOHANG);
+		if (w == init)
+			break;
+	}
+	sigprocmask(SIG_SETMASK, &l.old_mask, NULL);
+
+	{
+		char buf[2048];
+		ssize_t n = ward_read_all(l.errp[0], buf, sizeof(buf) - 1);
+
+		if (n > 0) {
+			buf[n] = '\0';
+			ward_error_set(err, 0, "%s", buf + 1);
+			(*err)->status = (unsigned char)buf[0];
+			*status = (unsigned char)buf[0];
+			goto out;
+		}
+	}
+	if (WIFEXITED(wstatus))
+		*status = WEXITSTATUS(wstatus);
+	else
+		*status = 128 + WTERMSIG(wstatus);
+	explain_limits(&l, *status);
+	rc = 0;
+out:
+	launch_free(&l);
+	return rc;
+}

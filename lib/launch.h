@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The launcher: applies a resolved policy to a real process.
+ *
+ * Process tree:
+ *   ward (supervisor, the caller's identity)
+ *     └─ init  (pid 1 of the sandbox's pid namespace; host root in the new
+ *        mount/pid/net/ipc/uts namespaces; builds the view, then only reaps
+ *        and forwards signals)
+ *          └─ program (in a new user namespace mapped to an unprivileged
+ *             host uid range; all layers applied; execve)
+ *
+ * Exit status: the program's, 128+N when a signal N ended it, 125 when ward
+ * failed, 126 when the program could not be executed, 127 when not found.
+ */
+#ifndef WARD_LAUNCH_H
+#define WARD_LAUNCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "policy.h"
+
+#define WARD_EXIT_FAILURE   125
+#define WARD_EXIT_CANNOT    126
+#define WARD_EXIT_NOT_FOUND 127
+
+/* Host uid pool: slot N is [BASE + N * SIZE, BASE + (N+1) * SIZE). */
+#define WARD_ID_POOL_BASE  0x70000000u
+#define WARD_ID_POOL_SLOTS 1024u
+#define WARD_ID_RANGE      65536u
+
+struct ward_run_options {
+	char *const *argv;       /* program and arguments */
+	const char *rootfs;      /* NULL: the host's system directories */
+	bool best_effort;        /* run even when a layer cannot be applied */
+	const char *cgroup_root; /* NULL: /sys/fs/cgroup */
+	uint32_t uid_base;       /* 0: take a free range from the pool */
+	const char *cwd;         /* inside the sandbox; NULL: "/" (or HOME) */
+	char *const *env;        /* extra KEY=VALUE for the program */
+	size_t n_env;
+	const char *state_dir;   /* NULL: /run/ward (id locks, seccomp cache) */
+	const char *home;        /* the caller's HOME, for HOME inside */
+	const char *term;        /* the caller's TERM */
+	bool quiet;              /* no warnings on stderr */
+};
+
+/* Run the program to completion.  *status gets the exit status to use. */
+int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int *status,
+	     ward_error_t *err);
+
+#endif

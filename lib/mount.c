@@ -1,0 +1,820 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The sandbox's filesystem view.
+ *
+ * Default view: the host's /usr, /bin, /sbin, /lib*, /etc read-only; a
+ * private tmpfs /tmp; a minimal /dev; a fresh /proc with Docker's masked
+ * and read-only paths; a read-only sysfs; nothing else of the host (no
+ * home, no /root, no /run and so no host sockets).  fs.* grants add exactly
+ * the paths they name.
+ *
+ * Every bind uses the new mount API (open_tree + mount_setattr + move_mount)
+ * so that recursive read-only and idmapping apply to whole trees atomically.
+ * Host sources were opened by the supervisor with openat2(RESOLVE_NO_SYMLINKS)
+ * and are mounted through their descriptors: a path cannot be swapped for a
+ * symlink between the check and the mount.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "mount.h"
+#include "util.h"
+
+/* The new root is built on a tmpfs mounted over /tmp, in the sandbox's own
+ * mount namespace only: /tmp exists everywhere, and every host source was
+ * opened before it is covered. */
+#define NEWROOT "/tmp"
+
+static const char *const host_system_dirs[] = {
+	"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc",
+};
+
+/* Entries of a --rootfs that ward provides itself. */
+static const char *const own_entries[] = { "proc", "dev", "sys", "tmp" };
+
+static int sys_openat2(int dirfd, const char *path, uint64_t flags, uint64_t resolve)
+{
+	struct open_how how = { .flags = flags, .mode = 0, .resolve = resolve };
+
+	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+}
+
+static void src_free(struct ward_view_src *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	if (s->idmap_fd >= 0)
+		close(s->idmap_fd);
+	free(s->path);
+	free(s->origin);
+}
+
+void ward_view_free(struct ward_view *v)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	if (v->rootfs_fd >= 0)
+		close(v->rootfs_fd);
+	for (i = 0; i < v->n_sys; i++)
+		src_free(&v->sys[i]);
+	for (i = 0; i < v->n_grants; i++)
+		src_free(&v->grants[i]);
+	for (i = 0; i < v->n_devices; i++)
+		src_free(&v->devices[i]);
+	for (i = 0; i < v->n_links; i++)
+		free(v->links[i]);
+	free(v->sys);
+	free(v->grants);
+	free(v->devices);
+	free(v->links);
+	memset(v, 0, sizeof(*v));
+	v->rootfs_fd = -1;
+}
+
+static struct ward_view_src *push_src(struct ward_view_src **arr, size_t *n)
+{
+	struct ward_view_src *s;
+
+	*arr = ward_xrealloc(*arr, (*n + 1) * sizeof(**arr));
+	s = &(*arr)[(*n)++];
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+	s->idmap_fd = -1;
+	return s;
+}
+
+static void push_link(struct ward_view *v, const char *name, const char *target)
+{
+	v->links = ward_xrealloc(v->links, (v->n_links + 2) * sizeof(*v->links));
+	v->links[v->n_links++] = ward_xstrdup(name);
+	v->links[v->n_links++] = ward_xstrdup(target);
+}
+
+/* Explain an ELOOP from RESOLVE_NO_SYMLINKS: find the component that is a link. */
+static int explain_symlink(const char *what, const char *path, const char *origin,
+			   ward_error_t *err)
+{
+	cleanup_free char *prefix = ward_xstrdup(path);
+	size_t len = strlen(path), i;
+
+	for (i = 1; i <= len; i++) {
+		char target[4096];
+		ssize_t n;
+
+		if (path[i] != '/' && path[i] != '\0')
+			continue;
+		memcpy(prefix, path, i);
+		prefix[i] = '\0';
+		n = readlink(prefix, target, sizeof(target) - 1);
+		if (n >= 0) {
+			target[n] = '\0';
+			return ward_error_set(err, ELOOP,
+					      "%s=%s (%s): %s is a symbolic link (to %s); ward "
+					      "does not follow links in granted paths: grant the "
+					      "real path instead",
+					      what, path, origin, prefix, target);
+		}
+	}
+	return ward_error_set(err, ELOOP, "%s=%s (%s): the path goes through a symbolic link",
+			      what, path, origin);
+}
+
+static int open_host_path(const char *what, const char *path, const char *origin,
+			  struct stat *st, ward_error_t *err)
+{
+	int fd = sys_openat2(AT_FDCWD, path, O_PATH | O_CLOEXEC | O_NOFOLLOW,
+			     RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return ward_error_set(err, ENOENT,
+					      "%s=%s (%s): %s does not exist on this host", what,
+					      path, origin, path);
+		if (errno == ELOOP)
+			return explain_symlink(what, path, origin, err);
+		return ward_error_sys(err, "%s=%s (%s): cannot open %s", what, path, origin, path);
+	}
+	if (fstat(fd, st) < 0) {
+		ward_error_sys(err, "%s=%s: stat", what, path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int prepare_host_system(struct ward_view *v, ward_error_t *err)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(host_system_dirs); i++) {
+		const char *name = host_system_dirs[i];
+		char path[64];
+		struct stat st;
+
+		snprintf(path, sizeof(path), "/%s", name);
+		if (lstat(path, &st) < 0) {
+			if (errno == ENOENT)
+				continue;
+			return ward_error_sys(err, "cannot inspect %s", path);
+		}
+		if (S_ISLNK(st.st_mode)) {
+			char target[4096];
+			ssize_t n = readlink(path, target, sizeof(target) - 1);
+
+			if (n < 0)
+				return ward_error_sys(err, "cannot read the link %s", path);
+			target[n] = '\0';
+			push_link(v, name, target);
+		} else if (S_ISDIR(st.st_mode)) {
+			struct ward_view_src *s = push_src(&v->sys, &v->n_sys);
+
+			s->fd = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (s->fd < 0)
+				return ward_error_sys(err, "cannot open %s", path);
+			s->path = ward_xasprintf("/%s", name);
+			s->is_dir = true;
+			s->access = WARD_FS_READ | WARD_FS_EXEC;
+			s->origin = ward_xstrdup("system directory");
+		}
+	}
+	return 0;
+}
+
+static bool is_own_entry(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(own_entries); i++)
+		if (strcmp(name, own_entries[i]) == 0)
+			return true;
+	return false;
+}
+
+static int prepare_rootfs(struct ward_view *v, const char *rootfs, ward_error_t *err)
+{
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int dfd;
+
+	v->rootfs_fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (v->rootfs_fd < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return ward_error_set(err, errno,
+					      "--rootfs %s: not a directory (give the directory that "
+					      "holds the root filesystem)",
+					      rootfs);
+		return ward_error_sys(err, "--rootfs %s", rootfs);
+	}
+	dfd = openat(v->rootfs_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return ward_error_sys(err, "--rootfs %s: cannot list it", rootfs);
+	d = fdopendir(dfd);
+	if (d == NULL) {
+		close(dfd);
+		return ward_error_sys(err, "--rootfs %s", rootfs);
+	}
+	while ((de = readdir(d)) != NULL) {
+		const char *name = de->d_name;
+
+		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || is_own_entry(name))
+			continue;
+		if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISLNK(st.st_mode)) {
+			char target[4096];
+			ssize_t n = readlinkat(dirfd(d), name, target, sizeof(target) - 1);
+
+			if (n < 0)
+				continue;
+			target[n] = '\0';
+			push_link(v, name, target);
+		} else if (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) {
+			struct ward_view_src *s = push_src(&v->sys, &v->n_sys);
+
+			s->fd = openat(dirfd(d), name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+			if (s->fd < 0) {
+				closedir(d);
+				return ward_error_sys(err, "--rootfs %s: cannot open %s", rootfs,
+						      name);
+			}
+			s->path = ward_xasprintf("/%s", name);
+			s->is_dir = S_ISDIR(st.st_mode);
+			s->access = WARD_FS_READ | WARD_FS_EXEC;
+			s->origin = ward_xstrdup("--rootfs");
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
+int ward_view_prepare(const struct ward_policy *p, const char *rootfs, struct ward_view *v,
+		      ward_error_t *err)
+{
+	size_t i;
+
+	memset(v, 0, sizeof(*v));
+	v->rootfs_fd = -1;
+	v->tmp_size = p->memory_max;
+	v->nosuid = !p->setuid;
+	v->proc_sys = true;
+
+	if (rootfs) {
+		if (prepare_rootfs(v, rootfs, err) < 0)
+			goto fail;
+	} else if (prepare_host_system(v, err) < 0) {
+		goto fail;
+	}
+
+	for (i = 0; i < p->n_paths; i++) {
+		const struct ward_path_grant *g = &p->paths[i];
+		const char *what = (g->access & WARD_FS_WRITE)  ? "fs.write"
+				   : (g->access & WARD_FS_EXEC) ? "fs.exec"
+								: "fs.read";
+		struct ward_view_src *s = push_src(&v->grants, &v->n_grants);
+		struct stat st;
+
+		s->path = ward_xstrdup(g->path);
+		s->origin = ward_xstrdup(g->origin);
+		s->access = g->access;
+		s->fd = open_host_path(what, g->path, g->origin, &st, err);
+		if (s->fd < 0)
+			goto fail;
+		if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
+			ward_error_set(err, EINVAL,
+				       "%s=%s (%s): not a regular file or directory (device nodes "
+				       "are granted with host.devices=PATH)",
+				       what, g->path, g->origin);
+			goto fail;
+		}
+		s->is_dir = S_ISDIR(st.st_mode);
+		s->owner = st.st_uid;
+		s->group = st.st_gid;
+	}
+
+	for (i = 0; i < p->n_devices; i++) {
+		const struct ward_device_grant *g = &p->devices[i];
+		struct ward_view_src *s = push_src(&v->devices, &v->n_devices);
+		struct stat st;
+
+		s->path = ward_xstrdup(g->path);
+		s->origin = ward_xstrdup(g->origin);
+		s->access = WARD_FS_READ | WARD_FS_WRITE;
+		s->fd = open_host_path("host.devices", g->path, g->origin, &st, err);
+		if (s->fd < 0)
+			goto fail;
+		if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)) {
+			ward_error_set(err, EINVAL, "host.devices=%s (%s): not a device node",
+				       g->path, g->origin);
+			goto fail;
+		}
+		/* The program gets the node's group, never its owner: a node only
+		 * its owner may open cannot be granted without host root. */
+		if (!(st.st_mode & (S_IROTH | S_IWOTH)) && !(st.st_mode & (S_IRGRP | S_IWGRP))) {
+			ward_error_set(err, EACCES,
+				       "host.devices=%s (%s): only its owner (uid %u) may open it "
+				       "(mode %04o); ward grants a device through its group: give the "
+				       "node a group with read/write access",
+				       g->path, g->origin, (unsigned)st.st_uid,
+				       (unsigned)(st.st_mode & 07777));
+			goto fail;
+		}
+		s->rdev = st.st_rdev;
+		s->owner = st.st_uid;
+		s->group = st.st_gid;
+	}
+	return 0;
+fail:
+	ward_view_free(v);
+	return -1;
+}
+
+/* Make a user namespace whose only mapping is inside `from` -> host `to`,
+ * for uids and gids; used as the idmapping of a mount.  The namespace is kept
+ * alive by the returned descriptor after its creating child has exited. */
+static int make_idmap_userns(uid_t from_uid, uid_t to_uid, gid_t from_gid, gid_t to_gid,
+			     ward_error_t *err)
+{
+	char path[64], map[64];
+	int pipefd[2], fd = -1, r;
+	pid_t pid;
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return ward_error_sys(err, "pipe");
+	pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, NULL, NULL, NULL, 0);
+	if (pid < 0) {
+		ward_error_sys(err, "cannot create a user namespace for an idmapped mount");
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		char c;
+
+		close(pipefd[1]);
+		/* Wait until the parent has what it needs, then go. */
+		(void)!read(pipefd[0], &c, 1);
+		_exit(0);
+	}
+	close(pipefd[0]);
+	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)from_uid, (unsigned)to_uid);
+	snprintf(path, sizeof(path), "/proc/%d/uid_map", pid);
+	r = ward_write_file(path, map, strlen(map));
+	if (r == 0) {
+		snprintf(path, sizeof(path), "/proc/%d/setgroups", pid);
+		r = ward_write_file(path, "deny", 4);
+	}
+	if (r == 0) {
+		snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)from_gid, (unsigned)to_gid);
+		snprintf(path, sizeof(path), "/proc/%d/gid_map", pid);
+		r = ward_write_file(path, map, strlen(map));
+	}
+	if (r == 0) {
+		snprintf(path, sizeof(path), "/proc/%d/ns/user", pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			r = -errno;
+	}
+	close(pipefd[1]);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	if (r < 0) {
+		errno = -r;
+		return ward_error_sys(err, "cannot write the idmapping of a mount");
+	}
+	return fd;
+}
+
+int ward_view_idmap(struct ward_view *v, uid_t host_uid, gid_t host_gid, ward_error_t *err)
+{
+	size_t i, j;
+
+	for (i = 0; i < v->n_grants; i++) {
+		struct ward_view_src *s = &v->grants[i];
+
+		if (!(s->access & WARD_FS_WRITE))
+			continue;
+		/* Reuse a namespace made for the same owner. */
+		for (j = 0; j < i; j++) {
+			struct ward_view_src *o = &v->grants[j];
+
+			if (o->idmap_fd >= 0 && o->owner == s->owner && o->group == s->group) {
+				s->idmap_fd = fcntl(o->idmap_fd, F_DUPFD_CLOEXEC, 3);
+				break;
+			}
+		}
+		if (s->idmap_fd < 0)
+			s->idmap_fd = make_idmap_userns(s->owner, host_uid, s->group, host_gid, err);
+		if (s->idmap_fd < 0)
+			return ward_error_wrap(err, "fs.write=%s (%s)", s->path, s->origin);
+	}
+	return 0;
+}
+
+/* ---- in the sandbox's init process ---- */
+
+static int mkdir_beneath(int rootfd, const char *rel, bool last_is_dir, const char *origin,
+			 ward_error_t *err)
+{
+	cleanup_free char *copy = ward_xstrdup(rel);
+	cleanup_close int cur = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
+	char *save = NULL, *comp, *next;
+
+	comp = strtok_r(copy, "/", &save);
+	while (comp) {
+		struct stat st;
+		int nfd;
+
+		next = strtok_r(NULL, "/", &save);
+		if (fstatat(cur, comp, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			int r;
+
+			if (errno != ENOENT)
+				return ward_error_sys(err, "%s: mount point /%s", origin, rel);
+			if (next || last_is_dir) {
+				r = mkdirat(cur, comp, 0755);
+			} else {
+				r = openat(cur, comp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
+				if (r >= 0)
+					close(r);
+			}
+			if (r < 0 && errno != EEXIST) {
+				if (errno == EROFS)
+					return ward_error_set(err, EROFS,
+							      "%s: cannot create the mount point /%s: "
+							      "its parent is read-only in the sandbox's "
+							      "view (create it in the root filesystem)",
+							      origin, rel);
+				return ward_error_sys(err, "%s: cannot create the mount point /%s",
+						      origin, rel);
+			}
+		} else if (S_ISLNK(st.st_mode)) {
+			return ward_error_set(err, ELOOP,
+					      "%s: /%s goes through a symbolic link inside the "
+					      "sandbox's view",
+					      origin, rel);
+		}
+		if (next == NULL)
+			break;
+		nfd = sys_openat2(cur, comp, O_PATH | O_DIRECTORY | O_CLOEXEC,
+				  RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
+		if (nfd < 0)
+			return ward_error_sys(err, "%s: mount point /%s", origin, rel);
+		close(cur);
+		cur = nfd;
+		comp = next;
+	}
+	return 0;
+}
+
+/* Clone the tree at src_fd (or src_path) into a detached mount and set its
+ * attributes.  The supervisor does this for host sources before the sandbox's
+ * mount namespace exists: open_tree(OPEN_TREE_CLONE) only clones mounts of
+ * the caller's own namespace, while a detached tree may then be attached in
+ * any namespace its holder is privileged over. */
+static int make_tree(int src_fd, const char *src_path, uint64_t attr, int idmap_fd,
+		     bool recursive, const char *origin, const char *what, ward_error_t *err)
+{
+	struct mount_attr ma = { 0 };
+	unsigned tflags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC;
+	int tree;
+
+	if (recursive)
+		tflags |= AT_RECURSIVE;
+	if (src_fd >= 0)
+		tree = open_tree(src_fd, "", tflags | AT_EMPTY_PATH);
+	else
+		tree = open_tree(AT_FDCWD, src_path, tflags);
+	if (tree < 0)
+		return ward_error_sys(err, "%s: cannot clone the mount of %s", origin, what);
+
+	ma.attr_set = attr;
+	if (idmap_fd >= 0) {
+		ma.attr_set |= MOUNT_ATTR_IDMAP;
+		ma.userns_fd = (uint64_t)idmap_fd;
+	}
+	if (mount_setattr(tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &ma,
+			  sizeof(ma)) < 0) {
+		int saved = errno;
+
+		close(tree);
+		errno = saved;
+		if (idmap_fd >= 0 && saved == EINVAL && recursive) {
+			/* A submount's filesystem cannot be idmapped: map the top
+			 * mount alone rather than fail. */
+			return make_tree(src_fd, src_path, attr, idmap_fd, false, origin, what,
+					 err);
+		}
+		if (idmap_fd >= 0)
+			return ward_error_sys(err,
+					      "%s: cannot make an idmapped mount of %s (its "
+					      "filesystem may not support idmapped mounts)",
+					      origin, what);
+		return ward_error_sys(err, "%s: cannot set mount attributes on %s", origin, what);
+	}
+	return tree;
+}
+
+/* Attach a detached tree at NEWROOT/rel, creating the mount point. */
+static int place_tree(int rootfd, int tree, const char *rel, bool is_dir, const char *origin,
+		      ward_error_t *err)
+{
+	cleanup_close int dest = -1;
+
+	if (mkdir_beneath(rootfd, rel, is_dir, origin, err) < 0)
+		return -1;
+	dest = sys_openat2(rootfd, rel, O_PATH | O_CLOEXEC | O_NOFOLLOW,
+			   RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
+	if (dest < 0)
+		return ward_error_sys(err, "%s: mount point /%s", origin, rel);
+	if (move_mount(tree, "", dest, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return ward_error_sys(err, "%s: cannot mount /%s", origin, rel);
+	return 0;
+}
+
+/* Bind a path of the current namespace (init's own /dev, /proc) at rel. */
+static int attach(int rootfd, const char *src_path, const char *rel, bool is_dir, uint64_t attr,
+		  bool recursive, const char *origin, ward_error_t *err)
+{
+	cleanup_close int tree = make_tree(-1, src_path, attr, -1, recursive, origin, src_path, err);
+
+	if (tree < 0)
+		return -1;
+	return place_tree(rootfd, tree, rel, is_dir, origin, err);
+}
+
+static uint64_t attrs_for(unsigned access, bool nosuid)
+{
+	uint64_t a = MOUNT_ATTR_NODEV;
+
+	if (nosuid)
+		a |= MOUNT_ATTR_NOSUID;
+	if (!(access & WARD_FS_WRITE))
+		a |= MOUNT_ATTR_RDONLY;
+	if (!(access & WARD_FS_EXEC))
+		a |= MOUNT_ATTR_NOEXEC;
+	return a;
+}
+
+static bool exists_at(int dirfd, const char *rel)
+{
+	struct stat st;
+
+	return fstatat(dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+static int mount_tmpfs(const char *target, unsigned long flags, const char *data,
+		       ward_error_t *err)
+{
+	if (mount("tmpfs", target, "tmpfs", flags, data) < 0)
+		return ward_error_sys(err, "cannot mount a tmpfs on %s", target + strlen(NEWROOT));
+	return 0;
+}
+
+static const char *const dev_nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
+
+static int build_dev(int rootfd, const struct ward_view *v, ward_error_t *err)
+{
+	static const char *const links[][2] = {
+		{ "fd", "/proc/self/fd" },       { "stdin", "/proc/self/fd/0" },
+		{ "stdout", "/proc/self/fd/1" }, { "stderr", "/proc/self/fd/2" },
+		{ "ptmx", "pts/ptmx" },
+	};
+	cleanup_free char *shm_opts = NULL;
+	size_t i;
+
+	if (mkdirat(rootfd, "dev", 0755) < 0 && errno != EEXIST)
+		return ward_error_sys(err, "cannot create /dev");
+	if (mount_tmpfs(NEWROOT "/dev", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=64k",
+			err) < 0)
+		return -1;
+	for (i = 0; i < ARRAY_SIZE(dev_nodes); i++) {
+		char src[32], rel[32];
+
+		snprintf(src, sizeof(src), "/dev/%s", dev_nodes[i]);
+		snprintf(rel, sizeof(rel), "dev/%s", dev_nodes[i]);
+		if (attach(rootfd, src, rel, false, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, false,
+			   "/dev", err) < 0)
+			return -1;
+	}
+	if (mkdirat(rootfd, "dev/pts", 0755) < 0)
+		return ward_error_sys(err, "cannot create /dev/pts");
+	/* A private devpts instance: the sandbox cannot see or inject into the
+	 * host's terminals. */
+	if (mount("devpts", NEWROOT "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+		  "newinstance,ptmxmode=0666,mode=0620") < 0)
+		return ward_error_sys(err, "cannot mount devpts on /dev/pts");
+	if (mkdirat(rootfd, "dev/shm", 01777) < 0)
+		return ward_error_sys(err, "cannot create /dev/shm");
+	shm_opts = ward_xasprintf("mode=1777,size=%llu", (unsigned long long)v->tmp_size);
+	if (mount_tmpfs(NEWROOT "/dev/shm", MS_NOSUID | MS_NODEV | MS_NOEXEC, shm_opts, err) < 0)
+		return -1;
+	for (i = 0; i < ARRAY_SIZE(links); i++) {
+		char rel[32];
+
+		snprintf(rel, sizeof(rel), "dev/%s", links[i][0]);
+		if (symlinkat(links[i][1], rootfd, rel) < 0)
+			return ward_error_sys(err, "cannot create /dev/%s", links[i][0]);
+	}
+
+	for (i = 0; i < v->n_devices; i++) {
+		const struct ward_view_src *s = &v->devices[i];
+		bool dup = false;
+		size_t j;
+
+		for (j = 0; j < ARRAY_SIZE(dev_nodes); j++)
+			if (strcmp(s->path + 5, dev_nodes[j]) == 0)
+				dup = true;
+		if (dup)
+			continue;
+		if (place_tree(rootfd, s->fd, s->path + 1, false, s->origin, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Docker's lists, which runc, crun and podman share. */
+static const char *const proc_masked_files[] = {
+	"kcore", "keys", "timer_list", "sched_debug", "latency_stats", "timer_stats",
+};
+static const char *const proc_masked_dirs[] = { "acpi", "scsi", "asound" };
+static const char *const proc_readonly[] = { "sys", "sysrq-trigger", "irq", "bus", "fs" };
+static const char *const sys_masked_dirs[] = {
+	"firmware", "devices/virtual/powercap", "kernel/security", "kernel/debug", "fs/bpf",
+};
+
+static int build_proc(int rootfd, ward_error_t *err)
+{
+	const uint64_t ro = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+			    MOUNT_ATTR_NOEXEC;
+	char rel[64], abs[96];
+	size_t i;
+
+	if (mkdirat(rootfd, "proc", 0555) < 0)
+		return ward_error_sys(err, "cannot create /proc");
+	/* proc of the sandbox's pid namespace: it shows only the sandbox. */
+	if (mount("proc", NEWROOT "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return ward_error_sys(err, "cannot mount /proc");
+	for (i = 0; i < ARRAY_SIZE(proc_masked_files); i++) {
+		snprintf(rel, sizeof(rel), "proc/%s", proc_masked_files[i]);
+		if (!exists_at(rootfd, rel))
+			continue;
+		if (attach(rootfd, "/dev/null", rel, false, ro, false, "masked /proc", err) < 0)
+			return -1;
+	}
+	for (i = 0; i < ARRAY_SIZE(proc_masked_dirs); i++) {
+		snprintf(rel, sizeof(rel), "proc/%s", proc_masked_dirs[i]);
+		snprintf(abs, sizeof(abs), NEWROOT "/%s", rel);
+		if (!exists_at(rootfd, rel))
+			continue;
+		if (mount_tmpfs(abs, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+				"mode=0555,size=4k", err) < 0)
+			return -1;
+	}
+	for (i = 0; i < ARRAY_SIZE(proc_readonly); i++) {
+		snprintf(rel, sizeof(rel), "proc/%s", proc_readonly[i]);
+		snprintf(abs, sizeof(abs), NEWROOT "/%s", rel);
+		if (!exists_at(rootfd, rel))
+			continue;
+		if (attach(rootfd, abs, rel, false, ro, true, "read-only /proc", err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int build_sys(int rootfd, ward_error_t *err)
+{
+	char rel[64], abs[96];
+	size_t i;
+
+	if (mkdirat(rootfd, "sys", 0555) < 0)
+		return ward_error_sys(err, "cannot create /sys");
+	if (mount("sysfs", NEWROOT "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  NULL) < 0)
+		return ward_error_sys(err, "cannot mount a read-only /sys");
+	for (i = 0; i < ARRAY_SIZE(sys_masked_dirs); i++) {
+		snprintf(rel, sizeof(rel), "sys/%s", sys_masked_dirs[i]);
+		snprintf(abs, sizeof(abs), NEWROOT "/%s", rel);
+		if (!exists_at(rootfd, rel))
+			continue;
+		if (mount_tmpfs(abs, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+				"mode=0555,size=4k", err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int detach_one(struct ward_view_src *s, uint64_t attr, bool recursive, ward_error_t *err)
+{
+	int tree = make_tree(s->fd, NULL, attr, s->idmap_fd, recursive, s->origin, s->path, err);
+
+	if (tree < 0)
+		return -1;
+	close(s->fd);
+	s->fd = tree;
+	return 0;
+}
+
+int ward_view_detach(struct ward_view *v, ward_error_t *err)
+{
+	size_t i;
+
+	for (i = 0; i < v->n_sys; i++)
+		if (detach_one(&v->sys[i], attrs_for(WARD_FS_READ | WARD_FS_EXEC, v->nosuid), true,
+			       err) < 0)
+			return -1;
+	for (i = 0; i < v->n_grants; i++)
+		if (detach_one(&v->grants[i], attrs_for(v->grants[i].access, true), true, err) < 0)
+			return -1;
+	for (i = 0; i < v->n_devices; i++)
+		if (detach_one(&v->devices[i], MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, false, err) <
+		    0)
+			return -1;
+	return 0;
+}
+
+int ward_view_build(const struct ward_view *v, ward_error_t *err)
+{
+	cleanup_close int rootfd = -1;
+	cleanup_free char *tmp_opts = NULL;
+	size_t i;
+
+	/* Nothing done from here on may propagate back to the host. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return ward_error_sys(err, "cannot make the mount namespace private");
+	if (mount("ward", NEWROOT, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") < 0)
+		return ward_error_sys(err, "cannot mount the sandbox's root tmpfs");
+	rootfd = open(NEWROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return ward_error_sys(err, "cannot open the new root");
+
+	for (i = 0; i + 1 < v->n_links; i += 2)
+		if (symlinkat(v->links[i + 1], rootfd, v->links[i]) < 0)
+			return ward_error_sys(err, "cannot create the link /%s", v->links[i]);
+
+	for (i = 0; i < v->n_sys; i++) {
+		const struct ward_view_src *s = &v->sys[i];
+
+		if (place_tree(rootfd, s->fd, s->path + 1, s->is_dir, s->origin, err) < 0)
+			return -1;
+	}
+
+	if (mkdirat(rootfd, "tmp", 01777) < 0)
+		return ward_error_sys(err, "cannot create /tmp");
+	tmp_opts = ward_xasprintf("mode=1777,size=%llu", (unsigned long long)v->tmp_size);
+	if (mount_tmpfs(NEWROOT "/tmp", MS_NOSUID | MS_NODEV, tmp_opts, err) < 0)
+		return -1;
+
+	if (build_dev(rootfd, v, err) < 0 || build_proc(rootfd, err) < 0)
+		return -1;
+	if (v->proc_sys && build_sys(rootfd, err) < 0)
+		return -1;
+
+	/* Grants are sorted by path: a parent is mounted before its children. */
+	for (i = 0; i < v->n_grants; i++) {
+		const struct ward_view_src *s = &v->grants[i];
+
+		if (place_tree(rootfd, s->fd, s->path + 1, s->is_dir, s->origin, err) < 0)
+			return -1;
+	}
+
+	/* /dev holds only what was placed there. */
+	{
+		struct mount_attr ma = { .attr_set = MOUNT_ATTR_RDONLY };
+
+		if (mount_setattr(AT_FDCWD, NEWROOT "/dev", 0, &ma, sizeof(ma)) < 0)
+			return ward_error_sys(err, "cannot make /dev read-only");
+	}
+
+	/* pivot_root(".", ".") stacks the old root under the new one; detaching
+	 * "." then removes every host mount from this namespace. */
+	if (chdir(NEWROOT) < 0)
+		return ward_error_sys(err, "chdir to the new root");
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return ward_error_sys(err, "pivot_root");
+	if (umount2(".", MNT_DETACH) < 0)
+		return ward_error_sys(err, "cannot detach the host's root");
+	if (chdir("/") < 0)
+		return ward_error_sys(err, "chdir /");
+	{
+		struct mount_attr ma = { .attr_set = MOUNT_ATTR_RDONLY };
+
+		if (mount_setattr(AT_FDCWD, "/", 0, &ma, sizeof(ma)) < 0)
+			return ward_error_sys(err, "cannot make the new root read-only");
+	}
+	return 0;
+}

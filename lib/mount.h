@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The mount layer: the sandbox's view of the filesystem.
+ *
+ * ward_view_prepare() runs in the supervisor: it opens every host source
+ * (system directories or --rootfs, fs.* grants, device nodes) as O_PATH
+ * descriptors, refusing symbolic links on the way, so that what is mounted
+ * later is exactly what was checked.  ward_view_build() runs in the sandbox's
+ * init process (host root inside fresh mount/pid namespaces) and ends with
+ * pivot_root into the new root.
+ */
+#ifndef WARD_MOUNT_H
+#define WARD_MOUNT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "policy.h"
+
+struct ward_view_src {
+	int fd;        /* O_PATH on the host object */
+	char *path;    /* where it appears inside */
+	unsigned access; /* WARD_FS_* */
+	bool is_dir;
+	int idmap_fd;  /* user namespace for an idmapped mount, or -1 */
+	uid_t owner;   /* st_uid / st_gid of the source */
+	gid_t group;
+	dev_t rdev;    /* devices */
+	char *origin;  /* for messages */
+};
+
+struct ward_view {
+	int rootfs_fd; /* --rootfs directory, or -1 */
+	struct ward_view_src *sys; /* system directories (host or rootfs entries) */
+	size_t n_sys;
+	char **links;  /* symlinks at the top level: name, target pairs */
+	size_t n_links;
+	struct ward_view_src *grants;
+	size_t n_grants;
+	struct ward_view_src *devices;
+	size_t n_devices;
+	uint64_t tmp_size;  /* bytes for /tmp and /dev/shm */
+	bool nosuid;        /* mount with nosuid (no process.setuid) */
+	bool proc_sys;      /* mount a read-only sysfs */
+};
+
+int ward_view_prepare(const struct ward_policy *p, const char *rootfs, struct ward_view *v,
+		      ward_error_t *err);
+/* Give fs.write grants an idmapped mount: owner of the source -> host_uid. */
+int ward_view_idmap(struct ward_view *v, uid_t host_uid, gid_t host_gid, ward_error_t *err);
+/* In the supervisor, after ward_view_idmap(): turn every host source into a
+ * detached mount tree with its final attributes (read-only, nosuid, nodev,
+ * noexec, idmap), ready to be attached inside the sandbox. */
+int ward_view_detach(struct ward_view *v, ward_error_t *err);
+int ward_view_build(const struct ward_view *v, ward_error_t *err);
+void ward_view_free(struct ward_view *v);
+
+#endif

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The namespace layer: creating namespaces and the identity mapping. */
+#ifndef WARD_NS_H
+#define WARD_NS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+/* fork()-like clone3: returns 0 in the child, the pid in the parent, -1 with
+ * errno on failure.  cgroup_fd >= 0 adds CLONE_INTO_CGROUP. */
+pid_t ward_clone3(uint64_t flags, int cgroup_fd);
+/* Map inside ids [0, count) of pid's user namespace to host [base, base+count). */
+int ward_ns_write_maps(pid_t pid, uint32_t uid_base, uint32_t gid_base, uint32_t count,
+		       bool allow_setgroups, ward_error_t *err);
+/* Bring up "lo" in the current network namespace. */
+int ward_ns_loopback_up(ward_error_t *err);
+/* Names of the namespaces in a CLONE_NEW* mask, space separated, into buf. */
+const char *ward_ns_names(unsigned long mask, char *buf, size_t len);
+
+#endif

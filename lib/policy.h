@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The resolved policy: a plain data structure.
+ *
+ * entitlements text -> ward_parse_*() -> ward_resolve() -> struct ward_policy
+ * -> one applier per layer (ns, mount, caps, landlock, seccomp, cgroup, rlimit).
+ *
+ * ward_resolve() is pure: it depends only on its input list and on the
+ * entitlement table, so it can be unit tested without root.
+ */
+#ifndef WARD_POLICY_H
+#define WARD_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+/* Layers, in the order ward_explain prints them. */
+enum ward_layer {
+	WARD_LAYER_NS,       /* namespaces */
+	WARD_LAYER_IDENTITY, /* uid/gid maps, unprivileged host identity */
+	WARD_LAYER_MOUNT,    /* filesystem view */
+	WARD_LAYER_CAPS,     /* capability sets, securebits */
+	WARD_LAYER_NNP,      /* no_new_privs */
+	WARD_LAYER_SECCOMP,  /* syscall filter */
+	WARD_LAYER_LANDLOCK, /* LSM */
+	WARD_LAYER_CGROUP,   /* pids, memory, cpu */
+	WARD_LAYER_RLIMIT,   /* rlimits */
+	WARD_LAYER_PROCESS,  /* environment, fds, session, parent death */
+	WARD_LAYER_COUNT
+};
+
+const char *ward_layer_name(enum ward_layer layer);
+
+enum ward_net_mode {
+	WARD_NET_NONE = 0, /* own netns, loopback down-or-up, AF_UNIX only */
+	WARD_NET_LOOPBACK, /* own netns with lo up, AF_INET/AF_INET6 allowed */
+	WARD_NET_HOST,     /* host network namespace (dangerous) */
+};
+
+enum ward_level {
+	WARD_LEVEL_CONFINED = 0, /* no capabilities, strict syscall filter */
+	WARD_LEVEL_USER,         /* Docker-default capabilities and syscall profile */
+	WARD_LEVEL_ADMIN,        /* CAP_SYS_ADMIN and mount in its own namespaces */
+};
+
+/* Access bits for path grants. */
+#define WARD_FS_READ  0x1u
+#define WARD_FS_WRITE 0x2u
+#define WARD_FS_EXEC  0x4u
+
+struct ward_path_grant {
+	char *path;      /* absolute, lexically normalised, no ".." */
+	unsigned access; /* WARD_FS_* (write implies read) */
+	char *origin;    /* where it was granted: "app.ent:3" or "--allow" */
+};
+
+struct ward_device_grant {
+	char *path; /* absolute path of a device node under /dev */
+	char *origin;
+};
+
+/* One granted entitlement as the user wrote it (after normalisation). */
+struct ward_grant {
+	int def;      /* index into the entitlement table */
+	char *value;  /* NULL when the entitlement takes no value */
+	char *origin; /* "app.ent:3", "--allow", or "default" */
+};
+
+/* Namespace bits (CLONE_NEW* values) kept as plain unsigned to stay pure. */
+struct ward_policy {
+	/* Every entitlement in force, including the defaults that applied. */
+	struct ward_grant *grants;
+	size_t n_grants;
+
+	enum ward_net_mode net;
+	enum ward_level level;
+
+	/* namespaces: CLONE_NEW* flags to create */
+	unsigned long namespaces;
+
+	/* process.* */
+	bool debug;  /* process.debug: ptrace inside the sandbox */
+	bool setuid; /* process.setuid: no_new_privs is not set */
+
+	/* host.* */
+	bool host_time; /* host.time: CAP_SYS_TIME, clock syscalls */
+	struct ward_device_grant *devices;
+	size_t n_devices;
+
+	/* fs.* */
+	struct ward_path_grant *paths;
+	size_t n_paths;
+
+	/* Resources.  Every one is finite. */
+	uint64_t pids_max;        /* process.limit */
+	uint64_t memory_max;      /* memory.limit, bytes */
+	uint64_t cpu_quota_us;    /* cpu.limit: quota per period */
+	uint64_t cpu_period_us;   /* cpu.limit: period (100000) */
+	uint64_t nofile;          /* files.limit: RLIMIT_NOFILE soft and hard */
+
+	/* Capabilities kept in bounding/permitted/effective/inheritable/ambient. */
+	uint64_t caps;
+	bool no_new_privs;
+
+	/* Syscall filter inputs (see seccomp/profile.c). */
+	uint64_t socket_families;  /* bit N set: socket(AF=N) allowed */
+	bool allow_ns_clone;       /* clone/unshare with CLONE_NEW* flags allowed */
+};
+
+/* Defaults for resources (documented in docs/entitlements.md). */
+#define WARD_DEFAULT_PIDS_MAX   1024u
+#define WARD_DEFAULT_NOFILE     1024u
+#define WARD_DEFAULT_CPU_PERIOD 100000u
+
+void ward_policy_free(struct ward_policy *p);
+
+/* Is an entitlement (by name, value-less lookup) in force? */
+const struct ward_grant *ward_policy_find(const struct ward_policy *p, const char *name);
+
+#endif

@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util.h"
+
+static void oom(void)
+{
+	static const char msg[] = "ward: out of memory\n";
+
+	(void)!write(2, msg, sizeof(msg) - 1);
+	abort();
+}
+
+void *ward_xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (p == NULL)
+		oom();
+	return p;
+}
+
+void *ward_xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (p == NULL)
+		oom();
+	return p;
+}
+
+void *ward_xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+
+	if (q == NULL)
+		oom();
+	return q;
+}
+
+char *ward_xstrdup(const char *s)
+{
+	char *d = strdup(s ? s : "");
+
+	if (d == NULL)
+		oom();
+	return d;
+}
+
+char *ward_xasprintf(const char *fmt, ...)
+{
+	char *s = NULL;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		oom();
+	return s;
+}
+
+bool ward_str_has_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+unsigned ward_edit_distance(const char *a, const char *b, unsigned max)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	unsigned row[64 + 1];
+	size_t i, j;
+
+	if (lb > 64 || la > 64)
+		return max + 1;
+	for (j = 0; j <= lb; j++)
+		row[j] = (unsigned)j;
+	for (i = 1; i <= la; i++) {
+		unsigned diag = row[0], best;
+
+		row[0] = (unsigned)i;
+		best = row[0];
+		for (j = 1; j <= lb; j++) {
+			unsigned up = row[j];
+			unsigned cost = a[i - 1] == b[j - 1] ? 0 : 1;
+			unsigned v = diag + cost;
+
+			if (row[j - 1] + 1 < v)
+				v = row[j - 1] + 1;
+			if (up + 1 < v)
+				v = up + 1;
+			row[j] = v;
+			diag = up;
+			if (v < best)
+				best = v;
+		}
+		if (best > max)
+			return max + 1;
+	}
+	return row[lb];
+}
+
+int ward_parse_u64(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (s == NULL || *s == '\0')
+		return -EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
+			return -ERANGE;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+int ward_parse_size(const char *s, uint64_t *out)
+{
+	char num[32];
+	const char *p = s;
+	size_t n = 0;
+	uint64_t v, mult = 1;
+	int r;
+
+	if (s == NULL)
+		return -EINVAL;
+	while (*p >= '0' && *p <= '9') {
+		if (n + 1 >= sizeof(num))
+			return -ERANGE;
+		num[n++] = *p++;
+	}
+	num[n] = '\0';
+	r = ward_parse_u64(num, &v);
+	if (r < 0)
+		return r;
+	switch (*p) {
+	case '\0':
+		break;
+	case 'k':
+	case 'K':
+		mult = 1ULL << 10;
+		p++;
+		break;
+	case 'm':
+	case 'M':
+		mult = 1ULL << 20;
+		p++;
+		break;
+	case 'g':
+	case 'G':
+		mult = 1ULL << 30;
+		p++;
+		break;
+	case 't':
+	case 'T':
+		mult = 1ULL << 40;
+		p++;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (mult > 1) {
+		if (strcmp(p, "iB") == 0 || strcmp(p, "B") == 0 || strcmp(p, "b") == 0)
+			p += strlen(p);
+	}
+	if (*p != '\0')
+		return -EINVAL;
+	if (v > UINT64_MAX / mult)
+		return -ERANGE;
+	*out = v * mult;
+	return 0;
+}
+
+char *ward_path_normalize(const char *path)
+{
+	size_t len, o = 0;
+	const char *p;
+	char *out;
+
+	if (path == NULL || path[0] != '/') {
+		errno = EINVAL;
+		return NULL;
+	}
+	len = strlen(path);
+	out = ward_xmalloc(len + 2);
+	p = path;
+	while (*p) {
+		const char *start;
+		size_t clen;
+
+		while (*p == '/')
+			p++;
+		if (*p == '\0')
+			break;
+		start = p;
+		while (*p && *p != '/')
+			p++;
+		clen = (size_t)(p - start);
+		if (clen == 1 && start[0] == '.')
+			continue;
+		if (clen == 2 && start[0] == '.' && start[1] == '.') {
+			free(out);
+			errno = EINVAL;
+			return NULL;
+		}
+		out[o++] = '/';
+		memcpy(out + o, start, clen);
+		o += clen;
+	}
+	if (o == 0)
+		out[o++] = '/';
+	out[o] = '\0';
+	return out;
+}
+
+ssize_t ward_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t w = write(fd, p + done, len - done);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		done += (size_t)w;
+	}
+	return (ssize_t)done;
+}
+
+ssize_t ward_read_all(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t r = read(fd, p + done, len - done);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (r == 0)
+			break;
+		done += (size_t)r;
+	}
+	return (ssize_t)done;
+}
+
+int ward_write_file_at(int dirfd, const char *name, const char *data, size_t len)
+{
+	int fd, saved;
+
+	fd = openat(dirfd, name, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	/* Kernel interface files want the value in one write(2). */
+	if (write(fd, data, len) != (ssize_t)len) {
+		saved = errno ? errno : EIO;
+		close(fd);
+		return -saved;
+	}
+	if (close(fd) < 0)
+		return -errno;
+	return 0;
+}
+
+int ward_write_file(const char *path, const char *data, size_t len)
+{
+	return ward_write_file_at(AT_FDCWD, path, data, len);
+}
+
+int ward_read_file(const char *path, char **out, size_t *len)
+{
+	size_t cap = 4096, n = 0;
+	char *buf;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	buf = ward_xmalloc(cap + 1);
+	for (;;) {
+		ssize_t r = read(fd, buf + n, cap - n);
+
+		if (r < 0) {
+			int saved = errno;
+
+			if (saved == EINTR)
+				continue;
+			free(buf);
+			close(fd);
+			return -saved;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (n == cap) {
+			cap *= 2;
+			buf = ward_xrealloc(buf, cap + 1);
+		}
+	}
+	close(fd);
+	buf[n] = '\0';
+	*out = buf;
+	if (len)
+		*len = n;
+	return 0;
+}

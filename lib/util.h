@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Small helpers shared by the whole library: cleanup attributes and strings. */
+#ifndef WARD_UTIL_H
+#define WARD_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "error.h"
+
+static inline void ward_freep(void *p)
+{
+	free(*(void **)p);
+}
+
+static inline void ward_closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+
+#define cleanup_free  __attribute__((cleanup(ward_freep)))
+#define cleanup_close __attribute__((cleanup(ward_closep)))
+
+/* Hand ownership of a pointer on: returns it and clears the variable. */
+#define steal_pointer(pp)                                                                          \
+	({                                                                                         \
+		__typeof__(*(pp)) _p = *(pp);                                                      \
+		*(pp) = NULL;                                                                      \
+		_p;                                                                                \
+	})
+
+/* Hand ownership of a descriptor on: returns it and sets the variable to -1. */
+static inline int steal_fd(int *fd)
+{
+	int r = *fd;
+
+	*fd = -1;
+	return r;
+}
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Memory helpers that abort on exhaustion: allocation failure is not a
+ * recoverable condition anywhere in ward. */
+void *ward_xmalloc(size_t n);
+void *ward_xcalloc(size_t n, size_t size);
+void *ward_xrealloc(void *p, size_t n);
+char *ward_xstrdup(const char *s);
+char *ward_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Pure string helpers. */
+bool ward_str_has_prefix(const char *s, const char *prefix);
+/* Levenshtein distance, bounded: returns a value > max when larger. */
+unsigned ward_edit_distance(const char *a, const char *b, unsigned max);
+/* Parse a size with optional K/M/G/T suffix (powers of 1024; "KB", "KiB" also accepted). */
+int ward_parse_size(const char *s, uint64_t *out);
+/* Parse a decimal unsigned integer, no sign, no trailing garbage. */
+int ward_parse_u64(const char *s, uint64_t *out);
+/* Normalise an absolute path lexically: collapse "//" and "/./", refuse "..".
+ * Returns a newly allocated string, or NULL (errno = EINVAL) when the path is
+ * not absolute or contains "..". */
+char *ward_path_normalize(const char *path);
+
+/* I/O helpers (side effects). */
+int ward_write_file(const char *path, const char *data, size_t len);  /* -errno on failure */
+int ward_write_file_at(int dirfd, const char *name, const char *data, size_t len);
+int ward_read_file(const char *path, char **out, size_t *len); /* -errno on failure */
+ssize_t ward_write_all(int fd, const void *buf, size_t len);
+ssize_t ward_read_all(int fd, void *buf, size_t len);
+
+#endif

@@ -1,0 +1,135 @@
+#!/usr/bin/python3
+"""Run every test of ward and print one summary line.
+
+Suites, in order:
+  unit        cmocka tests, normal build (build/)
+  unit-asan   the same tests built with ASan+UBSan (build-asan/)
+  pytest      integration tests and the security battery, driving the real
+              ward binary as root (tests/integration, tests/security)
+
+The last line is "N passed, M failed, K skipped"; the exit status is 0 only
+when nothing failed and every suite ran.
+"""
+import os
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+os.chdir(ROOT)
+totals = {"passed": 0, "failed": 0, "skipped": 0}
+problems = []
+
+
+def sh(cmd, **kw):
+    print("+ " + " ".join(cmd), flush=True)
+    return subprocess.run(cmd, **kw)
+
+
+def build(builddir, extra):
+    if not os.path.exists(os.path.join(builddir, "build.ninja")):
+        r = sh(["meson", "setup", builddir] + extra)
+        if r.returncode:
+            return False
+    return sh(["ninja", "-C", builddir]).returncode == 0
+
+
+CMOCKA = {
+    "passed": re.compile(r"^\[  PASSED  \] (\d+) test"),
+    "failed": re.compile(r"^\[  FAILED  \] (\d+) test"),
+    "skipped": re.compile(r"^\[  SKIPPED \] (\d+) test"),
+}
+
+
+def run_unit(builddir, label):
+    tdir = os.path.join(builddir, "tests", "unit")
+    names = sorted(n for n in os.listdir(tdir)
+                   if n.startswith("test_") and os.access(os.path.join(tdir, n), os.X_OK)
+                   and not n.endswith((".p", ".o")) and os.path.isfile(os.path.join(tdir, n)))
+    env = dict(os.environ)
+    env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
+    env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
+    for n in names:
+        path = os.path.join(tdir, n)
+        r = subprocess.run([path], capture_output=True, text=True, env=env, timeout=600)
+        out = r.stdout + r.stderr
+        counts = {k: 0 for k in CMOCKA}
+        for line in out.splitlines():
+            for k, rx in CMOCKA.items():
+                m = rx.match(line)
+                if m:
+                    counts[k] += int(m.group(1))
+        if r.returncode != 0 and counts["failed"] == 0:
+            counts["failed"] = 1  # crashed, sanitizer report, or no summary
+        for k in counts:
+            totals[k] += counts[k]
+        status = "ok" if r.returncode == 0 else "FAILED"
+        print(f"{label}: {n}: {counts['passed']} passed, {counts['failed']} failed, "
+              f"{counts['skipped']} skipped [{status}]", flush=True)
+        if r.returncode != 0:
+            problems.append(f"{label}/{n}")
+            sys.stdout.write(out[-6000:])
+
+
+def run_pytest():
+    if os.geteuid() != 0:
+        print("pytest: integration tests and the security battery need root; skipped")
+        totals["skipped"] += 1
+        problems.append("pytest (not root)")
+        return
+    junit = os.path.join("build", "pytest.xml")
+    env = dict(os.environ)
+    env["WARD"] = os.path.realpath("build/src/ward")
+    env["WARD_HELPERS"] = os.path.realpath("build/tests/helpers")
+    r = sh(["/usr/bin/python3", "-m", "pytest", "-q", "-rfEs", "-p", "no:cacheprovider",
+            f"--junitxml={junit}", "tests/integration", "tests/security"], env=env)
+    try:
+        root = ET.parse(junit).getroot()
+        suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+        for s in suites:
+            tests = int(s.get("tests", 0))
+            fails = int(s.get("failures", 0)) + int(s.get("errors", 0))
+            skips = int(s.get("skipped", 0))
+            totals["passed"] += tests - fails - skips
+            totals["failed"] += fails
+            totals["skipped"] += skips
+    except (OSError, ET.ParseError) as e:
+        print(f"pytest: no result file ({e})")
+        totals["failed"] += 1
+    if r.returncode == 5:
+        print("pytest: no tests collected")
+        return
+    if r.returncode not in (0, 1):
+        problems.append(f"pytest exited {r.returncode}")
+        if totals["failed"] == 0:
+            totals["failed"] += 1
+    elif r.returncode == 1:
+        problems.append("pytest")
+
+
+def main():
+    ok = build("build", ["--buildtype=debugoptimized"])
+    if not ok:
+        print("build failed")
+        print("0 passed, 1 failed")
+        return 1
+    # Sanitizer build of the library and unit tests; helpers are static and
+    # run inside sandboxes, so they are built without sanitizers (off here).
+    ok_asan = build("build-asan", ["--buildtype=debug", "-Db_sanitize=address,undefined",
+                                   "-Db_lundef=false", "-Dhelpers=false"])
+    run_unit("build", "unit")
+    if ok_asan:
+        run_unit("build-asan", "unit-asan")
+    else:
+        totals["failed"] += 1
+        problems.append("asan build")
+    run_pytest()
+    if problems:
+        print("problems: " + ", ".join(problems))
+    print(f"{totals['passed']} passed, {totals['failed']} failed, {totals['skipped']} skipped")
+    return 0 if totals["failed"] == 0 and not problems else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,30 @@
+#!/bin/sh
+# Install what ward needs to build, test and benchmark, from Debian's
+# repositories.  Installs only what is missing; safe to run again.
+set -eu
+
+PKGS="gcc make meson ninja-build pkg-config libc6-dev
+libseccomp-dev libjansson-dev libcap-dev libcmocka-dev
+python3 python3-pytest busybox-static iproute2
+bubblewrap crun hyperfine clang-format"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+
+if [ -z "$missing" ]; then
+	exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: missing packages:$missing" >&2
+	echo "deps: run as root (or: sudo apt-get install$missing)" >&2
+	exit 1
+fi
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

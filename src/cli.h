@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The thin ward CLI: one file per subcommand over libward. */
+#ifndef WARD_CLI_H
+#define WARD_CLI_H
+
+#include <stdbool.h>
+
+#include "entitlements.h"
+#include "error.h"
+#include "policy.h"
+
+int cmd_run(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+int cmd_entitlements(int argc, char **argv);
+
+/* --allow / --manifest handling shared by run and explain. */
+struct policy_args {
+	struct ward_request_list reqs;
+};
+
+/* Handle one --allow or --manifest option; returns -1 with err set. */
+int policy_args_allow(struct policy_args *a, const char *text, ward_error_t *err);
+int policy_args_manifest(struct policy_args *a, const char *path, ward_error_t *err);
+/* Resolve into a policy with the host's facts (RAM, HOME). */
+int policy_args_resolve(struct policy_args *a, struct ward_policy *p, ward_error_t *err);
+void policy_args_free(struct policy_args *a);
+
+/* Print "ward: msg" + a usage hint and return 2 (bad command line). */
+int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

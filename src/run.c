@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* ward run: parse, resolve, launch, print the error once. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "launch.h"
+#include "util.h"
+
+static void run_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: ward run [OPTIONS] [--] PROGRAM [ARGS...]\n"
+		"\n"
+		"Run PROGRAM confined by every kernel layer its entitlements compile to.\n"
+		"\n"
+		"  -a, --allow NAME[=VALUE]  grant an entitlement (repeatable; see `ward "
+		"entitlements`)\n"
+		"  -m, --manifest FILE       read entitlements from FILE, one per line (repeatable)\n"
+		"      --rootfs DIR          use DIR as the root filesystem instead of the host's "
+		"system dirs\n"
+		"  -C, --chdir DIR           start in DIR inside the sandbox (default: HOME or /)\n"
+		"  -e, --setenv NAME=VALUE   add to the program's clean environment (repeatable)\n"
+		"      --best-effort         run even if a layer (Landlock, cgroups) cannot be "
+		"applied,\n"
+		"                            saying which guarantee is missing\n"
+		"      --uid-base N          map the sandbox to host ids N..N+65535 instead of a "
+		"free\n"
+		"                            range of ward's pool\n"
+		"      --cgroup-root DIR     cgroup hierarchy root (default /sys/fs/cgroup)\n"
+		"      --state-dir DIR       ward's runtime state (default /run/ward)\n"
+		"  -q, --quiet               no warnings\n"
+		"  -h, --help                this text\n"
+		"\n"
+		"Exit status: the program's; 128+N if signal N ended it; 125 if ward failed;\n"
+		"126 if the program could not be executed; 127 if it was not found.\n");
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "allow", required_argument, NULL, 'a' },
+		{ "manifest", required_argument, NULL, 'm' },
+		{ "rootfs", required_argument, NULL, 'r' },
+		{ "chdir", required_argument, NULL, 'C' },
+		{ "setenv", required_argument, NULL, 'e' },
+		{ "best-effort", no_argument, NULL, 'B' },
+		{ "uid-base", required_argument, NULL, 'U' },
+		{ "cgroup-root", required_argument, NULL, 'G' },
+		{ "state-dir", required_argument, NULL, 'S' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct policy_args pa = { 0 };
+	struct ward_run_options o = { 0 };
+	struct ward_policy p = { 0 };
+	ward_error_t err = NULL;
+	cleanup_free char **env = NULL;
+	size_t n_env = 0;
+	int c, status = WARD_EXIT_FAILURE;
+
+	opterr = 0;
+	optind = 1;
+	/* "+": stop at the first non-option, which is the program. */
+	while ((c = getopt_long(argc, argv, "+a:m:C:e:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			if (policy_args_allow(&pa, optarg, &err) < 0)
+				goto fail;
+			break;
+		case 'm':
+			if (policy_args_manifest(&pa, optarg, &err) < 0)
+				goto fail;
+			break;
+		case 'r':
+			o.rootfs = optarg;
+			break;
+		case 'C':
+			if (optarg[0] != '/') {
+				status = usage_error("run", "--chdir %s: give an absolute path inside "
+							    "the sandbox",
+						     optarg);
+				goto out;
+			}
+			o.cwd = optarg;
+			break;
+		case 'e':
+			env = ward_xrealloc(env, (n_env + 1) * sizeof(*env));
+			env[n_env++] = optarg;
+			break;
+		case 'B':
+			o.best_effort = true;
+			break;
+		case 'U': {
+			uint64_t v;
+
+			if (ward_parse_u64(optarg, &v) < 0 || v == 0 ||
+			    v > 0xffffffffULL - WARD_ID_RANGE) {
+				status = usage_error("run",
+						     "--uid-base %s: expected a host uid above 0 "
+						     "with room for 65536 ids",
+						     optarg);
+				goto out;
+			}
+			o.uid_base = (uint32_t)v;
+			break;
+		}
+		case 'G':
+			o.cgroup_root = optarg;
+			break;
+		case 'S':
+			o.state_dir = optarg;
+			break;
+		case 'q':
+			o.quiet = true;
+			break;
+		case 'h':
+			run_usage(stdout);
+			status = 0;
+			goto out;
+		case ':':
+			status = usage_error("run", "option %s needs a value", argv[optind - 1]);
+			goto out;
+		case '?':
+		default:
+			status = usage_error("run", "unknown option %s", argv[optind - 1]);
+			goto out;
+		}
+	}
+	if (optind >= argc) {
+		status = usage_error("run", "no program given (write: ward run [OPTIONS] -- PROGRAM "
+					    "[ARGS...])");
+		goto out;
+	}
+	if (policy_args_resolve(&pa, &p, &err) < 0)
+		goto fail;
+
+	o.argv = argv + optind;
+	o.env = env;
+	o.n_env = n_env;
+	o.home = getenv("HOME");
+	o.term = getenv("TERM");
+	if (ward_run(&p, &o, &status, &err) < 0)
+		goto fail;
+	goto out;
+fail:
+	status = ward_error_print(&err);
+	if (status < 2 || status == 1)
+		status = WARD_EXIT_FAILURE;
+out:
+	ward_policy_free(&p);
+	policy_args_free(&pa);
+	return status;
+}

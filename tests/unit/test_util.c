@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "util.h"
+
+static void test_parse_size(void **state)
+{
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(ward_parse_size("0", &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(ward_parse_size("512M", &v), 0);
+	assert_int_equal(v, 512ULL << 20);
+	assert_int_equal(ward_parse_size("2G", &v), 0);
+	assert_int_equal(v, 2ULL << 30);
+	assert_int_equal(ward_parse_size("2GiB", &v), 0);
+	assert_int_equal(v, 2ULL << 30);
+	assert_int_equal(ward_parse_size("64k", &v), 0);
+	assert_int_equal(v, 64ULL << 10);
+	assert_int_equal(ward_parse_size("1T", &v), 0);
+	assert_int_equal(v, 1ULL << 40);
+	assert_int_equal(ward_parse_size("lots", &v), -EINVAL);
+	assert_int_equal(ward_parse_size("", &v), -EINVAL);
+	assert_int_equal(ward_parse_size("-1M", &v), -EINVAL);
+	assert_int_equal(ward_parse_size("1.5G", &v), -EINVAL);
+	assert_int_equal(ward_parse_size("12X", &v), -EINVAL);
+	assert_int_equal(ward_parse_size("99999999999999999999", &v), -ERANGE);
+	assert_int_equal(ward_parse_size("17179869184G", &v), -ERANGE);
+}
+
+static void test_parse_u64(void **state)
+{
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(ward_parse_u64("18446744073709551615", &v), 0);
+	assert_true(v == UINT64_MAX);
+	assert_int_equal(ward_parse_u64("18446744073709551616", &v), -ERANGE);
+	assert_int_equal(ward_parse_u64("12a", &v), -EINVAL);
+	assert_int_equal(ward_parse_u64("+1", &v), -EINVAL);
+	assert_int_equal(ward_parse_u64(NULL, &v), -EINVAL);
+}
+
+static void check_norm(const char *in, const char *want)
+{
+	char *out = ward_path_normalize(in);
+
+	if (want == NULL) {
+		assert_null(out);
+		return;
+	}
+	assert_non_null(out);
+	assert_string_equal(out, want);
+	free(out);
+}
+
+static void test_path_normalize(void **state)
+{
+	(void)state;
+	check_norm("/srv/data", "/srv/data");
+	check_norm("//srv///data/", "/srv/data");
+	check_norm("/srv/./data/.", "/srv/data");
+	check_norm("/", "/");
+	check_norm("/srv/../etc", NULL);
+	check_norm("/srv/..", NULL);
+	check_norm("srv/data", NULL);
+	check_norm("", NULL);
+	check_norm("/a/..b/c", "/a/..b/c");
+}
+
+static void test_edit_distance(void **state)
+{
+	(void)state;
+	assert_int_equal(ward_edit_distance("netwrok.none", "network.none", 5), 2);
+	assert_int_equal(ward_edit_distance("fs.read", "fs.read", 5), 0);
+	assert_int_equal(ward_edit_distance("fs.rd", "fs.read", 5), 2);
+	assert_true(ward_edit_distance("completely", "different", 3) > 3);
+}
+
+static void test_error_wrap(void **state)
+{
+	ward_error_t err = NULL;
+
+	(void)state;
+	assert_int_equal(ward_error_set(&err, EINVAL, "inner %d", 1), -1);
+	assert_int_equal(ward_error_wrap(&err, "outer"), -1);
+	assert_string_equal(err->msg, "outer: inner 1");
+	assert_int_equal(err->code, EINVAL);
+	errno = ENOENT;
+	ward_error_sys(&err, "open %s", "/x");
+	assert_string_equal(err->msg, "open /x: No such file or directory");
+	ward_error_free(&err);
+	assert_null(err);
+	/* A NULL error pointer is allowed: the failure is still reported. */
+	assert_int_equal(ward_error_set(NULL, 1, "x"), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_size),     cmocka_unit_test(test_parse_u64),
+		cmocka_unit_test(test_path_normalize), cmocka_unit_test(test_edit_distance),
+		cmocka_unit_test(test_error_wrap),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
