@@ -144,8 +144,9 @@ size_t ward_threat_matrix(const struct ward_policy *p, int abi, struct ward_thre
 	add(t, "rlimits: RLIMIT_NPROC on the sandbox's own host uid");
 
 	NEXT("memory bomb");
-	add(t, "cgroups: memory limit without swap (memory.limit)");
-	add(t, "mounts: /tmp and /dev/shm are tmpfs bounded by memory.limit");
+	/* One layer only, and said so: RLIMIT_AS or RLIMIT_DATA would break
+	 * ordinary programs (JIT runtimes reserve far more than they use). */
+	add(t, "cgroups: memory limit without swap (memory.limit); tmpfs pages count too");
 
 	NEXT("read the host's private files (/root, homes)");
 	add(t, "mounts: not in the sandbox's view");
