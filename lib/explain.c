@@ -46,7 +46,7 @@ size_t ward_threat_matrix(const struct ward_policy *p, int abi, struct ward_thre
 {
 	struct ward_sc_rules r = { 0 };
 	bool userns = p->namespaces & CLONE_NEWUSER;
-	bool ll = abi >= 1;
+	bool ll = abi >= 1 && p->level != WARD_LEVEL_ADMIN; /* see ward_landlock_plan() */
 	size_t n = 0;
 	struct ward_threat *t;
 
@@ -342,6 +342,9 @@ static size_t layer_summary(const struct ward_policy *p, int abi, struct layer_l
 	if (abi <= 0) {
 		LINE(WARD_LAYER_LANDLOCK, "not available in this kernel: ward run refuses unless "
 					  "--best-effort");
+	} else if (plan.abi <= 0) {
+		missing = ward_landlock_missing_text(plan.missing);
+		LINE(WARD_LAYER_LANDLOCK, "not applied: %s", missing ? missing : "?");
 	} else {
 		LINE(WARD_LAYER_LANDLOCK, "ABI %d: %zu filesystem rules matching the view%s%s", abi,
 		     plan.n_rules, plan.handled_net ? "; TCP bind and connect denied" : "",
@@ -368,7 +371,7 @@ static size_t layer_summary(const struct ward_policy *p, int abi, struct layer_l
 	LINE(WARD_LAYER_CGROUP, "pids.max %llu (+1 for ward's init); memory %llu MiB, no swap; %s",
 	     (unsigned long long)p->pids_max, (unsigned long long)(p->memory_max >> 20), buf);
 	LINE(WARD_LAYER_RLIMIT, "RLIMIT_NOFILE %llu; RLIMIT_CORE 0; RLIMIT_NPROC %llu",
-	     (unsigned long long)p->nofile, (unsigned long long)p->pids_max);
+	     (unsigned long long)p->nofile, (unsigned long long)p->pids_max + 1);
 	LINE(WARD_LAYER_PROCESS,
 	     "clean environment (PATH, HOME, TERM); only fds 0-2; a new session; dies with "
 	     "ward; hostname \"ward\"; signals forwarded, exit status passed through");

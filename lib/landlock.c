@@ -198,6 +198,16 @@ void ward_landlock_plan(const struct ward_policy *p, int abi, struct ward_landlo
 		out->missing = WARD_LL_MISSING_ALL;
 		return;
 	}
+	/*
+	 * A Landlock-restricted process can never change its mount topology
+	 * (mount, umount, pivot_root all fail), and security.admin exists to
+	 * mount inside its own namespaces.  So that policy gets no Landlock
+	 * domain, and says so at every run and in `ward explain`.
+	 */
+	if (p->level == WARD_LEVEL_ADMIN) {
+		out->missing = WARD_LL_MISSING_ADMIN;
+		return;
+	}
 	out->abi = abi;
 
 	/*
@@ -334,6 +344,9 @@ static const struct {
 	 "Landlock ABI < 6: abstract UNIX sockets and signals outside the sandbox are not "
 	 "scoped by Landlock (the network and pid namespaces still separate them, unless "
 	 "network.host or process.host)"},
+	{WARD_LL_MISSING_ADMIN,
+	 "security.admin: Landlock is not applied, because a Landlock-restricted process can "
+	 "never mount (the view, the syscall filter and the namespaces still confine it)"},
 };
 
 char *ward_landlock_missing_text(unsigned missing)

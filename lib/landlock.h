@@ -65,6 +65,7 @@ struct ward_ll_path_rule {
 #define WARD_LL_MISSING_NET	 0x08u /* ABI < 4: TCP bind/connect (only under network.none) */
 #define WARD_LL_MISSING_IOCTL	 0x10u /* ABI < 5: ioctl on devices */
 #define WARD_LL_MISSING_SCOPE	 0x20u /* ABI < 6: abstract sockets, signals */
+#define WARD_LL_MISSING_ADMIN	 0x40u /* security.admin: not applied (it forbids mounts) */
 
 struct ward_landlock_plan {
 	int abi; /* the ABI the plan was made for (0: none) */

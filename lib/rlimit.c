@@ -64,7 +64,10 @@ int ward_rlimits_apply(const struct ward_policy *p, ward_error_t *err)
 		return ward_error_sys(err, "setrlimit(RLIMIT_NOFILE, %llu) for files.limit",
 				      (unsigned long long)p->nofile);
 
-	rl.rlim_cur = rl.rlim_max = (rlim_t)p->pids_max;
+	/* One above process.limit: the pids cgroup is checked later in fork()
+	 * than RLIMIT_NPROC, and should be the one that trips (its pids.events
+	 * counter lets ward explain the refusal); the rlimit is the backstop. */
+	rl.rlim_cur = rl.rlim_max = (rlim_t)p->pids_max + 1;
 	if (setrlimit(RLIMIT_NPROC, &rl) < 0)
 		return ward_error_sys(err, "setrlimit(RLIMIT_NPROC, %llu) for process.limit",
 				      (unsigned long long)p->pids_max);
