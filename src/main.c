@@ -1,13 +1,28 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#define _GNU_SOURCE
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
 
+struct ward_globals ward_globals;
+
+/* Subcommand groups that live in src/oci/ and src/bundle/.  Declared weak
+ * so the CLI builds while a group is absent from the tree. */
+int cmd_oci(int argc, char **argv) __attribute__((weak));
+int cmd_key(int argc, char **argv) __attribute__((weak));
+int cmd_bundle(int argc, char **argv) __attribute__((weak));
+int cmd_trust(int argc, char **argv) __attribute__((weak));
+
+static const char *const oci_commands[] = {
+	"create", "start", "state", "kill", "delete", "exec", "spec",
+	"features", "pause", "resume", "ps", "list", "update", "checkpoint",
+};
+
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: ward COMMAND [OPTIONS]\n"
+		"usage: ward [GLOBAL OPTIONS] COMMAND [OPTIONS]\n"
 		"\n"
 		"Run programs in least-privilege sandboxes described by entitlements.\n"
 		"\n"
@@ -17,29 +32,124 @@ static void usage(FILE *f)
 		"                                       what the entitlements compile to, layer by "
 		"layer\n"
 		"  entitlements [--json|--markdown]     the catalog of entitlements\n"
-		"  version                              print the version\n"
+		"  version                              print the version\n");
+	if (cmd_key || cmd_bundle || cmd_trust)
+		fprintf(f, "  key, bundle, trust                   signed bundles and the trust "
+			   "policy (`ward bundle --help`)\n");
+	if (cmd_oci)
+		fprintf(f,
+			"  create, start, state, kill, delete, run --bundle, exec, spec, features,\n"
+			"  pause, resume, ps, list              the OCI runtime command line (as runc)\n"
+			"\n"
+			"global options (OCI runtime): --root DIR, --log FILE, --log-format text|json,\n"
+			"  --debug, --systemd-cgroup\n");
+	fprintf(f,
 		"\n"
 		"`ward COMMAND --help` describes each command.  With no entitlement, ward runs the\n"
 		"strictest useful sandbox (network.none, security.confined).\n");
 }
 
+/* runc's global options come before the command. */
+static int parse_globals(int argc, char **argv, int *idx)
+{
+	int i = 1;
+
+	while (i < argc && argv[i][0] == '-' && argv[i][1] == '-' && argv[i][2] != '\0') {
+		const char *a = argv[i] + 2;
+		const char *eq = strchr(a, '=');
+		size_t n = eq ? (size_t)(eq - a) : strlen(a);
+		const char **slot = NULL;
+
+		if (n == 4 && strncmp(a, "root", 4) == 0)
+			slot = &ward_globals.root;
+		else if (n == 3 && strncmp(a, "log", 3) == 0)
+			slot = &ward_globals.log;
+		else if (n == 10 && strncmp(a, "log-format", 10) == 0)
+			slot = &ward_globals.log_format;
+		else if (n == 5 && strncmp(a, "debug", 5) == 0)
+			ward_globals.debug = true;
+		else if (n == 14 && strncmp(a, "systemd-cgroup", 14) == 0)
+			ward_globals.systemd_cgroup = true;
+		else if (n == 7 && strncmp(a, "rootless", 7) == 0)
+			ward_globals.rootless = eq ? eq + 1 : "auto";
+		else if (n == 8 && strncmp(a, "criu", 4) == 0)
+			i++; /* runc accepts --criu PATH; ward has no checkpointing */
+		else
+			break;
+		if (slot) {
+			if (eq) {
+				*slot = eq + 1;
+			} else if (i + 1 < argc) {
+				*slot = argv[++i];
+			} else {
+				fprintf(stderr, "ward: --%.*s needs a value\n", (int)n, a);
+				return -1;
+			}
+		}
+		ward_globals.any = true;
+		i++;
+	}
+	*idx = i;
+	return 0;
+}
+
+/* `run` is ward's own command, unless it is the OCI runtime's: that is the
+ * case when a global runtime option was given or when --bundle/-b appears
+ * before "--". */
+static bool is_oci_run(int argc, char **argv)
+{
+	int i;
+
+	if (ward_globals.any)
+		return true;
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return false;
+		if (strcmp(argv[i], "--bundle") == 0 || strcmp(argv[i], "-b") == 0 ||
+		    strncmp(argv[i], "--bundle=", 9) == 0)
+			return true;
+		if (argv[i][0] != '-')
+			return false;
+	}
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd;
+	int idx;
+	size_t i;
 
-	if (argc < 2) {
+	if (parse_globals(argc, argv, &idx) < 0)
+		return 2;
+	if (idx >= argc) {
 		usage(stderr);
 		return 2;
 	}
-	cmd = argv[1];
-	if (strcmp(cmd, "run") == 0)
-		return cmd_run(argc - 1, argv + 1);
+	cmd = argv[idx];
+	argc -= idx;
+	argv += idx;
+	if (strcmp(cmd, "run") == 0) {
+		if (cmd_oci && is_oci_run(argc, argv))
+			return cmd_oci(argc, argv);
+		return cmd_run(argc, argv);
+	}
 	if (strcmp(cmd, "explain") == 0)
-		return cmd_explain(argc - 1, argv + 1);
+		return cmd_explain(argc, argv);
 	if (strcmp(cmd, "entitlements") == 0)
-		return cmd_entitlements(argc - 1, argv + 1);
-	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
-		printf("ward %s\n", WARD_VERSION);
+		return cmd_entitlements(argc, argv);
+	if (strcmp(cmd, "key") == 0 && cmd_key)
+		return cmd_key(argc, argv);
+	if (strcmp(cmd, "bundle") == 0 && cmd_bundle)
+		return cmd_bundle(argc, argv);
+	if (strcmp(cmd, "trust") == 0 && cmd_trust)
+		return cmd_trust(argc, argv);
+	for (i = 0; i < sizeof(oci_commands) / sizeof(oci_commands[0]); i++)
+		if (strcmp(cmd, oci_commands[i]) == 0 && cmd_oci)
+			return cmd_oci(argc, argv);
+	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0 ||
+	    strcmp(cmd, "-v") == 0) {
+		printf("ward version %s\nspec: 1.0.2\n", WARD_VERSION);
 		return 0;
 	}
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {

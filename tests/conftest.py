@@ -250,6 +250,14 @@ def spawned():
 
     yield start
     for p in procs:
+        # SIGTERM first: ward forwards it and cleans up (its cgroup) when the
+        # program ends; SIGKILL would leave that behind.
+        if p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
         if p.poll() is None:
             try:
                 os.killpg(p.pid, signal.SIGKILL)
