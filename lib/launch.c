@@ -559,6 +559,9 @@ static int prepare_cgroup(struct launch *l, ward_error_t *err)
 	l->cg_policy = *l->p;
 	l->cg_policy.pids_max = l->p->pids_max + 1;
 	snprintf(name, sizeof(name), "run-%d", (int)getpid());
+	/* Supervisors killed with SIGKILL leave empty cgroups behind; the next
+	 * run removes them (and any stale one with our own pid). */
+	ward_cgroup_gc(l->o->cgroup_root);
 	if (ward_cgroup_create(&l->cg_policy, l->o->cgroup_root, name, &l->cg, err) < 0) {
 		if (!l->o->best_effort)
 			return ward_error_wrap(err,

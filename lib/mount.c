@@ -153,6 +153,11 @@ static int open_host_path(const char *what, const char *path, const char *origin
 		close(fd);
 		return -1;
 	}
+	if (S_ISLNK(st->st_mode)) {
+		/* O_PATH|O_NOFOLLOW opens a final symlink itself. */
+		close(fd);
+		return explain_symlink(what, path, origin, err);
+	}
 	return fd;
 }
 

@@ -17,6 +17,7 @@
 #include <linux/magic.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -733,4 +734,69 @@ int ward_cgroup_destroy(struct ward_cgroup *cg, ward_error_t *err)
 enum ward_cgroup_layout ward_cgroup_get_layout(const struct ward_cgroup *cg)
 {
 	return cg ? cg->layout : WARD_CGROUP_NONE;
+}
+
+/*
+ * Remove the empty cgroups of supervisors that died without cleaning up
+ * (SIGKILL of ward).  Sandboxes are named run-PID by the launcher; a cgroup
+ * whose PID no longer exists, or is the caller itself (a previous ward with
+ * the same pid), is stale.  rmdir only removes an empty cgroup, so a
+ * sandbox that is still dying is left for the next time.
+ */
+static void gc_hierarchy(int hierfd)
+{
+	cleanup_close int wardfd = open_dir_at(hierfd, WARD_CG_PARENT, true);
+	struct dirent *de;
+	DIR *d;
+	int dfd;
+
+	if (wardfd < 0)
+		return;
+	dfd = fcntl(wardfd, F_DUPFD_CLOEXEC, 3);
+	if (dfd < 0)
+		return;
+	d = fdopendir(dfd);
+	if (d == NULL) {
+		close(dfd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		char *end;
+		long pid;
+
+		if (strncmp(de->d_name, "run-", 4) != 0)
+			continue;
+		pid = strtol(de->d_name + 4, &end, 10);
+		if (end == de->d_name + 4 || *end != '\0' || pid <= 0)
+			continue;
+		if (pid != (long)getpid() && (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+			continue;
+		(void)unlinkat(wardfd, de->d_name, AT_REMOVEDIR);
+	}
+	closedir(d);
+}
+
+void ward_cgroup_gc(const char *root)
+{
+	enum ward_cgroup_layout layout = ward_cgroup_detect(root);
+	cleanup_close int rootfd = -1;
+	size_t i;
+
+	if (layout == WARD_CGROUP_NONE)
+		return;
+	rootfd = open(root ? root : DEFAULT_ROOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return;
+	if (layout == WARD_CGROUP_V2) {
+		/* Never on a stand-in tree: its files are plain files. */
+		if (ward_cg_fs_is(rootfd, CGROUP2_SUPER_MAGIC))
+			gc_hierarchy(rootfd);
+		return;
+	}
+	for (i = 0; i < ARRAY_SIZE(v1_hierarchies); i++) {
+		cleanup_close int fd = open_dir_at(rootfd, v1_hierarchies[i], false);
+
+		if (ward_cg_fs_is(fd, CGROUP_SUPER_MAGIC))
+			gc_hierarchy(fd);
+	}
 }

@@ -48,6 +48,9 @@ bool ward_cgroup_oom_killed(const struct ward_cgroup *cg);
 bool ward_cgroup_pids_exhausted(const struct ward_cgroup *cg);
 /* Kill what is left, remove the directories, free cg.  Safe with NULL. */
 int ward_cgroup_destroy(struct ward_cgroup *cg, ward_error_t *err);
+/* Remove empty ROOT/.../ward/run-PID cgroups whose PID is gone (a supervisor
+ * killed with SIGKILL cannot clean up).  Best effort, never fails. */
+void ward_cgroup_gc(const char *root);
 enum ward_cgroup_layout ward_cgroup_get_layout(const struct ward_cgroup *cg);
 
 #endif

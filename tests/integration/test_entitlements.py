@@ -188,21 +188,32 @@ def test_memory_limit_absent(spawned):
     assert abs(limit - ram // 4) < (64 << 20), (limit, ram)
 
 
+# CFS bandwidth control: with cpu.limit=0.2 the program gets at most 20 ms
+# of CPU per 100 ms period, whatever the load of the machine.  Without a
+# limit it gets what the machine has to spare, which on a busy shared VM is
+# less than a whole CPU: the threshold between the two is 0.3.
+
+def cpu_ratio(r):
+    return int(r["cpu_ms"]) / int(r["wall_ms"])
+
+
 def test_cpu_limit_granted(spawned):
     r = run_probe("cpu-burn", "2", allow=["cpu.limit=0.2"], timeout=30)
     assert r.ok, r
-    ratio = int(r["cpu_ms"]) / int(r["wall_ms"])
-    assert ratio < 0.35, r
+    assert cpu_ratio(r) < 0.3, r
     w = running_sandbox(spawned, "cpu.limit=0.2")
-    base = "/sys/fs/cgroup/cpu/ward/run-%d" % w.pid
-    quota, period = int(read_cg(base + "/cpu.cfs_quota_us")), int(read_cg(base + "/cpu.cfs_period_us"))
+    base = cgroup_of(w.pid, "cpu")
+    quota = int(read_cg(base + "/cpu.cfs_quota_us"))
+    period = int(read_cg(base + "/cpu.cfs_period_us"))
     assert quota * 10 == period * 2, (quota, period)
 
 
-def test_cpu_limit_absent():
+def test_cpu_limit_absent(spawned):
     r = run_probe("cpu-burn", "1", timeout=30)
     assert r.ok, r
-    assert int(r["cpu_ms"]) / int(r["wall_ms"]) > 0.6, r
+    assert cpu_ratio(r) > 0.3, r
+    w = running_sandbox(spawned)
+    assert read_cg(cgroup_of(w.pid, "cpu") + "/cpu.cfs_quota_us") == "-1"
 
 
 def test_files_limit_granted():

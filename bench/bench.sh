@@ -1,0 +1,276 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# bench/bench.sh (make bench): ward next to bubblewrap and crun.
+#
+#   1. start-to-exit latency of /bin/true (hyperfine -N): plain, unshare of
+#      all namespaces, bwrap without and with a Docker-like seccomp filter,
+#      crun run without and with the same filter, ward run (default sandbox
+#      and security.user); medians, ratios and the launch targets
+#   2. the cost of one system call, unfiltered and under ward's filters
+#   3. peak RSS of the sandbox managers (ward, bwrap, crun)
+#
+# Everything it creates lives in one temp dir (helpers, BPF, crun bundles and
+# state) and is removed on exit, also on failure.  crun 1.8.1 refuses this
+# machine's hybrid cgroup layout, so crun runs in a private mount namespace in
+# which a small tmpfs hides /sys/fs/cgroup/unified (the host's mounts are not
+# touched); the cgroups crun makes are named "wardbench-<this pid>-*" and
+# removed at exit if crun left any.  See docs/bench.md for how to read it.
+#
+# Environment: WARD (the binary, default build/src/ward), BENCH_RUNS (50),
+# BENCH_WARMUP (5), BENCH_CALLS (5000000: calls per timed loop, cut down so a
+# loop lasts about BENCH_LOOP_MS=250 ms where system calls are slow),
+# BENCH_SYSCALL_REPS (5).
+#
+# Exit status 0 unless something could not run at all; targets are
+# information only.
+set -u
+
+cd "$(dirname "$0")/.." || exit 1
+ROOT=$(pwd)
+WARD=${WARD:-$ROOT/build/src/ward}
+PY=/usr/bin/python3
+RUNS=${BENCH_RUNS:-50}
+WARMUP=${BENCH_WARMUP:-5}
+CALLS=${BENCH_CALLS:-5000000}
+LOOP_MS=${BENCH_LOOP_MS:-250}
+SC_REPS=${BENCH_SYSCALL_REPS:-5}
+PFX="wardbench-$$"
+
+die() {
+	echo "bench: $*" >&2
+	exit 1
+}
+note() { echo "bench: $*"; }
+
+for t in hyperfine cc "$PY"; do
+	command -v "$t" >/dev/null 2>&1 || die "$t is missing (run scripts/deps.sh)"
+done
+[ -x "$WARD" ] || die "$WARD is missing (build it: meson setup build && ninja -C build)"
+[ "$(id -u)" = 0 ] || die "run as root (ward, bwrap and crun need it here)"
+
+T=$(mktemp -d /tmp/wardbench.XXXXXX) || die "cannot create a temp dir"
+# The sandboxed program of part 2 runs as an unprivileged host uid: it must
+# be able to traverse the dir that holds it.
+chmod 755 "$T"
+
+# ---- cleanup: everything we made, also after a failure or ^C ----
+cleanup() {
+	local d p i
+	exec 10<&- 2>/dev/null
+	for d in /sys/fs/cgroup/*/"$PFX"-*; do
+		[ -d "$d" ] || continue
+		# Only crun containers of this run live in these cgroups.
+		for i in 1 2 3 4 5; do
+			while read -r p; do kill -9 "$p" 2>/dev/null; done <"$d/cgroup.procs" 2>/dev/null
+			rmdir "$d" 2>/dev/null && break
+			sleep 0.1
+		done
+		[ -d "$d" ] && echo "bench: could not remove $d" >&2
+	done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+# "${CRUN_NS[@]}" CMD... runs CMD in a private mount namespace where crun
+# 1.8.1 sees a pure v1 layout: a tmpfs of its own over
+# /sys/fs/cgroup/unified.  (Unmounting unified instead is not enough: crun
+# then creates directories in the host's /sys/fs/cgroup tmpfs, under the
+# unified mount point, and leaves them there.)
+CRUN_NS=(unshare -m --propagation private sh -c
+	'mount -t tmpfs -o size=1m,mode=755 wardbench-cgroup2 /sys/fs/cgroup/unified && exec "$@"' sh)
+
+# ok NAME CMD...: run CMD once; on failure say why and return 1.
+ok() {
+	local name=$1
+	shift
+	if timeout 60 "$@" >"$T/pre.log" 2>&1; then
+		return 0
+	fi
+	note "$name does not run here; skipping it:"
+	sed 's/^/    /' "$T/pre.log" | tail -5
+	return 1
+}
+
+# ---- the machine ----
+echo "ward benchmark: $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "machine: $(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)), Linux $(uname -r)"
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min)"
+echo "note: figures vary with load and between machines; compare rows of one run, not runs."
+echo
+
+# ---- helpers ----
+cc -O2 -static -o "$T/helper" bench/helper.c || die "cannot build bench/helper.c"
+cc -O2 -static -o "$T/syscalls" bench/syscalls.c || die "cannot build bench/syscalls.c"
+HAVE_BPF=0
+if cc -O2 -o "$T/mkfilter" bench/mkfilter.c -lseccomp 2>"$T/cc.log"; then
+	if info=$("$T/mkfilter" bench/docker-profile.txt "$T/docker.bpf"); then
+		HAVE_BPF=1
+		echo "Docker-like filter for bwrap: $info (libseccomp defaults, default EPERM)"
+	fi
+else
+	note "cannot build bench/mkfilter.c (libseccomp-dev?): no bwrap seccomp row"
+	sed 's/^/    /' "$T/cc.log" | tail -3
+fi
+
+# ---- bwrap ----
+HAVE_BWRAP=0
+if command -v bwrap >/dev/null 2>&1; then
+	HAVE_BWRAP=1
+	BWRAP=(bwrap --unshare-all --die-with-parent --new-session --ro-bind /usr /usr)
+	for d in bin sbin lib lib32 lib64 libx32; do
+		if [ -L "/$d" ]; then
+			BWRAP+=(--symlink "$(readlink "/$d")" "/$d")
+		elif [ -d "/$d" ]; then
+			BWRAP+=(--ro-bind "/$d" "/$d")
+		fi
+	done
+	BWRAP+=(--ro-bind /etc /etc --proc /proc --dev /dev --tmpfs /tmp --cap-drop ALL)
+	ok "bwrap" "${BWRAP[@]}" /bin/true || HAVE_BWRAP=0
+else
+	note "bwrap is missing: no bwrap rows"
+fi
+# "${BPF10[@]}" CMD... runs CMD with the filter open on fd 10.
+BPF10=(bash -c 'exec "$@" 10<"$0"' "$T/docker.bpf")
+HAVE_BWRAP_SC=0
+if [ $HAVE_BWRAP = 1 ] && [ $HAVE_BPF = 1 ]; then
+	ok "bwrap --seccomp" "${BPF10[@]}" \
+		"${BWRAP[@]}" --seccomp 10 /bin/true && HAVE_BWRAP_SC=1
+fi
+
+# ---- crun ----
+HAVE_CRUN=0
+if ! command -v crun >/dev/null 2>&1; then
+	note "crun is missing: no crun rows"
+elif [ ! -x /bin/busybox ]; then
+	note "/bin/busybox (busybox-static) is missing: no crun rows"
+else
+	CRUN=$(command -v crun)
+	mkdir -p "$T/crun/rootfs/bin" "$T/crun/state"
+	cp /bin/busybox "$T/crun/rootfs/bin/busybox"
+	ln -s busybox "$T/crun/rootfs/bin/true"
+	ln -s busybox "$T/crun/rootfs/bin/sleep"
+	mkdir "$T/crun/spec"
+	if (cd "$T/crun/spec" && "$CRUN" spec) >"$T/pre.log" 2>&1; then
+		for b in true true-seccomp sleep-seccomp; do
+			mkdir "$T/crun/$b"
+			cp "$T/crun/spec/config.json" "$T/crun/$b/"
+		done
+		"$PY" bench/benchlib.py oci-config "$T/crun/true/config.json" "$T/crun/rootfs" -- /bin/true &&
+			"$PY" bench/benchlib.py oci-config "$T/crun/true-seccomp/config.json" "$T/crun/rootfs" \
+				--seccomp bench/docker-profile.txt -- /bin/true &&
+			"$PY" bench/benchlib.py oci-config "$T/crun/sleep-seccomp/config.json" "$T/crun/rootfs" \
+				--seccomp bench/docker-profile.txt -- /bin/sleep 0.5 &&
+			HAVE_CRUN=1
+	else
+		note "crun spec failed: no crun rows"
+	fi
+	CRUN_RUN=("$T/helper" idexec "$PFX" "$CRUN" --cgroup-manager=cgroupfs --root "$T/crun/state" run --bundle)
+	if [ $HAVE_CRUN = 1 ]; then
+		ok "crun run" "${CRUN_NS[@]}" "${CRUN_RUN[@]}" "$T/crun/true" @ID@ &&
+			ok "crun run (seccomp)" "${CRUN_NS[@]}" "${CRUN_RUN[@]}" "$T/crun/true-seccomp" @ID@ ||
+			HAVE_CRUN=0
+	fi
+fi
+
+# ---- 1. start-to-exit latency ----
+ok "ward run" "$WARD" run -- /bin/true || die "ward run -- /bin/true fails"
+HAVE_WARD_USER=1
+ok "ward run --allow security.user" "$WARD" run --allow security.user -- /bin/true || HAVE_WARD_USER=0
+
+HF=(hyperfine -N --style basic --warmup "$WARMUP" --runs "$RUNS")
+# bwrap --seccomp 10 reads fd 10 to its end, and every run shares hyperfine's
+# open file: each run is prepared by a rewind (not timed).  The same prepare
+# step runs before every command, so that all rows are measured alike.
+if [ $HAVE_BWRAP_SC = 1 ]; then exec 10<"$T/docker.bpf"; else exec 10</dev/null; fi
+cmds=(-n /bin/true /bin/true)
+cmds+=(-n unshare "unshare -UrfpniumCT --mount-proc /bin/true")
+[ $HAVE_BWRAP = 1 ] && cmds+=(-n bwrap "${BWRAP[*]} /bin/true")
+[ $HAVE_BWRAP_SC = 1 ] && cmds+=(-n bwrap+seccomp "${BWRAP[*]} --seccomp 10 /bin/true")
+cmds+=(-n ward "$WARD run -- /bin/true")
+[ $HAVE_WARD_USER = 1 ] && cmds+=(-n "ward security.user" "$WARD run --allow security.user -- /bin/true")
+
+echo "1. measuring start-to-exit latency ($RUNS runs each after $WARMUP warm-up runs) ..."
+"${HF[@]}" --prepare "$T/helper rewind 10" --export-json "$T/main.json" "${cmds[@]}" \
+	>"$T/main.log" 2>&1 || {
+	cat "$T/main.log"
+	die "hyperfine failed"
+}
+if [ $HAVE_CRUN = 1 ]; then
+	# crun and a reference pair measured in the same private mount namespace:
+	# "helper idexec /bin/true" - "/bin/true" is the cost of the id wrapper.
+	ccmds=(-n "crun: /bin/true" /bin/true)
+	ccmds+=(-n "crun: helper idexec /bin/true" "$T/helper idexec $PFX /bin/true @ID@")
+	ccmds+=(-n crun "${CRUN_RUN[*]} $T/crun/true @ID@")
+	ccmds+=(-n crun+seccomp "${CRUN_RUN[*]} $T/crun/true-seccomp @ID@")
+	"${CRUN_NS[@]}" "${HF[@]}" --export-json "$T/crun.json" "${ccmds[@]}" >"$T/crun.log" 2>&1 || {
+		cat "$T/crun.log"
+		note "hyperfine of crun failed: no crun rows"
+		rm -f "$T/crun.json"
+	}
+fi
+exec 10<&-
+
+# ---- 2. per-call syscall cost ----
+echo "2. measuring the cost of one system call ..."
+per=$("$T/syscalls" 100000 1 | awk '$1 == "getppid" { print $2 }')
+N=$CALLS
+if [ -n "$per" ]; then
+	fit=$(awk -v ms="$LOOP_MS" -v ns="$per" 'BEGIN { n = ms * 1e6 / ns; n = int(n / 10000) * 10000; if (n < 10000) n = 10000; print n }')
+	[ "$fit" -lt "$N" ] && N=$fit
+fi
+echo "$N $CALLS ${per:-?}" >"$T/calls.txt"
+sc_cfgs=(plain)
+if ok "ward run (syscalls)" "$WARD" run --allow fs.exec="$T" -- "$T/syscalls" 1000 1; then
+	sc_cfgs+=(ward)
+	[ $HAVE_WARD_USER = 1 ] && sc_cfgs+=(ward-user)
+fi
+[ $HAVE_BWRAP_SC = 1 ] && sc_cfgs+=(bwrap-seccomp)
+for ((r = 0; r < SC_REPS; r++)); do
+	# Rounds over all configurations, so that a change of load hits them all.
+	for c in "${sc_cfgs[@]}"; do
+		case $c in
+		plain) out=$("$T/syscalls" "$N" 1) ;;
+		ward) out=$("$WARD" run --allow fs.exec="$T" -- "$T/syscalls" "$N" 1) ;;
+		ward-user) out=$("$WARD" run --allow fs.exec="$T" --allow security.user -- "$T/syscalls" "$N" 1) ;;
+		bwrap-seccomp) out=$("${BWRAP[@]}" --ro-bind "$T" "$T" --seccomp 10 "$T/syscalls" "$N" 1 10<"$T/docker.bpf") ;;
+		esac || note "$c: syscalls failed"
+		echo "$out" | awk -v c="$c" 'NF == 2 { print c, $1, $2 }' >>"$T/syscalls.txt"
+	done
+done
+
+# ---- 3. peak RSS ----
+echo "3. measuring peak RSS ..."
+# rss_row LABEL TRUE-CMD -- SLEEP-CMD (each a single argv; run by "$@").
+tv() {
+	/usr/bin/time -v -o "$T/tv.txt" "$@" >/dev/null 2>&1 &&
+		awk -F': ' '/Maximum resident set size/ { print $2 }' "$T/tv.txt"
+}
+rss_line() {
+	printf '%-34s %15s   %s\n' "$1" "${2:-failed}" "${3:-failed}" >>"$T/rss.txt"
+}
+if [ -x /usr/bin/time ]; then
+	rss_line "plain /bin/true" "$(tv /bin/true)" "-"
+	rss_line "ward run" "$(tv "$WARD" run -- /bin/true)" \
+		"$("$PY" bench/benchlib.py rss -- "$WARD" run -- /bin/sleep 0.5)"
+	if [ $HAVE_BWRAP_SC = 1 ]; then
+		rss_line "bwrap + seccomp" \
+			"$(tv "${BPF10[@]}" "${BWRAP[@]}" --seccomp 10 /bin/true)" \
+			"$("$PY" bench/benchlib.py rss -- "${BPF10[@]}" \
+				"${BWRAP[@]}" --seccomp 10 /bin/sleep 0.5)"
+	fi
+	if [ $HAVE_CRUN = 1 ]; then
+		rss_line "crun run + seccomp" \
+			"$("${CRUN_NS[@]}" /usr/bin/time -v -o "$T/tv.txt" "${CRUN_RUN[@]}" "$T/crun/true-seccomp" @ID@ \
+				>/dev/null 2>&1 && awk -F': ' '/Maximum resident set size/ { print $2 }' "$T/tv.txt")" \
+			"$("${CRUN_NS[@]}" "$PY" bench/benchlib.py rss -- "${CRUN_RUN[@]}" "$T/crun/sleep-seccomp" @ID@)"
+	fi
+else
+	note "/usr/bin/time is missing (package time): no RSS table"
+fi
+
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+"$PY" bench/benchlib.py report "$T" || die "report failed"
+exit 0

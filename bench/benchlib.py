@@ -1,0 +1,302 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The Python half of bench/bench.sh (standard library only).
+
+  benchlib.py oci-config CONFIG ROOTFS [--seccomp PROFILE] -- ARG...
+      Edit a `crun spec` config.json in place: root.path ROOTFS, args ARG...,
+      terminal false, and, with --seccomp, a Docker-like "seccomp" section
+      made from bench/docker-profile.txt.
+  benchlib.py rss -- CMD...
+      Start CMD (whose payload must be a `sleep`), wait until the payload
+      runs, read the peak RSS (VmHWM, kB) of every process of the tree, and
+      print "SUM NAME KB + NAME KB ... (payload sleep KB)", where SUM adds
+      up the processes other than the payload.
+  benchlib.py report DIR
+      Print the result table from the files bench.sh left in DIR.
+"""
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+ARCHES = ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"]
+
+
+def parse_profile(path):
+    """docker-profile.txt -> list of (action, errno, names, conds)."""
+    rules = []
+    with open(path) as f:
+        for lineno, line in enumerate(f, 1):
+            tok = line.split()
+            if not tok or tok[0].startswith("#"):
+                continue
+            if tok[0] == "allow":
+                action, errno = "SCMP_ACT_ALLOW", None
+            elif tok[0].startswith("errno="):
+                action, errno = "SCMP_ACT_ERRNO", int(tok[0][6:])
+            else:
+                sys.exit(f"{path}:{lineno}: cannot parse")
+            names, conds = [], []
+            for t in tok[1:]:
+                if len(t) > 2 and t[0] == "a" and t[1] in "012345" and t[2] in "=!&":
+                    idx = int(t[1])
+                    rest = t[2:]
+                    if rest.startswith("=="):
+                        conds.append({"index": idx, "value": int(rest[2:], 0), "op": "SCMP_CMP_EQ"})
+                    elif rest.startswith("!="):
+                        conds.append({"index": idx, "value": int(rest[2:], 0), "op": "SCMP_CMP_NE"})
+                    else:
+                        mask, val = rest[1:].split("==")
+                        conds.append({"index": idx, "value": int(mask, 0), "valueTwo": int(val, 0),
+                                      "op": "SCMP_CMP_MASKED_EQ"})
+                else:
+                    names.append(t)
+            rules.append((action, errno, names, conds))
+    return rules
+
+
+def oci_seccomp(profile):
+    syscalls = []
+    for action, errno, names, conds in parse_profile(profile):
+        r = {"names": names, "action": action}
+        if errno is not None:
+            r["errnoRet"] = errno
+        if conds:
+            r["args"] = conds
+        syscalls.append(r)
+    return {"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1,
+            "architectures": ARCHES, "syscalls": syscalls}
+
+
+def cmd_oci_config(argv):
+    config, rootfs = argv[0], argv[1]
+    sep = argv.index("--")
+    opts, args = argv[2:sep], argv[sep + 1:]
+    with open(config) as f:
+        c = json.load(f)
+    c["root"]["path"] = rootfs
+    c["process"]["args"] = args
+    c["process"]["terminal"] = False
+    c["linux"].pop("seccomp", None)
+    if opts[:1] == ["--seccomp"]:
+        c["linux"]["seccomp"] = oci_seccomp(opts[1])
+    with open(config, "w") as f:
+        json.dump(c, f, indent=1)
+
+
+def children(pid):
+    out = []
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                out += [int(x) for x in f.read().split()]
+    except OSError:
+        pass
+    return out
+
+
+def status(pid):
+    d = {}
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                d[k] = v.strip()
+    except OSError:
+        pass
+    return d
+
+
+def cmd_rss(argv):
+    if argv and argv[0] == "--":
+        argv = argv[1:]
+    p = subprocess.Popen(argv)
+    rows = None
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and p.poll() is None:
+        time.sleep(0.02)
+        tree, todo = [], [p.pid]
+        while todo:
+            pid = todo.pop(0)
+            st = status(pid)
+            if st:
+                tree.append((pid, st))
+            todo += children(pid)
+        if any(st.get("Name") == "sleep" for _, st in tree):
+            time.sleep(0.05)  # let the payload settle; VmHWM keeps the setup peak
+            rows = [(pid, status(pid) or st) for pid, st in tree]
+            break
+    rc = p.wait()
+    if rows is None:
+        print(f"rss: the payload never ran (exit status {rc})", file=sys.stderr)
+        return 1
+    managers, payload = [], []
+    for pid, st in rows:
+        name = st.get("Name", "?")
+        kb = int(st.get("VmHWM", "0 kB").split()[0])
+        (payload if name == "sleep" else managers).append(f"{name} {kb}")
+    total = sum(int(m.split()[1]) for m in managers)
+    print(f"{total} {' + '.join(managers)} (payload {', '.join(payload)})")
+    return rc
+
+
+# ---- report ----
+
+def load_hyperfine(path):
+    with open(path) as f:
+        data = json.load(f)
+    return {r["command"]: r for r in data["results"]}
+
+
+def fmt_ms(x):
+    return "-" if x is None else f"{x * 1000:8.2f}"
+
+
+def ratio(a, b):
+    return None if a is None or b is None or b == 0 else a / b
+
+
+def verdict(r, target):
+    if r is None:
+        return "n/a"
+    return "PASS" if r <= target else "MISS"
+
+
+def cmd_report(argv):
+    d = argv[0]
+    res = {}
+    for name in ("main.json", "crun.json"):
+        p = os.path.join(d, name)
+        if os.path.exists(p):
+            res.update(load_hyperfine(p))
+
+    def med(k):
+        return res[k]["median"] if k in res else None
+
+    def iqr(k):
+        if k not in res:
+            return None
+        t = sorted(res[k]["times"])
+        q = statistics.quantiles(t, n=4)
+        return q[2] - q[0]
+
+    wrap = None
+    if med("crun: helper idexec /bin/true") is not None and med("crun: /bin/true") is not None:
+        wrap = max(0.0, med("crun: helper idexec /bin/true") - med("crun: /bin/true"))
+
+    def net(k):
+        m = med(k)
+        return None if m is None or wrap is None else m - wrap
+
+    print("1. Start-to-exit latency of /bin/true (hyperfine -N; median, interquartile range)")
+    print(f"   {'':48s} {'median ms':>9s} {'IQR ms':>8s}")
+    rows = [
+        ("plain /bin/true", "/bin/true"),
+        ("unshare, all 8 namespaces", "unshare"),
+        ("bwrap, full sandbox", "bwrap"),
+        ("bwrap, full sandbox + Docker-like seccomp", "bwrap+seccomp"),
+        ("crun run (busybox bundle)", "crun"),
+        ("crun run + Docker-like seccomp", "crun+seccomp"),
+        ("ward run (default sandbox)", "ward"),
+        ("ward run --allow security.user", "ward security.user"),
+    ]
+    for label, k in rows:
+        if k in ("crun", "crun+seccomp") and k in res:
+            print(f"   {label:48s} {fmt_ms(net(k)):>9s} {fmt_ms(iqr(k)):>8s}"
+                  f"   (measured {fmt_ms(med(k)).strip()} incl. id wrapper)")
+        elif k in res:
+            print(f"   {label:48s} {fmt_ms(med(k)):>9s} {fmt_ms(iqr(k)):>8s}")
+        else:
+            print(f"   {label:48s} {'skipped':>9s}")
+    if wrap is not None:
+        print(f"   {'  (crun id wrapper, subtracted above)':48s} {fmt_ms(wrap):>9s}"
+              f"   (helper idexec /bin/true {fmt_ms(med('crun: helper idexec /bin/true')).strip()}"
+              f" - /bin/true {fmt_ms(med('crun: /bin/true')).strip()}, same run)")
+    print()
+    w = med("ward")
+    wu = med("ward security.user")
+    r1 = ratio(w, med("bwrap+seccomp"))
+    r2 = ratio(w, net("crun+seccomp"))
+    print("   ratios (medians)                                    ratio  target")
+
+    def rline(label, r, target=None):
+        rs = "   n/a" if r is None else f"{r:6.2f}x"
+        tg = "" if target is None else f"  <= {target:.2f}x  {verdict(r, target)}"
+        print(f"   {label:50s} {rs}{tg}")
+
+    rline("ward / bwrap+seccomp", r1, 1.0)
+    rline("ward / crun+seccomp", r2, 0.35)
+    rline("ward security.user / bwrap+seccomp", ratio(wu, med("bwrap+seccomp")))
+    rline("ward security.user / crun+seccomp", ratio(wu, net("crun+seccomp")))
+    rline("ward / unshare (all namespaces)", ratio(w, med("unshare")))
+    print()
+
+    # 2. syscalls
+    samples = {}
+    p = os.path.join(d, "syscalls.txt")
+    if os.path.exists(p):
+        with open(p) as f:
+            for line in f:
+                cfg, call, ns = line.split()
+                samples.setdefault((cfg, call), []).append(float(ns))
+    sc = {k: statistics.median(v) for k, v in samples.items()}
+    n, asked, per = "?", "?", "?"
+    p = os.path.join(d, "calls.txt")
+    if os.path.exists(p):
+        with open(p) as f:
+            n, asked, per = f.read().split()
+    reps = max((len(v) for v in samples.values()), default=0)
+    print(f"2. Per-call syscall cost (ns/call; median of {reps} launches, one timed loop"
+          f" of {n} calls each)")
+    if n != asked:
+        print(f"   (one call costs about {per} ns on this machine: loops cut from {asked} to {n}"
+              f" calls to keep the run short)")
+    cfgs = [("plain", "unfiltered"), ("ward", "ward run (default filter)"),
+            ("ward-user", "ward run --allow security.user"),
+            ("bwrap-seccomp", "bwrap + Docker-like filter (reference)")]
+    print(f"   {'':42s} {'getppid':>9s} {'ratio':>6s} {'getrandom':>10s} {'ratio':>6s}")
+    for cfg, label in cfgs:
+        if (cfg, "getppid") not in sc:
+            print(f"   {label:42s} {'skipped':>9s}")
+            continue
+        line = f"   {label:42s}"
+        for call in ("getppid", "getrandom"):
+            v = sc[(cfg, call)]
+            r = ratio(v, sc.get(("plain", call)))
+            line += f" {v:9.1f} {'' if r is None else f'{r:5.2f}x':>6s}"
+            if call == "getppid":
+                line += " "
+        print(line)
+    r = ratio(sc.get(("ward", "getppid")), sc.get(("plain", "getppid")))
+    if r is not None:
+        rline("getppid: ward / unfiltered", r, 1.15)
+    print()
+
+    # 3. memory
+    print("3. Peak RSS (kB)")
+    p = os.path.join(d, "rss.txt")
+    if os.path.exists(p):
+        print(f"   {'':34s} {'time -v max RSS':>15s}   per process VmHWM during a run (payload: sleep)")
+        with open(p) as f:
+            for line in f:
+                print("   " + line.rstrip("\n"))
+    return 0
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    cmd, argv = sys.argv[1], sys.argv[2:]
+    if cmd == "oci-config":
+        return cmd_oci_config(argv)
+    if cmd == "rss":
+        return cmd_rss(argv)
+    if cmd == "report":
+        return cmd_report(argv)
+    sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    sys.exit(main() or 0)
