@@ -29,13 +29,18 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/seccomp.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -49,6 +54,8 @@
 #include "mount.h"
 #include "ns.h"
 #include "rlimit.h"
+#include "seccomp/learn.h"
+#include "seccomp/notify.h"
 #include "seccomp/seccomp.h"
 #include "util.h"
 
@@ -68,6 +75,8 @@ struct launch {
 	uint32_t id_base;
 	int go[2];  /* supervisor -> init: "you are in the cgroup" */
 	int errp[2]; /* init, program -> supervisor: status byte + message */
+	int nsock[2]; /* program -> supervisor: the seccomp listener (SCM_RIGHTS) */
+	enum ward_sc_mode sc_mode;
 	char **envp;
 	size_t n_env;
 	const char *cwd;
@@ -248,6 +257,49 @@ static char *find_executable(const char *name, bool *noexec)
 	return NULL;
 }
 
+static int send_fd(int sock, int fd)
+{
+	char c = 'L';
+	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			      .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *c_msg;
+
+	memset(&u, 0, sizeof(u));
+	c_msg = CMSG_FIRSTHDR(&msg);
+	c_msg->cmsg_level = SOL_SOCKET;
+	c_msg->cmsg_type = SCM_RIGHTS;
+	c_msg->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c_msg), &fd, sizeof(int));
+	return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : -1;
+}
+
+static int recv_fd(int sock)
+{
+	char c;
+	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			      .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *c_msg;
+	int fd = -1;
+
+	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
+		return -1;
+	c_msg = CMSG_FIRSTHDR(&msg);
+	if (c_msg && c_msg->cmsg_level == SOL_SOCKET && c_msg->cmsg_type == SCM_RIGHTS &&
+	    c_msg->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(&fd, CMSG_DATA(c_msg), sizeof(int));
+	return fd;
+}
+
 static __attribute__((noreturn)) void run_program(struct launch *l, int ab_read)
 {
 	const struct ward_policy *p = l->p;
@@ -329,8 +381,22 @@ static __attribute__((noreturn)) void run_program(struct launch *l, int ab_read)
 	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		child_fail(efd, WARD_EXIT_FAILURE, "close_range: %s", strerror(errno));
 
-	if (ward_seccomp_install(&l->prog, 0, &err) < 0)
-		child_fail_err(efd, WARD_EXIT_FAILURE, &err);
+	if (l->sc_mode == WARD_SC_ENFORCE) {
+		if (ward_seccomp_install(&l->prog, 0, &err) < 0)
+			child_fail_err(efd, WARD_EXIT_FAILURE, &err);
+	} else {
+		int listener = ward_seccomp_install(&l->prog, SECCOMP_FILTER_FLAG_NEW_LISTENER, &err);
+
+		if (listener < 0)
+			child_fail_err(efd, WARD_EXIT_FAILURE, &err);
+		/* Hand the listener to the supervisor, which explains denials;
+		 * the program itself keeps no way to answer its own. */
+		if (send_fd(l->nsock[1], listener) < 0)
+			child_fail(efd, WARD_EXIT_FAILURE, "cannot pass the seccomp listener: %s",
+				   strerror(errno));
+		close(listener);
+		close(l->nsock[1]);
+	}
 	if (ward_caps_finish(p->caps, &err) < 0)
 		child_fail_err(efd, WARD_EXIT_FAILURE, &err);
 
@@ -382,6 +448,8 @@ static __attribute__((noreturn)) void run_init(struct launch *l)
 
 	close(l->go[1]);
 	close(l->errp[0]);
+	if (l->nsock[0] >= 0)
+		close(l->nsock[0]);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		child_fail(efd, WARD_EXIT_FAILURE, "PR_SET_PDEATHSIG: %s", strerror(errno));
 	/* Out of the caller's process group: a ^C reaches the supervisor, which
@@ -423,8 +491,13 @@ static __attribute__((noreturn)) void run_init(struct launch *l)
 	if (p->namespaces & CLONE_NEWUSER) {
 		bool allow_setgroups = p->level != WARD_LEVEL_CONFINED && l->n_groups == 0;
 
-		if (ward_ns_write_maps(child, l->id_base, l->id_base, WARD_ID_RANGE,
-				       allow_setgroups, &err) < 0) {
+		/* ward learn observes a program as it would run on the host: the
+		 * host's ids map to themselves, so files keep their owners. */
+		uint32_t base = l->o->learn ? 0 : l->id_base;
+		uint32_t count = l->o->learn ? 4294967295u : WARD_ID_RANGE;
+
+		if (ward_ns_write_maps(child, base, base, count, allow_setgroups || l->o->learn,
+				       &err) < 0) {
 			kill(child, SIGKILL);
 			child_fail_err(efd, WARD_EXIT_FAILURE, &err);
 		}
@@ -488,6 +561,11 @@ static int prepare_landlock(struct launch *l, ward_error_t *err)
 	int abi = ward_landlock_abi();
 	cleanup_free char *missing = NULL;
 
+	/* ward learn observes: Landlock has no observing mode, so it is off. */
+	if (l->o->learn) {
+		memset(&l->ll, 0, sizeof(l->ll));
+		return 0;
+	}
 	ward_landlock_plan(l->p, abi, &l->ll);
 	if (abi <= 0) {
 		if (!l->o->best_effort)
@@ -595,6 +673,8 @@ static void launch_free(struct launch *l)
 			close(l->go[i]);
 		if (l->errp[i] >= 0)
 			close(l->errp[i]);
+		if (l->nsock[i] >= 0)
+			close(l->nsock[i]);
 	}
 	for (i = 0; i < l->n_env; i++)
 		free(l->envp[i]);
@@ -618,6 +698,102 @@ static void explain_limits(const struct launch *l, int status)
 	(void)status;
 }
 
+/* The supervisor's loop: forward signals to init, receive the seccomp
+ * listener from the program, explain denials, until init exits.  The
+ * denial machinery is only built when the first denial arrives, so a
+ * program that is never refused anything pays nothing for it. */
+static int supervise(struct launch *l, pid_t init, int *wstatus, ward_error_t *err)
+{
+	struct ward_denials *d = NULL;
+	struct pollfd pf[3];
+	cleanup_close int sfd = signalfd(-1, &l->fwd_mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	cleanup_close int listener = -1;
+	cleanup_close int jsonl_fd = -1;
+	FILE *jsonl = NULL;
+	int rc = 0;
+
+	if (sfd < 0)
+		return ward_error_sys(err, "signalfd");
+	for (;;) {
+		nfds_t n = 0;
+		struct signalfd_siginfo si;
+
+		pf[n++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+		if (l->nsock[0] >= 0)
+			pf[n++] = (struct pollfd){ .fd = l->nsock[0], .events = POLLIN };
+		if (listener >= 0)
+			pf[n++] = (struct pollfd){ .fd = listener, .events = POLLIN };
+		if (poll(pf, n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = ward_error_sys(err, "poll");
+			break;
+		}
+		for (nfds_t i = 1; i < n; i++) {
+			if (pf[i].fd == l->nsock[0] && pf[i].revents) {
+				listener = recv_fd(l->nsock[0]);
+				close(l->nsock[0]);
+				l->nsock[0] = -1;
+			} else if (pf[i].fd == listener && (pf[i].revents & POLLIN)) {
+				if (d == NULL) {
+					struct ward_denials_options dopt = { 0 };
+
+					if (l->o->denials_log) {
+						jsonl_fd = open(l->o->denials_log,
+								O_WRONLY | O_APPEND | O_CREAT |
+									O_CLOEXEC | O_NOFOLLOW,
+								0600);
+						if (jsonl_fd >= 0)
+							jsonl = fdopen(jsonl_fd, "a");
+						if (jsonl)
+							jsonl_fd = -1; /* owned by jsonl */
+						else
+							warn(l, "cannot open --denials-log %s: %s",
+							     l->o->denials_log, strerror(errno));
+					}
+					dopt.human = l->o->quiet_denials ? NULL : stderr;
+					dopt.jsonl = jsonl;
+					dopt.learn = l->o->learn;
+					d = ward_denials_new(l->p, &dopt, err);
+					if (d == NULL) {
+						rc = -1;
+						goto done;
+					}
+				}
+				if (ward_denials_handle(d, listener, err) < 0) {
+					/* Without the supervisor the kernel answers
+					 * ENOSYS: still denied.  Say so once. */
+					warn(l, "%s; denials are no longer explained", (*err)->msg);
+					ward_error_free(err);
+					close(listener);
+					listener = -1;
+				}
+			} else if (pf[i].fd == listener && (pf[i].revents & (POLLHUP | POLLERR))) {
+				close(listener);
+				listener = -1;
+			}
+		}
+		if (!(pf[0].revents & POLLIN))
+			continue;
+		while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			if (si.ssi_signo != SIGCHLD) {
+				kill(init, (int)si.ssi_signo);
+				continue;
+			}
+			if (waitpid(init, wstatus, WNOHANG) == init)
+				goto done;
+		}
+	}
+done:
+	if (d) {
+		ward_denials_summary(d);
+		ward_denials_free(d);
+	}
+	if (jsonl)
+		fclose(jsonl);
+	return rc;
+}
+
 int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int *status,
 	     ward_error_t *err)
 {
@@ -632,7 +808,10 @@ int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int 
 	l.p = p;
 	l.o = o;
 	l.id_lock_fd = -1;
-	l.go[0] = l.go[1] = l.errp[0] = l.errp[1] = -1;
+	l.go[0] = l.go[1] = l.errp[0] = l.errp[1] = l.nsock[0] = l.nsock[1] = -1;
+	l.sc_mode = o->learn			     ? WARD_SC_LEARN
+		    : o->quiet_denials && !o->denials_log ? WARD_SC_ENFORCE
+							  : WARD_SC_REPORT;
 	l.view.rootfs_fd = -1;
 	*status = WARD_EXIT_FAILURE;
 
@@ -651,7 +830,8 @@ int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int 
 		goto out;
 	if (prepare_landlock(&l, err) < 0)
 		goto out;
-	if (ward_view_prepare(p, o->rootfs, &l.view, err) < 0)
+	if ((o->learn ? ward_view_prepare_learn(p, &l.view, err)
+		      : ward_view_prepare(p, o->rootfs, &l.view, err)) < 0)
 		goto out;
 	if (prepare_groups(&l, err) < 0)
 		goto out;
@@ -659,19 +839,24 @@ int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int 
 		ward_error_sys(err, "cannot create the state directory %s", state_dir);
 		goto out;
 	}
-	if (take_id_range(&l, state_dir, err) < 0)
+	if (!o->learn && take_id_range(&l, state_dir, err) < 0)
 		goto out;
 	if (ward_view_idmap(&l.view, l.id_base, l.id_base, err) < 0 ||
 	    ward_view_detach(&l.view, err) < 0)
 		goto out;
 	cache_dir = ward_xasprintf("%s/seccomp", state_dir);
-	if (ward_seccomp_prepare(p, cache_dir, &l.prog, err) < 0)
+	if (ward_seccomp_prepare_mode(p, l.sc_mode, cache_dir, &l.prog, err) < 0)
 		goto out;
 	if (prepare_cgroup(&l, err) < 0)
 		goto out;
 
 	if (pipe2(l.go, O_CLOEXEC) < 0 || pipe2(l.errp, O_CLOEXEC) < 0) {
 		ward_error_sys(err, "pipe");
+		goto out;
+	}
+	if (l.sc_mode != WARD_SC_ENFORCE &&
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, l.nsock) < 0) {
+		ward_error_sys(err, "socketpair");
 		goto out;
 	}
 	sigemptyset(&l.fwd_mask);
@@ -699,6 +884,10 @@ int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int 
 	l.go[0] = -1;
 	close(l.errp[1]);
 	l.errp[1] = -1;
+	if (l.nsock[1] >= 0) {
+		close(l.nsock[1]);
+		l.nsock[1] = -1;
+	}
 	/* On v1 and hybrid layouts the process joins after clone: the write
 	 * waits for an RCU grace period, while init is already building. */
 	if (l.cg && ward_cgroup_dirfd(l.cg) < 0 && ward_cgroup_enter(l.cg, init, err) < 0) {
@@ -717,20 +906,11 @@ int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int 
 	close(l.go[1]);
 	l.go[1] = -1;
 
-	for (;;) {
-		siginfo_t si;
-		int sig = sigwaitinfo(&l.fwd_mask, &si);
-		pid_t w;
-
-		if (sig < 0)
-			continue;
-		if (sig != SIGCHLD) {
-			kill(init, sig);
-			continue;
-		}
-		w = waitpid(init, &wstatus, WNOHANG);
-		if (w == init)
-			break;
+	if (supervise(&l, init, &wstatus, err) < 0) {
+		kill(init, SIGKILL);
+		waitpid(init, NULL, 0);
+		sigprocmask(SIG_SETMASK, &l.old_mask, NULL);
+		goto out;
 	}
 	sigprocmask(SIG_SETMASK, &l.old_mask, NULL);
 
@@ -751,6 +931,8 @@ int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int 
 	else
 		*status = 128 + WTERMSIG(wstatus);
 	explain_limits(&l, *status);
+	if (o->learn && l.cg)
+		ward_learn_memory_peak(o->learn, ward_cgroup_memory_peak(l.cg));
 	rc = 0;
 out:
 	launch_free(&l);

@@ -23,6 +23,8 @@
 #include "error.h"
 #include "policy.h"
 
+struct ward_learn;
+
 #define WARD_EXIT_FAILURE   125
 #define WARD_EXIT_CANNOT    126
 #define WARD_EXIT_NOT_FOUND 127
@@ -45,6 +47,9 @@ struct ward_run_options {
 	const char *home;        /* the caller's HOME, for HOME inside */
 	const char *term;        /* the caller's TERM */
 	bool quiet;              /* no warnings on stderr */
+	bool quiet_denials;      /* do not explain denied syscalls on stderr */
+	const char *denials_log; /* append every denial as a JSON line to this file */
+	struct ward_learn *learn; /* ward learn: observe and record instead of deny */
 };
 
 /* Run the program to completion.  *status gets the exit status to use. */

@@ -348,6 +348,54 @@ fail:
 	return -1;
 }
 
+int ward_view_prepare_learn(const struct ward_policy *p, struct ward_view *v, ward_error_t *err)
+{
+	static const char *const skip[] = { "proc", "dev", "sys", "tmp", "run", "lost+found" };
+	struct dirent *de;
+	DIR *d;
+
+	memset(v, 0, sizeof(*v));
+	v->rootfs_fd = -1;
+	v->tmp_size = p->memory_max;
+	v->nosuid = true;
+	v->proc_sys = true;
+	v->learn = true;
+	d = opendir("/");
+	if (d == NULL)
+		return ward_error_sys(err, "cannot list /");
+	while ((de = readdir(d)) != NULL) {
+		const char *name = de->d_name;
+		struct stat st;
+		bool skipped = name[0] == '.';
+		size_t i;
+
+		for (i = 0; i < ARRAY_SIZE(skip) && !skipped; i++)
+			skipped = strcmp(name, skip[i]) == 0;
+		/* Overlay options are comma separated: odd names are left out. */
+		if (skipped || strpbrk(name, ",:= \\") || fstatat(dirfd(d), name, &st,
+								    AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISLNK(st.st_mode)) {
+			char target[4096];
+			ssize_t n = readlinkat(dirfd(d), name, target, sizeof(target) - 1);
+
+			if (n >= 0) {
+				target[n] = '\0';
+				push_link(v, name, target);
+			}
+		} else if (S_ISDIR(st.st_mode)) {
+			struct ward_view_src *s = push_src(&v->sys, &v->n_sys);
+
+			s->path = ward_xasprintf("/%s", name);
+			s->is_dir = true;
+			s->access = WARD_FS_READ | WARD_FS_WRITE | WARD_FS_EXEC;
+			s->origin = ward_xstrdup("ward learn");
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
 /* Make a user namespace whose only mapping is inside `from` -> host `to`,
  * for uids and gids; used as the idmapping of a mount.  The namespace is kept
  * alive by the returned descriptor after its creating child has exited. */
@@ -723,6 +771,39 @@ static int build_sys(int rootfd, ward_error_t *err)
 	return 0;
 }
 
+/* ward learn: each host directory through an overlay whose upper layer is a
+ * tmpfs that disappears with the sandbox.  The tmpfs is mounted inside the
+ * new root only while the overlays are made, then detached (the overlays
+ * keep it alive) so the program cannot see it. */
+static int build_learn_overlays(int rootfd, const struct ward_view *v, ward_error_t *err)
+{
+	cleanup_free char *opts = ward_xasprintf("mode=0700,size=%llu",
+						 (unsigned long long)v->tmp_size);
+	size_t i;
+
+	if (mkdirat(rootfd, ".ward-learn", 0700) < 0)
+		return ward_error_sys(err, "ward learn: cannot create the overlay area");
+	if (mount("tmpfs", NEWROOT "/.ward-learn", "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
+		return ward_error_sys(err, "ward learn: cannot mount the overlay tmpfs");
+	for (i = 0; i < v->n_sys; i++) {
+		const char *name = v->sys[i].path + 1;
+		cleanup_free char *u = ward_xasprintf(NEWROOT "/.ward-learn/u-%s", name);
+		cleanup_free char *w = ward_xasprintf(NEWROOT "/.ward-learn/w-%s", name);
+		cleanup_free char *target = ward_xasprintf(NEWROOT "/%s", name);
+		cleanup_free char *data = NULL;
+
+		if (mkdir(u, 0755) < 0 || mkdir(w, 0700) < 0 || mkdirat(rootfd, name, 0755) < 0)
+			return ward_error_sys(err, "ward learn: overlay directories for /%s", name);
+		data = ward_xasprintf("lowerdir=/%s,upperdir=%s,workdir=%s", name, u, w);
+		if (mount("overlay", target, "overlay", MS_NOSUID | MS_NODEV, data) < 0)
+			return ward_error_sys(err, "ward learn: cannot mount an overlay on /%s", name);
+	}
+	if (umount2(NEWROOT "/.ward-learn", MNT_DETACH) < 0 ||
+	    unlinkat(rootfd, ".ward-learn", AT_REMOVEDIR) < 0)
+		return ward_error_sys(err, "ward learn: cannot hide the overlay area");
+	return 0;
+}
+
 static int detach_one(struct ward_view_src *s, uint64_t attr, bool recursive, ward_error_t *err)
 {
 	int tree = make_tree(s->fd, NULL, attr, s->idmap_fd, recursive, s->origin, s->path, err);
@@ -739,7 +820,8 @@ int ward_view_detach(struct ward_view *v, ward_error_t *err)
 	size_t i;
 
 	for (i = 0; i < v->n_sys; i++)
-		if (detach_one(&v->sys[i], attrs_for(WARD_FS_READ | WARD_FS_EXEC, v->nosuid), true,
+		if (!v->learn &&
+		    detach_one(&v->sys[i], attrs_for(WARD_FS_READ | WARD_FS_EXEC, v->nosuid), true,
 			       err) < 0)
 			return -1;
 	for (i = 0; i < v->n_grants; i++)
@@ -771,11 +853,16 @@ int ward_view_build(const struct ward_view *v, ward_error_t *err)
 		if (symlinkat(v->links[i + 1], rootfd, v->links[i]) < 0)
 			return ward_error_sys(err, "cannot create the link /%s", v->links[i]);
 
-	for (i = 0; i < v->n_sys; i++) {
-		const struct ward_view_src *s = &v->sys[i];
-
-		if (place_tree(rootfd, s->fd, s->path + 1, s->is_dir, s->origin, err) < 0)
+	if (v->learn) {
+		if (build_learn_overlays(rootfd, v, err) < 0)
 			return -1;
+	} else {
+		for (i = 0; i < v->n_sys; i++) {
+			const struct ward_view_src *s = &v->sys[i];
+
+			if (place_tree(rootfd, s->fd, s->path + 1, s->is_dir, s->origin, err) < 0)
+				return -1;
+		}
 	}
 
 	if (mkdirat(rootfd, "tmp", 01777) < 0)

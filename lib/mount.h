@@ -44,10 +44,16 @@ struct ward_view {
 	uint64_t tmp_size;  /* bytes for /tmp and /dev/shm */
 	bool nosuid;        /* mount with nosuid (no process.setuid) */
 	bool proc_sys;      /* mount a read-only sysfs */
+	bool learn;         /* ward learn: every host directory through an overlay
+			     * whose writes land in a throw-away tmpfs */
 };
 
 int ward_view_prepare(const struct ward_policy *p, const char *rootfs, struct ward_view *v,
 		      ward_error_t *err);
+/* The view of ward learn: the host's top-level directories (but /proc,
+ * /dev, /sys, /tmp, /run) through overlays, so the program runs as on the
+ * host and what it writes is discarded. */
+int ward_view_prepare_learn(const struct ward_policy *p, struct ward_view *v, ward_error_t *err);
 /* Give fs.write grants an idmapped mount: owner of the source -> host_uid. */
 int ward_view_idmap(struct ward_view *v, uid_t host_uid, gid_t host_gid, ward_error_t *err);
 /* In the supervisor, after ward_view_idmap(): turn every host source into a

@@ -23,6 +23,7 @@ extern struct ward_globals ward_globals;
 
 int cmd_run(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
+int cmd_learn(int argc, char **argv);
 int cmd_entitlements(int argc, char **argv);
 
 /* --allow / --manifest handling shared by run and explain. */

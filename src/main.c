@@ -28,6 +28,8 @@ static void usage(FILE *f)
 		"\n"
 		"commands:\n"
 		"  run [OPTIONS] -- PROGRAM [ARGS...]   run PROGRAM in a sandbox\n"
+		"  learn [-o FILE] -- PROGRAM [ARGS...] run PROGRAM observed and write the smallest\n"
+		"                                       manifest that lets it run\n"
 		"  explain [--allow E] [--manifest F] [--json]\n"
 		"                                       what the entitlements compile to, layer by "
 		"layer\n"
@@ -136,6 +138,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "explain") == 0)
 		return cmd_explain(argc, argv);
+	if (strcmp(cmd, "learn") == 0)
+		return cmd_learn(argc, argv);
 	if (strcmp(cmd, "entitlements") == 0)
 		return cmd_entitlements(argc, argv);
 	if (strcmp(cmd, "key") == 0 && cmd_key)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bundle/bundle_cli.h"
 #include "cli.h"
 #include "launch.h"
 #include "util.h"
@@ -15,8 +16,11 @@ static void run_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: ward run [OPTIONS] [--] PROGRAM [ARGS...]\n"
+		"       ward run [OPTIONS] BUNDLE [ARGS...]   (a .ward file or bundle directory)\n"
 		"\n"
 		"Run PROGRAM confined by every kernel layer its entitlements compile to.\n"
+		"A signed bundle runs its own command with its own root filesystem, if the\n"
+		"trust policy grants each of its entitlements (docs/bundles.md).\n"
 		"\n"
 		"  -a, --allow NAME[=VALUE]  grant an entitlement (repeatable; see `ward "
 		"entitlements`)\n"
@@ -33,6 +37,10 @@ static void run_usage(FILE *f)
 		"                            range of ward's pool\n"
 		"      --cgroup-root DIR     cgroup hierarchy root (default /sys/fs/cgroup)\n"
 		"      --state-dir DIR       ward's runtime state (default /run/ward)\n"
+		"      --trust FILE          trust policy for bundles (default $WARD_TRUST or "
+		"/etc/ward/trust)\n"
+		"      --quiet-denials       do not explain denied syscalls on stderr\n"
+		"      --denials-log FILE    append every denied syscall to FILE as a JSON line\n"
 		"  -q, --quiet               no warnings\n"
 		"  -h, --help                this text\n"
 		"\n"
@@ -53,6 +61,9 @@ int cmd_run(int argc, char **argv)
 		{ "cgroup-root", required_argument, NULL, 'G' },
 		{ "state-dir", required_argument, NULL, 'S' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "quiet-denials", no_argument, NULL, 'Q' },
+		{ "denials-log", required_argument, NULL, 'D' },
+		{ "trust", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -61,6 +72,7 @@ int cmd_run(int argc, char **argv)
 	struct ward_policy p = { 0 };
 	ward_error_t err = NULL;
 	cleanup_free char **env = NULL;
+	const char *trust = NULL;
 	size_t n_env = 0;
 	int c, status = WARD_EXIT_FAILURE;
 
@@ -119,6 +131,15 @@ int cmd_run(int argc, char **argv)
 		case 'q':
 			o.quiet = true;
 			break;
+		case 'Q':
+			o.quiet_denials = true;
+			break;
+		case 'D':
+			o.denials_log = optarg;
+			break;
+		case 'T':
+			trust = optarg;
+			break;
 		case 'h':
 			run_usage(stdout);
 			status = 0;
@@ -135,6 +156,14 @@ int cmd_run(int argc, char **argv)
 	if (optind >= argc) {
 		status = usage_error("run", "no program given (write: ward run [OPTIONS] -- PROGRAM "
 					    "[ARGS...])");
+		goto out;
+	}
+	/* ward run [OPTIONS] BUNDLE [ARGS...] (not after "--"): src/bundle/run.c. */
+	if (bundle_cli_run && strcmp(argv[optind - 1], "--") != 0 &&
+	    bundle_cli_is_bundle(argv[optind])) {
+		if (bundle_cli_run(argv[optind], argv + optind + 1, &pa.reqs, trust, &o, env, n_env,
+				   &status, &err) < 0)
+			goto fail;
 		goto out;
 	}
 	if (policy_args_resolve(&pa, &p, &err) < 0)

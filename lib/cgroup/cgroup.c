@@ -701,6 +701,27 @@ bool ward_cgroup_oom_killed(const struct ward_cgroup *cg)
 	return ward_cg_v1_oom_killed(cg);
 }
 
+uint64_t ward_cgroup_memory_peak(const struct ward_cgroup *cg)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (cg == NULL)
+		return 0;
+	for (i = 0; i < cg->n_dirs; i++) {
+		const struct ward_cg_dir *d = &cg->dirs[i];
+
+		if (cg->layout == WARD_CGROUP_V2) {
+			if (ward_cg_read_u64(d->fd, "memory.peak", &v) == 0)
+				return v;
+		} else if (d->controller && strcmp(d->controller, "memory") == 0) {
+			if (ward_cg_read_u64(d->fd, "memory.max_usage_in_bytes", &v) == 0)
+				return v;
+		}
+	}
+	return 0;
+}
+
 bool ward_cgroup_pids_exhausted(const struct ward_cgroup *cg)
 {
 	if (cg == NULL)

@@ -15,6 +15,7 @@
 #define WARD_CGROUP_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "../error.h"
@@ -46,6 +47,9 @@ int ward_cgroup_dirfd(const struct ward_cgroup *cg);
 /* Did the memory limit kill a process? / Did the pids limit refuse a fork? */
 bool ward_cgroup_oom_killed(const struct ward_cgroup *cg);
 bool ward_cgroup_pids_exhausted(const struct ward_cgroup *cg);
+/* Highest memory use seen (v1 memory.max_usage_in_bytes, v2 memory.peak); 0
+ * when unknown. */
+uint64_t ward_cgroup_memory_peak(const struct ward_cgroup *cg);
 /* Kill what is left, remove the directories, free cg.  Safe with NULL. */
 int ward_cgroup_destroy(struct ward_cgroup *cg, ward_error_t *err);
 /* Remove empty ROOT/.../ward/run-PID cgroups whose PID is gone (a supervisor

@@ -304,7 +304,9 @@ static int generate(const struct ward_sc_rules *r, struct sock_filter **out, siz
 		    ward_error_t *err)
 {
 	__attribute__((cleanup(seccomp_releasep))) scmp_filter_ctx ctx = NULL;
-	uint32_t def = SCMP_ACT_ERRNO((uint32_t)r->default_errno);
+	/* default_errno < 0: learning, the default action notifies too. */
+	uint32_t def = r->default_errno < 0 ? SCMP_ACT_NOTIFY
+					    : SCMP_ACT_ERRNO((uint32_t)r->default_errno);
 	size_t i;
 
 	ctx = seccomp_init(def);
@@ -346,8 +348,9 @@ static int generate(const struct ward_sc_rules *r, struct sock_filter **out, siz
 				return ward_error_set(err, EINVAL,
 						      "seccomp: bad comparison for %s",
 						      rule->syscall);
-		action = rule->action == WARD_SC_ALLOW ? SCMP_ACT_ALLOW
-						       : SCMP_ACT_ERRNO((uint32_t)rule->err);
+		action = rule->action == WARD_SC_ALLOW	  ? SCMP_ACT_ALLOW
+			 : rule->action == WARD_SC_NOTIFY ? SCMP_ACT_NOTIFY
+							  : SCMP_ACT_ERRNO((uint32_t)rule->err);
 		/* libseccomp refuses (EACCES) a rule whose action is the
 		 * default one; it would change nothing (clone3's ENOSYS). */
 		if (action == def)
@@ -471,8 +474,57 @@ static void cache_store(int dfd, const char *key, const struct sock_filter *insn
 
 /* ------------------------------------------------------------------ */
 
+const char *const ward_sc_observed[] = {
+	"open",	    "openat",	"openat2",  "creat",	 "execve",     "execveat", "mkdir",
+	"mkdirat",  "rename",	"renameat", "renameat2", "unlink",     "unlinkat", "rmdir",
+	"symlink",  "symlinkat", "link",    "linkat",	 "truncate",   "chdir",	   "socket",
+	"connect",  "bind",	"listen",   "clone",	 "fork",       "vfork",	   "unshare",
+	"mknod",    "mknodat",	"chmod",    "fchmodat",	 "chown",      "fchownat", "lchown",
+	NULL,
+};
+
+static bool is_observed(const char *name)
+{
+	const char *const *o;
+
+	for (o = ward_sc_observed; *o; o++)
+		if (strcmp(*o, name) == 0)
+			return true;
+	return false;
+}
+
+/* Rewrite the rule list for the mode (see seccomp.h).  The rewritten list
+ * is what gets hashed, so each mode has its own cache entry. */
+static void apply_mode(struct ward_sc_rules *r, enum ward_sc_mode mode)
+{
+	size_t i;
+
+	if (mode == WARD_SC_ENFORCE)
+		return;
+	for (i = 0; i < r->n; i++) {
+		struct ward_sc_rule *rule = &r->rules[i];
+
+		if (rule->action == WARD_SC_ERRNO && rule->err == EPERM)
+			rule->action = WARD_SC_NOTIFY;
+		else if (mode == WARD_SC_LEARN && rule->action == WARD_SC_ALLOW &&
+			 is_observed(rule->syscall))
+			rule->action = WARD_SC_NOTIFY;
+	}
+	/* clone3 keeps its ENOSYS in both modes: its flags live in memory,
+	 * and libc falls back to clone, which is observed. */
+	if (mode == WARD_SC_LEARN)
+		r->default_errno = -1;
+}
+
 int ward_seccomp_prepare(const struct ward_policy *p, const char *cache_dir,
 			 struct ward_seccomp_prog *out, ward_error_t *err)
+{
+	return ward_seccomp_prepare_mode(p, WARD_SC_ENFORCE, cache_dir, out, err);
+}
+
+int ward_seccomp_prepare_mode(const struct ward_policy *p, enum ward_sc_mode mode,
+			      const char *cache_dir, struct ward_seccomp_prog *out,
+			      ward_error_t *err)
 {
 	struct ward_sc_rules rules = {0};
 	struct sock_filter *insns = NULL;
@@ -482,6 +534,7 @@ int ward_seccomp_prepare(const struct ward_policy *p, const char *cache_dir,
 	memset(out, 0, sizeof(*out));
 	if (ward_seccomp_rules(p, &rules, err) < 0)
 		return -1;
+	apply_mode(&rules, mode);
 	cache_key(&rules, out->hash);
 
 	if (cache_dir) {

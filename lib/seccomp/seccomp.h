@@ -21,7 +21,8 @@
 
 enum ward_sc_action {
 	WARD_SC_ALLOW,
-	WARD_SC_ERRNO, /* fail with .err (EPERM for known-denied, ENOSYS for clone3) */
+	WARD_SC_ERRNO,  /* fail with .err (EPERM for known-denied, ENOSYS for clone3) */
+	WARD_SC_NOTIFY, /* ask the supervisor (only made by ward_seccomp_prepare_mode) */
 };
 
 enum ward_sc_op {
@@ -72,6 +73,27 @@ struct ward_seccomp_prog {
 /* cache_dir may be NULL (no cache). */
 int ward_seccomp_prepare(const struct ward_policy *p, const char *cache_dir,
 			 struct ward_seccomp_prog *out, ward_error_t *err);
+/* How denials reach the supervisor.
+ *  ENFORCE: the filter alone answers (EPERM, ENOSYS).
+ *  REPORT:  every EPERM rule becomes a user notification; the supervisor
+ *           explains it and answers EPERM (notify.h).  Unknown syscalls still
+ *           get ENOSYS from the filter.
+ *  LEARN:   every denying rule and the default action notify, and so do the
+ *           syscalls ward learn observes (files, sockets, processes); the
+ *           supervisor records and lets the call go on. */
+enum ward_sc_mode {
+	WARD_SC_ENFORCE,
+	WARD_SC_REPORT,
+	WARD_SC_LEARN,
+};
+
+/* Syscalls observed in learning mode (NULL-terminated). */
+extern const char *const ward_sc_observed[];
+
+int ward_seccomp_prepare_mode(const struct ward_policy *p, enum ward_sc_mode mode,
+			      const char *cache_dir, struct ward_seccomp_prog *out,
+			      ward_error_t *err);
+
 /* Install in the calling thread.  flags: SECCOMP_FILTER_FLAG_*.  Returns 0
  * (or the listener fd with SECCOMP_FILTER_FLAG_NEW_LISTENER), -1 on error.
  * Needs no_new_privs or CAP_SYS_ADMIN in the caller's user namespace. */

@@ -1,0 +1,456 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The supervisor's side of seccomp user notification: explain each denied
+ * syscall in entitlement words, answer with the errno the filter would have
+ * given.  See notify.h.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <linux/sched.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../entitlements.h"
+#include "../util.h"
+#include "learn.h"
+#include "notify.h"
+#include "seccomp.h"
+
+#define DEFAULT_MAX_LINES 20
+#define MAX_KINDS         256
+
+/* One distinct denial: a syscall plus its decoded key argument. */
+struct kind {
+	int nr;
+	char key[96];
+	unsigned long count;
+	bool printed;
+};
+
+struct rule_nr {
+	int nr;
+	const struct ward_sc_rule *rule;
+};
+
+struct ward_denials {
+	struct ward_sc_rules rules;
+	struct rule_nr *by_nr;
+	size_t n_by_nr;
+	struct ward_denials_options o;
+	struct seccomp_notif *req;
+	struct seccomp_notif_resp *resp;
+	size_t req_size, resp_size;
+	struct kind kinds[MAX_KINDS];
+	size_t n_kinds;
+	unsigned long total, unlisted;
+	unsigned printed;
+};
+
+static int seccomp_sizes(struct seccomp_notif_sizes *s)
+{
+	return (int)syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, s);
+}
+
+struct ward_denials *ward_denials_new(const struct ward_policy *p,
+				      const struct ward_denials_options *o, ward_error_t *err)
+{
+	struct ward_denials *d = ward_xcalloc(1, sizeof(*d));
+	struct seccomp_notif_sizes sizes;
+	size_t i;
+
+	d->o = *o;
+	if (d->o.max_lines == 0)
+		d->o.max_lines = DEFAULT_MAX_LINES;
+	if (ward_seccomp_rules(p, &d->rules, err) < 0) {
+		free(d);
+		return NULL;
+	}
+	d->by_nr = ward_xcalloc(d->rules.n, sizeof(*d->by_nr));
+	for (i = 0; i < d->rules.n; i++) {
+		int nr = seccomp_syscall_resolve_name(d->rules.rules[i].syscall);
+
+		if (nr == __NR_SCMP_ERROR || nr < 0)
+			continue;
+		d->by_nr[d->n_by_nr].nr = nr;
+		d->by_nr[d->n_by_nr].rule = &d->rules.rules[i];
+		d->n_by_nr++;
+	}
+	if (seccomp_sizes(&sizes) < 0) {
+		ward_error_sys(err, "seccomp(SECCOMP_GET_NOTIF_SIZES)");
+		ward_denials_free(d);
+		return NULL;
+	}
+	/* The kernel may know a larger structure than our headers: allocate
+	 * what it says. */
+	d->req_size = sizes.seccomp_notif > sizeof(*d->req) ? sizes.seccomp_notif
+							     : sizeof(*d->req);
+	d->resp_size = sizes.seccomp_notif_resp > sizeof(*d->resp) ? sizes.seccomp_notif_resp
+								    : sizeof(*d->resp);
+	d->req = ward_xcalloc(1, d->req_size);
+	d->resp = ward_xcalloc(1, d->resp_size);
+	return d;
+}
+
+void ward_denials_free(struct ward_denials *d)
+{
+	if (d == NULL)
+		return;
+	ward_sc_rules_free(&d->rules);
+	free(d->by_nr);
+	free(d->req);
+	free(d->resp);
+	free(d);
+}
+
+unsigned long ward_denials_count(const struct ward_denials *d)
+{
+	return d ? d->total : 0;
+}
+
+static bool arg_matches(const struct ward_sc_arg *a, const uint64_t *args)
+{
+	uint64_t v;
+
+	if (a->index > 5)
+		return false;
+	v = args[a->index];
+	switch (a->op) {
+	case WARD_SC_OP_EQ:
+		return v == a->a;
+	case WARD_SC_OP_NE:
+		return v != a->a;
+	case WARD_SC_OP_MASKED_EQ:
+		return (v & a->a) == a->b;
+	default:
+		return false;
+	}
+}
+
+/* The denying rule that matched this call (the filter already decided that
+ * one did; this finds which, for its errno and its entitlement). */
+static const struct ward_sc_rule *find_rule(const struct ward_denials *d, int nr,
+					    const uint64_t *args)
+{
+	const struct ward_sc_rule *best = NULL;
+	size_t i;
+	unsigned j;
+
+	for (i = 0; i < d->n_by_nr; i++) {
+		const struct ward_sc_rule *r = d->by_nr[i].rule;
+		bool ok = true;
+
+		if (d->by_nr[i].nr != nr || r->action != WARD_SC_ERRNO)
+			continue;
+		for (j = 0; j < r->n_args && ok; j++)
+			ok = arg_matches(&r->args[j], args);
+		if (!ok)
+			continue;
+		if (best == NULL || (best->entitlement == NULL && r->entitlement))
+			best = r;
+	}
+	return best;
+}
+
+const char *ward_af_name(unsigned long af)
+{
+	static const struct {
+		unsigned long af;
+		const char *name;
+	} names[] = {
+		{ AF_UNIX, "AF_UNIX" },       { AF_INET, "AF_INET" },       { AF_INET6, "AF_INET6" },
+		{ AF_NETLINK, "AF_NETLINK" }, { AF_PACKET, "AF_PACKET" },   { AF_KEY, "AF_KEY" },
+		{ AF_BLUETOOTH, "AF_BLUETOOTH" }, { AF_VSOCK, "AF_VSOCK" }, { AF_ALG, "AF_ALG" },
+		{ AF_XDP, "AF_XDP" },         { AF_CAN, "AF_CAN" },         { AF_TIPC, "AF_TIPC" },
+		{ AF_APPLETALK, "AF_APPLETALK" }, { AF_X25, "AF_X25" },     { AF_AX25, "AF_AX25" },
+		{ AF_RDS, "AF_RDS" },         { AF_SMC, "AF_SMC" },         { AF_QIPCRTR, "AF_QIPCRTR" },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(names); i++)
+		if (names[i].af == af)
+			return names[i].name;
+	return NULL;
+}
+
+const char *ward_clone_flags_text(uint64_t flags, char *buf, size_t len)
+{
+	static const struct {
+		uint64_t flag;
+		const char *name;
+	} names[] = {
+		{ CLONE_NEWUSER, "CLONE_NEWUSER" }, { CLONE_NEWNS, "CLONE_NEWNS" },
+		{ CLONE_NEWPID, "CLONE_NEWPID" },   { CLONE_NEWNET, "CLONE_NEWNET" },
+		{ CLONE_NEWIPC, "CLONE_NEWIPC" },   { CLONE_NEWUTS, "CLONE_NEWUTS" },
+		{ CLONE_NEWCGROUP, "CLONE_NEWCGROUP" }, { CLONE_NEWTIME, "CLONE_NEWTIME" },
+	};
+	size_t i, o = 0;
+
+	if (len == 0)
+		return buf;
+	buf[0] = '\0';
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		if (!(flags & names[i].flag))
+			continue;
+		o += (size_t)snprintf(buf + o, o < len ? len - o : 0, "%s%s", o ? "|" : "",
+				      names[i].name);
+		if (o >= len)
+			break;
+	}
+	if (o == 0)
+		snprintf(buf, len, "0x%llx", (unsigned long long)flags);
+	return buf;
+}
+
+/* The key argument, in words: socket(AF_INET), unshare(CLONE_NEWUSER). */
+static void decode_key(const char *name, const uint64_t *args, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (strcmp(name, "socket") == 0 || strcmp(name, "socketpair") == 0) {
+		const char *af = ward_af_name((unsigned long)(args[0] & 0xffffffffULL));
+
+		if (af)
+			snprintf(buf, len, "%s", af);
+		else
+			snprintf(buf, len, "family %llu", (unsigned long long)(args[0] & 0xffffffff));
+	} else if (strcmp(name, "clone") == 0 || strcmp(name, "unshare") == 0) {
+		ward_clone_flags_text(args[0] & ~0xffULL, buf, len);
+	} else if (strcmp(name, "ioctl") == 0) {
+		unsigned cmd = (unsigned)(args[1] & 0xffffffff);
+
+		if (cmd == 0x5412)
+			snprintf(buf, len, "TIOCSTI");
+		else if (cmd == 0x541c)
+			snprintf(buf, len, "TIOCLINUX");
+		else
+			snprintf(buf, len, "0x%x", cmd);
+	} else if (strcmp(name, "personality") == 0) {
+		snprintf(buf, len, "0x%llx", (unsigned long long)(args[0] & 0xffffffff));
+	}
+}
+
+/* Which entitlements would allow it: for socket families from the table's
+ * socket_families, otherwise from the table's syscall groups. */
+static void remedy(const char *name, const uint64_t *args, const struct ward_sc_rule *r,
+		   char *buf, size_t len)
+{
+	int ents[8];
+	size_t n = 0, i, o = 0;
+
+	if (strcmp(name, "socket") == 0) {
+		unsigned long af = (unsigned long)(args[0] & 0xffffffff);
+
+		for (i = 0; i < ward_n_entitlements && n < ARRAY_SIZE(ents); i++) {
+			const struct ward_entitlement *e = &ward_entitlements[i];
+
+			if (af < 64 && (e->socket_families >> af) & 1 &&
+			    !(e->flags & (WARD_ENT_UNAVAILABLE | WARD_ENT_DEFAULT)))
+				ents[n++] = (int)i;
+		}
+	} else if (r && r->entitlement) {
+		n = ward_entitlements_for_syscall(name, ents, ARRAY_SIZE(ents));
+		if (n > ARRAY_SIZE(ents))
+			n = ARRAY_SIZE(ents);
+		if (n == 0) {
+			int def = ward_entitlement_lookup(r->entitlement);
+
+			if (def >= 0)
+				ents[n++] = def;
+		}
+	}
+	if (n == 0) {
+		snprintf(buf, len, "no entitlement allows it");
+		return;
+	}
+	o += (size_t)snprintf(buf + o, len - o, "grant ");
+	for (i = 0; i < n && o < len; i++) {
+		const struct ward_entitlement *e = &ward_entitlements[ents[i]];
+
+		o += (size_t)snprintf(buf + o, len - o, "%s%s%s%s", i == 1 ? " (or " : i ? ", " : "",
+				      e->name, (e->flags & WARD_ENT_DANGEROUS) ? " [dangerous]" : "",
+				      i > 0 && i == n - 1 ? ")" : "");
+	}
+	if (o < len)
+		snprintf(buf + o, len - o, " to allow");
+}
+
+/* The pid inside the sandbox (last NSpid field) and the executable. */
+static void describe_process(pid_t host_pid, long *ns_pid, char *exe, size_t exe_len)
+{
+	char path[64];
+	cleanup_free char *status = NULL;
+	ssize_t n;
+
+	*ns_pid = host_pid;
+	snprintf(path, sizeof(path), "/proc/%d/status", host_pid);
+	if (ward_read_file(path, &status, NULL) == 0) {
+		char *l = strstr(status, "\nNSpid:");
+
+		if (l) {
+			char *end = strchr(l + 1, '\n');
+			char *last = NULL, *tok, *save = NULL;
+
+			if (end)
+				*end = '\0';
+			for (tok = strtok_r(l + 7, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save))
+				last = tok;
+			if (last)
+				*ns_pid = strtol(last, NULL, 10);
+		}
+	}
+	snprintf(path, sizeof(path), "/proc/%d/exe", host_pid);
+	n = readlink(path, exe, exe_len - 1);
+	if (n < 0)
+		n = 0;
+	exe[n] = '\0';
+}
+
+static struct kind *find_kind(struct ward_denials *d, int nr, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < d->n_kinds; i++)
+		if (d->kinds[i].nr == nr && strcmp(d->kinds[i].key, key) == 0)
+			return &d->kinds[i];
+	if (d->n_kinds == MAX_KINDS)
+		return NULL;
+	d->kinds[d->n_kinds].nr = nr;
+	snprintf(d->kinds[d->n_kinds].key, sizeof(d->kinds[0].key), "%s", key);
+	return &d->kinds[d->n_kinds++];
+}
+
+static void log_json(struct ward_denials *d, const char *name, const char *key, long ns_pid,
+		     pid_t host_pid, const char *exe, int err_no, const struct ward_sc_rule *r,
+		     const char *fix)
+{
+	json_t *o = json_object();
+	struct timespec ts;
+	char *line;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	json_object_set_new(o, "time", json_real((double)ts.tv_sec + ts.tv_nsec / 1e9));
+	json_object_set_new(o, "syscall", json_string(name));
+	json_object_set_new(o, "arg", *key ? json_string(key) : json_null());
+	json_object_set_new(o, "pid", json_integer(ns_pid));
+	json_object_set_new(o, "host_pid", json_integer(host_pid));
+	json_object_set_new(o, "exe", json_string(exe));
+	json_object_set_new(o, "errno", json_integer(err_no));
+	json_object_set_new(o, "entitlement",
+			    r && r->entitlement ? json_string(r->entitlement) : json_null());
+	json_object_set_new(o, "hint", json_string(fix));
+	json_object_set_new(o, "learning", json_boolean(d->o.learn != NULL));
+	line = json_dumps(o, JSON_COMPACT);
+	if (line) {
+		fprintf(d->o.jsonl, "%s\n", line);
+		fflush(d->o.jsonl);
+		free(line);
+	}
+	json_decref(o);
+}
+
+int ward_denials_handle(struct ward_denials *d, int listener, ward_error_t *err)
+{
+	const struct ward_sc_rule *r;
+	char *name = NULL, key[96], fix[256], exe[512], call[160];
+	uint64_t args[6];
+	struct kind *k;
+	long ns_pid;
+	pid_t host_pid;
+	int err_no, i;
+
+	memset(d->req, 0, d->req_size);
+	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, d->req) < 0) {
+		/* ENOENT: the caller died before we read it; EINTR: retry later. */
+		if (errno == ENOENT || errno == EINTR)
+			return 0;
+		return ward_error_sys(err, "seccomp notification");
+	}
+	for (i = 0; i < 6; i++)
+		args[i] = d->req->data.args[i];
+	host_pid = (pid_t)d->req->pid;
+	r = find_rule(d, d->req->data.nr, args);
+	err_no = r ? r->err : EPERM;
+	name = seccomp_syscall_resolve_num_arch(d->req->data.arch, d->req->data.nr);
+
+	memset(d->resp, 0, d->resp_size);
+	d->resp->id = d->req->id;
+	if (d->o.learn) {
+		/* Observing: the call goes on as if unfiltered. */
+		d->resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+	} else {
+		d->resp->error = -err_no;
+	}
+
+	decode_key(name ? name : "", args, key, sizeof(key));
+	remedy(name ? name : "", args, r, fix, sizeof(fix));
+	/* Learning reads paths and addresses from the caller's memory: before
+	 * the call goes on and can change them. */
+	if (d->o.learn)
+		ward_learn_syscall(d->o.learn, host_pid, name ? name : "?", key, args);
+	describe_process(host_pid, &ns_pid, exe, sizeof(exe));
+	/* Answer only now: what was read from /proc belongs to the process
+	 * that made this call only if the notification is still valid. */
+	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &d->req->id) < 0) {
+		free(name);
+		return 0;
+	}
+	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, d->resp) < 0 && errno != ENOENT) {
+		free(name);
+		return ward_error_sys(err, "answering a seccomp notification");
+	}
+
+	if (*key)
+		snprintf(call, sizeof(call), "%s(%s)", name ? name : "?", key);
+	else
+		snprintf(call, sizeof(call), "%s(2)", name ? name : "?");
+	d->total++;
+	if (d->o.jsonl)
+		log_json(d, name ? name : "?", key, ns_pid, host_pid, exe, err_no, r, fix);
+	k = find_kind(d, d->req->data.nr, key);
+	if (k == NULL) {
+		d->unlisted++;
+	} else {
+		k->count++;
+		if (!k->printed && d->o.human && !d->o.learn && d->printed < d->o.max_lines) {
+			fprintf(d->o.human, "ward: denied %s by the syscall filter in pid %ld (%s) — %s\n",
+				call, ns_pid, *exe ? exe : "?", fix);
+			fflush(d->o.human);
+			k->printed = true;
+			d->printed++;
+		}
+	}
+	free(name);
+	return 0;
+}
+
+void ward_denials_summary(struct ward_denials *d)
+{
+	size_t i;
+
+	if (d == NULL || d->o.human == NULL || d->o.learn)
+		return;
+	for (i = 0; i < d->n_kinds; i++) {
+		struct kind *k = &d->kinds[i];
+		unsigned long more = k->printed ? k->count - 1 : k->count;
+		char *name;
+
+		if (more == 0)
+			continue;
+		name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, k->nr);
+		fprintf(d->o.human, "ward: %lu more denial%s of %s%s%s%s\n", more,
+			more == 1 ? "" : "s", name ? name : "?", *k->key ? "(" : "(2",
+			k->key, ")");
+		free(name);
+	}
+	if (d->unlisted)
+		fprintf(d->o.human, "ward: %lu more denials of other kinds\n", d->unlisted);
+}
