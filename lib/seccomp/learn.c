@@ -467,6 +467,32 @@ static char *existing(const struct ward_learn_context *ctx, const char *path, bo
 	}
 }
 
+/* How many different direct children of parent hold a live grant (a file
+ * or a subtree), e.g. 2 for /p/a.c, /p/sub/x.c and /p/sub/y.c. */
+static size_t distinct_children(const struct grant *g, size_t n, const char *parent)
+{
+	size_t plen = strcmp(parent, "/") == 0 ? 0 : strlen(parent);
+	const char *seen[64];
+	size_t n_seen = 0, i, k;
+
+	for (i = 0; i < n; i++) {
+		const char *rest;
+		size_t len;
+		bool dup = false;
+
+		if (g[i].dropped || !under(g[i].path, parent) || strcmp(g[i].path, parent) == 0)
+			continue;
+		rest = g[i].path + plen + 1;
+		len = strcspn(rest, "/");
+		for (k = 0; k < n_seen && !dup; k++)
+			dup = strncmp(seen[k], rest, len) == 0 &&
+			      (seen[k][len] == '/' || seen[k][len] == '\0');
+		if (!dup && n_seen < ARRAY_SIZE(seen))
+			seen[n_seen++] = rest;
+	}
+	return n_seen;
+}
+
 /* Turn recorded paths into a few grants: writes grant their directory,
  * executables their directory, reads the file or directory itself; then
  * a directory holding three or more granted entries is granted whole (never
@@ -529,10 +555,7 @@ static size_t plan_paths(const struct ward_learn *l, const struct ward_learn_con
 			parent = parent_of(g[i].path);
 			if (depth(parent) < 2 || (ctx->home && strcmp(parent, ctx->home) == 0))
 				continue;
-			for (j = 0; j < n; j++)
-				if (!g[j].dropped && under(g[j].path, parent) &&
-				    strcmp(g[j].path, parent) != 0)
-					count++;
+			count = distinct_children(g, n, parent);
 			if (count < 3)
 				continue;
 			/* Collapse everything beneath parent into one grant. */
@@ -593,8 +616,23 @@ int ward_learn_write_manifest(const struct ward_learn *l, const struct ward_lear
 	int chosen[64];
 	size_t n_chosen = 0;
 
-	fprintf(out, "# Learned by `ward learn`%s%s.\n", ctx->command ? " from: " : "",
-		ctx->command ? ctx->command : "");
+	fprintf(out, "# Learned by `ward learn`");
+	if (ctx->command) {
+		/* One comment line whatever the command holds. */
+		const char *c;
+		size_t k = 0;
+
+		fprintf(out, " from: ");
+		for (c = ctx->command; *c && k < 200; c++, k++) {
+			if (*c == '\n')
+				fputs("\\n", out);
+			else
+				fputc((unsigned char)*c < 0x20 || *c == 0x7f ? '?' : *c, out);
+		}
+		if (*c)
+			fputs("...", out);
+	}
+	fputs("\n", out);
 	fprintf(out, "# Each line is what the program was seen to need; review before use.\n");
 
 	/* Network. */

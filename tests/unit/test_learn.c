@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The pure half of ward learn (the manifest writer) and of denial
+ * explanation (the decoders). */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <cmocka.h>
+
+#include "seccomp/learn.h"
+#include "seccomp/notify.h"
+
+/* A fake host: directories are the paths listed here, files exist when
+ * recorded, everything else is missing. */
+static const char *const fake_dirs[] = { "/", "/srv", "/srv/photos", "/srv/out", "/opt",
+					 "/opt/tool", "/opt/tool/bin", "/home", "/home/alice",
+					 "/home/alice/proj", "/home/alice/proj/src", NULL };
+
+static int fake_kind(const char *path)
+{
+	const char *const *d;
+
+	for (d = fake_dirs; *d; d++)
+		if (strcmp(*d, path) == 0)
+			return 1;
+	if (strstr(path, "/new-") != NULL)
+		return -1; /* created by the program */
+	return 0;
+}
+
+static char *manifest(struct ward_learn *l, int *count)
+{
+	struct ward_learn_context ctx = { .command = "app --selftest", .home = "/home/alice",
+					  .stat_kind = fake_kind };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	*count = ward_learn_write_manifest(l, &ctx, f);
+	fclose(f);
+	return buf;
+}
+
+static bool has_line(const char *text, const char *entitlement)
+{
+	size_t n = strlen(entitlement);
+	const char *p = text;
+
+	while ((p = strstr(p, entitlement)) != NULL) {
+		if ((p == text || p[-1] == '\n') && (p[n] == ' ' || p[n] == '\n'))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+static void test_quiet_program(void **state)
+{
+	struct ward_learn *l = ward_learn_new();
+	char *m;
+	int n;
+
+	(void)state;
+	ward_learn_path(l, "/usr/lib/x86_64-linux-gnu/libc.so.6", WARD_LEARN_READ);
+	ward_learn_path(l, "/etc/ld.so.cache", WARD_LEARN_READ);
+	ward_learn_path(l, "/tmp/scratch", WARD_LEARN_WRITE);
+	ward_learn_path(l, "/dev/null", WARD_LEARN_WRITE);
+	ward_learn_path(l, "/proc/self/status", WARD_LEARN_READ);
+	m = manifest(l, &n);
+	/* Only resource limits: the default view covers the rest. */
+	assert_int_equal(n, 1);
+	assert_non_null(strstr(m, "process.limit=16"));
+	assert_null(strstr(m, "fs."));
+	assert_non_null(strstr(m, "# Learned by `ward learn` from: app --selftest"));
+	free(m);
+	ward_learn_free(l);
+}
+
+static void test_paths_generalised(void **state)
+{
+	struct ward_learn *l = ward_learn_new();
+	char path[64], *m;
+	int i, n;
+
+	(void)state;
+	for (i = 0; i < 300; i++) {
+		snprintf(path, sizeof(path), "/srv/photos/img%03d.jpg", i);
+		ward_learn_path(l, path, WARD_LEARN_READ);
+	}
+	ward_learn_path(l, "/srv/out/new-result.txt", WARD_LEARN_WRITE);
+	ward_learn_path(l, "/opt/tool/bin/helper", WARD_LEARN_READ | WARD_LEARN_EXEC);
+	ward_learn_path(l, "/home/alice/.apprc", WARD_LEARN_READ);
+	m = manifest(l, &n);
+	assert_true(has_line(m, "fs.read=/srv/photos"));
+	assert_true(has_line(m, "fs.write=/srv/out"));
+	assert_true(has_line(m, "fs.exec=/opt/tool/bin"));
+	assert_true(has_line(m, "fs.read=/home/alice/.apprc"));
+	assert_non_null(strstr(m, "host-specific"));
+	/* Never the whole of /srv or the home directory. */
+	assert_false(has_line(m, "fs.read=/srv"));
+	assert_false(has_line(m, "fs.read=/home/alice"));
+	free(m);
+	ward_learn_free(l);
+}
+
+static void test_subtrees_collapse(void **state)
+{
+	struct ward_learn *l = ward_learn_new();
+	char *m;
+	int n;
+
+	(void)state;
+	ward_learn_path(l, "/home/alice/proj/src/a.c", WARD_LEARN_READ);
+	ward_learn_path(l, "/home/alice/proj/src/b.c", WARD_LEARN_READ);
+	ward_learn_path(l, "/home/alice/proj/src/c.c", WARD_LEARN_READ);
+	ward_learn_path(l, "/home/alice/proj/README", WARD_LEARN_READ);
+	ward_learn_path(l, "/home/alice/proj/Makefile", WARD_LEARN_READ);
+	m = manifest(l, &n);
+	assert_true(has_line(m, "fs.read=/home/alice/proj"));
+	assert_false(has_line(m, "fs.read=/home/alice/proj/src"));
+	free(m);
+	ward_learn_free(l);
+}
+
+static void test_network(void **state)
+{
+	struct ward_learn *l = ward_learn_new();
+	char *m;
+	int n;
+
+	(void)state;
+	ward_learn_inet(l, AF_INET, "127.0.0.1", 8080, true, false);
+	m = manifest(l, &n);
+	assert_true(has_line(m, "network.loopback"));
+	assert_false(has_line(m, "network.host"));
+	free(m);
+	ward_learn_inet(l, AF_INET, "192.0.2.7", 443, false, false);
+	m = manifest(l, &n);
+	assert_true(has_line(m, "network.host"));
+	assert_non_null(strstr(m, "DANGEROUS"));
+	assert_non_null(strstr(m, "192.0.2.7 port 443"));
+	free(m);
+	ward_learn_free(l);
+}
+
+static void test_syscalls(void **state)
+{
+	struct ward_learn *l = ward_learn_new();
+	char *m;
+	int n;
+
+	(void)state;
+	ward_learn_denied(l, "ptrace", "");
+	ward_learn_denied(l, "kexec_load", "");
+	m = manifest(l, &n);
+	assert_true(has_line(m, "process.debug"));
+	assert_non_null(strstr(m, "kexec_load(2): refused, and no entitlement allows it"));
+	assert_false(has_line(m, "security.user"));
+	free(m);
+	/* One security level only: admin covers what user would. */
+	ward_learn_denied(l, "chroot", "");
+	ward_learn_denied(l, "mount", "");
+	m = manifest(l, &n);
+	assert_true(has_line(m, "security.admin"));
+	assert_false(has_line(m, "security.user"));
+	free(m);
+	ward_learn_free(l);
+}
+
+static void test_resources(void **state)
+{
+	struct ward_learn *l = ward_learn_new();
+	char *m;
+	int i, n;
+
+	(void)state;
+	for (i = 0; i < 40; i++)
+		ward_learn_process(l);
+	ward_learn_memory_peak(l, 100ULL << 20);
+	m = manifest(l, &n);
+	assert_true(has_line(m, "process.limit=256"));
+	assert_true(has_line(m, "memory.limit=512M"));
+	free(m);
+	for (i = 0; i < 400; i++)
+		ward_learn_process(l);
+	m = manifest(l, &n);
+	/* Above the default: no line (the default is smaller). */
+	assert_null(strstr(m, "process.limit"));
+	free(m);
+	ward_learn_free(l);
+}
+
+static void test_decoders(void **state)
+{
+	char buf[128];
+
+	(void)state;
+	assert_string_equal(ward_af_name(AF_INET), "AF_INET");
+	assert_string_equal(ward_af_name(AF_PACKET), "AF_PACKET");
+	assert_null(ward_af_name(250));
+	assert_string_equal(ward_clone_flags_text(0x10000000 | 0x00020000, buf, sizeof(buf)),
+			    "CLONE_NEWUSER|CLONE_NEWNS");
+	assert_string_equal(ward_clone_flags_text(0x100, buf, sizeof(buf)), "0x100");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_quiet_program), cmocka_unit_test(test_paths_generalised),
+		cmocka_unit_test(test_subtrees_collapse), cmocka_unit_test(test_network),
+		cmocka_unit_test(test_syscalls),      cmocka_unit_test(test_resources),
+		cmocka_unit_test(test_decoders),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
