@@ -45,6 +45,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "caps.h"
@@ -84,6 +85,24 @@ struct launch {
 	size_t n_groups;
 	sigset_t fwd_mask, old_mask;
 };
+
+/* WARD_DEBUG_TIMING=1: phase timestamps on stderr (ms since ward_run began),
+ * to see where a start spends its time. */
+static bool timing;
+static struct timespec timing_t0;
+
+static void phase(const char *what)
+{
+	struct timespec t;
+
+	if (!timing)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	fprintf(stderr, "ward: timing: %7.3f ms  [%d] %s\n",
+		(double)(t.tv_sec - timing_t0.tv_sec) * 1e3 +
+			(double)(t.tv_nsec - timing_t0.tv_nsec) / 1e6,
+		(int)getpid(), what);
+}
 
 static const int forwarded_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
 
@@ -400,6 +419,7 @@ static __attribute__((noreturn)) void run_program(struct launch *l, int ab_read)
 	if (ward_caps_finish(p->caps, &err) < 0)
 		child_fail_err(efd, WARD_EXIT_FAILURE, &err);
 
+	phase("program: layers applied, execve");
 	execve(exe, l->o->argv, l->envp);
 	{
 		int e = errno;
@@ -459,6 +479,7 @@ static __attribute__((noreturn)) void run_init(struct launch *l)
 
 	if (ward_view_build(&l->view, &err) < 0)
 		child_fail_err(efd, WARD_EXIT_FAILURE, &err);
+	phase("init: view built");
 	if (sethostname("ward", 4) < 0)
 		child_fail(efd, WARD_EXIT_FAILURE, "sethostname: %s", strerror(errno));
 	if (p->net == WARD_NET_LOOPBACK && ward_ns_loopback_up(&err) < 0)
@@ -507,6 +528,7 @@ static __attribute__((noreturn)) void run_init(struct launch *l)
 				   strerror(errno));
 		}
 	}
+	phase("init: program cloned, maps written");
 	close(ab[1]);
 	/* Init keeps nothing of the host: no descriptor, no capability but
 	 * CAP_KILL (to forward signals into the program's user namespace). */
@@ -804,6 +826,9 @@ int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int 
 	int wstatus = 0, rc = -1;
 	size_t i;
 
+	timing = getenv("WARD_DEBUG_TIMING") != NULL;
+	if (timing)
+		clock_gettime(CLOCK_MONOTONIC, &timing_t0);
 	memset(&l, 0, sizeof(l));
 	l.p = p;
 	l.o = o;
@@ -833,6 +858,7 @@ int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int 
 	if ((o->learn ? ward_view_prepare_learn(p, &l.view, err)
 		      : ward_view_prepare(p, o->rootfs, &l.view, err)) < 0)
 		goto out;
+	phase("supervisor: landlock planned, view opened");
 	if (prepare_groups(&l, err) < 0)
 		goto out;
 	if (mkdir_p(state_dir, 0700) < 0) {
@@ -844,11 +870,15 @@ int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int 
 	if (ward_view_idmap(&l.view, l.id_base, l.id_base, err) < 0 ||
 	    ward_view_detach(&l.view, err) < 0)
 		goto out;
+	phase("supervisor: ids taken, trees detached");
 	cache_dir = ward_xasprintf("%s/seccomp", state_dir);
 	if (ward_seccomp_prepare_mode(p, l.sc_mode, cache_dir, &l.prog, err) < 0)
 		goto out;
+	phase(l.prog.from_cache ? "supervisor: seccomp loaded from cache"
+				: "supervisor: seccomp compiled");
 	if (prepare_cgroup(&l, err) < 0)
 		goto out;
+	phase("supervisor: cgroup created");
 
 	if (pipe2(l.go, O_CLOEXEC) < 0 || pipe2(l.errp, O_CLOEXEC) < 0) {
 		ward_error_sys(err, "pipe");
@@ -879,6 +909,7 @@ int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int 
 	}
 	if (init == 0)
 		run_init(&l);
+	phase("supervisor: init cloned");
 
 	close(l.go[0]);
 	l.go[0] = -1;
@@ -905,6 +936,7 @@ int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int 
 	}
 	close(l.go[1]);
 	l.go[1] = -1;
+	phase("supervisor: init in the cgroup");
 
 	if (supervise(&l, init, &wstatus, err) < 0) {
 		kill(init, SIGKILL);
@@ -930,11 +962,13 @@ int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int 
 		*status = WEXITSTATUS(wstatus);
 	else
 		*status = 128 + WTERMSIG(wstatus);
+	phase("supervisor: init exited");
 	explain_limits(&l, *status);
 	if (o->learn && l.cg)
 		ward_learn_memory_peak(o->learn, ward_cgroup_memory_peak(l.cg));
 	rc = 0;
 out:
 	launch_free(&l);
+	phase("supervisor: cleaned up");
 	return rc;
 }

@@ -775,7 +775,24 @@ static int build_sys(int rootfd, ward_error_t *err)
  * tmpfs that disappears with the sandbox.  The tmpfs is mounted inside the
  * new root only while the overlays are made, then detached (the overlays
  * keep it alive) so the program cannot see it. */
-static int build_learn_overlays(int rootfd, const struct ward_view *v, ward_error_t *err)
+static int learn_overlay(int rootfd, const char *name, const char *lower, ward_error_t *err)
+{
+	cleanup_free char *u = ward_xasprintf(NEWROOT "/.ward-learn/u-%s", name);
+	cleanup_free char *w = ward_xasprintf(NEWROOT "/.ward-learn/w-%s", name);
+	cleanup_free char *target = ward_xasprintf(NEWROOT "/%s", name);
+	cleanup_free char *data = NULL;
+
+	if (mkdir(u, 0755) < 0 || mkdir(w, 0700) < 0 ||
+	    (mkdirat(rootfd, name, 0755) < 0 && errno != EEXIST))
+		return ward_error_sys(err, "ward learn: overlay directories for /%s", name);
+	data = ward_xasprintf("lowerdir=%s,upperdir=%s,workdir=%s", lower, u, w);
+	if (mount("overlay", target, "overlay", MS_NOSUID | MS_NODEV, data) < 0)
+		return ward_error_sys(err, "ward learn: cannot mount an overlay on /%s", name);
+	return 0;
+}
+
+static int build_learn_overlays(int rootfd, const struct ward_view *v, int host_tmp,
+				ward_error_t *err)
 {
 	cleanup_free char *opts = ward_xasprintf("mode=0700,size=%llu",
 						 (unsigned long long)v->tmp_size);
@@ -786,17 +803,19 @@ static int build_learn_overlays(int rootfd, const struct ward_view *v, ward_erro
 	if (mount("tmpfs", NEWROOT "/.ward-learn", "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
 		return ward_error_sys(err, "ward learn: cannot mount the overlay tmpfs");
 	for (i = 0; i < v->n_sys; i++) {
-		const char *name = v->sys[i].path + 1;
-		cleanup_free char *u = ward_xasprintf(NEWROOT "/.ward-learn/u-%s", name);
-		cleanup_free char *w = ward_xasprintf(NEWROOT "/.ward-learn/w-%s", name);
-		cleanup_free char *target = ward_xasprintf(NEWROOT "/%s", name);
-		cleanup_free char *data = NULL;
+		cleanup_free char *lower = ward_xstrdup(v->sys[i].path);
 
-		if (mkdir(u, 0755) < 0 || mkdir(w, 0700) < 0 || mkdirat(rootfd, name, 0755) < 0)
-			return ward_error_sys(err, "ward learn: overlay directories for /%s", name);
-		data = ward_xasprintf("lowerdir=/%s,upperdir=%s,workdir=%s", name, u, w);
-		if (mount("overlay", target, "overlay", MS_NOSUID | MS_NODEV, data) < 0)
-			return ward_error_sys(err, "ward learn: cannot mount an overlay on /%s", name);
+		if (learn_overlay(rootfd, v->sys[i].path + 1, lower, err) < 0)
+			return -1;
+	}
+	/* The host's /tmp is covered by the new root in this namespace: reach
+	 * it through the descriptor opened before. */
+	{
+		char lower[64];
+
+		snprintf(lower, sizeof(lower), "/proc/self/fd/%d", host_tmp);
+		if (learn_overlay(rootfd, "tmp", lower, err) < 0)
+			return -1;
 	}
 	if (umount2(NEWROOT "/.ward-learn", MNT_DETACH) < 0 ||
 	    unlinkat(rootfd, ".ward-learn", AT_REMOVEDIR) < 0)
@@ -837,12 +856,18 @@ int ward_view_detach(struct ward_view *v, ward_error_t *err)
 int ward_view_build(const struct ward_view *v, ward_error_t *err)
 {
 	cleanup_close int rootfd = -1;
+	cleanup_close int host_tmp = -1;
 	cleanup_free char *tmp_opts = NULL;
 	size_t i;
 
 	/* Nothing done from here on may propagate back to the host. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return ward_error_sys(err, "cannot make the mount namespace private");
+	if (v->learn) {
+		host_tmp = open("/tmp", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (host_tmp < 0)
+			return ward_error_sys(err, "ward learn: cannot open the host's /tmp");
+	}
 	if (mount("ward", NEWROOT, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") < 0)
 		return ward_error_sys(err, "cannot mount the sandbox's root tmpfs");
 	rootfd = open(NEWROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -854,7 +879,7 @@ int ward_view_build(const struct ward_view *v, ward_error_t *err)
 			return ward_error_sys(err, "cannot create the link /%s", v->links[i]);
 
 	if (v->learn) {
-		if (build_learn_overlays(rootfd, v, err) < 0)
+		if (build_learn_overlays(rootfd, v, host_tmp, err) < 0)
 			return -1;
 	} else {
 		for (i = 0; i < v->n_sys; i++) {
@@ -865,11 +890,13 @@ int ward_view_build(const struct ward_view *v, ward_error_t *err)
 		}
 	}
 
-	if (mkdirat(rootfd, "tmp", 01777) < 0)
-		return ward_error_sys(err, "cannot create /tmp");
-	tmp_opts = ward_xasprintf("mode=1777,size=%llu", (unsigned long long)v->tmp_size);
-	if (mount_tmpfs(NEWROOT "/tmp", MS_NOSUID | MS_NODEV, tmp_opts, err) < 0)
-		return -1;
+	if (!v->learn) {
+		if (mkdirat(rootfd, "tmp", 01777) < 0)
+			return ward_error_sys(err, "cannot create /tmp");
+		tmp_opts = ward_xasprintf("mode=1777,size=%llu", (unsigned long long)v->tmp_size);
+		if (mount_tmpfs(NEWROOT "/tmp", MS_NOSUID | MS_NODEV, tmp_opts, err) < 0)
+			return -1;
+	}
 
 	if (build_dev(rootfd, v, err) < 0 || build_proc(rootfd, err) < 0)
 		return -1;

@@ -53,7 +53,7 @@ const struct ward_entitlement ward_entitlements[] = {
 		.summary = "a private network namespace with loopback up: talk to itself over TCP/UDP",
 		.layers = {
 			L(NS) = "new network namespace, lo brought up, no other interface",
-			L(SECCOMP) = "socket(2) allowed for AF_UNIX, AF_INET, AF_INET6, AF_NETLINK (route)",
+			L(SECCOMP) = "socket(2) allowed for AF_UNIX, AF_INET, AF_INET6, AF_NETLINK",
 			L(LANDLOCK) = "TCP not restricted by Landlock (the namespace has no way out)",
 		},
 		.socket_families = FAM(AF_UNIX) | FAM(AF_INET) | FAM(AF_INET6) | FAM(AF_NETLINK),
@@ -85,7 +85,7 @@ const struct ward_entitlement ward_entitlements[] = {
 		.summary = "share the host's network namespace: every interface and port of the host",
 		.layers = {
 			L(NS) = "no network namespace: the host's interfaces",
-			L(SECCOMP) = "socket(2) allowed for AF_UNIX, AF_INET, AF_INET6, AF_NETLINK (route)",
+			L(SECCOMP) = "socket(2) allowed for AF_UNIX, AF_INET, AF_INET6, AF_NETLINK",
 			L(LANDLOCK) = "TCP not restricted by Landlock",
 		},
 		.socket_families = FAM(AF_UNIX) | FAM(AF_INET) | FAM(AF_INET6) | FAM(AF_NETLINK),
@@ -171,7 +171,7 @@ const struct ward_entitlement ward_entitlements[] = {
 		.arg = WARD_ARG_NONE,
 		.summary = "ptrace and inspect other processes inside the same sandbox (debuggers, strace)",
 		.layers = {
-			L(SECCOMP) = "ptrace, process_vm_readv/writev, kcmp, pidfd_getfd allowed",
+			L(SECCOMP) = "ptrace, process_vm_readv/writev, process_madvise, kcmp, pidfd_getfd allowed",
 			L(NS) = "the sandbox's own pid namespace still hides every other process",
 		},
 		.syscalls = ward_sc_debug,

@@ -21,6 +21,9 @@
 
 #include "groups.h"
 
+/* The lists are grouped by topic, several names a line: keep them so. */
+/* clang-format off */
+
 /*
  * security.confined: what an ordinary program, a shell, python3, git, tar
  * and coreutils need.  Modelled on the unconditional allow list of
@@ -169,3 +172,4 @@ const char *const ward_sc_never[] = {
 	"lsm_set_self_attr",
 	NULL,
 };
+/* clang-format on */

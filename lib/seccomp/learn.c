@@ -388,14 +388,24 @@ static bool under(const char *path, const char *dir)
 	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
-/* What the default view already gives, read-only or private. */
-static bool in_default_view(const char *path, unsigned access)
+static int kind_of(const struct ward_learn_context *ctx, const char *path)
+{
+	return ctx->stat_kind ? ctx->stat_kind(path) : 0;
+}
+
+/* What the default view already gives, read-only or private.  /tmp and
+ * /dev/shm are private in the sandbox: what the program made there is its
+ * own, but a file that exists on the host under /tmp must be granted. */
+static bool in_default_view(const struct ward_learn_context *ctx, const char *path,
+			    unsigned access)
 {
 	static const char *const system[] = { "/usr", "/bin", "/sbin", "/lib", "/lib32",
 					      "/lib64", "/libx32", "/etc" };
-	static const char *const own[] = { "/proc", "/sys", "/dev", "/tmp" };
+	static const char *const own[] = { "/proc", "/sys", "/dev" };
 	size_t i;
 
+	if (under(path, "/tmp") || under(path, "/dev/shm"))
+		return kind_of(ctx, path) < 0;
 	for (i = 0; i < ARRAY_SIZE(own); i++)
 		if (under(path, own[i]))
 			return true;
@@ -439,11 +449,6 @@ struct grant {
 static int cmp_grant_path(const void *a, const void *b)
 {
 	return strcmp(((const struct grant *)a)->path, ((const struct grant *)b)->path);
-}
-
-static int kind_of(const struct ward_learn_context *ctx, const char *path)
-{
-	return ctx->stat_kind ? ctx->stat_kind(path) : 0;
 }
 
 /* The nearest ancestor (or the path itself) that exists on the host. */
@@ -511,7 +516,7 @@ static size_t plan_paths(const struct ward_learn *l, const struct ward_learn_con
 		bool is_dir = false;
 		char *target;
 
-		if (in_default_view(r->path, r->access))
+		if (in_default_view(ctx, r->path, r->access))
 			continue;
 		if (acc & (WARD_LEARN_WRITE | WARD_LEARN_EXEC)) {
 			cleanup_free char *ex = existing(ctx, r->path, &is_dir);
@@ -524,7 +529,7 @@ static size_t plan_paths(const struct ward_learn *l, const struct ward_learn_con
 		}
 		if (acc & WARD_LEARN_WRITE)
 			acc |= WARD_LEARN_READ;
-		if (in_default_view(target, acc) || strcmp(target, "/") == 0) {
+		if (in_default_view(ctx, target, acc) || strcmp(target, "/") == 0) {
 			free(target);
 			continue;
 		}

@@ -82,8 +82,8 @@ static void sha256_block(uint32_t h[8], const uint8_t *p)
 	for (i = 0; i < 64; i++) {
 		uint32_t t1 = hh + (ror32(e, 6) ^ ror32(e, 11) ^ ror32(e, 25)) +
 			      ((e & f) ^ (~e & g)) + sha256_k[i] + w[i];
-		uint32_t t2 = (ror32(a, 2) ^ ror32(a, 13) ^ ror32(a, 22)) +
-			      ((a & b) ^ (a & c) ^ (b & c));
+		uint32_t t2 =
+			(ror32(a, 2) ^ ror32(a, 13) ^ ror32(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
 
 		hh = g, g = f, f = e, e = d + t1, d = c, c = b, b = a, a = t1 + t2;
 	}
@@ -284,7 +284,8 @@ static int export_bpf(scmp_filter_ctx ctx, struct sock_filter **out, size_t *n_o
 	if (fstat(fd, &st) < 0)
 		return ward_error_sys(err, "seccomp: fstat of the exported program");
 	if (st.st_size <= 0 || st.st_size % sizeof(struct sock_filter) != 0)
-		return ward_error_set(err, EINVAL, "seccomp: exported program has a bad size (%lld)",
+		return ward_error_set(err, EINVAL,
+				      "seccomp: exported program has a bad size (%lld)",
 				      (long long)st.st_size);
 	n = (size_t)st.st_size / sizeof(struct sock_filter);
 	if (n > BPF_MAXINSNS)
@@ -305,8 +306,8 @@ static int generate(const struct ward_sc_rules *r, struct sock_filter **out, siz
 {
 	__attribute__((cleanup(seccomp_releasep))) scmp_filter_ctx ctx = NULL;
 	/* default_errno < 0: learning, the default action notifies too. */
-	uint32_t def = r->default_errno < 0 ? SCMP_ACT_NOTIFY
-					    : SCMP_ACT_ERRNO((uint32_t)r->default_errno);
+	uint32_t def =
+		r->default_errno < 0 ? SCMP_ACT_NOTIFY : SCMP_ACT_ERRNO((uint32_t)r->default_errno);
 	size_t i;
 
 	ctx = seccomp_init(def);
@@ -345,8 +346,7 @@ static int generate(const struct ward_sc_rules *r, struct sock_filter **out, siz
 					      rule->syscall);
 		for (j = 0; j < rule->n_args; j++)
 			if (to_scmp_cmp(&rule->args[j], &cmp[j]) < 0)
-				return ward_error_set(err, EINVAL,
-						      "seccomp: bad comparison for %s",
+				return ward_error_set(err, EINVAL, "seccomp: bad comparison for %s",
 						      rule->syscall);
 		action = rule->action == WARD_SC_ALLOW	  ? SCMP_ACT_ALLOW
 			 : rule->action == WARD_SC_NOTIFY ? SCMP_ACT_NOTIFY

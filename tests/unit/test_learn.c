@@ -69,7 +69,7 @@ static void test_quiet_program(void **state)
 	(void)state;
 	ward_learn_path(l, "/usr/lib/x86_64-linux-gnu/libc.so.6", WARD_LEARN_READ);
 	ward_learn_path(l, "/etc/ld.so.cache", WARD_LEARN_READ);
-	ward_learn_path(l, "/tmp/scratch", WARD_LEARN_WRITE);
+	ward_learn_path(l, "/tmp/new-scratch", WARD_LEARN_WRITE);
 	ward_learn_path(l, "/dev/null", WARD_LEARN_WRITE);
 	ward_learn_path(l, "/proc/self/status", WARD_LEARN_READ);
 	m = manifest(l, &n);

@@ -53,9 +53,8 @@ static const char *const special[] = {
 /* Calls that x86_64 declares but does not implement (the kernel answers
  * ENOSYS itself): in no group, so the filter says ENOSYS too. */
 static const char *const unimplemented[] = {
-	"afs_syscall", "getpmsg",	 "putpmsg",	   "security",
-	"tuxcall",     "vserver",	 "epoll_ctl_old", "epoll_wait_old",
-	NULL,
+	"afs_syscall", "getpmsg",	"putpmsg",	  "security", "tuxcall",
+	"vserver",     "epoll_ctl_old", "epoll_wait_old", NULL,
 };
 
 /* Names in the groups that do not exist on x86_64 (skipped). */
@@ -207,7 +206,8 @@ static void test_sha256_vectors(void **state)
 	ward_sha256_final(&s, d);
 	for (j = 0; j < 32; j++)
 		snprintf(hex + 2 * j, 3, "%02x", d[j]);
-	assert_string_equal(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+	assert_string_equal(hex,
+			    "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
 /* ---------------------------------------------------------------- */
@@ -216,7 +216,7 @@ static void test_groups_consistent(void **state)
 {
 	const char *const *allow[] = {ward_sc_base, ward_sc_user, ward_sc_admin, ward_sc_debug,
 				      ward_sc_time};
-	const char *const *all[] = {ward_sc_base, ward_sc_user,	 ward_sc_admin,
+	const char *const *all[] = {ward_sc_base,  ward_sc_user, ward_sc_admin,
 				    ward_sc_debug, ward_sc_time, ward_sc_never};
 	const char *const *g;
 	size_t i, k;
@@ -225,7 +225,8 @@ static void test_groups_consistent(void **state)
 	for (i = 0; i < ARRAY_SIZE(all); i++) {
 		for (g = all[i]; *g; g++) {
 			/* A typo would silently become "unknown" (ENOSYS). */
-			if (seccomp_syscall_resolve_name(*g) < 0 && !in_list(not_on_x86_64, *g))
+			if (seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86_64, *g) < 0 &&
+			    !in_list(not_on_x86_64, *g))
 				fail_msg("group %zu: libseccomp does not know \"%s\"", i, *g);
 			if (in_list(special, *g))
 				fail_msg("\"%s\" is argument-filtered and must be in no group", *g);
@@ -413,8 +414,7 @@ static void test_confined_none(void **state)
 	expect_call(&r, "ioctl", 0, TIOCSTI, WARD_SC_ERRNO, EPERM, NULL);
 	expect_call(&r, "ioctl", 0, TIOCLINUX, WARD_SC_ERRNO, EPERM, NULL);
 	expect_call(&r, "ioctl", 3, (1ULL << 32) | TIOCSTI, WARD_SC_ERRNO, EPERM, NULL);
-	expect_call(&r, "ioctl", 3, 0xffffffff00000000ULL | TIOCLINUX, WARD_SC_ERRNO, EPERM,
-		    NULL);
+	expect_call(&r, "ioctl", 3, 0xffffffff00000000ULL | TIOCLINUX, WARD_SC_ERRNO, EPERM, NULL);
 	expect_call(&r, "ioctl", 0, TCGETS, WARD_SC_ALLOW, 0, NULL);
 	expect_call(&r, "ioctl", 0, TIOCGWINSZ, WARD_SC_ALLOW, 0, NULL);
 	expect_call(&r, "ioctl", 0, FIONREAD, WARD_SC_ALLOW, 0, NULL);
@@ -803,28 +803,29 @@ static void note(const char *fmt, ...)
 	n = vsnprintf(report + report_len, sizeof(report) - report_len, fmt, ap);
 	va_end(ap);
 	if (n > 0)
-		report_len += (size_t)n < sizeof(report) - report_len ? (size_t)n
-								 : sizeof(report) - report_len - 1;
+		report_len += (size_t)n < sizeof(report) - report_len
+				      ? (size_t)n
+				      : sizeof(report) - report_len - 1;
 }
 
 /* Expect a syscall's raw result: -1 with errno want_errno, or success. */
-#define EXPECT_ERRNO(call, want)                                                                   \
-	do {                                                                                       \
-		long _r;                                                                           \
-		errno = 0;                                                                         \
-		_r = (long)(call);                                                                 \
-		if (_r != -1 || errno != (want))                                                   \
-			note("%s: returned %ld errno %d (%s), expected errno %d\n", #call, _r,     \
-			     errno, strerror(errno), (want));                                      \
+#define EXPECT_ERRNO(call, want)                                                               \
+	do {                                                                                   \
+		long _r;                                                                       \
+		errno = 0;                                                                     \
+		_r = (long)(call);                                                             \
+		if (_r != -1 || errno != (want))                                               \
+			note("%s: returned %ld errno %d (%s), expected errno %d\n", #call, _r, \
+			     errno, strerror(errno), (want));                                  \
 	} while (0)
 
-#define EXPECT_OK(call)                                                                            \
-	do {                                                                                       \
-		long _r;                                                                           \
-		errno = 0;                                                                         \
-		_r = (long)(call);                                                                 \
-		if (_r < 0)                                                                        \
-			note("%s: failed with errno %d (%s)\n", #call, errno, strerror(errno));    \
+#define EXPECT_OK(call)                                                                         \
+	do {                                                                                    \
+		long _r;                                                                        \
+		errno = 0;                                                                      \
+		_r = (long)(call);                                                              \
+		if (_r < 0)                                                                     \
+			note("%s: failed with errno %d (%s)\n", #call, errno, strerror(errno)); \
 	} while (0)
 
 static void *thread_main(void *arg)
@@ -1046,57 +1047,44 @@ static double now_ns(void)
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-/* Best of `rounds` rounds of n calls, in ns per call: the minimum filters
- * out preemption and other noise of a shared VM. */
-static double per_call(int rounds, long n, long nr, long a0, long a1, long a2)
+/* ns per call of n calls. */
+static double time_calls(long n, long nr, long a0, long a1, long a2)
 {
-	double best = 1e30;
-	int round;
+	double t0 = now_ns();
 	long i;
 
-	for (round = 0; round < rounds; round++) {
-		double t0 = now_ns(), t;
-
-		for (i = 0; i < n; i++)
-			syscall(nr, a0, a1, a2);
-		t = (now_ns() - t0) / (double)n;
-		if (t < best)
-			best = t;
-	}
-	return best;
+	for (i = 0; i < n; i++)
+		syscall(nr, a0, a1, a2);
+	return (now_ns() - t0) / (double)n;
 }
 
-struct bench {
-	double getppid, ioctl, socket;
+enum { B_GETPPID, B_IOCTL, B_SOCKET, B_KINDS, B_QUIT = 'q' };
+
+struct bencher {
+	pid_t pid;
+	int cmd, res; /* pipes: parent -> child, child -> parent */
 };
 
-static void bench_all(struct bench *b, int fd)
+/*
+ * A child with the filter installed (NULL: none) that times a batch of
+ * calls each time it is asked.  The parent alternates between the children
+ * batch by batch, so that the slow spells of a shared VM hit all of them.
+ */
+static int bencher_start(struct bencher *b, const struct ward_seccomp_prog *filter)
 {
-	int n;
+	int to[2], from[2];
 
-	/* 10 M getppid, the cheapest syscall: the filter's share is largest. */
-	b->getppid = per_call(10, 1000000, SYS_getppid, 0, 0, 0);
-	b->ioctl = per_call(5, 200000, SYS_ioctl, fd, FIONREAD, (long)&n);
-	/* AF_INET with a bad type: EINVAL from the kernel when unfiltered,
-	 * EPERM from the filter under network.none. */
-	b->socket = per_call(5, 200000, SYS_socket, AF_INET, 0x7fffffff, 0);
-}
-
-/* Measure in a fresh child with filter installed (NULL: none). */
-static int bench_child(const struct ward_seccomp_prog *filter, struct bench *out)
-{
-	int pfd[2], status, fds[2];
-	ssize_t n;
-	pid_t pid;
-
-	if (pipe(pfd) < 0)
+	if (pipe(to) < 0 || pipe(from) < 0)
 		return -1;
-	pid = fork();
-	if (pid == 0) {
+	b->pid = fork();
+	if (b->pid == 0) {
 		ward_error_t err = NULL;
+		int fds[2], n = 0;
 		cpu_set_t cpus;
-		struct bench b;
+		char kind;
 
+		close(to[1]);
+		close(from[0]);
 		CPU_ZERO(&cpus);
 		CPU_SET(0, &cpus);
 		(void)sched_setaffinity(0, sizeof(cpus), &cpus);
@@ -1105,39 +1093,84 @@ static int bench_child(const struct ward_seccomp_prog *filter, struct bench *out
 		if (filter && (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
 			       ward_seccomp_install(filter, 0, &err) < 0))
 			_exit(1);
-		bench_all(&b, fds[0]);
-		_exit(write(pfd[1], &b, sizeof(b)) == (ssize_t)sizeof(b) ? 0 : 1);
+		while (read(to[0], &kind, 1) == 1) {
+			double t;
+
+			switch (kind) {
+			case B_GETPPID:
+				t = time_calls(200000, SYS_getppid, 0, 0, 0);
+				break;
+			case B_IOCTL:
+				t = time_calls(100000, SYS_ioctl, fds[0], FIONREAD, (long)&n);
+				break;
+			case B_QUIT:
+				_exit(0);
+			case B_SOCKET:
+				/* AF_INET with a bad type: EINVAL from the kernel
+				 * when unfiltered, EPERM from ward's filter. */
+				t = time_calls(100000, SYS_socket, AF_INET, 0x7fffffff, 0);
+				break;
+			default:
+				_exit(1);
+			}
+			if (write(from[1], &t, sizeof(t)) != (ssize_t)sizeof(t))
+				_exit(1);
+		}
+		_exit(0);
 	}
-	close(pfd[1]);
-	n = read(pfd[0], out, sizeof(*out));
-	close(pfd[0]);
-	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
-	    WEXITSTATUS(status) != 0 || n != (ssize_t)sizeof(*out))
-		return -1;
-	return 0;
+	close(to[0]);
+	close(from[1]);
+	b->cmd = to[1];
+	b->res = from[0];
+	return b->pid < 0 ? -1 : 0;
 }
 
-static void bench_min(struct bench *best, const struct bench *b)
+static double bencher_run(struct bencher *b, char kind)
 {
-	if (b->getppid < best->getppid)
-		best->getppid = b->getppid;
-	if (b->ioctl < best->ioctl)
-		best->ioctl = b->ioctl;
-	if (b->socket < best->socket)
-		best->socket = b->socket;
+	double t = -1;
+
+	if (write(b->cmd, &kind, 1) != 1 || read(b->res, &t, sizeof(t)) != (ssize_t)sizeof(t))
+		return -1;
+	return t;
 }
+
+/* Asked to quit explicitly: later children hold copies of the pipes of the
+ * earlier ones, so closing them would not be seen. */
+static int bencher_stop(struct bencher *b)
+{
+	char quit = B_QUIT;
+	int status = 0;
+
+	if (write(b->cmd, &quit, 1) != 1)
+		return -1;
+	close(b->cmd);
+	close(b->res);
+	if (waitpid(b->pid, &status, 0) != b->pid)
+		return -1;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+#define BENCH_ROUNDS 50 /* 50 x 200000 = 10 M getppid per filter */
 
 static void test_bench(void **state)
 {
 	/* The smallest possible filter (return ALLOW): the fixed cost of
-	 * running any seccomp filter, to compare ward's against. */
+	 * entering seccomp at all, to compare ward's filter against. */
 	static struct sock_filter allow_all[] = {BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
+	static const char *const names[B_KINDS] = {"getppid", "ioctl FIONREAD", "socket AF_INET"};
 	struct ward_seccomp_prog trivial = {.insns = allow_all, .n_insns = 1};
-	struct bench best[3] = {{1e30, 1e30, 1e30}, {1e30, 1e30, 1e30}, {1e30, 1e30, 1e30}}, b;
-	const struct ward_seccomp_prog *filters[3];
+	static double t[B_KINDS][3][BENCH_ROUNDS];
+	struct bencher b[3];
 	struct ward_seccomp_prog prog;
 	struct ward_policy p;
-	int round, i;
+	int kind, round, i;
 
 	(void)state;
 	if (getenv("WARD_SECCOMP_BENCH") == NULL) {
@@ -1146,25 +1179,35 @@ static void test_bench(void **state)
 	}
 	policy_init(&p, WARD_LEVEL_CONFINED, WARD_NET_NONE);
 	prepare_ok(&p, NULL, &prog);
-	filters[0] = NULL;
-	filters[1] = &trivial;
-	filters[2] = &prog;
-	/* Interleaved, so that a slow spell of the host hits all three. */
-	for (round = 0; round < 2; round++) {
-		for (i = 0; i < 3; i++) {
-			assert_int_equal(bench_child(filters[i], &b), 0);
-			bench_min(&best[i], &b);
-		}
-	}
-	print_message("ward filter: %zu instructions; ns per call: none / allow-all / ward\n",
+	assert_int_equal(bencher_start(&b[0], NULL), 0);
+	assert_int_equal(bencher_start(&b[1], &trivial), 0);
+	assert_int_equal(bencher_start(&b[2], &prog), 0);
+	for (kind = 0; kind < B_KINDS; kind++)
+		for (round = 0; round < (kind == B_GETPPID ? BENCH_ROUNDS : 20); round++)
+			for (i = 0; i < 3; i++) {
+				t[kind][i][round] = bencher_run(&b[i], (char)kind);
+				assert_true(t[kind][i][round] > 0);
+			}
+	for (i = 0; i < 3; i++)
+		assert_int_equal(bencher_stop(&b[i]), 0);
+
+	print_message("ward filter: %zu instructions; ns per call (min, median): "
+		      "none / allow-all / ward\n",
 		      prog.n_insns);
-	print_message("getppid:        %6.1f / %6.1f / %6.1f  ward x%.3f\n", best[0].getppid,
-		      best[1].getppid, best[2].getppid, best[2].getppid / best[0].getppid);
-	print_message("ioctl FIONREAD: %6.1f / %6.1f / %6.1f  ward x%.3f\n", best[0].ioctl,
-		      best[1].ioctl, best[2].ioctl, best[2].ioctl / best[0].ioctl);
-	print_message("socket AF_INET: %6.1f / %6.1f / %6.1f  ward x%.3f (denied by ward)\n",
-		      best[0].socket, best[1].socket, best[2].socket,
-		      best[2].socket / best[0].socket);
+	for (kind = 0; kind < B_KINDS; kind++) {
+		int n = kind == B_GETPPID ? BENCH_ROUNDS : 20;
+		double min[3], med[3];
+
+		for (i = 0; i < 3; i++) {
+			qsort(t[kind][i], (size_t)n, sizeof(double), cmp_double);
+			min[i] = t[kind][i][0];
+			med[i] = t[kind][i][n / 2];
+		}
+		print_message("%-15s min %6.1f / %6.1f / %6.1f  x%.3f;  median %6.1f / %6.1f / "
+			      "%6.1f  x%.3f\n",
+			      names[kind], min[0], min[1], min[2], min[2] / min[0], med[0], med[1],
+			      med[2], med[2] / med[0]);
+	}
 	ward_seccomp_prog_free(&prog);
 }
 
