@@ -38,6 +38,7 @@
 #include <string.h>
 #include <poll.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -70,6 +71,7 @@ struct launch {
 	struct ward_policy cg_policy; /* shallow copy with room for init in pids.max */
 	struct ward_view view;
 	struct ward_seccomp_prog prog;
+	int prog_fd; /* memfd: the supervisor writes the filter after clone */
 	struct ward_landlock_plan ll;
 	struct ward_cgroup *cg;
 	int id_lock_fd;
@@ -319,6 +321,25 @@ static int recv_fd(int sock)
 	return fd;
 }
 
+static int load_prog(struct launch *l)
+{
+	struct stat st;
+
+	if (fstat(l->prog_fd, &st) < 0)
+		return -1;
+	if (st.st_size <= 0 || st.st_size % 8 != 0 || st.st_size > 4096 * 8) {
+		errno = EINVAL;
+		return -1;
+	}
+	l->prog.insns = ward_xmalloc((size_t)st.st_size);
+	l->prog.n_insns = (size_t)st.st_size / 8;
+	if (pread(l->prog_fd, l->prog.insns, (size_t)st.st_size, 0) != st.st_size) {
+		errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
 static __attribute__((noreturn)) void run_program(struct launch *l, int ab_read)
 {
 	const struct ward_policy *p = l->p;
@@ -400,6 +421,11 @@ static __attribute__((noreturn)) void run_program(struct launch *l, int ab_read)
 	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		child_fail(efd, WARD_EXIT_FAILURE, "close_range: %s", strerror(errno));
 
+	/* The supervisor prepared the filter while init was building the view,
+	 * and wrote it to the memfd before telling init to go on. */
+	if (load_prog(l) < 0)
+		child_fail(efd, WARD_EXIT_FAILURE, "cannot read the prepared syscall filter: %s",
+			   strerror(errno));
 	if (l->sc_mode == WARD_SC_ENFORCE) {
 		if (ward_seccomp_install(&l->prog, 0, &err) < 0)
 			child_fail_err(efd, WARD_EXIT_FAILURE, &err);
@@ -690,6 +716,8 @@ static void launch_free(struct launch *l)
 	}
 	if (l->id_lock_fd >= 0)
 		close(l->id_lock_fd);
+	if (l->prog_fd >= 0)
+		close(l->prog_fd);
 	for (i = 0; i < 2; i++) {
 		if (l->go[i] >= 0)
 			close(l->go[i]);
@@ -816,9 +844,27 @@ done:
 	return rc;
 }
 
+static void abort_init(struct launch *l, pid_t init)
+{
+	kill(init, SIGKILL);
+	while (waitpid(init, NULL, 0) < 0 && errno == EINTR)
+		;
+	sigprocmask(SIG_SETMASK, &l->old_mask, NULL);
+}
+
+static int write_prog(struct launch *l, ward_error_t *err)
+{
+	size_t len = l->prog.n_insns * 8;
+
+	if (ward_write_all(l->prog_fd, l->prog.insns, len) != (ssize_t)len)
+		return ward_error_sys(err, "cannot hand the syscall filter over");
+	return 0;
+}
+
 int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int *status,
 	     ward_error_t *err)
 {
+	bool cg_first;
 	struct launch l;
 	const char *state_dir = o->state_dir ? o->state_dir : DEFAULT_STATE_DIR;
 	cleanup_free char *cache_dir = NULL;
@@ -833,6 +879,7 @@ int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int 
 	l.p = p;
 	l.o = o;
 	l.id_lock_fd = -1;
+	l.prog_fd = -1;
 	l.go[0] = l.go[1] = l.errp[0] = l.errp[1] = l.nsock[0] = l.nsock[1] = -1;
 	l.sc_mode = o->learn			     ? WARD_SC_LEARN
 		    : o->quiet_denials && !o->denials_log ? WARD_SC_ENFORCE
@@ -871,14 +918,17 @@ int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int 
 	    ward_view_detach(&l.view, err) < 0)
 		goto out;
 	phase("supervisor: ids taken, trees detached");
-	cache_dir = ward_xasprintf("%s/seccomp", state_dir);
-	if (ward_seccomp_prepare_mode(p, l.sc_mode, cache_dir, &l.prog, err) < 0)
+	/* On cgroup v2 the sandbox is cloned straight into its cgroup
+	 * (CLONE_INTO_CGROUP), so the cgroup comes first; on v1 and hybrid
+	 * layouts it is made after clone, while init builds the view. */
+	cg_first = ward_cgroup_detect(o->cgroup_root) == WARD_CGROUP_V2;
+	if (cg_first && prepare_cgroup(&l, err) < 0)
 		goto out;
-	phase(l.prog.from_cache ? "supervisor: seccomp loaded from cache"
-				: "supervisor: seccomp compiled");
-	if (prepare_cgroup(&l, err) < 0)
+	l.prog_fd = memfd_create("ward-seccomp", MFD_CLOEXEC);
+	if (l.prog_fd < 0) {
+		ward_error_sys(err, "memfd_create");
 		goto out;
-	phase("supervisor: cgroup created");
+	}
 
 	if (pipe2(l.go, O_CLOEXEC) < 0 || pipe2(l.errp, O_CLOEXEC) < 0) {
 		ward_error_sys(err, "pipe");
@@ -919,19 +969,28 @@ int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int 
 		close(l.nsock[1]);
 		l.nsock[1] = -1;
 	}
-	/* On v1 and hybrid layouts the process joins after clone: the write
-	 * waits for an RCU grace period, while init is already building. */
+	/* Init builds the view meanwhile: the syscall filter and (on v1) the
+	 * cgroup are made in its shadow.  The first write to a v1 cgroup.procs
+	 * can wait for an RCU grace period; that wait overlaps too. */
+	cache_dir = ward_xasprintf("%s/seccomp", state_dir);
+	if (ward_seccomp_prepare_mode(p, l.sc_mode, cache_dir, &l.prog, err) < 0 ||
+	    write_prog(&l, err) < 0) {
+		abort_init(&l, init);
+		goto out;
+	}
+	phase(l.prog.from_cache ? "supervisor: seccomp loaded from cache"
+				: "supervisor: seccomp compiled");
+	if (!cg_first && prepare_cgroup(&l, err) < 0) {
+		abort_init(&l, init);
+		goto out;
+	}
 	if (l.cg && ward_cgroup_dirfd(l.cg) < 0 && ward_cgroup_enter(l.cg, init, err) < 0) {
-		kill(init, SIGKILL);
-		waitpid(init, NULL, 0);
-		sigprocmask(SIG_SETMASK, &l.old_mask, NULL);
+		abort_init(&l, init);
 		goto out;
 	}
 	if (write(l.go[1], "g", 1) != 1) {
 		ward_error_sys(err, "cannot start the sandbox");
-		kill(init, SIGKILL);
-		waitpid(init, NULL, 0);
-		sigprocmask(SIG_SETMASK, &l.old_mask, NULL);
+		abort_init(&l, init);
 		goto out;
 	}
 	close(l.go[1]);
@@ -939,9 +998,7 @@ int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int 
 	phase("supervisor: init in the cgroup");
 
 	if (supervise(&l, init, &wstatus, err) < 0) {
-		kill(init, SIGKILL);
-		waitpid(init, NULL, 0);
-		sigprocmask(SIG_SETMASK, &l.old_mask, NULL);
+		abort_init(&l, init);
 		goto out;
 	}
 	sigprocmask(SIG_SETMASK, &l.old_mask, NULL);
