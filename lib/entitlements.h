@@ -15,14 +15,14 @@
 #include "policy.h"
 
 enum ward_arg_kind {
-	WARD_ARG_NONE,     /* network.none */
-	WARD_ARG_PATH,     /* fs.read=PATH */
-	WARD_ARG_COUNT,    /* process.limit=N */
-	WARD_ARG_SIZE,     /* memory.limit=SIZE */
-	WARD_ARG_CPUS,     /* cpu.limit=CPUS (decimal, e.g. 0.5) */
+	WARD_ARG_NONE,	   /* network.none */
+	WARD_ARG_PATH,	   /* fs.read=PATH */
+	WARD_ARG_COUNT,	   /* process.limit=N */
+	WARD_ARG_SIZE,	   /* memory.limit=SIZE */
+	WARD_ARG_CPUS,	   /* cpu.limit=CPUS (decimal, e.g. 0.5) */
 	WARD_ARG_HOSTPORT, /* network.connect=HOST:PORT */
-	WARD_ARG_PORT,     /* network.listen=PORT */
-	WARD_ARG_NAME,     /* ipc.send=NAME */
+	WARD_ARG_PORT,	   /* network.listen=PORT */
+	WARD_ARG_NAME,	   /* ipc.send=NAME */
 	WARD_ARG_PATHMODE, /* api.open=PATH[:ro|rw] */
 };
 
@@ -41,9 +41,9 @@ struct ward_entitlement {
 	/* What it compiles to, in words, per layer (NULL: nothing in that layer). */
 	const char *layers[WARD_LAYER_COUNT];
 	/* Machine-readable grants, used by the resolver and the seccomp profile. */
-	uint64_t caps;                 /* capabilities granted (bit = CAP_*) */
-	const char *const *syscalls;   /* syscalls added to the allow list */
-	uint64_t socket_families;      /* socket(2) families allowed (bit = AF_*) */
+	uint64_t caps;		     /* capabilities granted (bit = CAP_*) */
+	const char *const *syscalls; /* syscalls added to the allow list */
+	uint64_t socket_families;    /* socket(2) families allowed (bit = AF_*) */
 };
 
 extern const struct ward_entitlement ward_entitlements[];
@@ -85,7 +85,7 @@ int ward_parse_manifest_file(struct ward_request_list *l, const char *path, ward
 /* Resolution context: facts about the host the pure resolver needs. */
 struct ward_resolve_ctx {
 	uint64_t physical_memory; /* bytes; the default memory limit is a quarter */
-	const char *home;         /* for "~" expansion; NULL: "~" is an error */
+	const char *home;	  /* for "~" expansion; NULL: "~" is an error */
 };
 
 /* Resolve requests into a policy.  Order-independent; conflicts, unknown or

@@ -44,7 +44,7 @@ static bool sc_denied(const struct ward_sc_rules *r, const char *name)
 
 size_t ward_threat_matrix(const struct ward_policy *p, int abi, struct ward_threat *out, size_t max)
 {
-	struct ward_sc_rules r = { 0 };
+	struct ward_sc_rules r = {0};
 	bool userns = p->namespaces & CLONE_NEWUSER;
 	bool ll = abi >= 1 && p->level != WARD_LEVEL_ADMIN; /* see ward_landlock_plan() */
 	size_t n = 0;
@@ -53,13 +53,13 @@ size_t ward_threat_matrix(const struct ward_policy *p, int abi, struct ward_thre
 	if (ward_seccomp_rules(p, &r, NULL) < 0)
 		memset(&r, 0, sizeof(r));
 
-#define NEXT(op)                                                                                   \
-	do {                                                                                       \
-		if (n >= max)                                                                      \
-			goto done;                                                                 \
-		t = &out[n++];                                                                     \
-		memset(t, 0, sizeof(*t));                                                          \
-		t->operation = (op);                                                               \
+#define NEXT(op)                          \
+	do {                              \
+		if (n >= max)             \
+			goto done;        \
+		t = &out[n++];            \
+		memset(t, 0, sizeof(*t)); \
+		t->operation = (op);      \
 	} while (0)
 
 	NEXT("mount a filesystem");
@@ -127,7 +127,8 @@ size_t ward_threat_matrix(const struct ward_policy *p, int abi, struct ward_thre
 	if (!HAS_CAP(p, CAP_BPF) && !HAS_CAP(p, CAP_SYS_ADMIN))
 		add(t, "capabilities: no CAP_BPF or CAP_SYS_ADMIN");
 	if (userns)
-		add(t, "namespaces: privileged BPF needs capabilities in the host's user namespace");
+		add(t,
+		    "namespaces: privileged BPF needs capabilities in the host's user namespace");
 
 	NEXT("open perf events");
 	if (sc_denied(&r, "perf_event_open"))
@@ -216,7 +217,7 @@ static void caps_text(uint64_t caps, char *buf, size_t len)
 static void seccomp_counts(const struct ward_policy *p, size_t *allowed, size_t *denied,
 			   size_t *filtered)
 {
-	struct ward_sc_rules r = { 0 };
+	struct ward_sc_rules r = {0};
 	size_t i;
 
 	*allowed = *denied = *filtered = 0;
@@ -267,16 +268,16 @@ static void families_text(uint64_t fam, char *buf, size_t len)
 		int af;
 		const char *name;
 	} names[] = {
-		{ AF_UNIX, "AF_UNIX" },       { AF_INET, "AF_INET" },     { AF_INET6, "AF_INET6" },
-		{ AF_NETLINK, "AF_NETLINK" }, { AF_PACKET, "AF_PACKET" },
+		{AF_UNIX, "AF_UNIX"},	    {AF_INET, "AF_INET"},     {AF_INET6, "AF_INET6"},
+		{AF_NETLINK, "AF_NETLINK"}, {AF_PACKET, "AF_PACKET"},
 	};
 	size_t i, o = 0;
 
 	buf[0] = '\0';
 	for (i = 0; i < ARRAY_SIZE(names); i++)
 		if ((fam >> names[i].af) & 1)
-			o += (size_t)snprintf(buf + o, o < len ? len - o : 0, "%s%s",
-					      o ? ", " : "", names[i].name);
+			o += (size_t)snprintf(buf + o, o < len ? len - o : 0, "%s%s", o ? ", " : "",
+					      names[i].name);
 }
 
 /* Per-layer summary lines of the resolved policy. */
@@ -292,11 +293,11 @@ static size_t layer_summary(const struct ward_policy *p, int abi, struct layer_l
 	struct ward_landlock_plan plan;
 	cleanup_free char *missing = NULL;
 
-#define LINE(l, ...)                                                                               \
-	do {                                                                                       \
-		out[n].layer = (l);                                                                \
-		snprintf(out[n].text, sizeof(out[n].text), __VA_ARGS__);                           \
-		n++;                                                                               \
+#define LINE(l, ...)                                                     \
+	do {                                                             \
+		out[n].layer = (l);                                      \
+		snprintf(out[n].text, sizeof(out[n].text), __VA_ARGS__); \
+		n++;                                                     \
 	} while (0)
 
 	LINE(WARD_LAYER_NS, "new %s namespaces%s", ward_ns_names(p->namespaces, buf, sizeof(buf)),
@@ -335,8 +336,9 @@ static size_t layer_summary(const struct ward_policy *p, int abi, struct layer_l
 	     "%zu syscalls allowed, %zu denied with EPERM, %zu argument-filtered; any other "
 	     "gets ENOSYS",
 	     allowed, denied, filtered);
-	LINE(WARD_LAYER_SECCOMP, "socket families: %s; clone/unshare %s; ioctl TIOCSTI/TIOCLINUX "
-				 "denied; personality restricted",
+	LINE(WARD_LAYER_SECCOMP,
+	     "socket families: %s; clone/unshare %s; ioctl TIOCSTI/TIOCLINUX "
+	     "denied; personality restricted",
 	     fam, p->allow_ns_clone ? "may create namespaces" : "without namespace flags");
 	ward_landlock_plan(p, abi, &plan);
 	if (abi <= 0) {
@@ -556,7 +558,8 @@ int ward_catalog_text(FILE *f)
 		name_with_arg(e, buf, sizeof(buf));
 		fprintf(f, "%-30s %s", buf, e->summary);
 		if (*st || (e->flags & WARD_ENT_DANGEROUS))
-			fprintf(f, "  [%s%s%s]", st, *st && (e->flags & WARD_ENT_DANGEROUS) ? ", " : "",
+			fprintf(f, "  [%s%s%s]", st,
+				*st && (e->flags & WARD_ENT_DANGEROUS) ? ", " : "",
 				(e->flags & WARD_ENT_DANGEROUS) ? "dangerous" : "");
 		fputc('\n', f);
 	}
@@ -574,12 +577,14 @@ int ward_catalog_json(FILE *f, ward_error_t *err)
 		json_t *o = json_object(), *per = json_object();
 
 		json_object_set_new(o, "name", json_string(e->name));
-		json_object_set_new(o, "argument", e->arg == WARD_ARG_NONE
-							  ? json_null()
-							  : json_string(ward_arg_kind_hint(e->arg)));
+		json_object_set_new(o, "argument",
+				    e->arg == WARD_ARG_NONE
+					    ? json_null()
+					    : json_string(ward_arg_kind_hint(e->arg)));
 		json_object_set_new(o, "summary", json_string(e->summary));
 		json_object_set_new(o, "dangerous", json_boolean(e->flags & WARD_ENT_DANGEROUS));
-		json_object_set_new(o, "available", json_boolean(!(e->flags & WARD_ENT_UNAVAILABLE)));
+		json_object_set_new(o, "available",
+				    json_boolean(!(e->flags & WARD_ENT_UNAVAILABLE)));
 		json_object_set_new(o, "default", json_boolean(e->flags & WARD_ENT_DEFAULT));
 		json_object_set_new(o, "group", e->group ? json_string(e->group) : json_null());
 		for (j = 0; j < WARD_LAYER_COUNT; j++)
@@ -601,14 +606,15 @@ int ward_catalog_markdown(FILE *f)
 	size_t i, j;
 	char buf[128];
 
-	fprintf(f, "# Entitlements\n\n"
-		   "<!-- Generated by `ward entitlements --markdown` from lib/entitlements/table.c. "
-		   "Do not edit by hand: `make docs` rewrites it. -->\n\n"
-		   "One entitlement per line in a manifest (`#` starts a comment), or `--allow "
-		   "NAME[=VALUE]` on the command line. With none at all, ward runs the strictest "
-		   "useful sandbox: `network.none` and `security.confined`, 1024 processes, a "
-		   "quarter of RAM, 1024 open files.\n\n"
-		   "| entitlement | grants | status |\n| --- | --- | --- |\n");
+	fprintf(f,
+		"# Entitlements\n\n"
+		"<!-- Generated by `ward entitlements --markdown` from lib/entitlements/table.c. "
+		"Do not edit by hand: `make docs` rewrites it. -->\n\n"
+		"One entitlement per line in a manifest (`#` starts a comment), or `--allow "
+		"NAME[=VALUE]` on the command line. With none at all, ward runs the strictest "
+		"useful sandbox: `network.none` and `security.confined`, 1024 processes, a "
+		"quarter of RAM, 1024 open files.\n\n"
+		"| entitlement | grants | status |\n| --- | --- | --- |\n");
 	for (i = 0; i < ward_n_entitlements; i++) {
 		const struct ward_entitlement *e = &ward_entitlements[i];
 		const char *st = status_text(e);

@@ -62,8 +62,8 @@
 #include "util.h"
 
 #define DEFAULT_STATE_DIR "/run/ward"
-#define SANDBOX_PATH      "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-#define MAX_GROUPS        32
+#define SANDBOX_PATH	  "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define MAX_GROUPS	  32
 
 struct launch {
 	const struct ward_policy *p;
@@ -76,8 +76,8 @@ struct launch {
 	struct ward_cgroup *cg;
 	int id_lock_fd;
 	uint32_t id_base;
-	int go[2];  /* supervisor -> init: "you are in the cgroup" */
-	int errp[2]; /* init, program -> supervisor: status byte + message */
+	int go[2];    /* supervisor -> init: "you are in the cgroup" */
+	int errp[2];  /* init, program -> supervisor: status byte + message */
 	int nsock[2]; /* program -> supervisor: the seccomp listener (SCM_RIGHTS) */
 	enum ward_sc_mode sc_mode;
 	char **envp;
@@ -106,12 +106,12 @@ static void phase(const char *what)
 		(int)getpid(), what);
 }
 
-static const int forwarded_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+static const int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 
 /* ---- child side: report and die ---- */
 
 static __attribute__((noreturn, format(printf, 3, 4))) void child_fail(int errfd, int status,
-									const char *fmt, ...)
+								       const char *fmt, ...)
 {
 	char buf[2048];
 	va_list ap;
@@ -187,8 +187,7 @@ static int build_env(struct launch *l, ward_error_t *err)
 		const char *eq = strchr(kv, '=');
 
 		if (eq == NULL || eq == kv)
-			return ward_error_set(err, EINVAL,
-					      "--setenv %s: expected NAME=VALUE", kv);
+			return ward_error_set(err, EINVAL, "--setenv %s: expected NAME=VALUE", kv);
 		env_set(l, kv);
 	}
 	l->cwd = l->o->cwd ? l->o->cwd : home;
@@ -245,10 +244,11 @@ static int take_id_range(struct launch *l, const char *state_dir, ward_error_t *
 		}
 		close(fd);
 	}
-	return ward_error_set(err, EAGAIN,
-			      "all %u host uid ranges are in use by running sandboxes; wait for one "
-			      "to end or give --uid-base",
-			      WARD_ID_POOL_SLOTS);
+	return ward_error_set(
+		err, EAGAIN,
+		"all %u host uid ranges are in use by running sandboxes; wait for one "
+		"to end or give --uid-base",
+		WARD_ID_POOL_SLOTS);
 }
 
 /* ---- the program ---- */
@@ -281,13 +281,15 @@ static char *find_executable(const char *name, bool *noexec)
 static int send_fd(int sock, int fd)
 {
 	char c = 'L';
-	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+	struct iovec iov = {.iov_base = &c, .iov_len = 1};
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			      .msg_controllen = sizeof(u.buf) };
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf)};
 	struct cmsghdr *c_msg;
 
 	memset(&u, 0, sizeof(u));
@@ -302,13 +304,15 @@ static int send_fd(int sock, int fd)
 static int recv_fd(int sock)
 {
 	char c;
-	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+	struct iovec iov = {.iov_base = &c, .iov_len = 1};
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			      .msg_controllen = sizeof(u.buf) };
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf)};
 	struct cmsghdr *c_msg;
 	int fd = -1;
 
@@ -430,7 +434,8 @@ static __attribute__((noreturn)) void run_program(struct launch *l, int ab_read)
 		if (ward_seccomp_install(&l->prog, 0, &err) < 0)
 			child_fail_err(efd, WARD_EXIT_FAILURE, &err);
 	} else {
-		int listener = ward_seccomp_install(&l->prog, SECCOMP_FILTER_FLAG_NEW_LISTENER, &err);
+		int listener =
+			ward_seccomp_install(&l->prog, SECCOMP_FILTER_FLAG_NEW_LISTENER, &err);
 
 		if (listener < 0)
 			child_fail_err(efd, WARD_EXIT_FAILURE, &err);
@@ -474,7 +479,7 @@ static int keep_only_cap_kill(void)
 		if (cap != CAP_KILL)
 			(void)prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
 	{
-		struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+		struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
 		struct __user_cap_data_struct d[2];
 
 		memset(d, 0, sizeof(d));
@@ -528,8 +533,7 @@ static __attribute__((noreturn)) void run_init(struct launch *l)
 		child_fail(efd, WARD_EXIT_FAILURE, "pipe: %s", strerror(errno));
 	child = ward_clone3(p->namespaces & CLONE_NEWUSER, -1);
 	if (child < 0)
-		child_fail(efd, WARD_EXIT_FAILURE, "cannot start the program: %s",
-			   strerror(errno));
+		child_fail(efd, WARD_EXIT_FAILURE, "cannot start the program: %s", strerror(errno));
 	if (child == 0) {
 		close(ab[1]);
 		run_program(l, ab[0]);
@@ -590,7 +594,8 @@ static __attribute__((noreturn)) void run_init(struct launch *l)
 
 /* ---- supervisor ---- */
 
-static void warn(const struct launch *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(const struct launch *l, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 static void warn(const struct launch *l, const char *fmt, ...)
 {
 	va_list ap;
@@ -617,11 +622,12 @@ static int prepare_landlock(struct launch *l, ward_error_t *err)
 	ward_landlock_plan(l->p, abi, &l->ll);
 	if (abi <= 0) {
 		if (!l->o->best_effort)
-			return ward_error_set(err, ENOTSUP,
-					      "Landlock is not available in this kernel: the LSM "
-					      "layer (filesystem and TCP rules, socket and signal "
-					      "scoping) would be missing; run with --best-effort to "
-					      "accept the weaker sandbox");
+			return ward_error_set(
+				err, ENOTSUP,
+				"Landlock is not available in this kernel: the LSM "
+				"layer (filesystem and TCP rules, socket and signal "
+				"scoping) would be missing; run with --best-effort to "
+				"accept the weaker sandbox");
 		warn(l, "Landlock is not available: running without the LSM layer (--best-effort)");
 		return 0;
 	}
@@ -671,12 +677,13 @@ static int prepare_cgroup(struct launch *l, ward_error_t *err)
 
 	if (layout == WARD_CGROUP_NONE) {
 		if (!l->o->best_effort)
-			return ward_error_set(err, ENOTSUP,
-					      "no cgroup hierarchy found under %s: process.limit, "
-					      "memory.limit and cpu.limit cannot be enforced (a fork "
-					      "bomb or memory bomb would not be contained); run with "
-					      "--best-effort to accept the weaker sandbox",
-					      l->o->cgroup_root ? l->o->cgroup_root : "/sys/fs/cgroup");
+			return ward_error_set(
+				err, ENOTSUP,
+				"no cgroup hierarchy found under %s: process.limit, "
+				"memory.limit and cpu.limit cannot be enforced (a fork "
+				"bomb or memory bomb would not be contained); run with "
+				"--best-effort to accept the weaker sandbox",
+				l->o->cgroup_root ? l->o->cgroup_root : "/sys/fs/cgroup");
 		warn(l, "no cgroups: resource limits are not enforced (--best-effort)");
 		return 0;
 	}
@@ -690,9 +697,8 @@ static int prepare_cgroup(struct launch *l, ward_error_t *err)
 	ward_cgroup_gc(l->o->cgroup_root);
 	if (ward_cgroup_create(&l->cg_policy, l->o->cgroup_root, name, &l->cg, err) < 0) {
 		if (!l->o->best_effort)
-			return ward_error_wrap(err,
-					       "cannot create the sandbox's cgroup (run with "
-					       "--best-effort to accept no resource limits)");
+			return ward_error_wrap(err, "cannot create the sandbox's cgroup (run with "
+						    "--best-effort to accept no resource limits)");
 		warn(l, "%s; resource limits are not enforced (--best-effort)", (*err)->msg);
 		ward_error_free(err);
 	}
@@ -768,11 +774,11 @@ static int supervise(struct launch *l, pid_t init, int *wstatus, ward_error_t *e
 		nfds_t n = 0;
 		struct signalfd_siginfo si;
 
-		pf[n++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+		pf[n++] = (struct pollfd){.fd = sfd, .events = POLLIN};
 		if (l->nsock[0] >= 0)
-			pf[n++] = (struct pollfd){ .fd = l->nsock[0], .events = POLLIN };
+			pf[n++] = (struct pollfd){.fd = l->nsock[0], .events = POLLIN};
 		if (listener >= 0)
-			pf[n++] = (struct pollfd){ .fd = listener, .events = POLLIN };
+			pf[n++] = (struct pollfd){.fd = listener, .events = POLLIN};
 		if (poll(pf, n, -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -786,7 +792,7 @@ static int supervise(struct launch *l, pid_t init, int *wstatus, ward_error_t *e
 				l->nsock[0] = -1;
 			} else if (pf[i].fd == listener && (pf[i].revents & POLLIN)) {
 				if (d == NULL) {
-					struct ward_denials_options dopt = { 0 };
+					struct ward_denials_options dopt = {0};
 
 					if (l->o->denials_log) {
 						jsonl_fd = open(l->o->denials_log,
@@ -881,15 +887,16 @@ int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int 
 	l.id_lock_fd = -1;
 	l.prog_fd = -1;
 	l.go[0] = l.go[1] = l.errp[0] = l.errp[1] = l.nsock[0] = l.nsock[1] = -1;
-	l.sc_mode = o->learn			     ? WARD_SC_LEARN
+	l.sc_mode = o->learn				  ? WARD_SC_LEARN
 		    : o->quiet_denials && !o->denials_log ? WARD_SC_ENFORCE
 							  : WARD_SC_REPORT;
 	l.view.rootfs_fd = -1;
 	*status = WARD_EXIT_FAILURE;
 
 	if (o->argv == NULL || o->argv[0] == NULL || o->argv[0][0] == '\0') {
-		ward_error_set(err, EINVAL, "no program given (write: ward run [OPTIONS] -- PROGRAM "
-					    "[ARGS...])");
+		ward_error_set(err, EINVAL,
+			       "no program given (write: ward run [OPTIONS] -- PROGRAM "
+			       "[ARGS...])");
 		goto out;
 	}
 	if (geteuid() != 0) {

@@ -32,23 +32,23 @@ struct ward_learn;
 /* Host uid pool: slot N is [BASE + N * SIZE, BASE + (N+1) * SIZE). */
 #define WARD_ID_POOL_BASE  0x70000000u
 #define WARD_ID_POOL_SLOTS 1024u
-#define WARD_ID_RANGE      65536u
+#define WARD_ID_RANGE	   65536u
 
 struct ward_run_options {
-	char *const *argv;       /* program and arguments */
-	const char *rootfs;      /* NULL: the host's system directories */
-	bool best_effort;        /* run even when a layer cannot be applied */
+	char *const *argv;	 /* program and arguments */
+	const char *rootfs;	 /* NULL: the host's system directories */
+	bool best_effort;	 /* run even when a layer cannot be applied */
 	const char *cgroup_root; /* NULL: /sys/fs/cgroup */
-	uint32_t uid_base;       /* 0: take a free range from the pool */
-	const char *cwd;         /* inside the sandbox; NULL: "/" (or HOME) */
-	char *const *env;        /* extra KEY=VALUE for the program */
+	uint32_t uid_base;	 /* 0: take a free range from the pool */
+	const char *cwd;	 /* inside the sandbox; NULL: "/" (or HOME) */
+	char *const *env;	 /* extra KEY=VALUE for the program */
 	size_t n_env;
-	const char *state_dir;   /* NULL: /run/ward (id locks, seccomp cache) */
-	const char *home;        /* the caller's HOME, for HOME inside */
-	const char *term;        /* the caller's TERM */
-	bool quiet;              /* no warnings on stderr */
-	bool quiet_denials;      /* do not explain denied syscalls on stderr */
-	const char *denials_log; /* append every denial as a JSON line to this file */
+	const char *state_dir;	  /* NULL: /run/ward (id locks, seccomp cache) */
+	const char *home;	  /* the caller's HOME, for HOME inside */
+	const char *term;	  /* the caller's TERM */
+	bool quiet;		  /* no warnings on stderr */
+	bool quiet_denials;	  /* do not explain denied syscalls on stderr */
+	const char *denials_log;  /* append every denial as a JSON line to this file */
 	struct ward_learn *learn; /* ward learn: observe and record instead of deny */
 };
 

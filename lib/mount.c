@@ -42,11 +42,11 @@ static const char *const host_system_dirs[] = {
 };
 
 /* Entries of a --rootfs that ward provides itself. */
-static const char *const own_entries[] = { "proc", "dev", "sys", "tmp" };
+static const char *const own_entries[] = {"proc", "dev", "sys", "tmp"};
 
 static int sys_openat2(int dirfd, const char *path, uint64_t flags, uint64_t resolve)
 {
-	struct open_how how = { .flags = flags, .mode = 0, .resolve = resolve };
+	struct open_how how = {.flags = flags, .mode = 0, .resolve = resolve};
 
 	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
 }
@@ -129,12 +129,12 @@ static int explain_symlink(const char *what, const char *path, const char *origi
 					      what, path, origin, prefix, target);
 		}
 	}
-	return ward_error_set(err, ELOOP, "%s=%s (%s): the path goes through a symbolic link",
-			      what, path, origin);
+	return ward_error_set(err, ELOOP, "%s=%s (%s): the path goes through a symbolic link", what,
+			      path, origin);
 }
 
-static int open_host_path(const char *what, const char *path, const char *origin,
-			  struct stat *st, ward_error_t *err)
+static int open_host_path(const char *what, const char *path, const char *origin, struct stat *st,
+			  ward_error_t *err)
 {
 	int fd = sys_openat2(AT_FDCWD, path, O_PATH | O_CLOEXEC | O_NOFOLLOW,
 			     RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
@@ -219,10 +219,11 @@ static int prepare_rootfs(struct ward_view *v, const char *rootfs, ward_error_t 
 	v->rootfs_fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (v->rootfs_fd < 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
-			return ward_error_set(err, errno,
-					      "--rootfs %s: not a directory (give the directory that "
-					      "holds the root filesystem)",
-					      rootfs);
+			return ward_error_set(
+				err, errno,
+				"--rootfs %s: not a directory (give the directory that "
+				"holds the root filesystem)",
+				rootfs);
 		return ward_error_sys(err, "--rootfs %s", rootfs);
 	}
 	dfd = openat(v->rootfs_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -287,7 +288,7 @@ int ward_view_prepare(const struct ward_policy *p, const char *rootfs, struct wa
 
 	for (i = 0; i < p->n_paths; i++) {
 		const struct ward_path_grant *g = &p->paths[i];
-		const char *what = (g->access & WARD_FS_WRITE)  ? "fs.write"
+		const char *what = (g->access & WARD_FS_WRITE)	? "fs.write"
 				   : (g->access & WARD_FS_EXEC) ? "fs.exec"
 								: "fs.read";
 		struct ward_view_src *s = push_src(&v->grants, &v->n_grants);
@@ -330,12 +331,13 @@ int ward_view_prepare(const struct ward_policy *p, const char *rootfs, struct wa
 		/* The program gets the node's group, never its owner: a node only
 		 * its owner may open cannot be granted without host root. */
 		if (!(st.st_mode & (S_IROTH | S_IWOTH)) && !(st.st_mode & (S_IRGRP | S_IWGRP))) {
-			ward_error_set(err, EACCES,
-				       "host.devices=%s (%s): only its owner (uid %u) may open it "
-				       "(mode %04o); ward grants a device through its group: give the "
-				       "node a group with read/write access",
-				       g->path, g->origin, (unsigned)st.st_uid,
-				       (unsigned)(st.st_mode & 07777));
+			ward_error_set(
+				err, EACCES,
+				"host.devices=%s (%s): only its owner (uid %u) may open it "
+				"(mode %04o); ward grants a device through its group: give the "
+				"node a group with read/write access",
+				g->path, g->origin, (unsigned)st.st_uid,
+				(unsigned)(st.st_mode & 07777));
 			goto fail;
 		}
 		s->rdev = st.st_rdev;
@@ -350,7 +352,7 @@ fail:
 
 int ward_view_prepare_learn(const struct ward_policy *p, struct ward_view *v, ward_error_t *err)
 {
-	static const char *const skip[] = { "proc", "dev", "sys", "tmp", "run", "lost+found" };
+	static const char *const skip[] = {"proc", "dev", "sys", "tmp", "run", "lost+found"};
 	struct dirent *de;
 	DIR *d;
 
@@ -372,8 +374,8 @@ int ward_view_prepare_learn(const struct ward_policy *p, struct ward_view *v, wa
 		for (i = 0; i < ARRAY_SIZE(skip) && !skipped; i++)
 			skipped = strcmp(name, skip[i]) == 0;
 		/* Overlay options are comma separated: odd names are left out. */
-		if (skipped || strpbrk(name, ",:= \\") || fstatat(dirfd(d), name, &st,
-								    AT_SYMLINK_NOFOLLOW) < 0)
+		if (skipped || strpbrk(name, ",:= \\") ||
+		    fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
 		if (S_ISLNK(st.st_mode)) {
 			char target[4096];
@@ -471,7 +473,8 @@ int ward_view_idmap(struct ward_view *v, uid_t host_uid, gid_t host_gid, ward_er
 			}
 		}
 		if (s->idmap_fd < 0)
-			s->idmap_fd = make_idmap_userns(s->owner, host_uid, s->group, host_gid, err);
+			s->idmap_fd =
+				make_idmap_userns(s->owner, host_uid, s->group, host_gid, err);
 		if (s->idmap_fd < 0)
 			return ward_error_wrap(err, "fs.write=%s (%s)", s->path, s->origin);
 	}
@@ -501,17 +504,19 @@ static int mkdir_beneath(int rootfd, const char *rel, bool last_is_dir, const ch
 			if (next || last_is_dir) {
 				r = mkdirat(cur, comp, 0755);
 			} else {
-				r = openat(cur, comp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
+				r = openat(cur, comp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC,
+					   0644);
 				if (r >= 0)
 					close(r);
 			}
 			if (r < 0 && errno != EEXIST) {
 				if (errno == EROFS)
-					return ward_error_set(err, EROFS,
-							      "%s: cannot create the mount point /%s: "
-							      "its parent is read-only in the sandbox's "
-							      "view (create it in the root filesystem)",
-							      origin, rel);
+					return ward_error_set(
+						err, EROFS,
+						"%s: cannot create the mount point /%s: "
+						"its parent is read-only in the sandbox's "
+						"view (create it in the root filesystem)",
+						origin, rel);
 				return ward_error_sys(err, "%s: cannot create the mount point /%s",
 						      origin, rel);
 			}
@@ -539,10 +544,10 @@ static int mkdir_beneath(int rootfd, const char *rel, bool last_is_dir, const ch
  * mount namespace exists: open_tree(OPEN_TREE_CLONE) only clones mounts of
  * the caller's own namespace, while a detached tree may then be attached in
  * any namespace its holder is privileged over. */
-static int make_tree(int src_fd, const char *src_path, uint64_t attr, int idmap_fd,
-		     bool recursive, const char *origin, const char *what, ward_error_t *err)
+static int make_tree(int src_fd, const char *src_path, uint64_t attr, int idmap_fd, bool recursive,
+		     const char *origin, const char *what, ward_error_t *err)
 {
-	struct mount_attr ma = { 0 };
+	struct mount_attr ma = {0};
 	unsigned tflags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC;
 	int tree;
 
@@ -603,7 +608,8 @@ static int place_tree(int rootfd, int tree, const char *rel, bool is_dir, const 
 static int attach(int rootfd, const char *src_path, const char *rel, bool is_dir, uint64_t attr,
 		  bool recursive, const char *origin, ward_error_t *err)
 {
-	cleanup_close int tree = make_tree(-1, src_path, attr, -1, recursive, origin, src_path, err);
+	cleanup_close int tree =
+		make_tree(-1, src_path, attr, -1, recursive, origin, src_path, err);
 
 	if (tree < 0)
 		return -1;
@@ -630,22 +636,21 @@ static bool exists_at(int dirfd, const char *rel)
 	return fstatat(dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
-static int mount_tmpfs(const char *target, unsigned long flags, const char *data,
-		       ward_error_t *err)
+static int mount_tmpfs(const char *target, unsigned long flags, const char *data, ward_error_t *err)
 {
 	if (mount("tmpfs", target, "tmpfs", flags, data) < 0)
 		return ward_error_sys(err, "cannot mount a tmpfs on %s", target + strlen(NEWROOT));
 	return 0;
 }
 
-static const char *const dev_nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
+static const char *const dev_nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
 
 static int build_dev(int rootfd, const struct ward_view *v, ward_error_t *err)
 {
 	static const char *const links[][2] = {
-		{ "fd", "/proc/self/fd" },       { "stdin", "/proc/self/fd/0" },
-		{ "stdout", "/proc/self/fd/1" }, { "stderr", "/proc/self/fd/2" },
-		{ "ptmx", "pts/ptmx" },
+		{"fd", "/proc/self/fd"},       {"stdin", "/proc/self/fd/0"},
+		{"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"},
+		{"ptmx", "pts/ptmx"},
 	};
 	cleanup_free char *shm_opts = NULL;
 	size_t i;
@@ -704,16 +709,16 @@ static int build_dev(int rootfd, const struct ward_view *v, ward_error_t *err)
 static const char *const proc_masked_files[] = {
 	"kcore", "keys", "timer_list", "sched_debug", "latency_stats", "timer_stats",
 };
-static const char *const proc_masked_dirs[] = { "acpi", "scsi", "asound" };
-static const char *const proc_readonly[] = { "sys", "sysrq-trigger", "irq", "bus", "fs" };
+static const char *const proc_masked_dirs[] = {"acpi", "scsi", "asound"};
+static const char *const proc_readonly[] = {"sys", "sysrq-trigger", "irq", "bus", "fs"};
 static const char *const sys_masked_dirs[] = {
 	"firmware", "devices/virtual/powercap", "kernel/security", "kernel/debug", "fs/bpf",
 };
 
 static int build_proc(int rootfd, ward_error_t *err)
 {
-	const uint64_t ro = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
-			    MOUNT_ATTR_NOEXEC;
+	const uint64_t ro =
+		MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
 	char rel[64], abs[96];
 	size_t i;
 
@@ -794,8 +799,8 @@ static int learn_overlay(int rootfd, const char *name, const char *lower, ward_e
 static int build_learn_overlays(int rootfd, const struct ward_view *v, int host_tmp,
 				ward_error_t *err)
 {
-	cleanup_free char *opts = ward_xasprintf("mode=0700,size=%llu",
-						 (unsigned long long)v->tmp_size);
+	cleanup_free char *opts =
+		ward_xasprintf("mode=0700,size=%llu", (unsigned long long)v->tmp_size);
 	size_t i;
 
 	if (mkdirat(rootfd, ".ward-learn", 0700) < 0)
@@ -913,7 +918,7 @@ int ward_view_build(const struct ward_view *v, ward_error_t *err)
 
 	/* /dev holds only what was placed there. */
 	{
-		struct mount_attr ma = { .attr_set = MOUNT_ATTR_RDONLY };
+		struct mount_attr ma = {.attr_set = MOUNT_ATTR_RDONLY};
 
 		if (mount_setattr(AT_FDCWD, NEWROOT "/dev", 0, &ma, sizeof(ma)) < 0)
 			return ward_error_sys(err, "cannot make /dev read-only");
@@ -930,7 +935,7 @@ int ward_view_build(const struct ward_view *v, ward_error_t *err)
 	if (chdir("/") < 0)
 		return ward_error_sys(err, "chdir /");
 	{
-		struct mount_attr ma = { .attr_set = MOUNT_ATTR_RDONLY };
+		struct mount_attr ma = {.attr_set = MOUNT_ATTR_RDONLY};
 
 		if (mount_setattr(AT_FDCWD, "/", 0, &ma, sizeof(ma)) < 0)
 			return ward_error_sys(err, "cannot make the new root read-only");

@@ -20,32 +20,32 @@
 #include "policy.h"
 
 struct ward_view_src {
-	int fd;        /* O_PATH on the host object */
-	char *path;    /* where it appears inside */
+	int fd;		 /* O_PATH on the host object */
+	char *path;	 /* where it appears inside */
 	unsigned access; /* WARD_FS_* */
 	bool is_dir;
-	int idmap_fd;  /* user namespace for an idmapped mount, or -1 */
-	uid_t owner;   /* st_uid / st_gid of the source */
+	int idmap_fd; /* user namespace for an idmapped mount, or -1 */
+	uid_t owner;  /* st_uid / st_gid of the source */
 	gid_t group;
-	dev_t rdev;    /* devices */
-	char *origin;  /* for messages */
+	dev_t rdev;   /* devices */
+	char *origin; /* for messages */
 };
 
 struct ward_view {
-	int rootfs_fd; /* --rootfs directory, or -1 */
+	int rootfs_fd;		   /* --rootfs directory, or -1 */
 	struct ward_view_src *sys; /* system directories (host or rootfs entries) */
 	size_t n_sys;
-	char **links;  /* symlinks at the top level: name, target pairs */
+	char **links; /* symlinks at the top level: name, target pairs */
 	size_t n_links;
 	struct ward_view_src *grants;
 	size_t n_grants;
 	struct ward_view_src *devices;
 	size_t n_devices;
-	uint64_t tmp_size;  /* bytes for /tmp and /dev/shm */
-	bool nosuid;        /* mount with nosuid (no process.setuid) */
-	bool proc_sys;      /* mount a read-only sysfs */
-	bool learn;         /* ward learn: every host directory through an overlay
-			     * whose writes land in a throw-away tmpfs */
+	uint64_t tmp_size; /* bytes for /tmp and /dev/shm */
+	bool nosuid;	   /* mount with nosuid (no process.setuid) */
+	bool proc_sys;	   /* mount a read-only sysfs */
+	bool learn;	   /* ward learn: every host directory through an overlay
+			    * whose writes land in a throw-away tmpfs */
 };
 
 int ward_view_prepare(const struct ward_policy *p, const char *rootfs, struct ward_view *v,

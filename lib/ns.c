@@ -49,8 +49,7 @@ int ward_ns_write_maps(pid_t pid, uint32_t uid_base, uint32_t gid_base, uint32_t
 	 * groups); dropping a group can widen access where a file denies its
 	 * group but allows others. */
 	snprintf(path, sizeof(path), "/proc/%d/setgroups", pid);
-	r = ward_write_file(path, allow_setgroups ? "allow" : "deny",
-			    allow_setgroups ? 5 : 4);
+	r = ward_write_file(path, allow_setgroups ? "allow" : "deny", allow_setgroups ? 5 : 4);
 	if (r < 0) {
 		errno = -r;
 		return ward_error_sys(err, "cannot write %s", path);
@@ -95,9 +94,9 @@ const char *ward_ns_names(unsigned long mask, char *buf, size_t len)
 		unsigned long flag;
 		const char *name;
 	} names[] = {
-		{ CLONE_NEWUSER, "user" }, { CLONE_NEWNS, "mount" },   { CLONE_NEWPID, "pid" },
-		{ CLONE_NEWNET, "net" },   { CLONE_NEWIPC, "ipc" },    { CLONE_NEWUTS, "uts" },
-		{ CLONE_NEWCGROUP, "cgroup" }, { CLONE_NEWTIME, "time" },
+		{CLONE_NEWUSER, "user"},     {CLONE_NEWNS, "mount"},  {CLONE_NEWPID, "pid"},
+		{CLONE_NEWNET, "net"},	     {CLONE_NEWIPC, "ipc"},   {CLONE_NEWUTS, "uts"},
+		{CLONE_NEWCGROUP, "cgroup"}, {CLONE_NEWTIME, "time"},
 	};
 	size_t i, o = 0;
 

@@ -20,11 +20,11 @@
 
 /* Layers, in the order ward_explain prints them. */
 enum ward_layer {
-	WARD_LAYER_NS,       /* namespaces */
+	WARD_LAYER_NS,	     /* namespaces */
 	WARD_LAYER_IDENTITY, /* uid/gid maps, unprivileged host identity */
 	WARD_LAYER_MOUNT,    /* filesystem view */
 	WARD_LAYER_CAPS,     /* capability sets, securebits */
-	WARD_LAYER_NNP,      /* no_new_privs */
+	WARD_LAYER_NNP,	     /* no_new_privs */
 	WARD_LAYER_SECCOMP,  /* syscall filter */
 	WARD_LAYER_LANDLOCK, /* LSM */
 	WARD_LAYER_CGROUP,   /* pids, memory, cpu */
@@ -38,13 +38,13 @@ const char *ward_layer_name(enum ward_layer layer);
 enum ward_net_mode {
 	WARD_NET_NONE = 0, /* own netns, loopback down-or-up, AF_UNIX only */
 	WARD_NET_LOOPBACK, /* own netns with lo up, AF_INET/AF_INET6 allowed */
-	WARD_NET_HOST,     /* host network namespace (dangerous) */
+	WARD_NET_HOST,	   /* host network namespace (dangerous) */
 };
 
 enum ward_level {
 	WARD_LEVEL_CONFINED = 0, /* no capabilities, strict syscall filter */
-	WARD_LEVEL_USER,         /* Docker-default capabilities and syscall profile */
-	WARD_LEVEL_ADMIN,        /* CAP_SYS_ADMIN and mount in its own namespaces */
+	WARD_LEVEL_USER,	 /* Docker-default capabilities and syscall profile */
+	WARD_LEVEL_ADMIN,	 /* CAP_SYS_ADMIN and mount in its own namespaces */
 };
 
 /* Access bits for path grants. */
@@ -53,9 +53,9 @@ enum ward_level {
 #define WARD_FS_EXEC  0x4u
 
 struct ward_path_grant {
-	char *path;      /* absolute, lexically normalised, no ".." */
+	char *path;	 /* absolute, lexically normalised, no ".." */
 	unsigned access; /* WARD_FS_* (write implies read) */
-	char *origin;    /* where it was granted: "app.ent:3" or "--allow" */
+	char *origin;	 /* where it was granted: "app.ent:3" or "--allow" */
 };
 
 struct ward_device_grant {
@@ -96,24 +96,24 @@ struct ward_policy {
 	size_t n_paths;
 
 	/* Resources.  Every one is finite. */
-	uint64_t pids_max;        /* process.limit */
-	uint64_t memory_max;      /* memory.limit, bytes */
-	uint64_t cpu_quota_us;    /* cpu.limit: quota per period */
-	uint64_t cpu_period_us;   /* cpu.limit: period (100000) */
-	uint64_t nofile;          /* files.limit: RLIMIT_NOFILE soft and hard */
+	uint64_t pids_max;	/* process.limit */
+	uint64_t memory_max;	/* memory.limit, bytes */
+	uint64_t cpu_quota_us;	/* cpu.limit: quota per period */
+	uint64_t cpu_period_us; /* cpu.limit: period (100000) */
+	uint64_t nofile;	/* files.limit: RLIMIT_NOFILE soft and hard */
 
 	/* Capabilities kept in bounding/permitted/effective/inheritable/ambient. */
 	uint64_t caps;
 	bool no_new_privs;
 
 	/* Syscall filter inputs (see seccomp/profile.c). */
-	uint64_t socket_families;  /* bit N set: socket(AF=N) allowed */
-	bool allow_ns_clone;       /* clone/unshare with CLONE_NEW* flags allowed */
+	uint64_t socket_families; /* bit N set: socket(AF=N) allowed */
+	bool allow_ns_clone;	  /* clone/unshare with CLONE_NEW* flags allowed */
 };
 
 /* Defaults for resources (documented in docs/entitlements.md). */
-#define WARD_DEFAULT_PIDS_MAX   1024u
-#define WARD_DEFAULT_NOFILE     1024u
+#define WARD_DEFAULT_PIDS_MAX	1024u
+#define WARD_DEFAULT_NOFILE	1024u
 #define WARD_DEFAULT_CPU_PERIOD 100000u
 
 void ward_policy_free(struct ward_policy *p);

@@ -26,11 +26,11 @@ static inline void ward_closep(int *fd)
 #define cleanup_close __attribute__((cleanup(ward_closep)))
 
 /* Hand ownership of a pointer on: returns it and clears the variable. */
-#define steal_pointer(pp)                                                                          \
-	({                                                                                         \
-		__typeof__(*(pp)) _p = *(pp);                                                      \
-		*(pp) = NULL;                                                                      \
-		_p;                                                                                \
+#define steal_pointer(pp)                     \
+	({                                    \
+		__typeof__(*(pp)) _p = *(pp); \
+		*(pp) = NULL;                 \
+		_p;                           \
 	})
 
 /* Hand ownership of a descriptor on: returns it and sets the variable to -1. */
@@ -66,7 +66,7 @@ int ward_parse_u64(const char *s, uint64_t *out);
 char *ward_path_normalize(const char *path);
 
 /* I/O helpers (side effects). */
-int ward_write_file(const char *path, const char *data, size_t len);  /* -errno on failure */
+int ward_write_file(const char *path, const char *data, size_t len); /* -errno on failure */
 int ward_write_file_at(int dirfd, const char *name, const char *data, size_t len);
 int ward_read_file(const char *path, char **out, size_t *len); /* -errno on failure */
 ssize_t ward_write_all(int fd, const void *buf, size_t len);

@@ -11,13 +11,13 @@
 
 /* runc-style global options, given before the command. */
 struct ward_globals {
-	const char *root;       /* --root DIR: OCI state (default /run/ward/oci) */
-	const char *log;        /* --log FILE */
+	const char *root;	/* --root DIR: OCI state (default /run/ward/oci) */
+	const char *log;	/* --log FILE */
 	const char *log_format; /* --log-format text|json */
-	const char *rootless;   /* --rootless true|false|auto */
-	bool debug;             /* --debug */
-	bool systemd_cgroup;    /* --systemd-cgroup */
-	bool any;               /* any of them was given */
+	const char *rootless;	/* --rootless true|false|auto */
+	bool debug;		/* --debug */
+	bool systemd_cgroup;	/* --systemd-cgroup */
+	bool any;		/* any of them was given */
 };
 extern struct ward_globals ward_globals;
 

@@ -12,15 +12,15 @@
 int cmd_explain(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "allow", required_argument, NULL, 'a' },
-		{ "manifest", required_argument, NULL, 'm' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "landlock-abi", required_argument, NULL, 'L' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{"allow", required_argument, NULL, 'a'},
+		{"manifest", required_argument, NULL, 'm'},
+		{"json", no_argument, NULL, 'j'},
+		{"landlock-abi", required_argument, NULL, 'L'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
-	struct policy_args pa = { 0 };
-	struct ward_policy p = { 0 };
+	struct policy_args pa = {0};
+	struct ward_policy p = {0};
 	ward_error_t err = NULL;
 	bool json = false;
 	int c, status = 1, abi = -1;
@@ -45,8 +45,9 @@ int cmd_explain(int argc, char **argv)
 
 			abi = (int)strtol(optarg, &end, 10);
 			if (*end || abi < 0 || abi > 100) {
-				status = usage_error("explain", "--landlock-abi %s: expected a "
-								"number from 0",
+				status = usage_error("explain",
+						     "--landlock-abi %s: expected a "
+						     "number from 0",
 						     optarg);
 				goto out;
 			}
@@ -57,13 +58,15 @@ int cmd_explain(int argc, char **argv)
 			       "[--json]\n"
 			       "                    [--landlock-abi N]\n\n"
 			       "Print what the entitlements compile to in each layer, and for each "
-			       "sensitive\noperation which layers stop it (a warning where only one "
+			       "sensitive\noperation which layers stop it (a warning where only "
+			       "one "
 			       "does).\n--landlock-abi shows the policy as a kernel with that "
 			       "Landlock ABI would enforce it.\n");
 			status = 0;
 			goto out;
 		case ':':
-			status = usage_error("explain", "option %s needs a value", argv[optind - 1]);
+			status =
+				usage_error("explain", "option %s needs a value", argv[optind - 1]);
 			goto out;
 		default:
 			status = usage_error("explain", "unknown option %s", argv[optind - 1]);

@@ -49,18 +49,18 @@ static int host_kind(const char *path)
 int cmd_learn(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "allow", required_argument, NULL, 'a' },
-		{ "chdir", required_argument, NULL, 'C' },
-		{ "setenv", required_argument, NULL, 'e' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{"output", required_argument, NULL, 'o'},
+		{"allow", required_argument, NULL, 'a'},
+		{"chdir", required_argument, NULL, 'C'},
+		{"setenv", required_argument, NULL, 'e'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
-	struct policy_args pa = { 0 };
-	struct ward_run_options o = { 0 };
-	struct ward_policy p = { 0 };
-	struct ward_learn_context ctx = { 0 };
+	struct policy_args pa = {0};
+	struct ward_run_options o = {0};
+	struct ward_policy p = {0};
+	struct ward_learn_context ctx = {0};
 	ward_error_t err = NULL;
 	cleanup_free char **env = NULL;
 	cleanup_free char *cmdline = NULL;
@@ -171,11 +171,15 @@ int cmd_learn(int argc, char **argv)
 		tmp = NULL;
 	}
 	if (!o.quiet) {
-		fprintf(stderr, "ward: learned %d entitlement%s from a run that exited with status %d%s%s\n",
-			n, n == 1 ? "" : "s", status, output ? "; wrote " : "", output ? output : "");
+		fprintf(stderr,
+			"ward: learned %d entitlement%s from a run that exited with status "
+			"%d%s%s\n",
+			n, n == 1 ? "" : "s", status, output ? "; wrote " : "",
+			output ? output : "");
 		if (status != 0)
-			fprintf(stderr, "ward: warning: the program failed while learning; the manifest "
-					"covers only what it did before\n");
+			fprintf(stderr,
+				"ward: warning: the program failed while learning; the manifest "
+				"covers only what it did before\n");
 	}
 	goto out;
 fail:

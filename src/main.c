@@ -15,8 +15,8 @@ int cmd_bundle(int argc, char **argv) __attribute__((weak));
 int cmd_trust(int argc, char **argv) __attribute__((weak));
 
 static const char *const oci_commands[] = {
-	"create", "start", "state", "kill", "delete", "exec", "spec",
-	"features", "pause", "resume", "ps", "list", "update", "checkpoint",
+	"create",   "start", "state",  "kill", "delete", "exec",   "spec",
+	"features", "pause", "resume", "ps",   "list",	 "update", "checkpoint",
 };
 
 static void usage(FILE *f)
@@ -28,7 +28,8 @@ static void usage(FILE *f)
 		"\n"
 		"commands:\n"
 		"  run [OPTIONS] -- PROGRAM [ARGS...]   run PROGRAM in a sandbox\n"
-		"  learn [-o FILE] -- PROGRAM [ARGS...] run PROGRAM observed and write the smallest\n"
+		"  learn [-o FILE] -- PROGRAM [ARGS...] run PROGRAM observed and write the "
+		"smallest\n"
 		"                                       manifest that lets it run\n"
 		"  explain [--allow E] [--manifest F] [--json]\n"
 		"                                       what the entitlements compile to, layer by "
@@ -39,16 +40,18 @@ static void usage(FILE *f)
 		fprintf(f, "  key, bundle, trust                   signed bundles and the trust "
 			   "policy (`ward bundle --help`)\n");
 	if (cmd_oci)
-		fprintf(f,
-			"  create, start, state, kill, delete, run --bundle, exec, spec, features,\n"
-			"  pause, resume, ps, list              the OCI runtime command line (as runc)\n"
-			"\n"
-			"global options (OCI runtime): --root DIR, --log FILE, --log-format text|json,\n"
-			"  --debug, --systemd-cgroup\n");
-	fprintf(f,
-		"\n"
-		"`ward COMMAND --help` describes each command.  With no entitlement, ward runs the\n"
-		"strictest useful sandbox (network.none, security.confined).\n");
+		fprintf(f, "  create, start, state, kill, delete, run --bundle, exec, spec, "
+			   "features,\n"
+			   "  pause, resume, ps, list              the OCI runtime command line "
+			   "(as runc)\n"
+			   "\n"
+			   "global options (OCI runtime): --root DIR, --log FILE, --log-format "
+			   "text|json,\n"
+			   "  --debug, --systemd-cgroup\n");
+	fprintf(f, "\n"
+		   "`ward COMMAND --help` describes each command.  With no entitlement, ward runs "
+		   "the\n"
+		   "strictest useful sandbox (network.none, security.confined).\n");
 }
 
 /* runc's global options come before the command. */

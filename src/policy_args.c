@@ -19,7 +19,7 @@ int policy_args_manifest(struct policy_args *a, const char *path, ward_error_t *
 
 int policy_args_resolve(struct policy_args *a, struct ward_policy *p, ward_error_t *err)
 {
-	struct ward_resolve_ctx ctx = { 0 };
+	struct ward_resolve_ctx ctx = {0};
 	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
 
 	if (pages > 0 && psize > 0)

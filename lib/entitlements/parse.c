@@ -13,7 +13,7 @@
 #include "../util.h"
 
 #define MAX_MANIFEST_BYTES (1u << 20)
-#define MAX_LINE_BYTES     4096u
+#define MAX_LINE_BYTES	   4096u
 #define MAX_ENTITLEMENTS   4096u
 
 void ward_request_list_free(struct ward_request_list *l)
@@ -53,18 +53,20 @@ static int parse_one(struct ward_request_list *l, const char *s, size_t len, con
 	for (i = 0; i < nlen; i++) {
 		if (!name_char_ok(s[i])) {
 			if (s[i] == ' ' || s[i] == '\t')
-				return ward_error_set(err, EINVAL,
-						      "%s: white space in \"%.*s\": write one "
-						      "entitlement per line, as NAME=VALUE without spaces",
-						      origin, (int)len, s);
+				return ward_error_set(
+					err, EINVAL,
+					"%s: white space in \"%.*s\": write one "
+					"entitlement per line, as NAME=VALUE without spaces",
+					origin, (int)len, s);
 			if (s[i] >= 'A' && s[i] <= 'Z')
-				return ward_error_set(err, EINVAL,
-						      "%s: entitlement names are lower case: \"%.*s\"",
-						      origin, (int)nlen, s);
-			return ward_error_set(err, EINVAL,
-					      "%s: invalid character '%c' in entitlement name \"%.*s\"",
-					      origin, s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?', (int)nlen,
-					      s);
+				return ward_error_set(
+					err, EINVAL,
+					"%s: entitlement names are lower case: \"%.*s\"", origin,
+					(int)nlen, s);
+			return ward_error_set(
+				err, EINVAL,
+				"%s: invalid character '%c' in entitlement name \"%.*s\"", origin,
+				s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?', (int)nlen, s);
 		}
 	}
 	if (eq && (size_t)(eq - s) + 1 == len)
@@ -104,8 +106,8 @@ int ward_parse_allow(struct ward_request_list *l, const char *text, const char *
 	while (len > 0 && is_blank(text[len - 1]))
 		len--;
 	if (len == 0)
-		return ward_error_set(err, EINVAL, "%s: empty entitlement (write --allow NAME[=VALUE])",
-				      origin);
+		return ward_error_set(err, EINVAL,
+				      "%s: empty entitlement (write --allow NAME[=VALUE])", origin);
 	if (memchr(text, '\n', len))
 		return ward_error_set(err, EINVAL, "%s: newline inside an entitlement", origin);
 	return parse_one(l, text, len, origin, err);
@@ -134,8 +136,8 @@ int ward_parse_manifest(struct ward_request_list *l, const char *text, size_t le
 			return ward_error_set(err, E2BIG, "%s: line longer than %u bytes", origin,
 					      MAX_LINE_BYTES);
 		if (memchr(line, '\0', llen))
-			return ward_error_set(err, EINVAL,
-					      "%s: NUL byte (is this a text file?)", origin);
+			return ward_error_set(err, EINVAL, "%s: NUL byte (is this a text file?)",
+					      origin);
 		/* Strip a comment: '#' at the start or after a blank. */
 		b = llen;
 		for (i = 0; i < llen; i++) {
@@ -151,10 +153,11 @@ int ward_parse_manifest(struct ward_request_list *l, const char *text, size_t le
 		if (a == b)
 			continue;
 		if (line[a] == '-' && b - a > 1 && line[a + 1] == '-')
-			return ward_error_set(err, EINVAL,
-					      "%s: \"%.*s\" looks like a command-line flag; a "
-					      "manifest holds bare entitlements such as fs.read=/srv",
-					      origin, (int)(b - a), line + a);
+			return ward_error_set(
+				err, EINVAL,
+				"%s: \"%.*s\" looks like a command-line flag; a "
+				"manifest holds bare entitlements such as fs.read=/srv",
+				origin, (int)(b - a), line + a);
 		if (parse_one(l, line + a, b - a, origin, err) < 0)
 			return -1;
 	}

@@ -15,11 +15,11 @@
 #include "../entitlements.h"
 #include "../util.h"
 
-#define MIN_MEMORY      (4ULL << 20)
-#define MAX_PIDS        4194304ULL
-#define MIN_NOFILE      16ULL
-#define MAX_NOFILE      1048576ULL
-#define MAX_CPUS        1024ULL
+#define MIN_MEMORY (4ULL << 20)
+#define MAX_PIDS   4194304ULL
+#define MIN_NOFILE 16ULL
+#define MAX_NOFILE 1048576ULL
+#define MAX_CPUS   1024ULL
 
 static int cmp_grant(const void *a, const void *b)
 {
@@ -94,8 +94,9 @@ static char *expand_path(const char *value, const struct ward_resolve_ctx *ctx, 
 		value = joined;
 	}
 	if (value[0] != '/') {
-		ward_error_set(err, EINVAL, "%s: %s=%s: the path must be absolute (start with / or ~/)",
-			       origin, name, value);
+		ward_error_set(err, EINVAL,
+			       "%s: %s=%s: the path must be absolute (start with / or ~/)", origin,
+			       name, value);
 		return NULL;
 	}
 	norm = ward_path_normalize(value);
@@ -107,10 +108,11 @@ static char *expand_path(const char *value, const struct ward_resolve_ctx *ctx, 
 		return NULL;
 	}
 	if (strcmp(norm, "/") == 0) {
-		ward_error_set(err, EINVAL,
-			       "%s: %s=/: granting the whole host filesystem is not supported; grant "
-			       "the directories the program needs",
-			       origin, name);
+		ward_error_set(
+			err, EINVAL,
+			"%s: %s=/: granting the whole host filesystem is not supported; grant "
+			"the directories the program needs",
+			origin, name);
 		free(norm);
 		return NULL;
 	}
@@ -199,8 +201,8 @@ static int check_value(const struct ward_entitlement *e, const struct ward_reque
 		return ward_error_set(err, EINVAL, "%s: %s takes no value (write just \"%s\")",
 				      r->origin, e->name, e->name);
 	if (e->arg != WARD_ARG_NONE && r->value == NULL)
-		return ward_error_set(err, EINVAL, "%s: %s needs a value: %s=%s", r->origin, e->name,
-				      e->name, ward_arg_kind_hint(e->arg));
+		return ward_error_set(err, EINVAL, "%s: %s needs a value: %s=%s", r->origin,
+				      e->name, e->name, ward_arg_kind_hint(e->arg));
 	return 0;
 }
 
@@ -262,15 +264,16 @@ static int apply_one(struct ward_policy *p, const struct ward_request *r, int de
 			return ward_error_set(err, EINVAL,
 					      "%s: %s=%s: expected a whole number greater than 0, "
 					      "e.g. %s=%s",
-					      r->origin, name, r->value, name, files ? "4096" : "64");
+					      r->origin, name, r->value, name,
+					      files ? "4096" : "64");
 		if (files && (v < MIN_NOFILE || v > MAX_NOFILE))
 			return ward_error_set(err, ERANGE,
 					      "%s: files.limit=%s: must be between %llu and %llu",
 					      r->origin, r->value, MIN_NOFILE, MAX_NOFILE);
 		if (!files && v > MAX_PIDS)
 			return ward_error_set(err, ERANGE,
-					      "%s: process.limit=%s: must be at most %llu", r->origin,
-					      r->value, MAX_PIDS);
+					      "%s: process.limit=%s: must be at most %llu",
+					      r->origin, r->value, MAX_PIDS);
 		if (files)
 			p->nofile = v;
 		else
@@ -280,10 +283,11 @@ static int apply_one(struct ward_policy *p, const struct ward_request *r, int de
 	if (strcmp(name, "memory.limit") == 0) {
 		rc = ward_parse_size(r->value, &v);
 		if (rc < 0)
-			return ward_error_set(err, EINVAL,
-					      "%s: memory.limit=%s: expected a size such as 512M or "
-					      "2G (suffixes K, M, G, T are powers of 1024)",
-					      r->origin, r->value);
+			return ward_error_set(
+				err, EINVAL,
+				"%s: memory.limit=%s: expected a size such as 512M or "
+				"2G (suffixes K, M, G, T are powers of 1024)",
+				r->origin, r->value);
 		if (v < MIN_MEMORY)
 			return ward_error_set(err, ERANGE,
 					      "%s: memory.limit=%s: too small to start a program; "
@@ -366,7 +370,7 @@ static int cmp_request(const void *a, const void *b)
 int ward_resolve(const struct ward_request_list *l, const struct ward_resolve_ctx *ctx,
 		 struct ward_policy *out, ward_error_t *err)
 {
-	struct ward_policy p = { 0 };
+	struct ward_policy p = {0};
 	cleanup_free const struct ward_request **sorted = NULL;
 	size_t i;
 
@@ -391,22 +395,25 @@ int ward_resolve(const struct ward_request_list *l, const struct ward_resolve_ct
 			const char *hint = ward_entitlement_suggest(r->name);
 
 			if (hint)
-				ward_error_set(err, EINVAL,
-					       "%s: unknown entitlement \"%s\" (did you mean \"%s\"?)",
-					       r->origin, r->name, hint);
+				ward_error_set(
+					err, EINVAL,
+					"%s: unknown entitlement \"%s\" (did you mean \"%s\"?)",
+					r->origin, r->name, hint);
 			else
-				ward_error_set(err, EINVAL,
-					       "%s: unknown entitlement \"%s\" (`ward entitlements` "
-					       "lists them all)",
-					       r->origin, r->name);
+				ward_error_set(
+					err, EINVAL,
+					"%s: unknown entitlement \"%s\" (`ward entitlements` "
+					"lists them all)",
+					r->origin, r->name);
 			goto fail;
 		}
 		e = &ward_entitlements[def];
 		if (e->flags & WARD_ENT_UNAVAILABLE) {
-			ward_error_set(err, ENOTSUP,
-				       "%s: entitlement \"%s\" is not yet available in this version "
-				       "of ward (`ward entitlements` shows what is)",
-				       r->origin, r->name);
+			ward_error_set(
+				err, ENOTSUP,
+				"%s: entitlement \"%s\" is not yet available in this version "
+				"of ward (`ward entitlements` shows what is)",
+				r->origin, r->name);
 			goto fail;
 		}
 		if (check_value(e, r, err) < 0)
@@ -419,10 +426,9 @@ int ward_resolve(const struct ward_request_list *l, const struct ward_resolve_ct
 
 			if (same)
 				continue; /* written twice: harmless */
-			ward_error_set(err, EINVAL,
-				       "%s: %s=%s conflicts with %s=%s (%s): give it once",
-				       r->origin, e->name, r->value, e->name, prev->value,
-				       prev->origin);
+			ward_error_set(
+				err, EINVAL, "%s: %s=%s conflicts with %s=%s (%s): give it once",
+				r->origin, e->name, r->value, e->name, prev->value, prev->origin);
 			goto fail;
 		}
 		if (e->group) {

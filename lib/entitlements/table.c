@@ -18,18 +18,20 @@
 #include "../seccomp/groups.h"
 #include "../util.h"
 
-#define CAP(c)   (1ULL << (c))
-#define FAM(f)   (1ULL << (f))
+#define CAP(c) (1ULL << (c))
+#define FAM(f) (1ULL << (f))
 
 /* Docker's default capability set, granted by security.user. */
-#define DOCKER_CAPS                                                                                \
-	(CAP(CAP_CHOWN) | CAP(CAP_DAC_OVERRIDE) | CAP(CAP_FOWNER) | CAP(CAP_FSETID) |              \
-	 CAP(CAP_KILL) | CAP(CAP_SETGID) | CAP(CAP_SETUID) | CAP(CAP_SETPCAP) |                    \
-	 CAP(CAP_NET_BIND_SERVICE) | CAP(CAP_NET_RAW) | CAP(CAP_SYS_CHROOT) | CAP(CAP_MKNOD) |     \
+#define DOCKER_CAPS                                                                            \
+	(CAP(CAP_CHOWN) | CAP(CAP_DAC_OVERRIDE) | CAP(CAP_FOWNER) | CAP(CAP_FSETID) |          \
+	 CAP(CAP_KILL) | CAP(CAP_SETGID) | CAP(CAP_SETUID) | CAP(CAP_SETPCAP) |                \
+	 CAP(CAP_NET_BIND_SERVICE) | CAP(CAP_NET_RAW) | CAP(CAP_SYS_CHROOT) | CAP(CAP_MKNOD) | \
 	 CAP(CAP_AUDIT_WRITE) | CAP(CAP_SETFCAP))
 
 #define L(layer) [WARD_LAYER_##layer]
 
+/* clang-format off: one row per entitlement reads best laid out by hand. */
+// clang-format off
 const struct ward_entitlement ward_entitlements[] = {
 	/* ---- network ---- */
 	{
@@ -311,19 +313,16 @@ const struct ward_entitlement ward_entitlements[] = {
 	},
 };
 
+// clang-format on
+
 const size_t ward_n_entitlements = ARRAY_SIZE(ward_entitlements);
 
 static const char *const layer_names[WARD_LAYER_COUNT] = {
-	[WARD_LAYER_NS] = "namespaces",
-	[WARD_LAYER_IDENTITY] = "identity",
-	[WARD_LAYER_MOUNT] = "mounts",
-	[WARD_LAYER_CAPS] = "capabilities",
-	[WARD_LAYER_NNP] = "no_new_privs",
-	[WARD_LAYER_SECCOMP] = "seccomp",
-	[WARD_LAYER_LANDLOCK] = "landlock",
-	[WARD_LAYER_CGROUP] = "cgroups",
-	[WARD_LAYER_RLIMIT] = "rlimits",
-	[WARD_LAYER_PROCESS] = "process",
+	[WARD_LAYER_NS] = "namespaces",	    [WARD_LAYER_IDENTITY] = "identity",
+	[WARD_LAYER_MOUNT] = "mounts",	    [WARD_LAYER_CAPS] = "capabilities",
+	[WARD_LAYER_NNP] = "no_new_privs",  [WARD_LAYER_SECCOMP] = "seccomp",
+	[WARD_LAYER_LANDLOCK] = "landlock", [WARD_LAYER_CGROUP] = "cgroups",
+	[WARD_LAYER_RLIMIT] = "rlimits",    [WARD_LAYER_PROCESS] = "process",
 };
 
 const char *ward_layer_name(enum ward_layer layer)

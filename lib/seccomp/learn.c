@@ -88,8 +88,8 @@ void ward_learn_free(struct ward_learn *l)
  * stays at the root, as the kernel does). */
 static char *clean_path(const char *base, const char *path)
 {
-	cleanup_free char *joined = path[0] == '/' ? ward_xstrdup(path)
-						   : ward_xasprintf("%s/%s", base, path);
+	cleanup_free char *joined =
+		path[0] == '/' ? ward_xstrdup(path) : ward_xasprintf("%s/%s", base, path);
 	char *out = ward_xmalloc(strlen(joined) + 2);
 	size_t o = 0;
 	const char *p = joined;
@@ -199,8 +199,8 @@ void ward_learn_memory_peak(struct ward_learn *l, uint64_t bytes)
 
 static ssize_t read_mem(pid_t pid, uint64_t addr, void *buf, size_t len)
 {
-	struct iovec local = { .iov_base = buf, .iov_len = len };
-	struct iovec remote = { .iov_base = (void *)(uintptr_t)addr, .iov_len = len };
+	struct iovec local = {.iov_base = buf, .iov_len = len};
+	struct iovec remote = {.iov_base = (void *)(uintptr_t)addr, .iov_len = len};
 
 	return process_vm_readv(pid, &local, 1, &remote, 1, 0);
 }
@@ -321,7 +321,7 @@ void ward_learn_syscall(struct ward_learn *l, pid_t pid, const char *name, const
 	} else if (strcmp(name, "openat") == 0) {
 		record_path(l, pid, args, 0, 1, open_access(args[2]));
 	} else if (strcmp(name, "openat2") == 0) {
-		struct open_how how = { 0 };
+		struct open_how how = {0};
 
 		if (read_mem(pid, args[2], &how, sizeof(how.flags)) == sizeof(how.flags))
 			record_path(l, pid, args, 0, 1, open_access(how.flags));
@@ -396,12 +396,11 @@ static int kind_of(const struct ward_learn_context *ctx, const char *path)
 /* What the default view already gives, read-only or private.  /tmp and
  * /dev/shm are private in the sandbox: what the program made there is its
  * own, but a file that exists on the host under /tmp must be granted. */
-static bool in_default_view(const struct ward_learn_context *ctx, const char *path,
-			    unsigned access)
+static bool in_default_view(const struct ward_learn_context *ctx, const char *path, unsigned access)
 {
-	static const char *const system[] = { "/usr", "/bin", "/sbin", "/lib", "/lib32",
-					      "/lib64", "/libx32", "/etc" };
-	static const char *const own[] = { "/proc", "/sys", "/dev" };
+	static const char *const system[] = {"/usr",   "/bin",	 "/sbin",   "/lib",
+					     "/lib32", "/lib64", "/libx32", "/etc"};
+	static const char *const own[] = {"/proc", "/sys", "/dev"};
 	size_t i;
 
 	if (under(path, "/tmp") || under(path, "/dev/shm"))
@@ -521,7 +520,8 @@ static size_t plan_paths(const struct ward_learn *l, const struct ward_learn_con
 		if (acc & (WARD_LEARN_WRITE | WARD_LEARN_EXEC)) {
 			cleanup_free char *ex = existing(ctx, r->path, &is_dir);
 
-			target = is_dir && strcmp(ex, r->path) != 0 ? ward_xstrdup(ex) : parent_of(ex);
+			target = is_dir && strcmp(ex, r->path) != 0 ? ward_xstrdup(ex)
+								    : parent_of(ex);
 			if (is_dir && strcmp(ex, r->path) == 0 && (acc & WARD_LEARN_WRITE))
 				target = (free(target), ward_xstrdup(ex));
 		} else {
@@ -583,10 +583,10 @@ static size_t plan_paths(const struct ward_learn *l, const struct ward_learn_con
 	/* Drop grants covered by an ancestor grant with the same or more access. */
 	for (i = 0; i < n; i++)
 		for (j = 0; j < n; j++)
-			if (i != j && !g[i].dropped && !g[j].dropped && under(g[i].path, g[j].path) &&
-			    strcmp(g[i].path, g[j].path) != 0 &&
-			    (g[i].access & ~g[j].access & (WARD_LEARN_WRITE | WARD_LEARN_EXEC |
-							   WARD_LEARN_READ)) == 0) {
+			if (i != j && !g[i].dropped && !g[j].dropped &&
+			    under(g[i].path, g[j].path) && strcmp(g[i].path, g[j].path) != 0 &&
+			    (g[i].access & ~g[j].access &
+			     (WARD_LEARN_WRITE | WARD_LEARN_EXEC | WARD_LEARN_READ)) == 0) {
 				g[j].files += g[i].files;
 				g[i].dropped = true;
 			}
@@ -653,17 +653,20 @@ int ward_learn_write_manifest(const struct ward_learn *l, const struct ward_lear
 				loop++;
 		}
 		if (far) {
-			fprintf(out, "network.host  # DANGEROUS: %s %s port %u (network.outbound is "
-				     "not yet available)\n",
+			fprintf(out,
+				"network.host  # DANGEROUS: %s %s port %u (network.outbound is "
+				"not yet available)\n",
 				far->listen ? "bound" : "connected to", far->addr, far->port);
 			written++;
 		} else if (l->inet_socket || l->netlink_socket) {
 			fprintf(out, "network.loopback  # ");
 			if (loop)
-				fprintf(out, "%s %s port %u", l->inet[0].listen ? "bound" : "connected to",
+				fprintf(out, "%s %s port %u",
+					l->inet[0].listen ? "bound" : "connected to",
 					l->inet[0].addr, l->inet[0].port);
 			else
-				fprintf(out, "opened %s sockets", l->inet_socket ? "TCP/IP" : "netlink");
+				fprintf(out, "opened %s sockets",
+					l->inet_socket ? "TCP/IP" : "netlink");
 			fputc('\n', out);
 			written++;
 		}
@@ -681,7 +684,8 @@ int ward_learn_write_manifest(const struct ward_learn *l, const struct ward_lear
 		}
 		k = ward_entitlements_for_syscall(c->name, ents, ARRAY_SIZE(ents));
 		if (k == 0) {
-			fprintf(out, "# %s%s%s%s: refused, and no entitlement allows it (%lu call%s)\n",
+			fprintf(out,
+				"# %s%s%s%s: refused, and no entitlement allows it (%lu call%s)\n",
 				c->name, *c->key ? "(" : "(2", c->key, ")", c->count,
 				c->count == 1 ? "" : "s");
 			continue;
@@ -734,8 +738,8 @@ int ward_learn_write_manifest(const struct ward_learn *l, const struct ward_lear
 	/* Files. */
 	n = plan_paths(l, ctx, &g);
 	for (int pass = 0; pass < 3; pass++) {
-		static const unsigned want[] = { WARD_LEARN_WRITE, WARD_LEARN_EXEC, WARD_LEARN_READ };
-		static const char *const names[] = { "fs.write", "fs.exec", "fs.read" };
+		static const unsigned want[] = {WARD_LEARN_WRITE, WARD_LEARN_EXEC, WARD_LEARN_READ};
+		static const char *const names[] = {"fs.write", "fs.exec", "fs.read"};
 
 		for (i = 0; i < n; i++) {
 			if (g[i].dropped)
@@ -748,8 +752,10 @@ int ward_learn_write_manifest(const struct ward_learn *l, const struct ward_lear
 				continue;
 			(void)want;
 			fprintf(out, "%s=%s  # %s %lu path%s, e.g. %s", names[pass], g[i].path,
-				pass == 0 ? "wrote" : pass == 1 ? "executed" : "read", g[i].files,
-				g[i].files == 1 ? "" : "s", g[i].example);
+				pass == 0   ? "wrote"
+				: pass == 1 ? "executed"
+					    : "read",
+				g[i].files, g[i].files == 1 ? "" : "s", g[i].example);
 			note_host_specific(ctx, g[i].path, out);
 			fputc('\n', out);
 			written++;
@@ -769,8 +775,9 @@ int ward_learn_write_manifest(const struct ward_learn *l, const struct ward_lear
 		if (limit < 16)
 			limit = 16;
 		if (limit < 1024) {
-			fprintf(out, "process.limit=%llu  # %lu process%s started; four times that, "
-				     "rounded up\n",
+			fprintf(out,
+				"process.limit=%llu  # %lu process%s started; four times that, "
+				"rounded up\n",
 				(unsigned long long)limit, procs, procs == 1 ? "" : "es");
 			written++;
 		}

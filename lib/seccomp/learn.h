@@ -19,10 +19,10 @@
 
 #include "../error.h"
 
-#define WARD_LEARN_READ  0x1u
+#define WARD_LEARN_READ	 0x1u
 #define WARD_LEARN_WRITE 0x2u
-#define WARD_LEARN_EXEC  0x4u
-#define WARD_LEARN_DIR   0x8u /* the path is (or was opened as) a directory */
+#define WARD_LEARN_EXEC	 0x4u
+#define WARD_LEARN_DIR	 0x8u /* the path is (or was opened as) a directory */
 
 struct ward_learn;
 

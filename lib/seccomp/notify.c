@@ -27,7 +27,7 @@
 #include "seccomp.h"
 
 #define DEFAULT_MAX_LINES 20
-#define MAX_KINDS         256
+#define MAX_KINDS	  256
 
 /* One distinct denial: a syscall plus its decoded key argument. */
 struct kind {
@@ -92,10 +92,9 @@ struct ward_denials *ward_denials_new(const struct ward_policy *p,
 	}
 	/* The kernel may know a larger structure than our headers: allocate
 	 * what it says. */
-	d->req_size = sizes.seccomp_notif > sizeof(*d->req) ? sizes.seccomp_notif
-							     : sizeof(*d->req);
+	d->req_size = sizes.seccomp_notif > sizeof(*d->req) ? sizes.seccomp_notif : sizeof(*d->req);
 	d->resp_size = sizes.seccomp_notif_resp > sizeof(*d->resp) ? sizes.seccomp_notif_resp
-								    : sizeof(*d->resp);
+								   : sizeof(*d->resp);
 	d->req = ward_xcalloc(1, d->req_size);
 	d->resp = ward_xcalloc(1, d->resp_size);
 	return d;
@@ -167,12 +166,24 @@ const char *ward_af_name(unsigned long af)
 		unsigned long af;
 		const char *name;
 	} names[] = {
-		{ AF_UNIX, "AF_UNIX" },       { AF_INET, "AF_INET" },       { AF_INET6, "AF_INET6" },
-		{ AF_NETLINK, "AF_NETLINK" }, { AF_PACKET, "AF_PACKET" },   { AF_KEY, "AF_KEY" },
-		{ AF_BLUETOOTH, "AF_BLUETOOTH" }, { AF_VSOCK, "AF_VSOCK" }, { AF_ALG, "AF_ALG" },
-		{ AF_XDP, "AF_XDP" },         { AF_CAN, "AF_CAN" },         { AF_TIPC, "AF_TIPC" },
-		{ AF_APPLETALK, "AF_APPLETALK" }, { AF_X25, "AF_X25" },     { AF_AX25, "AF_AX25" },
-		{ AF_RDS, "AF_RDS" },         { AF_SMC, "AF_SMC" },         { AF_QIPCRTR, "AF_QIPCRTR" },
+		{AF_UNIX, "AF_UNIX"},
+		{AF_INET, "AF_INET"},
+		{AF_INET6, "AF_INET6"},
+		{AF_NETLINK, "AF_NETLINK"},
+		{AF_PACKET, "AF_PACKET"},
+		{AF_KEY, "AF_KEY"},
+		{AF_BLUETOOTH, "AF_BLUETOOTH"},
+		{AF_VSOCK, "AF_VSOCK"},
+		{AF_ALG, "AF_ALG"},
+		{AF_XDP, "AF_XDP"},
+		{AF_CAN, "AF_CAN"},
+		{AF_TIPC, "AF_TIPC"},
+		{AF_APPLETALK, "AF_APPLETALK"},
+		{AF_X25, "AF_X25"},
+		{AF_AX25, "AF_AX25"},
+		{AF_RDS, "AF_RDS"},
+		{AF_SMC, "AF_SMC"},
+		{AF_QIPCRTR, "AF_QIPCRTR"},
 	};
 	size_t i;
 
@@ -188,10 +199,10 @@ const char *ward_clone_flags_text(uint64_t flags, char *buf, size_t len)
 		uint64_t flag;
 		const char *name;
 	} names[] = {
-		{ CLONE_NEWUSER, "CLONE_NEWUSER" }, { CLONE_NEWNS, "CLONE_NEWNS" },
-		{ CLONE_NEWPID, "CLONE_NEWPID" },   { CLONE_NEWNET, "CLONE_NEWNET" },
-		{ CLONE_NEWIPC, "CLONE_NEWIPC" },   { CLONE_NEWUTS, "CLONE_NEWUTS" },
-		{ CLONE_NEWCGROUP, "CLONE_NEWCGROUP" }, { CLONE_NEWTIME, "CLONE_NEWTIME" },
+		{CLONE_NEWUSER, "CLONE_NEWUSER"},     {CLONE_NEWNS, "CLONE_NEWNS"},
+		{CLONE_NEWPID, "CLONE_NEWPID"},	      {CLONE_NEWNET, "CLONE_NEWNET"},
+		{CLONE_NEWIPC, "CLONE_NEWIPC"},	      {CLONE_NEWUTS, "CLONE_NEWUTS"},
+		{CLONE_NEWCGROUP, "CLONE_NEWCGROUP"}, {CLONE_NEWTIME, "CLONE_NEWTIME"},
 	};
 	size_t i, o = 0;
 
@@ -221,7 +232,8 @@ static void decode_key(const char *name, const uint64_t *args, char *buf, size_t
 		if (af)
 			snprintf(buf, len, "%s", af);
 		else
-			snprintf(buf, len, "family %llu", (unsigned long long)(args[0] & 0xffffffff));
+			snprintf(buf, len, "family %llu",
+				 (unsigned long long)(args[0] & 0xffffffff));
 	} else if (strcmp(name, "clone") == 0 || strcmp(name, "unshare") == 0) {
 		ward_clone_flags_text(args[0] & ~0xffULL, buf, len);
 	} else if (strcmp(name, "ioctl") == 0) {
@@ -240,8 +252,8 @@ static void decode_key(const char *name, const uint64_t *args, char *buf, size_t
 
 /* Which entitlements would allow it: for socket families from the table's
  * socket_families, otherwise from the table's syscall groups. */
-static void remedy(const char *name, const uint64_t *args, const struct ward_sc_rule *r,
-		   char *buf, size_t len)
+static void remedy(const char *name, const uint64_t *args, const struct ward_sc_rule *r, char *buf,
+		   size_t len)
 {
 	int ents[8];
 	size_t n = 0, i, o = 0;
@@ -275,8 +287,12 @@ static void remedy(const char *name, const uint64_t *args, const struct ward_sc_
 	for (i = 0; i < n && o < len; i++) {
 		const struct ward_entitlement *e = &ward_entitlements[ents[i]];
 
-		o += (size_t)snprintf(buf + o, len - o, "%s%s%s%s", i == 1 ? " (or " : i ? ", " : "",
-				      e->name, (e->flags & WARD_ENT_DANGEROUS) ? " [dangerous]" : "",
+		o += (size_t)snprintf(buf + o, len - o, "%s%s%s%s",
+				      i == 1 ? " (or "
+				      : i    ? ", "
+					     : "",
+				      e->name,
+				      (e->flags & WARD_ENT_DANGEROUS) ? " [dangerous]" : "",
 				      i > 0 && i == n - 1 ? ")" : "");
 	}
 	if (o < len)
@@ -301,7 +317,8 @@ static void describe_process(pid_t host_pid, long *ns_pid, char *exe, size_t exe
 
 			if (end)
 				*end = '\0';
-			for (tok = strtok_r(l + 7, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save))
+			for (tok = strtok_r(l + 7, " \t", &save); tok;
+			     tok = strtok_r(NULL, " \t", &save))
 				last = tok;
 			if (last)
 				*ns_pid = strtol(last, NULL, 10);
@@ -421,7 +438,8 @@ int ward_denials_handle(struct ward_denials *d, int listener, ward_error_t *err)
 	} else {
 		k->count++;
 		if (!k->printed && d->o.human && !d->o.learn && d->printed < d->o.max_lines) {
-			fprintf(d->o.human, "ward: denied %s by the syscall filter in pid %ld (%s) — %s\n",
+			fprintf(d->o.human,
+				"ward: denied %s by the syscall filter in pid %ld (%s) — %s\n",
 				call, ns_pid, *exe ? exe : "?", fix);
 			fflush(d->o.human);
 			k->printed = true;
@@ -447,8 +465,7 @@ void ward_denials_summary(struct ward_denials *d)
 			continue;
 		name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, k->nr);
 		fprintf(d->o.human, "ward: %lu more denial%s of %s%s%s%s\n", more,
-			more == 1 ? "" : "s", name ? name : "?", *k->key ? "(" : "(2",
-			k->key, ")");
+			more == 1 ? "" : "s", name ? name : "?", *k->key ? "(" : "(2", k->key, ")");
 		free(name);
 	}
 	if (d->unlisted)

@@ -28,9 +28,9 @@ struct ward_denials;
 struct ward_learn;
 
 struct ward_denials_options {
-	FILE *human;      /* one line per distinct denial; NULL: quiet */
-	FILE *jsonl;      /* every denial as a JSON line; NULL: none */
-	unsigned max_lines; /* distinct denials printed before only counting (0: 20) */
+	FILE *human;		  /* one line per distinct denial; NULL: quiet */
+	FILE *jsonl;		  /* every denial as a JSON line; NULL: none */
+	unsigned max_lines;	  /* distinct denials printed before only counting (0: 20) */
 	struct ward_learn *learn; /* learning: record and let the call go on */
 };
 
@@ -46,7 +46,7 @@ unsigned long ward_denials_count(const struct ward_denials *d);
 void ward_denials_free(struct ward_denials *d);
 
 /* Decoding helpers, pure (unit-tested). */
-const char *ward_af_name(unsigned long af);                  /* "AF_INET" or NULL */
+const char *ward_af_name(unsigned long af); /* "AF_INET" or NULL */
 /* Names of CLONE_* bits in flags, '|'-separated, into buf. */
 const char *ward_clone_flags_text(uint64_t flags, char *buf, size_t len);
 

@@ -15,8 +15,8 @@
 
 static void policy_for(const char *const *allow, struct ward_policy *p)
 {
-	static const struct ward_resolve_ctx ctx = { .physical_memory = 4ULL << 30 };
-	struct ward_request_list l = { 0 };
+	static const struct ward_resolve_ctx ctx = {.physical_memory = 4ULL << 30};
+	struct ward_request_list l = {0};
 	ward_error_t err = NULL;
 
 	for (; *allow; allow++)
@@ -41,8 +41,8 @@ static const struct ward_threat *find(const struct ward_threat *t, size_t n, con
  * stops (and explain warns about it). */
 static void test_default_depth(void **state)
 {
-	const char *none[] = { NULL };
-	struct ward_policy p = { 0 };
+	const char *none[] = {NULL};
+	struct ward_policy p = {0};
 	struct ward_threat t[32];
 	size_t n, i;
 
@@ -61,9 +61,9 @@ static void test_default_depth(void **state)
 
 static void test_dangerous_policies_warn(void **state)
 {
-	const char *host[] = { "network.host", NULL };
-	const char *admin[] = { "security.admin", NULL };
-	struct ward_policy p = { 0 };
+	const char *host[] = {"network.host", NULL};
+	const char *admin[] = {"security.admin", NULL};
+	struct ward_policy p = {0};
 	struct ward_threat t[32];
 	size_t n;
 
@@ -83,8 +83,8 @@ static void test_dangerous_policies_warn(void **state)
 
 static void test_landlock_abi_changes_depth(void **state)
 {
-	const char *none[] = { NULL };
-	struct ward_policy p = { 0 };
+	const char *none[] = {NULL};
+	struct ward_policy p = {0};
 	struct ward_threat t[32];
 	size_t n7, n0, a7, a0;
 
@@ -114,8 +114,8 @@ static char *capture(int (*fn)(const struct ward_policy *, int, FILE *, ward_err
 
 static void test_text_and_json(void **state)
 {
-	const char *allow[] = { "fs.write=/srv/data", "process.limit=64", NULL };
-	struct ward_policy p = { 0 };
+	const char *allow[] = {"fs.write=/srv/data", "process.limit=64", NULL};
+	struct ward_policy p = {0};
 	char *text, *js;
 	json_t *root, *m;
 	json_error_t jerr;
@@ -137,9 +137,9 @@ static void test_text_and_json(void **state)
 	root = json_loads(js, 0, &jerr);
 	assert_non_null(root);
 	assert_string_equal(json_string_value(json_object_get(root, "network")), "none");
-	assert_int_equal(json_integer_value(json_object_get(
-				 json_object_get(root, "resources"), "pids_max")),
-			 64);
+	assert_int_equal(
+		json_integer_value(json_object_get(json_object_get(root, "resources"), "pids_max")),
+		64);
 	m = json_object_get(root, "defense_in_depth");
 	assert_true(json_is_array(m) && json_array_size(m) >= 12);
 	json_decref(root);

@@ -17,9 +17,18 @@
 
 /* A fake host: directories are the paths listed here, files exist when
  * recorded, everything else is missing. */
-static const char *const fake_dirs[] = { "/", "/srv", "/srv/photos", "/srv/out", "/opt",
-					 "/opt/tool", "/opt/tool/bin", "/home", "/home/alice",
-					 "/home/alice/proj", "/home/alice/proj/src", NULL };
+static const char *const fake_dirs[] = {"/",
+					"/srv",
+					"/srv/photos",
+					"/srv/out",
+					"/opt",
+					"/opt/tool",
+					"/opt/tool/bin",
+					"/home",
+					"/home/alice",
+					"/home/alice/proj",
+					"/home/alice/proj/src",
+					NULL};
 
 static int fake_kind(const char *path)
 {
@@ -35,8 +44,8 @@ static int fake_kind(const char *path)
 
 static char *manifest(struct ward_learn *l, int *count)
 {
-	struct ward_learn_context ctx = { .command = "app --selftest", .home = "/home/alice",
-					  .stat_kind = fake_kind };
+	struct ward_learn_context ctx = {
+		.command = "app --selftest", .home = "/home/alice", .stat_kind = fake_kind};
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -212,9 +221,9 @@ static void test_decoders(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_quiet_program), cmocka_unit_test(test_paths_generalised),
+		cmocka_unit_test(test_quiet_program),	  cmocka_unit_test(test_paths_generalised),
 		cmocka_unit_test(test_subtrees_collapse), cmocka_unit_test(test_network),
-		cmocka_unit_test(test_syscalls),      cmocka_unit_test(test_resources),
+		cmocka_unit_test(test_syscalls),	  cmocka_unit_test(test_resources),
 		cmocka_unit_test(test_decoders),
 	};
 

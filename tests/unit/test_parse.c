@@ -17,7 +17,7 @@ static int parse(const char *text, struct ward_request_list *l, ward_error_t *er
 
 static void test_manifest_basic(void **state)
 {
-	struct ward_request_list l = { 0 };
+	struct ward_request_list l = {0};
 	ward_error_t err = NULL;
 
 	(void)state;
@@ -46,7 +46,7 @@ static void test_manifest_basic(void **state)
 
 static void expect_error(const char *text, const char *want)
 {
-	struct ward_request_list l = { 0 };
+	struct ward_request_list l = {0};
 	ward_error_t err = NULL;
 
 	assert_int_equal(parse(text, &l, &err), -1);
@@ -70,7 +70,7 @@ static void test_manifest_errors(void **state)
 
 static void test_manifest_nul(void **state)
 {
-	struct ward_request_list l = { 0 };
+	struct ward_request_list l = {0};
 	ward_error_t err = NULL;
 	const char text[] = "network.none\nfs.read=/a\0b\n";
 
@@ -83,7 +83,7 @@ static void test_manifest_nul(void **state)
 
 static void test_manifest_too_big(void **state)
 {
-	struct ward_request_list l = { 0 };
+	struct ward_request_list l = {0};
 	ward_error_t err = NULL;
 	size_t len = (1u << 20) + 1;
 	char *big = malloc(len);
@@ -98,7 +98,7 @@ static void test_manifest_too_big(void **state)
 
 static void test_allow(void **state)
 {
-	struct ward_request_list l = { 0 };
+	struct ward_request_list l = {0};
 	ward_error_t err = NULL;
 
 	(void)state;
@@ -117,7 +117,7 @@ static void test_allow(void **state)
 
 static void test_manifest_file_missing(void **state)
 {
-	struct ward_request_list l = { 0 };
+	struct ward_request_list l = {0};
 	ward_error_t err = NULL;
 
 	(void)state;
@@ -129,9 +129,9 @@ static void test_manifest_file_missing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_manifest_basic),   cmocka_unit_test(test_manifest_errors),
-		cmocka_unit_test(test_manifest_nul),     cmocka_unit_test(test_manifest_too_big),
-		cmocka_unit_test(test_allow),            cmocka_unit_test(test_manifest_file_missing),
+		cmocka_unit_test(test_manifest_basic), cmocka_unit_test(test_manifest_errors),
+		cmocka_unit_test(test_manifest_nul),   cmocka_unit_test(test_manifest_too_big),
+		cmocka_unit_test(test_allow),	       cmocka_unit_test(test_manifest_file_missing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,7 +22,7 @@ static const struct ward_resolve_ctx ctx = {
 /* Resolve a list of --allow texts (NULL-terminated). */
 static int resolve(const char *const *allow, struct ward_policy *p, ward_error_t *err)
 {
-	struct ward_request_list l = { 0 };
+	struct ward_request_list l = {0};
 	int r = 0;
 
 	for (; *allow && r == 0; allow++)
@@ -35,7 +35,7 @@ static int resolve(const char *const *allow, struct ward_policy *p, ward_error_t
 
 static void expect_error(const char *const *allow, const char *want)
 {
-	struct ward_policy p = { 0 };
+	struct ward_policy p = {0};
 	ward_error_t err = NULL;
 
 	assert_int_equal(resolve(allow, &p, &err), -1);
@@ -47,8 +47,8 @@ static void expect_error(const char *const *allow, const char *want)
 
 static void test_defaults(void **state)
 {
-	const char *none[] = { NULL };
-	struct ward_policy p = { 0 };
+	const char *none[] = {NULL};
+	struct ward_policy p = {0};
 	ward_error_t err = NULL;
 
 	(void)state;
@@ -64,8 +64,8 @@ static void test_defaults(void **state)
 	assert_int_equal(p.nofile, 1024);
 	assert_int_equal(p.cpu_quota_us, 0);
 	assert_int_equal(p.namespaces, CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET |
-						CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP |
-						CLONE_NEWTIME);
+					       CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP |
+					       CLONE_NEWTIME);
 	/* The defaults are listed as grants, so explain shows them. */
 	assert_int_equal(p.n_grants, 2);
 	assert_non_null(ward_policy_find(&p, "network.none"));
@@ -75,9 +75,9 @@ static void test_defaults(void **state)
 
 static void test_values(void **state)
 {
-	const char *allow[] = { "process.limit=64", "memory.limit=512M", "cpu.limit=0.5",
-				"files.limit=4096", NULL };
-	struct ward_policy p = { 0 };
+	const char *allow[] = {"process.limit=64", "memory.limit=512M", "cpu.limit=0.5",
+			       "files.limit=4096", NULL};
+	struct ward_policy p = {0};
 	ward_error_t err = NULL;
 
 	(void)state;
@@ -92,9 +92,9 @@ static void test_values(void **state)
 
 static void test_paths(void **state)
 {
-	const char *allow[] = { "fs.write=/srv/data", "fs.read=~/Photos", "fs.read=/srv//data/",
-				"fs.exec=/opt/tool", "fs.read=/opt/tool", NULL };
-	struct ward_policy p = { 0 };
+	const char *allow[] = {"fs.write=/srv/data", "fs.read=~/Photos",  "fs.read=/srv//data/",
+			       "fs.exec=/opt/tool",  "fs.read=/opt/tool", NULL};
+	struct ward_policy p = {0};
 	ward_error_t err = NULL;
 
 	(void)state;
@@ -112,12 +112,12 @@ static void test_paths(void **state)
 
 static void test_levels(void **state)
 {
-	const char *user[] = { "security.user", NULL };
-	const char *admin[] = { "security.admin", NULL };
-	const char *lo[] = { "network.loopback", NULL };
-	const char *host[] = { "network.host", NULL };
-	const char *time[] = { "host.time", NULL };
-	struct ward_policy p = { 0 };
+	const char *user[] = {"security.user", NULL};
+	const char *admin[] = {"security.admin", NULL};
+	const char *lo[] = {"network.loopback", NULL};
+	const char *host[] = {"network.host", NULL};
+	const char *time[] = {"host.time", NULL};
+	struct ward_policy p = {0};
 	ward_error_t err = NULL;
 
 	(void)state;
@@ -153,11 +153,11 @@ static void test_levels(void **state)
 
 static void test_order_independent(void **state)
 {
-	const char *a[] = { "fs.read=/b", "network.loopback", "fs.write=/a", "process.limit=9",
-			    "fs.read=/a", NULL };
-	const char *b[] = { "fs.read=/a", "process.limit=9", "fs.write=/a", "fs.read=/b",
-			    "network.loopback", NULL };
-	struct ward_policy p = { 0 }, q = { 0 };
+	const char *a[] = {"fs.read=/b",      "network.loopback", "fs.write=/a",
+			   "process.limit=9", "fs.read=/a",	  NULL};
+	const char *b[] = {"fs.read=/a", "process.limit=9",  "fs.write=/a",
+			   "fs.read=/b", "network.loopback", NULL};
+	struct ward_policy p = {0}, q = {0};
 	ward_error_t err = NULL;
 	size_t i;
 
@@ -182,8 +182,8 @@ static void test_order_independent(void **state)
 
 static void test_duplicates(void **state)
 {
-	const char *a[] = { "process.limit=9", "process.limit=9", "fs.read=/x", "fs.read=/x", NULL };
-	struct ward_policy p = { 0 };
+	const char *a[] = {"process.limit=9", "process.limit=9", "fs.read=/x", "fs.read=/x", NULL};
+	struct ward_policy p = {0};
 	ward_error_t err = NULL;
 
 	(void)state;
@@ -196,28 +196,28 @@ static void test_duplicates(void **state)
 
 static void test_errors(void **state)
 {
-	const char *unknown[] = { "netwrok.none", NULL };
-	const char *nohint[] = { "zzzzzzzzzzzz", NULL };
-	const char *domain[] = { "network", NULL };
-	const char *unavailable[] = { "network.outbound", NULL };
-	const char *conflict[] = { "network.none", "network.host", NULL };
-	const char *level[] = { "security.user", "security.admin", NULL };
-	const char *twice[] = { "process.limit=9", "process.limit=10", NULL };
-	const char *novalue[] = { "fs.read", NULL };
-	const char *value[] = { "network.none=1", NULL };
-	const char *size[] = { "memory.limit=lots", NULL };
-	const char *small[] = { "memory.limit=1K", NULL };
-	const char *count[] = { "process.limit=0", NULL };
-	const char *cpus[] = { "cpu.limit=abc", NULL };
-	const char *cpus0[] = { "cpu.limit=0.001", NULL };
-	const char *rel[] = { "fs.read=srv", NULL };
-	const char *dotdot[] = { "fs.read=/srv/../etc", NULL };
-	const char *root[] = { "fs.write=/", NULL };
-	const char *proc[] = { "fs.read=/proc/1", NULL };
-	const char *dev[] = { "fs.read=/dev/sda", NULL };
-	const char *notdev[] = { "host.devices=/etc/passwd", NULL };
-	const char *files[] = { "files.limit=3", NULL };
-	const char *timeuser[] = { "host.time", "security.user", NULL };
+	const char *unknown[] = {"netwrok.none", NULL};
+	const char *nohint[] = {"zzzzzzzzzzzz", NULL};
+	const char *domain[] = {"network", NULL};
+	const char *unavailable[] = {"network.outbound", NULL};
+	const char *conflict[] = {"network.none", "network.host", NULL};
+	const char *level[] = {"security.user", "security.admin", NULL};
+	const char *twice[] = {"process.limit=9", "process.limit=10", NULL};
+	const char *novalue[] = {"fs.read", NULL};
+	const char *value[] = {"network.none=1", NULL};
+	const char *size[] = {"memory.limit=lots", NULL};
+	const char *small[] = {"memory.limit=1K", NULL};
+	const char *count[] = {"process.limit=0", NULL};
+	const char *cpus[] = {"cpu.limit=abc", NULL};
+	const char *cpus0[] = {"cpu.limit=0.001", NULL};
+	const char *rel[] = {"fs.read=srv", NULL};
+	const char *dotdot[] = {"fs.read=/srv/../etc", NULL};
+	const char *root[] = {"fs.write=/", NULL};
+	const char *proc[] = {"fs.read=/proc/1", NULL};
+	const char *dev[] = {"fs.read=/dev/sda", NULL};
+	const char *notdev[] = {"host.devices=/etc/passwd", NULL};
+	const char *files[] = {"files.limit=3", NULL};
+	const char *timeuser[] = {"host.time", "security.user", NULL};
 
 	(void)state;
 	expect_error(unknown, "--allow: unknown entitlement \"netwrok.none\" (did you mean "
@@ -248,8 +248,8 @@ static void test_errors(void **state)
 
 static void test_manifest_origin(void **state)
 {
-	struct ward_request_list l = { 0 };
-	struct ward_policy p = { 0 };
+	struct ward_request_list l = {0};
+	struct ward_policy p = {0};
 	ward_error_t err = NULL;
 	const char *text = "# demo\nnetwork.none\n\nnetwork.host\n";
 
@@ -266,10 +266,14 @@ static void test_manifest_origin(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),   cmocka_unit_test(test_values),
-		cmocka_unit_test(test_paths),      cmocka_unit_test(test_levels),
-		cmocka_unit_test(test_order_independent), cmocka_unit_test(test_duplicates),
-		cmocka_unit_test(test_errors),     cmocka_unit_test(test_manifest_origin),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_paths),
+		cmocka_unit_test(test_levels),
+		cmocka_unit_test(test_order_independent),
+		cmocka_unit_test(test_duplicates),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_manifest_origin),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -34,13 +34,21 @@ static void test_names_unique_and_wellformed(void **state)
 static void test_coverage(void **state)
 {
 	static const char *const spec[] = {
-		"network.none", "network.loopback", "network.outbound", "network.connect",
-		"network.listen", "network.host", "network.admin", "fs.read", "fs.write",
-		"fs.exec", "process.limit", "memory.limit", "cpu.limit", "files.limit",
-		"process.debug", "process.setuid", "process.host", "security.confined",
-		"security.user", "security.admin", "host.devices", "host.devices.admin",
-		"host.time", "ipc.send", "ipc.recv", "service.connect", "service.provide",
-		"api.open", "api.attest",
+		"network.none",	    "network.loopback",
+		"network.outbound", "network.connect",
+		"network.listen",   "network.host",
+		"network.admin",    "fs.read",
+		"fs.write",	    "fs.exec",
+		"process.limit",    "memory.limit",
+		"cpu.limit",	    "files.limit",
+		"process.debug",    "process.setuid",
+		"process.host",	    "security.confined",
+		"security.user",    "security.admin",
+		"host.devices",	    "host.devices.admin",
+		"host.time",	    "ipc.send",
+		"ipc.recv",	    "service.connect",
+		"service.provide",  "api.open",
+		"api.attest",
 	};
 	size_t i, j;
 
@@ -64,15 +72,14 @@ static void test_coverage(void **state)
  * resolver has a case for each row of the table. */
 static void test_every_available_entitlement_resolves(void **state)
 {
-	static const struct ward_resolve_ctx ctx = { .physical_memory = 1ULL << 30,
-						     .home = "/root" };
+	static const struct ward_resolve_ctx ctx = {.physical_memory = 1ULL << 30, .home = "/root"};
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < ward_n_entitlements; i++) {
 		const struct ward_entitlement *e = &ward_entitlements[i];
-		struct ward_request_list l = { 0 };
-		struct ward_policy p = { 0 };
+		struct ward_request_list l = {0};
+		struct ward_policy p = {0};
 		ward_error_t err = NULL;
 		char text[128];
 		const char *sample = NULL;
@@ -130,7 +137,7 @@ static void test_every_available_entitlement_resolves(void **state)
 
 static void test_groups_have_one_default(void **state)
 {
-	static const char *const groups[] = { "network", "security" };
+	static const char *const groups[] = {"network", "security"};
 	size_t g, i;
 
 	(void)state;
