@@ -3,7 +3,7 @@ BUILD      ?= build
 BUILD_ASAN ?= build-asan
 PYTHON     ?= /usr/bin/python3
 
-.PHONY: all deps build run check unit asan pytest bench install docs format format-check clean
+.PHONY: all deps build run check bench fuzz install docs format format-check clean
 
 all: build
 
@@ -28,6 +28,10 @@ check: deps
 bench: deps build
 	./bench/bench.sh
 
+# libFuzzer targets of every parser, 300 s each (make check runs them for 10 s).
+fuzz: deps
+	FUZZ_TIME=$${FUZZ_TIME:-300} ./tests/fuzz/run.sh
+
 install: build
 	ninja -C $(BUILD) install
 
@@ -41,4 +45,4 @@ format-check:
 	clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) build-fuzz

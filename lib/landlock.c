@@ -306,6 +306,14 @@ void ward_landlock_plan(const struct ward_policy *p, int abi, struct ward_landlo
 	out->n_rules = j;
 }
 
+void ward_landlock_plan_add_system(struct ward_landlock_plan *plan, const char *path)
+{
+	/* Read and execute are in every ABI, so nothing needs masking. */
+	if (plan->abi <= 0)
+		return;
+	plan_add(plan, path, LL_FS_RX & plan->handled_fs, NULL);
+}
+
 void ward_landlock_plan_free(struct ward_landlock_plan *plan)
 {
 	size_t i;

@@ -83,6 +83,9 @@ int ward_landlock_abi(void);
 /* Pure; cannot fail (allocation failure aborts).  Free with ward_landlock_plan_free(). */
 void ward_landlock_plan(const struct ward_policy *p, int abi, struct ward_landlock_plan *out);
 void ward_landlock_plan_free(struct ward_landlock_plan *plan);
+/* Read and execute beneath path: the top-level entries of a --rootfs, which
+ * the launcher binds like the host's system directories. */
+void ward_landlock_plan_add_system(struct ward_landlock_plan *plan, const char *path);
 /* One line per missing guarantee, "\n"-separated, or NULL when nothing is missing. */
 char *ward_landlock_missing_text(unsigned missing);
 int ward_landlock_apply(const struct ward_landlock_plan *plan, ward_error_t *err);

@@ -190,6 +190,12 @@ static int build_env(struct launch *l, ward_error_t *err)
 			return ward_error_set(err, EINVAL, "--setenv %s: expected NAME=VALUE", kv);
 		env_set(l, kv);
 	}
+	if (l->o->broker_fd > 2) {
+		cleanup_free char *n = ward_xasprintf("WARD_NAME=%s", l->o->name ? l->o->name : "");
+
+		env_set(l, "WARD_BROKER_FD=3");
+		env_set(l, n);
+	}
 	l->cwd = l->o->cwd ? l->o->cwd : home;
 	return 0;
 }
@@ -422,8 +428,17 @@ static __attribute__((noreturn)) void run_program(struct launch *l, int ab_read)
 	/* Only 0-2 reach the program: everything else closes at execve,
 	 * including the error pipe, whose closing tells the supervisor that
 	 * execve succeeded. */
+	/* ... except the broker descriptor, which the program gets as fd 3
+	 * (WARD_BROKER_FD=3 in its environment): its one channel out. */
+	if (l->o->broker_fd > 2 && l->o->broker_fd != WARD_RUN_BROKER_FD &&
+	    dup3(l->o->broker_fd, WARD_RUN_BROKER_FD, 0) < 0)
+		child_fail(efd, WARD_EXIT_FAILURE, "cannot hand over the broker descriptor: %s",
+			   strerror(errno));
 	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		child_fail(efd, WARD_EXIT_FAILURE, "close_range: %s", strerror(errno));
+	if (l->o->broker_fd > 2 && fcntl(WARD_RUN_BROKER_FD, F_SETFD, 0) < 0)
+		child_fail(efd, WARD_EXIT_FAILURE, "cannot hand over the broker descriptor: %s",
+			   strerror(errno));
 
 	/* The supervisor prepared the filter while init was building the view,
 	 * and wrote it to the memfd before telling init to go on. */
@@ -907,11 +922,16 @@ int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int 
 	}
 	if (ward_rlimits_check(p, err) < 0 || build_env(&l, err) < 0)
 		goto out;
-	if (prepare_landlock(&l, err) < 0)
-		goto out;
 	if ((o->learn ? ward_view_prepare_learn(p, &l.view, err)
 		      : ward_view_prepare(p, o->rootfs, &l.view, err)) < 0)
 		goto out;
+	if (prepare_landlock(&l, err) < 0)
+		goto out;
+	/* A --rootfs brings its own top-level entries, bound like the host's
+	 * system directories: Landlock must let them be read and run too. */
+	if (o->rootfs)
+		for (i = 0; i < l.view.n_sys; i++)
+			ward_landlock_plan_add_system(&l.ll, l.view.sys[i].path);
 	phase("supervisor: landlock planned, view opened");
 	if (prepare_groups(&l, err) < 0)
 		goto out;

@@ -50,7 +50,16 @@ struct ward_run_options {
 	bool quiet_denials;	  /* do not explain denied syscalls on stderr */
 	const char *denials_log;  /* append every denial as a JSON line to this file */
 	struct ward_learn *learn; /* ward learn: observe and record instead of deny */
+	/* The environment's end of its broker connection (lib/broker/), handed
+	 * to the program as fd WARD_RUN_BROKER_FD with WARD_BROKER_FD=3 and
+	 * WARD_NAME=name in its environment.  0 or -1: none (descriptors 0-2
+	 * are never it).  Best placed at fd 3 already: otherwise it is dup'ed
+	 * onto 3 in the program, over whatever the launcher holds there. */
+	int broker_fd;
+	const char *name; /* the environment's name, as the broker knows it */
 };
+
+#define WARD_RUN_BROKER_FD 3
 
 /* Run the program to completion.  *status gets the exit status to use. */
 int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int *status,

@@ -4,6 +4,7 @@
 Suites, in order:
   unit        cmocka tests, normal build (build/)
   unit-asan   the same tests built with ASan+UBSan (build-asan/)
+  fuzz        every libFuzzer target briefly (tests/fuzz/run.sh, FUZZ_TIME=10)
   pytest      integration tests and the security battery, driving the real
               ward binary as root (tests/integration, tests/security)
 
@@ -42,16 +43,26 @@ CMOCKA = {
 }
 
 
+UNIT_DIRS = ["unit", "bundle", "broker"]
+
+
+def unit_binaries(builddir):
+    for sub in UNIT_DIRS:
+        tdir = os.path.join(builddir, "tests", sub)
+        if not os.path.isdir(tdir):
+            continue
+        for n in sorted(os.listdir(tdir)):
+            path = os.path.join(tdir, n)
+            if (n.startswith("test_") and os.path.isfile(path) and os.access(path, os.X_OK)
+                    and not n.endswith((".p", ".o"))):
+                yield n, path
+
+
 def run_unit(builddir, label):
-    tdir = os.path.join(builddir, "tests", "unit")
-    names = sorted(n for n in os.listdir(tdir)
-                   if n.startswith("test_") and os.access(os.path.join(tdir, n), os.X_OK)
-                   and not n.endswith((".p", ".o")) and os.path.isfile(os.path.join(tdir, n)))
     env = dict(os.environ)
     env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
     env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
-    for n in names:
-        path = os.path.join(tdir, n)
+    for n, path in unit_binaries(builddir):
         r = subprocess.run([path], capture_output=True, text=True, env=env, timeout=600)
         out = r.stdout + r.stderr
         counts = {k: 0 for k in CMOCKA}
@@ -70,6 +81,28 @@ def run_unit(builddir, label):
         if r.returncode != 0:
             problems.append(f"{label}/{n}")
             sys.stdout.write(out[-6000:])
+
+
+FUZZ_LINE = re.compile(r"^fuzz: (fuzz_\w+): .*no crash")
+
+
+def run_fuzz():
+    """A short run of every libFuzzer target (make fuzz runs them longer)."""
+    script = os.path.join("tests", "fuzz", "run.sh")
+    if not os.path.exists(script):
+        return
+    env = dict(os.environ)
+    env.setdefault("FUZZ_TIME", "10")
+    r = subprocess.run(["sh", script], capture_output=True, text=True, env=env, timeout=900)
+    out = r.stdout + r.stderr
+    passed = [m.group(1) for m in map(FUZZ_LINE.match, out.splitlines()) if m]
+    totals["passed"] += len(passed)
+    for name in passed:
+        print(f"fuzz: {name}: no crash [ok]")
+    if r.returncode != 0:
+        totals["failed"] += 1
+        problems.append("fuzz")
+        sys.stdout.write(out[-6000:])
 
 
 def run_pytest():
@@ -124,6 +157,7 @@ def main():
     else:
         totals["failed"] += 1
         problems.append("asan build")
+    run_fuzz()
     run_pytest()
     if problems:
         print("problems: " + ", ".join(problems))

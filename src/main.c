@@ -13,6 +13,9 @@ int cmd_oci(int argc, char **argv) __attribute__((weak));
 int cmd_key(int argc, char **argv) __attribute__((weak));
 int cmd_bundle(int argc, char **argv) __attribute__((weak));
 int cmd_trust(int argc, char **argv) __attribute__((weak));
+int cmd_broker(int argc, char **argv) __attribute__((weak));
+int cmd_ps(int argc, char **argv) __attribute__((weak));
+int cmd_msg(int argc, char **argv) __attribute__((weak));
 
 static const char *const oci_commands[] = {
 	"create",   "start", "state",  "kill", "delete", "exec",   "spec",
@@ -36,6 +39,9 @@ static void usage(FILE *f)
 		"layer\n"
 		"  entitlements [--json|--markdown]     the catalog of entitlements\n"
 		"  version                              print the version\n");
+	if (cmd_broker)
+		fprintf(f, "  broker, ps, msg send NAME TEXT       the broker through which environments "
+			   "talk\n");
 	if (cmd_key || cmd_bundle || cmd_trust)
 		fprintf(f, "  key, bundle, trust                   signed bundles and the trust "
 			   "policy (`ward bundle --help`)\n");
@@ -151,6 +157,12 @@ int main(int argc, char **argv)
 		return cmd_bundle(argc, argv);
 	if (strcmp(cmd, "trust") == 0 && cmd_trust)
 		return cmd_trust(argc, argv);
+	if (strcmp(cmd, "broker") == 0 && cmd_broker)
+		return cmd_broker(argc, argv);
+	if (strcmp(cmd, "ps") == 0 && cmd_ps && !ward_globals.any)
+		return cmd_ps(argc, argv); /* `ps CONTAINER` goes on to the OCI runtime */
+	if (strcmp(cmd, "msg") == 0 && cmd_msg)
+		return cmd_msg(argc, argv);
 	for (i = 0; i < sizeof(oci_commands) / sizeof(oci_commands[0]); i++)
 		if (strcmp(cmd, oci_commands[i]) == 0 && cmd_oci)
 			return cmd_oci(argc, argv);

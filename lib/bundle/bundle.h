@@ -30,13 +30,13 @@
 
 /* ------------------------------------------------------------ minisign */
 
-#define WARD_KEYID_BYTES   8
-#define WARD_PUBKEY_BYTES  32
-#define WARD_SECKEY_BYTES  64
-#define WARD_SIG_BYTES     64
-#define WARD_KEYID_HEXLEN  17 /* 16 hex digits and a NUL */
+#define WARD_KEYID_BYTES  8
+#define WARD_PUBKEY_BYTES 32
+#define WARD_SECKEY_BYTES 64
+#define WARD_SIG_BYTES	  64
+#define WARD_KEYID_HEXLEN 17 /* 16 hex digits and a NUL */
 /* minisign's limits on comment lines. */
-#define WARD_COMMENT_MAX         1024
+#define WARD_COMMENT_MAX	 1024
 #define WARD_TRUSTED_COMMENT_MAX 8192
 /* Longest signature or key file ward reads. */
 #define WARD_SIGFILE_MAX (16u << 10)
@@ -122,13 +122,13 @@ char *ward_trusted_comment_field(const char *comment, const char *key);
 
 /* One entry of a root filesystem, as the digest sees it. */
 struct ward_tree_entry {
-	char *path;   /* "/" for the root, "/bin/sh" below it */
-	char type;    /* 'd', 'f' or 'l' */
+	char *path;    /* "/" for the root, "/bin/sh" below it */
+	char type;     /* 'd', 'f' or 'l' */
 	uint32_t mode; /* permission bits (07777) */
 	uint32_t uid, gid;
-	uint64_t size;             /* regular files */
-	uint8_t sha256[32];        /* regular files: SHA-256 of the content */
-	char *target;              /* symbolic links */
+	uint64_t size;	    /* regular files */
+	uint8_t sha256[32]; /* regular files: SHA-256 of the content */
+	char *target;	    /* symbolic links */
 };
 
 struct ward_tree {
@@ -150,11 +150,11 @@ void ward_digest_format(const uint8_t d[32], char out[72]);
 
 /* Limits on what ward accepts in a bundle. */
 #define WARD_BUNDLE_MANIFEST_MAX (256u << 10)
-#define WARD_BUNDLE_MAX_SIGS     64u
-#define WARD_BUNDLE_MAX_ENTRIES  1000000u
-#define WARD_BUNDLE_MAX_BYTES    (8ULL << 30)
-#define WARD_BUNDLE_MAX_DEPTH    128u
-#define WARD_BUNDLE_PATH_MAX     4096u
+#define WARD_BUNDLE_MAX_SIGS	 64u
+#define WARD_BUNDLE_MAX_ENTRIES	 1000000u
+#define WARD_BUNDLE_MAX_BYTES	 (8ULL << 30)
+#define WARD_BUNDLE_MAX_DEPTH	 128u
+#define WARD_BUNDLE_PATH_MAX	 4096u
 
 /* ------------------------------------------------------------ manifest */
 
@@ -186,25 +186,24 @@ struct ward_manifest_input {
 	size_t entitlements_len;
 };
 /* Compose (and check, by parsing it back) a manifest. */
-char *ward_manifest_compose(const struct ward_manifest_input *in, size_t *len,
-			    ward_error_t *err);
+char *ward_manifest_compose(const struct ward_manifest_input *in, size_t *len, ward_error_t *err);
 
 /* ------------------------------------------------------------ trust policy */
 
 enum ward_pattern_op {
 	WARD_PAT_NOVALUE, /* NAME: the entitlement without a value */
-	WARD_PAT_VALUE,   /* NAME=GLOB */
-	WARD_PAT_LE,      /* NAME<=N */
-	WARD_PAT_GE,      /* NAME>=N */
-	WARD_PAT_ANY,     /* "*" or "PREFIX.*": any value of any matching name */
+	WARD_PAT_VALUE,	  /* NAME=GLOB */
+	WARD_PAT_LE,	  /* NAME<=N */
+	WARD_PAT_GE,	  /* NAME>=N */
+	WARD_PAT_ANY,	  /* "*" or "PREFIX.*": any value of any matching name */
 };
 
 struct ward_trust_pattern {
-	char *text;  /* as written */
-	char *name;  /* exact name, or the prefix (with the dot) of "PREFIX.*"; "" for "*" */
+	char *text; /* as written */
+	char *name; /* exact name, or the prefix (with the dot) of "PREFIX.*"; "" for "*" */
 	bool name_glob;
 	enum ward_pattern_op op;
-	char *value;    /* WARD_PAT_VALUE */
+	char *value;	/* WARD_PAT_VALUE */
 	uint64_t bound; /* WARD_PAT_LE/GE, in the unit of the entitlement (bytes, milli-CPUs) */
 };
 
@@ -228,7 +227,7 @@ struct ward_trust {
 };
 
 #define WARD_TRUST_DEFAULT "/etc/ward/trust"
-#define WARD_TRUST_MAX     (1u << 20)
+#define WARD_TRUST_MAX	   (1u << 20)
 
 int ward_trust_parse(const char *text, size_t len, const char *path, struct ward_trust *t,
 		     ward_error_t *err);
@@ -247,18 +246,18 @@ int ward_parse_date(const char *s, time_t *out);
 
 /* One signature of a bundle, after verification. */
 enum ward_signer_status {
-	WARD_SIGNER_TRUSTED,    /* verified with a key of the policy, usable */
-	WARD_SIGNER_VERIFIED,   /* verified with a key given for checking only (not trusted) */
-	WARD_SIGNER_UNKNOWN,    /* key not in the policy: not verified */
-	WARD_SIGNER_REVOKED,    /* verified, but the key is revoked */
-	WARD_SIGNER_EXPIRED,    /* verified, but the key's trust expired */
+	WARD_SIGNER_TRUSTED,	/* verified with a key of the policy, usable */
+	WARD_SIGNER_VERIFIED,	/* verified with a key given for checking only (not trusted) */
+	WARD_SIGNER_UNKNOWN,	/* key not in the policy: not verified */
+	WARD_SIGNER_REVOKED,	/* verified, but the key is revoked */
+	WARD_SIGNER_EXPIRED,	/* verified, but the key's trust expired */
 	WARD_SIGNER_WRONG_ROLE, /* verified, but the policy limits the key to another role */
 };
 
 struct ward_signer {
 	char *file; /* the signature's file name inside the bundle */
 	char keyid[WARD_KEYID_HEXLEN];
-	char *role;       /* from the trusted comment ("" when absent) */
+	char *role;	  /* from the trusted comment ("" when absent) */
 	time_t timestamp; /* from the trusted comment (0 when absent) */
 	char *trusted_comment;
 	enum ward_sig_alg alg;
@@ -270,8 +269,8 @@ struct ward_signer {
 struct ward_decision {
 	const struct ward_request *req;
 	bool granted;
-	bool by_default;                         /* a default entitlement: nothing to grant */
-	const struct ward_signer *signer;        /* who granted it */
+	bool by_default;			  /* a default entitlement: nothing to grant */
+	const struct ward_signer *signer;	  /* who granted it */
 	const struct ward_trust_pattern *pattern; /* with which pattern */
 };
 
@@ -294,9 +293,9 @@ const char *ward_signer_status_str(enum ward_signer_status s);
 /* ------------------------------------------------------------ tar */
 
 struct ward_tar_entry {
-	char *path;     /* as stored (pax/GNU long names applied) */
-	char type;      /* '0' file, '1' hard link, '2' symlink, '5' directory, others */
-	uint32_t mode;  /* the mode field, all bits */
+	char *path;    /* as stored (pax/GNU long names applied) */
+	char type;     /* '0' file, '1' hard link, '2' symlink, '5' directory, others */
+	uint32_t mode; /* the mode field, all bits */
 	uint32_t uid, gid;
 	uint64_t size;
 	char *linkname;
@@ -304,6 +303,7 @@ struct ward_tar_entry {
 
 struct ward_tar_reader {
 	int fd;
+	const char *what;   /* prefixes errors ("app.ward"), or NULL */
 	uint64_t offset;    /* bytes consumed */
 	uint64_t remaining; /* content bytes of the current entry not read yet */
 	uint64_t padding;   /* after the content */
@@ -326,8 +326,7 @@ struct ward_tar_writer {
 /* Write a header (pax records when a field does not fit ustar). */
 int ward_tar_write_header(struct ward_tar_writer *w, const struct ward_tar_entry *e,
 			  ward_error_t *err);
-int ward_tar_write_data(struct ward_tar_writer *w, const void *data, size_t len,
-			ward_error_t *err);
+int ward_tar_write_data(struct ward_tar_writer *w, const void *data, size_t len, ward_error_t *err);
 /* Pad the content written so far to a block. */
 int ward_tar_write_pad(struct ward_tar_writer *w, uint64_t size, ward_error_t *err);
 int ward_tar_write_end(struct ward_tar_writer *w, ward_error_t *err);
@@ -337,29 +336,43 @@ int ward_tar_write_end(struct ward_tar_writer *w, ward_error_t *err);
 struct ward_scan_opts {
 	bool strip_setuid; /* clear setuid/setgid on files instead of refusing */
 	bool skip_special; /* leave out device nodes, fifos and sockets instead of refusing */
-	bool set_owner;    /* record owner as uid/gid below */
+	bool set_owner;	   /* record owner as uid/gid below */
 	uint32_t uid, gid;
 	size_t *n_stripped, *n_skipped; /* counters for warnings (may be NULL) */
 };
 
 /* Walk a directory (never following a link) into a tree, hashing every file. */
-int ward_tree_scan(int dirfd, const char *what, const struct ward_scan_opts *o,
-		   struct ward_tree *t, ward_error_t *err);
+int ward_tree_scan(int dirfd, const char *what, const struct ward_scan_opts *o, struct ward_tree *t,
+		   ward_error_t *err);
 
 /* Creates entries beneath a directory, resolving every path with openat2
  * and RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS. */
-struct ward_extract {
-	int rootfd;
-	const char *what; /* for messages */
-	bool chown;       /* set owners (root) */
+struct ward_extract_dir {
+	char *path;
+	uint32_t mode, uid, gid;
 };
 
-/* Create one entry (its directory must exist).  Content of regular files is
- * read with readfn and hashed into e->sha256 and e->size.  Hard links name
- * their target relative to the root in link_target. */
+struct ward_extract {
+	int rootfd;	  /* O_RDONLY | O_DIRECTORY */
+	const char *what; /* for messages */
+	/* Directories get their mode and owner at the end, deepest first, so
+	 * that a read-only directory can still be filled. */
+	struct ward_extract_dir *dirs;
+	size_t n_dirs;
+};
+
+/* Create one entry; its directory must exist already.  Regular files take
+ * their content from readfn, and get e->size and e->sha256 from what was
+ * written.  A hard link (link_target: the tree path of an earlier regular
+ * file) is made with linkat, or copied where that is not allowed. */
 typedef ssize_t (*ward_read_fn)(void *ctx, void *buf, size_t len, ward_error_t *err);
 int ward_extract_entry(struct ward_extract *x, struct ward_tree_entry *e, const char *link_target,
 		       ward_read_fn readfn, void *ctx, ward_error_t *err);
+int ward_extract_finish(struct ward_extract *x, ward_error_t *err);
+void ward_extract_free(struct ward_extract *x);
+/* openat2(dirfd, path, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |
+ * RESOLVE_NO_XDEV); -1 with errno on failure. */
+int ward_openat_beneath(int dirfd, const char *path, uint64_t flags, mode_t mode);
 /* Remove a directory tree beneath dirfd (never following links). */
 int ward_remove_tree_at(int dirfd, const char *name, ward_error_t *err);
 
@@ -372,14 +385,14 @@ struct ward_bundle_sigfile {
 };
 
 struct ward_bundle {
-	char *path;     /* as given */
-	bool is_dir;    /* a directory bundle (verified in place) */
-	char *rootfs;   /* directory to run: the bundle's rootfs/ or the extracted copy */
-	char *tmpdir;   /* extraction directory (removed by ward_bundle_close) */
-	int fd;         /* the tar file, or -1 */
+	char *path;   /* as given */
+	bool is_dir;  /* a directory bundle (verified in place) */
+	char *rootfs; /* directory to run: the bundle's rootfs/ or the extracted copy */
+	char *tmpdir; /* extraction directory (removed by ward_bundle_close) */
+	int fd;	      /* the tar file, or -1 */
 	char *manifest_text;
 	size_t manifest_len;
-	char *origin;   /* "app.ward:manifest" */
+	char *origin; /* "app.ward:manifest" */
 	struct ward_bundle_manifest manifest;
 	struct ward_bundle_sigfile *sigs;
 	size_t n_sigs;
@@ -406,12 +419,6 @@ int ward_bundle_signers(const struct ward_bundle *b, const struct ward_trust *t,
 			const struct ward_pubkey *extra, size_t n_extra, time_t now,
 			struct ward_signer **out, size_t *n, ward_error_t *err);
 void ward_signers_free(struct ward_signer *s, size_t n);
-
-/* Everything `ward run BUNDLE` checks before running: the signatures, the
- * trust policy and the entitlements. */
-int ward_bundle_check_trust(const struct ward_bundle *b, const struct ward_trust *t, time_t now,
-			    struct ward_signer **signers, size_t *n_signers,
-			    struct ward_trust_report *rep, ward_error_t *err);
 
 /* Load the trust policy (path NULL: $WARD_TRUST or /etc/ward/trust).  When
  * running as root, a policy file that others than root could change is
@@ -445,14 +452,13 @@ int ward_write_file_atomic(const char *path, const void *data, size_t len, mode_
 			   bool replace, ward_error_t *err);
 
 /* Read a key, signature or policy file, with a size limit. */
-int ward_read_small_file(const char *path, size_t max, char **out, size_t *len,
-			 ward_error_t *err);
+int ward_read_small_file(const char *path, size_t max, char **out, size_t *len, ward_error_t *err);
 
 /* Trust policy edits: the file is rewritten atomically under a lock. */
 struct ward_trust_edit {
 	const char *path;
 	const struct ward_pubkey *pk; /* add */
-	const char *keyid;            /* remove, revoke: hex id or unique name */
+	const char *keyid;	      /* remove, revoke: hex id or unique name */
 	const char *name, *role, *may, *expires, *reason;
 };
 int ward_trust_add(const struct ward_trust_edit *e, ward_error_t *err);

@@ -28,17 +28,17 @@
 #include "bundle.h"
 
 #define UNTRUSTED_PREFIX "untrusted comment: "
-#define TRUSTED_PREFIX   "trusted comment: "
+#define TRUSTED_PREFIX	 "trusted comment: "
 
-#define PUBKEY_RAW   (2 + WARD_KEYID_BYTES + WARD_PUBKEY_BYTES)
-#define SIG_RAW      (2 + WARD_KEYID_BYTES + WARD_SIG_BYTES)
-#define KEYNUM_SK    (WARD_KEYID_BYTES + WARD_SECKEY_BYTES + 32)
-#define SALT_BYTES   32
-#define SECKEY_RAW   (2 + 2 + 2 + SALT_BYTES + 8 + 8 + KEYNUM_SK)
-#define OFF_SALT     6
-#define OFF_OPS      (OFF_SALT + SALT_BYTES)
-#define OFF_MEM      (OFF_OPS + 8)
-#define OFF_KEYNUM   (OFF_MEM + 8)
+#define PUBKEY_RAW (2 + WARD_KEYID_BYTES + WARD_PUBKEY_BYTES)
+#define SIG_RAW	   (2 + WARD_KEYID_BYTES + WARD_SIG_BYTES)
+#define KEYNUM_SK  (WARD_KEYID_BYTES + WARD_SECKEY_BYTES + 32)
+#define SALT_BYTES 32
+#define SECKEY_RAW (2 + 2 + 2 + SALT_BYTES + 8 + 8 + KEYNUM_SK)
+#define OFF_SALT   6
+#define OFF_OPS	   (OFF_SALT + SALT_BYTES)
+#define OFF_MEM	   (OFF_OPS + 8)
+#define OFF_KEYNUM (OFF_MEM + 8)
 
 /* A key file may ask for any scrypt cost; refuse the absurd ones instead of
  * letting a hostile file make ward allocate without bound. */
@@ -50,7 +50,7 @@ const struct ward_kdf ward_kdf_sensitive = {
 	.memlimit = 1073741824ULL, /* ..._MEMLIMIT_SENSITIVE */
 };
 const struct ward_kdf ward_kdf_interactive = {
-	.opslimit = 524288ULL,  /* ..._OPSLIMIT_INTERACTIVE */
+	.opslimit = 524288ULL,	 /* ..._OPSLIMIT_INTERACTIVE */
 	.memlimit = 16777216ULL, /* ..._MEMLIMIT_INTERACTIVE */
 };
 
@@ -339,12 +339,13 @@ static int kdf_stream(uint8_t *out, size_t outlen, const char *password, const u
 		      uint64_t ops, uint64_t mem, const char *origin, ward_error_t *err)
 {
 	if (ops > KDF_OPSLIMIT_MAX || mem > KDF_MEMLIMIT_MAX)
-		return ward_error_set(err, EINVAL,
-				      "%s: the key asks for an scrypt cost beyond what ward accepts "
-				      "(opslimit %llu, memlimit %llu bytes)",
-				      origin, (unsigned long long)ops, (unsigned long long)mem);
-	if (crypto_pwhash_scryptsalsa208sha256(out, outlen, password, strlen(password), salt,
-					       ops, (size_t)mem) != 0)
+		return ward_error_set(
+			err, EINVAL,
+			"%s: the key asks for an scrypt cost beyond what ward accepts "
+			"(opslimit %llu, memlimit %llu bytes)",
+			origin, (unsigned long long)ops, (unsigned long long)mem);
+	if (crypto_pwhash_scryptsalsa208sha256(out, outlen, password, strlen(password), salt, ops,
+					       (size_t)mem) != 0)
 		return ward_error_set(err, ENOMEM,
 				      "%s: deriving the key from the password failed (scrypt needs "
 				      "%llu bytes of memory)",
@@ -369,8 +370,9 @@ int ward_seckey_parse(const char *text, size_t len, const char *origin, const ch
 		uint8_t stream[KEYNUM_SK];
 
 		if (password == NULL) {
-			ward_error_set(err, ENOKEY, "%s: the secret key is encrypted: a password "
-						    "is needed",
+			ward_error_set(err, ENOKEY,
+				       "%s: the secret key is encrypted: a password "
+				       "is needed",
 				       origin);
 			goto out;
 		}
@@ -386,8 +388,8 @@ int ward_seckey_parse(const char *text, size_t len, const char *origin, const ch
 	if (sodium_memcmp(chk, keynum + WARD_KEYID_BYTES + WARD_SECKEY_BYTES, 32) != 0 &&
 	    (encrypted || !sodium_is_zero(keynum + WARD_KEYID_BYTES + WARD_SECKEY_BYTES, 32))) {
 		if (encrypted)
-			ward_error_set(err, EKEYREJECTED,
-				       "%s: wrong password for this secret key", origin);
+			ward_error_set(err, EKEYREJECTED, "%s: wrong password for this secret key",
+				       origin);
 		else
 			ward_error_set(err, EINVAL, "%s: the secret key is corrupt (checksum)",
 				       origin);
@@ -557,8 +559,8 @@ char *ward_signature_format(const struct ward_signature *sig)
 }
 
 /* The signed message: the data itself (legacy) or its BLAKE2b-512. */
-static const uint8_t *message(enum ward_sig_alg alg, const void *data, size_t len,
-			      uint8_t hash[64], size_t *mlen)
+static const uint8_t *message(enum ward_sig_alg alg, const void *data, size_t len, uint8_t hash[64],
+			      size_t *mlen)
 {
 	if (alg == WARD_SIG_LEGACY) {
 		*mlen = len;
@@ -569,8 +571,7 @@ static const uint8_t *message(enum ward_sig_alg alg, const void *data, size_t le
 	return hash;
 }
 
-static uint8_t *global_message(const uint8_t sig[WARD_SIG_BYTES], const char *comment,
-			       size_t *len)
+static uint8_t *global_message(const uint8_t sig[WARD_SIG_BYTES], const char *comment, size_t *len)
 {
 	size_t cl = strlen(comment);
 	uint8_t *m = ward_xmalloc(WARD_SIG_BYTES + cl);
@@ -595,13 +596,13 @@ int ward_sign(const struct ward_seckey *sk, const void *data, size_t len, enum w
 		return -1;
 	if (!text_ok(trusted_comment, strlen(trusted_comment)) ||
 	    strlen(trusted_comment) > WARD_TRUSTED_COMMENT_MAX)
-		return ward_error_set(err, EINVAL,
-				      "trusted comment: one line of at most %u bytes",
+		return ward_error_set(err, EINVAL, "trusted comment: one line of at most %u bytes",
 				      WARD_TRUSTED_COMMENT_MAX);
 	if (untrusted_comment && (!text_ok(untrusted_comment, strlen(untrusted_comment)) ||
 				  strlen(untrusted_comment) > WARD_COMMENT_MAX))
-		return ward_error_set(err, EINVAL, "untrusted comment: one line of at most %u "
-						   "bytes",
+		return ward_error_set(err, EINVAL,
+				      "untrusted comment: one line of at most %u "
+				      "bytes",
 				      WARD_COMMENT_MAX);
 	out->alg = alg;
 	memcpy(out->keyid, sk->keyid, WARD_KEYID_BYTES);
@@ -610,9 +611,8 @@ int ward_sign(const struct ward_seckey *sk, const void *data, size_t len, enum w
 	gm = global_message(out->sig, trusted_comment, &gl);
 	crypto_sign_detached(out->global_sig, NULL, gm, gl, sk->sk);
 	out->trusted_comment = ward_xstrdup(trusted_comment);
-	out->untrusted_comment =
-		ward_xstrdup(untrusted_comment ? untrusted_comment
-					       : "signature from minisign secret key");
+	out->untrusted_comment = ward_xstrdup(
+		untrusted_comment ? untrusted_comment : "signature from minisign secret key");
 	return 0;
 }
 

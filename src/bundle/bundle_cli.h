@@ -30,8 +30,8 @@ int bundle_cli_run(const char *bundle, char **args, const struct ward_request_li
 
 /* A password: from a file (first line), else asked on the terminal (twice
  * when confirm), else none (*out NULL).  prompt names the key. */
-int bundle_cli_password(const char *file, const char *prompt, bool confirm, bool needed,
-			char **out, ward_error_t *err);
+int bundle_cli_password(const char *file, const char *prompt, bool confirm, bool needed, char **out,
+			ward_error_t *err);
 void bundle_cli_password_free(char *pw);
 /* "2026-11-23 06:57:54 UTC" */
 void bundle_cli_time(time_t t, char *buf, size_t len);
