@@ -9,6 +9,10 @@
 #include "explain.h"
 #include "landlock.h"
 
+#ifdef WARD_WITH_OCI
+#include "oci/oci.h"
+#endif
+
 int cmd_explain(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -16,6 +20,7 @@ int cmd_explain(int argc, char **argv)
 		{"manifest", required_argument, NULL, 'm'},
 		{"json", no_argument, NULL, 'j'},
 		{"landlock-abi", required_argument, NULL, 'L'},
+		{"bundle", required_argument, NULL, 'b'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -23,6 +28,7 @@ int cmd_explain(int argc, char **argv)
 	struct ward_policy p = {0};
 	ward_error_t err = NULL;
 	bool json = false;
+	const char *bundle = NULL;
 	int c, status = 1, abi = -1;
 
 	opterr = 0;
@@ -40,6 +46,9 @@ int cmd_explain(int argc, char **argv)
 		case 'j':
 			json = true;
 			break;
+		case 'b':
+			bundle = optarg;
+			break;
 		case 'L': {
 			char *end;
 
@@ -56,6 +65,7 @@ int cmd_explain(int argc, char **argv)
 		case 'h':
 			printf("usage: ward explain [--allow NAME[=VALUE]]... [--manifest FILE]... "
 			       "[--json]\n"
+			       "       ward explain --bundle DIR [--json]   (an OCI bundle)\n"
 			       "                    [--landlock-abi N]\n\n"
 			       "Print what the entitlements compile to in each layer, and for each "
 			       "sensitive\noperation which layers stop it (a warning where only "
@@ -75,6 +85,24 @@ int cmd_explain(int argc, char **argv)
 	}
 	if (optind < argc) {
 		status = usage_error("explain", "unexpected argument \"%s\"", argv[optind]);
+		goto out;
+	}
+	if (bundle) {
+		/* An OCI bundle: its config.json merged with the entitlements of
+		 * its org.ward.entitlements annotation. */
+		if (pa.reqs.n) {
+			status = usage_error("explain", "--bundle takes the entitlements from the "
+							"bundle's annotation; drop --allow/--manifest");
+			goto out;
+		}
+#ifdef WARD_WITH_OCI
+		if (ward_oci_explain(bundle, stdout, json, &err) < 0)
+			goto fail;
+		status = 0;
+#else
+		status = usage_error("explain", "--bundle: this ward was built without the OCI "
+						"runtime");
+#endif
 		goto out;
 	}
 	if (policy_args_resolve(&pa, &p, &err) < 0)

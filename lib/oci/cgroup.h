@@ -25,10 +25,10 @@
 #define WARD_OCI_CG_MAX 20
 
 struct ward_oci_cg_dir {
-	char *name;    /* v1: the hierarchy's directory name ("cpu", "cpu,cpuacct"); v2: "" */
-	char *path;    /* ROOT/NAME/PATH, for messages and bind mounts */
-	int fd;	       /* O_DIRECTORY on it, -1 when closed */
-	int created;   /* how many trailing levels of PATH ward made (0: it existed) */
+	char *name;  /* v1: the hierarchy's directory name ("cpu", "cpu,cpuacct"); v2: "" */
+	char *path;  /* ROOT/NAME/PATH, for messages and bind mounts */
+	int fd;	     /* O_DIRECTORY on it, -1 when closed */
+	int created; /* how many trailing levels of PATH ward made (0: it existed) */
 };
 
 struct ward_oci_cgroup {

@@ -86,8 +86,8 @@ static int get_int(struct ctx *x, json_t *obj, const char *key, const char *fiel
 	return 0;
 }
 
-static int get_uint(struct ctx *x, json_t *obj, const char *key, const char *field,
-		    uint64_t *out, bool *has)
+static int get_uint(struct ctx *x, json_t *obj, const char *key, const char *field, uint64_t *out,
+		    bool *has)
 {
 	int64_t v = 0;
 	bool h = false;
@@ -156,8 +156,8 @@ static const struct {
 	const char *name;
 	int type;
 } ns_table[] = {
-	{"pid", CLONE_NEWPID},	 {"network", CLONE_NEWNET}, {"mount", CLONE_NEWNS},
-	{"ipc", CLONE_NEWIPC},	 {"uts", CLONE_NEWUTS},	    {"user", CLONE_NEWUSER},
+	{"pid", CLONE_NEWPID},	     {"network", CLONE_NEWNET}, {"mount", CLONE_NEWNS},
+	{"ipc", CLONE_NEWIPC},	     {"uts", CLONE_NEWUTS},	{"user", CLONE_NEWUSER},
 	{"cgroup", CLONE_NEWCGROUP}, {"time", CLONE_NEWTIME},
 };
 
@@ -185,22 +185,14 @@ static const struct {
 	const char *name;
 	int resource;
 } rlimit_table[] = {
-	{"RLIMIT_CPU", RLIMIT_CPU},
-	{"RLIMIT_FSIZE", RLIMIT_FSIZE},
-	{"RLIMIT_DATA", RLIMIT_DATA},
-	{"RLIMIT_STACK", RLIMIT_STACK},
-	{"RLIMIT_CORE", RLIMIT_CORE},
-	{"RLIMIT_RSS", RLIMIT_RSS},
-	{"RLIMIT_NPROC", RLIMIT_NPROC},
-	{"RLIMIT_NOFILE", RLIMIT_NOFILE},
-	{"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
-	{"RLIMIT_AS", RLIMIT_AS},
-	{"RLIMIT_LOCKS", RLIMIT_LOCKS},
-	{"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
-	{"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
-	{"RLIMIT_NICE", RLIMIT_NICE},
-	{"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
-	{"RLIMIT_RTTIME", RLIMIT_RTTIME},
+	{"RLIMIT_CPU", RLIMIT_CPU},	      {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+	{"RLIMIT_DATA", RLIMIT_DATA},	      {"RLIMIT_STACK", RLIMIT_STACK},
+	{"RLIMIT_CORE", RLIMIT_CORE},	      {"RLIMIT_RSS", RLIMIT_RSS},
+	{"RLIMIT_NPROC", RLIMIT_NPROC},	      {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+	{"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},   {"RLIMIT_AS", RLIMIT_AS},
+	{"RLIMIT_LOCKS", RLIMIT_LOCKS},	      {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+	{"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE}, {"RLIMIT_NICE", RLIMIT_NICE},
+	{"RLIMIT_RTPRIO", RLIMIT_RTPRIO},     {"RLIMIT_RTTIME", RLIMIT_RTTIME},
 };
 
 int ward_oci_rlimit_from_name(const char *name)
@@ -258,23 +250,22 @@ static const struct {
 	const char *name;
 	unsigned long flag;
 } propagation_table[] = {
-	{"private", MS_PRIVATE},
-	{"rprivate", MS_PRIVATE | MS_REC},
-	{"shared", MS_SHARED},
-	{"rshared", MS_SHARED | MS_REC},
-	{"slave", MS_SLAVE},
-	{"rslave", MS_SLAVE | MS_REC},
-	{"unbindable", MS_UNBINDABLE},
-	{"runbindable", MS_UNBINDABLE | MS_REC},
+	{"private", MS_PRIVATE},       {"rprivate", MS_PRIVATE | MS_REC},
+	{"shared", MS_SHARED},	       {"rshared", MS_SHARED | MS_REC},
+	{"slave", MS_SLAVE},	       {"rslave", MS_SLAVE | MS_REC},
+	{"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
 };
 
 const char *const ward_oci_mount_option_names[] = {
-	"async",    "atime",	  "bind",	 "dev",	       "diratime",   "dirsync",
-	"exec",	    "loud",	  "mand",	 "noatime",    "nodev",	     "nodiratime",
-	"noexec",   "nomand",	  "norelatime",	 "nostrictatime", "nosuid",  "private",
-	"rbind",    "relatime",	  "remount",	 "ro",	       "rprivate",   "rshared",
-	"rslave",   "runbindable", "rw",	 "shared",     "silent",     "slave",
-	"strictatime", "suid",	  "sync",	 "tmpcopyup",  "unbindable", NULL,
+	"async",    "atime",	   "bind",	  "dev",
+	"diratime", "dirsync",	   "exec",	  "loud",
+	"mand",	    "noatime",	   "nodev",	  "nodiratime",
+	"noexec",   "nomand",	   "norelatime",  "nostrictatime",
+	"nosuid",   "private",	   "rbind",	  "relatime",
+	"remount",  "ro",	   "rprivate",	  "rshared",
+	"rslave",   "runbindable", "rw",	  "shared",
+	"silent",   "slave",	   "strictatime", "suid",
+	"sync",	    "tmpcopyup",   "unbindable",  NULL,
 };
 
 void ward_oci_mount_flags_parse(const struct ward_oci_mount *m, struct ward_oci_mount_flags *f)
@@ -360,8 +351,8 @@ static int parse_caps(struct ctx *x, json_t *obj, struct ward_oci_caps *caps)
 {
 	static const char *const sets[] = {"bounding", "effective", "inheritable", "permitted",
 					   "ambient"};
-	uint64_t *dst[] = {&caps->bounding, &caps->effective, &caps->inheritable,
-			   &caps->permitted, &caps->ambient};
+	uint64_t *dst[] = {&caps->bounding, &caps->effective, &caps->inheritable, &caps->permitted,
+			   &caps->ambient};
 	int last = ward_cap_last();
 	size_t s;
 
@@ -447,8 +438,7 @@ int ward_oci_process_parse(json_t *j, const char *name, struct ward_oci_process 
 				return bad(&x, "process.user.additionalGids",
 					   "expected an array of integers");
 			p->n_additional_gids = json_array_size(e);
-			p->additional_gids =
-				ward_xcalloc(p->n_additional_gids + 1, sizeof(gid_t));
+			p->additional_gids = ward_xcalloc(p->n_additional_gids + 1, sizeof(gid_t));
 			json_array_foreach(e, i, g)
 			{
 				if (!json_is_integer(g) || json_integer_value(g) < 0)
@@ -457,8 +447,6 @@ int ward_oci_process_parse(json_t *j, const char *name, struct ward_oci_process 
 				p->additional_gids[i] = (gid_t)json_integer_value(g);
 			}
 		}
-		if (get(user, "username"))
-			; /* Windows only */
 	}
 	if (get_strv(&x, j, "args", "process.args", &p->args, NULL) < 0 ||
 	    get_strv(&x, j, "env", "process.env", &p->env, NULL) < 0 ||
@@ -501,8 +489,8 @@ int ward_oci_process_parse(json_t *j, const char *name, struct ward_oci_process 
 			p->rlimits[i].hard = hard;
 		}
 	}
-	if (get_bool(&x, j, "noNewPrivileges", "process.noNewPrivileges",
-		     &p->no_new_privileges) < 0)
+	if (get_bool(&x, j, "noNewPrivileges", "process.noNewPrivileges", &p->no_new_privileges) <
+	    0)
 		return -1;
 	if (get_int(&x, j, "oomScoreAdj", "process.oomScoreAdj", &v, &p->has_oom_score_adj) < 0)
 		return -1;
@@ -532,8 +520,8 @@ void ward_oci_process_free(struct ward_oci_process *p)
 
 /* ---- linux ---- */
 
-static int parse_idmaps(struct ctx *x, json_t *arr, const char *field,
-			struct ward_oci_idmap **out, size_t *n_out)
+static int parse_idmaps(struct ctx *x, json_t *arr, const char *field, struct ward_oci_idmap **out,
+			size_t *n_out)
 {
 	json_t *e;
 	size_t i;
@@ -553,7 +541,8 @@ static int parse_idmaps(struct ctx *x, json_t *arr, const char *field,
 		    get_uint(x, e, "size", field, &s, NULL) < 0)
 			return -1;
 		if (c > UINT32_MAX || h > UINT32_MAX || s > UINT32_MAX || s == 0)
-			return bad(x, field, "containerID, hostID and size must be 32-bit, size > 0");
+			return bad(x, field,
+				   "containerID, hostID and size must be 32-bit, size > 0");
 		(*out)[i].container_id = (uint32_t)c;
 		(*out)[i].host_id = (uint32_t)h;
 		(*out)[i].size = (uint32_t)s;
@@ -576,8 +565,9 @@ static int parse_devtype(struct ctx *x, json_t *obj, const char *field, bool rul
 		return bad(x, field, "type: expected a string");
 	s = json_string_value(t);
 	if (strlen(s) != 1 || strchr(rule ? "acb" : "cbup", s[0]) == NULL)
-		return bad(x, field, rule ? "type must be \"a\", \"c\" or \"b\""
-					  : "type must be \"c\", \"b\", \"u\" or \"p\"");
+		return bad(x, field,
+			   rule ? "type must be \"a\", \"c\" or \"b\""
+				: "type must be \"c\", \"b\", \"u\" or \"p\"");
 	*out = s[0];
 	return 0;
 }
@@ -671,7 +661,8 @@ static int parse_devrules(struct ctx *x, json_t *arr, struct ward_oci_resources 
 				return bad(x, field, "access: expected a subset of \"rwm\"");
 			for (k = 0; s[k]; k++)
 				if (strchr("rwm", s[k]) == NULL)
-					return bad(x, field, "access: expected a subset of \"rwm\"");
+					return bad(x, field,
+						   "access: expected a subset of \"rwm\"");
 			strcpy(d->access, s);
 		}
 	}
@@ -844,7 +835,8 @@ static int parse_resources(struct ctx *x, json_t *res, struct ward_oci_resources
 			if (get_str(x, e, "pageSize", "linux.resources.hugepageLimits", &ps) < 0)
 				return -1;
 			if (ps == NULL)
-				return bad(x, "linux.resources.hugepageLimits", "pageSize is required");
+				return bad(x, "linux.resources.hugepageLimits",
+					   "pageSize is required");
 			if (get_uint(x, e, "limit", "linux.resources.hugepageLimits", &lim, NULL) <
 			    0) {
 				free(ps);
@@ -885,11 +877,12 @@ static int parse_linux(struct ctx *x, json_t *lx, struct ward_oci_config *c)
 				return bad(x, field, "\"type\" is required");
 			type = ward_oci_ns_type(json_string_value(t));
 			if (type < 0)
-				return ward_error_set(x->err, EINVAL,
-						      "%s: %s: unknown namespace type \"%s\" (known: "
-						      "pid, network, mount, ipc, uts, user, cgroup, "
-						      "time)",
-						      x->file, field, json_string_value(t));
+				return ward_error_set(
+					x->err, EINVAL,
+					"%s: %s: unknown namespace type \"%s\" (known: "
+					"pid, network, mount, ipc, uts, user, cgroup, "
+					"time)",
+					x->file, field, json_string_value(t));
 			for (k = 0; k < c->n_namespaces; k++)
 				if (c->namespaces[k].type == type)
 					return ward_error_set(x->err, EINVAL,
@@ -954,13 +947,15 @@ static int parse_linux(struct ctx *x, json_t *lx, struct ward_oci_config *c)
 		const char *s = json_is_string(d) ? json_string_value(d) : NULL;
 
 		if (s == NULL)
-			return bad(x, "linux.personality.domain", "expected \"LINUX\" or \"LINUX32\"");
+			return bad(x, "linux.personality.domain",
+				   "expected \"LINUX\" or \"LINUX32\"");
 		if (strcmp(s, "LINUX") == 0)
 			c->personality = PER_LINUX;
 		else if (strcmp(s, "LINUX32") == 0)
 			c->personality = PER_LINUX32;
 		else
-			return bad(x, "linux.personality.domain", "expected \"LINUX\" or \"LINUX32\"");
+			return bad(x, "linux.personality.domain",
+				   "expected \"LINUX\" or \"LINUX32\"");
 		c->has_personality = true;
 	}
 	return 0;
@@ -971,8 +966,8 @@ static int parse_linux(struct ctx *x, json_t *lx, struct ward_oci_config *c)
 static int parse_hooks(struct ctx *x, json_t *hooks, struct ward_oci_config *c)
 {
 	static const char *const names[WARD_HOOK_NKINDS] = {
-		"prestart",	    "createRuntime", "createContainer",
-		"startContainer", "poststart",	     "poststop",
+		"prestart",	  "createRuntime", "createContainer",
+		"startContainer", "poststart",	   "poststop",
 	};
 	size_t k, i;
 
@@ -989,7 +984,8 @@ static int parse_hooks(struct ctx *x, json_t *hooks, struct ward_oci_config *c)
 			continue;
 		if (!json_is_array(arr))
 			return bad(x, field, "expected an array");
-		c->hooks[k].list = ward_xcalloc(json_array_size(arr) + 1, sizeof(struct ward_oci_hook));
+		c->hooks[k].list =
+			ward_xcalloc(json_array_size(arr) + 1, sizeof(struct ward_oci_hook));
 		json_array_foreach(arr, i, e)
 		{
 			struct ward_oci_hook *h = &c->hooks[k].list[i];
@@ -1088,10 +1084,11 @@ int ward_oci_config_load(const char *bundle, struct ward_oci_config *c, ward_err
 	c->json = json_load_file(c->path, JSON_REJECT_DUPLICATES, &je);
 	if (c->json == NULL) {
 		if (je.line <= 0)
-			return ward_error_set(err, ENOENT,
-					      "cannot read %s: %s (is --bundle the directory holding "
-					      "config.json?)",
-					      c->path, je.text);
+			return ward_error_set(
+				err, ENOENT,
+				"cannot read %s: %s (is --bundle the directory holding "
+				"config.json?)",
+				c->path, je.text);
 		return ward_error_set(err, EINVAL, "%s:%d:%d: %s", c->path, je.line, je.column,
 				      je.text);
 	}
@@ -1103,11 +1100,11 @@ int ward_oci_config_load(const char *bundle, struct ward_oci_config *c, ward_err
 	if (c->oci_version == NULL)
 		return bad(&x, "ociVersion", "is required");
 	if (!ward_oci_version_ok(c->oci_version))
-		return ward_error_set(err, EINVAL,
-				      "%s: ociVersion \"%s\" is not supported (ward runs runtime-spec "
-				      "%s to %s)",
-				      c->path, c->oci_version, WARD_OCI_VERSION_MIN,
-				      WARD_OCI_VERSION_MAX);
+		return ward_error_set(
+			err, EINVAL,
+			"%s: ociVersion \"%s\" is not supported (ward runs runtime-spec "
+			"%s to %s)",
+			c->path, c->oci_version, WARD_OCI_VERSION_MIN, WARD_OCI_VERSION_MAX);
 	if (get(root, "root")) {
 		if (get_str(&x, get(root, "root"), "path", "root.path", &root_rel) < 0 ||
 		    get_bool(&x, get(root, "root"), "readonly", "root.readonly",

@@ -214,14 +214,14 @@ const char *ward_oci_annotation(const struct ward_oci_config *c, const char *key
 /* The namespace entry of a CLONE_NEW* type, or NULL when the config has none. */
 const struct ward_oci_ns *ward_oci_ns_find(const struct ward_oci_config *c, int type);
 const char *ward_oci_ns_name(int type); /* "pid", "network", ... */
-int ward_oci_ns_type(const char *name);	/* -1 when unknown */
+int ward_oci_ns_type(const char *name); /* -1 when unknown */
 int ward_oci_rlimit_from_name(const char *name);
 const char *ward_oci_rlimit_name(int resource);
 
 /* Mount options: flags to set and clear, propagation, and the data string.
  * Unknown options are passed to the filesystem as data. */
 struct ward_oci_mount_flags {
-	unsigned long set, clear; /* MS_* */
+	unsigned long set, clear;  /* MS_* */
 	unsigned long propagation; /* MS_PRIVATE/SHARED/SLAVE/UNBINDABLE (| MS_REC) or 0 */
 	bool bind, rbind;
 	bool idmap;

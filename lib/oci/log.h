@@ -15,7 +15,8 @@ enum ward_log_level { WARD_LOG_DEBUG, WARD_LOG_INFO, WARD_LOG_WARN, WARD_LOG_ERR
 
 /* file NULL: stderr only.  Returns -1 (errno) when the file cannot be opened. */
 int ward_oci_log_open(const char *file, bool json, bool debug);
-void ward_oci_log(enum ward_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ward_oci_log(enum ward_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /* The descriptor of the log file (-1 without one); kept open across exec of hooks. */
 int ward_oci_log_fd(void);
 

@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Shared between the files of lib/oci/; nothing here is exported. */
+#ifndef WARD_OCI_INTERNAL_H
+#define WARD_OCI_INTERNAL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../landlock.h"
+#include "../policy.h"
+#include "../seccomp/seccomp.h"
+#include "cgroup.h"
+#include "config.h"
+#include "oci.h"
+
+/* ---- state (state.c) ---- */
+
+enum ward_oci_status {
+	WARD_OCI_CREATING,
+	WARD_OCI_CREATED,
+	WARD_OCI_RUNNING,
+	WARD_OCI_PAUSED,
+	WARD_OCI_STOPPED,
+};
+
+struct oci_state {
+	char *id;
+	int dirfd; /* ROOT/ID, flocked when opened for a change */
+	char *dir;
+	json_t *json; /* state.json as saved */
+	/* Convenience views into json. */
+	pid_t pid;
+	unsigned long long start_time; /* /proc/PID/stat field 22, against pid reuse */
+	const char *bundle;
+};
+
+const char *ward_oci_status_name(enum ward_oci_status s);
+bool ward_oci_id_ok(const char *id, ward_error_t *err);
+/* Open ROOT, creating it (0700) when create is set. */
+int ward_oci_root_open(const char *root, bool create, ward_error_t *err);
+/* Load ROOT/ID; lock: take an exclusive flock first. */
+int ward_oci_state_load(const char *root, const char *id, bool lock, struct oci_state *s,
+			ward_error_t *err);
+int ward_oci_state_save(struct oci_state *s, ward_error_t *err);
+void ward_oci_state_free(struct oci_state *s);
+enum ward_oci_status ward_oci_state_status(const struct oci_state *s, struct ward_oci_cgroup *cg);
+/* The runtime-spec state object (what `state` prints and hooks read). */
+json_t *ward_oci_state_public(const struct oci_state *s, enum ward_oci_status st);
+/* Start time of a live, non-zombie process; 0 when gone. */
+unsigned long long ward_oci_proc_start_time(pid_t pid);
+/* Remove ROOT/ID entirely. */
+int ward_oci_state_remove(struct oci_state *s, ward_error_t *err);
+/* The cgroup recorded in the state, or NULL (then *err may be set). */
+struct ward_oci_cgroup *ward_oci_state_cgroup(const struct oci_state *s);
+
+/* ---- hooks (hooks.c) ---- */
+
+int ward_oci_hooks_run(const struct ward_oci_hooks *h, const char *kind, const char *state_json,
+		       ward_error_t *err);
+/* Hooks from/to the state file (poststop runs at delete, maybe without the bundle). */
+json_t *ward_oci_hooks_to_json(const struct ward_oci_hooks *h);
+int ward_oci_hooks_from_json(json_t *j, struct ward_oci_hooks *h);
+void ward_oci_hooks_free(struct ward_oci_hooks *h);
+
+/* ---- seccomp from the config (seccomp_oci.c) ---- */
+
+struct oci_seccomp {
+	struct ward_seccomp_prog prog; /* n_insns == 0: none */
+	unsigned flags;		       /* SECCOMP_FILTER_FLAG_* for seccomp(2) */
+	bool notify;		       /* has SCMP_ACT_NOTIFY rules */
+	char *listener_path;
+	char *listener_metadata;
+};
+int ward_oci_seccomp_compile(json_t *seccomp, const char *file, struct oci_seccomp *out,
+			     ward_error_t *err);
+void ward_oci_seccomp_free(struct oci_seccomp *s);
+/* Save/load a compiled program in the state directory (for exec). */
+int ward_oci_prog_save(int dirfd, const char *name, const struct ward_seccomp_prog *p,
+		       unsigned flags, ward_error_t *err);
+int ward_oci_prog_load(int dirfd, const char *name, struct ward_seccomp_prog *p, unsigned *flags);
+
+/* ---- entitlements (entitle.c) ---- */
+
+struct oci_entitlements {
+	bool present;
+	struct ward_policy policy;
+	char *text; /* the annotation */
+	/* What the merge did, one line per change, for explain and the log. */
+	char **notes;
+	size_t n_notes;
+};
+/* Parse the annotation (if any) and merge: trim the config so it grants no
+ * more than the entitlements allow; error where it cannot be trimmed. */
+int ward_oci_entitlements_apply(struct ward_oci_config *c, const char *id,
+				struct oci_entitlements *e, ward_error_t *err);
+void ward_oci_entitlements_free(struct oci_entitlements *e);
+
+/* ---- the container being built (runtime.c, init.c, rootfs.c) ---- */
+
+struct oci_join {
+	int type; /* CLONE_NEW* */
+	int fd;
+};
+
+struct oci_container {
+	const struct ward_oci_opts *o;
+	struct ward_oci_config *cfg;
+	struct oci_entitlements ent;
+	struct ward_oci_cgroup *cg;
+	struct oci_seccomp sc;		  /* the config's filter */
+	struct ward_seccomp_prog ward_sc; /* ward's, from the entitlements */
+	struct ward_landlock_plan ll;	  /* scoping only, unless entitlements */
+	bool has_ll;
+	unsigned long new_ns; /* CLONE_NEW* to create */
+	struct oci_join joins[8];
+	size_t n_joins;
+	bool run_mode;
+	int sync[2];	  /* SOCK_SEQPACKET: [0] parent, [1] child */
+	int fifo_fd;	  /* exec.fifo, read end (init waits on it) */
+	int console_fd;	  /* connected --console-socket */
+	char *state_json; /* for createContainer hooks (sent before they run) */
+};
+
+/* Messages on the sync socket: one byte, 'E' followed by status and text. */
+#define SYNC_MAPS     'M' /* parent -> child: id maps written */
+#define SYNC_CGROUP   'G' /* parent -> child: in the cgroup */
+#define SYNC_HOOKS    'H' /* child -> parent: run prestart/createRuntime now */
+#define SYNC_HOOKS_OK 'h' /* parent -> child: done */
+#define SYNC_READY    'K' /* child -> parent: waiting for start */
+#define SYNC_START    'S' /* parent -> child (run): go */
+#define SYNC_PID      'P' /* stage 1 -> parent: the init's pid follows */
+#define SYNC_USERNS   'U' /* stage 1 -> parent: write my maps */
+#define SYNC_LISTENER 'L' /* child -> parent: seccomp listener fd attached */
+#define SYNC_ERROR    'E'
+
+/* init.c: the container's init, from clone to execve.  Never returns. */
+void ward_oci_init(struct oci_container *c, bool ns_done) __attribute__((noreturn));
+/* init.c: stage 1 when namespaces must be joined first. */
+void ward_oci_stage1(struct oci_container *c) __attribute__((noreturn));
+/* In a child: report to the parent and _exit(status). */
+void ward_oci_child_fail(int fd, int status, const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 3, 4)));
+
+/* rootfs.c, in the init (new mount namespace, still seeing the host). */
+int ward_oci_rootfs_prepare(struct oci_container *c, ward_error_t *err);
+int ward_oci_rootfs_pivot(struct oci_container *c, ward_error_t *err);
+int ward_oci_rootfs_finish(struct oci_container *c, ward_error_t *err);
+/* After pivot: bind the terminal onto /dev/console (if it exists). */
+int ward_oci_rootfs_console(const char *slave, ward_error_t *err);
+
+/* process.c: the credential and capability steps shared by init and exec. */
+int ward_oci_caps_bounding(uint64_t bounding, ward_error_t *err);
+int ward_oci_set_user(const struct ward_oci_process *p, bool setgroups_ok, ward_error_t *err);
+int ward_oci_caps_final(const struct ward_oci_caps *caps, ward_error_t *err);
+int ward_oci_rlimits(const struct ward_oci_process *p, ward_error_t *err);
+/* Find the program as execve would, with PATH from the process's env.
+ * Returns the path, or NULL with *status 127/126 and the message in err. */
+char *ward_oci_find_exe(const struct ward_oci_process *p, int *status, ward_error_t *err);
+/* Open a pty, send the master over sock_fd, make the slave the
+ * controlling terminal and stdio.  *slave_name gets its path. */
+int ward_oci_setup_tty(int sock_fd, const struct ward_oci_process *p, char **slave_name,
+		       ward_error_t *err);
+
+/* Small helpers (state.c). */
+int ward_oci_mkdir_p(const char *path, mode_t mode);
+char *ward_oci_now_rfc3339(void);
+int ward_oci_write_pid_file(const char *path, pid_t pid, ward_error_t *err);
+
+#endif

@@ -1,0 +1,613 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The container's filesystem, built by its init in a fresh mount namespace
+ * (which still sees the host until pivot_root).
+ *
+ * prepare: propagation of "/" (rootfsPropagation, default rslave as runc:
+ *   host mounts still reach the container, the container's never reach
+ *   the host), the rootfs bound onto itself, every entry of "mounts" in
+ *   order, /sys/fs/cgroup, then /dev (the default devices, linux.devices,
+ *   the usual symlinks).
+ * pivot: pivot_root(".", ".") and a lazy unmount of the old root (made a
+ *   slave first, so the unmount does not propagate to the host); or, with
+ *   --no-pivot, MS_MOVE + chroot.
+ * finish: sysctls, readonlyPaths, maskedPaths, then root.readonly.
+ *
+ * Destinations are resolved with openat2(RESOLVE_IN_ROOT) beneath the
+ * rootfs, creating what is missing from the resolved parent's descriptor,
+ * and mounts are attached to that descriptor (through /proc/self/fd or
+ * move_mount): a symbolic link in an image can never send a mount outside
+ * the rootfs.  Bind mounts use the new mount API so their attributes
+ * (ro, nosuid, nodev, noexec, atime) are set on the detached tree,
+ * recursively for rbind, before it becomes visible.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "../util.h"
+#include "internal.h"
+#include "log.h"
+
+static int rootfd = -1;
+
+#define IGNORE(x) ((void)!(x))
+
+static int open_in_root(const char *path, int flags)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_CLOEXEC),
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+
+	while (*path == '/')
+		path++;
+	if (*path == '\0')
+		path = ".";
+	return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+}
+
+/* Make PATH (and its parents) beneath the rootfs; return an O_PATH fd on it. */
+static int make_beneath(const char *path, bool file, ward_error_t *err)
+{
+	cleanup_free char *copy = ward_xstrdup(path);
+	cleanup_free char *prefix = ward_xcalloc(1, strlen(path) + 2);
+	char *comp, *save = NULL, *next;
+	int cur = open_in_root("/", O_PATH | O_DIRECTORY);
+
+	if (cur < 0)
+		return ward_error_sys(err, "cannot open the rootfs");
+	for (comp = strtok_r(copy, "/", &save); comp; comp = next) {
+		int fd;
+
+		next = strtok_r(NULL, "/", &save);
+		strcat(prefix, "/");
+		strcat(prefix, comp);
+		fd = open_in_root(prefix, O_PATH);
+		if (fd < 0 && errno == ENOENT) {
+			if (next == NULL && file) {
+				int f = openat(cur, comp,
+					       O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+					       0644);
+
+				if (f >= 0)
+					close(f);
+			} else {
+				(void)mkdirat(cur, comp, 0755);
+			}
+			fd = open_in_root(prefix, O_PATH);
+		}
+		if (fd < 0) {
+			int e = errno;
+
+			close(cur);
+			errno = e;
+			return ward_error_sys(err, "cannot create %s in the rootfs", prefix);
+		}
+		close(cur);
+		cur = fd;
+	}
+	return cur;
+}
+
+static char *fd_path(int fd)
+{
+	return ward_xasprintf("/proc/self/fd/%d", fd);
+}
+
+static uint64_t attr_from_flags(unsigned long ms, uint64_t *atime)
+{
+	uint64_t a = 0;
+
+	if (ms & MS_RDONLY)
+		a |= MOUNT_ATTR_RDONLY;
+	if (ms & MS_NOSUID)
+		a |= MOUNT_ATTR_NOSUID;
+	if (ms & MS_NODEV)
+		a |= MOUNT_ATTR_NODEV;
+	if (ms & MS_NOEXEC)
+		a |= MOUNT_ATTR_NOEXEC;
+	if (ms & MS_NODIRATIME)
+		a |= MOUNT_ATTR_NODIRATIME;
+	*atime = (ms & MS_NOATIME)	 ? MOUNT_ATTR_NOATIME
+		 : (ms & MS_STRICTATIME) ? MOUNT_ATTR_STRICTATIME
+		 : (ms & MS_RELATIME)	 ? MOUNT_ATTR_RELATIME
+					 : (uint64_t)-1;
+	return a;
+}
+
+/* Bind src onto the object dest refers to, with attributes. */
+static int bind_tree(const char *src, int src_fd, int dest, unsigned long set, unsigned long clear,
+		     bool recursive, unsigned long propagation, ward_error_t *err)
+{
+	struct mount_attr ma;
+	uint64_t atime = (uint64_t)-1, dummy;
+	int tree;
+
+	tree = src_fd >= 0 ? open_tree(src_fd, "",
+				       OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH |
+					       (recursive ? AT_RECURSIVE : 0))
+			   : open_tree(AT_FDCWD, src,
+				       OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+					       (recursive ? AT_RECURSIVE : 0));
+	if (tree < 0)
+		return ward_error_sys(err, "cannot bind %s", src);
+	memset(&ma, 0, sizeof(ma));
+	ma.attr_set = attr_from_flags(set, &atime);
+	ma.attr_clr = attr_from_flags(clear, &dummy);
+	if (atime != (uint64_t)-1) {
+		ma.attr_set |= atime;
+		ma.attr_clr |= MOUNT_ATTR__ATIME;
+	}
+	if ((ma.attr_set || ma.attr_clr) &&
+	    mount_setattr(tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &ma,
+			  sizeof(ma)) < 0) {
+		int e = errno;
+
+		close(tree);
+		errno = e;
+		return ward_error_sys(err, "cannot set the attributes of the bind mount of %s",
+				      src);
+	}
+	if (move_mount(tree, "", dest, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+		int e = errno;
+
+		close(tree);
+		errno = e;
+		return ward_error_sys(err, "cannot attach the bind mount of %s", src);
+	}
+	close(tree);
+	(void)propagation;
+	return 0;
+}
+
+static int set_propagation(const char *dest, unsigned long prop, ward_error_t *err)
+{
+	int fd;
+	cleanup_free char *p = NULL;
+
+	if (prop == 0)
+		return 0;
+	fd = open_in_root(dest, O_PATH);
+	if (fd < 0)
+		return ward_error_sys(err, "cannot open %s in the rootfs", dest);
+	p = fd_path(fd);
+	if (mount(NULL, p, NULL, prop, NULL) < 0) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return ward_error_sys(err, "cannot set the propagation of %s", dest);
+	}
+	close(fd);
+	return 0;
+}
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* /sys/fs/cgroup: a tmpfs holding the container's own cgroup directory of
+ * every hierarchy (bound from the host, so the container sees its cgroup
+ * as the root of each hierarchy, as a cgroup namespace would show it), and
+ * the co-mount symlinks.  On v2 the container's directory itself. */
+static int mount_cgroup(struct oci_container *c, const struct ward_oci_mount *m,
+			const struct ward_oci_mount_flags *f, ward_error_t *err)
+{
+	struct ward_oci_cgroup *cg = c->cg;
+	unsigned long ro = f->set & MS_RDONLY;
+	unsigned long base = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+	cleanup_close int dest = -1;
+	cleanup_free char *p = NULL;
+	size_t i;
+
+	dest = make_beneath(m->destination, false, err);
+	if (dest < 0)
+		return -1;
+	if (cg == NULL) {
+		ward_oci_log(WARD_LOG_WARN, "no cgroup: %s left empty", m->destination);
+		return 0;
+	}
+	if (cg->layout == WARD_CGROUP_V2)
+		return bind_tree(cg->dirs[0].path, -1, dest, base | ro, 0, false, 0, err);
+	p = fd_path(dest);
+	if (mount("tmpfs", p, "tmpfs", base, "mode=755") < 0)
+		return ward_error_sys(err, "cannot mount a tmpfs on %s", m->destination);
+	for (i = 0; i < cg->n_dirs; i++) {
+		cleanup_free char *sub = ward_xasprintf("%s/%s", m->destination, cg->dirs[i].name);
+		cleanup_close int sfd = make_beneath(sub, false, err);
+
+		if (sfd < 0)
+			return -1;
+		if (bind_tree(cg->dirs[i].path, -1, sfd, base | ro, 0, false, 0, err) < 0)
+			return -1;
+	}
+	for (i = 0; i < cg->n_symlinks; i++) {
+		cleanup_close int dfd = open_in_root(m->destination, O_PATH | O_DIRECTORY);
+
+		if (dfd >= 0)
+			IGNORE(symlinkat(cg->symlinks[2 * i + 1], dfd, cg->symlinks[2 * i]));
+	}
+	if (ro) {
+		cleanup_close int again = open_in_root(m->destination, O_PATH);
+		struct mount_attr ma = {.attr_set = MOUNT_ATTR_RDONLY};
+
+		if (again < 0 || mount_setattr(again, "", AT_EMPTY_PATH, &ma, sizeof(ma)) < 0)
+			return ward_error_sys(err, "cannot make %s read-only", m->destination);
+	}
+	return 0;
+}
+
+static int do_mount(struct oci_container *c, const struct ward_oci_mount *m, ward_error_t *err)
+{
+	struct ward_oci_mount_flags f;
+	const char *type = m->type ? m->type : "none";
+	cleanup_free char *src = NULL;
+	cleanup_free char *target = NULL;
+	cleanup_close int dest = -1;
+	int rc = 0;
+
+	ward_oci_mount_flags_parse(m, &f);
+	if (f.idmap) {
+		ward_oci_mount_flags_free(&f);
+		return ward_error_set(err, ENOTSUP,
+				      "mount %s: idmapped mounts from the config are not supported "
+				      "by ward yet",
+				      m->destination);
+	}
+	if (!f.bind && strcmp(type, "cgroup") == 0) {
+		rc = mount_cgroup(c, m, &f, err);
+		ward_oci_mount_flags_free(&f);
+		return rc;
+	}
+	if (f.bind) {
+		if (m->source == NULL) {
+			ward_oci_mount_flags_free(&f);
+			return ward_error_set(err, EINVAL, "bind mount %s has no source",
+					      m->destination);
+		}
+		src = m->source[0] == '/' ? ward_xstrdup(m->source)
+					  : ward_xasprintf("%s/%s", c->cfg->bundle, m->source);
+		dest = make_beneath(m->destination, !is_dir(src), err);
+		if (dest < 0) {
+			ward_oci_mount_flags_free(&f);
+			return -1;
+		}
+		rc = bind_tree(src, -1, dest, f.set & ~MS_REMOUNT, f.clear, f.rbind, f.propagation,
+			       err);
+		if (rc < 0)
+			ward_error_wrap(err, "mount %s", m->destination);
+		else
+			rc = set_propagation(m->destination, f.propagation, err);
+		ward_oci_mount_flags_free(&f);
+		return rc;
+	}
+	dest = make_beneath(m->destination, false, err);
+	if (dest < 0) {
+		ward_oci_mount_flags_free(&f);
+		return -1;
+	}
+	target = fd_path(dest);
+	if (mount(m->source ? m->source : type, target, type, f.set, f.data) < 0) {
+		int e = errno;
+
+		/* sysfs and mqueue need their namespace to be owned by the
+		 * mounting user namespace (sysfs: the network one); when the
+		 * container shares the host's, bind the host's instead, as
+		 * runc does. */
+		if ((e == EPERM || e == EBUSY) &&
+		    (strcmp(type, "sysfs") == 0 || strcmp(type, "mqueue") == 0)) {
+			const char *host = strcmp(type, "sysfs") == 0 ? "/sys" : "/dev/mqueue";
+
+			rc = bind_tree(host, -1, dest, f.set | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0,
+				       true, 0, err);
+		} else {
+			errno = e;
+			rc = ward_error_sys(err, "cannot mount %s (type %s%s%s) on %s",
+					    m->source ? m->source : type, type, f.data ? ", " : "",
+					    f.data ? f.data : "", m->destination);
+		}
+	}
+	if (rc == 0)
+		rc = set_propagation(m->destination, f.propagation, err);
+	ward_oci_mount_flags_free(&f);
+	return rc;
+}
+
+/* ---- /dev ---- */
+
+static const struct {
+	const char *path;
+	unsigned major, minor;
+} default_devices[] = {
+	{"/dev/null", 1, 3},   {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
+	{"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
+};
+
+static bool config_has_device(const struct ward_oci_config *cfg, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_devices; i++)
+		if (strcmp(cfg->devices[i].path, path) == 0)
+			return true;
+	return false;
+}
+
+/* A device node: mknod where allowed; in a user namespace (mknod is
+ * refused there) bind the host's node of the same path instead. */
+static int make_device(struct oci_container *c, const char *path, char type, unsigned major,
+		       unsigned minor, mode_t mode, uid_t uid, gid_t gid, ward_error_t *err)
+{
+	cleanup_free char *dir = ward_xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	const char *name = slash + 1;
+	cleanup_close int dfd = -1;
+	mode_t fmt = type == 'b' ? S_IFBLK : type == 'p' ? S_IFIFO : S_IFCHR;
+
+	*slash = '\0';
+	dfd = make_beneath(*dir ? dir : "/", false, err);
+	if (dfd < 0)
+		return -1;
+	{
+		/* mknodat needs a real directory fd, not O_PATH. */
+		cleanup_close int real = open_in_root(*dir ? dir : "/", O_RDONLY | O_DIRECTORY);
+
+		if (real < 0)
+			return ward_error_sys(err, "cannot open %s in the rootfs",
+					      *dir ? dir : "/");
+		(void)unlinkat(real, name, 0);
+		if (!(c->new_ns & CLONE_NEWUSER) &&
+		    mknodat(real, name, fmt | (mode & 07777), makedev(major, minor)) == 0) {
+			if (fchownat(real, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+				return ward_error_sys(err, "chown %s", path);
+			if (fchmodat(real, name, mode & 07777, 0) < 0)
+				return ward_error_sys(err, "chmod %s", path);
+			return 0;
+		}
+		if (type == 'p')
+			return ward_error_sys(err, "mknod %s", path);
+		{
+			cleanup_close int dest = -1;
+			int f = openat(real, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+				       0600);
+
+			if (f >= 0)
+				close(f);
+			dest = open_in_root(path, O_PATH);
+			if (dest < 0)
+				return ward_error_sys(err, "cannot create %s", path);
+			return bind_tree(path, -1, dest, MS_NOSUID | MS_NOEXEC, 0, false, 0, err);
+		}
+	}
+}
+
+static int setup_dev(struct oci_container *c, ward_error_t *err)
+{
+	const struct ward_oci_config *cfg = c->cfg;
+	static const char *const links[][2] = {
+		{"/proc/self/fd", "fd"},
+		{"/proc/self/fd/0", "stdin"},
+		{"/proc/self/fd/1", "stdout"},
+		{"/proc/self/fd/2", "stderr"},
+	};
+	cleanup_close int devfd = -1;
+	mode_t old = umask(0);
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < ARRAY_SIZE(default_devices) && rc == 0; i++) {
+		if (config_has_device(cfg, default_devices[i].path))
+			continue;
+		rc = make_device(c, default_devices[i].path, 'c', default_devices[i].major,
+				 default_devices[i].minor, 0666, 0, 0, err);
+	}
+	for (i = 0; i < cfg->n_devices && rc == 0; i++) {
+		const struct ward_oci_device *d = &cfg->devices[i];
+
+		rc = make_device(c, d->path, d->type == 'u' ? 'c' : d->type, (unsigned)d->major,
+				 (unsigned)d->minor, d->mode, d->uid, d->gid, err);
+	}
+	umask(old);
+	if (rc < 0)
+		return -1;
+	devfd = open_in_root("/dev", O_RDONLY | O_DIRECTORY);
+	if (devfd < 0)
+		return 0;
+	for (i = 0; i < ARRAY_SIZE(links); i++)
+		IGNORE(symlinkat(links[i][0], devfd, links[i][1]));
+	/* /dev/ptmx: the devpts instance's own multiplexer. */
+	if (faccessat(devfd, "pts/ptmx", F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		(void)unlinkat(devfd, "ptmx", 0);
+		IGNORE(symlinkat("pts/ptmx", devfd, "ptmx"));
+	}
+	if (c->cfg->process.terminal) {
+		int f = openat(devfd, "console", O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+		if (f >= 0)
+			close(f);
+	}
+	return 0;
+}
+
+static bool dev_is_bound(const struct ward_oci_config *cfg, bool *has_dev)
+{
+	size_t i;
+
+	*has_dev = false;
+	for (i = 0; i < cfg->n_mounts; i++) {
+		struct ward_oci_mount_flags f;
+		bool bind;
+
+		if (strcmp(cfg->mounts[i].destination, "/dev") != 0)
+			continue;
+		*has_dev = true;
+		ward_oci_mount_flags_parse(&cfg->mounts[i], &f);
+		bind = f.bind;
+		ward_oci_mount_flags_free(&f);
+		if (bind)
+			return true;
+	}
+	return false;
+}
+
+int ward_oci_rootfs_prepare(struct oci_container *c, ward_error_t *err)
+{
+	const struct ward_oci_config *cfg = c->cfg;
+	unsigned long prop = cfg->rootfs_propagation;
+	bool has_dev;
+	size_t i;
+
+	/* Shared propagation on "/" would make pivot_root fail and send our
+	 * mounts to the host: start from rslave (or private/slave as asked);
+	 * a shared rootfsPropagation is applied after pivot_root. */
+	if (prop == 0 || (prop & MS_SHARED))
+		prop = MS_SLAVE | MS_REC;
+	if (mount(NULL, "/", NULL, prop, NULL) < 0)
+		return ward_error_sys(err, "cannot set the propagation of / in the container's "
+					   "mount namespace");
+	if (mount(cfg->root_path, cfg->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return ward_error_sys(err, "cannot bind the rootfs %s onto itself (does it exist?)",
+				      cfg->root_path);
+	if (rootfd >= 0)
+		close(rootfd);
+	rootfd = open(cfg->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return ward_error_sys(err, "cannot open the rootfs %s", cfg->root_path);
+	for (i = 0; i < cfg->n_mounts; i++)
+		if (do_mount(c, &cfg->mounts[i], err) < 0)
+			return -1;
+	if (!dev_is_bound(cfg, &has_dev) && has_dev && setup_dev(c, err) < 0)
+		return -1;
+	return 0;
+}
+
+int ward_oci_rootfs_pivot(struct oci_container *c, ward_error_t *err)
+{
+	const char *root = c->cfg->root_path;
+
+	if (chdir(root) < 0)
+		return ward_error_sys(err, "chdir %s", root);
+	if (c->o->no_pivot) {
+		if (mount(root, "/", NULL, MS_MOVE, NULL) < 0)
+			return ward_error_sys(err, "cannot move the rootfs to / (--no-pivot)");
+		if (chroot(".") < 0)
+			return ward_error_sys(err, "chroot");
+	} else {
+		if (syscall(SYS_pivot_root, ".", ".") < 0)
+			return ward_error_sys(err, "pivot_root into %s", root);
+		/* The old root is now stacked on "/": make it a slave so that
+		 * detaching it does not unmount anything on the host, then
+		 * detach it. */
+		if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+			return ward_error_sys(err, "making the old root a slave");
+		if (umount2(".", MNT_DETACH) < 0)
+			return ward_error_sys(err, "detaching the old root");
+	}
+	if (chdir("/") < 0)
+		return ward_error_sys(err, "chdir /");
+	if (rootfd >= 0) {
+		close(rootfd);
+		rootfd = -1;
+	}
+	if (c->cfg->rootfs_propagation & MS_SHARED &&
+	    mount(NULL, "/", NULL, c->cfg->rootfs_propagation, NULL) < 0)
+		return ward_error_sys(err, "setting rootfsPropagation");
+	return 0;
+}
+
+static int write_sysctl(const char *key, const char *value, ward_error_t *err)
+{
+	cleanup_free char *path = ward_xasprintf("/proc/sys/%s", key);
+	char *p;
+	int r;
+
+	if (strstr(key, "..") || key[0] == '/')
+		return ward_error_set(err, EINVAL, "sysctl \"%s\" is not a valid name", key);
+	for (p = path + 10; *p; p++)
+		if (*p == '.')
+			*p = '/';
+	r = ward_write_file(path, value, strlen(value));
+	if (r < 0) {
+		errno = -r;
+		return ward_error_sys(err, "sysctl %s=%s (%s)", key, value, path);
+	}
+	return 0;
+}
+
+int ward_oci_rootfs_finish(struct oci_container *c, ward_error_t *err)
+{
+	const struct ward_oci_config *cfg = c->cfg;
+	size_t i;
+
+	for (i = 0; i < cfg->n_sysctl; i++)
+		if (write_sysctl(cfg->sysctl[i].key, cfg->sysctl[i].value, err) < 0)
+			return -1;
+	for (i = 0; i < cfg->n_readonly_paths; i++) {
+		const char *p = cfg->readonly_paths[i];
+		cleanup_close int fd = open(p, O_PATH | O_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == ENOENT)
+				continue;
+			return ward_error_sys(err, "readonlyPaths: %s", p);
+		}
+		if (bind_tree(p, fd, fd, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0, true, 0,
+			      err) < 0)
+			return ward_error_wrap(err, "readonlyPaths");
+	}
+	for (i = 0; i < cfg->n_masked_paths; i++) {
+		const char *p = cfg->masked_paths[i];
+		struct stat st;
+
+		if (stat(p, &st) < 0) {
+			if (errno == ENOENT)
+				continue;
+			return ward_error_sys(err, "maskedPaths: %s", p);
+		}
+		if (S_ISDIR(st.st_mode)) {
+			if (mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+				  "size=0,nr_inodes=1") < 0)
+				return ward_error_sys(err, "maskedPaths: mounting a tmpfs over %s",
+						      p);
+		} else {
+			cleanup_close int fd = open(p, O_PATH | O_CLOEXEC);
+
+			if (fd < 0 || bind_tree("/dev/null", -1, fd, 0, 0, false, 0, err) < 0) {
+				if (fd < 0)
+					return ward_error_sys(err, "maskedPaths: %s", p);
+				return ward_error_wrap(err, "maskedPaths: %s (is /dev/null there?)",
+						       p);
+			}
+		}
+	}
+	if (cfg->root_readonly) {
+		struct mount_attr ma = {.attr_set = MOUNT_ATTR_RDONLY};
+
+		if (mount_setattr(AT_FDCWD, "/", 0, &ma, sizeof(ma)) < 0)
+			return ward_error_sys(err, "making the rootfs read-only (root.readonly)");
+	}
+	return 0;
+}
+
+int ward_oci_rootfs_console(const char *slave, ward_error_t *err)
+{
+	cleanup_close int dest = open("/dev/console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+
+	if (dest < 0)
+		return 0;
+	return bind_tree(slave, -1, dest, 0, 0, false, 0, err);
+}

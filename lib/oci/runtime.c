@@ -1,0 +1,1162 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The runtime side of the OCI operations: create (and run), start, state,
+ * kill, delete, pause/resume, ps, list.
+ *
+ * create, in the runtime (host root):
+ *   lock ROOT/ID; read and check config.json; merge the entitlements
+ *   annotation; compile seccomp (libseccomp, before any namespace exists);
+ *   make the cgroup and write its resources; make exec.fifo; connect to
+ *   --console-socket; open the namespaces to join; then clone the init:
+ *   one clone3 with every new namespace when nothing is joined, or a stage
+ *   1 process that joins first (a user or pid namespace given by path must
+ *   be entered before the others are made).  Then write the id maps, move
+ *   the init into the cgroup, run prestart/createRuntime hooks when it
+ *   asks, and wait until it is ready.  The pid file and state.json are
+ *   written last; create returns and the init (now the engine's child, via
+ *   its subreaper) waits on exec.fifo for start.
+ * The init is never a grandchild kept alive by ward: conmon and containerd's
+ * shim wait on the pid they read from --pid-file, so it must become theirs.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../ns.h"
+#include "../util.h"
+#include "internal.h"
+#include "log.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+#ifndef NS_GET_NSTYPE
+#define NS_GET_NSTYPE 0xb703
+#endif
+
+/* ---- signals ---- */
+
+static const struct {
+	const char *name;
+	int sig;
+} signals[] = {
+	{"HUP", SIGHUP},       {"INT", SIGINT},	  {"QUIT", SIGQUIT},	 {"ILL", SIGILL},
+	{"TRAP", SIGTRAP},     {"ABRT", SIGABRT}, {"IOT", SIGIOT},	 {"BUS", SIGBUS},
+	{"FPE", SIGFPE},       {"KILL", SIGKILL}, {"USR1", SIGUSR1},	 {"SEGV", SIGSEGV},
+	{"USR2", SIGUSR2},     {"PIPE", SIGPIPE}, {"ALRM", SIGALRM},	 {"TERM", SIGTERM},
+	{"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD}, {"CONT", SIGCONT},	 {"STOP", SIGSTOP},
+	{"TSTP", SIGTSTP},     {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU},	 {"URG", SIGURG},
+	{"XCPU", SIGXCPU},     {"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF},
+	{"WINCH", SIGWINCH},   {"IO", SIGIO},	  {"POLL", SIGPOLL},	 {"PWR", SIGPWR},
+	{"SYS", SIGSYS},
+};
+
+int ward_oci_signal_from_name(const char *s)
+{
+	uint64_t n;
+	size_t i;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	if (ward_parse_u64(s, &n) == 0)
+		return n > 0 && n < 65 ? (int)n : -1;
+	if (strncasecmp(s, "SIG", 3) == 0)
+		s += 3;
+	for (i = 0; i < ARRAY_SIZE(signals); i++)
+		if (strcasecmp(s, signals[i].name) == 0)
+			return signals[i].sig;
+	if (strncasecmp(s, "RTMIN", 5) == 0) {
+		int off = s[5] == '+' ? atoi(s + 6) : 0;
+
+		return SIGRTMIN + off <= SIGRTMAX ? SIGRTMIN + off : -1;
+	}
+	return -1;
+}
+
+/* ---- create ---- */
+
+static void container_free(struct oci_container *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_joins; i++)
+		if (c->joins[i].fd >= 0)
+			close(c->joins[i].fd);
+	for (i = 0; i < 2; i++)
+		if (c->sync[i] >= 0)
+			close(c->sync[i]);
+	if (c->fifo_fd >= 0)
+		close(c->fifo_fd);
+	if (c->console_fd >= 0)
+		close(c->console_fd);
+	ward_oci_seccomp_free(&c->sc);
+	free(c->ward_sc.insns);
+	ward_landlock_plan_free(&c->ll);
+	ward_oci_entitlements_free(&c->ent);
+	free(c->state_json);
+}
+
+static int plan_namespaces(struct oci_container *c, ward_error_t *err)
+{
+	const struct ward_oci_config *cfg = c->cfg;
+	size_t i;
+
+	for (i = 0; i < cfg->n_namespaces; i++) {
+		const struct ward_oci_ns *ns = &cfg->namespaces[i];
+		int fd, t;
+
+		if (ns->path == NULL || *ns->path == '\0') {
+			c->new_ns |= (unsigned long)ns->type;
+			continue;
+		}
+		if (c->n_joins == ARRAY_SIZE(c->joins))
+			return ward_error_set(err, E2BIG, "too many namespaces to join");
+		fd = open(ns->path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return ward_error_sys(err, "cannot open the %s namespace %s",
+					      ward_oci_ns_name(ns->type), ns->path);
+		t = ioctl(fd, NS_GET_NSTYPE);
+		if (t >= 0 && t != ns->type) {
+			close(fd);
+			return ward_error_set(err, EINVAL,
+					      "%s is not a %s namespace (linux.namespaces)",
+					      ns->path, ward_oci_ns_name(ns->type));
+		}
+		c->joins[c->n_joins].type = ns->type;
+		c->joins[c->n_joins].fd = fd;
+		c->n_joins++;
+	}
+	if ((c->new_ns & CLONE_NEWUSER) && (cfg->n_uid_maps == 0 || cfg->n_gid_maps == 0))
+		return ward_error_set(err, EINVAL,
+				      "%s: a new user namespace needs linux.uidMappings and "
+				      "linux.gidMappings",
+				      cfg->path);
+	if (!(c->new_ns & CLONE_NEWNS) && !ward_oci_ns_find(cfg, CLONE_NEWNS))
+		return ward_error_set(err, EINVAL,
+				      "%s: linux.namespaces has no mount namespace; ward needs one "
+				      "to build the container's root",
+				      cfg->path);
+	return 0;
+}
+
+static int write_map(pid_t pid, const char *file, const struct ward_oci_idmap *m, size_t n,
+		     ward_error_t *err)
+{
+	char path[64];
+	char *buf = NULL;
+	size_t len = 0, i;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		char line[64];
+		int l = snprintf(line, sizeof(line), "%u %u %u\n", m[i].container_id, m[i].host_id,
+				 m[i].size);
+
+		buf = ward_xrealloc(buf, len + (size_t)l + 1);
+		memcpy(buf + len, line, (size_t)l + 1);
+		len += (size_t)l;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	r = ward_write_file(path, buf ? buf : "", len);
+	free(buf);
+	if (r < 0) {
+		errno = -r;
+		return ward_error_sys(err, "cannot write %s (linux.%s)", path,
+				      strcmp(file, "uid_map") == 0 ? "uidMappings" : "gidMappings");
+	}
+	return 0;
+}
+
+static int write_maps(const struct ward_oci_config *cfg, pid_t pid, ward_error_t *err)
+{
+	if (write_map(pid, "uid_map", cfg->uid_maps, cfg->n_uid_maps, err) < 0 ||
+	    write_map(pid, "gid_map", cfg->gid_maps, cfg->n_gid_maps, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int connect_console(const char *path, ward_error_t *err)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return ward_error_set(err, ENAMETOOLONG, "--console-socket %s: path too long",
+				      path);
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return ward_error_sys(err, "socket");
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		return ward_error_sys(err, "cannot connect to --console-socket %s", path);
+	}
+	return fd;
+}
+
+static char *hook_state(const char *id, const char *status, pid_t pid, const char *bundle,
+			const struct ward_oci_config *cfg);
+
+static int received_fd = -1; /* the last descriptor a message carried */
+
+/* Read one message from the init.  Returns its type, 0 at EOF. */
+static int recv_msg(int fd, char *buf, size_t size, ssize_t *len)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = {.iov_base = buf, .iov_len = size - 1};
+	struct msghdr mh;
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf;
+	mh.msg_controllen = sizeof(cbuf);
+	do
+		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	*len = n;
+	if (n <= 0)
+		return 0;
+	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+			memcpy(&received_fd, CMSG_DATA(cm), sizeof(int));
+	buf[n] = '\0';
+	return (unsigned char)buf[0];
+}
+
+/* runtime-spec seccomp notify: connect to listenerPath and send the
+ * listener with the container process state (the format runc and crun
+ * use: {"ociVersion", "fds": ["seccompFd"], "pid", "metadata", "state"}). */
+static int forward_listener(struct oci_container *c, pid_t pid, int listener, ward_error_t *err)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	cleanup_free char *st = hook_state(c->o->id, "creating", pid, c->cfg->bundle, c->cfg);
+	json_t *msg = json_pack("{s:s,s:[s],s:i,s:s,s:o}", "ociVersion", WARD_OCI_VERSION, "fds",
+				"seccompFd", "pid", (int)pid, "metadata",
+				c->sc.listener_metadata ? c->sc.listener_metadata : "", "state",
+				json_loads(st, 0, NULL));
+	cleanup_free char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov;
+	struct msghdr mh;
+	struct cmsghdr *cm;
+	cleanup_close int s = -1;
+
+	json_decref(msg);
+	if (text == NULL || strlen(c->sc.listener_path) >= sizeof(sa.sun_path))
+		return ward_error_set(err, EINVAL, "seccomp listenerPath %s is not usable",
+				      c->sc.listener_path);
+	strcpy(sa.sun_path, c->sc.listener_path);
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return ward_error_sys(err, "cannot connect to the seccomp listener %s",
+				      c->sc.listener_path);
+	memset(&mh, 0, sizeof(mh));
+	memset(cbuf, 0, sizeof(cbuf));
+	iov.iov_base = text;
+	iov.iov_len = strlen(text);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf;
+	mh.msg_controllen = sizeof(cbuf);
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &listener, sizeof(int));
+	if (sendmsg(s, &mh, MSG_NOSIGNAL) < 0)
+		return ward_error_sys(err, "cannot send to the seccomp listener %s",
+				      c->sc.listener_path);
+	return 0;
+}
+
+static char *hook_state(const char *id, const char *status, pid_t pid, const char *bundle,
+			const struct ward_oci_config *cfg)
+{
+	json_t *ann = json_object(), *o;
+	char *s;
+	size_t i;
+
+	for (i = 0; cfg && i < cfg->n_annotations; i++)
+		json_object_set_new(ann, cfg->annotations[i].key,
+				    json_string(cfg->annotations[i].value));
+	o = json_pack("{s:s,s:s,s:s,s:i,s:s,s:o}", "ociVersion", WARD_OCI_VERSION, "id", id,
+		      "status", status, "pid", (int)pid, "bundle", bundle, "annotations", ann);
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s;
+}
+
+static json_t *build_state(const struct oci_container *c, pid_t pid)
+{
+	const struct ward_oci_config *cfg = c->cfg;
+	json_t *ann = json_object(), *s;
+	cleanup_free char *created = ward_oci_now_rfc3339();
+	size_t i;
+
+	for (i = 0; i < cfg->n_annotations; i++)
+		json_object_set_new(ann, cfg->annotations[i].key,
+				    json_string(cfg->annotations[i].value));
+	s = json_pack("{s:s,s:s,s:i,s:I,s:s,s:s,s:s,s:o,s:b,s:b}", "ociVersion", cfg->oci_version,
+		      "id", c->o->id, "pid", (int)pid, "start_time",
+		      (json_int_t)ward_oci_proc_start_time(pid), "bundle", cfg->bundle, "rootfs",
+		      cfg->root_path, "created", created, "annotations", ann, "userns",
+		      (c->new_ns & CLONE_NEWUSER) != 0 || ward_oci_ns_find(cfg, CLONE_NEWUSER),
+		      "seccomp", c->sc.prog.n_insns > 0);
+	if (c->cg)
+		json_object_set_new(s, "cgroup", ward_oci_cgroup_to_json(c->cg));
+	if (cfg->hooks[WARD_HOOK_POSTSTOP].n)
+		json_object_set_new(s, "poststop",
+				    ward_oci_hooks_to_json(&cfg->hooks[WARD_HOOK_POSTSTOP]));
+	if (c->ent.present)
+		json_object_set_new(s, "entitlements", json_string(c->ent.text));
+	if (c->has_ll)
+		json_object_set_new(s, "landlock", json_true());
+	return s;
+}
+
+static void kill_and_reap(pid_t pid)
+{
+	if (pid <= 0)
+		return;
+	kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+static int prepare(struct oci_container *c, int dirfd, ward_error_t *err)
+{
+	struct ward_oci_config *cfg = c->cfg;
+	const struct ward_oci_opts *o = c->o;
+	cleanup_free char *cgpath = NULL;
+
+	if (!cfg->has_process)
+		return ward_error_set(err, EINVAL,
+				      "%s: \"process\" is required to create a container",
+				      cfg->path);
+	if (cfg->process.terminal && o->console_socket == NULL)
+		return ward_error_set(err, EINVAL,
+				      "process.terminal is true: give --console-socket (ward does "
+				      "not hold a terminal for the container itself)");
+	if (cfg->process.apparmor_profile && *cfg->process.apparmor_profile)
+		ward_oci_log(WARD_LOG_WARN,
+			     "AppArmor is not enabled on this host: "
+			     "process.apparmorProfile \"%s\" is not applied",
+			     cfg->process.apparmor_profile);
+	if (cfg->process.selinux_label && *cfg->process.selinux_label)
+		ward_oci_log(WARD_LOG_WARN, "SELinux is not enabled on this host: "
+					    "process.selinuxLabel is not applied");
+	if (ward_oci_entitlements_apply(cfg, o->id, &c->ent, err) < 0)
+		return -1;
+	if (c->ent.present) {
+		size_t i;
+
+		for (i = 0; i < c->ent.n_notes; i++)
+			ward_oci_log(WARD_LOG_DEBUG, "entitlements: %s", c->ent.notes[i]);
+		/* ward's own filter for the policy, stacked on the config's. */
+		if (ward_seccomp_prepare(&c->ent.policy, "/run/ward/seccomp", &c->ward_sc, err) < 0)
+			return ward_error_wrap(err, "%s", WARD_OCI_ENTITLEMENTS);
+		/* Landlock: the policy's network rules and scoping; its
+		 * filesystem rules describe ward's host view, not an image. */
+		ward_landlock_plan(&c->ent.policy, ward_landlock_abi(), &c->ll);
+		for (i = 0; i < c->ll.n_rules; i++) {
+			free(c->ll.rules[i].path);
+			free(c->ll.rules[i].origin);
+		}
+		free(c->ll.rules);
+		c->ll.rules = NULL;
+		c->ll.n_rules = 0;
+		c->ll.handled_fs = 0;
+		c->has_ll = c->ll.abi > 0 && (c->ll.handled_net || c->ll.scoped);
+	}
+	if (plan_namespaces(c, err) < 0)
+		return -1;
+	/* ward's addition that cannot break a container: Landlock scoping of
+	 * abstract unix sockets and signals to the container's own domain.
+	 * Entitlements add their rules (entitle.c fills c->ll then). */
+	if (!c->has_ll) {
+		int abi = ward_landlock_abi();
+
+		if (abi >= 6) {
+			memset(&c->ll, 0, sizeof(c->ll));
+			c->ll.abi = abi;
+			c->ll.scoped = LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET | LANDLOCK_SCOPE_SIGNAL;
+			c->has_ll = true;
+		}
+	}
+	if (cfg->seccomp) {
+		if (ward_oci_seccomp_compile(cfg->seccomp, cfg->path, &c->sc, err) < 0)
+			return -1;
+		if (ward_oci_prog_save(dirfd, "seccomp.bpf", &c->sc.prog, c->sc.flags, err) < 0)
+			return -1;
+	}
+	if (c->ward_sc.n_insns &&
+	    ward_oci_prog_save(dirfd, "ward-seccomp.bpf", &c->ward_sc, 0, err) < 0)
+		return -1;
+
+	cgpath = ward_oci_cgroup_path(cfg->cgroups_path, o->id, o->systemd_cgroup, err);
+	if (cgpath == NULL)
+		return -1;
+	if (ward_oci_cgroup_open(o->cgroup_root, cgpath, true, &c->cg, err) < 0)
+		return ward_error_wrap(err, "cannot create the container's cgroup");
+	if (ward_oci_cgroup_apply(c->cg, &cfg->resources, true, err) < 0)
+		return -1;
+
+	if (!c->run_mode) {
+		if (mkfifoat(dirfd, "exec.fifo", 0600) < 0)
+			return ward_error_sys(err, "cannot make the exec fifo");
+		c->fifo_fd = openat(dirfd, "exec.fifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		if (c->fifo_fd < 0)
+			return ward_error_sys(err, "cannot open the exec fifo");
+	}
+	if (o->console_socket && cfg->process.terminal) {
+		c->console_fd = connect_console(o->console_socket, err);
+		if (c->console_fd < 0)
+			return -1;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c->sync) < 0)
+		return ward_error_sys(err, "socketpair");
+	c->state_json = hook_state(o->id, "creating", 0, cfg->bundle, cfg);
+	return 0;
+}
+
+/* Clone the init; returns its pid (the runtime's child). */
+static pid_t spawn(struct oci_container *c, ward_error_t *err)
+{
+	const struct ward_oci_config *cfg = c->cfg;
+	bool staged = c->n_joins > 0;
+	pid_t pid;
+	char buf[3000];
+	ssize_t n;
+	int t;
+
+	fflush(NULL);
+	if (!staged) {
+		unsigned long flags = c->new_ns & ~(unsigned long)CLONE_NEWCGROUP;
+
+		pid = ward_clone3(flags, ward_oci_cgroup_dirfd(c->cg));
+		if (pid < 0)
+			return ward_error_sys(err, "cannot create the container's namespaces (%s)",
+					      "clone3");
+		if (pid == 0)
+			ward_oci_init(c, false);
+		close(c->sync[1]);
+		c->sync[1] = -1;
+		if ((c->new_ns & CLONE_NEWUSER) && write_maps(cfg, pid, err) < 0) {
+			kill_and_reap(pid);
+			return -1;
+		}
+		if (c->new_ns & CLONE_NEWUSER)
+			(void)send(c->sync[0], (char[]){SYNC_MAPS}, 1, MSG_NOSIGNAL);
+		return pid;
+	}
+	/* The init is stage 1's child; when stage 1 exits it must become
+	 * ours, not the host init's. */
+	(void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	pid = ward_clone3(0, -1);
+	if (pid < 0)
+		return ward_error_sys(err, "fork");
+	if (pid == 0)
+		ward_oci_stage1(c);
+	close(c->sync[1]);
+	c->sync[1] = -1;
+	for (;;) {
+		t = recv_msg(c->sync[0], buf, sizeof(buf), &n);
+		if (t == SYNC_USERNS) {
+			if (write_maps(cfg, pid, err) < 0) {
+				kill_and_reap(pid);
+				return -1;
+			}
+			(void)send(c->sync[0], (char[]){SYNC_MAPS}, 1, MSG_NOSIGNAL);
+			continue;
+		}
+		if (t == SYNC_PID && n == 1 + (ssize_t)sizeof(pid_t)) {
+			pid_t init;
+
+			memcpy(&init, buf + 1, sizeof(init));
+			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+				;
+			return init;
+		}
+		kill_and_reap(pid);
+		if (t == SYNC_ERROR && n > 2)
+			return ward_error_set(err, 0, "%s", buf + 2);
+		return ward_error_set(err, ECHILD, "the container's first stage died");
+	}
+}
+
+/* Drive the init until it is ready (waiting for start). */
+static int finish_create(struct oci_container *c, pid_t pid, ward_error_t *err)
+{
+	const struct ward_oci_config *cfg = c->cfg;
+	char buf[3000];
+	ssize_t n;
+
+	if (cfg->process.has_oom_score_adj) {
+		char path[64], val[16];
+		int r;
+
+		snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)pid);
+		snprintf(val, sizeof(val), "%d", cfg->process.oom_score_adj);
+		r = ward_write_file(path, val, strlen(val));
+		if (r < 0) {
+			errno = -r;
+			return ward_error_sys(err,
+					      "cannot set process.oomScoreAdj to %s (lowering it "
+					      "needs CAP_SYS_RESOURCE)",
+					      val);
+		}
+	}
+	/* v1 (and the hybrid layout): join after clone.  The first write may
+	 * wait for an RCU grace period; the init builds its root meanwhile. */
+	if (ward_oci_cgroup_dirfd(c->cg) < 0 && ward_oci_cgroup_enter(c->cg, pid, err) < 0)
+		return -1;
+	if (send(c->sync[0], (char[]){SYNC_CGROUP}, 1, MSG_NOSIGNAL) != 1)
+		goto died;
+	for (;;) {
+		int t = recv_msg(c->sync[0], buf, sizeof(buf), &n);
+
+		switch (t) {
+		case SYNC_HOOKS: {
+			cleanup_free char *st =
+				hook_state(c->o->id, "creating", pid, cfg->bundle, cfg);
+
+			if (ward_oci_hooks_run(&cfg->hooks[WARD_HOOK_PRESTART], "prestart", st,
+					       err) < 0 ||
+			    ward_oci_hooks_run(&cfg->hooks[WARD_HOOK_CREATE_RUNTIME],
+					       "createRuntime", st, err) < 0)
+				return -1;
+			if (send(c->sync[0], (char[]){SYNC_HOOKS_OK}, 1, MSG_NOSIGNAL) != 1)
+				goto died;
+			break;
+		}
+		case SYNC_LISTENER: {
+			int lfd = received_fd;
+
+			received_fd = -1;
+			if (lfd < 0)
+				return ward_error_set(err, EPROTO,
+						      "no seccomp listener was passed");
+			if (forward_listener(c, pid, lfd, err) < 0) {
+				close(lfd);
+				return -1;
+			}
+			close(lfd);
+			break;
+		}
+		case SYNC_READY:
+			return 0;
+		case SYNC_ERROR:
+			ward_error_set(err, 0, "%s", n > 2 ? buf + 2 : "container init failed");
+			(*err)->status = n > 1 ? (unsigned char)buf[1] : 1;
+			return -1;
+		case 0:
+			goto died;
+		default:
+			return ward_error_set(err, EPROTO, "unexpected message %d from the init",
+					      t);
+		}
+	}
+died:
+	return ward_error_set(err, ECHILD, "the container's init died during creation");
+}
+
+static int do_create(const struct ward_oci_opts *o, pid_t *out_pid, struct oci_container *c,
+		     struct oci_state *st, ward_error_t *err)
+{
+	cleanup_close int rootfd = -1;
+	int dirfd = -1;
+	pid_t pid = -1;
+
+	memset(st, 0, sizeof(*st));
+	st->dirfd = -1;
+	if (!ward_oci_id_ok(o->id, err))
+		return -1;
+	rootfd = ward_oci_root_open(o->root, true, err);
+	if (rootfd < 0)
+		return -1;
+	if (mkdirat(rootfd, o->id, 0700) < 0) {
+		if (errno == EEXIST)
+			return ward_error_set(err, EEXIST, "container \"%s\" already exists",
+					      o->id);
+		return ward_error_sys(err, "cannot create the state directory for %s", o->id);
+	}
+	dirfd = openat(rootfd, o->id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	st->dirfd = dirfd;
+	st->id = ward_xstrdup(o->id);
+	st->dir = ward_xasprintf("%s/%s", o->root ? o->root : WARD_OCI_DEFAULT_ROOT, o->id);
+	if (dirfd < 0 || flock(dirfd, LOCK_EX) < 0) {
+		ward_error_sys(err, "cannot lock %s", st->dir);
+		goto fail;
+	}
+	if (prepare(c, dirfd, err) < 0)
+		goto fail;
+	pid = spawn(c, err);
+	if (pid < 0)
+		goto fail;
+	if (finish_create(c, pid, err) < 0)
+		goto fail;
+	st->json = build_state(c, pid);
+	st->pid = pid;
+	if (ward_oci_state_save(st, err) < 0)
+		goto fail;
+	if (ward_oci_write_pid_file(o->pid_file, pid, err) < 0)
+		goto fail;
+	*out_pid = pid;
+	return 0;
+fail:
+	if (pid > 0)
+		kill_and_reap(pid);
+	if (c->cg) {
+		(void)ward_oci_cgroup_destroy(c->cg, NULL);
+		c->cg = NULL;
+	}
+	(void)ward_oci_state_remove(st, NULL);
+	return -1;
+}
+
+int ward_oci_create(const struct ward_oci_opts *o, ward_error_t *err)
+{
+	struct ward_oci_config cfg;
+	struct oci_container c;
+	struct oci_state st;
+	pid_t pid;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	c.o = o;
+	c.cfg = &cfg;
+	c.sync[0] = c.sync[1] = c.fifo_fd = c.console_fd = -1;
+	if (ward_oci_config_load(o->bundle, &cfg, err) < 0) {
+		ward_oci_config_free(&cfg);
+		return -1;
+	}
+	rc = do_create(o, &pid, &c, &st, err);
+	if (c.cg)
+		ward_oci_cgroup_free(c.cg);
+	container_free(&c);
+	ward_oci_state_free(&st);
+	ward_oci_config_free(&cfg);
+	return rc;
+}
+
+/* ---- start ---- */
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int run_poststart(const struct oci_state *s, ward_error_t *err)
+{
+	struct ward_oci_config cfg;
+	ward_error_t e = NULL;
+	cleanup_free char *state = NULL;
+
+	(void)err;
+	/* poststart hooks are in the bundle's config (read again: it is the
+	 * engine's, and the state keeps only poststop). */
+	if (ward_oci_config_load(s->bundle, &cfg, &e) < 0) {
+		ward_error_free(&e);
+		ward_oci_config_free(&cfg);
+		return 0;
+	}
+	if (cfg.hooks[WARD_HOOK_POSTSTART].n) {
+		state = hook_state(s->id, "running", s->pid, s->bundle, &cfg);
+		if (ward_oci_hooks_run(&cfg.hooks[WARD_HOOK_POSTSTART], "poststart", state, &e) <
+		    0) {
+			ward_oci_log(WARD_LOG_WARN, "%s", e->msg);
+			ward_error_free(&e);
+		}
+	}
+	ward_oci_config_free(&cfg);
+	return 0;
+}
+
+int ward_oci_start(const char *root, const char *id, ward_error_t *err)
+{
+	struct oci_state s;
+	struct ward_oci_cgroup *cg = NULL;
+	enum ward_oci_status status;
+	int fd = -1, rc = -1;
+	int64_t deadline;
+	bool execd = false;
+
+	if (ward_oci_state_load(root, id, true, &s, err) < 0)
+		goto out;
+	cg = ward_oci_state_cgroup(&s);
+	status = ward_oci_state_status(&s, cg);
+	if (status != WARD_OCI_CREATED) {
+		ward_error_set(err, EINVAL, "cannot start container \"%s\": it is %s, not created",
+			       id, ward_oci_status_name(status));
+		goto out;
+	}
+	/* The init holds the read end: with O_NONBLOCK, ENXIO means it is
+	 * gone. */
+	fd = openat(s.dirfd, "exec.fifo", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		ward_error_sys(err, "cannot start container \"%s\" (its init is not waiting)", id);
+		goto out;
+	}
+	if (write(fd, "0", 1) != 1) {
+		ward_error_sys(err, "cannot start container \"%s\"", id);
+		goto out;
+	}
+	(void)unlinkat(s.dirfd, "exec.fifo", 0);
+	/* The read end closes at execve (close-on-exec): poll reports POLLERR
+	 * on the write end once no reader is left.  Then the program runs (and
+	 * may already have ended: a short program is not an error).  Death of
+	 * the init before execve looks the same; its message went to the
+	 * container's stderr, and the engine sees the exit status. */
+	deadline = now_ms() + 10000;
+	for (;;) {
+		struct pollfd p = {.fd = fd, .events = 0};
+
+		if (poll(&p, 1, 100) > 0 && (p.revents & (POLLERR | POLLHUP))) {
+			execd = true;
+			break;
+		}
+		if (now_ms() > deadline)
+			break;
+	}
+	if (!execd) {
+		ward_error_set(err, ETIMEDOUT,
+			       "container \"%s\" did not start its program within 10 s", id);
+		goto out;
+	}
+	run_poststart(&s, err);
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	ward_oci_cgroup_free(cg);
+	ward_oci_state_free(&s);
+	return rc;
+}
+
+/* ---- state, list, ps ---- */
+
+int ward_oci_state(const char *root, const char *id, FILE *out, ward_error_t *err)
+{
+	struct oci_state s;
+	struct ward_oci_cgroup *cg;
+	json_t *pub;
+
+	if (ward_oci_state_load(root, id, false, &s, err) < 0) {
+		ward_oci_state_free(&s);
+		return -1;
+	}
+	cg = ward_oci_state_cgroup(&s);
+	pub = ward_oci_state_public(&s, ward_oci_state_status(&s, cg));
+	json_dumpf(pub, out, JSON_INDENT(2));
+	fputc('\n', out);
+	json_decref(pub);
+	ward_oci_cgroup_free(cg);
+	ward_oci_state_free(&s);
+	return 0;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int ward_oci_list(const char *root, bool json, bool quiet, FILE *out, ward_error_t *err)
+{
+	const char *r = root ? root : WARD_OCI_DEFAULT_ROOT;
+	json_t *arr = json_array();
+	char **names = NULL;
+	size_t n = 0, i;
+	DIR *d = opendir(r);
+	struct dirent *e;
+
+	(void)err;
+	while (d && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		names = ward_xrealloc(names, (n + 1) * sizeof(char *));
+		names[n++] = ward_xstrdup(e->d_name);
+	}
+	if (d)
+		closedir(d);
+	if (n)
+		qsort(names, n, sizeof(char *), cmp_names);
+	if (!json && !quiet)
+		fprintf(out, "%-24s %-8s %-10s %-40s %s\n", "ID", "PID", "STATUS", "BUNDLE",
+			"CREATED");
+	for (i = 0; i < n; i++) {
+		struct oci_state s;
+		struct ward_oci_cgroup *cg;
+		enum ward_oci_status st;
+		json_t *pub;
+		ward_error_t e2 = NULL;
+
+		if (ward_oci_state_load(r, names[i], false, &s, &e2) < 0) {
+			ward_error_free(&e2);
+			ward_oci_state_free(&s);
+			free(names[i]);
+			continue;
+		}
+		cg = ward_oci_state_cgroup(&s);
+		st = ward_oci_state_status(&s, cg);
+		pub = ward_oci_state_public(&s, st);
+		if (json) {
+			json_array_append(arr, pub);
+		} else if (quiet) {
+			fprintf(out, "%s\n", s.id);
+		} else {
+			json_t *cr = json_object_get(pub, "created");
+
+			fprintf(out, "%-24s %-8d %-10s %-40s %s\n", s.id,
+				st == WARD_OCI_STOPPED ? 0 : (int)s.pid, ward_oci_status_name(st),
+				s.bundle, json_is_string(cr) ? json_string_value(cr) : "");
+		}
+		json_decref(pub);
+		ward_oci_cgroup_free(cg);
+		ward_oci_state_free(&s);
+		free(names[i]);
+	}
+	free(names);
+	if (json) {
+		json_dumpf(arr, out, JSON_COMPACT);
+		fputc('\n', out);
+	}
+	json_decref(arr);
+	return 0;
+}
+
+int ward_oci_ps(const char *root, const char *id, bool json, FILE *out, ward_error_t *err)
+{
+	struct oci_state s;
+	struct ward_oci_cgroup *cg = NULL;
+	cleanup_free pid_t *pids = NULL;
+	size_t n = 0, i;
+	int rc = -1;
+
+	if (ward_oci_state_load(root, id, false, &s, err) < 0)
+		goto out;
+	cg = ward_oci_state_cgroup(&s);
+	if (cg == NULL) {
+		ward_error_set(err, ENOENT, "container \"%s\" has no cgroup", id);
+		goto out;
+	}
+	if (ward_oci_cgroup_pids(cg, &pids, &n, err) < 0)
+		goto out;
+	if (json) {
+		fputc('[', out);
+		for (i = 0; i < n; i++)
+			fprintf(out, "%s%d", i ? "," : "", (int)pids[i]);
+		fputs("]\n", out);
+	} else {
+		fprintf(out, "PID CMD\n");
+		for (i = 0; i < n; i++) {
+			char path[64], comm[64] = "?";
+			FILE *f;
+
+			snprintf(path, sizeof(path), "/proc/%d/comm", (int)pids[i]);
+			f = fopen(path, "re");
+			if (f) {
+				if (fgets(comm, sizeof(comm), f))
+					comm[strcspn(comm, "\n")] = '\0';
+				fclose(f);
+			}
+			fprintf(out, "%d %s\n", (int)pids[i], comm);
+		}
+	}
+	rc = 0;
+out:
+	ward_oci_cgroup_free(cg);
+	ward_oci_state_free(&s);
+	return rc;
+}
+
+/* ---- kill, pause ---- */
+
+static int signal_init(const struct oci_state *s, int sig, ward_error_t *err)
+{
+	int pfd = (int)syscall(SYS_pidfd_open, s->pid, 0);
+	int rc = 0;
+
+	if (pfd < 0)
+		return ward_error_sys(err, "container \"%s\": cannot reach its init (pid %d)",
+				      s->id, (int)s->pid);
+	/* The pidfd pins the process; check it is still the init we made. */
+	if (ward_oci_proc_start_time(s->pid) != s->start_time)
+		rc = ward_error_set(err, ESRCH, "container \"%s\" is not running", s->id);
+	else if (syscall(SYS_pidfd_send_signal, pfd, sig, NULL, 0) < 0)
+		rc = ward_error_sys(err, "cannot signal container \"%s\"", s->id);
+	close(pfd);
+	return rc;
+}
+
+int ward_oci_kill(const char *root, const char *id, int sig, bool all, ward_error_t *err)
+{
+	struct oci_state s;
+	struct ward_oci_cgroup *cg = NULL;
+	enum ward_oci_status st;
+	int rc = -1;
+
+	if (ward_oci_state_load(root, id, false, &s, err) < 0)
+		goto out;
+	cg = ward_oci_state_cgroup(&s);
+	st = ward_oci_state_status(&s, cg);
+	if (st == WARD_OCI_STOPPED && !all) {
+		ward_error_set(err, ESRCH, "container \"%s\" is not running", id);
+		goto out;
+	}
+	if (all && cg) {
+		rc = ward_oci_cgroup_signal(cg, sig, err);
+		/* A stopped process cannot act on the signal until woken. */
+		if (rc == 0 && st == WARD_OCI_PAUSED && sig == SIGKILL)
+			(void)ward_oci_cgroup_freeze(cg, false, NULL);
+		goto out;
+	}
+	rc = signal_init(&s, sig, err);
+	if (rc == 0 && st == WARD_OCI_PAUSED && sig == SIGKILL && cg)
+		(void)ward_oci_cgroup_freeze(cg, false, NULL);
+out:
+	ward_oci_cgroup_free(cg);
+	ward_oci_state_free(&s);
+	return rc;
+}
+
+int ward_oci_pause(const char *root, const char *id, bool pause, ward_error_t *err)
+{
+	struct oci_state s;
+	struct ward_oci_cgroup *cg = NULL;
+	enum ward_oci_status st;
+	int rc = -1;
+
+	if (ward_oci_state_load(root, id, true, &s, err) < 0)
+		goto out;
+	cg = ward_oci_state_cgroup(&s);
+	if (cg == NULL) {
+		ward_error_set(err, ENOENT, "container \"%s\" has no cgroup to freeze", id);
+		goto out;
+	}
+	st = ward_oci_state_status(&s, cg);
+	if (pause && st != WARD_OCI_RUNNING && st != WARD_OCI_CREATED) {
+		ward_error_set(err, EINVAL, "cannot pause container \"%s\": it is %s", id,
+			       ward_oci_status_name(st));
+		goto out;
+	}
+	if (!pause && st != WARD_OCI_PAUSED) {
+		ward_error_set(err, EINVAL, "cannot resume container \"%s\": it is %s, not paused",
+			       id, ward_oci_status_name(st));
+		goto out;
+	}
+	rc = ward_oci_cgroup_freeze(cg, pause, err);
+out:
+	ward_oci_cgroup_free(cg);
+	ward_oci_state_free(&s);
+	return rc;
+}
+
+/* ---- delete ---- */
+
+static void wait_gone(pid_t pid, unsigned long long start, int ms)
+{
+	int64_t deadline = now_ms() + ms;
+
+	while (ward_oci_proc_start_time(pid) == start && start && now_ms() < deadline) {
+		struct timespec ts = {0, 2000000};
+
+		/* Reap it if it is ours (ward run). */
+		(void)waitpid(pid, NULL, WNOHANG);
+		nanosleep(&ts, NULL);
+	}
+}
+
+static int cleanup_state(struct oci_state *s, struct ward_oci_cgroup *cg, ward_error_t *err)
+{
+	struct ward_oci_hooks post;
+	ward_error_t e = NULL;
+	int rc = 0;
+
+	if (cg && ward_oci_cgroup_destroy(cg, &e) < 0) {
+		ward_oci_log(WARD_LOG_WARN, "%s", e->msg);
+		ward_error_free(&e);
+	}
+	ward_oci_hooks_from_json(json_object_get(s->json, "poststop"), &post);
+	if (post.n) {
+		json_t *pub = ward_oci_state_public(s, WARD_OCI_STOPPED);
+		cleanup_free char *text = json_dumps(pub, JSON_COMPACT);
+
+		json_decref(pub);
+		if (ward_oci_hooks_run(&post, "poststop", text, &e) < 0) {
+			ward_oci_log(WARD_LOG_WARN, "%s", e->msg);
+			ward_error_free(&e);
+		}
+	}
+	ward_oci_hooks_free(&post);
+	if (ward_oci_state_remove(s, err) < 0)
+		rc = -1;
+	return rc;
+}
+
+int ward_oci_delete(const char *root, const char *id, bool force, ward_error_t *err)
+{
+	struct oci_state s;
+	struct ward_oci_cgroup *cg = NULL;
+	enum ward_oci_status st;
+	int rc = -1;
+
+	if (ward_oci_state_load(root, id, true, &s, err) < 0) {
+		/* A directory without state.json is a create that died half
+		 * way: --force removes it. */
+		if (force && s.dirfd >= 0 && s.json == NULL) {
+			ward_error_free(err);
+			rc = ward_oci_state_remove(&s, err);
+		} else if (force && s.dirfd < 0) {
+			/* runc: deleting what does not exist with --force is not
+			 * an error. */
+			ward_error_free(err);
+			rc = 0;
+		}
+		ward_oci_state_free(&s);
+		return rc;
+	}
+	cg = ward_oci_state_cgroup(&s);
+	st = ward_oci_state_status(&s, cg);
+	if (st != WARD_OCI_STOPPED) {
+		/* runc deletes a created container without --force (its init
+		 * only waits); a running or paused one needs --force. */
+		if (st != WARD_OCI_CREATED && !force) {
+			ward_error_set(
+				err, EBUSY,
+				"cannot delete container \"%s\": it is %s (stop it first, or "
+				"use delete --force)",
+				id, ward_oci_status_name(st));
+			goto out;
+		}
+		if (cg)
+			(void)ward_oci_cgroup_signal(cg, SIGKILL, NULL);
+		(void)signal_init(&s, SIGKILL, NULL);
+		if (cg && st == WARD_OCI_PAUSED)
+			(void)ward_oci_cgroup_freeze(cg, false, NULL);
+		wait_gone(s.pid, s.start_time, 3000);
+	}
+	rc = cleanup_state(&s, cg, err);
+	cg = NULL;
+out:
+	ward_oci_cgroup_free(cg);
+	ward_oci_state_free(&s);
+	return rc;
+}
+
+/* ---- run ---- */
+
+static volatile sig_atomic_t forward_pid;
+
+static void forward(int sig)
+{
+	if (forward_pid > 0)
+		kill(forward_pid, sig);
+}
+
+int ward_oci_run(const struct ward_oci_opts *o, int *status, ward_error_t *err)
+{
+	static const int fwd[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+	struct ward_oci_config cfg;
+	struct oci_container c;
+	struct oci_state st;
+	pid_t pid = -1;
+	char buf[3000];
+	ssize_t n;
+	int rc = -1, t, ws = 0;
+	size_t i;
+
+	*status = 125;
+	memset(&c, 0, sizeof(c));
+	c.o = o;
+	c.cfg = &cfg;
+	c.run_mode = true;
+	c.sync[0] = c.sync[1] = c.fifo_fd = c.console_fd = -1;
+	if (ward_oci_config_load(o->bundle, &cfg, err) < 0) {
+		ward_oci_config_free(&cfg);
+		return -1;
+	}
+	/* Be the reaper of the init even when a stage 1 made it. */
+	(void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	if (do_create(o, &pid, &c, &st, err) < 0)
+		goto out;
+	forward_pid = pid;
+	for (i = 0; i < ARRAY_SIZE(fwd); i++) {
+		struct sigaction sa = {.sa_handler = forward, .sa_flags = SA_RESTART};
+
+		sigaction(fwd[i], &sa, NULL);
+	}
+	if (send(c.sync[0], (char[]){SYNC_START}, 1, MSG_NOSIGNAL) != 1) {
+		ward_error_set(err, ECHILD, "the container's init died before start");
+		goto reap;
+	}
+	/* EOF: the init's socket closed at execve.  An error message instead
+	 * means execve or a startContainer hook failed. */
+	t = recv_msg(c.sync[0], buf, sizeof(buf), &n);
+	if (t == SYNC_ERROR) {
+		ward_error_set(err, 0, "%s", n > 2 ? buf + 2 : "container init failed");
+		(*err)->status = n > 1 ? (unsigned char)buf[1] : 125;
+		goto reap;
+	}
+	run_poststart(&st, NULL);
+	if (o->detach) {
+		*status = 0;
+		rc = 0;
+		ward_oci_cgroup_free(c.cg);
+		c.cg = NULL;
+		goto out;
+	}
+	for (;;) {
+		pid_t w = waitpid(-1, &ws, 0);
+
+		if (w == pid)
+			break;
+		if (w < 0 && errno == ECHILD)
+			break;
+	}
+	*status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+	rc = 0;
+reap:
+	forward_pid = 0;
+	if (rc < 0)
+		kill_and_reap(pid);
+	{
+		ward_error_t e = NULL;
+
+		if (cleanup_state(&st, c.cg, &e) < 0) {
+			ward_oci_log(WARD_LOG_WARN, "%s", e->msg);
+			ward_error_free(&e);
+		}
+		c.cg = NULL;
+	}
+out:
+	if (c.cg)
+		ward_oci_cgroup_free(c.cg);
+	container_free(&c);
+	ward_oci_state_free(&st);
+	ward_oci_config_free(&cfg);
+	return rc;
+}

@@ -1,0 +1,20 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Constants and helpers of the OCI tests, importable by the test modules
+(a module of its own: `conftest` is ambiguous when several suites run)."""
+
+import os
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
+WARD = os.path.realpath(os.environ.get("WARD", os.path.join(REPO, "build", "src", "ward")))
+
+
+def cgroup_dirs(path):
+    """Host directories of a container's cgroup in every v1 hierarchy."""
+    out = []
+    base = "/sys/fs/cgroup"
+    for name in sorted(os.listdir(base)):
+        d = os.path.join(base, name)
+        if os.path.islink(d) or name == "unified":
+            continue
+        out.append(os.path.join(d, path.lstrip("/")))
+    return out
