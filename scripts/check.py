@@ -105,8 +105,13 @@ def run_fuzz():
         sys.stdout.write(out[-6000:])
 
 
-PYTEST_DIRS = [d for d in ["tests/integration", "tests/security", "tests/oci", "tests/broker"]
-               if os.path.isdir(d)]
+# Suites with their own conftest run in their own pytest session: each
+# suite's helpers are imported as `conftest`, which must not collide.
+PYTEST_SESSIONS = [
+    ("sandbox", ["tests/integration", "tests/security"]),
+    ("oci", ["tests/oci"]),
+    ("broker", ["tests/broker"]),
+]
 
 
 def run_pytest():
@@ -115,34 +120,36 @@ def run_pytest():
         totals["skipped"] += 1
         problems.append("pytest (not root)")
         return
-    junit = os.path.join("build", "pytest.xml")
     env = dict(os.environ)
     env["WARD"] = os.path.realpath("build/src/ward")
     env["WARD_HELPERS"] = os.path.realpath("build/tests/helpers")
-    r = sh(["/usr/bin/python3", "-m", "pytest", "-q", "-rfEs", "-p", "no:cacheprovider",
-            f"--junitxml={junit}"] + PYTEST_DIRS, env=env)
-    try:
-        root = ET.parse(junit).getroot()
-        suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
-        for s in suites:
-            tests = int(s.get("tests", 0))
-            fails = int(s.get("failures", 0)) + int(s.get("errors", 0))
-            skips = int(s.get("skipped", 0))
-            totals["passed"] += tests - fails - skips
-            totals["failed"] += fails
-            totals["skipped"] += skips
-    except (OSError, ET.ParseError) as e:
-        print(f"pytest: no result file ({e})")
-        totals["failed"] += 1
-    if r.returncode == 5:
-        print("pytest: no tests collected")
-        return
-    if r.returncode not in (0, 1):
-        problems.append(f"pytest exited {r.returncode}")
-        if totals["failed"] == 0:
+    for name, dirs in PYTEST_SESSIONS:
+        dirs = [d for d in dirs if os.path.isdir(d)]
+        if not dirs:
+            continue
+        junit = os.path.join("build", f"pytest-{name}.xml")
+        r = sh(["/usr/bin/python3", "-m", "pytest", "-q", "-rfEs", "-p", "no:cacheprovider",
+                f"--junitxml={junit}"] + dirs, env=env)
+        try:
+            root = ET.parse(junit).getroot()
+            suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+            for s in suites:
+                tests = int(s.get("tests", 0))
+                fails = int(s.get("failures", 0)) + int(s.get("errors", 0))
+                skips = int(s.get("skipped", 0))
+                totals["passed"] += tests - fails - skips
+                totals["failed"] += fails
+                totals["skipped"] += skips
+        except (OSError, ET.ParseError) as e:
+            print(f"pytest {name}: no result file ({e})")
             totals["failed"] += 1
-    elif r.returncode == 1:
-        problems.append("pytest")
+        if r.returncode == 5:
+            print(f"pytest {name}: no tests collected")
+        elif r.returncode == 1:
+            problems.append(f"pytest {name}")
+        elif r.returncode != 0:
+            problems.append(f"pytest {name} exited {r.returncode}")
+            totals["failed"] += 1
 
 
 def main():
