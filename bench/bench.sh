@@ -17,10 +17,13 @@
 # touched); the cgroups crun makes are named "wardbench-<this pid>-*" and
 # removed at exit if crun left any.  See docs/bench.md for how to read it.
 #
-# Environment: WARD (the binary, default build/src/ward), BENCH_RUNS (50),
-# BENCH_WARMUP (5), BENCH_CALLS (5000000: calls per timed loop, cut down so a
-# loop lasts about BENCH_LOOP_MS=250 ms where system calls are slow),
-# BENCH_SYSCALL_REPS (5).
+# Environment: WARD (the binary, default build/src/ward); BENCH_RUNS (90
+# timed runs of each command, split into BENCH_ROUNDS=3 rounds so that a
+# change of load hits every row); BENCH_WARMUP (3 per round); BENCH_CALLS
+# (5000000 calls per timed loop, cut down so that a loop lasts about
+# BENCH_LOOP_MS=400 ms where system calls are slow); BENCH_SYSCALL_REPS (5);
+# BENCH_KEEP (a dir: keep the raw results there); BENCH_SKIP ("bwrap crun":
+# leave those rows out, as if they were not installed).
 #
 # Exit status 0 unless something could not run at all; targets are
 # information only.
@@ -30,10 +33,11 @@ cd "$(dirname "$0")/.." || exit 1
 ROOT=$(pwd)
 WARD=${WARD:-$ROOT/build/src/ward}
 PY=/usr/bin/python3
-RUNS=${BENCH_RUNS:-50}
-WARMUP=${BENCH_WARMUP:-5}
+RUNS=${BENCH_RUNS:-90}
+ROUNDS=${BENCH_ROUNDS:-3}
+WARMUP=${BENCH_WARMUP:-3}
 CALLS=${BENCH_CALLS:-5000000}
-LOOP_MS=${BENCH_LOOP_MS:-250}
+LOOP_MS=${BENCH_LOOP_MS:-400}
 SC_REPS=${BENCH_SYSCALL_REPS:-5}
 PFX="wardbench-$$"
 
@@ -42,6 +46,10 @@ die() {
 	exit 1
 }
 note() { echo "bench: $*"; }
+have() { # have TOOL: installed and not in BENCH_SKIP
+	case " ${BENCH_SKIP:-} " in *" $1 "*) return 1 ;; esac
+	command -v "$1" >/dev/null 2>&1
+}
 
 for t in hyperfine cc "$PY"; do
 	command -v "$t" >/dev/null 2>&1 || die "$t is missing (run scripts/deps.sh)"
@@ -55,13 +63,22 @@ T=$(mktemp -d /tmp/wardbench.XXXXXX) || die "cannot create a temp dir"
 chmod 755 "$T"
 
 # ---- cleanup: everything we made, also after a failure or ^C ----
+CHILD=
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
-	local d p i
+	local d p _
+	if [ -n "$CHILD" ]; then
+		kill -TERM "$CHILD" 2>/dev/null
+		wait "$CHILD" 2>/dev/null
+	fi
 	exec 10<&- 2>/dev/null
+	if [ -n "${BENCH_KEEP:-}" ] && mkdir -p "$BENCH_KEEP"; then
+		cp "$T"/*.json "$T"/*.txt "$T"/*.log "$BENCH_KEEP"/ 2>/dev/null
+	fi
 	for d in /sys/fs/cgroup/*/"$PFX"-*; do
 		[ -d "$d" ] || continue
 		# Only crun containers of this run live in these cgroups.
-		for i in 1 2 3 4 5; do
+		for _ in 1 2 3 4 5; do
 			while read -r p; do kill -9 "$p" 2>/dev/null; done <"$d/cgroup.procs" 2>/dev/null
 			rmdir "$d" 2>/dev/null && break
 			sleep 0.1
@@ -73,11 +90,24 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
+# bg CMD...: run CMD as a child that the traps can stop at once (bash runs a
+# trap only after the foreground command ends; "wait" is interrupted).
+bg() {
+	local rc
+	"$@" &
+	CHILD=$!
+	wait "$CHILD"
+	rc=$?
+	CHILD=
+	return $rc
+}
+
 # "${CRUN_NS[@]}" CMD... runs CMD in a private mount namespace where crun
 # 1.8.1 sees a pure v1 layout: a tmpfs of its own over
 # /sys/fs/cgroup/unified.  (Unmounting unified instead is not enough: crun
 # then creates directories in the host's /sys/fs/cgroup tmpfs, under the
 # unified mount point, and leaves them there.)
+# shellcheck disable=SC2016 # expanded by that sh
 CRUN_NS=(unshare -m --propagation private sh -c
 	'mount -t tmpfs -o size=1m,mode=755 wardbench-cgroup2 /sys/fs/cgroup/unified && exec "$@"' sh)
 
@@ -96,6 +126,7 @@ ok() {
 # ---- the machine ----
 echo "ward benchmark: $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "machine: $(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)), Linux $(uname -r)"
+echo "tools: $(hyperfine --version 2>/dev/null), $(bwrap --version 2>/dev/null || echo 'no bwrap'), $(command -v crun >/dev/null && crun --version | head -1 || echo 'no crun'), ward $("$WARD" --version 2>/dev/null | head -1 | sed 's/^ward version //')"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min)"
 echo "note: figures vary with load and between machines; compare rows of one run, not runs."
 echo
@@ -116,7 +147,7 @@ fi
 
 # ---- bwrap ----
 HAVE_BWRAP=0
-if command -v bwrap >/dev/null 2>&1; then
+if have bwrap; then
 	HAVE_BWRAP=1
 	BWRAP=(bwrap --unshare-all --die-with-parent --new-session --ro-bind /usr /usr)
 	for d in bin sbin lib lib32 lib64 libx32; do
@@ -129,9 +160,10 @@ if command -v bwrap >/dev/null 2>&1; then
 	BWRAP+=(--ro-bind /etc /etc --proc /proc --dev /dev --tmpfs /tmp --cap-drop ALL)
 	ok "bwrap" "${BWRAP[@]}" /bin/true || HAVE_BWRAP=0
 else
-	note "bwrap is missing: no bwrap rows"
+	note "bwrap is missing (or in BENCH_SKIP): no bwrap rows"
 fi
 # "${BPF10[@]}" CMD... runs CMD with the filter open on fd 10.
+# shellcheck disable=SC2016 # expanded by that bash
 BPF10=(bash -c 'exec "$@" 10<"$0"' "$T/docker.bpf")
 HAVE_BWRAP_SC=0
 if [ $HAVE_BWRAP = 1 ] && [ $HAVE_BPF = 1 ]; then
@@ -141,8 +173,8 @@ fi
 
 # ---- crun ----
 HAVE_CRUN=0
-if ! command -v crun >/dev/null 2>&1; then
-	note "crun is missing: no crun rows"
+if ! have crun; then
+	note "crun is missing (or in BENCH_SKIP): no crun rows"
 elif [ ! -x /bin/busybox ]; then
 	note "/bin/busybox (busybox-static) is missing: no crun rows"
 else
@@ -179,7 +211,8 @@ ok "ward run" "$WARD" run -- /bin/true || die "ward run -- /bin/true fails"
 HAVE_WARD_USER=1
 ok "ward run --allow security.user" "$WARD" run --allow security.user -- /bin/true || HAVE_WARD_USER=0
 
-HF=(hyperfine -N --style basic --warmup "$WARMUP" --runs "$RUNS")
+PER_ROUND=$(((RUNS + ROUNDS - 1) / ROUNDS))
+HF=(hyperfine -N --style basic --warmup "$WARMUP" --runs "$PER_ROUND")
 # bwrap --seccomp 10 reads fd 10 to its end, and every run shares hyperfine's
 # open file: each run is prepared by a rewind (not timed).  The same prepare
 # step runs before every command, so that all rows are measured alike.
@@ -190,13 +223,11 @@ cmds+=(-n unshare "unshare -UrfpniumCT --mount-proc /bin/true")
 [ $HAVE_BWRAP_SC = 1 ] && cmds+=(-n bwrap+seccomp "${BWRAP[*]} --seccomp 10 /bin/true")
 cmds+=(-n ward "$WARD run -- /bin/true")
 [ $HAVE_WARD_USER = 1 ] && cmds+=(-n "ward security.user" "$WARD run --allow security.user -- /bin/true")
+# The same sandbox without the seccomp listener: what explaining denials costs
+# a program that is never refused anything (issue 3's target: nothing).
+cmds+=(-n "ward quiet-denials" "$WARD run --quiet-denials -- /bin/true")
 
-echo "1. measuring start-to-exit latency ($RUNS runs each after $WARMUP warm-up runs) ..."
-"${HF[@]}" --prepare "$T/helper rewind 10" --export-json "$T/main.json" "${cmds[@]}" \
-	>"$T/main.log" 2>&1 || {
-	cat "$T/main.log"
-	die "hyperfine failed"
-}
+echo "1. measuring start-to-exit latency ($ROUNDS rounds of $PER_ROUND runs of each command after $WARMUP warm-up runs) ..."
 if [ $HAVE_CRUN = 1 ]; then
 	# crun and a reference pair measured in the same private mount namespace:
 	# "helper idexec /bin/true" - "/bin/true" is the cost of the id wrapper.
@@ -204,12 +235,23 @@ if [ $HAVE_CRUN = 1 ]; then
 	ccmds+=(-n "crun: helper idexec /bin/true" "$T/helper idexec $PFX /bin/true @ID@")
 	ccmds+=(-n crun "${CRUN_RUN[*]} $T/crun/true @ID@")
 	ccmds+=(-n crun+seccomp "${CRUN_RUN[*]} $T/crun/true-seccomp @ID@")
-	"${CRUN_NS[@]}" "${HF[@]}" --export-json "$T/crun.json" "${ccmds[@]}" >"$T/crun.log" 2>&1 || {
-		cat "$T/crun.log"
-		note "hyperfine of crun failed: no crun rows"
-		rm -f "$T/crun.json"
-	}
 fi
+for ((r = 1; r <= ROUNDS; r++)); do
+	bg "${HF[@]}" --prepare "$T/helper rewind 10" --export-json "$T/main-$r.json" "${cmds[@]}" \
+		>"$T/main-$r.log" 2>&1 || {
+		cat "$T/main-$r.log"
+		die "hyperfine failed"
+	}
+	if [ $HAVE_CRUN = 1 ]; then
+		bg "${CRUN_NS[@]}" "${HF[@]}" --export-json "$T/crun-$r.json" "${ccmds[@]}" \
+			>"$T/crun-$r.log" 2>&1 || {
+			cat "$T/crun-$r.log"
+			note "hyperfine of crun failed: no crun rows"
+			rm -f "$T"/crun-*.json
+			HAVE_CRUN=0
+		}
+	fi
+done
 exec 10<&-
 
 # ---- 2. per-call syscall cost ----
@@ -242,35 +284,43 @@ done
 
 # ---- 3. peak RSS ----
 echo "3. measuring peak RSS ..."
-# rss_row LABEL TRUE-CMD -- SLEEP-CMD (each a single argv; run by "$@").
-tv() {
-	/usr/bin/time -v -o "$T/tv.txt" "$@" >/dev/null 2>&1 &&
-		awk -F': ' '/Maximum resident set size/ { print $2 }' "$T/tv.txt"
-}
+# "${MAXRSS[@]}" CMD... prints the "maximum resident set size" (kB) of CMD
+# (the largest process of its tree), or nothing when CMD fails.
+if [ -x /usr/bin/time ]; then
+	# shellcheck disable=SC2016 # expanded by that sh
+	MAXRSS=(sh -c '/usr/bin/time -v -o "$0" "$@" >/dev/null 2>&1 &&
+		awk -F": " "/Maximum resident set size/ { print \$2 }" "$0"' "$T/tv.txt")
+else
+	note "/usr/bin/time is missing (package time): max RSS from wait4() instead"
+	MAXRSS=("$T/helper" maxrss)
+fi
+RSS=("$PY" "$ROOT/bench/benchlib.py" rss --)
 rss_line() {
 	printf '%-34s %15s   %s\n' "$1" "${2:-failed}" "${3:-failed}" >>"$T/rss.txt"
 }
-if [ -x /usr/bin/time ]; then
-	rss_line "plain /bin/true" "$(tv /bin/true)" "-"
-	rss_line "ward run" "$(tv "$WARD" run -- /bin/true)" \
-		"$("$PY" bench/benchlib.py rss -- "$WARD" run -- /bin/sleep 0.5)"
-	if [ $HAVE_BWRAP_SC = 1 ]; then
-		rss_line "bwrap + seccomp" \
-			"$(tv "${BPF10[@]}" "${BWRAP[@]}" --seccomp 10 /bin/true)" \
-			"$("$PY" bench/benchlib.py rss -- "${BPF10[@]}" \
-				"${BWRAP[@]}" --seccomp 10 /bin/sleep 0.5)"
-	fi
-	if [ $HAVE_CRUN = 1 ]; then
-		rss_line "crun run + seccomp" \
-			"$("${CRUN_NS[@]}" /usr/bin/time -v -o "$T/tv.txt" "${CRUN_RUN[@]}" "$T/crun/true-seccomp" @ID@ \
-				>/dev/null 2>&1 && awk -F': ' '/Maximum resident set size/ { print $2 }' "$T/tv.txt")" \
-			"$("${CRUN_NS[@]}" "$PY" bench/benchlib.py rss -- "${CRUN_RUN[@]}" "$T/crun/sleep-seccomp" @ID@)"
-	fi
-else
-	note "/usr/bin/time is missing (package time): no RSS table"
+rss_line "plain /bin/true" "$("${MAXRSS[@]}" /bin/true)" "-"
+rss_line "ward run" "$("${MAXRSS[@]}" "$WARD" run -- /bin/true)" \
+	"$("${RSS[@]}" "$WARD" run -- /bin/sleep 0.5)"
+if [ $HAVE_BWRAP_SC = 1 ]; then
+	rss_line "bwrap + seccomp" "$("${MAXRSS[@]}" "${BPF10[@]}" "${BWRAP[@]}" --seccomp 10 /bin/true)" \
+		"$("${RSS[@]}" "${BPF10[@]}" "${BWRAP[@]}" --seccomp 10 /bin/sleep 0.5)"
+fi
+if [ $HAVE_CRUN = 1 ]; then
+	rss_line "crun run + seccomp" \
+		"$("${CRUN_NS[@]}" "${MAXRSS[@]}" "${CRUN_RUN[@]}" "$T/crun/true-seccomp" @ID@)" \
+		"$("${CRUN_NS[@]}" "${RSS[@]}" "${CRUN_RUN[@]}" "$T/crun/sleep-seccomp" @ID@)"
 fi
 
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 "$PY" bench/benchlib.py report "$T" || die "report failed"
+
+# The subsystems' own benchmarks, each printing its table.
+for extra in oci broker; do
+	if [ -f "$ROOT/bench/$extra.sh" ]; then
+		echo
+		echo "== bench/$extra.sh =="
+		sh "$ROOT/bench/$extra.sh" "$WARD" || note "bench/$extra.sh failed"
+	fi
+done
 exit 0

@@ -14,6 +14,7 @@
   benchlib.py report DIR
       Print the result table from the files bench.sh left in DIR.
 """
+import glob
 import json
 import os
 import statistics
@@ -144,10 +145,14 @@ def cmd_rss(argv):
 
 # ---- report ----
 
-def load_hyperfine(path):
-    with open(path) as f:
-        data = json.load(f)
-    return {r["command"]: r for r in data["results"]}
+def load_hyperfine(paths):
+    """Merge the runs of every command over several hyperfine JSON files."""
+    times = {}
+    for path in paths:
+        with open(path) as f:
+            for r in json.load(f)["results"]:
+                times.setdefault(r["command"], []).extend(r["times"])
+    return {k: {"median": statistics.median(v), "times": v} for k, v in times.items()}
 
 
 def fmt_ms(x):
@@ -166,11 +171,9 @@ def verdict(r, target):
 
 def cmd_report(argv):
     d = argv[0]
-    res = {}
-    for name in ("main.json", "crun.json"):
-        p = os.path.join(d, name)
-        if os.path.exists(p):
-            res.update(load_hyperfine(p))
+    res = load_hyperfine(sorted(glob.glob(os.path.join(d, "main-*.json")) +
+                             glob.glob(os.path.join(d, "crun-*.json"))))
+    nruns = min((len(r["times"]) for r in res.values()), default=0)
 
     def med(k):
         return res[k]["median"] if k in res else None
@@ -190,8 +193,8 @@ def cmd_report(argv):
         m = med(k)
         return None if m is None or wrap is None else m - wrap
 
-    print("1. Start-to-exit latency of /bin/true (hyperfine -N; median, interquartile range)")
-    print(f"   {'':48s} {'median ms':>9s} {'IQR ms':>8s}")
+    print(f"1. Start-to-exit latency of /bin/true (hyperfine -N, {nruns} runs of each)")
+    print(f"   {'':44s} {'median ms':>9s} {'IQR ms':>7s}")
     rows = [
         ("plain /bin/true", "/bin/true"),
         ("unshare, all 8 namespaces", "unshare"),
@@ -201,19 +204,22 @@ def cmd_report(argv):
         ("crun run + Docker-like seccomp", "crun+seccomp"),
         ("ward run (default sandbox)", "ward"),
         ("ward run --allow security.user", "ward security.user"),
+        ("ward run --quiet-denials (no seccomp listener)", "ward quiet-denials"),
     ]
     for label, k in rows:
-        if k in ("crun", "crun+seccomp") and k in res:
-            print(f"   {label:48s} {fmt_ms(net(k)):>9s} {fmt_ms(iqr(k)):>8s}"
-                  f"   (measured {fmt_ms(med(k)).strip()} incl. id wrapper)")
-        elif k in res:
-            print(f"   {label:48s} {fmt_ms(med(k)):>9s} {fmt_ms(iqr(k)):>8s}")
+        if k not in res:
+            print(f"   {label:44s} {'skipped':>9s}")
+        elif k in ("crun", "crun+seccomp"):
+            print(f"   {label:44s} {fmt_ms(net(k)):>9s} {fmt_ms(iqr(k)):>7s}"
+                  f"   (measured {fmt_ms(med(k)).strip()} with the id wrapper)")
         else:
-            print(f"   {label:48s} {'skipped':>9s}")
+            print(f"   {label:44s} {fmt_ms(med(k)):>9s} {fmt_ms(iqr(k)):>7s}")
     if wrap is not None:
-        print(f"   {'  (crun id wrapper, subtracted above)':48s} {fmt_ms(wrap):>9s}"
-              f"   (helper idexec /bin/true {fmt_ms(med('crun: helper idexec /bin/true')).strip()}"
+        print(f"   {'(crun id wrapper, subtracted above)':44s} {fmt_ms(wrap):>9s} {'':7s}"
+              f"   (helper idexec /bin/true"
+              f" {fmt_ms(med('crun: helper idexec /bin/true')).strip()}"
               f" - /bin/true {fmt_ms(med('crun: /bin/true')).strip()}, same run)")
+    print("   (wall time: median and interquartile range of the runs)")
     print()
     w = med("ward")
     wu = med("ward security.user")
@@ -230,6 +236,8 @@ def cmd_report(argv):
     rline("ward / crun+seccomp", r2, 0.35)
     rline("ward security.user / bwrap+seccomp", ratio(wu, med("bwrap+seccomp")))
     rline("ward security.user / crun+seccomp", ratio(wu, net("crun+seccomp")))
+    rline("ward / ward --quiet-denials (denial supervisor)", ratio(w, med("ward quiet-denials")))
+    rline("ward / bwrap (no seccomp)", ratio(w, med("bwrap")))
     rline("ward / unshare (all namespaces)", ratio(w, med("unshare")))
     print()
 
@@ -242,36 +250,40 @@ def cmd_report(argv):
                 cfg, call, ns = line.split()
                 samples.setdefault((cfg, call), []).append(float(ns))
     sc = {k: statistics.median(v) for k, v in samples.items()}
+    lo = {k: min(v) for k, v in samples.items()}
     n, asked, per = "?", "?", "?"
     p = os.path.join(d, "calls.txt")
     if os.path.exists(p):
         with open(p) as f:
             n, asked, per = f.read().split()
     reps = max((len(v) for v in samples.values()), default=0)
-    print(f"2. Per-call syscall cost (ns/call; median of {reps} launches, one timed loop"
-          f" of {n} calls each)")
+    print(f"2. Per-call syscall cost (ns/call over {reps} launches, one timed loop of {n} calls"
+          " each)")
     if n != asked:
         print(f"   (one call costs about {per} ns on this machine: loops cut from {asked} to {n}"
               f" calls to keep the run short)")
     cfgs = [("plain", "unfiltered"), ("ward", "ward run (default filter)"),
             ("ward-user", "ward run --allow security.user"),
-            ("bwrap-seccomp", "bwrap + Docker-like filter (reference)")]
-    print(f"   {'':42s} {'getppid':>9s} {'ratio':>6s} {'getrandom':>10s} {'ratio':>6s}")
+            ("bwrap-seccomp", "bwrap + Docker filter (reference)")]
+    print(f"   {'':34s} {'getppid':^27s}   {'getrandom':^27s}".rstrip())
+    print((f"   {'':34s}" + f" {'median':>7s} {'ratio':>5s} {'min':>7s} {'ratio':>5s}  " * 2).rstrip())
     for cfg, label in cfgs:
         if (cfg, "getppid") not in sc:
-            print(f"   {label:42s} {'skipped':>9s}")
+            print(f"   {label:34s} {'skipped':>7s}")
             continue
-        line = f"   {label:42s}"
+        line = f"   {label:34s}"
         for call in ("getppid", "getrandom"):
-            v = sc[(cfg, call)]
-            r = ratio(v, sc.get(("plain", call)))
-            line += f" {v:9.1f} {'' if r is None else f'{r:5.2f}x':>6s}"
-            if call == "getppid":
-                line += " "
-        print(line)
+            for tab in (sc, lo):
+                v = tab[(cfg, call)]
+                r = ratio(v, tab.get(("plain", call)))
+                line += f" {v:7.1f} {'' if r is None else f'{r:4.2f}x':>5s}"
+            line += "  "
+        print(line.rstrip())
+    print("   (ratio: to unfiltered, of the medians and of the minimums; the minimum is the"
+          " launch least disturbed by others)")
     r = ratio(sc.get(("ward", "getppid")), sc.get(("plain", "getppid")))
     if r is not None:
-        rline("getppid: ward / unfiltered", r, 1.15)
+        rline("getppid: ward / unfiltered (medians)", r, 1.15)
     print()
 
     # 3. memory

@@ -117,7 +117,7 @@ int main(int argc, char **argv)
 			rules++;
 		}
 		continue;
-bad:
+	bad:
 		fprintf(stderr, "mkfilter: %s:%u: cannot parse\n", argv[1], lineno);
 		return 1;
 	}
