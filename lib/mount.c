@@ -461,9 +461,11 @@ int ward_view_idmap(struct ward_view *v, uid_t host_uid, gid_t host_gid, ward_er
 	for (i = 0; i < v->n_grants; i++) {
 		struct ward_view_src *s = &v->grants[i];
 
-		if (!(s->access & WARD_FS_WRITE))
-			continue;
-		/* Reuse a namespace made for the same owner. */
+		/* Every grant is idmapped, read-only ones too: a granted path is
+		 * meant to be usable, and the sandbox's host uid is nobody to a
+		 * directory only its owner may enter (a home directory is 0700).
+		 * The mapping makes the sandbox's user the owner, and only
+		 * there.  Reuse a namespace made for the same owner. */
 		for (j = 0; j < i; j++) {
 			struct ward_view_src *o = &v->grants[j];
 
@@ -832,6 +834,15 @@ static int detach_one(struct ward_view_src *s, uint64_t attr, bool recursive, wa
 {
 	int tree = make_tree(s->fd, NULL, attr, s->idmap_fd, recursive, s->origin, s->path, err);
 
+	/* A filesystem that cannot be idmapped (NFS, FUSE, an old tmpfs) can
+	 * still be granted read-only: the sandbox then reads it with the
+	 * permissions of "others".  A write grant cannot work that way. */
+	if (tree < 0 && s->idmap_fd >= 0 && !(s->access & WARD_FS_WRITE)) {
+		ward_error_free(err);
+		close(s->idmap_fd);
+		s->idmap_fd = -1;
+		tree = make_tree(s->fd, NULL, attr, -1, recursive, s->origin, s->path, err);
+	}
 	if (tree < 0)
 		return -1;
 	close(s->fd);

@@ -559,11 +559,17 @@ int ward_cg_dir_remove(struct ward_cg_dir *d, const char *name, bool standin, wa
 	int ret = 0, r;
 
 	if (d->created) {
-		/* A stand-in's cgroup.procs is just a file: never kill what it
+		/* The common case: the sandbox is gone and the cgroup is empty,
+		 * so one rmdir does it.  Only a busy cgroup is emptied first.  A
+		 * stand-in's cgroup.procs is just a file: never kill what it
 		 * lists. */
-		if (!standin && d->fd >= 0 && kill_all(d, err) < 0)
-			ret = -1;
-		r = cg_rmdir(d->wardfd, name, standin);
+		r = standin ? -EBUSY
+			    : (unlinkat(d->wardfd, name, AT_REMOVEDIR) < 0 ? -errno : 0);
+		if (r == -EBUSY) {
+			if (!standin && d->fd >= 0 && kill_all(d, err) < 0)
+				ret = -1;
+			r = cg_rmdir(d->wardfd, name, standin);
+		}
 		if (r < 0 && r != -ENOENT) {
 			if (ret == 0)
 				ward_error_set(
