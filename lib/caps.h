@@ -9,9 +9,9 @@
 #include "error.h"
 #include "policy.h"
 
-const char *ward_cap_name(int cap);     /* "CAP_SYS_ADMIN" or NULL */
+const char *ward_cap_name(int cap);	  /* "CAP_SYS_ADMIN" or NULL */
 int ward_cap_from_name(const char *name); /* accepts "CAP_X" and "x"; -1 if unknown */
-int ward_cap_last(void);                /* highest capability the kernel knows */
+int ward_cap_last(void);		  /* highest capability the kernel knows */
 
 /* Step 1, before Landlock and seccomp: drop every capability not in keep from
  * the bounding set, lock securebits so uid 0 is not special (SECBIT_NOROOT and

@@ -91,8 +91,9 @@ int cmd_explain(int argc, char **argv)
 		/* An OCI bundle: its config.json merged with the entitlements of
 		 * its org.ward.entitlements annotation. */
 		if (pa.reqs.n) {
-			status = usage_error("explain", "--bundle takes the entitlements from the "
-							"bundle's annotation; drop --allow/--manifest");
+			status = usage_error("explain",
+					     "--bundle takes the entitlements from the "
+					     "bundle's annotation; drop --allow/--manifest");
 			goto out;
 		}
 #ifdef WARD_WITH_OCI

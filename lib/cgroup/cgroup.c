@@ -563,8 +563,7 @@ int ward_cg_dir_remove(struct ward_cg_dir *d, const char *name, bool standin, wa
 		 * so one rmdir does it.  Only a busy cgroup is emptied first.  A
 		 * stand-in's cgroup.procs is just a file: never kill what it
 		 * lists. */
-		r = standin ? -EBUSY
-			    : (unlinkat(d->wardfd, name, AT_REMOVEDIR) < 0 ? -errno : 0);
+		r = standin ? -EBUSY : (unlinkat(d->wardfd, name, AT_REMOVEDIR) < 0 ? -errno : 0);
 		if (r == -EBUSY) {
 			if (!standin && d->fd >= 0 && kill_all(d, err) < 0)
 				ret = -1;

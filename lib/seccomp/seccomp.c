@@ -475,12 +475,12 @@ static void cache_store(int dfd, const char *key, const struct sock_filter *insn
 /* ------------------------------------------------------------------ */
 
 const char *const ward_sc_observed[] = {
-	"open",	    "openat",	"openat2",  "creat",	 "execve",     "execveat", "mkdir",
-	"mkdirat",  "rename",	"renameat", "renameat2", "unlink",     "unlinkat", "rmdir",
-	"symlink",  "symlinkat", "link",    "linkat",	 "truncate",   "chdir",	   "socket",
-	"connect",  "bind",	"listen",   "clone",	 "fork",       "vfork",	   "unshare",
-	"mknod",    "mknodat",	"chmod",    "fchmodat",	 "chown",      "fchownat", "lchown",
-	NULL,
+	"open",	    "openat",	"openat2", "creat",	"execve",    "execveat",
+	"mkdir",    "mkdirat",	"rename",  "renameat",	"renameat2", "unlink",
+	"unlinkat", "rmdir",	"symlink", "symlinkat", "link",	     "linkat",
+	"truncate", "chdir",	"socket",  "connect",	"bind",	     "listen",
+	"clone",    "fork",	"vfork",   "unshare",	"mknod",     "mknodat",
+	"chmod",    "fchmodat", "chown",   "fchownat",	"lchown",    NULL,
 };
 
 static bool is_observed(const char *name)

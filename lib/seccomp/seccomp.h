@@ -21,13 +21,13 @@
 
 enum ward_sc_action {
 	WARD_SC_ALLOW,
-	WARD_SC_ERRNO,  /* fail with .err (EPERM for known-denied, ENOSYS for clone3) */
+	WARD_SC_ERRNO,	/* fail with .err (EPERM for known-denied, ENOSYS for clone3) */
 	WARD_SC_NOTIFY, /* ask the supervisor (only made by ward_seccomp_prepare_mode) */
 };
 
 enum ward_sc_op {
-	WARD_SC_OP_EQ,        /* arg == a */
-	WARD_SC_OP_NE,        /* arg != a */
+	WARD_SC_OP_EQ,	      /* arg == a */
+	WARD_SC_OP_NE,	      /* arg != a */
 	WARD_SC_OP_MASKED_EQ, /* (arg & a) == b */
 };
 
@@ -38,10 +38,10 @@ struct ward_sc_arg {
 };
 
 struct ward_sc_rule {
-	const char *syscall;     /* libseccomp name */
+	const char *syscall; /* libseccomp name */
 	enum ward_sc_action action;
-	int err;                 /* errno when action is WARD_SC_ERRNO */
-	unsigned n_args;         /* argument conditions, all must match (AND) */
+	int err;	 /* errno when action is WARD_SC_ERRNO */
+	unsigned n_args; /* argument conditions, all must match (AND) */
 	struct ward_sc_arg args[3];
 	const char *entitlement; /* the entitlement that grants it, when denied; NULL if none can */
 };
@@ -64,9 +64,9 @@ const struct ward_sc_rule *ward_sc_rules_match(const struct ward_sc_rules *r, co
 					       const uint64_t *args);
 
 struct ward_seccomp_prog {
-	void *insns;        /* struct sock_filter[] */
+	void *insns; /* struct sock_filter[] */
 	size_t n_insns;
-	char hash[65];      /* hex SHA-256 cache key */
+	char hash[65]; /* hex SHA-256 cache key */
 	bool from_cache;
 };
 

@@ -216,8 +216,7 @@ static int cmd_fsopen(int argc, char **argv)
 static int cmd_open_tree(int argc, char **argv)
 {
 	const char *path = argc > 0 ? argv[0] : "/usr";
-	long fd = syscall(SYS_open_tree, AT_FDCWD, path,
-			  0x1 /* OPEN_TREE_CLONE */ | O_CLOEXEC);
+	long fd = syscall(SYS_open_tree, AT_FDCWD, path, 0x1 /* OPEN_TREE_CLONE */ | O_CLOEXEC);
 
 	if (fd >= 0)
 		close((int)fd);
@@ -360,14 +359,30 @@ static int cmd_stat(int argc, char **argv)
 	if (lstat(argv[0], &st) < 0)
 		return fail(errno);
 	switch (st.st_mode & S_IFMT) {
-	case S_IFREG: type = "file"; break;
-	case S_IFDIR: type = "dir"; break;
-	case S_IFLNK: type = "link"; break;
-	case S_IFCHR: type = "chr"; break;
-	case S_IFBLK: type = "blk"; break;
-	case S_IFIFO: type = "fifo"; break;
-	case S_IFSOCK: type = "sock"; break;
-	default: type = "other"; break;
+	case S_IFREG:
+		type = "file";
+		break;
+	case S_IFDIR:
+		type = "dir";
+		break;
+	case S_IFLNK:
+		type = "link";
+		break;
+	case S_IFCHR:
+		type = "chr";
+		break;
+	case S_IFBLK:
+		type = "blk";
+		break;
+	case S_IFIFO:
+		type = "fifo";
+		break;
+	case S_IFSOCK:
+		type = "sock";
+		break;
+	default:
+		type = "other";
+		break;
 	}
 	add("type=%s", type);
 	add("mode=%04o", (unsigned)(st.st_mode & 07777));
@@ -394,7 +409,7 @@ static int cmd_mknod(int argc, char **argv)
  * probe itself.) */
 static int cmd_exec(int argc, char **argv)
 {
-	char *args[] = { argv[0], (char *)"help", NULL };
+	char *args[] = {argv[0], (char *)"help", NULL};
 	pid_t pid;
 	int st, p[2];
 	int e = 0;
@@ -479,8 +494,7 @@ static int cmd_add_key(int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	/* A key in the process keyring, gone when the probe exits. */
-	return result(syscall(SYS_add_key, "user", "ward-probe", "x", 1,
-			      KEY_SPEC_PROCESS_KEYRING));
+	return result(syscall(SYS_add_key, "user", "ward-probe", "x", 1, KEY_SPEC_PROCESS_KEYRING));
 }
 
 static int cmd_bpf(int argc, char **argv)
@@ -553,8 +567,8 @@ static int cmd_reboot(int argc, char **argv)
 	/* The right first magic and a wrong second one: the kernel checks
 	 * CAP_SYS_BOOT first (EPERM), then the magic (EINVAL); it can never
 	 * reboot. */
-	return result(syscall(SYS_reboot, LINUX_REBOOT_MAGIC1, 0x12345678,
-			      LINUX_REBOOT_CMD_CAD_OFF, NULL));
+	return result(syscall(SYS_reboot, LINUX_REBOOT_MAGIC1, 0x12345678, LINUX_REBOOT_CMD_CAD_OFF,
+			      NULL));
 }
 
 /* clock-invalid: clock_settime with tv_nsec out of range.  The kernel
@@ -562,7 +576,7 @@ static int cmd_reboot(int argc, char **argv)
  * filter let it through" and EPERM "refused"; the clock never changes. */
 static int cmd_clock_invalid(int argc, char **argv)
 {
-	struct timespec ts = { .tv_sec = 0, .tv_nsec = 2000000000L };
+	struct timespec ts = {.tv_sec = 0, .tv_nsec = 2000000000L};
 
 	(void)argc;
 	(void)argv;
@@ -655,9 +669,9 @@ static const struct {
 	const char *name;
 	int flag;
 } ns_flags[] = {
-	{ "user", CLONE_NEWUSER }, { "mnt", CLONE_NEWNS },	 { "net", CLONE_NEWNET },
-	{ "pid", CLONE_NEWPID },   { "ipc", CLONE_NEWIPC },	 { "uts", CLONE_NEWUTS },
-	{ "cgroup", CLONE_NEWCGROUP }, { "time", CLONE_NEWTIME },
+	{"user", CLONE_NEWUSER},     {"mnt", CLONE_NEWNS},    {"net", CLONE_NEWNET},
+	{"pid", CLONE_NEWPID},	     {"ipc", CLONE_NEWIPC},   {"uts", CLONE_NEWUTS},
+	{"cgroup", CLONE_NEWCGROUP}, {"time", CLONE_NEWTIME},
 };
 
 static int parse_ns(const char *s, int *flags)
@@ -1051,8 +1065,8 @@ static int cmd_status(int argc, char **argv)
 
 static int cmd_caps(int argc, char **argv)
 {
-	char *fields[] = { (char *)"CapInh", (char *)"CapPrm", (char *)"CapEff",
-			   (char *)"CapBnd", (char *)"CapAmb" };
+	char *fields[] = {(char *)"CapInh", (char *)"CapPrm", (char *)"CapEff", (char *)"CapBnd",
+			  (char *)"CapAmb"};
 
 	(void)argc;
 	(void)argv;
@@ -1111,8 +1125,8 @@ static int cmd_rlimits(int argc, char **argv)
 		const char *name;
 		int res;
 	} lim[] = {
-		{ "nofile", RLIMIT_NOFILE }, { "core", RLIMIT_CORE }, { "nproc", RLIMIT_NPROC },
-		{ "as", RLIMIT_AS },	     { "stack", RLIMIT_STACK },
+		{"nofile", RLIMIT_NOFILE}, {"core", RLIMIT_CORE},   {"nproc", RLIMIT_NPROC},
+		{"as", RLIMIT_AS},	   {"stack", RLIMIT_STACK},
 	};
 	size_t i;
 
@@ -1593,79 +1607,79 @@ static const struct command {
 	const char *usage;
 } commands[] = {
 	/* mounts */
-	{ "mount-tmpfs", 0, 1, cmd_mount_tmpfs, "[DIR]  mount a tmpfs on DIR (/tmp/probe-mnt)" },
-	{ "remount-rw", 0, 1, cmd_remount_rw, "[PATH]  remount PATH (/) read-write" },
-	{ "bind-rw", 0, 1, cmd_bind_rw, "[PATH]  bind-mount PATH (/usr) over itself" },
-	{ "userns-mount", 0, 0, cmd_userns_mount, "  unshare user+mnt namespaces, then mount" },
-	{ "fsopen", 0, 1, cmd_fsopen, "[FSTYPE]  fsopen(2) (new mount API)" },
-	{ "open-tree", 0, 1, cmd_open_tree, "[PATH]  open_tree(OPEN_TREE_CLONE)" },
+	{"mount-tmpfs", 0, 1, cmd_mount_tmpfs, "[DIR]  mount a tmpfs on DIR (/tmp/probe-mnt)"},
+	{"remount-rw", 0, 1, cmd_remount_rw, "[PATH]  remount PATH (/) read-write"},
+	{"bind-rw", 0, 1, cmd_bind_rw, "[PATH]  bind-mount PATH (/usr) over itself"},
+	{"userns-mount", 0, 0, cmd_userns_mount, "  unshare user+mnt namespaces, then mount"},
+	{"fsopen", 0, 1, cmd_fsopen, "[FSTYPE]  fsopen(2) (new mount API)"},
+	{"open-tree", 0, 1, cmd_open_tree, "[PATH]  open_tree(OPEN_TREE_CLONE)"},
 	/* files */
-	{ "open", 1, 2, cmd_open, "PATH [r|w|rw]  open (and read a byte)" },
-	{ "create", 1, 2, cmd_create, "PATH [CONTENT]  create a new file, keep it" },
-	{ "create-remove", 1, 1, cmd_create_remove, "PATH  create a new file, remove it" },
-	{ "rewrite", 1, 1, cmd_rewrite, "FILE  write back what FILE holds" },
-	{ "ls", 0, 1, cmd_ls, "[DIR]  list a directory" },
-	{ "stat", 1, 1, cmd_stat, "PATH  type, mode, owner, device" },
-	{ "file", 1, 1, cmd_file, "FILE  a small file's content" },
-	{ "mknod", 0, 1, cmd_mknod, "[PATH]  create a character device (1:3)" },
-	{ "exec", 1, 1, cmd_exec, "PATH  can PATH be executed?" },
-	{ "open-by-handle", 0, 1, cmd_open_by_handle, "[PATH]  open_by_handle_at(2)" },
-	{ "chroot", 0, 1, cmd_chroot, "[DIR]  chroot(2)" },
-	{ "mountopts", 1, 1, cmd_mountopts, "PATH  options of the mount at PATH" },
+	{"open", 1, 2, cmd_open, "PATH [r|w|rw]  open (and read a byte)"},
+	{"create", 1, 2, cmd_create, "PATH [CONTENT]  create a new file, keep it"},
+	{"create-remove", 1, 1, cmd_create_remove, "PATH  create a new file, remove it"},
+	{"rewrite", 1, 1, cmd_rewrite, "FILE  write back what FILE holds"},
+	{"ls", 0, 1, cmd_ls, "[DIR]  list a directory"},
+	{"stat", 1, 1, cmd_stat, "PATH  type, mode, owner, device"},
+	{"file", 1, 1, cmd_file, "FILE  a small file's content"},
+	{"mknod", 0, 1, cmd_mknod, "[PATH]  create a character device (1:3)"},
+	{"exec", 1, 1, cmd_exec, "PATH  can PATH be executed?"},
+	{"open-by-handle", 0, 1, cmd_open_by_handle, "[PATH]  open_by_handle_at(2)"},
+	{"chroot", 0, 1, cmd_chroot, "[DIR]  chroot(2)"},
+	{"mountopts", 1, 1, cmd_mountopts, "PATH  options of the mount at PATH"},
 	/* kernel */
-	{ "keyctl", 0, 0, cmd_keyctl, "  keyctl(KEYCTL_GET_KEYRING_ID)" },
-	{ "add-key", 0, 0, cmd_add_key, "  add_key(2) to the process keyring" },
-	{ "bpf", 0, 0, cmd_bpf, "  bpf(BPF_MAP_CREATE) with an empty attribute" },
-	{ "perf", 0, 0, cmd_perf, "  perf_event_open(2) of a dummy software event" },
-	{ "init-module", 0, 0, cmd_init_module, "  init_module(2) of an empty image" },
-	{ "finit-module", 0, 0, cmd_finit_module, "  finit_module(2) of fd -1" },
-	{ "delete-module", 0, 0, cmd_delete_module, "  delete_module(2) of a missing module" },
-	{ "kexec", 0, 0, cmd_kexec, "  kexec_load(2) with invalid flags" },
-	{ "reboot", 0, 0, cmd_reboot, "  reboot(2) with a wrong magic" },
-	{ "clock-invalid", 0, 0, cmd_clock_invalid, "  clock_settime(2) of an invalid time" },
-	{ "adjtimex-tick", 0, 0, cmd_adjtimex_tick, "  adjtimex(ADJ_TICK) to the current tick" },
-	{ "settimeofday-tz", 0, 0, cmd_settimeofday_tz, "  settimeofday(2) of the current tz" },
-	{ "io-uring", 0, 0, cmd_io_uring, "  io_uring_setup(2)" },
-	{ "userfaultfd", 0, 0, cmd_userfaultfd, "  userfaultfd(2)" },
-	{ "personality", 1, 1, cmd_personality, "VALUE  personality(2)" },
+	{"keyctl", 0, 0, cmd_keyctl, "  keyctl(KEYCTL_GET_KEYRING_ID)"},
+	{"add-key", 0, 0, cmd_add_key, "  add_key(2) to the process keyring"},
+	{"bpf", 0, 0, cmd_bpf, "  bpf(BPF_MAP_CREATE) with an empty attribute"},
+	{"perf", 0, 0, cmd_perf, "  perf_event_open(2) of a dummy software event"},
+	{"init-module", 0, 0, cmd_init_module, "  init_module(2) of an empty image"},
+	{"finit-module", 0, 0, cmd_finit_module, "  finit_module(2) of fd -1"},
+	{"delete-module", 0, 0, cmd_delete_module, "  delete_module(2) of a missing module"},
+	{"kexec", 0, 0, cmd_kexec, "  kexec_load(2) with invalid flags"},
+	{"reboot", 0, 0, cmd_reboot, "  reboot(2) with a wrong magic"},
+	{"clock-invalid", 0, 0, cmd_clock_invalid, "  clock_settime(2) of an invalid time"},
+	{"adjtimex-tick", 0, 0, cmd_adjtimex_tick, "  adjtimex(ADJ_TICK) to the current tick"},
+	{"settimeofday-tz", 0, 0, cmd_settimeofday_tz, "  settimeofday(2) of the current tz"},
+	{"io-uring", 0, 0, cmd_io_uring, "  io_uring_setup(2)"},
+	{"userfaultfd", 0, 0, cmd_userfaultfd, "  userfaultfd(2)"},
+	{"personality", 1, 1, cmd_personality, "VALUE  personality(2)"},
 	/* namespaces */
-	{ "unshare", 1, 1, cmd_unshare, "NS[,NS...]  unshare(2)" },
-	{ "clone", 1, 1, cmd_clone, "NS[,NS...]  clone(2) a child into new namespaces" },
-	{ "clone3", 1, 1, cmd_clone3, "NS[,NS...]  clone3(2) a child into new namespaces" },
-	{ "setns", 1, 2, cmd_setns, "NSFILE [NS]  open a namespace file and join it" },
+	{"unshare", 1, 1, cmd_unshare, "NS[,NS...]  unshare(2)"},
+	{"clone", 1, 1, cmd_clone, "NS[,NS...]  clone(2) a child into new namespaces"},
+	{"clone3", 1, 1, cmd_clone3, "NS[,NS...]  clone3(2) a child into new namespaces"},
+	{"setns", 1, 2, cmd_setns, "NSFILE [NS]  open a namespace file and join it"},
 	/* processes */
-	{ "pids", 0, 0, cmd_pids, "  the processes visible in /proc" },
-	{ "comm", 1, 1, cmd_comm, "PID  a process's name" },
-	{ "kill", 1, 2, cmd_kill, "PID [SIG]  kill(2) (signal 0: just check)" },
-	{ "ptrace", 1, 1, cmd_ptrace, "PID  PTRACE_ATTACH" },
-	{ "ptrace-child", 0, 0, cmd_ptrace_child, "  PTRACE_ATTACH to a child of its own" },
-	{ "forkbomb", 0, 2, cmd_forkbomb, "[MAX [SECONDS]]  fork until refused" },
-	{ "membomb", 0, 1, cmd_membomb, "[MAX_MIB]  allocate until refused or killed" },
-	{ "files", 0, 1, cmd_files, "[MAX]  open files until refused" },
-	{ "cpu-burn", 0, 1, cmd_cpu_burn, "[SECONDS]  spin; report CPU time got" },
+	{"pids", 0, 0, cmd_pids, "  the processes visible in /proc"},
+	{"comm", 1, 1, cmd_comm, "PID  a process's name"},
+	{"kill", 1, 2, cmd_kill, "PID [SIG]  kill(2) (signal 0: just check)"},
+	{"ptrace", 1, 1, cmd_ptrace, "PID  PTRACE_ATTACH"},
+	{"ptrace-child", 0, 0, cmd_ptrace_child, "  PTRACE_ATTACH to a child of its own"},
+	{"forkbomb", 0, 2, cmd_forkbomb, "[MAX [SECONDS]]  fork until refused"},
+	{"membomb", 0, 1, cmd_membomb, "[MAX_MIB]  allocate until refused or killed"},
+	{"files", 0, 1, cmd_files, "[MAX]  open files until refused"},
+	{"cpu-burn", 0, 1, cmd_cpu_burn, "[SECONDS]  spin; report CPU time got"},
 	/* state */
-	{ "status", 1, 16, cmd_status, "FIELD...  fields of /proc/self/status" },
-	{ "caps", 0, 0, cmd_caps, "  the five capability sets" },
-	{ "nnp", 0, 0, cmd_nnp, "  PR_GET_NO_NEW_PRIVS" },
-	{ "ids", 0, 0, cmd_ids, "  uid, gid, groups" },
-	{ "uname", 0, 0, cmd_uname, "  the hostname" },
-	{ "rlimits", 0, 0, cmd_rlimits, "  resource limits" },
-	{ "fds", 0, 0, cmd_fds, "  the open descriptors" },
-	{ "netifs", 0, 0, cmd_netifs, "  the network interfaces" },
+	{"status", 1, 16, cmd_status, "FIELD...  fields of /proc/self/status"},
+	{"caps", 0, 0, cmd_caps, "  the five capability sets"},
+	{"nnp", 0, 0, cmd_nnp, "  PR_GET_NO_NEW_PRIVS"},
+	{"ids", 0, 0, cmd_ids, "  uid, gid, groups"},
+	{"uname", 0, 0, cmd_uname, "  the hostname"},
+	{"rlimits", 0, 0, cmd_rlimits, "  resource limits"},
+	{"fds", 0, 0, cmd_fds, "  the open descriptors"},
+	{"netifs", 0, 0, cmd_netifs, "  the network interfaces"},
 	/* sockets */
-	{ "socket", 1, 1, cmd_socket, "FAMILY  socket(2)" },
-	{ "abstract-connect", 1, 1, cmd_abstract_connect, "NAME  connect to @NAME" },
-	{ "tcp-bind", 2, 2, cmd_tcp_bind, "HOST PORT  bind a TCP socket" },
-	{ "tcp-connect", 2, 2, cmd_tcp_connect, "HOST PORT  connect a TCP socket" },
-	{ "tcp-echo", 1, 1, cmd_tcp_echo, "HOST  a TCP server and client talk on HOST" },
+	{"socket", 1, 1, cmd_socket, "FAMILY  socket(2)"},
+	{"abstract-connect", 1, 1, cmd_abstract_connect, "NAME  connect to @NAME"},
+	{"tcp-bind", 2, 2, cmd_tcp_bind, "HOST PORT  bind a TCP socket"},
+	{"tcp-connect", 2, 2, cmd_tcp_connect, "HOST PORT  connect a TCP socket"},
+	{"tcp-echo", 1, 1, cmd_tcp_echo, "HOST  a TCP server and client talk on HOST"},
 	/* terminals and signals */
-	{ "isatty", 1, 1, cmd_isatty, "FD  is FD a terminal?" },
-	{ "tiocsti", 1, 1, cmd_tiocsti, "FD  TIOCSTI one byte into FD's terminal" },
-	{ "wait-signal", 0, 1, cmd_wait_signal, "[SECONDS]  print ready, wait for a signal" },
-	{ "spawn", 0, 2, cmd_spawn, "[N [SECONDS]]  N sleeping children, print ready, sleep" },
-	{ "exit", 1, 1, cmd_exit, "CODE  exit with CODE" },
-	{ "raise", 1, 1, cmd_raise, "SIG  die of signal SIG" },
-	{ "help", 0, 0, cmd_help, "  this list" },
+	{"isatty", 1, 1, cmd_isatty, "FD  is FD a terminal?"},
+	{"tiocsti", 1, 1, cmd_tiocsti, "FD  TIOCSTI one byte into FD's terminal"},
+	{"wait-signal", 0, 1, cmd_wait_signal, "[SECONDS]  print ready, wait for a signal"},
+	{"spawn", 0, 2, cmd_spawn, "[N [SECONDS]]  N sleeping children, print ready, sleep"},
+	{"exit", 1, 1, cmd_exit, "CODE  exit with CODE"},
+	{"raise", 1, 1, cmd_raise, "SIG  die of signal SIG"},
+	{"help", 0, 0, cmd_help, "  this list"},
 };
 
 static int cmd_help(int argc, char **argv)
