@@ -320,7 +320,7 @@ for extra in oci broker; do
 	if [ -f "$ROOT/bench/$extra.sh" ]; then
 		echo
 		echo "== bench/$extra.sh =="
-		sh "$ROOT/bench/$extra.sh" "$WARD" || note "bench/$extra.sh failed"
+		bash "$ROOT/bench/$extra.sh" "$WARD" || note "bench/$extra.sh failed"
 	fi
 done
 exit 0
