@@ -23,6 +23,11 @@ void ward_policy_free(struct ward_policy *p)
 		free(p->devices[i].path);
 		free(p->devices[i].origin);
 	}
+	for (i = 0; i < p->n_broker; i++) {
+		free(p->broker[i].name);
+		free(p->broker[i].origin);
+	}
+	free(p->broker);
 	free(p->grants);
 	free(p->paths);
 	free(p->devices);

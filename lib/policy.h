@@ -63,6 +63,23 @@ struct ward_device_grant {
 	char *origin;
 };
 
+/* ipc.*, service.* and api.open: what the broker lets the environment ask
+ * for (lib/broker/).  Names are [a-z0-9._-]+, optionally ending in '*'. */
+enum ward_broker_kind {
+	WARD_BROKER_SEND,    /* ipc.send=NAME */
+	WARD_BROKER_RECV,    /* ipc.recv (no name) */
+	WARD_BROKER_CONNECT, /* service.connect=NAME */
+	WARD_BROKER_PROVIDE, /* service.provide=NAME */
+	WARD_BROKER_OPEN,    /* api.open=PATH[:ro|rw] */
+};
+
+struct ward_broker_grant {
+	enum ward_broker_kind kind;
+	char *name; /* mailbox or service name or pattern; api.open: the path; NULL for ipc.recv */
+	bool write; /* api.open: rw */
+	char *origin; /* "app.ent:3" or "--allow" */
+};
+
 /* One granted entitlement as the user wrote it (after normalisation). */
 struct ward_grant {
 	int def;      /* index into the entitlement table */
@@ -94,6 +111,10 @@ struct ward_policy {
 	/* fs.* */
 	struct ward_path_grant *paths;
 	size_t n_paths;
+
+	/* ipc.*, service.*, api.open: checked by the broker, sorted by kind, name */
+	struct ward_broker_grant *broker;
+	size_t n_broker;
 
 	/* Resources.  Every one is finite. */
 	uint64_t pids_max;	/* process.limit */

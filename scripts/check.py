@@ -123,6 +123,7 @@ def run_pytest():
     env = dict(os.environ)
     env["WARD"] = os.path.realpath("build/src/ward")
     env["WARD_HELPERS"] = os.path.realpath("build/tests/helpers")
+    env["WARD_BROKER_HELPERS"] = os.path.realpath("build/tests/broker")
     for name, dirs in PYTEST_SESSIONS:
         dirs = [d for d in dirs if os.path.isdir(d)]
         if not dirs:

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "broker/broker_cli.h"
 #include "bundle/bundle_cli.h"
 #include "cli.h"
 #include "launch.h"
@@ -24,11 +25,15 @@ static void run_usage(FILE *f)
 		"\n"
 		"  -a, --allow NAME[=VALUE]  grant an entitlement (repeatable; see `ward "
 		"entitlements`)\n"
-		"  -m, --manifest FILE       read entitlements from FILE, one per line (repeatable)\n"
+		"  -m, --manifest FILE       read entitlements from FILE, one per line "
+		"(repeatable)\n"
 		"      --rootfs DIR          use DIR as the root filesystem instead of the host's "
 		"system dirs\n"
 		"  -C, --chdir DIR           start in DIR inside the sandbox (default: HOME or /)\n"
 		"  -e, --setenv NAME=VALUE   add to the program's clean environment (repeatable)\n"
+		"      --name NAME           register the environment with the broker as NAME "
+		"(its\n"
+		"                            mailbox and identity; docs/broker.md)\n"
 		"      --best-effort         run even if a layer (Landlock, cgroups) cannot be "
 		"applied,\n"
 		"                            saying which guarantee is missing\n"
@@ -51,30 +56,32 @@ static void run_usage(FILE *f)
 int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "allow", required_argument, NULL, 'a' },
-		{ "manifest", required_argument, NULL, 'm' },
-		{ "rootfs", required_argument, NULL, 'r' },
-		{ "chdir", required_argument, NULL, 'C' },
-		{ "setenv", required_argument, NULL, 'e' },
-		{ "best-effort", no_argument, NULL, 'B' },
-		{ "uid-base", required_argument, NULL, 'U' },
-		{ "cgroup-root", required_argument, NULL, 'G' },
-		{ "state-dir", required_argument, NULL, 'S' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "quiet-denials", no_argument, NULL, 'Q' },
-		{ "denials-log", required_argument, NULL, 'D' },
-		{ "trust", required_argument, NULL, 'T' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{"allow", required_argument, NULL, 'a'},
+		{"manifest", required_argument, NULL, 'm'},
+		{"rootfs", required_argument, NULL, 'r'},
+		{"chdir", required_argument, NULL, 'C'},
+		{"setenv", required_argument, NULL, 'e'},
+		{"best-effort", no_argument, NULL, 'B'},
+		{"uid-base", required_argument, NULL, 'U'},
+		{"cgroup-root", required_argument, NULL, 'G'},
+		{"state-dir", required_argument, NULL, 'S'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"quiet-denials", no_argument, NULL, 'Q'},
+		{"denials-log", required_argument, NULL, 'D'},
+		{"trust", required_argument, NULL, 'T'},
+		{"name", required_argument, NULL, 'N'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
-	struct policy_args pa = { 0 };
-	struct ward_run_options o = { 0 };
-	struct ward_policy p = { 0 };
+	struct policy_args pa = {0};
+	struct ward_run_options o = {0};
+	struct ward_policy p = {0};
 	ward_error_t err = NULL;
 	cleanup_free char **env = NULL;
 	const char *trust = NULL;
+	struct broker_attach ba = {.ctl = -1, .env_fd = -1};
 	size_t n_env = 0;
-	int c, status = WARD_EXIT_FAILURE;
+	int c, rc, status = WARD_EXIT_FAILURE;
 
 	opterr = 0;
 	optind = 1;
@@ -94,8 +101,9 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'C':
 			if (optarg[0] != '/') {
-				status = usage_error("run", "--chdir %s: give an absolute path inside "
-							    "the sandbox",
+				status = usage_error("run",
+						     "--chdir %s: give an absolute path inside "
+						     "the sandbox",
 						     optarg);
 				goto out;
 			}
@@ -140,6 +148,15 @@ int cmd_run(int argc, char **argv)
 		case 'T':
 			trust = optarg;
 			break;
+		case 'N':
+			if (!broker_cli_name_ok || !broker_cli_name_ok(optarg)) {
+				status = usage_error(
+					"run", "--name %s: a name is 1 to 64 of a-z 0-9 . _ -",
+					optarg);
+				goto out;
+			}
+			o.name = optarg;
+			break;
 		case 'h':
 			run_usage(stdout);
 			status = 0;
@@ -154,8 +171,9 @@ int cmd_run(int argc, char **argv)
 		}
 	}
 	if (optind >= argc) {
-		status = usage_error("run", "no program given (write: ward run [OPTIONS] -- PROGRAM "
-					    "[ARGS...])");
+		status =
+			usage_error("run", "no program given (write: ward run [OPTIONS] -- PROGRAM "
+					   "[ARGS...])");
 		goto out;
 	}
 	/* ward run [OPTIONS] BUNDLE [ARGS...] (not after "--"): src/bundle/run.c. */
@@ -174,7 +192,19 @@ int cmd_run(int argc, char **argv)
 	o.n_env = n_env;
 	o.home = getenv("HOME");
 	o.term = getenv("TERM");
-	if (ward_run(&p, &o, &status, &err) < 0)
+	/* An environment with a name or a broker entitlement gets its one
+	 * descriptor to the broker (started on demand). */
+	if ((o.name || p.n_broker) && broker_cli_attach) {
+		if (broker_cli_attach(&ba, o.state_dir, o.name, &p,
+				      o.quiet_denials && !o.denials_log, &err) < 0)
+			goto fail;
+		o.broker_fd = ba.env_fd;
+		o.name = ba.name;
+	}
+	rc = ward_run(&p, &o, &status, &err);
+	if (o.broker_fd > 2)
+		broker_cli_detach(&ba);
+	if (rc < 0)
 		goto fail;
 	goto out;
 fail:

@@ -150,6 +150,61 @@ static int add_path(struct ward_policy *p, const char *path, unsigned access, co
 	return 0;
 }
 
+/* Broker names (mailboxes, services): [a-z0-9._-]+ with an optional
+ * trailing '*' that matches any suffix; at most 64 characters. */
+#define MAX_BROKER_NAME 64
+
+static bool broker_name_ok(const char *v)
+{
+	size_t i, n = strlen(v);
+
+	if (n == 0 || n > MAX_BROKER_NAME)
+		return false;
+	for (i = 0; i < n; i++) {
+		char c = v[i];
+
+		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		    c == '-')
+			continue;
+		if (c == '*' && i == n - 1)
+			continue;
+		return false;
+	}
+	return true;
+}
+
+static int cmp_broker(const void *a, const void *b)
+{
+	const struct ward_broker_grant *x = a, *y = b;
+
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	return strcmp(x->name ? x->name : "", y->name ? y->name : "");
+}
+
+/* Requests are applied in sorted order, so keeping the first origin of a
+ * duplicate keeps the result order-independent. */
+static void add_broker(struct ward_policy *p, enum ward_broker_kind kind, const char *name,
+		       bool write, const char *origin)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_broker; i++) {
+		struct ward_broker_grant *g = &p->broker[i];
+
+		if (g->kind == kind && strcmp(g->name ? g->name : "", name ? name : "") == 0) {
+			g->write |= write;
+			return;
+		}
+	}
+	p->broker = ward_xrealloc(p->broker, (p->n_broker + 1) * sizeof(*p->broker));
+	p->broker[p->n_broker].kind = kind;
+	p->broker[p->n_broker].name = name ? ward_xstrdup(name) : NULL;
+	p->broker[p->n_broker].write = write;
+	p->broker[p->n_broker].origin = ward_xstrdup(origin);
+	p->n_broker++;
+}
+
 /* Find an earlier grant of the same definition. */
 static struct ward_grant *find_grant(struct ward_policy *p, int def)
 {
@@ -347,6 +402,55 @@ static int apply_one(struct ward_policy *p, const struct ward_request *r, int de
 		p->level = WARD_LEVEL_ADMIN;
 		return 0;
 	}
+	if (strcmp(name, "ipc.send") == 0 || strcmp(name, "service.connect") == 0 ||
+	    strcmp(name, "service.provide") == 0) {
+		enum ward_broker_kind kind = name[0] == 'i' ? WARD_BROKER_SEND
+					     : strcmp(name, "service.connect") == 0
+						     ? WARD_BROKER_CONNECT
+						     : WARD_BROKER_PROVIDE;
+
+		if (!broker_name_ok(r->value))
+			return ward_error_set(err, EINVAL,
+					      "%s: %s=%s: a name is 1 to %d of a-z 0-9 . _ -, "
+					      "optionally ending in * (e.g. %s=db or %s=db-*)",
+					      r->origin, name, r->value, MAX_BROKER_NAME, name,
+					      name);
+		add_broker(p, kind, r->value, false, r->origin);
+		return 0;
+	}
+	if (strcmp(name, "ipc.recv") == 0) {
+		add_broker(p, WARD_BROKER_RECV, NULL, false, r->origin);
+		return 0;
+	}
+	if (strcmp(name, "api.open") == 0) {
+		cleanup_free char *spec = ward_xstrdup(r->value);
+		cleanup_free char *path = NULL;
+		char *colon = strrchr(spec, ':');
+		bool write = false;
+
+		/* PATH[:ro|rw]; read-only when the mode is left out. */
+		if (colon && (strcmp(colon, ":ro") == 0 || strcmp(colon, ":rw") == 0)) {
+			write = colon[2] == 'w';
+			*colon = '\0';
+		} else if (colon && strchr(colon, '/') == NULL) {
+			return ward_error_set(err, EINVAL,
+					      "%s: api.open=%s: the mode after ':' is ro or rw "
+					      "(e.g. api.open=/srv/photos:ro)",
+					      r->origin, r->value);
+		}
+		path = expand_path(spec, ctx, r->origin, name, err);
+		if (path == NULL)
+			return -1;
+		if (path_under(path, "/proc") || path_under(path, "/sys") ||
+		    path_under(path, "/dev"))
+			return ward_error_set(err, EINVAL,
+					      "%s: api.open=%s: files under /proc, /sys and /dev "
+					      "cannot be handed out by the broker; grant a data "
+					      "directory",
+					      r->origin, r->value);
+		add_broker(p, WARD_BROKER_OPEN, path, write, r->origin);
+		return 0;
+	}
 	/* Every available entitlement is handled above; the table test checks it. */
 	return ward_error_set(err, ENOSYS, "%s: internal error: no resolver for %s", r->origin,
 			      name);
@@ -464,6 +568,8 @@ int ward_resolve(const struct ward_request_list *l, const struct ward_resolve_ct
 		qsort(p.paths, p.n_paths, sizeof(*p.paths), cmp_path);
 	if (p.n_grants > 1)
 		qsort(p.grants, p.n_grants, sizeof(*p.grants), cmp_grant);
+	if (p.n_broker > 1)
+		qsort(p.broker, p.n_broker, sizeof(*p.broker), cmp_broker);
 
 	/* Derived layer settings, from the table. */
 	p.namespaces = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;

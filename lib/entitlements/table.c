@@ -107,6 +107,7 @@ const struct ward_entitlement ward_entitlements[] = {
 		.summary = "read PATH (a file or a directory tree)",
 		.layers = {
 			L(MOUNT) = "PATH bind-mounted read-only, nosuid, nodev, noexec",
+			L(IDENTITY) = "idmapped mount: the owner of PATH is the sandbox's user there",
 			L(LANDLOCK) = "read files and list directories beneath PATH",
 		},
 	},
@@ -128,6 +129,7 @@ const struct ward_entitlement ward_entitlements[] = {
 		.summary = "read and execute programs under PATH",
 		.layers = {
 			L(MOUNT) = "PATH bind-mounted read-only, nosuid, nodev, exec allowed",
+			L(IDENTITY) = "idmapped mount: the owner of PATH is the sandbox's user there",
 			L(LANDLOCK) = "read and execute beneath PATH",
 		},
 	},
@@ -278,32 +280,55 @@ const struct ward_entitlement ward_entitlements[] = {
 	{
 		.name = "ipc.send",
 		.arg = WARD_ARG_NAME,
-		.flags = WARD_ENT_UNAVAILABLE | WARD_ENT_REPEATABLE,
-		.summary = "send messages to the mailbox NAME",
+		.flags = WARD_ENT_REPEATABLE,
+		.summary = "send messages to the mailbox NAME (NAME may end in *) through the broker",
+		.layers = {
+			L(PROCESS) = "one descriptor to the broker (fd 3, WARD_BROKER_FD); the broker "
+				     "queues a message for NAME only if the sender holds this grant",
+		},
 	},
 	{
 		.name = "ipc.recv",
 		.arg = WARD_ARG_NONE,
-		.flags = WARD_ENT_UNAVAILABLE,
-		.summary = "receive messages in its own mailbox",
+		.summary = "have a mailbox named after the environment (ward run --name) and receive from it",
+		.layers = {
+			L(PROCESS) = "one descriptor to the broker; a bounded mailbox, closed when the "
+				     "environment exits (pending senders are told)",
+		},
 	},
 	{
 		.name = "service.connect",
 		.arg = WARD_ARG_NAME,
-		.flags = WARD_ENT_UNAVAILABLE | WARD_ENT_REPEATABLE,
-		.summary = "connect to the service NAME through the broker",
+		.flags = WARD_ENT_REPEATABLE,
+		.summary = "connect to the service NAME (NAME may end in *): the broker hands over a "
+			   "connected socket",
+		.layers = {
+			L(PROCESS) = "one descriptor to the broker; a connect to NAME returns one end "
+				     "of a fresh socket pair, the provider gets the other",
+		},
 	},
 	{
 		.name = "service.provide",
 		.arg = WARD_ARG_NAME,
-		.flags = WARD_ENT_UNAVAILABLE | WARD_ENT_REPEATABLE,
-		.summary = "provide the service NAME through the broker",
+		.flags = WARD_ENT_REPEATABLE,
+		.summary = "provide the service NAME (NAME may end in *) to environments allowed to "
+			   "connect to it",
+		.layers = {
+			L(PROCESS) = "one descriptor to the broker; providing NAME returns a descriptor "
+				     "on which the connections arrive",
+		},
 	},
 	{
 		.name = "api.open",
 		.arg = WARD_ARG_PATHMODE,
-		.flags = WARD_ENT_UNAVAILABLE | WARD_ENT_REPEATABLE,
-		.summary = "have the broker open files under PATH (ro or rw)",
+		.flags = WARD_ENT_REPEATABLE,
+		.summary = "have the broker open files beneath PATH, read-only (:ro, the default) or "
+			   "read-write (:rw)",
+		.layers = {
+			L(PROCESS) = "one descriptor to the broker; it opens regular files beneath PATH "
+				     "with openat2(RESOLVE_BENEATH) and passes the descriptor",
+			L(MOUNT) = "nothing mounted: PATH stays outside the sandbox's view",
+		},
 	},
 	{
 		.name = "api.attest",

@@ -9,7 +9,8 @@
 #
 # Targets: manifest (bundle manifest + entitlement parser), minisign (keys,
 # signatures), trust (policy file, patterns, decision), tar (a .ward file as
-# ward reads it before trusting anything).  The corpus grows in
+# ward reads it before trusting anything), broker (the broker's message
+# decoder; seeds in tests/broker/corpus).  The corpus grows in
 # $FUZZ_BUILD/corpus (default build-fuzz/); a crash is saved there as
 # crash-<target>-*, the script fails, and the input belongs in
 # tests/fuzz/regressions/<target>/ (replayed on every run) once fixed.
@@ -19,7 +20,7 @@ cd "$(dirname "$0")/../.."
 TIME=${FUZZ_TIME:-10}
 OUT=${FUZZ_BUILD:-build-fuzz}
 CC=${FUZZ_CC:-clang}
-TARGETS=${*:-manifest minisign trust tar}
+TARGETS=${*:-manifest minisign trust tar broker}
 
 if ! command -v "$CC" >/dev/null 2>&1; then
 	echo "fuzz: $CC not found (apt-get install clang)" >&2
@@ -30,14 +31,19 @@ SRCS="lib/bundle/minisign.c lib/bundle/format.c lib/bundle/trust.c lib/bundle/ta
 lib/bundle/tree.c lib/bundle/extract.c lib/bundle/edit.c
 lib/entitlements/table.c lib/entitlements/parse.c lib/entitlements/resolve.c
 lib/seccomp/groups.c lib/policy.c lib/util.c lib/error.c"
+# The broker's wire decoder (issue 6).
+[ -f lib/broker/proto.c ] && SRCS="$SRCS lib/broker/proto.c"
 CFLAGS="-g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 -fno-omit-frame-pointer -Ilib"
 
 mkdir -p "$OUT"
 status=0
 for t in $TARGETS; do
+	[ -f "tests/fuzz/fuzz_$t.c" ] || continue
 	bin="$OUT/fuzz_$t"
 	corpus="$OUT/corpus/$t"
+	seeds="tests/fuzz/seeds/$t"
+	[ "$t" = broker ] && seeds="tests/broker/corpus"
 	mkdir -p "$corpus"
 	# shellcheck disable=SC2086
 	if ! $CC $CFLAGS "tests/fuzz/fuzz_$t.c" $SRCS -lsodium -o "$bin" 2>"$OUT/build-$t.log"; then
@@ -59,7 +65,7 @@ for t in $TARGETS; do
 	# shellcheck disable=SC2086
 	if "$bin" -max_total_time="$TIME" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
 		-print_final_stats=1 -artifact_prefix="$OUT/crash-$t-" $dict \
-		"$corpus" "tests/fuzz/seeds/$t" >"$OUT/fuzz-$t.log" 2>&1; then
+		"$corpus" "$seeds" >"$OUT/fuzz-$t.log" 2>&1; then
 		runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$OUT/fuzz-$t.log")
 		echo "fuzz: fuzz_$t: ${runs:-?} inputs in ${TIME}s, no crash"
 	else

@@ -18,11 +18,10 @@ IMPLEMENTED = [
     "network.none", "network.loopback", "network.host", "fs.read", "fs.write", "fs.exec",
     "process.limit", "memory.limit", "cpu.limit", "files.limit", "process.debug",
     "process.setuid", "security.confined", "security.user", "security.admin", "host.devices",
-    "host.time",
+    "host.time", "ipc.send", "ipc.recv", "service.connect", "service.provide", "api.open",
 ]
 NOT_YET = ["network.outbound", "network.connect", "network.listen", "network.admin",
-           "process.host", "host.devices.admin", "ipc.send", "ipc.recv", "service.connect",
-           "service.provide", "api.open", "api.attest"]
+           "process.host", "host.devices.admin", "api.attest"]
 LAYERS = ["namespaces", "identity", "mounts", "capabilities", "no_new_privs", "seccomp",
           "landlock", "cgroups", "rlimits"]
 

@@ -1,0 +1,413 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * envtool: runs inside ward environments for tests/broker and bench/broker.sh,
+ * linked statically with libward-client.  One line of result on stdout;
+ * errors as "error ERRNO-NAME text" so the tests can match them.
+ *
+ *   envtool serve SERVICE N           provide SERVICE, answer N connections
+ *                                     (each: read a line, write it upper-cased)
+ *   envtool connect SERVICE TEXT      connect, send TEXT, print the answer
+ *   envtool pass-fd NAME              connect to service NAME and print "fd ok"
+ *   envtool flood NAME N              N pipelined sends; "sent N ok K err E first=ERR"
+ *   envtool recv-n N                  receive N messages, print "got N"
+ *   envtool wait-broker               block in recv until the broker goes away
+ *   envtool undelivered NAME          send one message, then wait for the notice
+ *   envtool ready-recv                print "ready", then receive one message
+ *   envtool bench-mb-send NAME N SIZE   bench: N pipelined SIZE-byte sends
+ *   envtool bench-mb-recv N PREFETCH    bench: receive N, print msgs/s
+ *   envtool bench-mb-ping NAME N       bench: round trips through mailboxes
+ *   envtool bench-mb-pong NAME N       bench: answer N pings
+ *   envtool bench-svc SERVICE N SIZE   bench: connect, stream + ping-pong
+ *   envtool bench-svc-serve SERVICE    bench: the other side
+ *   envtool bench-plain N SIZE         bench: the same over a plain socketpair
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <stdbool.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ward/client.h"
+
+static const char *ename(int e)
+{
+	switch (e) {
+	case EACCES:
+		return "EACCES";
+	case ENOENT:
+		return "ENOENT";
+	case EAGAIN:
+		return "EAGAIN";
+	case EPIPE:
+		return "EPIPE";
+	case ECONNRESET:
+		return "ECONNRESET";
+	case ECONNREFUSED:
+		return "ECONNREFUSED";
+	case EADDRINUSE:
+		return "EADDRINUSE";
+	case EXDEV:
+		return "EXDEV";
+	case EISDIR:
+		return "EISDIR";
+	case EINVAL:
+		return "EINVAL";
+	case ETIMEDOUT:
+		return "ETIMEDOUT";
+	case EMSGSIZE:
+		return "EMSGSIZE";
+	default:
+		return "E?";
+	}
+}
+
+static int err(struct ward_client *c, int r)
+{
+	printf("error %s %s\n", ename(-r), c ? ward_client_strerror(c) : strerror(-r));
+	return 1;
+}
+
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void latency_report(const char *what, double *v, long n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_d);
+	printf("%s p50_us=%.2f p99_us=%.2f\n", what, v[n / 2] * 1e6, v[n * 99 / 100] * 1e6);
+}
+
+static int full_write(int fd, const void *p, size_t n)
+{
+	const char *b = p;
+
+	while (n) {
+		ssize_t w = write(fd, b, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		b += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int full_read(int fd, void *p, size_t n)
+{
+	char *b = p;
+
+	while (n) {
+		ssize_t r = read(fd, b, n);
+
+		if (r <= 0) {
+			if (r < 0 && errno == EINTR)
+				continue;
+			return -1;
+		}
+		b += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+/* Stream N messages of SIZE one way, then N round trips, over fd (a
+ * SOCK_SEQPACKET socket): the same code for the plain pair and the
+ * service socket. */
+static void pair_sender(int fd, long n, size_t size, const char *label)
+{
+	char buf[65536] = {0};
+	double t0, t, *lat = malloc(sizeof(double) * (size_t)n);
+	long i;
+
+	t0 = now();
+	for (i = 0; i < n; i++)
+		if (write(fd, buf, size) != (ssize_t)size)
+			exit(1);
+	if (read(fd, buf, sizeof(buf)) <= 0) /* the receiver's "done" */
+		exit(1);
+	t = now() - t0;
+	printf("%s msgs_per_s=%.0f\n", label, (double)n / t);
+	for (i = 0; i < n; i++) {
+		double a = now();
+
+		if (write(fd, buf, size) != (ssize_t)size || read(fd, buf, sizeof(buf)) <= 0)
+			exit(1);
+		lat[i] = now() - a;
+	}
+	latency_report(label, lat, n);
+	free(lat);
+}
+
+static void pair_receiver(int fd, long n)
+{
+	char buf[65536];
+	long i;
+
+	for (i = 0; i < n; i++)
+		if (read(fd, buf, sizeof(buf)) <= 0)
+			exit(1);
+	if (write(fd, "d", 1) != 1)
+		exit(1);
+	for (i = 0; i < n; i++) {
+		ssize_t r = read(fd, buf, sizeof(buf));
+
+		if (r <= 0 || write(fd, buf, (size_t)r) != r)
+			exit(1);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct ward_client *c = NULL;
+	const char *cmd;
+	int r;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc < 2)
+		return 2;
+	cmd = argv[1];
+	if (strcmp(cmd, "bench-plain") == 0 && argc == 4) {
+		long n = atol(argv[2]);
+		size_t size = (size_t)atol(argv[3]);
+		int sv[2];
+		pid_t pid;
+
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) < 0)
+			return 1;
+		pid = fork();
+		if (pid == 0) {
+			close(sv[0]);
+			pair_receiver(sv[1], n);
+			_exit(0);
+		}
+		close(sv[1]);
+		pair_sender(sv[0], n, size, "plain");
+		waitpid(pid, NULL, 0);
+		return 0;
+	}
+	c = ward_client_open();
+	if (c == NULL) {
+		printf("error ENOENT no broker descriptor: %s\n", strerror(errno));
+		return 1;
+	}
+	if (strcmp(cmd, "serve") == 0 && argc == 4) {
+		int pfd = ward_provide(c, argv[2]), i, n = atoi(argv[3]);
+
+		if (pfd < 0)
+			return err(c, pfd);
+		printf("ready\n");
+		for (i = 0; i < n; i++) {
+			char from[80], buf[4096];
+			int fd = ward_accept(pfd, from, sizeof(from));
+			ssize_t k, j;
+
+			if (fd < 0)
+				return err(NULL, fd);
+			k = read(fd, buf, sizeof(buf));
+			for (j = 0; j < k; j++)
+				buf[j] = (char)toupper((unsigned char)buf[j]);
+			if (k > 0 && full_write(fd, buf, (size_t)k) < 0)
+				return 1;
+			printf("served %s\n", from);
+			close(fd);
+		}
+		return 0;
+	}
+	if (strcmp(cmd, "connect") == 0 && argc == 4) {
+		char buf[4096];
+		int fd = ward_connect(c, argv[2], 0);
+		ssize_t k;
+
+		if (fd < 0)
+			return err(c, fd);
+		if (full_write(fd, argv[3], strlen(argv[3])) < 0)
+			return 1;
+		k = read(fd, buf, sizeof(buf) - 1);
+		if (k < 0)
+			return 1;
+		buf[k] = '\0';
+		printf("answer %s\n", buf);
+		return 0;
+	}
+	if (strcmp(cmd, "flood") == 0 && argc == 4) {
+		long n = atol(argv[3]), i, ok = 0, bad = 0;
+		int first = 0;
+
+		/* Synchronous sends, so each refusal is counted. */
+		for (i = 0; i < n; i++) {
+			char m[32];
+
+			snprintf(m, sizeof(m), "m%ld", i);
+			r = ward_send(c, argv[2], m, strlen(m));
+			if (r == 0) {
+				ok++;
+			} else {
+				bad++;
+				if (!first)
+					first = -r;
+			}
+		}
+		printf("sent %ld ok %ld err %ld first=%s\n", n, ok, bad,
+		       first ? ename(first) : "-");
+		if (first)
+			printf("text %s\n", ward_client_strerror(c));
+		return 0;
+	}
+	if (strcmp(cmd, "recv-n") == 0 && argc == 3) {
+		long n = atol(argv[2]), i;
+		char buf[65536];
+
+		for (i = 0; i < n; i++) {
+			ssize_t k = ward_recv(c, buf, sizeof(buf), NULL, 0, 10000);
+
+			if (k < 0)
+				return err(c, (int)k);
+		}
+		printf("got %ld\n", n);
+		return 0;
+	}
+	if (strcmp(cmd, "ready-recv") == 0 || strcmp(cmd, "wait-broker") == 0) {
+		char buf[65536], from[80];
+		ssize_t k;
+
+		printf("ready\n");
+		k = ward_recv(c, buf, sizeof(buf) - 1, from, sizeof(from), -1);
+		if (k < 0)
+			return err(c, (int)k);
+		buf[k] = '\0';
+		printf("message %s %s\n", from[0] ? from : "(host)", buf);
+		return 0;
+	}
+	if (strcmp(cmd, "undelivered") == 0 && argc == 3) {
+		char name[80], why[1100];
+		int i;
+
+		r = ward_send(c, argv[2], "doomed", 6);
+		if (r < 0)
+			return err(c, r);
+		printf("queued\n");
+		for (i = 0; i < 3000; i++) {
+			struct timespec ts = {0, 10 * 1000 * 1000};
+
+			if (ward_undelivered(c, name, sizeof(name), why, sizeof(why)) == 1) {
+				printf("undelivered %s: %s\n", name, why);
+				return 0;
+			}
+			nanosleep(&ts, NULL);
+		}
+		printf("error ETIMEDOUT no notice\n");
+		return 1;
+	}
+	if (strcmp(cmd, "bench-mb-send") == 0 && argc == 5) {
+		long n = atol(argv[3]), i;
+		size_t size = (size_t)atol(argv[4]);
+		static char buf[65536];
+
+		for (i = 0; i < n; i++) {
+			r = ward_send_async(c, argv[2], buf, size);
+			if (r == -EAGAIN) {
+				/* Back-pressure: wait for room, and go on. */
+				r = ward_flush(c);
+				r = ward_send_wait(c, argv[2], buf, size);
+			}
+			if (r < 0)
+				return err(c, r);
+		}
+		r = ward_flush(c);
+		if (r < 0 && r != -EAGAIN)
+			return err(c, r);
+		return 0;
+	}
+	if (strcmp(cmd, "bench-mb-recv") == 0 && argc == 4) {
+		long n = atol(argv[2]), i;
+		static char buf[65536];
+		double t0 = 0;
+
+		ward_set_prefetch(c, (unsigned)atoi(argv[3]));
+		printf("ready\n");
+		for (i = 0; i < n; i++) {
+			ssize_t k = ward_recv(c, buf, sizeof(buf), NULL, 0, -1);
+
+			if (k < 0)
+				return err(c, (int)k);
+			if (i == 0)
+				t0 = now();
+		}
+		printf("mailbox msgs_per_s=%.0f\n", (double)(n - 1) / (now() - t0));
+		return 0;
+	}
+	if ((strcmp(cmd, "bench-mb-ping") == 0 || strcmp(cmd, "bench-mb-pong") == 0) && argc == 4) {
+		long n = atol(argv[3]), i;
+		bool ping = cmd[10] == 'i';
+		char buf[65536] = {0};
+		double *lat = malloc(sizeof(double) * (size_t)n);
+
+		if (!ping)
+			printf("ready\n");
+		for (i = 0; i < n; i++) {
+			double a = now();
+			ssize_t k;
+
+			if (ping) {
+				r = ward_send(c, argv[2], buf, 64);
+				if (r < 0)
+					return err(c, r);
+			}
+			k = ward_recv(c, buf, sizeof(buf), NULL, 0, 10000);
+			if (k < 0)
+				return err(c, (int)k);
+			if (!ping) {
+				r = ward_send(c, argv[2], buf, (size_t)k);
+				if (r < 0)
+					return err(c, r);
+			}
+			lat[i] = now() - a;
+		}
+		if (ping)
+			latency_report("mailbox-rtt", lat, n);
+		return 0;
+	}
+	if (strcmp(cmd, "bench-svc-serve") == 0 && argc == 4) {
+		int pfd = ward_provide(c, argv[2]), fd;
+
+		if (pfd < 0)
+			return err(c, pfd);
+		printf("ready\n");
+		fd = ward_accept(pfd, NULL, 0);
+		if (fd < 0)
+			return err(NULL, fd);
+		pair_receiver(fd, atol(argv[3]));
+		return 0;
+	}
+	if (strcmp(cmd, "bench-svc") == 0 && argc == 5) {
+		int fd = ward_connect(c, argv[2], WARD_CONNECT_SEQPACKET);
+
+		if (fd < 0)
+			return err(c, fd);
+		pair_sender(fd, atol(argv[3]), (size_t)atol(argv[4]), "service");
+		return 0;
+	}
+	(void)full_read;
+	return 2;
+}

@@ -1,0 +1,119 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The broker's protocol from the raw socket: malformed, oversized and
+hostile messages close the sender's connection with a logged reason and
+affect nobody else.  The inputs of tests/broker/corpus (seeds and fuzzer
+findings of tests/fuzz/fuzz_broker.c) are replayed against a live broker."""
+
+import array
+import os
+import socket
+
+import pytest
+
+from brokerlib import T, bhelpers, broker, decode, packet, request, wait_for  # noqa: F401
+
+CORPUS = os.path.join(os.path.dirname(os.path.realpath(__file__)), "corpus")
+# Requests an environment may make: answered (here: refused), never a close.
+ANSWERED = {"valid-send", "valid-recv-wait", "valid-open", "valid-register"}
+
+
+def alive(sock):
+    t, _, attrs = request(sock, packet("HELLO", 99))
+    return t == T["OK"]
+
+
+def closed(sock, timeout=5):
+    sock.settimeout(timeout)
+    try:
+        return sock.recv(1 << 18) == b""
+    except ConnectionResetError:
+        return True
+
+
+@pytest.mark.parametrize("name", sorted(os.listdir(CORPUS)))
+def test_corpus_input(broker, name):
+    broker.start()
+    _, bystander = broker.register("bystander", ["ipc.recv"])
+    ctl, env = broker.register("fuzzed")
+    with open(os.path.join(CORPUS, name), "rb") as f:
+        data = f.read()
+    env.settimeout(5)
+    env.send(data)
+    if name in ANSWERED:
+        ans = env.recv(1 << 18)
+        assert ans, name
+        t, _, _ = decode(ans)
+        assert t == T["ERROR"]
+        assert alive(env)
+    else:
+        assert closed(env), name
+        assert wait_for(lambda: 'environment "fuzzed"' in broker.log() and
+                        "left: " in broker.log())
+    assert alive(bystander)
+    ctl.close()
+
+
+def test_oversized_message_closes_only_that_connection(broker):
+    broker.start()
+    _, other = broker.register("other", ["ipc.recv"])
+    _, env = broker.register("big", ["ipc.send=other"])
+    env.send(packet("SEND", 1, ("NAME", "other"), ("DATA", b"x" * 100000)))
+    assert closed(env)
+    assert wait_for(lambda: "oversized message" in broker.log())
+    assert alive(other)
+
+
+def test_descriptors_sent_to_the_broker_are_refused(broker):
+    broker.start()
+    _, env = broker.register("fdsender")
+    r, w = os.pipe()
+    env.sendmsg([packet("HELLO", 1)], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
+                                        array.array("i", [r]))])
+    os.close(r)
+    os.close(w)
+    assert closed(env)
+    assert wait_for(lambda: "sent descriptors to the broker" in broker.log())
+
+
+def test_environment_cannot_register_or_list(broker):
+    broker.start()
+    _, env = broker.register("plain")
+    for req in (packet("REGISTER", 5, ("NAME", "evil")), packet("PS", 6)):
+        t, mid, attrs = request(env, req)
+        assert t == T["ERROR"] and attrs["CODE"] == [1]  # EPERM
+        assert "only the operator" in attrs["TEXT"][0]
+    assert alive(env)
+
+
+def test_identity_is_the_descriptor_not_a_claimed_name(broker):
+    """A FROM or NAME inside a request does not change who is asking."""
+    broker.start()
+    _, db = broker.register("db", ["ipc.recv"])
+    _, admin = broker.register("admin", ["ipc.send=db"])
+    _, mallory = broker.register("mallory")
+    t, _, attrs = request(mallory, packet("SEND", 1, ("NAME", "db"), ("DATA", b"x"),
+                                          ("FROM", "admin")))
+    assert t == T["ERROR"] and "ipc.send=db" in attrs["ENT"]
+    t, _, _ = request(admin, packet("SEND", 2, ("NAME", "db"), ("DATA", b"y")))
+    assert t == T["OK"]
+    db.settimeout(5)
+    db.send(packet("RECV", 3, ("FLAGS", 1)))
+    t, _, attrs = decode(db.recv(1 << 18))
+    assert t == T["MESSAGE"] and attrs["FROM"] == ["admin"] and attrs["DATA"] == [b"y"]
+
+
+def test_pipelined_sends_are_acknowledged_in_one_answer(broker):
+    broker.start()
+    _, db = broker.register("db", ["ipc.recv"])
+    _, s = broker.register("s", ["ipc.send=db"])
+    for i in range(1, 11):
+        s.send(packet("SEND", i, ("NAME", "db"), ("DATA", b"m")))
+    s.settimeout(5)
+    acked = 0
+    while acked < 10:
+        t, mid, attrs = decode(s.recv(1 << 18))
+        assert t == T["OK"]
+        acked += attrs.get("COUNT", [1])[0]
+        assert mid == acked
+    ps = broker.ward("ps", "--json").stdout
+    assert '"depth": 10' in ps
