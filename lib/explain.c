@@ -165,6 +165,16 @@ size_t ward_threat_matrix(const struct ward_policy *p, int abi, struct ward_thre
 		add(t, "landlock: abstract Unix sockets scoped to the sandbox");
 	} else if (p->net == WARD_NET_LOOPBACK) {
 		add(t, "namespaces: own network namespace with loopback only");
+	} else if (p->net == WARD_NET_OUTBOUND) {
+		/* Outbound reaches the network by design: what still holds. */
+		add(t, "namespaces: own network namespace; one veth into the bridge ward0, "
+		       "NAT to the host's networks");
+		add(t, "namespaces: no service of the host itself is reachable (nftables "
+		       "ward_nat, input from ward0 rejected)");
+		add(t, "namespaces: an isolated bridge port, no other sandbox is reachable");
+		if (!HAS_CAP(p, CAP_NET_ADMIN))
+			add(t, "capabilities: no CAP_NET_ADMIN (cannot change its address or "
+			       "routes)");
 	}
 
 	NEXT("gain privileges through a setuid program");
@@ -243,6 +253,8 @@ static const char *net_text(enum ward_net_mode m)
 		return "loopback";
 	case WARD_NET_HOST:
 		return "host";
+	case WARD_NET_OUTBOUND:
+		return "outbound";
 	default:
 		return "?";
 	}

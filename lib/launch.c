@@ -54,6 +54,7 @@
 #include "landlock.h"
 #include "launch.h"
 #include "mount.h"
+#include "net.h"
 #include "ns.h"
 #include "rlimit.h"
 #include "seccomp/learn.h"
@@ -74,6 +75,8 @@ struct launch {
 	int prog_fd; /* memfd: the supervisor writes the filter after clone */
 	struct ward_landlock_plan ll;
 	struct ward_cgroup *cg;
+	struct ward_net net; /* network.outbound: address, veth, NAT (lib/net.c) */
+	bool has_net;
 	int id_lock_fd;
 	uint32_t id_base;
 	int go[2];    /* supervisor -> init: "you are in the cgroup" */
@@ -531,6 +534,11 @@ static __attribute__((noreturn)) void run_init(struct launch *l)
 	if (read(l->go[0], &c, 1) != 1 || c != 'g')
 		_exit(WARD_EXIT_FAILURE);
 	close(l->go[0]);
+	/* network.outbound: the supervisor has created the veth pair (eth0
+	 * here) and the host side before "go"; configure this side before the
+	 * program exists. */
+	if (p->net == WARD_NET_OUTBOUND && ward_net_configure_inside(&l->net, &err) < 0)
+		child_fail_err(efd, WARD_EXIT_FAILURE, &err);
 	if (unshare(CLONE_NEWCGROUP | (p->namespaces & CLONE_NEWTIME)) < 0)
 		child_fail(efd, WARD_EXIT_FAILURE, "cannot create the cgroup/time namespaces: %s",
 			   strerror(errno));
@@ -729,6 +737,10 @@ static void launch_free(struct launch *l)
 			fprintf(stderr, "ward: warning: %s\n", e->msg);
 		ward_error_free(&e);
 		l->cg = NULL;
+	}
+	if (l->has_net) {
+		ward_net_release(&l->net);
+		l->has_net = false;
 	}
 	if (l->id_lock_fd >= 0)
 		close(l->id_lock_fd);
@@ -940,6 +952,13 @@ int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int 
 	    ward_view_detach(&l.view, err) < 0)
 		goto out;
 	phase("supervisor: ids taken, trees detached");
+	/* network.outbound: check the range and take an address before init
+	 * exists (init inherits it); the veth is made once init's pid is known. */
+	if (p->net == WARD_NET_OUTBOUND) {
+		l.has_net = true;
+		if (ward_net_prepare(&l.net, state_dir, err) < 0)
+			goto out;
+	}
 	/* On cgroup v2 the sandbox is cloned straight into its cgroup
 	 * (CLONE_INTO_CGROUP), so the cgroup comes first; on v1 and hybrid
 	 * layouts it is made after clone, while init builds the view. */
@@ -1007,6 +1026,10 @@ int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int 
 		goto out;
 	}
 	if (l.cg && ward_cgroup_dirfd(l.cg) < 0 && ward_cgroup_enter(l.cg, init, err) < 0) {
+		abort_init(&l, init);
+		goto out;
+	}
+	if (l.has_net && ward_net_attach(&l.net, init, err) < 0) {
 		abort_init(&l, init);
 		goto out;
 	}

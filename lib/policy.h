@@ -39,6 +39,7 @@ enum ward_net_mode {
 	WARD_NET_NONE = 0, /* own netns, loopback down-or-up, AF_UNIX only */
 	WARD_NET_LOOPBACK, /* own netns with lo up, AF_INET/AF_INET6 allowed */
 	WARD_NET_HOST,	   /* host network namespace (dangerous) */
+	WARD_NET_OUTBOUND, /* own netns, veth into ward0, NAT (lib/net.c) */
 };
 
 enum ward_level {

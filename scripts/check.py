@@ -108,7 +108,7 @@ def run_fuzz():
 # Suites with their own conftest run in their own pytest session: each
 # suite's helpers are imported as `conftest`, which must not collide.
 PYTEST_SESSIONS = [
-    ("sandbox", ["tests/integration", "tests/security"]),
+    ("sandbox", ["tests/integration", "tests/security", "tests/network"]),
     ("oci", ["tests/oci"]),
     ("broker", ["tests/broker"]),
 ]

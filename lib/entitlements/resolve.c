@@ -390,6 +390,10 @@ static int apply_one(struct ward_policy *p, const struct ward_request *r, int de
 		p->net = WARD_NET_HOST;
 		return 0;
 	}
+	if (strcmp(name, "network.outbound") == 0) {
+		p->net = WARD_NET_OUTBOUND;
+		return 0;
+	}
 	if (strcmp(name, "security.confined") == 0) {
 		p->level = WARD_LEVEL_CONFINED;
 		return 0;

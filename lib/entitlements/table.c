@@ -63,9 +63,16 @@ const struct ward_entitlement ward_entitlements[] = {
 	{
 		.name = "network.outbound",
 		.arg = WARD_ARG_NONE,
-		.flags = WARD_ENT_UNAVAILABLE,
 		.group = "network",
 		.summary = "own network namespace with a veth pair and NAT to the outside",
+		.layers = {
+			L(NS) = "new network namespace: lo up, eth0 (a veth into the host bridge ward0) "
+				"with an address of WARD_NET_RANGE, default route via ward0, NAT on the host; "
+				"no other sandbox and no service of the host itself is reachable",
+			L(SECCOMP) = "socket(2) allowed for AF_UNIX, AF_INET, AF_INET6, AF_NETLINK",
+			L(LANDLOCK) = "TCP not restricted by Landlock",
+		},
+		.socket_families = FAM(AF_UNIX) | FAM(AF_INET) | FAM(AF_INET6) | FAM(AF_NETLINK),
 	},
 	{
 		.name = "network.connect",

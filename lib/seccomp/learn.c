@@ -653,9 +653,7 @@ int ward_learn_write_manifest(const struct ward_learn *l, const struct ward_lear
 				loop++;
 		}
 		if (far) {
-			fprintf(out,
-				"network.host  # DANGEROUS: %s %s port %u (network.outbound is "
-				"not yet available)\n",
+			fprintf(out, "network.outbound  # %s %s port %u\n",
 				far->listen ? "bound" : "connected to", far->addr, far->port);
 			written++;
 		} else if (l->inet_socket || l->netlink_socket) {

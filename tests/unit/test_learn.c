@@ -151,8 +151,8 @@ static void test_network(void **state)
 	free(m);
 	ward_learn_inet(l, AF_INET, "192.0.2.7", 443, false, false);
 	m = manifest(l, &n);
-	assert_true(has_line(m, "network.host"));
-	assert_non_null(strstr(m, "DANGEROUS"));
+	assert_true(has_line(m, "network.outbound"));
+	assert_false(has_line(m, "network.host"));
 	assert_non_null(strstr(m, "192.0.2.7 port 443"));
 	free(m);
 	ward_learn_free(l);

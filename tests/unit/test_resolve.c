@@ -199,7 +199,7 @@ static void test_errors(void **state)
 	const char *unknown[] = {"netwrok.none", NULL};
 	const char *nohint[] = {"zzzzzzzzzzzz", NULL};
 	const char *domain[] = {"network", NULL};
-	const char *unavailable[] = {"network.outbound", NULL};
+	const char *unavailable[] = {"network.admin", NULL};
 	const char *conflict[] = {"network.none", "network.host", NULL};
 	const char *level[] = {"security.user", "security.admin", NULL};
 	const char *twice[] = {"process.limit=9", "process.limit=10", NULL};
@@ -224,7 +224,7 @@ static void test_errors(void **state)
 			      "\"network.none\"?)");
 	expect_error(nohint, "`ward entitlements` lists them all");
 	expect_error(domain, "did you mean \"network.none\"?");
-	expect_error(unavailable, "\"network.outbound\" is not yet available");
+	expect_error(unavailable, "\"network.admin\" is not yet available");
 	expect_error(conflict, "network.none conflicts with network.host (--allow): choose one "
 			       "network entitlement");
 	expect_error(level, "choose one security entitlement");
