@@ -153,6 +153,29 @@ def run_pytest():
             totals["failed"] += 1
 
 
+def run_format_check():
+    """Kernel style, checked: every tracked C file as clang-format makes it."""
+    if subprocess.run(["which", "clang-format"], capture_output=True).returncode != 0:
+        print("format: clang-format is not installed (scripts/deps.sh installs it)")
+        totals["failed"] += 1
+        problems.append("format")
+        return
+    files = subprocess.run(["git", "ls-files", "*.c", "*.h"], capture_output=True,
+                           text=True).stdout.split()
+    if not files:
+        return  # not a git checkout
+    bad = [f for f in files
+           if subprocess.run(["clang-format", "--dry-run", "-Werror", f],
+                             capture_output=True).returncode != 0]
+    if bad:
+        print("format: not in kernel style (run `make format`): " + " ".join(bad))
+        totals["failed"] += 1
+        problems.append("format")
+    else:
+        totals["passed"] += 1
+        print(f"format: {len(files)} files in kernel style [ok]")
+
+
 def main():
     ok = build("build", ["--buildtype=debugoptimized"])
     if not ok:
@@ -163,6 +186,7 @@ def main():
     # run inside sandboxes, so they are built without sanitizers (off here).
     ok_asan = build("build-asan", ["--buildtype=debug", "-Db_sanitize=address,undefined",
                                    "-Db_lundef=false", "-Dhelpers=false"])
+    run_format_check()
     run_unit("build", "unit")
     if ok_asan:
         run_unit("build-asan", "unit-asan")

@@ -40,7 +40,8 @@ static void usage(FILE *f)
 		"  entitlements [--json|--markdown]     the catalog of entitlements\n"
 		"  version                              print the version\n");
 	if (cmd_broker)
-		fprintf(f, "  broker, ps, msg send NAME TEXT       the broker through which environments "
+		fprintf(f, "  broker, ps, msg send NAME TEXT       the broker through which "
+			   "environments "
 			   "talk\n");
 	if (cmd_key || cmd_bundle || cmd_trust)
 		fprintf(f, "  key, bundle, trust                   signed bundles and the trust "
