@@ -205,24 +205,6 @@ static int build_env(struct launch *l, ward_error_t *err)
 
 /* ---- host uid range ---- */
 
-static int mkdir_p(const char *path, mode_t mode)
-{
-	cleanup_free char *copy = ward_xstrdup(path);
-	char *p;
-
-	for (p = copy + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(copy, mode) < 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	if (mkdir(copy, mode) < 0 && errno != EEXIST)
-		return -1;
-	return 0;
-}
-
 /* Each running sandbox holds a lock on one slot of the pool, so no two
  * sandboxes share a host uid: one cannot signal or ptrace another even where
  * they could see each other. */
@@ -235,7 +217,7 @@ static int take_id_range(struct launch *l, const char *state_dir, ward_error_t *
 		l->id_base = l->o->uid_base;
 		return 0;
 	}
-	if (mkdir_p(dir, 0700) < 0)
+	if (ward_mkdir_p(dir, 0700) < 0)
 		return ward_error_sys(err, "cannot create %s", dir);
 	for (i = 0; i < WARD_ID_POOL_SLOTS; i++) {
 		unsigned slot = (start + i) % WARD_ID_POOL_SLOTS;
@@ -942,7 +924,7 @@ int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int 
 	phase("supervisor: landlock planned, view opened");
 	if (prepare_groups(&l, err) < 0)
 		goto out;
-	if (mkdir_p(state_dir, 0700) < 0) {
+	if (ward_mkdir_p(state_dir, 0700) < 0) {
 		ward_error_sys(err, "cannot create the state directory %s", state_dir);
 		goto out;
 	}

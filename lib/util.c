@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "util.h"
 
@@ -220,6 +221,24 @@ char *ward_path_normalize(const char *path)
 		out[o++] = '/';
 	out[o] = '\0';
 	return out;
+}
+
+int ward_mkdir_p(const char *path, mode_t mode)
+{
+	cleanup_free char *copy = ward_xstrdup(path);
+	char *p;
+
+	for (p = copy + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, mode) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(copy, mode) < 0 && errno != EEXIST)
+		return -1;
+	return 0;
 }
 
 ssize_t ward_write_all(int fd, const void *buf, size_t len)

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -66,6 +67,8 @@ int ward_parse_u64(const char *s, uint64_t *out);
 char *ward_path_normalize(const char *path);
 
 /* I/O helpers (side effects). */
+/* mkdir -p: every missing component with mode; -1 with errno on failure. */
+int ward_mkdir_p(const char *path, mode_t mode);
 int ward_write_file(const char *path, const char *data, size_t len); /* -errno on failure */
 int ward_write_file_at(int dirfd, const char *name, const char *data, size_t len);
 int ward_read_file(const char *path, char **out, size_t *len); /* -errno on failure */

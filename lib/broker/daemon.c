@@ -1293,24 +1293,6 @@ static void handle_event(struct conn *c, uint32_t ev, int lfd, int sfd)
 	}
 }
 
-static int mkdir_p(const char *path, mode_t mode)
-{
-	cleanup_free char *copy = ward_xstrdup(path);
-	char *p;
-
-	for (p = copy + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(copy, mode) < 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	if (mkdir(copy, mode) < 0 && errno != EEXIST)
-		return -1;
-	return 0;
-}
-
 static void write_pid_file(const char *path)
 {
 	char buf[32];
@@ -1410,7 +1392,7 @@ int ward_broker_serve(const struct ward_broker_options *o, bool *detached, bool 
 				      "%s: the broker's socket path is too long for a Unix socket; "
 				      "choose a shorter --state-dir",
 				      sock_path);
-	if (mkdir_p(o->dir, 0755) < 0)
+	if (ward_mkdir_p(o->dir, 0755) < 0)
 		return ward_error_sys(err, "cannot create the broker's directory %s", o->dir);
 	/* One broker per directory: the lock says who serves.  The socket may
 	 * be left over from a broker that was killed; only the lock holder

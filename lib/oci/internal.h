@@ -164,7 +164,6 @@ int ward_oci_setup_tty(int sock_fd, const struct ward_oci_process *p, char **sla
 		       ward_error_t *err);
 
 /* Small helpers (state.c). */
-int ward_oci_mkdir_p(const char *path, mode_t mode);
 char *ward_oci_now_rfc3339(void);
 int ward_oci_write_pid_file(const char *path, pid_t pid, ward_error_t *err);
 

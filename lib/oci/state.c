@@ -69,24 +69,6 @@ bool ward_oci_id_ok(const char *id, ward_error_t *err)
 	return true;
 }
 
-int ward_oci_mkdir_p(const char *path, mode_t mode)
-{
-	cleanup_free char *copy = ward_xstrdup(path);
-	char *p;
-
-	for (p = copy + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(copy, mode) < 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	if (mkdir(copy, mode) < 0 && errno != EEXIST)
-		return -1;
-	return 0;
-}
-
 char *ward_oci_now_rfc3339(void)
 {
 	struct timespec ts;
@@ -137,7 +119,7 @@ int ward_oci_root_open(const char *root, bool create, ward_error_t *err)
 
 	if (root == NULL)
 		root = WARD_OCI_DEFAULT_ROOT;
-	if (create && ward_oci_mkdir_p(root, 0700) < 0)
+	if (create && ward_mkdir_p(root, 0700) < 0)
 		return ward_error_sys(err, "cannot create the state root %s", root);
 	fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)

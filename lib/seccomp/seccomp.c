@@ -379,21 +379,6 @@ static void cache_digest(const char *key, const void *insns, size_t size, uint8_
 	ward_sha256_final(&s, out);
 }
 
-static void mkdir_p(const char *path)
-{
-	cleanup_free char *copy = ward_xstrdup(path);
-	char *p;
-
-	for (p = copy + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		(void)mkdir(copy, 0700);
-		*p = '/';
-	}
-	(void)mkdir(copy, 0700);
-}
-
 /*
  * The cache directory, or -1.  It must be ours and writable by nobody else:
  * whoever can write a cache entry chooses the filter of the next sandbox.
@@ -403,7 +388,7 @@ static int cache_open_dir(const char *dir)
 	int fd;
 	struct stat st;
 
-	mkdir_p(dir);
+	(void)ward_mkdir_p(dir, 0700);
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
