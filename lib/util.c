@@ -181,6 +181,40 @@ int ward_parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+int ward_parse_milli(const char *s, uint64_t max_whole, uint64_t *milli)
+{
+	uint64_t whole = 0, frac = 0;
+	unsigned digits = 0;
+	const char *p = s;
+
+	if (p == NULL || *p < '0' || *p > '9')
+		return -EINVAL;
+	while (*p >= '0' && *p <= '9') {
+		whole = whole * 10 + (uint64_t)(*p - '0');
+		if (whole > max_whole)
+			return -ERANGE;
+		p++;
+	}
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		while (*p >= '0' && *p <= '9') {
+			if (digits == 3)
+				return -EINVAL;
+			frac = frac * 10 + (uint64_t)(*p - '0');
+			digits++;
+			p++;
+		}
+	}
+	if (*p != '\0')
+		return -EINVAL;
+	while (digits++ < 3)
+		frac *= 10;
+	*milli = whole * 1000 + frac;
+	return 0;
+}
+
 char *ward_path_normalize(const char *path)
 {
 	size_t len, o = 0;

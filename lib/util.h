@@ -59,6 +59,9 @@ bool ward_str_has_prefix(const char *s, const char *prefix);
 unsigned ward_edit_distance(const char *a, const char *b, unsigned max);
 /* Parse a size with optional K/M/G/T suffix (powers of 1024; "KB", "KiB" also accepted). */
 int ward_parse_size(const char *s, uint64_t *out);
+/* Parse a decimal with up to 3 fractional digits ("0.5", "2") into
+ * thousandths; the whole part may not exceed max_whole (-ERANGE). */
+int ward_parse_milli(const char *s, uint64_t max_whole, uint64_t *milli);
 /* Parse a decimal unsigned integer, no sign, no trailing garbage. */
 int ward_parse_u64(const char *s, uint64_t *out);
 /* Normalise an absolute path lexically: collapse "//" and "/./", refuse "..".

@@ -32,40 +32,6 @@
 
 /* ------------------------------------------------------------ values */
 
-static int parse_milli(const char *s, uint64_t *out)
-{
-	uint64_t whole = 0, frac = 0;
-	unsigned digits = 0;
-	const char *p = s;
-
-	if (*p < '0' || *p > '9')
-		return -EINVAL;
-	while (*p >= '0' && *p <= '9') {
-		whole = whole * 10 + (uint64_t)(*p - '0');
-		if (whole > 1000000)
-			return -ERANGE;
-		p++;
-	}
-	if (*p == '.') {
-		p++;
-		if (*p < '0' || *p > '9')
-			return -EINVAL;
-		while (*p >= '0' && *p <= '9') {
-			if (digits == 3)
-				return -EINVAL;
-			frac = frac * 10 + (uint64_t)(*p - '0');
-			digits++;
-			p++;
-		}
-	}
-	if (*p != '\0')
-		return -EINVAL;
-	while (digits++ < 3)
-		frac *= 10;
-	*out = whole * 1000 + frac;
-	return 0;
-}
-
 /* A numeric value of an entitlement in its unit; -EINVAL when the kind has
  * no numbers. */
 static int parse_number(enum ward_arg_kind kind, const char *s, uint64_t *out)
@@ -78,7 +44,7 @@ static int parse_number(enum ward_arg_kind kind, const char *s, uint64_t *out)
 	case WARD_ARG_SIZE:
 		return ward_parse_size(s, out);
 	case WARD_ARG_CPUS:
-		return parse_milli(s, out);
+		return ward_parse_milli(s, 1000000, out);
 	case WARD_ARG_PORT:
 		r = ward_parse_u64(s, out);
 		if (r == 0 && *out > 65535)

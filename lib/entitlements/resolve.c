@@ -39,43 +39,6 @@ static int cmp_path(const void *a, const void *b)
 	return strcmp(x->path, y->path);
 }
 
-/* cpu.limit: a positive decimal with up to 3 fractional digits, e.g. "0.5". */
-static int parse_cpus(const char *s, uint64_t *milli)
-{
-	uint64_t whole = 0, frac = 0;
-	unsigned digits = 0;
-	const char *p = s;
-
-	if (*p < '0' || *p > '9')
-		return -EINVAL;
-	while (*p >= '0' && *p <= '9') {
-		whole = whole * 10 + (uint64_t)(*p - '0');
-		if (whole > MAX_CPUS)
-			return -ERANGE;
-		p++;
-	}
-	if (*p == '.') {
-		p++;
-		if (*p < '0' || *p > '9')
-			return -EINVAL;
-		while (*p >= '0' && *p <= '9') {
-			if (digits == 3)
-				return -EINVAL;
-			frac = frac * 10 + (uint64_t)(*p - '0');
-			digits++;
-			p++;
-		}
-		while (digits < 3) {
-			frac *= 10;
-			digits++;
-		}
-	}
-	if (*p != '\0')
-		return -EINVAL;
-	*milli = whole * 1000 + frac;
-	return 0;
-}
-
 static char *expand_path(const char *value, const struct ward_resolve_ctx *ctx, const char *origin,
 			 const char *name, ward_error_t *err)
 {
@@ -352,7 +315,7 @@ static int apply_one(struct ward_policy *p, const struct ward_request *r, int de
 		return 0;
 	}
 	if (strcmp(name, "cpu.limit") == 0) {
-		rc = parse_cpus(r->value, &v);
+		rc = ward_parse_milli(r->value, MAX_CPUS, &v);
 		if (rc < 0 || v == 0)
 			return ward_error_set(err, EINVAL,
 					      "%s: cpu.limit=%s: expected a number of processors "

@@ -49,6 +49,24 @@ static void test_parse_u64(void **state)
 	assert_int_equal(ward_parse_u64(NULL, &v), -EINVAL);
 }
 
+static void test_parse_milli(void **state)
+{
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(ward_parse_milli("0.5", 1024, &v), 0);
+	assert_int_equal(v, 500);
+	assert_int_equal(ward_parse_milli("2", 1024, &v), 0);
+	assert_int_equal(v, 2000);
+	assert_int_equal(ward_parse_milli("1.25", 1024, &v), 0);
+	assert_int_equal(v, 1250);
+	assert_int_equal(ward_parse_milli("1025", 1024, &v), -ERANGE);
+	assert_int_equal(ward_parse_milli("0.0001", 1024, &v), -EINVAL);
+	assert_int_equal(ward_parse_milli("1.", 1024, &v), -EINVAL);
+	assert_int_equal(ward_parse_milli(".5", 1024, &v), -EINVAL);
+	assert_int_equal(ward_parse_milli("1x", 1024, &v), -EINVAL);
+}
+
 static void check_norm(const char *in, const char *want)
 {
 	char *out = ward_path_normalize(in);
@@ -106,9 +124,9 @@ static void test_error_wrap(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_size),     cmocka_unit_test(test_parse_u64),
-		cmocka_unit_test(test_path_normalize), cmocka_unit_test(test_edit_distance),
-		cmocka_unit_test(test_error_wrap),
+		cmocka_unit_test(test_parse_size),    cmocka_unit_test(test_parse_milli),
+		cmocka_unit_test(test_parse_u64),     cmocka_unit_test(test_path_normalize),
+		cmocka_unit_test(test_edit_distance), cmocka_unit_test(test_error_wrap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
