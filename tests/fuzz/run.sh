@@ -10,8 +10,8 @@
 # Targets: manifest (bundle manifest + entitlement parser), minisign (keys,
 # signatures), trust (policy file, patterns, decision), tar (a .ward file as
 # ward reads it before trusting anything), broker (the broker's message
-# decoder; seeds in tests/broker/corpus).  The corpus grows in
-# $FUZZ_BUILD/corpus (default build-fuzz/); a crash is saved there as
+# decoder; seeds in tests/broker/corpus), space (space files, ward up).
+# The corpus grows in $FUZZ_BUILD/corpus (default build-fuzz/); a crash is saved there as
 # crash-<target>-*, the script fails, and the input belongs in
 # tests/fuzz/regressions/<target>/ (replayed on every run) once fixed.
 set -eu
@@ -20,7 +20,7 @@ cd "$(dirname "$0")/../.."
 TIME=${FUZZ_TIME:-10}
 OUT=${FUZZ_BUILD:-build-fuzz}
 CC=${FUZZ_CC:-clang}
-TARGETS=${*:-manifest minisign trust tar broker}
+TARGETS=${*:-manifest minisign trust tar broker space}
 
 if ! command -v "$CC" >/dev/null 2>&1; then
 	echo "fuzz: $CC not found (apt-get install clang)" >&2
@@ -33,6 +33,8 @@ lib/entitlements/table.c lib/entitlements/parse.c lib/entitlements/resolve.c
 lib/seccomp/groups.c lib/policy.c lib/util.c lib/error.c"
 # The broker's wire decoder (issue 6).
 [ -f lib/broker/proto.c ] && SRCS="$SRCS lib/broker/proto.c"
+# The space file parser (ward up).
+[ -f lib/space/space.c ] && SRCS="$SRCS lib/space/space.c"
 CFLAGS="-g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 -fno-omit-frame-pointer -Ilib"
 
