@@ -165,6 +165,18 @@ size_t ward_threat_matrix(const struct ward_policy *p, int abi, struct ward_thre
 		add(t, "landlock: abstract Unix sockets scoped to the sandbox");
 	} else if (p->net == WARD_NET_LOOPBACK) {
 		add(t, "namespaces: own network namespace with loopback only");
+	} else if (p->net == WARD_NET_PORTS) {
+		add(t, "namespaces: own network namespace; one veth into ward0, no route "
+		       "anywhere but through the host");
+		add(t, "nftables: inside its namespace only the network.connect destinations "
+		       "and network.listen ports, the rest dropped");
+		add(t, "nftables: on the host, forwarded only to its network.connect "
+		       "destinations");
+		if (abi >= 4 && !p->net_lo_open)
+			add(t, "landlock: TCP connect and bind only to the granted ports");
+		if (!HAS_CAP(p, CAP_NET_ADMIN))
+			add(t, "capabilities: no CAP_NET_ADMIN (cannot change its address or "
+			       "routes)");
 	} else if (p->net == WARD_NET_OUTBOUND) {
 		/* Outbound reaches the network by design: what still holds. */
 		add(t, "namespaces: own network namespace; one veth into the bridge ward0, "
@@ -255,6 +267,8 @@ static const char *net_text(enum ward_net_mode m)
 		return "host";
 	case WARD_NET_OUTBOUND:
 		return "outbound";
+	case WARD_NET_PORTS:
+		return "ports";
 	default:
 		return "?";
 	}
@@ -360,9 +374,21 @@ static size_t layer_summary(const struct ward_policy *p, int abi, struct layer_l
 		missing = ward_landlock_missing_text(plan.missing);
 		LINE(WARD_LAYER_LANDLOCK, "not applied: %s", missing ? missing : "?");
 	} else {
-		LINE(WARD_LAYER_LANDLOCK, "ABI %d: %zu filesystem rules matching the view%s%s", abi,
-		     plan.n_rules, plan.handled_net ? "; TCP bind and connect denied" : "",
-		     plan.scoped ? "; abstract Unix sockets and signals scoped" : "");
+		char ports[160] = "";
+		size_t o = 0;
+
+		for (size_t k = 0; k < plan.n_ports && o < sizeof(ports); k++)
+			o += (size_t)snprintf(
+				ports + o, sizeof(ports) - o, "%s%s %u", k ? ", " : " except ",
+				plan.ports[k].access == LANDLOCK_ACCESS_NET_BIND_TCP ? "bind"
+										     : "connect",
+				plan.ports[k].port);
+		LINE(WARD_LAYER_LANDLOCK, "ABI %d: %zu filesystem rules matching the view%s%s%s",
+		     abi, plan.n_rules,
+		     plan.handled_net == LANDLOCK_ACCESS_NET_BIND_TCP ? "; TCP bind denied"
+		     : plan.handled_net ? "; TCP bind and connect denied"
+					: "",
+		     ports, plan.scoped ? "; abstract Unix sockets and signals scoped" : "");
 		missing = ward_landlock_missing_text(plan.missing);
 		if (missing) {
 			char *line = missing, *nl;
@@ -377,6 +403,34 @@ static size_t layer_summary(const struct ward_policy *p, int abi, struct layer_l
 		}
 	}
 	ward_landlock_plan_free(&plan);
+	if (p->net == WARD_NET_HOST)
+		LINE(WARD_LAYER_NFT, "none: the host's network namespace (network.host)");
+	else if (!WARD_NET_HAS_VETH(p))
+		LINE(WARD_LAYER_NFT, "no rules needed: no interface but loopback");
+	if (WARD_NET_HAS_VETH(p)) {
+		LINE(WARD_LAYER_NFT,
+		     "host (table ip ward_nat): %s; new connections from ward0 to the host "
+		     "rejected; forwarded only %s",
+		     p->net == WARD_NET_OUTBOUND ? "masquerade"
+						 : "masquerade only for connect rules "
+						   "outside the range",
+		     p->net == WARD_NET_OUTBOUND ? "out of ward0, or by connect rules"
+						 : "by connect rules");
+		for (size_t k = 0; k < p->n_net_rules; k++) {
+			const struct ward_net_rule *r = &p->net_rules[k];
+
+			if (r->listen)
+				LINE(WARD_LAYER_NFT, "inside: new connections in to port %u (%s)",
+				     r->port, r->origin);
+			else if (p->net != WARD_NET_OUTBOUND)
+				LINE(WARD_LAYER_NFT, "inside: new connections out to %s:%u (%s)",
+				     r->host, r->port, r->origin);
+		}
+		if (p->n_net_rules)
+			LINE(WARD_LAYER_NFT, "inside: everything else %s is refused%s",
+			     p->net == WARD_NET_OUTBOUND ? "coming in" : "in or out",
+			     p->net_lo_open ? " (loopback open: network.loopback)" : "");
+	}
 	if (p->cpu_quota_us)
 		snprintf(buf, sizeof(buf), "%.2f CPUs",
 			 (double)p->cpu_quota_us / (double)p->cpu_period_us);

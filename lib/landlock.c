@@ -43,6 +43,13 @@
 #ifndef LANDLOCK_RULE_PATH_BENEATH
 #define LANDLOCK_RULE_PATH_BENEATH 1
 #endif
+#define LL_RULE_NET_PORT 2 /* LANDLOCK_RULE_NET_PORT, ABI 4 */
+
+/* struct landlock_net_port_attr (ABI 4), which older headers lack. */
+struct ll_net_port_attr {
+	uint64_t allowed_access;
+	uint64_t port;
+} __attribute__((packed));
 
 /*
  * struct landlock_ruleset_attr as of ABI 6.  The installed header may only
@@ -219,6 +226,18 @@ void ward_landlock_plan(const struct ward_policy *p, int abi, struct ward_landlo
 	 */
 	if (p->net == WARD_NET_NONE)
 		net = LL_NET_TCP;
+	/*
+	 * network.connect/listen: TCP connect only to the granted ports and
+	 * bind only to the listened ones (the nftables rules add the
+	 * addresses).  With network.loopback too, anything may happen on the
+	 * sandbox's own loopback, which ports cannot express: not handled.
+	 * Under network.outbound connect is open; bind is still limited to the
+	 * listen ports when there are any.
+	 */
+	if (p->net == WARD_NET_PORTS && !p->net_lo_open)
+		net = LL_NET_TCP;
+	else if (p->net == WARD_NET_OUTBOUND && p->n_net_rules)
+		net = LANDLOCK_ACCESS_NET_BIND_TCP;
 
 	/*
 	 * Remove what the kernel lacks (the kernel sample's approach): the
@@ -263,6 +282,24 @@ void ward_landlock_plan(const struct ward_policy *p, int abi, struct ward_landlo
 	out->handled_fs = fs;
 	out->handled_net = net;
 	out->scoped = scoped;
+
+	for (i = 0; net && i < p->n_net_rules; i++) {
+		const struct ward_net_rule *r = &p->net_rules[i];
+		uint64_t a =
+			r->listen ? LANDLOCK_ACCESS_NET_BIND_TCP : LANDLOCK_ACCESS_NET_CONNECT_TCP;
+
+		if (!(net & a))
+			continue;
+		for (j = 0; j < out->n_ports; j++)
+			if (out->ports[j].port == r->port && out->ports[j].access == a)
+				break;
+		if (j < out->n_ports)
+			continue;
+		out->ports = ward_xrealloc(out->ports, (out->n_ports + 1) * sizeof(*out->ports));
+		out->ports[out->n_ports].port = r->port;
+		out->ports[out->n_ports].access = a;
+		out->n_ports++;
+	}
 
 	for (i = 0; i < ARRAY_SIZE(view_rules); i++)
 		plan_add(out, view_rules[i].path, view_rules[i].access, NULL);
@@ -325,6 +362,7 @@ void ward_landlock_plan_free(struct ward_landlock_plan *plan)
 		free(plan->rules[i].origin);
 	}
 	free(plan->rules);
+	free(plan->ports);
 	memset(plan, 0, sizeof(*plan));
 }
 
@@ -479,9 +517,25 @@ int ward_landlock_apply(const struct ward_landlock_plan *plan, ward_error_t *err
 		if (add_path_rule(ruleset_fd, &plan->rules[i], err) < 0)
 			return -1;
 
+	for (i = 0; i < plan->n_ports; i++) {
+		struct ll_net_port_attr pa = {
+			.allowed_access = plan->ports[i].access & plan->handled_net,
+			.port = plan->ports[i].port,
+		};
+
+		if (pa.allowed_access == 0)
+			continue;
+		if (syscall(__NR_landlock_add_rule, ruleset_fd, LL_RULE_NET_PORT, &pa, 0) < 0)
+			return ward_error_sys(
+				err, "Landlock: cannot add the TCP %s rule for port %u",
+				plan->ports[i].access == LANDLOCK_ACCESS_NET_BIND_TCP ? "bind"
+										      : "connect",
+				plan->ports[i].port);
+	}
+
 	/*
-	 * No rule of type LANDLOCK_RULE_NET_PORT: under network.none every TCP
-	 * bind and connect is denied; otherwise TCP is not handled.
+	 * Port rules only for network.connect/listen: under network.none every
+	 * TCP bind and connect is denied; otherwise TCP is not handled.
 	 *
 	 * landlock_restrict_self needs no_new_privs, or CAP_SYS_ADMIN in the
 	 * current user namespace (process.setuid runs without no_new_privs;

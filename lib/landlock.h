@@ -62,7 +62,7 @@ struct ward_ll_path_rule {
 #define WARD_LL_MISSING_ALL	 0x01u /* no Landlock at all */
 #define WARD_LL_MISSING_REFER	 0x02u /* ABI < 2 */
 #define WARD_LL_MISSING_TRUNCATE 0x04u /* ABI < 3 */
-#define WARD_LL_MISSING_NET	 0x08u /* ABI < 4: TCP bind/connect (only under network.none) */
+#define WARD_LL_MISSING_NET	 0x08u /* ABI < 4: TCP bind/connect (none, connect, listen) */
 #define WARD_LL_MISSING_IOCTL	 0x10u /* ABI < 5: ioctl on devices */
 #define WARD_LL_MISSING_SCOPE	 0x20u /* ABI < 6: abstract sockets, signals */
 #define WARD_LL_MISSING_ADMIN	 0x40u /* security.admin: not applied (it forbids mounts) */
@@ -74,6 +74,13 @@ struct ward_landlock_plan {
 	uint64_t scoped;
 	struct ward_ll_path_rule *rules; /* owned; ward_landlock_plan_free() */
 	size_t n_rules;
+	/* LANDLOCK_RULE_NET_PORT rules: network.connect ports (CONNECT_TCP),
+	 * network.listen ports (BIND_TCP).  Unique (port, access) pairs. */
+	struct ward_ll_port_rule {
+		uint16_t port;
+		uint64_t access;
+	} * ports;
+	size_t n_ports;
 	unsigned missing; /* WARD_LL_MISSING_* */
 };
 

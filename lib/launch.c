@@ -25,6 +25,7 @@
  * recovered: the child writes the message to the error pipe and _exits.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -506,8 +507,12 @@ static __attribute__((noreturn)) void run_init(struct launch *l)
 	if (ward_view_build(&l->view, &err) < 0)
 		child_fail_err(efd, WARD_EXIT_FAILURE, &err);
 	phase("init: view built");
-	if (sethostname("ward", 4) < 0)
-		child_fail(efd, WARD_EXIT_FAILURE, "sethostname: %s", strerror(errno));
+	{
+		const char *hn = l->o->hostname ? l->o->hostname : "ward";
+
+		if (sethostname(hn, strlen(hn)) < 0)
+			child_fail(efd, WARD_EXIT_FAILURE, "sethostname: %s", strerror(errno));
+	}
 	if (p->net == WARD_NET_LOOPBACK && ward_ns_loopback_up(&err) < 0)
 		child_fail_err(efd, WARD_EXIT_FAILURE, &err);
 
@@ -516,10 +521,10 @@ static __attribute__((noreturn)) void run_init(struct launch *l)
 	if (read(l->go[0], &c, 1) != 1 || c != 'g')
 		_exit(WARD_EXIT_FAILURE);
 	close(l->go[0]);
-	/* network.outbound: the supervisor has created the veth pair (eth0
-	 * here) and the host side before "go"; configure this side before the
-	 * program exists. */
-	if (p->net == WARD_NET_OUTBOUND && ward_net_configure_inside(&l->net, &err) < 0)
+	/* A veth (network.outbound/connect/listen): the supervisor has created
+	 * the pair (eth0 here), the host side and the rules before "go";
+	 * configure this side before the program exists. */
+	if (WARD_NET_HAS_VETH(p) && ward_net_configure_inside(&l->net, &err) < 0)
 		child_fail_err(efd, WARD_EXIT_FAILURE, &err);
 	if (unshare(CLONE_NEWCGROUP | (p->namespaces & CLONE_NEWTIME)) < 0)
 		child_fail(efd, WARD_EXIT_FAILURE, "cannot create the cgroup/time namespaces: %s",
@@ -762,11 +767,25 @@ static void explain_limits(const struct launch *l, int status)
  * listener from the program, explain denials, until init exits.  The
  * denial machinery is only built when the first denial arrives, so a
  * program that is never refused anything pays nothing for it. */
+static void notify_ready(const struct launch *l, int fd, pid_t init)
+{
+	char a[INET_ADDRSTRLEN] = "-";
+
+	if (l->has_net) {
+		struct in_addr in = {.s_addr = htonl(l->net.addr)};
+
+		inet_ntop(AF_INET, &in, a, sizeof(a));
+	}
+	if (dprintf(fd, "ready pid=%d address=%s\n", (int)init, a) < 0)
+		warn(l, "cannot write to --notify-fd: %s", strerror(errno));
+}
+
 static int supervise(struct launch *l, pid_t init, int *wstatus, ward_error_t *err)
 {
 	struct ward_denials *d = NULL;
-	struct pollfd pf[3];
+	struct pollfd pf[4];
 	cleanup_close int sfd = signalfd(-1, &l->fwd_mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	int notify = -1;
 	cleanup_close int listener = -1;
 	cleanup_close int jsonl_fd = -1;
 	FILE *jsonl = NULL;
@@ -774,11 +793,15 @@ static int supervise(struct launch *l, pid_t init, int *wstatus, ward_error_t *e
 
 	if (sfd < 0)
 		return ward_error_sys(err, "signalfd");
+	if (l->o->notify_fd > 2)
+		notify = l->o->notify_fd;
 	for (;;) {
 		nfds_t n = 0;
 		struct signalfd_siginfo si;
 
 		pf[n++] = (struct pollfd){.fd = sfd, .events = POLLIN};
+		if (notify >= 0)
+			pf[n++] = (struct pollfd){.fd = l->errp[0], .events = POLLIN};
 		if (l->nsock[0] >= 0)
 			pf[n++] = (struct pollfd){.fd = l->nsock[0], .events = POLLIN};
 		if (listener >= 0)
@@ -790,7 +813,15 @@ static int supervise(struct launch *l, pid_t init, int *wstatus, ward_error_t *e
 			break;
 		}
 		for (nfds_t i = 1; i < n; i++) {
-			if (pf[i].fd == l->nsock[0] && pf[i].revents) {
+			if (notify >= 0 && pf[i].fd == l->errp[0] && pf[i].revents) {
+				/* Every copy of the error pipe is closed and nothing
+				 * was written: the program was executed.  Data means
+				 * a failure, read after init exits. */
+				if (!(pf[i].revents & POLLIN))
+					notify_ready(l, notify, init);
+				close(notify);
+				notify = -1;
+			} else if (pf[i].fd == l->nsock[0] && pf[i].revents) {
 				listener = recv_fd(l->nsock[0]);
 				close(l->nsock[0]);
 				l->nsock[0] = -1;
@@ -934,12 +965,30 @@ int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int 
 	    ward_view_detach(&l.view, err) < 0)
 		goto out;
 	phase("supervisor: ids taken, trees detached");
-	/* network.outbound: check the range and take an address before init
-	 * exists (init inherits it); the veth is made once init's pid is known. */
-	if (p->net == WARD_NET_OUTBOUND) {
+	/* A veth: check the range, resolve network.connect hosts, check
+	 * --publish and take an address before init exists (init inherits
+	 * it); the veth is made once init's pid is known. */
+	if (WARD_NET_HAS_VETH(p)) {
+		struct ward_net_opts no = {
+			.hosts = o->hosts,
+			.n_hosts = o->n_hosts,
+			.publish = o->publish,
+			.n_publish = o->n_publish,
+			.hostname = o->hostname,
+		};
+
 		l.has_net = true;
-		if (ward_net_prepare(&l.net, state_dir, err) < 0)
+		if (ward_net_prepare(&l.net, p, &no, err) < 0 ||
+		    ward_view_add_file(&l.view, l.net.hosts_path, "/etc/hosts", err) < 0 ||
+		    (l.net.resolv_path &&
+		     ward_view_add_file(&l.view, l.net.resolv_path, "/etc/resolv.conf", err) < 0))
 			goto out;
+	} else if (o->n_publish) {
+		/* --add-host is harmless without an interface (nothing to reach);
+		 * --publish would be a promise ward cannot keep. */
+		ward_error_set(err, EINVAL,
+			       "--publish needs a network interface: grant network.listen=PORT");
+		goto out;
 	}
 	/* On cgroup v2 the sandbox is cloned straight into its cgroup
 	 * (CLONE_INTO_CGROUP), so the cgroup comes first; on v1 and hybrid

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "net.h"
 #include "policy.h"
 
 struct ward_learn;
@@ -57,6 +58,18 @@ struct ward_run_options {
 	 * onto 3 in the program, over whatever the launcher holds there. */
 	int broker_fd;
 	const char *name; /* the environment's name, as the broker knows it */
+	/* Network (lib/net.c), for network.outbound/connect/listen: names for
+	 * /etc/hosts and network.connect (--add-host), DNAT from host ports
+	 * (--publish). */
+	const struct ward_net_host *hosts;
+	size_t n_hosts;
+	const struct ward_net_publish *publish;
+	size_t n_publish;
+	const char *hostname; /* NULL: "ward" */
+	/* > 2: once the program has been executed, write
+	 * "ready pid=INIT address=A.B.C.D|-\n" here and close it (ward up).
+	 * 0 or -1: none. */
+	int notify_fd;
 };
 
 #define WARD_RUN_BROKER_FD 3

@@ -75,6 +75,9 @@ void ward_view_free(struct ward_view *v)
 		src_free(&v->grants[i]);
 	for (i = 0; i < v->n_devices; i++)
 		src_free(&v->devices[i]);
+	for (i = 0; i < v->n_files; i++)
+		src_free(&v->files[i]);
+	free(v->files);
 	for (i = 0; i < v->n_links; i++)
 		free(v->links[i]);
 	free(v->sys);
@@ -869,6 +872,26 @@ int ward_view_detach(struct ward_view *v, ward_error_t *err)
 	return 0;
 }
 
+int ward_view_add_file(struct ward_view *v, const char *host_path, const char *inside,
+		       ward_error_t *err)
+{
+	struct ward_view_src *s = push_src(&v->files, &v->n_files);
+	int tree;
+
+	s->fd = -1;
+	s->idmap_fd = -1;
+	s->path = ward_xstrdup(inside);
+	s->origin = ward_xasprintf("the sandbox's %s", inside);
+	tree = make_tree(-1, host_path,
+			 MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+				 MOUNT_ATTR_NOEXEC,
+			 -1, false, s->origin, host_path, err);
+	if (tree < 0)
+		return -1;
+	s->fd = tree;
+	return 0;
+}
+
 int ward_view_build(const struct ward_view *v, ward_error_t *err)
 {
 	cleanup_close int rootfd = -1;
@@ -924,6 +947,22 @@ int ward_view_build(const struct ward_view *v, ward_error_t *err)
 		const struct ward_view_src *s = &v->grants[i];
 
 		if (place_tree(rootfd, s->fd, s->path + 1, s->is_dir, s->origin, err) < 0)
+			return -1;
+	}
+
+	/* Generated files cover the view's own; the file must be there (a
+	 * regular file, not a link that could lead anywhere). */
+	for (i = 0; i < v->n_files; i++) {
+		const struct ward_view_src *s = &v->files[i];
+		struct stat st;
+
+		if (fstatat(rootfd, s->path + 1, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode))
+			return ward_error_set(err, ENOENT,
+					      "%s: the view has no regular file %s to cover (with "
+					      "--rootfs, create an empty one in it)",
+					      s->origin, s->path);
+		if (place_tree(rootfd, s->fd, s->path + 1, false, s->origin, err) < 0)
 			return -1;
 	}
 

@@ -41,6 +41,8 @@ struct ward_view {
 	size_t n_grants;
 	struct ward_view_src *devices;
 	size_t n_devices;
+	struct ward_view_src *files; /* generated files over the view's own (/etc/hosts) */
+	size_t n_files;
 	uint64_t tmp_size; /* bytes for /tmp and /dev/shm */
 	bool nosuid;	   /* mount with nosuid (no process.setuid) */
 	bool proc_sys;	   /* mount a read-only sysfs */
@@ -60,6 +62,11 @@ int ward_view_idmap(struct ward_view *v, uid_t host_uid, gid_t host_gid, ward_er
  * detached mount tree with its final attributes (read-only, nosuid, nodev,
  * noexec, idmap), ready to be attached inside the sandbox. */
 int ward_view_detach(struct ward_view *v, ward_error_t *err);
+/* Cover the view's file `inside` (e.g. /etc/hosts) with the host file
+ * host_path, read-only.  Made into a detached tree at once, so it may be
+ * called after ward_view_detach(). */
+int ward_view_add_file(struct ward_view *v, const char *host_path, const char *inside,
+		       ward_error_t *err);
 int ward_view_build(const struct ward_view *v, ward_error_t *err);
 void ward_view_free(struct ward_view *v);
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * network.outbound: veth + bridge + NAT.
+ * network.outbound, network.connect, network.listen, --publish:
+ * veth + bridge + NAT + nftables on both sides of the veth.
  *
  * Choice: the host side runs /usr/sbin/ip and /usr/sbin/nft with fixed
  * argument vectors instead of speaking rtnetlink/nfnetlink itself.  It is
@@ -9,16 +10,22 @@
  * The sandbox side needs no tool: init sets the address and the default
  * route with ioctls.
  *
- * State under STATE/net/:
+ * State under WARD_NET_STATE (/run/ward/net, host-wide):
  *   lock        held (flock) while ward0, the nft table or stale entries
  *               are being created or removed
  *   SLOT.lock   held by the supervisor owning address net+2+SLOT for the
- *               sandbox's life; contains "IFNAME ADDRESS\n", so the next
- *               start can remove what a killed supervisor left behind.
+ *               sandbox's life; contains "IFNAME ADDRESS\n" and then one line
+ *               per nftables element it added ("nat A", "out A",
+ *               "talk A B PORT", "pub HOSTPORT"), so the next start (or
+ *               `ward gc`) can remove what a killed supervisor left behind.
+ *   SLOT.hosts  the sandbox's /etc/hosts; SLOT.resolv its /etc/resolv.conf
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <netdb.h>
+#include <sched.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -42,7 +49,10 @@
 #define IP_BIN	  "/usr/sbin/ip"
 #define NFT_BIN	  "/usr/sbin/nft"
 #define NAT_TABLE "ward_nat"
-#define NAT_SET	  "sandboxes"
+#define NAT_SET	  "sandboxes" /* masqueraded: outbound or connect outside the range */
+#define OUT_SET	  "outbound"  /* may open connections to any address off ward0 */
+#define TALK_SET  "talk"      /* saddr . daddr . port: allowed new connections */
+#define PUB_MAP	  "publish"   /* host port : sandbox address . port (DNAT) */
 
 /* ---- pure helpers ---- */
 
@@ -98,11 +108,166 @@ static void fmt_addr(uint32_t a, char *buf)
 	inet_ntop(AF_INET, &in, buf, INET_ADDRSTRLEN);
 }
 
+int ward_net_parse_host(const char *s, struct ward_net_host *out, ward_error_t *err)
+{
+	const char *colon = strrchr(s, ':');
+	struct in_addr a;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	if (colon == NULL || colon == s || inet_pton(AF_INET, colon + 1, &a) != 1)
+		return ward_error_set(err, EINVAL,
+				      "--add-host %s: expected NAME:A.B.C.D, e.g. --add-host "
+				      "db:10.88.0.7",
+				      s);
+	if ((size_t)(colon - s) > 253)
+		return ward_error_set(err, EINVAL, "--add-host %s: the name is too long", s);
+	for (i = 0; s + i < colon; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '-' || c == '_'))
+			return ward_error_set(err, EINVAL,
+					      "--add-host %s: a name is made of letters, digits, "
+					      "'.', '-' and '_'",
+					      s);
+	}
+	out->name = ward_xasprintf("%.*s", (int)(colon - s), s);
+	for (i = 0; out->name[i]; i++)
+		if (out->name[i] >= 'A' && out->name[i] <= 'Z')
+			out->name[i] = (char)(out->name[i] - 'A' + 'a');
+	out->addr = ntohl(a.s_addr);
+	return 0;
+}
+
+static int port_of(const char *s, const char *end, uint16_t *port)
+{
+	unsigned long v = 0;
+
+	if (s == end || end - s > 5)
+		return -1;
+	for (; s < end; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (unsigned long)(*s - '0');
+	}
+	if (v == 0 || v > 65535)
+		return -1;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+int ward_net_parse_publish(const char *s, struct ward_net_publish *out, ward_error_t *err)
+{
+	const char *colon = strchr(s, ':');
+
+	if (colon == NULL || port_of(s, colon, &out->host_port) < 0 ||
+	    port_of(colon + 1, colon + strlen(colon), &out->port) < 0)
+		return ward_error_set(err, EINVAL,
+				      "--publish %s: expected HOSTPORT:PORT with ports from 1 to "
+				      "65535, e.g. --publish 18080:8080 (TCP)",
+				      s);
+	return 0;
+}
+
+/* Append to a growing string. */
+static void cat(char **buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void cat(char **buf, const char *fmt, ...)
+{
+	va_list ap;
+	char *add, *joined;
+
+	va_start(ap, fmt);
+	if (vasprintf(&add, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	joined = ward_xasprintf("%s%s", *buf ? *buf : "", add);
+	free(add);
+	free(*buf);
+	*buf = joined;
+}
+
+char *ward_net_inner_rules(const struct ward_net *n)
+{
+	char *s = NULL, a[INET_ADDRSTRLEN];
+	size_t i;
+
+	if (!n->filter)
+		return NULL;
+	/* Input: what comes in on eth0 only to the listen ports.  Loopback
+	 * traffic went through the output chain already. */
+	cat(&s, "add table inet ward; "
+		"add chain inet ward input { type filter hook input priority filter; "
+		"policy drop; }; "
+		"add rule inet ward input iifname \"lo\" accept; "
+		"add rule inet ward input ct state established,related accept; ");
+	for (i = 0; i < n->n_listen; i++)
+		cat(&s,
+		    "add rule inet ward input meta l4proto { tcp, udp } th dport %u "
+		    "accept; ",
+		    n->listen[i]);
+	/* Refused, not silently dropped: the other side learns at once. */
+	cat(&s, "add rule inet ward input reject with icmpx type admin-prohibited; ");
+	if (n->outbound)
+		return s; /* network.outbound: any destination */
+	cat(&s, "add chain inet ward output { type filter hook output priority filter; "
+		"policy drop; }; "
+		"add rule inet ward output ct state established,related accept; ");
+	if (n->lo_open)
+		cat(&s, "add rule inet ward output oifname \"lo\" accept; ");
+	for (i = 0; i < n->n_peers; i++) {
+		fmt_addr(n->peers[i].addr, a);
+		cat(&s,
+		    "add rule inet ward output ip daddr %s meta l4proto { tcp, udp } "
+		    "th dport %u accept; ",
+		    a, n->peers[i].port);
+	}
+	/* A refused connect fails at once (EHOSTUNREACH, "No route to host")
+	 * instead of waiting for a timeout. */
+	cat(&s, "add rule inet ward output reject with icmpx type admin-prohibited; ");
+	return s;
+}
+
+char *ward_net_hosts_text(const struct ward_net *n, const struct ward_net_opts *o)
+{
+	const char *hn = o && o->hostname ? o->hostname : "ward";
+	char *s = NULL, a[INET_ADDRSTRLEN];
+	size_t i, j;
+
+	cat(&s, "# written by ward for this sandbox\n"
+		"127.0.0.1\tlocalhost\n"
+		"::1\tlocalhost ip6-localhost ip6-loopback\n");
+	fmt_addr(n->addr, a);
+	cat(&s, "%s\t%s\n", n->addr ? a : "127.0.1.1", hn);
+	for (i = 0; o && i < o->n_hosts; i++) {
+		fmt_addr(o->hosts[i].addr, a);
+		cat(&s, "%s\t%s\n", a, o->hosts[i].name);
+	}
+	/* Names of network.connect rules that were resolved on the host. */
+	for (i = 0; i < n->n_peers; i++) {
+		const char *h = n->peers[i].rule_host;
+		struct in_addr tmp;
+		bool seen = inet_pton(AF_INET, h, &tmp) == 1;
+
+		for (j = 0; !seen && o && j < o->n_hosts; j++)
+			seen = strcmp(o->hosts[j].name, h) == 0;
+		for (j = 0; !seen && j < i; j++)
+			seen = strcmp(n->peers[j].rule_host, h) == 0;
+		if (seen)
+			continue;
+		fmt_addr(n->peers[i].addr, a);
+		cat(&s, "%s\t%s\n", a, h);
+	}
+	return s;
+}
+
 /* ---- running ip and nft ---- */
 
 /* Run a fixed argv with an empty environment; stdout is discarded, stderr
- * is kept (trimmed) in msg for the error.  Returns the exit status, or -1. */
-static int run_tool(char *const argv[], char *msg, size_t msglen)
+ * is kept (trimmed) in msg for the error.  With netns_fd >= 0 the tool runs
+ * in that network namespace (the sandbox's), after ports below 1024 were
+ * made bindable there.  Returns the exit status, or -1. */
+static int run_tool_in(char *const argv[], int netns_fd, char *msg, size_t msglen)
 {
 	static char *const envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
 	int ep[2], st;
@@ -126,6 +291,22 @@ static int run_tool(char *const argv[], char *msg, size_t msglen)
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(ep[1], 2) < 0)
 			_exit(127);
+		if (netns_fd >= 0) {
+			if (setns(netns_fd, CLONE_NEWNET) < 0) {
+				dprintf(2, "cannot enter the sandbox's network namespace: %s",
+					strerror(errno));
+				_exit(127);
+			}
+			/* The namespace is the sandbox's own: a port below 1024
+			 * there is no privilege on the host.  Landlock and the
+			 * rules below still decide which ports it may bind. */
+			if (ward_write_file("/proc/sys/net/ipv4/ip_unprivileged_port_start", "0",
+					    1) < 0) {
+				dprintf(2, "cannot set ip_unprivileged_port_start: %s",
+					strerror(errno));
+				_exit(127);
+			}
+		}
 		execve(argv[0], argv, envp);
 		dprintf(2, "cannot run %s: %s", argv[0], strerror(errno));
 		_exit(127);
@@ -149,14 +330,19 @@ static int run_tool(char *const argv[], char *msg, size_t msglen)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-#define RUN(err, what, ...)                                                                 \
-	({                                                                                  \
-		char *const av_[] = {__VA_ARGS__, NULL};                                    \
-		char m_[512];                                                               \
-		int s_ = run_tool(av_, m_, sizeof(m_));                                     \
-		s_ == 0 ? 0                                                                 \
-			: ward_error_set(err, EIO, "network.outbound: %s failed: %s", what, \
-					 m_[0] ? m_ : "(no message)");                      \
+static int run_tool(char *const argv[], char *msg, size_t msglen)
+{
+	return run_tool_in(argv, -1, msg, msglen);
+}
+
+#define RUN(err, what, ...)                                                        \
+	({                                                                         \
+		char *const av_[] = {__VA_ARGS__, NULL};                           \
+		char m_[512];                                                      \
+		int s_ = run_tool(av_, m_, sizeof(m_));                            \
+		s_ == 0 ? 0                                                        \
+			: ward_error_set(err, EIO, "network: %s failed: %s", what, \
+					 m_[0] ? m_ : "(no message)");             \
 	})
 
 /* Quiet: for removals, where "already gone" is fine. */
@@ -252,40 +438,107 @@ static int global_lock(const struct ward_net *n, ward_error_t *err)
 	return fd;
 }
 
-/* Remove the veth and NAT element recorded in a slot file (whose owner is
- * gone or is us). */
-static void remove_recorded(int fd)
+/* Delete one recorded nftables element; "already gone" is fine. */
+static void delete_element(const char *line)
 {
-	char buf[64], ifname[IFNAMSIZ + 1], addr[INET_ADDRSTRLEN + 1];
-	ssize_t r = pread(fd, buf, sizeof(buf) - 1, 0);
+	char kind[8], x[INET_ADDRSTRLEN + 1], y[INET_ADDRSTRLEN + 1];
+	unsigned port;
+	cleanup_free char *elem = NULL;
+	const char *set;
 
-	if (r <= 0)
+	if (sscanf(line, "talk %15s %15s %u", x, y, &port) == 3) {
+		set = TALK_SET;
+		elem = ward_xasprintf("{ %s . %s . %u }", x, y, port);
+	} else if (sscanf(line, "pub %u", &port) == 1) {
+		set = PUB_MAP;
+		elem = ward_xasprintf("{ %u }", port);
+	} else if (sscanf(line, "%7s %15s", kind, x) == 2 &&
+		   (strcmp(kind, "nat") == 0 || strcmp(kind, "out") == 0)) {
+		set = kind[0] == 'n' ? NAT_SET : OUT_SET;
+		elem = ward_xasprintf("{ %s }", x);
+	} else {
 		return;
-	buf[r] = '\0';
-	if (sscanf(buf, "%15s %15s", ifname, addr) == 2) {
-		cleanup_free char *elem = ward_xasprintf("{ %s }", addr);
+	}
+	run_quiet((char *const[]){NFT_BIN, "delete", "element", "ip", NAT_TABLE, (char *)set, elem,
+				  NULL});
+}
 
-		if (strncmp(ifname, "wv", 2) == 0 && link_exists(ifname))
+/* Remove what a slot file records (its owner is gone, or is us): the veth,
+ * every nftables element, the /etc/hosts and resolv.conf files.  The
+ * elements go in one nft transaction; if that fails (one of them is
+ * already gone) they are deleted one by one. */
+static void remove_recorded(const char *dir, unsigned slot, int fd)
+{
+	char buf[8192], ifname[IFNAMSIZ + 1], addr[INET_ADDRSTRLEN + 1];
+	cleanup_free char *script = NULL;
+	ssize_t r = pread(fd, buf, sizeof(buf) - 1, 0);
+	char *line, *save = NULL, *first_nl;
+
+	if (r > 0) {
+		buf[r] = '\0';
+		if (sscanf(buf, "%15s %15s", ifname, addr) == 2 && strncmp(ifname, "wv", 2) == 0 &&
+		    link_exists(ifname))
 			run_quiet((char *const[]){IP_BIN, "link", "del", ifname, NULL});
-		run_quiet((char *const[]){NFT_BIN, "delete", "element", "ip", NAT_TABLE, NAT_SET,
-					  elem, NULL});
+		first_nl = strchr(buf, '\n');
+		for (line = first_nl ? strtok_r(first_nl + 1, "\n", &save) : NULL; line;
+		     line = strtok_r(NULL, "\n", &save)) {
+			char x[INET_ADDRSTRLEN + 1], y[INET_ADDRSTRLEN + 1];
+			unsigned port;
+
+			if (sscanf(line, "talk %15s %15s %u", x, y, &port) == 3)
+				cat(&script,
+				    "delete element ip " NAT_TABLE " " TALK_SET
+				    " { %s . %s . %u }; ",
+				    x, y, port);
+			else if (sscanf(line, "pub %u", &port) == 1)
+				cat(&script, "delete element ip " NAT_TABLE " " PUB_MAP " { %u }; ",
+				    port);
+			else if (sscanf(line, "nat %15s", x) == 1)
+				cat(&script, "delete element ip " NAT_TABLE " " NAT_SET " { %s }; ",
+				    x);
+			else if (sscanf(line, "out %15s", x) == 1)
+				cat(&script, "delete element ip " NAT_TABLE " " OUT_SET " { %s }; ",
+				    x);
+		}
+		if (script) {
+			char m[256];
+
+			if (run_tool((char *const[]){NFT_BIN, script, NULL}, m, sizeof(m)) != 0) {
+				buf[r] = '\0';
+				first_nl = strchr(buf, '\n');
+				save = NULL;
+				for (line = first_nl ? strtok_r(first_nl + 1, "\n", &save) : NULL;
+				     line; line = strtok_r(NULL, "\n", &save))
+					delete_element(line);
+			}
+		}
 	}
 	if (ftruncate(fd, 0) < 0) {
 		/* Nothing more to do: the next start tries again. */
+	}
+	{
+		char path[4096];
+
+		snprintf(path, sizeof(path), "%s/%u.hosts", dir, slot);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/%u.resolv", dir, slot);
+		unlink(path);
 	}
 }
 
 /* Leftovers of supervisors that died without cleaning up (SIGKILL): their
  * slot files are unlocked but not empty.  Caller holds the global lock. */
-static void gc(const struct ward_net *n)
+static int gc_dir(const char *dir)
 {
-	DIR *d = opendir(n->dir);
+	DIR *d = opendir(dir);
 	struct dirent *e;
+	int removed = 0;
 
 	if (d == NULL)
-		return;
+		return 0;
 	while ((e = readdir(d)) != NULL) {
 		size_t len = strlen(e->d_name);
+		struct stat st;
 		int fd;
 
 		if (len < 6 || strcmp(e->d_name + len - 5, ".lock") != 0 || e->d_name[0] < '0' ||
@@ -294,14 +547,188 @@ static void gc(const struct ward_net *n)
 		fd = openat(dirfd(d), e->d_name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 		if (fd < 0)
 			continue;
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-			remove_recorded(fd);
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &st) == 0 && st.st_size > 0) {
+			remove_recorded(dir, (unsigned)strtoul(e->d_name, NULL, 10), fd);
+			removed++;
+		}
 		close(fd);
 	}
 	closedir(d);
+	return removed;
 }
 
-int ward_net_prepare(struct ward_net *n, const char *state_dir, ward_error_t *err)
+int ward_net_gc(void)
+{
+	struct ward_net n = {.slot_fd = -1};
+	ward_error_t err = NULL;
+	int lk, removed;
+
+	n.dir = ward_xstrdup(WARD_NET_STATE);
+	if (access(n.dir, F_OK) < 0) {
+		free(n.dir);
+		return 0;
+	}
+	lk = global_lock(&n, &err);
+	ward_error_free(&err);
+	if (lk < 0) {
+		free(n.dir);
+		return 0;
+	}
+	removed = gc_dir(n.dir);
+	close(lk);
+	free(n.dir);
+	return removed;
+}
+
+/* Resolve the network.connect rules: IPv4 addresses as they are, names
+ * given with --add-host, then the host's resolver (every IPv4 address of
+ * the name, fixed for the sandbox's life). */
+static int resolve_peers(struct ward_net *n, const struct ward_policy *p,
+			 const struct ward_net_opts *o, ward_error_t *err)
+{
+	size_t i, j;
+
+	for (i = 0; i < p->n_net_rules; i++) {
+		const struct ward_net_rule *r = &p->net_rules[i];
+		uint32_t addrs[16];
+		size_t na = 0;
+		struct in_addr in;
+
+		if (r->listen) {
+			n->listen =
+				ward_xrealloc(n->listen, (n->n_listen + 1) * sizeof(*n->listen));
+			n->listen[n->n_listen++] = r->port;
+			continue;
+		}
+		if (inet_pton(AF_INET, r->host, &in) == 1) {
+			addrs[na++] = ntohl(in.s_addr);
+		} else {
+			for (j = 0; o && j < o->n_hosts && na == 0; j++)
+				if (strcmp(o->hosts[j].name, r->host) == 0)
+					addrs[na++] = o->hosts[j].addr;
+		}
+		if (na == 0) {
+			struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM};
+			struct addrinfo *res = NULL, *ai;
+			int rc = getaddrinfo(r->host, NULL, &hints, &res);
+
+			if (rc != 0)
+				return ward_error_set(
+					err, ENOENT,
+					"%s: network.connect=%s:%u: cannot resolve "
+					"\"%s\" on the host (%s); give an address, or "
+					"the name with --add-host NAME:ADDRESS",
+					r->origin, r->host, r->port, r->host, gai_strerror(rc));
+			for (ai = res; ai && na < ARRAY_SIZE(addrs); ai = ai->ai_next) {
+				uint32_t a = ntohl(((struct sockaddr_in *)(void *)ai->ai_addr)
+							   ->sin_addr.s_addr);
+
+				for (j = 0; j < na && addrs[j] != a; j++)
+					;
+				if (j == na)
+					addrs[na++] = a;
+			}
+			freeaddrinfo(res);
+			if (na == 0)
+				return ward_error_set(
+					err, ENOENT,
+					"%s: network.connect=%s:%u: \"%s\" has no IPv4 "
+					"address",
+					r->origin, r->host, r->port, r->host);
+		}
+		for (j = 0; j < na; j++) {
+			struct ward_net_peer *pe;
+
+			n->peers = ward_xrealloc(n->peers, (n->n_peers + 1) * sizeof(*n->peers));
+			pe = &n->peers[n->n_peers++];
+			memset(pe, 0, sizeof(*pe));
+			pe->addr = addrs[j];
+			pe->port = r->port;
+			pe->loopback = (addrs[j] >> 24) == 127;
+			pe->in_range = ward_net_overlaps(addrs[j], 32, n->net, n->prefix);
+			pe->rule_host = r->host;
+			pe->origin = r->origin;
+			if (pe->in_range && (addrs[j] == n->net || addrs[j] == n->gw))
+				return ward_error_set(
+					err, EINVAL,
+					"%s: network.connect=%s:%u: that is the "
+					"range's %s address, not a sandbox; the host's "
+					"own services are not reachable from sandboxes",
+					r->origin, r->host, r->port,
+					addrs[j] == n->net ? "network" : "gateway");
+		}
+	}
+	return 0;
+}
+
+/* --publish: the port must be listened on, and no program of the host may
+ * already be listening on the host port (DNAT would silently take its
+ * traffic). */
+static int check_publish(struct ward_net *n, const struct ward_net_opts *o, ward_error_t *err)
+{
+	size_t i, j;
+
+	for (i = 0; o && i < o->n_publish; i++) {
+		const struct ward_net_publish *pb = &o->publish[i];
+		struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(pb->host_port)};
+		int one = 1, fd;
+
+		for (j = 0; j < n->n_listen && n->listen[j] != pb->port; j++)
+			;
+		if (j == n->n_listen)
+			return ward_error_set(err, EINVAL,
+					      "--publish %u:%u: the sandbox may not listen on port "
+					      "%u; grant network.listen=%u",
+					      pb->host_port, pb->port, pb->port, pb->port);
+		for (j = 0; j < i; j++)
+			if (o->publish[j].host_port == pb->host_port)
+				return ward_error_set(err, EINVAL,
+						      "--publish %u:%u: host port %u is published "
+						      "twice",
+						      pb->host_port, pb->port, pb->host_port);
+		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return ward_error_sys(err, "--publish: socket");
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+			int e = errno;
+
+			close(fd);
+			if (e == EADDRINUSE)
+				return ward_error_set(
+					err, EADDRINUSE,
+					"--publish %u:%u: a program of the host already "
+					"uses TCP port %u; choose another host port",
+					pb->host_port, pb->port, pb->host_port);
+			errno = e;
+			return ward_error_sys(err, "--publish %u:%u: cannot check host port %u",
+					      pb->host_port, pb->port, pb->host_port);
+		}
+		close(fd);
+		n->publish = ward_xrealloc(n->publish, (n->n_publish + 1) * sizeof(*n->publish));
+		n->publish[n->n_publish++] = *pb;
+	}
+	return 0;
+}
+
+static int write_private_file(const char *path, const char *text, ward_error_t *err)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	size_t len = strlen(text);
+
+	if (fd < 0)
+		return ward_error_sys(err, "cannot create %s", path);
+	if (write(fd, text, len) != (ssize_t)len) {
+		ward_error_sys(err, "cannot write %s", path);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+int ward_net_prepare(struct ward_net *n, const struct ward_policy *p, const struct ward_net_opts *o,
+		     ward_error_t *err)
 {
 	const char *range = getenv("WARD_NET_RANGE");
 	unsigned nslots, i, start;
@@ -309,28 +736,33 @@ int ward_net_prepare(struct ward_net *n, const char *state_dir, ward_error_t *er
 
 	memset(n, 0, sizeof(*n));
 	n->slot_fd = -1;
+	n->outbound = p->net == WARD_NET_OUTBOUND;
+	n->lo_open = p->net_lo_open;
+	n->filter = p->n_net_rules > 0;
 	if (range == NULL || *range == '\0')
 		range = WARD_NET_DEFAULT_RANGE;
 	if (ward_net_parse_range(range, &n->net, &n->prefix, err) < 0)
 		return -1;
 	if (access(IP_BIN, X_OK) < 0 || access(NFT_BIN, X_OK) < 0)
 		return ward_error_set(err, ENOENT,
-				      "network.outbound needs %s and %s (apt-get install "
+				      "the sandbox's network needs %s and %s (apt-get install "
 				      "iproute2 nftables)",
 				      IP_BIN, NFT_BIN);
 	n->gw = n->net + 1;
+	if (resolve_peers(n, p, o, err) < 0 || check_publish(n, o, err) < 0)
+		return -1;
 	nslots = (1u << (32 - n->prefix)) - 3; /* network, gateway, broadcast */
 	if (nslots > WARD_NET_MAX_SLOTS)
 		nslots = WARD_NET_MAX_SLOTS;
-	n->dir = ward_xasprintf("%s/net", state_dir);
-	if (mkdir(n->dir, 0700) < 0 && errno != EEXIST)
+	n->dir = ward_xstrdup(WARD_NET_STATE);
+	if (ward_mkdir_p(n->dir, 0700) < 0)
 		return ward_error_sys(err, "cannot create %s", n->dir);
 	if (check_routes(n, range, err) < 0)
 		return -1;
 	lk = global_lock(n, err);
 	if (lk < 0)
 		return -1;
-	gc(n);
+	gc_dir(n->dir);
 	start = (unsigned)getpid() % nslots;
 	for (i = 0; i < nslots; i++) {
 		unsigned slot = (start + i) % nslots;
@@ -346,39 +778,61 @@ int ward_net_prepare(struct ward_net *n, const char *state_dir, ward_error_t *er
 		}
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
 			char a[INET_ADDRSTRLEN], rec[64];
+			cleanup_free char *hosts = NULL;
 			int len;
 
-			remove_recorded(fd); /* gc skipped it only if it was locked */
+			remove_recorded(n->dir, slot, fd); /* gc skipped it only if locked */
 			n->slot_fd = fd;
 			n->slot = slot;
 			n->addr = n->net + 2 + slot;
 			snprintf(n->host_if, sizeof(n->host_if), "wv%d", (int)getpid());
 			fmt_addr(n->addr, a);
 			len = snprintf(rec, sizeof(rec), "%s %s\n", n->host_if, a);
-			if (pwrite(fd, rec, (size_t)len, 0) != len) {
-				ward_error_sys(err, "cannot write %s", path);
-				close(lk);
-				return -1;
-			}
 			close(lk);
+			if (pwrite(fd, rec, (size_t)len, 0) != len)
+				return ward_error_sys(err, "cannot write %s", path);
+			for (i = 0; i < n->n_peers; i++)
+				if (n->peers[i].addr == n->addr)
+					return ward_error_set(
+						err, EINVAL,
+						"%s: network.connect=%s:%u: that is this sandbox's "
+						"own address; connect to 127.0.0.1 instead",
+						n->peers[i].origin, n->peers[i].rule_host,
+						n->peers[i].port);
+			hosts = ward_net_hosts_text(n, o);
+			n->hosts_path = ward_xasprintf("%s/%u.hosts", n->dir, slot);
+			if (write_private_file(n->hosts_path, hosts, err) < 0)
+				return -1;
+			if (!n->outbound) {
+				/* Nothing to ask: names come from /etc/hosts.  A
+				 * lookup of another name fails at once (the
+				 * output chain refuses port 53) instead of
+				 * waiting for a server. */
+				n->resolv_path = ward_xasprintf("%s/%u.resolv", n->dir, slot);
+				if (write_private_file(n->resolv_path,
+						       "# written by ward: this sandbox has no DNS "
+						       "server; its names are in /etc/hosts\n",
+						       err) < 0)
+					return -1;
+			}
 			return 0;
 		}
 		close(fd);
 	}
 	close(lk);
 	return ward_error_set(err, EAGAIN,
-			      "network.outbound: all %u addresses of %s are in use by running "
+			      "network: all %u addresses of %s are in use by running "
 			      "sandboxes; wait for one to end or set a larger WARD_NET_RANGE",
 			      nslots, range);
 }
 
 /* ---- host side ---- */
 
-/* ward0 and the NAT table, if missing.  Caller holds the global lock. */
+/* ward0 and the table ip ward_nat, if missing.  Caller holds the global lock. */
 static int ensure_bridge_and_table(const struct ward_net *n, ward_error_t *err)
 {
 	char gw[INET_ADDRSTRLEN], netb[INET_ADDRSTRLEN];
-	cleanup_free char *gwcidr = NULL, *rangecidr = NULL, *fwd = NULL, *script = NULL;
+	cleanup_free char *gwcidr = NULL, *rangecidr = NULL, *script = NULL;
 	char m[256];
 
 	fmt_addr(n->gw, gw);
@@ -394,48 +848,115 @@ static int ensure_bridge_and_table(const struct ward_net *n, ward_error_t *err)
 			"up") < 0)
 			return -1;
 	}
-	/* Forwarding on the bridge only: packets from sandboxes may be routed.
-	 * The host-wide switch (net.ipv4.ip_forward) is left as it is; see
-	 * docs/network.md. */
-	fwd = ward_xasprintf("/proc/sys/net/ipv4/conf/%s/forwarding", WARD_NET_BRIDGE);
-	if (ward_write_file(fwd, "1", 1) < 0)
-		return ward_error_sys(err, "cannot enable forwarding on %s", WARD_NET_BRIDGE);
-	/* The input chain is made last: if it exists, everything does. */
-	if (run_tool((char *const[]){NFT_BIN, "list", "chain", "ip", NAT_TABLE, "input", NULL}, m,
-		     sizeof(m)) != 0) {
-		/* One transaction, idempotent (the chains are flushed, the set's
-		 * elements are kept): the table appears complete or not at all.
-		 * postrouting: masquerade what sandboxes send out of the host.
-		 * input: sandboxes reach no service of the host itself (on any
-		 * of its addresses); only replies to the host come in. */
-		script = ward_xasprintf(
-			"add table ip " NAT_TABLE "; "
-			"add set ip " NAT_TABLE " " NAT_SET " { type ipv4_addr; }; "
-			"add chain ip " NAT_TABLE " postrouting { type nat hook postrouting "
-			"priority srcnat; policy accept; }; "
-			"flush chain ip " NAT_TABLE " postrouting; "
-			"add rule ip " NAT_TABLE " postrouting ip saddr @" NAT_SET
-			" ip daddr != %s oifname != \"" WARD_NET_BRIDGE "\" masquerade; "
-			"add chain ip " NAT_TABLE " input { type filter hook input priority "
-			"filter; policy accept; }; "
-			"flush chain ip " NAT_TABLE " input; "
-			"add rule ip " NAT_TABLE " input iifname \"" WARD_NET_BRIDGE
-			"\" ct state established,related accept; "
-			"add rule ip " NAT_TABLE " input iifname \"" WARD_NET_BRIDGE
-			"\" reject with icmp type admin-prohibited",
-			rangecidr);
-		if (RUN(err, "creating the nftables table ip " NAT_TABLE, NFT_BIN, script) < 0)
-			return -1;
+	/* Forwarding on the bridge only: packets from sandboxes may be routed
+	 * (out, or back into ward0 towards another sandbox).  route_localnet:
+	 * a connection of the host to 127.0.0.1:PUBLISHED may be sent to a
+	 * sandbox (and is masqueraded on the way).  The host-wide switches are
+	 * left as they are; see docs/network.md. */
+	if (ward_write_file("/proc/sys/net/ipv4/conf/" WARD_NET_BRIDGE "/forwarding", "1", 1) < 0 ||
+	    ward_write_file("/proc/sys/net/ipv4/conf/" WARD_NET_BRIDGE "/route_localnet", "1", 1) <
+		    0)
+		return ward_error_sys(err, "cannot configure %s (forwarding, route_localnet)",
+				      WARD_NET_BRIDGE);
+	/* The forward chain is made last: if it exists, everything does. */
+	if (run_tool((char *const[]){NFT_BIN, "list", "chain", "ip", NAT_TABLE, "forward", NULL}, m,
+		     sizeof(m)) == 0)
+		return 0;
+	/*
+	 * One transaction, idempotent (chains flushed and refilled, elements
+	 * kept), so the table appears complete or not at all:
+	 * - postrouting: masquerade what sandboxes in @sandboxes send out of
+	 *   the host, and the host's own 127.0.0.1 connections to a published
+	 *   port (a sandbox cannot answer 127.0.0.1);
+	 * - prerouting, output_nat: DNAT of published host ports;
+	 * - input: sandboxes reach no service of the host itself;
+	 * - forward: what sandboxes start is forwarded only by a talk rule
+	 *   (network.connect, to another sandbox or outside) or, leaving
+	 *   ward0, for network.outbound; everything else is refused;
+	 * - filter_out: no ICMP redirect tells a sandbox to go to another one
+	 *   directly (their bridge ports are isolated anyway).
+	 */
+	script = ward_xasprintf(
+		"add table ip " NAT_TABLE "; "
+		"add set ip " NAT_TABLE " " NAT_SET " { type ipv4_addr; }; "
+		"add set ip " NAT_TABLE " " OUT_SET " { type ipv4_addr; }; "
+		"add set ip " NAT_TABLE " " TALK_SET
+		" { type ipv4_addr . ipv4_addr . inet_service; }; "
+		"add map ip " NAT_TABLE " " PUB_MAP
+		" { type inet_service : ipv4_addr . inet_service; "
+		"}; "
+		"add chain ip " NAT_TABLE " postrouting { type nat hook postrouting "
+		"priority srcnat; policy accept; }; "
+		"flush chain ip " NAT_TABLE " postrouting; "
+		"add rule ip " NAT_TABLE " postrouting ip saddr @" NAT_SET
+		" ip daddr != %s oifname != \"" WARD_NET_BRIDGE "\" masquerade; "
+		"add rule ip " NAT_TABLE " postrouting oifname \"" WARD_NET_BRIDGE
+		"\" ip saddr 127.0.0.0/8 masquerade; "
+		"add chain ip " NAT_TABLE " prerouting { type nat hook prerouting "
+		"priority dstnat; policy accept; }; "
+		"flush chain ip " NAT_TABLE " prerouting; "
+		"add rule ip " NAT_TABLE " prerouting fib daddr type local "
+		"dnat ip addr . port to tcp dport map @" PUB_MAP "; "
+		"add chain ip " NAT_TABLE " output_nat { type nat hook output "
+		"priority -100; policy accept; }; "
+		"flush chain ip " NAT_TABLE " output_nat; "
+		"add rule ip " NAT_TABLE " output_nat fib daddr type local "
+		"dnat ip addr . port to tcp dport map @" PUB_MAP "; "
+		"add chain ip " NAT_TABLE " input { type filter hook input priority "
+		"filter; policy accept; }; "
+		"flush chain ip " NAT_TABLE " input; "
+		"add rule ip " NAT_TABLE " input iifname \"" WARD_NET_BRIDGE
+		"\" ct state established,related accept; "
+		"add rule ip " NAT_TABLE " input iifname \"" WARD_NET_BRIDGE
+		"\" reject with icmp type admin-prohibited; "
+		"add chain ip " NAT_TABLE " filter_out { type filter hook output priority "
+		"filter; policy accept; }; "
+		"flush chain ip " NAT_TABLE " filter_out; "
+		"add rule ip " NAT_TABLE " filter_out oifname \"" WARD_NET_BRIDGE
+		"\" icmp type redirect drop; "
+		"add chain ip " NAT_TABLE " forward { type filter hook forward priority "
+		"filter; policy accept; }; "
+		"flush chain ip " NAT_TABLE " forward; "
+		"add rule ip " NAT_TABLE " forward iifname \"" WARD_NET_BRIDGE
+		"\" ct state established,related accept; "
+		"add rule ip " NAT_TABLE " forward iifname \"" WARD_NET_BRIDGE
+		"\" meta l4proto { tcp, udp } ip saddr . ip daddr . th dport @" TALK_SET " accept; "
+		"add rule ip " NAT_TABLE " forward iifname \"" WARD_NET_BRIDGE
+		"\" oifname != \"" WARD_NET_BRIDGE "\" ip saddr @" OUT_SET " accept; "
+		"add rule ip " NAT_TABLE " forward iifname \"" WARD_NET_BRIDGE
+		"\" reject with icmp type admin-prohibited",
+		rangecidr);
+	return RUN(err, "creating the nftables table ip " NAT_TABLE, NFT_BIN, script);
+}
+
+/* Record one more element in the slot file (appended). */
+static void record(const struct ward_net *n, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void record(const struct ward_net *n, const char *fmt, ...)
+{
+	char line[128];
+	va_list ap;
+	int len;
+
+	va_start(ap, fmt);
+	len = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (len > 0 && (size_t)len < sizeof(line) && lseek(n->slot_fd, 0, SEEK_END) >= 0 &&
+	    write(n->slot_fd, line, (size_t)len) != len) {
+		/* A short record only means a leftover gc cannot name. */
 	}
-	return 0;
 }
 
 int ward_net_attach(struct ward_net *n, pid_t init, ward_error_t *err)
 {
-	char pid[16], a[INET_ADDRSTRLEN];
-	cleanup_free char *elem = NULL;
+	char pid[16], a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+	cleanup_free char *host_script = NULL, *inner = NULL, *nspath = NULL;
+	cleanup_close int nsfd = -1;
+	bool nat = n->outbound;
 	int lk, rc = -1;
+	size_t i;
 
+	fmt_addr(n->addr, a);
 	lk = global_lock(n, err);
 	if (lk < 0)
 		return -1;
@@ -449,16 +970,80 @@ int ward_net_attach(struct ward_net *n, pid_t init, ward_error_t *err)
 		goto out;
 	n->veth = true;
 	/* An isolated bridge port talks only to the bridge (the host), never
-	 * to another sandbox's port. */
+	 * to another sandbox's port: sandboxes meet only through the host's
+	 * forward chain. */
 	if (RUN(err, "isolating the veth on " WARD_NET_BRIDGE, IP_BIN, "link", "set", n->host_if,
 		"type", "bridge_slave", "isolated", "on") < 0)
 		goto out;
-	fmt_addr(n->addr, a);
-	elem = ward_xasprintf("{ %s }", a);
-	if (RUN(err, "adding the sandbox's address to the NAT set", NFT_BIN, "add", "element", "ip",
-		NAT_TABLE, NAT_SET, elem) < 0)
-		goto out;
-	n->nat = true;
+
+	/* The host's elements, in one transaction; each is recorded before it
+	 * exists, so a crash in between leaves nothing gc cannot name. */
+	for (i = 0; i < n->n_peers; i++) {
+		const struct ward_net_peer *pe = &n->peers[i];
+
+		if (pe->loopback)
+			continue;
+		fmt_addr(pe->addr, b);
+		record(n, "talk %s %s %u\n", a, b, pe->port);
+		cat(&host_script, "add element ip " NAT_TABLE " " TALK_SET " { %s . %s . %u }; ", a,
+		    b, pe->port);
+		nat |= !pe->in_range;
+	}
+	if (nat) {
+		record(n, "nat %s\n", a);
+		cat(&host_script, "add element ip " NAT_TABLE " " NAT_SET " { %s }; ", a);
+	}
+	if (n->outbound) {
+		record(n, "out %s\n", a);
+		cat(&host_script, "add element ip " NAT_TABLE " " OUT_SET " { %s }; ", a);
+	}
+	for (i = 0; i < n->n_publish; i++) {
+		record(n, "pub %u\n", n->publish[i].host_port);
+		/* create, not add: a host port another sandbox publishes is an error. */
+		cat(&host_script, "create element ip " NAT_TABLE " " PUB_MAP " { %u : %s . %u }; ",
+		    n->publish[i].host_port, a, n->publish[i].port);
+	}
+	if (host_script) {
+		char m[512];
+
+		if (run_tool((char *const[]){NFT_BIN, host_script, NULL}, m, sizeof(m)) != 0) {
+			if (n->n_publish && strstr(m, "File exists"))
+				ward_error_set(
+					err, EEXIST,
+					"--publish: a host port given is already published by "
+					"another sandbox (`nft list map ip " NAT_TABLE " " PUB_MAP
+					"` shows which); choose another");
+			else
+				ward_error_set(err, EIO,
+					       "network: adding the sandbox's nftables elements "
+					       "failed: %s",
+					       m[0] ? m : "(no message)");
+			goto out;
+		}
+	}
+	n->nat = nat;
+
+	/* Inside: nftables in init's network namespace, which the program's
+	 * user namespace does not own, so even CAP_NET_ADMIN there cannot
+	 * change them. */
+	inner = ward_net_inner_rules(n);
+	if (inner) {
+		char m[512];
+
+		nspath = ward_xasprintf("/proc/%d/ns/net", (int)init);
+		nsfd = open(nspath, O_RDONLY | O_CLOEXEC);
+		if (nsfd < 0) {
+			ward_error_sys(err, "cannot open %s", nspath);
+			goto out;
+		}
+		if (run_tool_in((char *const[]){NFT_BIN, inner, NULL}, nsfd, m, sizeof(m)) != 0) {
+			ward_error_set(err, EIO,
+				       "network: loading the nftables rules inside the sandbox "
+				       "failed: %s",
+				       m[0] ? m : "(no message)");
+			goto out;
+		}
+	}
 	rc = 0;
 out:
 	close(lk);
@@ -468,14 +1053,24 @@ out:
 void ward_net_release(struct ward_net *n)
 {
 	if (n->slot_fd >= 0) {
-		/* The veth usually died with the namespace; the element did not. */
-		remove_recorded(n->slot_fd);
+		/* The veth usually died with the namespace; the elements did not. */
+		remove_recorded(n->dir, n->slot, n->slot_fd);
 		close(n->slot_fd);
 		n->slot_fd = -1;
 	}
 	n->veth = n->nat = false;
 	free(n->dir);
 	n->dir = NULL;
+	free(n->peers);
+	n->peers = NULL;
+	free(n->listen);
+	n->listen = NULL;
+	free(n->publish);
+	n->publish = NULL;
+	free(n->hosts_path);
+	n->hosts_path = NULL;
+	free(n->resolv_path);
+	n->resolv_path = NULL;
 }
 
 /* ---- sandbox side (init) ---- */
@@ -494,6 +1089,7 @@ int ward_net_configure_inside(const struct ward_net *n, ward_error_t *err)
 {
 	struct ifreq ifr;
 	struct rtentry rt;
+	char dev[] = "eth0";
 	cleanup_close int fd = -1;
 
 	if (ward_ns_loopback_up(err) < 0)
@@ -506,7 +1102,9 @@ int ward_net_configure_inside(const struct ward_net *n, ward_error_t *err)
 	set_sin(&ifr.ifr_addr, n->addr);
 	if (ioctl(fd, SIOCSIFADDR, &ifr) < 0)
 		return ward_error_sys(err, "cannot set the address of eth0");
-	set_sin(&ifr.ifr_netmask, mask_of(n->prefix));
+	/* A /32: every packet goes through the host (the gateway), where the
+	 * forward chain decides; no other sandbox is on-link. */
+	set_sin(&ifr.ifr_netmask, 0xffffffffu);
 	if (ioctl(fd, SIOCSIFNETMASK, &ifr) < 0)
 		return ward_error_sys(err, "cannot set the netmask of eth0");
 	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
@@ -514,6 +1112,13 @@ int ward_net_configure_inside(const struct ward_net *n, ward_error_t *err)
 	ifr.ifr_flags |= IFF_UP;
 	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
 		return ward_error_sys(err, "cannot bring up eth0");
+	memset(&rt, 0, sizeof(rt));
+	set_sin(&rt.rt_dst, n->gw);
+	set_sin(&rt.rt_genmask, 0xffffffffu);
+	rt.rt_flags = RTF_UP | RTF_HOST;
+	rt.rt_dev = dev;
+	if (ioctl(fd, SIOCADDRT, &rt) < 0)
+		return ward_error_sys(err, "cannot add the route to %s", WARD_NET_BRIDGE);
 	memset(&rt, 0, sizeof(rt));
 	set_sin(&rt.rt_dst, 0);
 	set_sin(&rt.rt_genmask, 0);

@@ -13,17 +13,51 @@
 #define WARD_NET_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "error.h"
+#include "policy.h"
 
 #define WARD_NET_DEFAULT_RANGE "10.88.0.0/16"
 #define WARD_NET_BRIDGE	       "ward0"
 #define WARD_NET_MAX_SLOTS     1024u
+/* Address locks and leftovers records: host-wide, whatever --state-dir says,
+ * because ward0 and the range are shared by every ward on the host. */
+#define WARD_NET_STATE "/run/ward/net"
+
+/* --add-host NAME:ADDR and --publish HOSTPORT:PORT, as the CLI parsed them. */
+struct ward_net_host {
+	char *name;
+	uint32_t addr; /* host byte order */
+};
+
+struct ward_net_publish {
+	uint16_t host_port;
+	uint16_t port;
+};
+
+struct ward_net_opts {
+	const struct ward_net_host *hosts;
+	size_t n_hosts;
+	const struct ward_net_publish *publish;
+	size_t n_publish;
+	const char *hostname; /* the sandbox's host name ("ward") */
+};
+
+/* A network.connect rule with its address, resolved at start. */
+struct ward_net_peer {
+	uint32_t addr;
+	uint16_t port;
+	bool loopback;	       /* 127.0.0.0/8: the sandbox's own loopback */
+	bool in_range;	       /* another sandbox: forwarded by ward0, no NAT */
+	const char *rule_host; /* as written */
+	const char *origin;
+};
 
 struct ward_net {
-	char *dir;   /* STATE/net: the lock files */
+	char *dir;   /* WARD_NET_STATE: the lock files */
 	int slot_fd; /* flock'ed STATE/net/SLOT.lock: this sandbox's address */
 	unsigned slot;
 	uint32_t net; /* range, host byte order */
@@ -33,23 +67,49 @@ struct ward_net {
 	char host_if[16]; /* host side of the veth: "wv<supervisor pid>" */
 	bool veth;	  /* created */
 	bool nat;	  /* address added to the masquerade set */
+
+	/* What the policy asks for, resolved. */
+	bool outbound; /* network.outbound: any address */
+	bool lo_open;  /* network.loopback with connect/listen */
+	bool filter;   /* network.connect/listen: nftables inside the namespace */
+	struct ward_net_peer *peers;
+	size_t n_peers;
+	uint16_t *listen;
+	size_t n_listen;
+	struct ward_net_publish *publish;
+	size_t n_publish;
+	char *hosts_path;  /* STATE/net/SLOT.hosts: the sandbox's /etc/hosts */
+	char *resolv_path; /* STATE/net/SLOT.resolv: its /etc/resolv.conf, or NULL */
 };
 
 /* Pure: parse "A.B.C.D/N" (8 <= N <= 30, host bits zero). */
 int ward_net_parse_range(const char *s, uint32_t *net, unsigned *prefix, ward_error_t *err);
 /* Pure: do two IPv4 prefixes overlap? */
 bool ward_net_overlaps(uint32_t a, unsigned alen, uint32_t b, unsigned blen);
+/* Pure: "NAME:A.B.C.D" (--add-host) and "HOSTPORT:PORT" (--publish). */
+int ward_net_parse_host(const char *s, struct ward_net_host *out, ward_error_t *err);
+int ward_net_parse_publish(const char *s, struct ward_net_publish *out, ward_error_t *err);
+/* Pure: the nftables script for inside the sandbox's namespace (NULL when
+ * nothing is filtered there), and the text of its /etc/hosts. */
+char *ward_net_inner_rules(const struct ward_net *n);
+char *ward_net_hosts_text(const struct ward_net *n, const struct ward_net_opts *o);
 
 /* Supervisor, before cloning init: read WARD_NET_RANGE, refuse a range that
- * overlaps a host route, clean up what dead sandboxes left, and take a free
- * address. */
-int ward_net_prepare(struct ward_net *n, const char *state_dir, ward_error_t *err);
+ * overlaps a host route, resolve network.connect hosts, check --publish,
+ * clean up what dead sandboxes left, take a free address and write the
+ * sandbox's /etc/hosts (n->hosts_path). */
+int ward_net_prepare(struct ward_net *n, const struct ward_policy *p, const struct ward_net_opts *o,
+		     ward_error_t *err);
 /* Supervisor, after cloning init: ward0 (on demand), the veth pair (the peer
- * is "eth0" in init's namespace), NAT. */
+ * is "eth0" in init's namespace), NAT, forwarding and publish rules on the
+ * host, and the nftables rules inside init's network namespace. */
 int ward_net_attach(struct ward_net *n, pid_t init, ward_error_t *err);
-/* Init, in the sandbox's namespace: lo up, eth0's address, default route. */
+/* Init, in the sandbox's namespace: lo up, eth0's address, routes. */
 int ward_net_configure_inside(const struct ward_net *n, ward_error_t *err);
-/* Supervisor: remove the veth and the NAT element, free the address. */
+/* Supervisor: remove the veth and every nftables element, free the address. */
 void ward_net_release(struct ward_net *n);
+/* Remove what sandboxes whose supervisor died left behind (ward gc).
+ * Quiet; returns how many sandboxes' leftovers were removed. */
+int ward_net_gc(void);
 
 #endif

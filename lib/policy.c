@@ -27,6 +27,11 @@ void ward_policy_free(struct ward_policy *p)
 		free(p->broker[i].name);
 		free(p->broker[i].origin);
 	}
+	for (i = 0; i < p->n_net_rules; i++) {
+		free(p->net_rules[i].host);
+		free(p->net_rules[i].origin);
+	}
+	free(p->net_rules);
 	free(p->broker);
 	free(p->grants);
 	free(p->paths);

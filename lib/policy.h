@@ -27,6 +27,7 @@ enum ward_layer {
 	WARD_LAYER_NNP,	     /* no_new_privs */
 	WARD_LAYER_SECCOMP,  /* syscall filter */
 	WARD_LAYER_LANDLOCK, /* LSM */
+	WARD_LAYER_NFT,	     /* nftables: inside the sandbox's network namespace and on the host */
 	WARD_LAYER_CGROUP,   /* pids, memory, cpu */
 	WARD_LAYER_RLIMIT,   /* rlimits */
 	WARD_LAYER_PROCESS,  /* environment, fds, session, parent death */
@@ -40,6 +41,18 @@ enum ward_net_mode {
 	WARD_NET_LOOPBACK, /* own netns with lo up, AF_INET/AF_INET6 allowed */
 	WARD_NET_HOST,	   /* host network namespace (dangerous) */
 	WARD_NET_OUTBOUND, /* own netns, veth into ward0, NAT (lib/net.c) */
+	WARD_NET_PORTS,	   /* own netns, veth into ward0, only network.connect/listen */
+};
+
+/* Does the sandbox get a veth into ward0 (lib/net.c)? */
+#define WARD_NET_HAS_VETH(p) ((p)->net == WARD_NET_OUTBOUND || (p)->net == WARD_NET_PORTS)
+
+/* network.connect=HOST:PORT and network.listen=PORT. */
+struct ward_net_rule {
+	bool listen;   /* network.listen=PORT; otherwise network.connect=HOST:PORT */
+	char *host;    /* connect: as written, lower case (IPv4 address or name); else NULL */
+	uint16_t port; /* 1..65535 */
+	char *origin;  /* "app.ent:3" or "--allow" */
 };
 
 enum ward_level {
@@ -112,6 +125,13 @@ struct ward_policy {
 	/* fs.* */
 	struct ward_path_grant *paths;
 	size_t n_paths;
+
+	/* network.connect and network.listen, sorted (listen rules last), unique.
+	 * net_lo_open: network.loopback was granted with them, so traffic on
+	 * the sandbox's own loopback is not filtered. */
+	struct ward_net_rule *net_rules;
+	size_t n_net_rules;
+	bool net_lo_open;
 
 	/* ipc.*, service.*, api.open: checked by the broker, sorted by kind, name */
 	struct ward_broker_grant *broker;

@@ -2,6 +2,7 @@
 /* ward run: parse, resolve, launch, print the error once. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,15 @@ static void run_usage(FILE *f)
 		"      --name NAME           register the environment with the broker as NAME "
 		"(its\n"
 		"                            mailbox and identity; docs/broker.md)\n"
+		"      --publish HPORT:PORT  forward the host's TCP port HPORT to PORT of the "
+		"sandbox\n"
+		"                            (needs network.listen=PORT; repeatable)\n"
+		"      --add-host NAME:ADDR  NAME resolves to ADDR inside (/etc/hosts) and in\n"
+		"                            network.connect=NAME:PORT (repeatable)\n"
+		"      --hostname NAME       the sandbox's host name (default: ward)\n"
+		"      --notify-fd N         write \"ready pid=P address=A\" to fd N once the "
+		"program\n"
+		"                            runs (used by ward up)\n"
 		"      --best-effort         run even if a layer (Landlock, cgroups) cannot be "
 		"applied,\n"
 		"                            saying which guarantee is missing\n"
@@ -53,6 +63,19 @@ static void run_usage(FILE *f)
 		"126 if the program could not be executed; 127 if it was not found.\n");
 }
 
+static bool hostname_ok(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
+		return false;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return false;
+	return true;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -70,6 +93,10 @@ int cmd_run(int argc, char **argv)
 		{"denials-log", required_argument, NULL, 'D'},
 		{"trust", required_argument, NULL, 'T'},
 		{"name", required_argument, NULL, 'N'},
+		{"publish", required_argument, NULL, 'P'},
+		{"add-host", required_argument, NULL, 'H'},
+		{"hostname", required_argument, NULL, 'n'},
+		{"notify-fd", required_argument, NULL, 'F'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -80,7 +107,9 @@ int cmd_run(int argc, char **argv)
 	cleanup_free char **env = NULL;
 	const char *trust = NULL;
 	struct broker_attach ba = {.ctl = -1, .env_fd = -1};
-	size_t n_env = 0;
+	struct ward_net_host *hosts = NULL;
+	struct ward_net_publish *publish = NULL;
+	size_t n_env = 0, n_hosts = 0, n_publish = 0, i;
 	int c, rc, status = WARD_EXIT_FAILURE;
 
 	opterr = 0;
@@ -157,6 +186,45 @@ int cmd_run(int argc, char **argv)
 			}
 			o.name = optarg;
 			break;
+		case 'P':
+			publish = ward_xrealloc(publish, (n_publish + 1) * sizeof(*publish));
+			if (ward_net_parse_publish(optarg, &publish[n_publish], &err) < 0)
+				goto usage_err;
+			n_publish++;
+			break;
+		case 'H':
+			hosts = ward_xrealloc(hosts, (n_hosts + 1) * sizeof(*hosts));
+			if (ward_net_parse_host(optarg, &hosts[n_hosts], &err) < 0)
+				goto usage_err;
+			n_hosts++;
+			break;
+		case 'n':
+			if (!hostname_ok(optarg)) {
+				status = usage_error(
+					"run",
+					"--hostname %s: 1 to 63 of a-z A-Z 0-9 and '-', "
+					"not starting or ending with '-'",
+					optarg);
+				goto out;
+			}
+			o.hostname = optarg;
+			break;
+		case 'F': {
+			uint64_t v;
+
+			if (ward_parse_u64(optarg, &v) < 0 || v < 3 || v > 1023 ||
+			    fcntl((int)v, F_GETFD) < 0) {
+				status = usage_error("run",
+						     "--notify-fd %s: give an open descriptor "
+						     "number above 2",
+						     optarg);
+				goto out;
+			}
+			o.notify_fd = (int)v;
+			/* The program must never hold it (it could claim readiness). */
+			fcntl(o.notify_fd, F_SETFD, FD_CLOEXEC);
+			break;
+		}
 		case 'h':
 			run_usage(stdout);
 			status = 0;
@@ -176,6 +244,10 @@ int cmd_run(int argc, char **argv)
 					   "[ARGS...])");
 		goto out;
 	}
+	o.hosts = hosts;
+	o.n_hosts = n_hosts;
+	o.publish = publish;
+	o.n_publish = n_publish;
 	/* ward run [OPTIONS] BUNDLE [ARGS...] (not after "--"): src/bundle/run.c. */
 	if (bundle_cli_run && strcmp(argv[optind - 1], "--") != 0 &&
 	    bundle_cli_is_bundle(argv[optind])) {
@@ -207,11 +279,19 @@ int cmd_run(int argc, char **argv)
 	if (rc < 0)
 		goto fail;
 	goto out;
+usage_err:
+	status = usage_error("run", "%s", err->msg);
+	ward_error_free(&err);
+	goto out;
 fail:
 	status = ward_error_print(&err);
 	if (status < 2 || status == 1)
 		status = WARD_EXIT_FAILURE;
 out:
+	for (i = 0; i < n_hosts; i++)
+		free(hosts[i].name);
+	free(hosts);
+	free(publish);
 	ward_policy_free(&p);
 	policy_args_free(&pa);
 	return status;

@@ -9,6 +9,7 @@
 #include <linux/sched.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -111,6 +112,101 @@ static int add_path(struct ward_policy *p, const char *path, unsigned access, co
 	p->paths[p->n_paths].origin = ward_xstrdup(origin);
 	p->n_paths++;
 	return 0;
+}
+
+/* network.connect=HOST:PORT, network.listen=PORT.  HOST is an IPv4 address
+ * or a name (letters, digits, '.', '-', '_'); names are resolved at start
+ * (lib/launch.c), not here: the resolver stays pure. */
+static int parse_port(const char *s, uint16_t *port)
+{
+	char *end;
+	unsigned long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v == 0 || v > 65535)
+		return -1;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+static int add_net_rule(struct ward_policy *p, const struct ward_request *r, bool listen,
+			ward_error_t *err)
+{
+	cleanup_free char *host = NULL;
+	const char *portstr = r->value;
+	struct ward_net_rule *n;
+	uint16_t port;
+	size_t i;
+
+	if (!listen) {
+		const char *colon = strrchr(r->value, ':');
+
+		if (r->value[0] == '[' ||
+		    (colon && memchr(r->value, ':', (size_t)(colon - r->value))))
+			return ward_error_set(err, ENOTSUP,
+					      "%s: network.connect=%s: IPv6 addresses are not yet "
+					      "supported; give an IPv4 address or a name",
+					      r->origin, r->value);
+		if (colon == NULL || colon == r->value)
+			return ward_error_set(
+				err, EINVAL,
+				"%s: network.connect=%s: expected HOST:PORT, e.g. "
+				"network.connect=db:5432 or network.connect=10.0.0.7:443",
+				r->origin, r->value);
+		host = ward_xasprintf("%.*s", (int)(colon - r->value), r->value);
+		for (i = 0; host[i]; i++) {
+			unsigned char c = (unsigned char)host[i];
+
+			if (c >= 'A' && c <= 'Z')
+				host[i] = (char)(c - 'A' + 'a');
+			else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+				   c == '-' || c == '_'))
+				return ward_error_set(
+					err, EINVAL,
+					"%s: network.connect=%s: \"%s\" is not a host "
+					"name or IPv4 address",
+					r->origin, r->value, host);
+		}
+		if (i > 253)
+			return ward_error_set(
+				err, EINVAL,
+				"%s: network.connect=%s: the host name is longer than "
+				"253 characters",
+				r->origin, r->value);
+		portstr = colon + 1;
+	}
+	if (parse_port(portstr, &port) < 0)
+		return ward_error_set(
+			err, EINVAL, "%s: %s=%s: the port must be a number from 1 to 65535",
+			r->origin, listen ? "network.listen" : "network.connect", r->value);
+	for (i = 0; i < p->n_net_rules; i++) {
+		n = &p->net_rules[i];
+		if (n->listen == listen && n->port == port &&
+		    (listen || strcmp(n->host, host) == 0))
+			return 0; /* the same rule written twice */
+	}
+	p->net_rules = ward_xrealloc(p->net_rules, (p->n_net_rules + 1) * sizeof(*p->net_rules));
+	n = &p->net_rules[p->n_net_rules++];
+	n->listen = listen;
+	n->host = host ? ward_xstrdup(host) : NULL;
+	n->port = port;
+	n->origin = ward_xstrdup(r->origin);
+	return 0;
+}
+
+static int cmp_net_rule(const void *a, const void *b)
+{
+	const struct ward_net_rule *x = a, *y = b;
+	int c;
+
+	if (x->listen != y->listen)
+		return x->listen ? 1 : -1;
+	if (!x->listen && (c = strcmp(x->host, y->host)) != 0)
+		return c;
+	return (int)x->port - (int)y->port;
 }
 
 /* Broker names (mailboxes, services): [a-z0-9._-]+ with an optional
@@ -357,6 +453,8 @@ static int apply_one(struct ward_policy *p, const struct ward_request *r, int de
 		p->net = WARD_NET_OUTBOUND;
 		return 0;
 	}
+	if (strcmp(name, "network.connect") == 0 || strcmp(name, "network.listen") == 0)
+		return add_net_rule(p, r, name[8] == 'l', err);
 	if (strcmp(name, "security.confined") == 0) {
 		p->level = WARD_LEVEL_CONFINED;
 		return 0;
@@ -521,11 +619,40 @@ int ward_resolve(const struct ward_request_list *l, const struct ward_resolve_ct
 		push_grant(&p, def, r->value, r->origin);
 	}
 
+	/* network.connect and network.listen need an interface: they turn
+	 * network.none (the default) and network.loopback into a sandbox with
+	 * a veth whose traffic only they let through.  network.outbound keeps
+	 * its open way out (connect rules add nothing) and listen rules filter
+	 * what comes in.  network.host has no namespace to filter in. */
+	if (p.n_net_rules) {
+		const struct ward_grant *g = find_group(&p, "network");
+		const struct ward_net_rule *first = &p.net_rules[0];
+
+		if (g && (p.net == WARD_NET_NONE || p.net == WARD_NET_HOST)) {
+			ward_error_set(err, EINVAL,
+				       "%s: network.%s=%s%s%u conflicts with %s (%s): %s",
+				       first->origin, first->listen ? "listen" : "connect",
+				       first->listen ? "" : first->host, first->listen ? "" : ":",
+				       first->port, ward_entitlements[g->def].name, g->origin,
+				       p.net == WARD_NET_NONE
+					       ? "network.none means no network at all; remove one"
+					       : "network.host already shares every port of the "
+						 "host; remove one");
+			goto fail;
+		}
+		if (p.net == WARD_NET_LOOPBACK)
+			p.net_lo_open = true;
+		if (p.net != WARD_NET_OUTBOUND)
+			p.net = WARD_NET_PORTS;
+		qsort(p.net_rules, p.n_net_rules, sizeof(*p.net_rules), cmp_net_rule);
+	}
+
 	/* Defaults for groups nobody chose. */
 	for (i = 0; i < ward_n_entitlements; i++) {
 		const struct ward_entitlement *e = &ward_entitlements[i];
 
-		if ((e->flags & WARD_ENT_DEFAULT) && e->group && find_group(&p, e->group) == NULL)
+		if ((e->flags & WARD_ENT_DEFAULT) && e->group && find_group(&p, e->group) == NULL &&
+		    !(p.n_net_rules && strcmp(e->group, "network") == 0))
 			push_grant(&p, (int)i, NULL, "default");
 	}
 

@@ -69,6 +69,9 @@ const struct ward_entitlement ward_entitlements[] = {
 			L(NS) = "new network namespace: lo up, eth0 (a veth into the host bridge ward0) "
 				"with an address of WARD_NET_RANGE, default route via ward0, NAT on the host; "
 				"no other sandbox and no service of the host itself is reachable",
+			L(NFT) = "on the host (table ip ward_nat): masquerade; new connections from ward0 "
+				 "to the host itself rejected; to other sandboxes only by their "
+				 "network.connect rules",
 			L(SECCOMP) = "socket(2) allowed for AF_UNIX, AF_INET, AF_INET6, AF_NETLINK",
 			L(LANDLOCK) = "TCP not restricted by Landlock",
 		},
@@ -77,14 +80,33 @@ const struct ward_entitlement ward_entitlements[] = {
 	{
 		.name = "network.connect",
 		.arg = WARD_ARG_HOSTPORT,
-		.flags = WARD_ENT_UNAVAILABLE | WARD_ENT_REPEATABLE,
-		.summary = "connect to HOST:PORT only",
+		.flags = WARD_ENT_REPEATABLE,
+		.summary = "open TCP/UDP connections to HOST:PORT only (an IPv4 address, a space's "
+			   "environment, or a host name resolved when the sandbox starts)",
+		.layers = {
+			L(NS) = "new network namespace: lo up, eth0 (a veth into ward0) with an address "
+				"of WARD_NET_RANGE; NAT on the host only when HOST is outside the range",
+			L(SECCOMP) = "socket(2) allowed for AF_UNIX, AF_INET, AF_INET6, AF_NETLINK",
+			L(LANDLOCK) = "TCP connect only to PORT (ABI 4+; ports, not addresses)",
+			L(NFT) = "inside the namespace: new connections out only to HOST:PORT, the rest "
+				 "refused; on the host: forwarded from the sandbox only to HOST:PORT",
+		},
+		.socket_families = FAM(AF_UNIX) | FAM(AF_INET) | FAM(AF_INET6) | FAM(AF_NETLINK),
 	},
 	{
 		.name = "network.listen",
 		.arg = WARD_ARG_PORT,
-		.flags = WARD_ENT_UNAVAILABLE | WARD_ENT_REPEATABLE,
-		.summary = "listen on PORT",
+		.flags = WARD_ENT_REPEATABLE,
+		.summary = "accept TCP/UDP connections on PORT (from the host, --publish, and a space's "
+			   "environments that may connect to it)",
+		.layers = {
+			L(NS) = "new network namespace: lo up, eth0 (a veth into ward0) with an address "
+				"of WARD_NET_RANGE; ports below 1024 bindable inside",
+			L(SECCOMP) = "socket(2) allowed for AF_UNIX, AF_INET, AF_INET6, AF_NETLINK",
+			L(LANDLOCK) = "TCP bind only to PORT (ABI 4+)",
+			L(NFT) = "inside the namespace: new connections in only to PORT, the rest refused",
+		},
+		.socket_families = FAM(AF_UNIX) | FAM(AF_INET) | FAM(AF_INET6) | FAM(AF_NETLINK),
 	},
 	{
 		.name = "network.host",
@@ -353,8 +375,9 @@ static const char *const layer_names[WARD_LAYER_COUNT] = {
 	[WARD_LAYER_NS] = "namespaces",	    [WARD_LAYER_IDENTITY] = "identity",
 	[WARD_LAYER_MOUNT] = "mounts",	    [WARD_LAYER_CAPS] = "capabilities",
 	[WARD_LAYER_NNP] = "no_new_privs",  [WARD_LAYER_SECCOMP] = "seccomp",
-	[WARD_LAYER_LANDLOCK] = "landlock", [WARD_LAYER_CGROUP] = "cgroups",
-	[WARD_LAYER_RLIMIT] = "rlimits",    [WARD_LAYER_PROCESS] = "process",
+	[WARD_LAYER_LANDLOCK] = "landlock", [WARD_LAYER_NFT] = "nftables",
+	[WARD_LAYER_CGROUP] = "cgroups",    [WARD_LAYER_RLIMIT] = "rlimits",
+	[WARD_LAYER_PROCESS] = "process",
 };
 
 const char *ward_layer_name(enum ward_layer layer)

@@ -15,15 +15,16 @@ from conftest import (EXIT_CANNOT, EXIT_FAILURE, EXIT_NOT_FOUND, EXIT_USAGE, PRO
 # The entitlements of SPEC §1 that this version implements, and the ones
 # it lists as not yet available.
 IMPLEMENTED = [
-    "network.none", "network.loopback", "network.host", "network.outbound", "fs.read",
+    "network.none", "network.loopback", "network.host", "network.outbound", "network.connect",
+    "network.listen", "fs.read",
     "fs.write", "fs.exec", "process.limit", "memory.limit", "cpu.limit", "files.limit", "process.debug",
     "process.setuid", "security.confined", "security.user", "security.admin", "host.devices",
     "host.time", "ipc.send", "ipc.recv", "service.connect", "service.provide", "api.open",
 ]
-NOT_YET = ["network.connect", "network.listen", "network.admin",
+NOT_YET = ["network.admin",
            "process.host", "host.devices.admin", "api.attest"]
 LAYERS = ["namespaces", "identity", "mounts", "capabilities", "no_new_privs", "seccomp",
-          "landlock", "cgroups", "rlimits"]
+          "landlock", "nftables", "cgroups", "rlimits"]
 
 
 # ---------------------------------------------------------------- manifests

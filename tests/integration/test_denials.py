@@ -67,7 +67,8 @@ def test_denied_socket_names_the_network_entitlement():
     assert p.errno == "EPERM", p
     lines = denial_lines(p.stderr)
     assert lines and "socket(AF_INET)" in lines[0], p.stderr
-    assert ("grant network.loopback (or network.outbound, network.host [dangerous]) to allow"
+    assert ("grant network.loopback (or network.outbound, network.connect, network.listen, "
+            "network.host [dangerous]) to allow"
             in lines[0])
 
 
