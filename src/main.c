@@ -16,6 +16,11 @@ int cmd_trust(int argc, char **argv) __attribute__((weak));
 int cmd_broker(int argc, char **argv) __attribute__((weak));
 int cmd_ps(int argc, char **argv) __attribute__((weak));
 int cmd_msg(int argc, char **argv) __attribute__((weak));
+/* Spaces (src/space.c). */
+int cmd_up(int argc, char **argv);
+int cmd_down(int argc, char **argv);
+int cmd_gc(int argc, char **argv);
+int cmd_space_ps(int argc, char **argv);
 
 static const char *const oci_commands[] = {
 	"create",   "start", "state",  "kill", "delete", "exec",   "spec",
@@ -38,6 +43,9 @@ static void usage(FILE *f)
 		"                                       what the entitlements compile to, layer by "
 		"layer\n"
 		"  entitlements [--json|--markdown]     the catalog of entitlements\n"
+		"  up FILE, down FILE|NAME, ps, gc      start and stop a space: environments "
+		"that\n"
+		"                                       talk to each other (docs/spaces.md)\n"
 		"  version                              print the version\n");
 	if (cmd_broker)
 		fprintf(f, "  broker, ps, msg send NAME TEXT       the broker through which "
@@ -160,8 +168,16 @@ int main(int argc, char **argv)
 		return cmd_trust(argc, argv);
 	if (strcmp(cmd, "broker") == 0 && cmd_broker)
 		return cmd_broker(argc, argv);
-	if (strcmp(cmd, "ps") == 0 && cmd_ps && !ward_globals.any)
-		return cmd_ps(argc, argv); /* `ps CONTAINER` goes on to the OCI runtime */
+	if (strcmp(cmd, "up") == 0)
+		return cmd_up(argc, argv);
+	if (strcmp(cmd, "down") == 0)
+		return cmd_down(argc, argv);
+	if (strcmp(cmd, "gc") == 0)
+		return cmd_gc(argc, argv);
+	/* `ps CONTAINER` goes on to the OCI runtime; without the broker, ps
+	 * lists the spaces only. */
+	if (strcmp(cmd, "ps") == 0 && !ward_globals.any)
+		return cmd_ps ? cmd_ps(argc, argv) : cmd_space_ps(argc, argv);
 	if (strcmp(cmd, "msg") == 0 && cmd_msg)
 		return cmd_msg(argc, argv);
 	for (i = 0; i < sizeof(oci_commands) / sizeof(oci_commands[0]); i++)

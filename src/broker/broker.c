@@ -21,6 +21,10 @@ int cmd_ps(int argc, char **argv);
 int cmd_msg(int argc, char **argv);
 /* `ward ps CONTAINER` is the OCI runtime's (src/oci), when it is there. */
 int cmd_oci(int argc, char **argv) __attribute__((weak));
+/* The environments of spaces (src/space.c), after the broker's: in JSON
+ * elements of the same array (with a "space" key), as text a table of its
+ * own (none when no space is up).  Returns how many it printed. */
+size_t space_ps_print(const char *state_dir, bool json, size_t n_before);
 
 static int fail(ward_error_t *err)
 {
@@ -216,7 +220,8 @@ int cmd_ps(int argc, char **argv)
 			       "\n"
 			       "The environments registered with the broker: name, pid of their "
 			       "ward "
-			       "run,\nmailbox depth, services, entitlements.\n");
+			       "run,\nmailbox depth, services, entitlements.  Then those of the "
+			       "spaces started\nby `ward up`: space, name, pid, address, state.\n");
 			return 0;
 		default:
 			return usage_error("ps", "unknown option or missing value: %s",
@@ -231,10 +236,14 @@ int cmd_ps(int argc, char **argv)
 		if (err && err->code == ENOENT) {
 			/* No broker: no environments. */
 			ward_error_free(&err);
-			if (json)
-				printf("[]\n");
-			else
+			if (json) {
+				printf("[");
+				n = space_ps_print(dir, true, 0);
+				printf("%s]\n", n ? "\n" : "");
+			} else {
 				printf("NAME  PID  MAILBOX  SERVICES  ENTITLEMENTS\n");
+				space_ps_print(dir, false, 1);
+			}
 			return 0;
 		}
 		return fail(&err);
@@ -261,7 +270,8 @@ int cmd_ps(int argc, char **argv)
 			}
 			printf("]}");
 		}
-		printf("%s]\n", n ? "\n" : "");
+		k = space_ps_print(dir, true, n);
+		printf("%s]\n", n + k ? "\n" : "");
 	} else {
 		size_t w = 4;
 
@@ -292,6 +302,8 @@ int cmd_ps(int argc, char **argv)
 			printf("%s\n", v[i].n_ents ? "" : "-");
 		}
 	}
+	if (!json)
+		space_ps_print(dir, false, 1); /* nothing when no space is up */
 	ward_broker_env_info_free(v, n);
 	return 0;
 }
