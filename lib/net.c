@@ -727,6 +727,42 @@ static int write_private_file(const char *path, const char *text, ward_error_t *
 	return 0;
 }
 
+/* resolv.conf without network.outbound: the host's IPv4 name servers that a
+ * network.connect=SERVER:53 rule lets the sandbox reach, and nothing else.
+ * Without one, names come from /etc/hosts only, and a lookup of another
+ * name fails at once (the output chain refuses port 53) instead of waiting
+ * for a server. */
+static char *resolv_text(const struct ward_net *n)
+{
+	char *s = NULL, line[512];
+	FILE *f = fopen("/etc/resolv.conf", "re");
+	size_t i, servers = 0;
+
+	cat(&s, "# written by ward for this sandbox\n");
+	while (f && fgets(line, sizeof(line), f)) {
+		char addr[64];
+		struct in_addr in;
+
+		if (sscanf(line, "nameserver %63s", addr) != 1 ||
+		    inet_pton(AF_INET, addr, &in) != 1)
+			continue;
+		for (i = 0; i < n->n_peers; i++)
+			if (n->peers[i].addr == ntohl(in.s_addr) && n->peers[i].port == 53)
+				break;
+		if (i < n->n_peers) {
+			cat(&s, "nameserver %s\n", addr);
+			servers++;
+		}
+	}
+	if (f)
+		fclose(f);
+	if (servers == 0)
+		cat(&s, "# no DNS server: the names this sandbox may use are in /etc/hosts\n"
+			"# (grant network.connect=SERVER:53 for a server of the host's "
+			"resolv.conf)\n");
+	return s;
+}
+
 int ward_net_prepare(struct ward_net *n, const struct ward_policy *p, const struct ward_net_opts *o,
 		     ward_error_t *err)
 {
@@ -804,15 +840,10 @@ int ward_net_prepare(struct ward_net *n, const struct ward_policy *p, const stru
 			if (write_private_file(n->hosts_path, hosts, err) < 0)
 				return -1;
 			if (!n->outbound) {
-				/* Nothing to ask: names come from /etc/hosts.  A
-				 * lookup of another name fails at once (the
-				 * output chain refuses port 53) instead of
-				 * waiting for a server. */
+				cleanup_free char *resolv = resolv_text(n);
+
 				n->resolv_path = ward_xasprintf("%s/%u.resolv", n->dir, slot);
-				if (write_private_file(n->resolv_path,
-						       "# written by ward: this sandbox has no DNS "
-						       "server; its names are in /etc/hosts\n",
-						       err) < 0)
+				if (write_private_file(n->resolv_path, resolv, err) < 0)
 					return -1;
 			}
 			return 0;

@@ -39,6 +39,10 @@ struct call_rec {
 	unsigned long count;
 };
 
+/* More destinations than this: network.outbound instead of one
+ * network.connect line each. */
+#define LEARN_MAX_CONNECT 8
+
 struct inet_rec {
 	int family;
 	char addr[INET6_ADDRSTRLEN];
@@ -640,33 +644,79 @@ int ward_learn_write_manifest(const struct ward_learn *l, const struct ward_lear
 	fputs("\n", out);
 	fprintf(out, "# Each line is what the program was seen to need; review before use.\n");
 
-	/* Network. */
+	/* Network: the narrowest entitlements that cover what was seen.  A few
+	 * IPv4 destinations become network.connect lines, ports bound on a
+	 * non-loopback address network.listen lines; loopback use adds
+	 * network.loopback.  IPv6 destinations (which network.connect cannot
+	 * name yet) or more than LEARN_MAX_CONNECT destinations need
+	 * network.outbound. */
 	{
-		const struct inet_rec *far = NULL;
-		size_t loop = 0;
+		size_t n_far4 = 0, n_far6 = 0, n_listen = 0, loop = 0;
+		const struct inet_rec *example = NULL;
+		bool outbound;
 
 		for (i = 0; i < l->n_inet; i++) {
-			if (!l->inet[i].loopback && strcmp(l->inet[i].addr, "0.0.0.0") != 0 &&
-			    strcmp(l->inet[i].addr, "::") != 0)
-				far = &l->inet[i];
-			else
+			const struct inet_rec *r = &l->inet[i];
+			bool wildcard =
+				strcmp(r->addr, "0.0.0.0") == 0 || strcmp(r->addr, "::") == 0;
+
+			if (r->loopback)
 				loop++;
+			else if (r->listen && r->port != 0)
+				n_listen++;
+			else if (r->listen)
+				continue; /* bind to an ephemeral port: nothing to grant */
+			else if (wildcard)
+				loop++;
+			else if (r->family == AF_INET6)
+				n_far6++, example = example ? example : r;
+			else
+				n_far4++, example = example ? example : r;
 		}
-		if (far) {
-			fprintf(out, "network.outbound  # %s %s port %u\n",
-				far->listen ? "bound" : "connected to", far->addr, far->port);
+		outbound = n_far6 > 0 || n_far4 > LEARN_MAX_CONNECT;
+		if (outbound) {
+			fprintf(out,
+				"network.outbound  # connected to %zu destination%s, e.g. %s port "
+				"%u\n",
+				n_far4 + n_far6, n_far4 + n_far6 == 1 ? "" : "s", example->addr,
+				example->port);
 			written++;
-		} else if (l->inet_socket || l->netlink_socket) {
+		} else if (loop ||
+			   ((l->inet_socket || l->netlink_socket) && !n_far4 && !n_listen)) {
 			fprintf(out, "network.loopback  # ");
-			if (loop)
+			for (i = 0; i < l->n_inet && !l->inet[i].loopback; i++)
+				;
+			if (i < l->n_inet)
 				fprintf(out, "%s %s port %u",
-					l->inet[0].listen ? "bound" : "connected to",
-					l->inet[0].addr, l->inet[0].port);
+					l->inet[i].listen ? "bound" : "connected to",
+					l->inet[i].addr, l->inet[i].port);
 			else
 				fprintf(out, "opened %s sockets",
 					l->inet_socket ? "TCP/IP" : "netlink");
 			fputc('\n', out);
 			written++;
+		}
+		for (i = 0; i < l->n_inet; i++) {
+			const struct inet_rec *r = &l->inet[i];
+			size_t k;
+			bool dup = false;
+
+			if (r->loopback || r->port == 0)
+				continue;
+			if (r->listen) {
+				for (k = 0; k < i; k++)
+					dup |= l->inet[k].listen && !l->inet[k].loopback &&
+					       l->inet[k].port == r->port;
+				if (!dup) {
+					fprintf(out, "network.listen=%u  # bound %s port %u\n",
+						r->port, r->addr, r->port);
+					written++;
+				}
+			} else if (!outbound && r->family == AF_INET &&
+				   strcmp(r->addr, "0.0.0.0") != 0) {
+				fprintf(out, "network.connect=%s:%u\n", r->addr, r->port);
+				written++;
+			}
 		}
 	}
 

@@ -341,3 +341,22 @@ def test_leftovers_of_a_killed_supervisor_are_removed(sandboxes):
     assert r.returncode == 0, r
     assert not any("18435" in e for e in ward_elements()), ward_elements()
     assert f"wv{p.pid}" not in wv_links()
+
+
+def test_resolv_conf_names_only_reachable_servers():
+    servers = []
+    with open("/etc/resolv.conf") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) == 2 and parts[0] == "nameserver" and re.match(r"^\d+\.\d+\.\d+\.\d+$",
+                                                                       parts[1]):
+                servers.append(parts[1])
+    if not servers:
+        pytest.skip("the host's resolv.conf names no IPv4 server")
+    # Nothing is sent: the sandbox only prints its resolv.conf.
+    r = ward("run", "-q", "--allow", f"network.connect={servers[0]}:53", "--",
+             "cat", "/etc/resolv.conf")
+    assert r.returncode == 0, r
+    assert f"nameserver {servers[0]}\n" in r.stdout, r.stdout
+    for other in servers[1:]:
+        assert f"nameserver {other}\n" not in r.stdout, r.stdout

@@ -141,7 +141,7 @@ static void test_network(void **state)
 {
 	struct ward_learn *l = ward_learn_new();
 	char *m;
-	int n;
+	int n, i;
 
 	(void)state;
 	ward_learn_inet(l, AF_INET, "127.0.0.1", 8080, true, false);
@@ -149,11 +149,43 @@ static void test_network(void **state)
 	assert_true(has_line(m, "network.loopback"));
 	assert_false(has_line(m, "network.host"));
 	free(m);
+	/* A far destination: one network.connect line, loopback kept. */
+	ward_learn_inet(l, AF_INET, "192.0.2.7", 443, false, false);
 	ward_learn_inet(l, AF_INET, "192.0.2.7", 443, false, false);
 	m = manifest(l, &n);
+	assert_true(has_line(m, "network.connect=192.0.2.7:443"));
+	assert_true(has_line(m, "network.loopback"));
+	assert_false(has_line(m, "network.outbound"));
+	assert_non_null(strstr(m, "network.connect=192.0.2.7:443\n"));
+	assert_null(strstr(strstr(m, "network.connect=192.0.2.7:443") + 1,
+			   "network.connect=192.0.2.7:443"));
+	free(m);
+	/* A port bound on every address: network.listen; port 0: nothing. */
+	ward_learn_inet(l, AF_INET, "0.0.0.0", 8000, false, true);
+	ward_learn_inet(l, AF_INET, "0.0.0.0", 0, false, true);
+	m = manifest(l, &n);
+	assert_true(has_line(m, "network.listen=8000"));
+	assert_null(strstr(m, "network.listen=0"));
+	free(m);
+	/* Too many destinations: network.outbound, and no connect lines. */
+	for (i = 1; i <= 9; i++) {
+		char a[32];
+
+		snprintf(a, sizeof(a), "198.51.100.%d", i);
+		ward_learn_inet(l, AF_INET, a, 80, false, false);
+	}
+	m = manifest(l, &n);
 	assert_true(has_line(m, "network.outbound"));
-	assert_false(has_line(m, "network.host"));
-	assert_non_null(strstr(m, "192.0.2.7 port 443"));
+	assert_null(strstr(m, "network.connect="));
+	assert_true(has_line(m, "network.listen=8000"));
+	free(m);
+	ward_learn_free(l);
+
+	/* IPv6 destinations cannot be named yet: network.outbound. */
+	l = ward_learn_new();
+	ward_learn_inet(l, AF_INET6, "2001:db8::1", 443, false, false);
+	m = manifest(l, &n);
+	assert_true(has_line(m, "network.outbound"));
 	free(m);
 	ward_learn_free(l);
 }
