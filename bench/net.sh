@@ -46,8 +46,14 @@ trap 'echo "bench/net: interrupted" >&2; exit 130' INT TERM
 cc -std=gnu11 -O2 -static -o "$T/tcpbench" bench/tcpbench.c || die "cannot build bench/tcpbench.c"
 TB=$T/tcpbench
 
-# ---- start time
+# ---- start time (hyperfine when present, else a plain loop)
 median_ms() { # CMD...: median wall time of RUNS runs, in ms
+	if command -v hyperfine >/dev/null; then
+		hyperfine -N --style none --warmup 3 --runs "$RUNS" --export-json "$T/hf.json" \
+			"$*" >/dev/null 2>&1 || return 1
+		python3 -c 'import json,sys; print("%.2f" % (json.load(open(sys.argv[1]))["results"][0]["median"] * 1000))' "$T/hf.json"
+		return
+	fi
 	local i t0 t1
 	for ((i = 0; i < RUNS + 3; i++)); do
 		t0=$(date +%s%N)
@@ -61,10 +67,10 @@ none=$(median_ms "$WARD" run -q -- /bin/true) || die "ward run failed"
 listen=$(median_ms "$WARD" run -q --allow network.listen=80 -- /bin/true) || die "listen failed"
 outb=$(median_ms "$WARD" run -q --allow network.outbound -- /bin/true) || die "outbound failed"
 printf '  %-44s %8s ms\n' "no interface (network.none)" "$none"
-printf '  %-44s %8s ms  %5.2fx\n' "veth + nftables (network.listen=80)" "$listen" \
-	"$(awk "BEGIN {print $listen / $none}")"
-printf '  %-44s %8s ms  %5.2fx\n' "veth + NAT (network.outbound)" "$outb" \
-	"$(awk "BEGIN {print $outb / $none}")"
+printf '  %-44s %8s ms  %5.2fx  (+%.1f ms)\n' "veth + nftables (network.listen=80)" "$listen" \
+	"$(awk "BEGIN {print $listen / $none}")" "$(awk "BEGIN {print $listen - $none}")"
+printf '  %-44s %8s ms  %5.2fx  (+%.1f ms)\n' "veth + NAT (network.outbound)" "$outb" \
+	"$(awk "BEGIN {print $outb / $none}")" "$(awk "BEGIN {print $outb - $none}")"
 
 # ---- throughput
 best() { sort -n | tail -1; }

@@ -46,13 +46,15 @@
 #include "ns.h"
 #include "util.h"
 
-#define IP_BIN	  "/usr/sbin/ip"
-#define NFT_BIN	  "/usr/sbin/nft"
-#define NAT_TABLE "ward_nat"
-#define NAT_SET	  "sandboxes" /* masqueraded: outbound or connect outside the range */
-#define OUT_SET	  "outbound"  /* may open connections to any address off ward0 */
-#define TALK_SET  "talk"      /* saddr . daddr . port: allowed new connections */
-#define PUB_MAP	  "publish"   /* host port : sandbox address . port (DNAT) */
+#define IP_BIN		 "/usr/sbin/ip"
+#define NFT_BIN		 "/usr/sbin/nft"
+#define NAT_TABLE	 "ward_nat"
+#define NAT_SET		 "sandboxes" /* masqueraded: outbound or connect outside the range */
+#define OUT_SET		 "outbound"  /* may open connections to any address off ward0 */
+#define TALK_SET	 "talk"	     /* saddr . daddr . port: allowed new connections */
+#define PUB_MAP		 "publish"   /* host port : sandbox address . port (DNAT) */
+#define WARD_NET_MTU	 65520
+#define WARD_NET_MTU_STR "65520"
 
 /* ---- pure helpers ---- */
 
@@ -263,56 +265,103 @@ char *ward_net_hosts_text(const struct ward_net *n, const struct ward_net_opts *
 
 /* ---- running ip and nft ---- */
 
-/* Run a fixed argv with an empty environment; stdout is discarded, stderr
- * is kept (trimmed) in msg for the error.  With netns_fd >= 0 the tool runs
- * in that network namespace (the sandbox's), after ports below 1024 were
- * made bindable there.  Returns the exit status, or -1. */
-static int run_tool_in(char *const argv[], int netns_fd, char *msg, size_t msglen)
+/* A tool running in the background: ip or nft with a fixed argv, an empty
+ * environment, stdout discarded and stderr kept for the error message. */
+struct tool {
+	pid_t pid;
+	int ep; /* read end of its stderr */
+};
+
+/* In the vforked child: say what failed on stderr (the pipe) and exit. */
+static __attribute__((noreturn)) void child_say(const char *what, int e)
+{
+	char buf[256];
+	int len = snprintf(buf, sizeof(buf), "%s: %s", what, strerror(e));
+
+	if (len > 0 && write(2, buf, (size_t)len) < 0) {
+		/* Nothing left to tell it to. */
+	}
+	_exit(127);
+}
+
+/* Start argv.  With netns_fd >= 0 the tool runs in that network namespace
+ * (the sandbox's), after ports below 1024 were made bindable there.  input:
+ * a few lines for its stdin (ip -batch -), or NULL. */
+static int tool_start(struct tool *t, char *const argv[], int netns_fd, const char *input)
 {
 	static char *const envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
-	int ep[2], st;
-	ssize_t n = 0, r;
-	pid_t pid;
+	int ep[2], ip[2] = {-1, -1};
 
-	msg[0] = '\0';
+	t->pid = -1;
+	t->ep = -1;
 	if (pipe2(ep, O_CLOEXEC) < 0)
 		return -1;
-	pid = fork();
-	if (pid < 0) {
+	/* The input fits in the pipe, so it is written before the tool starts. */
+	if (input) {
+		size_t len = strlen(input);
+
+		if (len > 4096 || pipe2(ip, O_CLOEXEC) < 0 ||
+		    write(ip[1], input, len) != (ssize_t)len) {
+			close(ep[0]);
+			close(ep[1]);
+			if (ip[0] >= 0) {
+				close(ip[0]);
+				close(ip[1]);
+			}
+			return -1;
+		}
+		close(ip[1]);
+	}
+	/* vfork: the supervisor's address space is not copied; the child only
+	 * makes system calls (and formats on its stack) until execve. */
+	t->pid = vfork();
+	if (t->pid < 0) {
 		close(ep[0]);
 		close(ep[1]);
+		if (ip[0] >= 0)
+			close(ip[0]);
 		return -1;
 	}
-	if (pid == 0) {
+	if (t->pid == 0) {
 		sigset_t none;
 		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(ep[1], 2) < 0)
+		if (null < 0 || dup2(ip[0] >= 0 ? ip[0] : null, 0) < 0 || dup2(null, 1) < 0 ||
+		    dup2(ep[1], 2) < 0)
 			_exit(127);
 		if (netns_fd >= 0) {
-			if (setns(netns_fd, CLONE_NEWNET) < 0) {
-				dprintf(2, "cannot enter the sandbox's network namespace: %s",
-					strerror(errno));
-				_exit(127);
-			}
+			if (setns(netns_fd, CLONE_NEWNET) < 0)
+				child_say("cannot enter the sandbox's network namespace", errno);
 			/* The namespace is the sandbox's own: a port below 1024
 			 * there is no privilege on the host.  Landlock and the
-			 * rules below still decide which ports it may bind. */
+			 * rules still decide which ports it may bind. */
 			if (ward_write_file("/proc/sys/net/ipv4/ip_unprivileged_port_start", "0",
-					    1) < 0) {
-				dprintf(2, "cannot set ip_unprivileged_port_start: %s",
-					strerror(errno));
-				_exit(127);
-			}
+					    1) < 0)
+				child_say("cannot set ip_unprivileged_port_start", errno);
 		}
 		execve(argv[0], argv, envp);
-		dprintf(2, "cannot run %s: %s", argv[0], strerror(errno));
-		_exit(127);
+		child_say(argv[0], errno);
 	}
 	close(ep[1]);
-	while (n < (ssize_t)msglen - 1 && (r = read(ep[0], msg + n, msglen - 1 - (size_t)n)) != 0) {
+	if (ip[0] >= 0)
+		close(ip[0]);
+	t->ep = ep[0];
+	return 0;
+}
+
+/* Wait for a started tool; its stderr (trimmed) goes to msg.  Returns the
+ * exit status, or -1. */
+static int tool_finish(struct tool *t, char *msg, size_t msglen)
+{
+	ssize_t n = 0, r;
+	int st;
+
+	msg[0] = '\0';
+	if (t->pid < 0)
+		return -1;
+	while (n < (ssize_t)msglen - 1 && (r = read(t->ep, msg + n, msglen - 1 - (size_t)n)) != 0) {
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -323,16 +372,24 @@ static int run_tool_in(char *const argv[], int netns_fd, char *msg, size_t msgle
 	msg[n] = '\0';
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
 		msg[--n] = '\0';
-	close(ep[0]);
-	while (waitpid(pid, &st, 0) < 0)
+	close(t->ep);
+	t->ep = -1;
+	while (waitpid(t->pid, &st, 0) < 0)
 		if (errno != EINTR)
 			return -1;
+	t->pid = -1;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
 static int run_tool(char *const argv[], char *msg, size_t msglen)
 {
-	return run_tool_in(argv, -1, msg, msglen);
+	struct tool t;
+
+	if (tool_start(&t, argv, -1, NULL) < 0) {
+		snprintf(msg, msglen, "cannot start %s: %s", argv[0], strerror(errno));
+		return -1;
+	}
+	return tool_finish(&t, msg, msglen);
 }
 
 #define RUN(err, what, ...)                                                        \
@@ -359,6 +416,20 @@ static bool link_exists(const char *name)
 
 	snprintf(path, sizeof(path), "/sys/class/net/%s", name);
 	return access(path, F_OK) == 0;
+}
+
+static int read_mtu(const char *ifname)
+{
+	char path[64], buf[16] = "";
+	int fd, len;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/mtu", ifname);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	len = (int)read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return len > 0 ? atoi(buf) : -1;
 }
 
 /* ---- collision detection ---- */
@@ -547,9 +618,12 @@ static int gc_dir(const char *dir)
 		fd = openat(dirfd(d), e->d_name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 		if (fd < 0)
 			continue;
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &st) == 0 && st.st_size > 0) {
-			remove_recorded(dir, (unsigned)strtoul(e->d_name, NULL, 10), fd);
-			removed++;
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &st) == 0) {
+			if (st.st_size > 0) {
+				remove_recorded(dir, (unsigned)strtoul(e->d_name, NULL, 10), fd);
+				removed++;
+			}
+			unlinkat(dirfd(d), e->d_name, 0);
 		}
 		close(fd);
 	}
@@ -814,6 +888,14 @@ int ward_net_prepare(struct ward_net *n, const struct ward_policy *p, const stru
 		}
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
 			char a[INET_ADDRSTRLEN], rec[64];
+			struct stat st;
+
+			/* Slot files are unlinked only under the global lock,
+			 * which is held here: this one is still linked. */
+			if (fstat(fd, &st) < 0 || st.st_nlink == 0) {
+				close(fd);
+				continue;
+			}
 			cleanup_free char *hosts = NULL;
 			int len;
 
@@ -859,26 +941,28 @@ int ward_net_prepare(struct ward_net *n, const struct ward_policy *p, const stru
 
 /* ---- host side ---- */
 
-/* ward0 and the table ip ward_nat, if missing.  Caller holds the global lock. */
-static int ensure_bridge_and_table(const struct ward_net *n, ward_error_t *err)
+/* ward0, if missing, and its settings.  Caller holds the global lock. */
+static int ensure_bridge(const struct ward_net *n, ward_error_t *err)
 {
-	char gw[INET_ADDRSTRLEN], netb[INET_ADDRSTRLEN];
-	cleanup_free char *gwcidr = NULL, *rangecidr = NULL, *script = NULL;
-	char m[256];
+	char gw[INET_ADDRSTRLEN];
+	cleanup_free char *gwcidr = NULL;
 
 	fmt_addr(n->gw, gw);
-	fmt_addr(n->net, netb);
 	gwcidr = ward_xasprintf("%s/%u", gw, n->prefix);
-	rangecidr = ward_xasprintf("%s/%u", netb, n->prefix);
 	if (!link_exists(WARD_NET_BRIDGE)) {
 		if (RUN(err, "creating the bridge " WARD_NET_BRIDGE, IP_BIN, "link", "add",
-			WARD_NET_BRIDGE, "type", "bridge") < 0 ||
+			WARD_NET_BRIDGE, "mtu", WARD_NET_MTU_STR, "type", "bridge") < 0 ||
 		    RUN(err, "addressing " WARD_NET_BRIDGE, IP_BIN, "addr", "add", gwcidr, "dev",
 			WARD_NET_BRIDGE) < 0 ||
 		    RUN(err, "bringing up " WARD_NET_BRIDGE, IP_BIN, "link", "set", WARD_NET_BRIDGE,
 			"up") < 0)
 			return -1;
 	}
+	/* A bridge made by an older ward (or changed by hand) keeps its MTU. */
+	if (read_mtu(WARD_NET_BRIDGE) != WARD_NET_MTU &&
+	    RUN(err, "setting the MTU of " WARD_NET_BRIDGE, IP_BIN, "link", "set", WARD_NET_BRIDGE,
+		"mtu", WARD_NET_MTU_STR) < 0)
+		return -1;
 	/* Forwarding on the bridge only: packets from sandboxes may be routed
 	 * (out, or back into ward0 towards another sandbox).  route_localnet:
 	 * a connection of the host to 127.0.0.1:PUBLISHED may be sent to a
@@ -889,13 +973,22 @@ static int ensure_bridge_and_table(const struct ward_net *n, ward_error_t *err)
 		    0)
 		return ward_error_sys(err, "cannot configure %s (forwarding, route_localnet)",
 				      WARD_NET_BRIDGE);
-	/* The forward chain is made last: if it exists, everything does. */
-	if (run_tool((char *const[]){NFT_BIN, "list", "chain", "ip", NAT_TABLE, "forward", NULL}, m,
-		     sizeof(m)) == 0)
-		return 0;
+	return 0;
+}
+
+/* The table ip ward_nat, as nft commands (each ending in "; "). */
+static char *table_script(const struct ward_net *n)
+{
+	char netb[INET_ADDRSTRLEN];
+	cleanup_free char *rangecidr = NULL;
+
+	fmt_addr(n->net, netb);
+	rangecidr = ward_xasprintf("%s/%u", netb, n->prefix);
 	/*
-	 * One transaction, idempotent (chains flushed and refilled, elements
-	 * kept), so the table appears complete or not at all:
+	 * Part of every sandbox's one nft transaction on the host, idempotent
+	 * (chains flushed and refilled, elements kept): the table is complete
+	 * whenever a sandbox's elements exist, also if someone deleted it or
+	 * an older ward made it:
 	 * - postrouting: masquerade what sandboxes in @sandboxes send out of
 	 *   the host, and the host's own 127.0.0.1 connections to a published
 	 *   port (a sandbox cannot answer 127.0.0.1);
@@ -907,7 +1000,7 @@ static int ensure_bridge_and_table(const struct ward_net *n, ward_error_t *err)
 	 * - filter_out: no ICMP redirect tells a sandbox to go to another one
 	 *   directly (their bridge ports are isolated anyway).
 	 */
-	script = ward_xasprintf(
+	return ward_xasprintf(
 		"add table ip " NAT_TABLE "; "
 		"add set ip " NAT_TABLE " " NAT_SET " { type ipv4_addr; }; "
 		"add set ip " NAT_TABLE " " OUT_SET " { type ipv4_addr; }; "
@@ -955,9 +1048,8 @@ static int ensure_bridge_and_table(const struct ward_net *n, ward_error_t *err)
 		"add rule ip " NAT_TABLE " forward iifname \"" WARD_NET_BRIDGE
 		"\" oifname != \"" WARD_NET_BRIDGE "\" ip saddr @" OUT_SET " accept; "
 		"add rule ip " NAT_TABLE " forward iifname \"" WARD_NET_BRIDGE
-		"\" reject with icmp type admin-prohibited",
+		"\" reject with icmp type admin-prohibited; ",
 		rangecidr);
-	return RUN(err, "creating the nftables table ip " NAT_TABLE, NFT_BIN, script);
 }
 
 /* Record one more element in the slot file (appended). */
@@ -981,34 +1073,39 @@ static void record(const struct ward_net *n, const char *fmt, ...)
 int ward_net_attach(struct ward_net *n, pid_t init, ward_error_t *err)
 {
 	char pid[16], a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
-	cleanup_free char *host_script = NULL, *inner = NULL, *nspath = NULL;
+	char m_ip[512], m_host[512], m_inner[512];
+	cleanup_free char *host_script = NULL, *inner = NULL, *nspath = NULL, *batch = NULL;
 	cleanup_close int nsfd = -1;
+	struct tool t_ip, t_host, t_inner = {.pid = -1, .ep = -1};
 	bool nat = n->outbound;
-	int lk, rc = -1;
+	int lk, rc = -1, s_ip, s_host, s_inner = 0;
 	size_t i;
 
 	fmt_addr(n->addr, a);
+	snprintf(pid, sizeof(pid), "%d", (int)init);
 	lk = global_lock(n, err);
 	if (lk < 0)
 		return -1;
-	if (ensure_bridge_and_table(n, err) < 0)
-		goto out;
-	snprintf(pid, sizeof(pid), "%d", (int)init);
-	/* One command: the host side joins ward0 and goes up; the peer is born
-	 * in init's namespace as eth0, so no name can clash on the host. */
-	if (RUN(err, "creating the veth pair", IP_BIN, "link", "add", n->host_if, "up", "master",
-		WARD_NET_BRIDGE, "type", "veth", "peer", "name", "eth0", "netns", pid) < 0)
-		goto out;
-	n->veth = true;
-	/* An isolated bridge port talks only to the bridge (the host), never
-	 * to another sandbox's port: sandboxes meet only through the host's
-	 * forward chain. */
-	if (RUN(err, "isolating the veth on " WARD_NET_BRIDGE, IP_BIN, "link", "set", n->host_if,
-		"type", "bridge_slave", "isolated", "on") < 0)
+	if (ensure_bridge(n, err) < 0)
 		goto out;
 
-	/* The host's elements, in one transaction; each is recorded before it
+	/* One ip: the host side joins ward0 and goes up; the peer is born in
+	 * init's namespace as eth0, so no name can clash on the host.  Then the
+	 * host side becomes an isolated bridge port, which talks only to the
+	 * bridge (the host), never to another sandbox's port: sandboxes meet
+	 * only through the host's forward chain.  A large MTU on both ends: the
+	 * pair never leaves the host, and TCP between sandboxes then moves as
+	 * many bytes per packet as over loopback (a path through a 1500-byte
+	 * link negotiates its own MSS, or learns it from ICMP). */
+	batch = ward_xasprintf("link add %s mtu %d up master " WARD_NET_BRIDGE
+			       " type veth peer name eth0 mtu %d netns %s\n"
+			       "link set %s type bridge_slave isolated on\n",
+			       n->host_if, WARD_NET_MTU, WARD_NET_MTU, pid, n->host_if);
+
+	/* One nft on the host: the table (idempotent) and this sandbox's
+	 * elements, in one transaction.  Each element is recorded before it
 	 * exists, so a crash in between leaves nothing gc cannot name. */
+	host_script = table_script(n);
 	for (i = 0; i < n->n_peers; i++) {
 		const struct ward_net_peer *pe = &n->peers[i];
 
@@ -1034,46 +1131,61 @@ int ward_net_attach(struct ward_net *n, pid_t init, ward_error_t *err)
 		cat(&host_script, "create element ip " NAT_TABLE " " PUB_MAP " { %u : %s . %u }; ",
 		    n->publish[i].host_port, a, n->publish[i].port);
 	}
-	if (host_script) {
-		char m[512];
-
-		if (run_tool((char *const[]){NFT_BIN, host_script, NULL}, m, sizeof(m)) != 0) {
-			if (n->n_publish && strstr(m, "File exists"))
-				ward_error_set(
-					err, EEXIST,
-					"--publish: a host port given is already published by "
-					"another sandbox (`nft list map ip " NAT_TABLE " " PUB_MAP
-					"` shows which); choose another");
-			else
-				ward_error_set(err, EIO,
-					       "network: adding the sandbox's nftables elements "
-					       "failed: %s",
-					       m[0] ? m : "(no message)");
-			goto out;
-		}
-	}
-	n->nat = nat;
 
 	/* Inside: nftables in init's network namespace, which the program's
 	 * user namespace does not own, so even CAP_NET_ADMIN there cannot
 	 * change them. */
 	inner = ward_net_inner_rules(n);
 	if (inner) {
-		char m[512];
-
 		nspath = ward_xasprintf("/proc/%d/ns/net", (int)init);
 		nsfd = open(nspath, O_RDONLY | O_CLOEXEC);
 		if (nsfd < 0) {
 			ward_error_sys(err, "cannot open %s", nspath);
 			goto out;
 		}
-		if (run_tool_in((char *const[]){NFT_BIN, inner, NULL}, nsfd, m, sizeof(m)) != 0) {
+	}
+
+	/* The three are independent (the rules name addresses and ports, not
+	 * links): they run at once. */
+	if (tool_start(&t_ip, (char *const[]){IP_BIN, "-batch", "-", NULL}, -1, batch) < 0) {
+		ward_error_sys(err, "network: cannot run %s", IP_BIN);
+		goto out;
+	}
+	if (tool_start(&t_host, (char *const[]){NFT_BIN, host_script, NULL}, -1, NULL) < 0)
+		t_host.pid = -1;
+	if (inner && tool_start(&t_inner, (char *const[]){NFT_BIN, inner, NULL}, nsfd, NULL) < 0)
+		t_inner.pid = -1;
+	s_ip = tool_finish(&t_ip, m_ip, sizeof(m_ip));
+	s_host = tool_finish(&t_host, m_host, sizeof(m_host));
+	if (inner)
+		s_inner = tool_finish(&t_inner, m_inner, sizeof(m_inner));
+	if (s_ip == 0)
+		n->veth = true;
+	if (s_ip != 0) {
+		ward_error_set(err, EIO, "network: creating the veth pair failed: %s",
+			       m_ip[0] ? m_ip : "(no message)");
+		goto out;
+	}
+	if (s_host != 0) {
+		if (n->n_publish && strstr(m_host, "File exists"))
+			ward_error_set(
+				err, EEXIST,
+				"--publish: a host port given is already published by another "
+				"sandbox (`nft list map ip " NAT_TABLE " " PUB_MAP
+				"` shows which); choose another");
+		else
 			ward_error_set(err, EIO,
-				       "network: loading the nftables rules inside the sandbox "
-				       "failed: %s",
-				       m[0] ? m : "(no message)");
-			goto out;
-		}
+				       "network: the nftables table ip " NAT_TABLE
+				       " and the sandbox's elements could not be added: %s",
+				       m_host[0] ? m_host : "(no message)");
+		goto out;
+	}
+	n->nat = nat;
+	if (s_inner != 0) {
+		ward_error_set(err, EIO,
+			       "network: loading the nftables rules inside the sandbox failed: %s",
+			       m_inner[0] ? m_inner : "(no message)");
+		goto out;
 	}
 	rc = 0;
 out:
@@ -1084,10 +1196,23 @@ out:
 void ward_net_release(struct ward_net *n)
 {
 	if (n->slot_fd >= 0) {
-		/* The veth usually died with the namespace; the elements did not. */
+		ward_error_t e = NULL;
+		int lk = global_lock(n, &e);
+		char path[4096];
+
+		/* The veth usually died with the namespace; the elements did not.
+		 * The slot file goes too (under the global lock, which every
+		 * allocation holds), so the next start finds only live slots
+		 * and leftovers. */
 		remove_recorded(n->dir, n->slot, n->slot_fd);
+		snprintf(path, sizeof(path), "%s/%u.lock", n->dir, n->slot);
+		if (lk >= 0)
+			unlink(path);
 		close(n->slot_fd);
 		n->slot_fd = -1;
+		if (lk >= 0)
+			close(lk);
+		ward_error_free(&e);
 	}
 	n->veth = n->nat = false;
 	free(n->dir);
