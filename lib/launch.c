@@ -845,6 +845,15 @@ static int supervise(struct launch *l, pid_t init, int *wstatus, ward_error_t *e
 					dopt.human = l->o->quiet_denials ? NULL : stderr;
 					dopt.jsonl = jsonl;
 					dopt.learn = l->o->learn;
+					if (l->has_net && l->p->net == WARD_NET_PORTS &&
+					    !l->p->net_lo_open) {
+						dopt.explain_connect = true;
+						dopt.peers = l->net.peers;
+						dopt.n_peers = l->net.n_peers;
+						dopt.landlock_net =
+							(l->ll.handled_net &
+							 LANDLOCK_ACCESS_NET_CONNECT_TCP) != 0;
+					}
 					d = ward_denials_new(l->p, &dopt, err);
 					if (d == NULL) {
 						rc = -1;

@@ -5,6 +5,7 @@
  * given.  See notify.h.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -17,6 +18,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -54,6 +56,7 @@ struct ward_denials {
 	size_t n_kinds;
 	unsigned long total, unlisted;
 	unsigned printed;
+	int connect_nr;
 };
 
 static int seccomp_sizes(struct seccomp_notif_sizes *s)
@@ -69,6 +72,7 @@ struct ward_denials *ward_denials_new(const struct ward_policy *p,
 	size_t i;
 
 	d->o = *o;
+	d->connect_nr = seccomp_syscall_resolve_name("connect");
 	if (d->o.max_lines == 0)
 		d->o.max_lines = DEFAULT_MAX_LINES;
 	if (ward_seccomp_rules(p, &d->rules, err) < 0) {
@@ -374,6 +378,100 @@ static void log_json(struct ward_denials *d, const char *name, const char *key, 
 	json_decref(o);
 }
 
+/*
+ * connect(2) under network.connect: the call goes on (the layers decide);
+ * a destination no rule names is explained.  Returns true when it printed
+ * or logged; key and fix get the text.  The address is read from the
+ * caller's memory before the answer, which is only a report: what the call
+ * does is decided by Landlock and nftables on the memory it finally reads.
+ */
+static bool explain_connect(const struct ward_denials *d, pid_t pid, const uint64_t *args,
+			    char *key, size_t keylen, char *fix, size_t fixlen, int *err_no)
+{
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in in4;
+		struct sockaddr_in6 in6;
+	} u;
+	size_t len = args[2] < sizeof(u) ? (size_t)args[2] : sizeof(u), i;
+	struct iovec local = {.iov_base = &u, .iov_len = len};
+	struct iovec remote = {.iov_base = (void *)(uintptr_t)args[1], .iov_len = len};
+	char a[INET6_ADDRSTRLEN];
+	bool port_ok = false;
+	uint32_t addr;
+	unsigned port;
+
+	memset(&u, 0, sizeof(u));
+	if (len < sizeof(sa_family_t) ||
+	    process_vm_readv(pid, &local, 1, &remote, 1, 0) != (ssize_t)len)
+		return false;
+	if (u.sa.sa_family == AF_INET6 && len >= sizeof(u.in6)) {
+		inet_ntop(AF_INET6, &u.in6.sin6_addr, a, sizeof(a));
+		snprintf(key, keylen, "[%s]:%u", a, ntohs(u.in6.sin6_port));
+		snprintf(fix, fixlen,
+			 "network.connect names IPv4 destinations only; grant network.outbound "
+			 "for IPv6");
+		*err_no = EHOSTUNREACH;
+		return true;
+	}
+	if (u.sa.sa_family != AF_INET || len < sizeof(u.in4))
+		return false; /* Unix sockets and the like: not a network destination */
+	addr = ntohl(u.in4.sin_addr.s_addr);
+	port = ntohs(u.in4.sin_port);
+	for (i = 0; i < d->o.n_peers; i++) {
+		if (d->o.peers[i].port != port)
+			continue;
+		port_ok = true;
+		if (d->o.peers[i].addr == addr)
+			return false; /* granted */
+	}
+	inet_ntop(AF_INET, &u.in4.sin_addr, a, sizeof(a));
+	snprintf(key, keylen, "%s:%u", a, port);
+	snprintf(fix, fixlen, "grant network.connect=%s:%u to allow", a, port);
+	/* Landlock refuses a port no rule names before any packet exists;
+	 * otherwise the nftables rules inside refuse the address. */
+	*err_no = !port_ok && d->o.landlock_net ? EACCES : EHOSTUNREACH;
+	return true;
+}
+
+static void handle_connect(struct ward_denials *d, int listener, pid_t host_pid, int nr,
+			   const uint64_t *args)
+{
+	char key[96], fix[256], exe[512];
+	int err_no = 0;
+	bool refused;
+	long ns_pid;
+	struct kind *k;
+
+	memset(d->resp, 0, d->resp_size);
+	d->resp->id = d->req->id;
+	d->resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+	refused = explain_connect(d, host_pid, args, key, sizeof(key), fix, sizeof(fix), &err_no);
+	if (refused)
+		describe_process(host_pid, &ns_pid, exe, sizeof(exe));
+	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &d->req->id) < 0)
+		return;
+	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, d->resp) < 0 || !refused)
+		return;
+	d->total++;
+	if (d->o.jsonl)
+		log_json(d, "connect", key, ns_pid, host_pid, exe, err_no, NULL, fix);
+	k = find_kind(d, nr, key);
+	if (k == NULL) {
+		d->unlisted++;
+		return;
+	}
+	k->count++;
+	if (!k->printed && d->o.human && d->printed < d->o.max_lines) {
+		fprintf(d->o.human, "ward: refused connect(%s) by %s in pid %ld (%s) — %s\n", key,
+			err_no == EACCES ? "Landlock (port) and nftables" : "the nftables rules",
+			ns_pid, *exe ? exe : "?", fix);
+		fflush(d->o.human);
+		k->printed = true;
+		d->printed++;
+	}
+}
+
 int ward_denials_handle(struct ward_denials *d, int listener, ward_error_t *err)
 {
 	const struct ward_sc_rule *r;
@@ -395,6 +493,10 @@ int ward_denials_handle(struct ward_denials *d, int listener, ward_error_t *err)
 		args[i] = d->req->data.args[i];
 	host_pid = (pid_t)d->req->pid;
 	r = find_rule(d, d->req->data.nr, args);
+	if (r == NULL && !d->o.learn && d->o.explain_connect && d->req->data.nr == d->connect_nr) {
+		handle_connect(d, listener, host_pid, d->req->data.nr, args);
+		return 0;
+	}
 	err_no = r ? r->err : EPERM;
 	name = seccomp_syscall_resolve_num_arch(d->req->data.arch, d->req->data.nr);
 

@@ -520,6 +520,14 @@ int ward_seccomp_prepare_mode(const struct ward_policy *p, enum ward_sc_mode mod
 	if (ward_seccomp_rules(p, &rules, err) < 0)
 		return -1;
 	apply_mode(&rules, mode);
+	/* network.connect without network.loopback: every connect(2) goes past
+	 * the supervisor, which explains a refused destination and lets the
+	 * call go on (Landlock and nftables refuse it; notify.c). */
+	if (mode == WARD_SC_REPORT && p->net == WARD_NET_PORTS && !p->net_lo_open)
+		for (size_t i = 0; i < rules.n; i++)
+			if (strcmp(rules.rules[i].syscall, "connect") == 0 &&
+			    rules.rules[i].action == WARD_SC_ALLOW && rules.rules[i].n_args == 0)
+				rules.rules[i].action = WARD_SC_NOTIFY;
 	cache_key(&rules, out->hash);
 
 	if (cache_dir) {

@@ -360,3 +360,43 @@ def test_resolv_conf_names_only_reachable_servers():
     assert f"nameserver {servers[0]}\n" in r.stdout, r.stdout
     for other in servers[1:]:
         assert f"nameserver {other}\n" not in r.stdout, r.stdout
+
+
+CONNECTS = r"""
+import socket, sys
+for hp in sys.argv[1:]:
+    h, p = hp.rsplit(":", 1)
+    try:
+        socket.create_connection((h, int(p)), timeout=2)
+    except OSError as e:
+        print(hp, e.errno, flush=True)
+"""
+
+
+def test_refused_connect_is_explained():
+    # Nothing leaves the sandbox: Landlock or the rules inside refuse first.
+    r = ward("run", "--allow", "network.connect=10.88.0.99:5432", "--", "python3", "-c",
+             CONNECTS, "10.88.0.99:22", "10.88.0.98:5432", "10.88.0.98:5432")
+    assert r.returncode == 0, r
+    assert r.stdout.splitlines() == [f"10.88.0.99:22 {EACCES}", f"10.88.0.98:5432 {EHOSTUNREACH}",
+                                     f"10.88.0.98:5432 {EHOSTUNREACH}"], r.stdout
+    assert ("ward: refused connect(10.88.0.99:22) by Landlock (port) and nftables in pid"
+            in r.stderr), r.stderr
+    assert "grant network.connect=10.88.0.99:22 to allow" in r.stderr, r.stderr
+    assert ("ward: refused connect(10.88.0.98:5432) by the nftables rules in pid"
+            in r.stderr), r.stderr
+    # The same refusal twice: one line, then a count at exit.
+    assert r.stderr.count("refused connect(10.88.0.98:5432)") == 1, r.stderr
+    assert "1 more denial of connect(10.88.0.98:5432)" in r.stderr, r.stderr
+
+
+def test_refused_connect_quiet_and_logged(tmp_path):
+    log = tmp_path / "denials.jsonl"
+    r = ward("run", "--quiet-denials", "--denials-log", str(log),
+             "--allow", "network.connect=10.88.0.99:5432", "--", "python3", "-c", CONNECTS,
+             "10.88.0.97:5432")
+    assert r.returncode == 0 and "refused" not in r.stderr, r
+    assert '"syscall": "connect"' in log.read_text() or '"syscall":"connect"' in log.read_text()
+    r = ward("run", "--quiet-denials", "--allow", "network.connect=10.88.0.99:5432", "--",
+             "python3", "-c", CONNECTS, "10.88.0.97:5432")
+    assert r.returncode == 0 and "refused" not in r.stderr, r
