@@ -726,7 +726,8 @@ static void launch_free(struct launch *l)
 		l->cg = NULL;
 	}
 	if (l->has_net) {
-		ward_net_release(&l->net);
+		/* Init has been reaped on every path that made a veth. */
+		ward_net_release(&l->net, true);
 		l->has_net = false;
 	}
 	if (l->id_lock_fd >= 0)

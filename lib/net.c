@@ -3,12 +3,12 @@
  * network.outbound, network.connect, network.listen, --publish:
  * veth + bridge + NAT + nftables on both sides of the veth.
  *
- * Choice: the host side runs /usr/sbin/ip and /usr/sbin/nft with fixed
- * argument vectors instead of speaking rtnetlink/nfnetlink itself.  It is
- * a handful of operations per sandbox, the tools are part of every Debian
- * system, and their error messages are passed on to the user as they are.
- * The sandbox side needs no tool: init sets the address and the default
- * route with ioctls.
+ * Choice: links and addresses on the host are made by rtnetlink (rtnl.c);
+ * the nftables rules by /usr/sbin/nft with fixed argument vectors (the
+ * nftables netlink protocol is large, and nft's error messages are passed
+ * on as they are): one run on the host, one in the sandbox's namespace, at
+ * the same time.  The sandbox side needs no tool: init sets the address
+ * and the routes with ioctls.
  *
  * State under WARD_NET_STATE (/run/ward/net, host-wide):
  *   lock        held (flock) while ward0, the nft table or stale entries
@@ -43,10 +43,10 @@
 #include <unistd.h>
 
 #include "net.h"
+#include "rtnl.h"
 #include "ns.h"
 #include "util.h"
 
-#define IP_BIN		 "/usr/sbin/ip"
 #define NFT_BIN		 "/usr/sbin/nft"
 #define NAT_TABLE	 "ward_nat"
 #define NAT_SET		 "sandboxes" /* masqueraded: outbound or connect outside the range */
@@ -392,16 +392,6 @@ static int run_tool(char *const argv[], char *msg, size_t msglen)
 	return tool_finish(&t, msg, msglen);
 }
 
-#define RUN(err, what, ...)                                                        \
-	({                                                                         \
-		char *const av_[] = {__VA_ARGS__, NULL};                           \
-		char m_[512];                                                      \
-		int s_ = run_tool(av_, m_, sizeof(m_));                            \
-		s_ == 0 ? 0                                                        \
-			: ward_error_set(err, EIO, "network: %s failed: %s", what, \
-					 m_[0] ? m_ : "(no message)");             \
-	})
-
 /* Quiet: for removals, where "already gone" is fine. */
 static void run_quiet(char *const argv[])
 {
@@ -538,7 +528,7 @@ static void delete_element(const char *line)
  * every nftables element, the /etc/hosts and resolv.conf files.  The
  * elements go in one nft transaction; if that fails (one of them is
  * already gone) they are deleted one by one. */
-static void remove_recorded(const char *dir, unsigned slot, int fd)
+static void remove_recorded(const char *dir, unsigned slot, int fd, bool del_veth)
 {
 	char buf[8192], ifname[IFNAMSIZ + 1], addr[INET_ADDRSTRLEN + 1];
 	cleanup_free char *script = NULL;
@@ -547,9 +537,13 @@ static void remove_recorded(const char *dir, unsigned slot, int fd)
 
 	if (r > 0) {
 		buf[r] = '\0';
-		if (sscanf(buf, "%15s %15s", ifname, addr) == 2 && strncmp(ifname, "wv", 2) == 0 &&
-		    link_exists(ifname))
-			run_quiet((char *const[]){IP_BIN, "link", "del", ifname, NULL});
+		if (del_veth && sscanf(buf, "%15s %15s", ifname, addr) == 2 &&
+		    strncmp(ifname, "wv", 2) == 0 && link_exists(ifname)) {
+			ward_error_t e = NULL;
+
+			ward_rtnl_del_link(ifname, &e);
+			ward_error_free(&e);
+		}
 		first_nl = strchr(buf, '\n');
 		for (line = first_nl ? strtok_r(first_nl + 1, "\n", &save) : NULL; line;
 		     line = strtok_r(NULL, "\n", &save)) {
@@ -620,7 +614,8 @@ static int gc_dir(const char *dir)
 			continue;
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &st) == 0) {
 			if (st.st_size > 0) {
-				remove_recorded(dir, (unsigned)strtoul(e->d_name, NULL, 10), fd);
+				remove_recorded(dir, (unsigned)strtoul(e->d_name, NULL, 10), fd,
+						true);
 				removed++;
 			}
 			unlinkat(dirfd(d), e->d_name, 0);
@@ -629,6 +624,72 @@ static int gc_dir(const char *dir)
 	}
 	closedir(d);
 	return removed;
+}
+
+/* A sandbox's veth goes with its network namespace, which the kernel keeps
+ * while something still refers to it (TCP connections the program left
+ * behind wait for their timeouts).  Such a veth carries nothing (its bridge
+ * port is isolated, it has no address) but is still a link: remove every
+ * wv<pid> whose supervisor is gone. */
+static void remove_orphan_veths(void)
+{
+	DIR *d = opendir("/sys/class/net");
+	struct dirent *e;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		char proc[64], *end;
+		long pid;
+
+		if (strncmp(e->d_name, "wv", 2) != 0)
+			continue;
+		pid = strtol(e->d_name + 2, &end, 10);
+		if (*end || pid <= 0)
+			continue;
+		snprintf(proc, sizeof(proc), "/proc/%ld", pid);
+		if (access(proc, F_OK) == 0)
+			continue;
+		{
+			ward_error_t err = NULL;
+
+			ward_rtnl_del_link(e->d_name, &err);
+			ward_error_free(&err);
+		}
+	}
+	closedir(d);
+}
+
+/* No sandbox with an interface is left (no slot file): remove ward0 (with
+ * its address and route) and the table ip ward_nat, so that nothing of ward
+ * stays in the host's network (ward gc, ward down).  Not done at every
+ * sandbox's end: deleting and re-creating the bridge would add some 100 ms
+ * to each start of a lone sandbox.  Caller holds the global lock, which
+ * every allocation takes, so no sandbox can be between taking a slot and
+ * using the bridge. */
+static void remove_if_idle(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	bool busy = false;
+	ward_error_t err = NULL;
+
+	if (d == NULL)
+		return;
+	while (!busy && (e = readdir(d)) != NULL) {
+		size_t len = strlen(e->d_name);
+
+		busy = len > 5 && strcmp(e->d_name + len - 5, ".lock") == 0 &&
+		       e->d_name[0] >= '0' && e->d_name[0] <= '9';
+	}
+	closedir(d);
+	if (busy)
+		return;
+	if (link_exists(WARD_NET_BRIDGE)) {
+		ward_rtnl_del_link(WARD_NET_BRIDGE, &err);
+		ward_error_free(&err);
+	}
+	run_quiet((char *const[]){NFT_BIN, "delete", "table", "ip", NAT_TABLE, NULL});
 }
 
 int ward_net_gc(void)
@@ -649,6 +710,8 @@ int ward_net_gc(void)
 		return 0;
 	}
 	removed = gc_dir(n.dir);
+	remove_orphan_veths();
+	remove_if_idle(n.dir);
 	close(lk);
 	free(n.dir);
 	return removed;
@@ -853,11 +916,10 @@ int ward_net_prepare(struct ward_net *n, const struct ward_policy *p, const stru
 		range = WARD_NET_DEFAULT_RANGE;
 	if (ward_net_parse_range(range, &n->net, &n->prefix, err) < 0)
 		return -1;
-	if (access(IP_BIN, X_OK) < 0 || access(NFT_BIN, X_OK) < 0)
+	if (access(NFT_BIN, X_OK) < 0)
 		return ward_error_set(err, ENOENT,
-				      "the sandbox's network needs %s and %s (apt-get install "
-				      "iproute2 nftables)",
-				      IP_BIN, NFT_BIN);
+				      "the sandbox's network needs %s (apt-get install nftables)",
+				      NFT_BIN);
 	n->gw = n->net + 1;
 	if (resolve_peers(n, p, o, err) < 0 || check_publish(n, o, err) < 0)
 		return -1;
@@ -899,7 +961,7 @@ int ward_net_prepare(struct ward_net *n, const struct ward_policy *p, const stru
 			cleanup_free char *hosts = NULL;
 			int len;
 
-			remove_recorded(n->dir, slot, fd); /* gc skipped it only if locked */
+			remove_recorded(n->dir, slot, fd, true); /* gc skipped it only if locked */
 			n->slot_fd = fd;
 			n->slot = slot;
 			n->addr = n->net + 2 + slot;
@@ -944,25 +1006,16 @@ int ward_net_prepare(struct ward_net *n, const struct ward_policy *p, const stru
 /* ward0, if missing, and its settings.  Caller holds the global lock. */
 static int ensure_bridge(const struct ward_net *n, ward_error_t *err)
 {
-	char gw[INET_ADDRSTRLEN];
-	cleanup_free char *gwcidr = NULL;
-
-	fmt_addr(n->gw, gw);
-	gwcidr = ward_xasprintf("%s/%u", gw, n->prefix);
 	if (!link_exists(WARD_NET_BRIDGE)) {
-		if (RUN(err, "creating the bridge " WARD_NET_BRIDGE, IP_BIN, "link", "add",
-			WARD_NET_BRIDGE, "mtu", WARD_NET_MTU_STR, "type", "bridge") < 0 ||
-		    RUN(err, "addressing " WARD_NET_BRIDGE, IP_BIN, "addr", "add", gwcidr, "dev",
-			WARD_NET_BRIDGE) < 0 ||
-		    RUN(err, "bringing up " WARD_NET_BRIDGE, IP_BIN, "link", "set", WARD_NET_BRIDGE,
-			"up") < 0)
+		if (ward_rtnl_add_bridge(WARD_NET_BRIDGE, WARD_NET_MTU, err) < 0 ||
+		    ward_rtnl_add_addr4(WARD_NET_BRIDGE, n->gw, n->prefix, err) < 0 ||
+		    ward_rtnl_set_up(WARD_NET_BRIDGE, 0, err) < 0)
 			return -1;
-	}
-	/* A bridge made by an older ward (or changed by hand) keeps its MTU. */
-	if (read_mtu(WARD_NET_BRIDGE) != WARD_NET_MTU &&
-	    RUN(err, "setting the MTU of " WARD_NET_BRIDGE, IP_BIN, "link", "set", WARD_NET_BRIDGE,
-		"mtu", WARD_NET_MTU_STR) < 0)
+	} else if (read_mtu(WARD_NET_BRIDGE) != WARD_NET_MTU &&
+		   ward_rtnl_set_up(WARD_NET_BRIDGE, WARD_NET_MTU, err) < 0) {
+		/* A bridge made by an older ward (or changed by hand). */
 		return -1;
+	}
 	/* Forwarding on the bridge only: packets from sandboxes may be routed
 	 * (out, or back into ward0 towards another sandbox).  route_localnet:
 	 * a connection of the host to 127.0.0.1:PUBLISHED may be sent to a
@@ -1072,35 +1125,21 @@ static void record(const struct ward_net *n, const char *fmt, ...)
 
 int ward_net_attach(struct ward_net *n, pid_t init, ward_error_t *err)
 {
-	char pid[16], a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
-	char m_ip[512], m_host[512], m_inner[512];
-	cleanup_free char *host_script = NULL, *inner = NULL, *nspath = NULL, *batch = NULL;
+	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+	char m_host[512], m_inner[512];
+	cleanup_free char *host_script = NULL, *inner = NULL, *nspath = NULL;
 	cleanup_close int nsfd = -1;
-	struct tool t_ip, t_host, t_inner = {.pid = -1, .ep = -1};
+	struct tool t_host, t_inner = {.pid = -1, .ep = -1};
 	bool nat = n->outbound;
-	int lk, rc = -1, s_ip, s_host, s_inner = 0;
+	int lk, rc = -1, s_host, s_inner = 0, veth_rc;
 	size_t i;
 
 	fmt_addr(n->addr, a);
-	snprintf(pid, sizeof(pid), "%d", (int)init);
 	lk = global_lock(n, err);
 	if (lk < 0)
 		return -1;
 	if (ensure_bridge(n, err) < 0)
 		goto out;
-
-	/* One ip: the host side joins ward0 and goes up; the peer is born in
-	 * init's namespace as eth0, so no name can clash on the host.  Then the
-	 * host side becomes an isolated bridge port, which talks only to the
-	 * bridge (the host), never to another sandbox's port: sandboxes meet
-	 * only through the host's forward chain.  A large MTU on both ends: the
-	 * pair never leaves the host, and TCP between sandboxes then moves as
-	 * many bytes per packet as over loopback (a path through a 1500-byte
-	 * link negotiates its own MSS, or learns it from ICMP). */
-	batch = ward_xasprintf("link add %s mtu %d up master " WARD_NET_BRIDGE
-			       " type veth peer name eth0 mtu %d netns %s\n"
-			       "link set %s type bridge_slave isolated on\n",
-			       n->host_if, WARD_NET_MTU, WARD_NET_MTU, pid, n->host_if);
 
 	/* One nft on the host: the table (idempotent) and this sandbox's
 	 * elements, in one transaction.  Each element is recorded before it
@@ -1145,27 +1184,30 @@ int ward_net_attach(struct ward_net *n, pid_t init, ward_error_t *err)
 		}
 	}
 
-	/* The three are independent (the rules name addresses and ports, not
-	 * links): they run at once. */
-	if (tool_start(&t_ip, (char *const[]){IP_BIN, "-batch", "-", NULL}, -1, batch) < 0) {
-		ward_error_sys(err, "network: cannot run %s", IP_BIN);
-		goto out;
-	}
+	/* The nft runs and the veth are independent (the rules name addresses
+	 * and ports, not links): the tools run while the pair is made. */
 	if (tool_start(&t_host, (char *const[]){NFT_BIN, host_script, NULL}, -1, NULL) < 0)
 		t_host.pid = -1;
 	if (inner && tool_start(&t_inner, (char *const[]){NFT_BIN, inner, NULL}, nsfd, NULL) < 0)
 		t_inner.pid = -1;
-	s_ip = tool_finish(&t_ip, m_ip, sizeof(m_ip));
+	/* The host side joins ward0 and goes up; the peer is born in init's
+	 * namespace as eth0, so no name can clash on the host.  Then the host
+	 * side becomes an isolated bridge port, which talks only to the bridge
+	 * (the host), never to another sandbox's port: sandboxes meet only
+	 * through the host's forward chain.  A large MTU on both ends: the pair
+	 * never leaves the host, and TCP between sandboxes then moves as many
+	 * bytes per packet as over loopback (a path through a 1500-byte link
+	 * negotiates its own MSS, or learns it from ICMP). */
+	veth_rc = ward_rtnl_add_veth(n->host_if, WARD_NET_BRIDGE, "eth0", init, WARD_NET_MTU, err);
+	if (veth_rc == 0) {
+		n->veth = true;
+		veth_rc = ward_rtnl_isolate_port(n->host_if, err);
+	}
 	s_host = tool_finish(&t_host, m_host, sizeof(m_host));
 	if (inner)
 		s_inner = tool_finish(&t_inner, m_inner, sizeof(m_inner));
-	if (s_ip == 0)
-		n->veth = true;
-	if (s_ip != 0) {
-		ward_error_set(err, EIO, "network: creating the veth pair failed: %s",
-			       m_ip[0] ? m_ip : "(no message)");
+	if (veth_rc < 0)
 		goto out;
-	}
 	if (s_host != 0) {
 		if (n->n_publish && strstr(m_host, "File exists"))
 			ward_error_set(
@@ -1193,18 +1235,20 @@ out:
 	return rc;
 }
 
-void ward_net_release(struct ward_net *n)
+void ward_net_release(struct ward_net *n, bool init_gone)
 {
 	if (n->slot_fd >= 0) {
 		ward_error_t e = NULL;
 		int lk = global_lock(n, &e);
 		char path[4096];
 
-		/* The veth usually died with the namespace; the elements did not.
+		/* The elements stay unless removed; the veth goes with the
+		 * sandbox's network namespace, which the kernel tears down once
+		 * init is gone (deleting it here would wait ~15 ms for the same).
 		 * The slot file goes too (under the global lock, which every
-		 * allocation holds), so the next start finds only live slots
-		 * and leftovers. */
-		remove_recorded(n->dir, n->slot, n->slot_fd);
+		 * allocation holds), so the next start finds only live slots and
+		 * leftovers. */
+		remove_recorded(n->dir, n->slot, n->slot_fd, !init_gone);
 		snprintf(path, sizeof(path), "%s/%u.lock", n->dir, n->slot);
 		if (lk >= 0)
 			unlink(path);

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The network layer for network.outbound: a veth pair from the sandbox's
- * network namespace into the host bridge ward0, an address from a private
- * range, and NAT in ward's own nftables table (ip ward_nat).
+ * The network layer for network.outbound/connect/listen and --publish: a
+ * veth pair from the sandbox's network namespace into the host bridge ward0,
+ * an address from a private range, nftables rules inside the sandbox's
+ * namespace and in ward's own table on the host (ip ward_nat).
  *
- * The host side is configured by running /usr/sbin/ip and /usr/sbin/nft
- * with fixed argument vectors (no shell); the sandbox side (address, lo,
- * default route) by ioctls from init, which is root in its namespace.
- * See docs/network.md.
+ * Links by rtnetlink (rtnl.c), rules by /usr/sbin/nft with fixed argument
+ * vectors (no shell); the sandbox side (address, lo, routes) by ioctls
+ * from init, which is root in its namespace.  See docs/network.md.
  */
 #ifndef WARD_NET_H
 #define WARD_NET_H
@@ -106,10 +106,12 @@ int ward_net_prepare(struct ward_net *n, const struct ward_policy *p, const stru
 int ward_net_attach(struct ward_net *n, pid_t init, ward_error_t *err);
 /* Init, in the sandbox's namespace: lo up, eth0's address, routes. */
 int ward_net_configure_inside(const struct ward_net *n, ward_error_t *err);
-/* Supervisor: remove the veth and every nftables element, free the address. */
-void ward_net_release(struct ward_net *n);
-/* Remove what sandboxes whose supervisor died left behind (ward gc).
- * Quiet; returns how many sandboxes' leftovers were removed. */
+/* Supervisor: remove every nftables element and free the address; the veth
+ * too unless init_gone (then it goes with the sandbox's namespace). */
+void ward_net_release(struct ward_net *n, bool init_gone);
+/* Remove what sandboxes whose supervisor died left behind, and ward0 and the
+ * table ip ward_nat when no sandbox with an interface runs (ward gc, ward
+ * down).  Quiet; returns how many sandboxes' leftovers were removed. */
 int ward_net_gc(void);
 
 #endif

@@ -249,6 +249,17 @@ static enum stopped stop_env(const struct env_rec *e, unsigned timeout_s)
 		if (how == GONE)
 			how = KILLED;
 	}
+	/* The environment's veth goes with its network namespace, which the
+	 * kernel tears down a moment after init: ward down returns only when
+	 * nothing of it is left. */
+	if (e->addr[0] != '-') {
+		char path[64];
+		int i;
+
+		snprintf(path, sizeof(path), "/sys/class/net/wv%d", (int)e->pid);
+		for (i = 0; i < 100 && access(path, F_OK) == 0; i++)
+			usleep(20000);
+	}
 	return how;
 }
 
