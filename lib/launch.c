@@ -985,6 +985,7 @@ int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int 
 			.publish = o->publish,
 			.n_publish = o->n_publish,
 			.hostname = o->hostname,
+			.name = o->name,
 		};
 
 		l.has_net = true;

@@ -717,6 +717,56 @@ int ward_net_gc(void)
 	return removed;
 }
 
+/* The address of the running sandbox the broker knows as name (ward run
+ * --name NAME), from the slot files: a live sandbox holds its slot's lock,
+ * and its record has a "name NAME" line. */
+static bool lookup_named(struct ward_net *n, const char *name, uint32_t *addr)
+{
+	ward_error_t err = NULL;
+	struct dirent *e;
+	bool found = false;
+	DIR *d;
+	int lk;
+
+	lk = global_lock(n, &err);
+	ward_error_free(&err);
+	if (lk < 0)
+		return false;
+	d = opendir(n->dir);
+	while (d && !found && (e = readdir(d)) != NULL) {
+		char buf[8192], want[128], ifname[IFNAMSIZ + 1], a[INET_ADDRSTRLEN + 1];
+		struct in_addr in;
+		ssize_t r;
+		int fd;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9' || strstr(e->d_name, ".lock") == NULL)
+			continue;
+		fd = openat(dirfd(d), e->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0)
+			continue;
+		/* Free lock: nobody lives there (a leftover). */
+		if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+			close(fd);
+			continue;
+		}
+		r = pread(fd, buf, sizeof(buf) - 1, 0);
+		close(fd);
+		if (r <= 0)
+			continue;
+		buf[r] = '\0';
+		snprintf(want, sizeof(want), "\nname %s\n", name);
+		if (strstr(buf, want) && sscanf(buf, "%15s %15s", ifname, a) == 2 &&
+		    inet_pton(AF_INET, a, &in) == 1) {
+			*addr = ntohl(in.s_addr);
+			found = true;
+		}
+	}
+	if (d)
+		closedir(d);
+	close(lk);
+	return found;
+}
+
 /* Resolve the network.connect rules: IPv4 addresses as they are, names
  * given with --add-host, then the host's resolver (every IPv4 address of
  * the name, fixed for the sandbox's life). */
@@ -743,6 +793,8 @@ static int resolve_peers(struct ward_net *n, const struct ward_policy *p,
 			for (j = 0; o && j < o->n_hosts && na == 0; j++)
 				if (strcmp(o->hosts[j].name, r->host) == 0)
 					addrs[na++] = o->hosts[j].addr;
+			if (na == 0 && lookup_named(n, r->host, &addrs[0]))
+				na = 1;
 		}
 		if (na == 0) {
 			struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM};
@@ -921,14 +973,14 @@ int ward_net_prepare(struct ward_net *n, const struct ward_policy *p, const stru
 				      "the sandbox's network needs %s (apt-get install nftables)",
 				      NFT_BIN);
 	n->gw = n->net + 1;
+	n->dir = ward_xstrdup(WARD_NET_STATE);
+	if (ward_mkdir_p(n->dir, 0700) < 0)
+		return ward_error_sys(err, "cannot create %s", n->dir);
 	if (resolve_peers(n, p, o, err) < 0 || check_publish(n, o, err) < 0)
 		return -1;
 	nslots = (1u << (32 - n->prefix)) - 3; /* network, gateway, broadcast */
 	if (nslots > WARD_NET_MAX_SLOTS)
 		nslots = WARD_NET_MAX_SLOTS;
-	n->dir = ward_xstrdup(WARD_NET_STATE);
-	if (ward_mkdir_p(n->dir, 0700) < 0)
-		return ward_error_sys(err, "cannot create %s", n->dir);
 	if (check_routes(n, range, err) < 0)
 		return -1;
 	lk = global_lock(n, err);
@@ -949,7 +1001,7 @@ int ward_net_prepare(struct ward_net *n, const struct ward_policy *p, const stru
 			return -1;
 		}
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
-			char a[INET_ADDRSTRLEN], rec[64];
+			char a[INET_ADDRSTRLEN], rec[160];
 			struct stat st;
 
 			/* Slot files are unlinked only under the global lock,
@@ -967,7 +1019,9 @@ int ward_net_prepare(struct ward_net *n, const struct ward_policy *p, const stru
 			n->addr = n->net + 2 + slot;
 			snprintf(n->host_if, sizeof(n->host_if), "wv%d", (int)getpid());
 			fmt_addr(n->addr, a);
-			len = snprintf(rec, sizeof(rec), "%s %s\n", n->host_if, a);
+			len = snprintf(rec, sizeof(rec), "%s %s\n%s%s%s", n->host_if, a,
+				       o && o->name ? "name " : "", o && o->name ? o->name : "",
+				       o && o->name ? "\n" : "");
 			close(lk);
 			if (pwrite(fd, rec, (size_t)len, 0) != len)
 				return ward_error_sys(err, "cannot write %s", path);

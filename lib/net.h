@@ -44,6 +44,10 @@ struct ward_net_opts {
 	const struct ward_net_publish *publish;
 	size_t n_publish;
 	const char *hostname; /* the sandbox's host name ("ward") */
+	/* The environment's name as the broker knows it (ward run --name):
+	 * recorded with its address, so that network.connect=NAME:PORT of
+	 * another sandbox finds it.  NULL: none. */
+	const char *name;
 };
 
 /* A network.connect rule with its address, resolved at start. */

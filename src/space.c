@@ -503,37 +503,9 @@ struct up {
 	int sigfd;
 };
 
-/* Does e get a network interface (network.listen, network.connect or
- * network.outbound in its allow or its manifest)?  ward run takes
- * --add-host only then.  A bundle's own entitlements are not looked at. */
-static bool has_interface(const struct ward_space_env *e)
-{
-	struct policy_args pa = {0};
-	struct ward_policy p = {0};
-	ward_error_t err = NULL;
-	bool r = false;
-	size_t i;
-
-	for (i = 0; i < e->n_allow; i++)
-		if (policy_args_allow(&pa, e->allow[i].text, &err) < 0)
-			goto out;
-	if (e->manifest && policy_args_manifest(&pa, e->manifest, &err) < 0)
-		goto out;
-	/* A failure is ward run's to report, with the environment's log. */
-	if (policy_args_resolve(&pa, &p, &err) < 0)
-		goto out;
-	r = WARD_NET_HAS_VETH(&p);
-out:
-	ward_error_free(&err);
-	ward_policy_free(&p);
-	policy_args_free(&pa);
-	return r;
-}
-
 /* The ward run command line of environment e. */
 static void build_argv(const struct up *u, const struct ward_space_env *e, struct strv *a)
 {
-	bool names = has_interface(e);
 	size_t i;
 
 	strv_add(a, "ward");
@@ -555,8 +527,9 @@ static void build_argv(const struct up *u, const struct ward_space_env *e, struc
 		strv_add(a, "%s", e->publish[i].text);
 	}
 	/* Every environment started so far (its peers among them: they start
-	 * first) by name. */
-	for (i = 0; names && i < u->st.n; i++) {
+	 * first) by name.  Harmless for an environment without an interface
+	 * (also a bundle whose own entitlements ask for one). */
+	for (i = 0; i < u->st.n; i++) {
 		if (strcmp(u->st.envs[i].addr, "-") == 0)
 			continue;
 		strv_add(a, "--add-host");

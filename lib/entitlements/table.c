@@ -82,7 +82,8 @@ const struct ward_entitlement ward_entitlements[] = {
 		.arg = WARD_ARG_HOSTPORT,
 		.flags = WARD_ENT_REPEATABLE,
 		.summary = "open TCP/UDP connections to HOST:PORT only (an IPv4 address, a space's "
-			   "environment, or a host name resolved when the sandbox starts)",
+			   "environment, a sandbox the broker knows by that name, or a host name "
+			   "resolved when the sandbox starts)",
 		.layers = {
 			L(NS) = "new network namespace: lo up, eth0 (a veth into ward0) with an address "
 				"of WARD_NET_RANGE; NAT on the host only when HOST is outside the range",

@@ -430,3 +430,19 @@ def test_gc_removes_bridge_and_table_when_idle():
     assert t.returncode != 0, t.stdout
     with open("/proc/net/route") as f:
         assert "ward0" not in f.read()
+
+
+def test_connect_by_broker_name(sandboxes, tmp_path):
+    # A sandbox registered with the broker (--name) is found by that name.
+    state = str(tmp_path / "state")
+    try:
+        _, db = sandboxes("--state-dir", state, "--name", "wt-db", *server_args(5432))
+        wait_listening(db, 5432)
+        r = ward("run", "-q", "--state-dir", state, "--allow", "network.connect=wt-db:5432",
+                 "--", "sh", "-c", "grep wt-db /etc/hosts; python3 -c \"$0\" wt-db:5432", CLIENT)
+        assert r.returncode == 0, r
+        assert f"{db}\twt-db" in r.stdout, r.stdout
+        assert "wt-db:5432 ok port5432" in r.stdout, r.stdout
+    finally:
+        subprocess.run([WARD, "broker", "--stop", "--state-dir", state], capture_output=True,
+                       timeout=TIMEOUT)
