@@ -142,29 +142,12 @@ int ward_net_parse_host(const char *s, struct ward_net_host *out, ward_error_t *
 	return 0;
 }
 
-static int port_of(const char *s, const char *end, uint16_t *port)
-{
-	unsigned long v = 0;
-
-	if (s == end || end - s > 5)
-		return -1;
-	for (; s < end; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		v = v * 10 + (unsigned long)(*s - '0');
-	}
-	if (v == 0 || v > 65535)
-		return -1;
-	*port = (uint16_t)v;
-	return 0;
-}
-
 int ward_net_parse_publish(const char *s, struct ward_net_publish *out, ward_error_t *err)
 {
 	const char *colon = strchr(s, ':');
 
-	if (colon == NULL || port_of(s, colon, &out->host_port) < 0 ||
-	    port_of(colon + 1, colon + strlen(colon), &out->port) < 0)
+	if (colon == NULL || ward_parse_port(s, (size_t)(colon - s), &out->host_port) < 0 ||
+	    ward_parse_port(colon + 1, strlen(colon + 1), &out->port) < 0)
 		return ward_error_set(err, EINVAL,
 				      "--publish %s: expected HOSTPORT:PORT with ports from 1 to "
 				      "65535, e.g. --publish 18080:8080 (TCP)",
@@ -499,39 +482,44 @@ static int global_lock(const struct ward_net *n, ward_error_t *err)
 	return fd;
 }
 
-/* Delete one recorded nftables element; "already gone" is fine. */
-static void delete_element(const char *line)
+/* "SLOT.lock": a slot file (the lock file of the whole directory is "lock"). */
+static bool is_slot_file(const char *name)
 {
-	char kind[8], x[INET_ADDRSTRLEN + 1], y[INET_ADDRSTRLEN + 1];
-	unsigned port;
-	cleanup_free char *elem = NULL;
-	const char *set;
+	size_t len = strlen(name);
 
-	if (sscanf(line, "talk %15s %15s %u", x, y, &port) == 3) {
-		set = TALK_SET;
-		elem = ward_xasprintf("{ %s . %s . %u }", x, y, port);
-	} else if (sscanf(line, "pub %u", &port) == 1) {
-		set = PUB_MAP;
-		elem = ward_xasprintf("{ %u }", port);
-	} else if (sscanf(line, "%7s %15s", kind, x) == 2 &&
-		   (strcmp(kind, "nat") == 0 || strcmp(kind, "out") == 0)) {
-		set = kind[0] == 'n' ? NAT_SET : OUT_SET;
-		elem = ward_xasprintf("{ %s }", x);
-	} else {
-		return;
-	}
-	run_quiet((char *const[]){NFT_BIN, "delete", "element", "ip", NAT_TABLE, (char *)set, elem,
-				  NULL});
+	return len > 5 && name[0] >= '0' && name[0] <= '9' && strcmp(name + len - 5, ".lock") == 0;
 }
 
-/* Remove what a slot file records (its owner is gone, or is us): the veth,
- * every nftables element, the /etc/hosts and resolv.conf files.  The
- * elements go in one nft transaction; if that fails (one of them is
- * already gone) they are deleted one by one. */
+/* The nft command that deletes the element a slot-file line records
+ * ("talk A B PORT", "pub PORT", "nat A", "out A"), or NULL for other lines. */
+static char *delete_command(const char *line)
+{
+	char x[INET_ADDRSTRLEN + 1], y[INET_ADDRSTRLEN + 1];
+	unsigned port;
+
+	if (sscanf(line, "talk %15s %15s %u", x, y, &port) == 3)
+		return ward_xasprintf("delete element ip " NAT_TABLE " " TALK_SET
+				      " { %s . %s . %u }; ",
+				      x, y, port);
+	if (sscanf(line, "pub %u", &port) == 1)
+		return ward_xasprintf("delete element ip " NAT_TABLE " " PUB_MAP " { %u }; ", port);
+	if (sscanf(line, "nat %15s", x) == 1)
+		return ward_xasprintf("delete element ip " NAT_TABLE " " NAT_SET " { %s }; ", x);
+	if (sscanf(line, "out %15s", x) == 1)
+		return ward_xasprintf("delete element ip " NAT_TABLE " " OUT_SET " { %s }; ", x);
+	return NULL;
+}
+
+/* Remove what a slot file records (its owner is gone, or is us): the veth
+ * (when del_veth), every nftables element, the /etc/hosts and resolv.conf
+ * files.  The elements go in one nft transaction; if that fails (one of
+ * them is already gone) they are deleted one by one. */
 static void remove_recorded(const char *dir, unsigned slot, int fd, bool del_veth)
 {
 	char buf[8192], ifname[IFNAMSIZ + 1], addr[INET_ADDRSTRLEN + 1];
 	cleanup_free char *script = NULL;
+	char **cmds = NULL;
+	size_t n_cmds = 0, i;
 	ssize_t r = pread(fd, buf, sizeof(buf) - 1, 0);
 	char *line, *save = NULL, *first_nl;
 
@@ -547,36 +535,24 @@ static void remove_recorded(const char *dir, unsigned slot, int fd, bool del_vet
 		first_nl = strchr(buf, '\n');
 		for (line = first_nl ? strtok_r(first_nl + 1, "\n", &save) : NULL; line;
 		     line = strtok_r(NULL, "\n", &save)) {
-			char x[INET_ADDRSTRLEN + 1], y[INET_ADDRSTRLEN + 1];
-			unsigned port;
+			char *cmd = delete_command(line);
 
-			if (sscanf(line, "talk %15s %15s %u", x, y, &port) == 3)
-				cat(&script,
-				    "delete element ip " NAT_TABLE " " TALK_SET
-				    " { %s . %s . %u }; ",
-				    x, y, port);
-			else if (sscanf(line, "pub %u", &port) == 1)
-				cat(&script, "delete element ip " NAT_TABLE " " PUB_MAP " { %u }; ",
-				    port);
-			else if (sscanf(line, "nat %15s", x) == 1)
-				cat(&script, "delete element ip " NAT_TABLE " " NAT_SET " { %s }; ",
-				    x);
-			else if (sscanf(line, "out %15s", x) == 1)
-				cat(&script, "delete element ip " NAT_TABLE " " OUT_SET " { %s }; ",
-				    x);
+			if (cmd == NULL)
+				continue;
+			cmds = ward_xrealloc(cmds, (n_cmds + 1) * sizeof(*cmds));
+			cmds[n_cmds++] = cmd;
+			cat(&script, "%s", cmd);
 		}
 		if (script) {
 			char m[256];
 
-			if (run_tool((char *const[]){NFT_BIN, script, NULL}, m, sizeof(m)) != 0) {
-				buf[r] = '\0';
-				first_nl = strchr(buf, '\n');
-				save = NULL;
-				for (line = first_nl ? strtok_r(first_nl + 1, "\n", &save) : NULL;
-				     line; line = strtok_r(NULL, "\n", &save))
-					delete_element(line);
-			}
+			if (run_tool((char *const[]){NFT_BIN, script, NULL}, m, sizeof(m)) != 0)
+				for (i = 0; i < n_cmds; i++)
+					run_quiet((char *const[]){NFT_BIN, cmds[i], NULL});
 		}
+		for (i = 0; i < n_cmds; i++)
+			free(cmds[i]);
+		free(cmds);
 	}
 	if (ftruncate(fd, 0) < 0) {
 		/* Nothing more to do: the next start tries again. */
@@ -602,12 +578,10 @@ static int gc_dir(const char *dir)
 	if (d == NULL)
 		return 0;
 	while ((e = readdir(d)) != NULL) {
-		size_t len = strlen(e->d_name);
 		struct stat st;
 		int fd;
 
-		if (len < 6 || strcmp(e->d_name + len - 5, ".lock") != 0 || e->d_name[0] < '0' ||
-		    e->d_name[0] > '9')
+		if (!is_slot_file(e->d_name))
 			continue;
 		fd = openat(dirfd(d), e->d_name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 		if (fd < 0)
@@ -676,12 +650,8 @@ static void remove_if_idle(const char *dir)
 
 	if (d == NULL)
 		return;
-	while (!busy && (e = readdir(d)) != NULL) {
-		size_t len = strlen(e->d_name);
-
-		busy = len > 5 && strcmp(e->d_name + len - 5, ".lock") == 0 &&
-		       e->d_name[0] >= '0' && e->d_name[0] <= '9';
-	}
+	while (!busy && (e = readdir(d)) != NULL)
+		busy = is_slot_file(e->d_name);
 	closedir(d);
 	if (busy)
 		return;
@@ -739,7 +709,7 @@ static bool lookup_named(struct ward_net *n, const char *name, uint32_t *addr)
 		ssize_t r;
 		int fd;
 
-		if (e->d_name[0] < '0' || e->d_name[0] > '9' || strstr(e->d_name, ".lock") == NULL)
+		if (!is_slot_file(e->d_name))
 			continue;
 		fd = openat(dirfd(d), e->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 		if (fd < 0)

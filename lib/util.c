@@ -124,6 +124,24 @@ int ward_parse_u64(const char *s, uint64_t *out)
 	return 0;
 }
 
+int ward_parse_port(const char *s, size_t len, uint16_t *out)
+{
+	unsigned v = 0;
+	size_t i;
+
+	if (len == 0 || len > 5)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	if (v == 0 || v > 65535)
+		return -1;
+	*out = (uint16_t)v;
+	return 0;
+}
+
 int ward_parse_size(const char *s, uint64_t *out)
 {
 	char num[32];

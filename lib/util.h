@@ -64,6 +64,9 @@ int ward_parse_size(const char *s, uint64_t *out);
 int ward_parse_milli(const char *s, uint64_t max_whole, uint64_t *milli);
 /* Parse a decimal unsigned integer, no sign, no trailing garbage. */
 int ward_parse_u64(const char *s, uint64_t *out);
+/* A TCP/UDP port: 1 to 5 decimal digits, value 1..65535.  s need not be
+ * NUL-terminated: len bytes are read.  0, or -1 when it is not a port. */
+int ward_parse_port(const char *s, size_t len, uint16_t *out);
 /* Normalise an absolute path lexically: collapse "//" and "/./", refuse "..".
  * Returns a newly allocated string, or NULL (errno = EINVAL) when the path is
  * not absolute or contains "..". */

@@ -117,21 +117,6 @@ static int add_path(struct ward_policy *p, const char *path, unsigned access, co
 /* network.connect=HOST:PORT, network.listen=PORT.  HOST is an IPv4 address
  * or a name (letters, digits, '.', '-', '_'); names are resolved at start
  * (lib/launch.c), not here: the resolver stays pure. */
-static int parse_port(const char *s, uint16_t *port)
-{
-	char *end;
-	unsigned long v;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v == 0 || v > 65535)
-		return -1;
-	*port = (uint16_t)v;
-	return 0;
-}
-
 static int add_net_rule(struct ward_policy *p, const struct ward_request *r, bool listen,
 			ward_error_t *err)
 {
@@ -178,7 +163,7 @@ static int add_net_rule(struct ward_policy *p, const struct ward_request *r, boo
 				r->origin, r->value);
 		portstr = colon + 1;
 	}
-	if (parse_port(portstr, &port) < 0)
+	if (ward_parse_port(portstr, strlen(portstr), &port) < 0)
 		return ward_error_set(
 			err, EINVAL, "%s: %s=%s: the port must be a number from 1 to 65535",
 			r->origin, listen ? "network.listen" : "network.connect", r->value);

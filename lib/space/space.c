@@ -176,25 +176,6 @@ static bool name_ok(const char *s)
 	return true;
 }
 
-/* A port: 1..65535, decimal digits only. */
-static bool parse_port(const char *s, size_t len, uint16_t *out)
-{
-	unsigned v = 0;
-	size_t i;
-
-	if (len == 0 || len > 5)
-		return false;
-	for (i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (unsigned)(s[i] - '0');
-	}
-	if (v == 0 || v > 65535)
-		return false;
-	*out = (uint16_t)v;
-	return true;
-}
-
 static void item_free(struct ward_space_item *items, size_t n)
 {
 	size_t i;
@@ -741,8 +722,8 @@ static int check_publish_item(struct parser *ps, struct ward_space_env *env,
 			    "publish \"%s\" in [env.%s]: write HOSTPORT:PORT, e.g. \"8080:80\" "
 			    "(host port 8080 to port 80 of the environment)",
 			    it->text, env->name);
-	if (!parse_port(it->text, (size_t)(colon - it->text), host) ||
-	    !parse_port(colon + 1, strlen(colon + 1), port))
+	if (ward_parse_port(it->text, (size_t)(colon - it->text), host) ||
+	    ward_parse_port(colon + 1, strlen(colon + 1), port))
 		return perr(ps, it->line,
 			    "publish \"%s\" in [env.%s]: ports are numbers from 1 to 65535 (write "
 			    "HOSTPORT:PORT, e.g. \"8080:80\")",
@@ -1079,7 +1060,7 @@ static int derive_listen(struct parser *ps, struct ward_space_env *env, struct e
 
 		if (strcmp(r->name, "network.listen") != 0)
 			continue;
-		if (r->value == NULL || !parse_port(r->value, strlen(r->value), &port))
+		if (r->value == NULL || ward_parse_port(r->value, strlen(r->value), &port))
 			return ward_error_set(ps->err, EINVAL,
 					      "%s: network.listen=%s: the port is a number from 1 "
 					      "to 65535",
@@ -1167,7 +1148,7 @@ static int talk_to(struct parser *ps, size_t self, const struct ward_space_item 
 	peer = &ps->s.envs[idx];
 	add_edge(info, (size_t)idx, it->line);
 	if (colon) {
-		if (!parse_port(colon + 1, strlen(colon + 1), &port))
+		if (ward_parse_port(colon + 1, strlen(colon + 1), &port))
 			return perr(ps, it->line,
 				    "talk-to \"%s\" in [env.%s]: the port is a number from 1 to "
 				    "65535 (write \"%s\" or \"%s:PORT\")",
@@ -1226,7 +1207,7 @@ static int check_connects(struct parser *ps, size_t self)
 				    "through the space; remove the item (it reaches its own ports "
 				    "on 127.0.0.1)",
 				    env->allow[i].text, env->name);
-		if (!parse_port(colon + 1, strlen(colon + 1), &port))
+		if (ward_parse_port(colon + 1, strlen(colon + 1), &port))
 			return perr(ps, env->allow[i].line,
 				    "%s in [env.%s]: the port is a number from 1 to 65535",
 				    env->allow[i].text, env->name);

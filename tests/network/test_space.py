@@ -25,6 +25,8 @@ import time
 
 import pytest
 
+from netlib import wv_links
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
 WARD = os.path.realpath(os.environ.get("WARD", os.path.join(REPO, "build", "src", "ward")))
 TIMEOUT = 60
@@ -92,19 +94,6 @@ def toml_list(items):
 def py(prog, *args):
     """command = [...] running python3 -c PROG ARGS."""
     return toml_list(["/usr/bin/python3", "-c", prog, *args])
-
-
-def wv_links():
-    """The wv* veths of ward, once those of ended supervisors are gone: the
-    kernel removes a sandbox's veth with its network namespace, a moment
-    after the sandbox ends."""
-    deadline = time.time() + 1
-    while True:
-        links = {n for n in os.listdir("/sys/class/net") if n.startswith("wv")}
-        dying = {n for n in links if not os.path.exists(f"/proc/{n[2:]}")}
-        if not dying or time.time() > deadline:
-            return links
-        time.sleep(0.05)
 
 
 def nft_elements():
