@@ -40,5 +40,9 @@ void policy_args_free(struct policy_args *a);
 
 /* Print "ward: msg" + a usage hint and return 2 (bad command line). */
 int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* ward ps's options, for the broker's and the spaces' listing (src/space.c):
+ * -1 to go on, else the exit status (--help, an error, or `ward ps
+ * CONTAINER` handed to the OCI runtime). */
+int ps_options(int argc, char **argv, const char *help, const char **state_dir, bool *json);
 
 #endif

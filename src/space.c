@@ -1300,7 +1300,7 @@ size_t space_ps_print(const char *state_dir, bool json, size_t n_before)
 }
 
 /* `ward ps` when the broker is not built in: the spaces only. */
-int cmd_space_ps(int argc, char **argv)
+int ps_options(int argc, char **argv, const char *help, const char **state_dir, bool *json)
 {
 	static const struct option opts[] = {
 		{"state-dir", required_argument, NULL, 'S'},
@@ -1308,9 +1308,6 @@ int cmd_space_ps(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *state_dir = NULL;
-	bool json = false;
-	size_t n;
 	int c, i;
 
 	/* runc's `ps CONTAINER-ID`: the OCI runtime's command. */
@@ -1327,16 +1324,13 @@ int cmd_space_ps(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'S':
-			state_dir = optarg;
+			*state_dir = optarg;
 			break;
 		case 'j':
-			json = true;
+			*json = true;
 			break;
 		case 'h':
-			printf("usage: ward ps [--json] [--state-dir DIR]\n"
-			       "\n"
-			       "The environments of the spaces started by `ward up`: space, name, "
-			       "pid of\ntheir ward run, address, state.\n");
+			printf("usage: ward ps [--json] [--state-dir DIR]\n\n%s", help);
 			return 0;
 		default:
 			return usage_error("ps", "unknown option or missing value: %s",
@@ -1345,6 +1339,21 @@ int cmd_space_ps(int argc, char **argv)
 	}
 	if (optind < argc)
 		return usage_error("ps", "unexpected argument \"%s\"", argv[optind]);
+	return -1;
+}
+
+int cmd_space_ps(int argc, char **argv)
+{
+	const char *state_dir = NULL;
+	bool json = false;
+	size_t n;
+	int rc = ps_options(argc, argv,
+			    "The environments of the spaces started by `ward up`: space, name, "
+			    "pid of\ntheir ward run, address, state.\n",
+			    &state_dir, &json);
+
+	if (rc >= 0)
+		return rc;
 	if (json) {
 		printf("[");
 		n = space_ps_print(state_dir, true, 0);

@@ -181,12 +181,6 @@ static void json_str(const char *s)
 
 int cmd_ps(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"state-dir", required_argument, NULL, 'S'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	struct ward_broker_env_info *v = NULL;
 	cleanup_free char *dir = NULL;
 	cleanup_close int ctl = -1;
@@ -194,42 +188,15 @@ int cmd_ps(int argc, char **argv)
 	ward_error_t err = NULL;
 	bool json = false;
 	size_t n = 0, i, k;
-	int c;
+	int rc =
+		ps_options(argc, argv,
+			   "The environments registered with the broker: name, pid of their ward "
+			   "run,\nmailbox depth, services, entitlements.  Then those of the spaces "
+			   "started\nby `ward up`: space, name, pid, address, state.\n",
+			   &state_dir, &json);
 
-	/* runc's `ps CONTAINER-ID`: the OCI runtime's command. */
-	for (i = 1; i < (size_t)argc; i++) {
-		if (strcmp(argv[i], "--state-dir") == 0) {
-			i++;
-			continue;
-		}
-		if (argv[i][0] != '-' && cmd_oci)
-			return cmd_oci(argc, argv);
-	}
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'S':
-			state_dir = optarg;
-			break;
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			printf("usage: ward ps [--json] [--state-dir DIR]\n"
-			       "\n"
-			       "The environments registered with the broker: name, pid of their "
-			       "ward "
-			       "run,\nmailbox depth, services, entitlements.  Then those of the "
-			       "spaces started\nby `ward up`: space, name, pid, address, state.\n");
-			return 0;
-		default:
-			return usage_error("ps", "unknown option or missing value: %s",
-					   argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return usage_error("ps", "unexpected argument \"%s\"", argv[optind]);
+	if (rc >= 0)
+		return rc;
 	dir = ward_broker_dir(state_dir);
 	ctl = ward_broker_connect(dir, NULL, &err);
 	if (ctl < 0) {
