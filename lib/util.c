@@ -233,6 +233,80 @@ int ward_parse_milli(const char *s, uint64_t max_whole, uint64_t *milli)
 	return 0;
 }
 
+/* Length of the UTF-8 sequence at p (at most n bytes) if it is valid and
+ * printable as it is, else 0.  Overlong forms, surrogates and code points
+ * past U+10FFFF are invalid; C1 controls and bidi overrides are refused. */
+static size_t utf8_printable(const unsigned char *p, size_t n)
+{
+	uint32_t cp;
+	size_t len, i;
+
+	if (p[0] < 0xc2 || p[0] > 0xf4)
+		return 0;
+	len = p[0] < 0xe0 ? 2 : p[0] < 0xf0 ? 3 : 4;
+	if (n < len)
+		return 0;
+	cp = p[0] & (0x7f >> len);
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff)
+		return 0;
+	if (cp >= 0xd800 && cp <= 0xdfff)
+		return 0;
+	if (cp < 0xa0) /* C1 controls: CSI, OSC, ... */
+		return 0;
+	if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
+		return 0;
+	return len;
+}
+
+char *ward_escape_mem(const void *data, size_t len, size_t max)
+{
+	const unsigned char *p = data;
+	size_t shown = (max && len > max) ? max : len, i = 0, o = 0;
+	/* Worst case: every byte becomes \xHH, plus the tail. */
+	char *out = ward_xmalloc(4 * shown + 40);
+
+	while (i < shown) {
+		unsigned char c = p[i];
+		size_t u;
+
+		if (c == '\\') {
+			out[o++] = '\\';
+			out[o++] = '\\';
+			i++;
+		} else if (c == '\n' || c == '\t' || c == '\r') {
+			out[o++] = '\\';
+			out[o++] = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
+			i++;
+		} else if (c >= 0x20 && c < 0x7f) {
+			out[o++] = (char)c;
+			i++;
+		} else if (c >= 0x80 && (u = utf8_printable(p + i, shown - i)) > 0) {
+			memcpy(out + o, p + i, u);
+			o += u;
+			i += u;
+		} else {
+			o += (size_t)sprintf(out + o, "\\x%02x", c);
+			i++;
+		}
+	}
+	if (shown < len)
+		o += (size_t)sprintf(out + o, "...(+%zu bytes)", len - shown);
+	out[o] = '\0';
+	return out;
+}
+
+char *ward_escape(const char *s, size_t max)
+{
+	if (s == NULL)
+		return ward_xstrdup("(null)");
+	return ward_escape_mem(s, strlen(s), max);
+}
+
 char *ward_path_normalize(const char *path)
 {
 	size_t len, o = 0;

@@ -72,6 +72,20 @@ int ward_parse_port(const char *s, size_t len, uint16_t *out);
  * not absolute or contains "..". */
 char *ward_path_normalize(const char *path);
 
+/*
+ * Strings that come from outside ward's trust (the sandboxed program, a
+ * bundle, a config.json, a space file, a broker peer) before they reach a
+ * terminal or a log line.  Bytes below 0x20, DEL, backslash, invalid UTF-8,
+ * the C1 controls (U+0080..U+009F) and the bidirectional overrides
+ * (U+202A..U+202E, U+2066..U+2069) become \n, \t, \r, \\ or \xHH; other
+ * UTF-8 passes as it is.  So the result is one line that cannot move the
+ * cursor, set a title or forge another "ward:" line.  At most max input
+ * bytes are shown (0: no limit); a longer input ends in "...(+N bytes)".
+ * Allocated; never NULL.
+ */
+char *ward_escape(const char *s, size_t max);
+char *ward_escape_mem(const void *data, size_t len, size_t max);
+
 /* I/O helpers (side effects). */
 /* mkdir -p: every missing component with mode; -1 with errno on failure. */
 int ward_mkdir_p(const char *path, mode_t mode);

@@ -36,6 +36,34 @@ static void test_parse_size(void **state)
 	assert_int_equal(ward_parse_size("17179869184G", &v), -ERANGE);
 }
 
+static void check_escape(const char *in, size_t max, const char *want)
+{
+	char *got = ward_escape(in, max);
+
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void test_escape(void **state)
+{
+	(void)state;
+	check_escape("plain /usr/bin/ls", 0, "plain /usr/bin/ls");
+	check_escape("a\nward: all good", 0, "a\\nward: all good");
+	check_escape("\033[2J\033]0;OWNED\007", 0, "\\x1b[2J\\x1b]0;OWNED\\x07");
+	check_escape("back\\slash\t\r\x7f", 0, "back\\\\slash\\t\\r\\x7f");
+	check_escape("caf\xc3\xa9 \xe2\x9c\x93", 0, "caf\xc3\xa9 \xe2\x9c\x93"); /* é ✓ */
+	check_escape("\xc2\x9b"
+		     "31m",
+		     0, "\\xc2\\x9b31m");		    /* C1 CSI */
+	check_escape("\xe2\x80\xae", 0, "\\xe2\\x80\\xae"); /* RLO */
+	check_escape("\xc0\xaf\xff\xed\xa0\x80", 0,
+		     "\\xc0\\xaf\\xff\\xed\\xa0\\x80"); /* overlong, invalid, surrogate */
+	check_escape("\xe2\x9c", 0, "\\xe2\\x9c");	/* truncated sequence */
+	check_escape("abcdefgh", 3, "abc...(+5 bytes)");
+	check_escape("abc", 3, "abc");
+	check_escape(NULL, 0, "(null)");
+}
+
 static void test_parse_u64(void **state)
 {
 	uint64_t v;
@@ -124,9 +152,10 @@ static void test_error_wrap(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_size),    cmocka_unit_test(test_parse_milli),
-		cmocka_unit_test(test_parse_u64),     cmocka_unit_test(test_path_normalize),
-		cmocka_unit_test(test_edit_distance), cmocka_unit_test(test_error_wrap),
+		cmocka_unit_test(test_parse_size),     cmocka_unit_test(test_parse_milli),
+		cmocka_unit_test(test_escape),	       cmocka_unit_test(test_parse_u64),
+		cmocka_unit_test(test_path_normalize), cmocka_unit_test(test_edit_distance),
+		cmocka_unit_test(test_error_wrap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
