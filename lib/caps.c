@@ -234,7 +234,14 @@ static int lowest_cap(uint64_t set)
 static int check_keep(uint64_t keep, int last, ward_error_t *err)
 {
 	uint64_t unknown = keep & ~cap_mask_upto(last);
+	char buf[32];
 
+	if (keep & WARD_CAPS_NEVER)
+		return ward_error_set(
+			err, EPERM,
+			"%s is never granted: it would let the sandbox leave a "
+			"privileged file on the host",
+			cap_label(lowest_cap(keep & WARD_CAPS_NEVER), buf, sizeof(buf)));
 	if (unknown)
 		return ward_error_set(err, EINVAL,
 				      "capability %d is not known to this kernel (its last is %d)",

@@ -4,10 +4,22 @@
 #ifndef WARD_CAPS_H
 #define WARD_CAPS_H
 
+#include <linux/capability.h>
 #include <stdint.h>
 
 #include "error.h"
 #include "policy.h"
+
+/*
+ * Capabilities no sandbox ever holds, whatever it is granted: CAP_FSETID
+ * (keep S_ISUID/S_ISGID when writing a set-id file, set S_ISGID without
+ * being in the group) and CAP_SETFCAP (write security.capability).  A
+ * fs.write grant makes the sandbox's root the owner of the granted files
+ * on the host, so with either of them a program could leave a privileged
+ * file there; inside the sandbox they are useless, since every mount is
+ * nosuid and no_new_privs is set.  ward_caps_drop_bounding() refuses them.
+ */
+#define WARD_CAPS_NEVER ((UINT64_C(1) << CAP_FSETID) | (UINT64_C(1) << CAP_SETFCAP))
 
 const char *ward_cap_name(int cap);	  /* "CAP_SYS_ADMIN" or NULL */
 int ward_cap_from_name(const char *name); /* accepts "CAP_X" and "x"; -1 if unknown */

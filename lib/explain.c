@@ -189,6 +189,24 @@ size_t ward_threat_matrix(const struct ward_policy *p, int abi, struct ward_thre
 			       "routes)");
 	}
 
+	NEXT("leave a set-id file or file capability on the host");
+	add(t, "seccomp: chmod, open(O_CREAT/O_TMPFILE), mknod, mkdir with S_ISUID or S_ISGID "
+	       "refused; openat2 ENOSYS");
+	add(t, "capabilities: never CAP_FSETID or CAP_SETFCAP (writing a set-id file clears "
+	       "its bits; security.capability cannot be set)");
+	if (p->allow_ns_clone)
+		add(t, "seccomp: set*xattr of a 20- or 24-byte value refused (a nested user "
+		       "namespace holds CAP_SETFCAP)");
+
+	NEXT("execute what the program wrote");
+	if (!p->scratch_exec) {
+		add(t, "pid namespace: vm.memfd_noexec=2 (no memfd is executable)");
+		add(t, "seccomp: memfd_create(MFD_EXEC) refused");
+	}
+	if (ll)
+		add(t, "landlock: execute only beneath the system directories and fs.exec "
+		       "grants");
+
 	NEXT("gain privileges through a setuid program");
 	if (p->no_new_privs)
 		add(t, "no_new_privs: set");
@@ -328,6 +346,9 @@ static size_t layer_summary(const struct ward_policy *p, int abi, struct layer_l
 
 	LINE(WARD_LAYER_NS, "new %s namespaces%s", ward_ns_names(p->namespaces, buf, sizeof(buf)),
 	     p->net == WARD_NET_HOST ? "; the host's network namespace (network.host)" : "");
+	if (!p->scratch_exec)
+		LINE(WARD_LAYER_NS, "vm.memfd_noexec=2 in the sandbox's pid namespace: no memfd is "
+				    "executable; anonymous memory may still be mapped executable");
 	if (p->namespaces & CLONE_NEWUSER)
 		LINE(WARD_LAYER_IDENTITY,
 		     "uid/gid 0 inside a user namespace, mapped to %u unprivileged host ids "
@@ -352,7 +373,7 @@ static size_t layer_summary(const struct ward_policy *p, int abi, struct layer_l
 		LINE(WARD_LAYER_MOUNT, "%s: device node bound into /dev (%s)", p->devices[i].path,
 		     p->devices[i].origin);
 	caps_text(p->caps, buf, sizeof(buf));
-	LINE(WARD_LAYER_CAPS, "%s%s", buf,
+	LINE(WARD_LAYER_CAPS, "%s%s; never CAP_FSETID or CAP_SETFCAP", buf,
 	     p->caps ? " (bounding, permitted, effective, inheritable, ambient)"
 		     : " (all five sets empty; securebits keep uid 0 from regaining any)");
 	LINE(WARD_LAYER_NNP, "%s", p->no_new_privs ? "set" : "NOT set (process.setuid)");
@@ -366,6 +387,13 @@ static size_t layer_summary(const struct ward_policy *p, int abi, struct layer_l
 	     "socket families: %s; clone/unshare %s; ioctl TIOCSTI/TIOCLINUX "
 	     "denied; personality restricted",
 	     fam, p->allow_ns_clone ? "may create namespaces" : "without namespace flags");
+	{
+		struct ward_sc_arg_filter af[8];
+		size_t k, m = ward_sc_arg_filters(p, af, ARRAY_SIZE(af));
+
+		for (k = 0; k < m; k++)
+			LINE(WARD_LAYER_SECCOMP, "refused: %s (%s)", af[k].what, af[k].reason);
+	}
 	ward_landlock_plan(p, abi, &plan);
 	if (abi <= 0) {
 		LINE(WARD_LAYER_LANDLOCK, "not available in this kernel: ward run refuses unless "

@@ -484,6 +484,33 @@ static int keep_only_cap_kill(void)
 	return (int)syscall(SYS_capset, &h, d);
 }
 
+/*
+ * vm.memfd_noexec=2 in the sandbox's pid namespace: every memfd is created
+ * non-executable and sealed so (MFD_NOEXEC_SEAL), and memfd_create(MFD_EXEC)
+ * fails with EACCES, so a program cannot execveat() bytes it wrote into a
+ * memfd (the exec rule of Landlock does not see memfds).  The sysctl is per
+ * pid namespace: its handler acts on the writer's own namespace (init is
+ * pid 1 of the new one), whichever procfs the file is reached through, and a
+ * nested pid namespace cannot lower it.  Init writes it while it is still
+ * host root with the host's /proc mounted.  Linux 6.3 and later; on an
+ * older kernel ward refuses to run unless --best-effort.
+ */
+static void memfd_noexec(struct launch *l)
+{
+	int rc = ward_write_file("/proc/sys/vm/memfd_noexec", "2", 1);
+
+	if (rc == -ENOENT && l->o->best_effort)
+		return;
+	if (rc < 0)
+		child_fail(l->errp[1], WARD_EXIT_FAILURE,
+			   "cannot set vm.memfd_noexec=2 in the sandbox's pid namespace: %s%s",
+			   strerror(-rc),
+			   rc == -ENOENT ? " (this kernel is older than Linux 6.3: memfds the "
+					   "program writes could be executed; run with "
+					   "--best-effort to accept that)"
+					 : "");
+}
+
 static __attribute__((noreturn)) void run_init(struct launch *l)
 {
 	const struct ward_policy *p = l->p;
@@ -503,6 +530,8 @@ static __attribute__((noreturn)) void run_init(struct launch *l)
 	 * forwards it once. */
 	if (setsid() < 0)
 		child_fail(efd, WARD_EXIT_FAILURE, "setsid: %s", strerror(errno));
+	if (!p->scratch_exec)
+		memfd_noexec(l);
 
 	if (ward_view_build(&l->view, &err) < 0)
 		child_fail_err(efd, WARD_EXIT_FAILURE, &err);

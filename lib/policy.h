@@ -151,6 +151,17 @@ struct ward_policy {
 	/* Syscall filter inputs (see seccomp/profile.c). */
 	uint64_t socket_families; /* bit N set: socket(AF=N) allowed */
 	bool allow_ns_clone;	  /* clone/unshare with CLONE_NEW* flags allowed */
+
+	/*
+	 * May the program execute what it wrote itself, without an fs.exec
+	 * grant?  false (the default, and what a zeroed policy means): no.
+	 * It governs every scratch place the sandbox writes to: memfds
+	 * (vm.memfd_noexec=2 in the sandbox's pid namespace, and the filter
+	 * refuses memfd_create(MFD_EXEC)) and, where Landlock enforces the
+	 * exec rule, the private /tmp and /dev/shm.  Anonymous memory mapped
+	 * PROT_EXEC stays possible either way (JIT compilers need it).
+	 */
+	bool scratch_exec;
 };
 
 /* Defaults for resources (documented in docs/entitlements.md). */

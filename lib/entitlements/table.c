@@ -21,12 +21,15 @@
 #define CAP(c) (1ULL << (c))
 #define FAM(f) (1ULL << (f))
 
-/* Docker's default capability set, granted by security.user. */
-#define DOCKER_CAPS                                                                            \
-	(CAP(CAP_CHOWN) | CAP(CAP_DAC_OVERRIDE) | CAP(CAP_FOWNER) | CAP(CAP_FSETID) |          \
-	 CAP(CAP_KILL) | CAP(CAP_SETGID) | CAP(CAP_SETUID) | CAP(CAP_SETPCAP) |                \
-	 CAP(CAP_NET_BIND_SERVICE) | CAP(CAP_NET_RAW) | CAP(CAP_SYS_CHROOT) | CAP(CAP_MKNOD) | \
-	 CAP(CAP_AUDIT_WRITE) | CAP(CAP_SETFCAP))
+/* Docker's default capability set, granted by security.user, less CAP_FSETID
+ * and CAP_SETFCAP, which no sandbox ever holds (lib/caps.h WARD_CAPS_NEVER:
+ * with them a program could leave a set-id file or a file capability in a
+ * fs.write grant, where it would be privileged on the host; inside, every
+ * mount is nosuid, so they have no use there). */
+#define DOCKER_CAPS                                                                         \
+	(CAP(CAP_CHOWN) | CAP(CAP_DAC_OVERRIDE) | CAP(CAP_FOWNER) | CAP(CAP_KILL) |         \
+	 CAP(CAP_SETGID) | CAP(CAP_SETUID) | CAP(CAP_SETPCAP) | CAP(CAP_NET_BIND_SERVICE) | \
+	 CAP(CAP_NET_RAW) | CAP(CAP_SYS_CHROOT) | CAP(CAP_MKNOD) | CAP(CAP_AUDIT_WRITE))
 
 #define L(layer) [WARD_LAYER_##layer]
 
@@ -149,6 +152,10 @@ const struct ward_entitlement ward_entitlements[] = {
 		.layers = {
 			L(MOUNT) = "PATH bind-mounted read-write, nosuid, nodev, noexec",
 			L(IDENTITY) = "idmapped mount: the owner of PATH is the sandbox's user there",
+			L(CAPS) = "never CAP_FSETID or CAP_SETFCAP: nothing written keeps or gains "
+				  "set-id bits or file capabilities",
+			L(SECCOMP) = "chmod, open(O_CREAT), mknod... with S_ISUID/S_ISGID refused: "
+				     "nothing written is set-id on the host",
 			L(LANDLOCK) = "read, write, create and remove beneath PATH",
 		},
 	},
@@ -238,7 +245,8 @@ const struct ward_entitlement ward_entitlements[] = {
 			L(CAPS) = "empty bounding, permitted, effective, inheritable and ambient sets; "
 				  "securebits lock uid 0 out of capabilities",
 			L(SECCOMP) = "strict allow-list; namespaces, mounts, kernel keyring, bpf, perf, "
-				     "io_uring, modules, kexec, ptrace denied (EPERM); unknown syscalls ENOSYS",
+				     "io_uring, modules, kexec, ptrace denied (EPERM); set-id modes and "
+				     "memfd_create(MFD_EXEC) refused; unknown syscalls ENOSYS",
 			L(NNP) = "no_new_privs set",
 		},
 	},
@@ -248,9 +256,10 @@ const struct ward_entitlement ward_entitlements[] = {
 		.group = "security",
 		.summary = "Docker's default capability set and syscall profile",
 		.layers = {
-			L(CAPS) = "CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP "
-				  "NET_BIND_SERVICE NET_RAW SYS_CHROOT MKNOD AUDIT_WRITE SETFCAP, "
-				  "within the sandbox's own user namespace",
+			L(CAPS) = "CHOWN DAC_OVERRIDE FOWNER KILL SETGID SETUID SETPCAP "
+				  "NET_BIND_SERVICE NET_RAW SYS_CHROOT MKNOD AUDIT_WRITE, "
+				  "within the sandbox's own user namespace (Docker's set without "
+				  "FSETID and SETFCAP, which no sandbox holds)",
 			L(SECCOMP) = "Docker's default profile: adds chroot, ptrace and friends",
 		},
 		.caps = DOCKER_CAPS,
@@ -266,7 +275,8 @@ const struct ward_entitlement ward_entitlements[] = {
 			L(NS) = "a user and mount namespace of its own, nested in the sandbox's",
 			L(CAPS) = "security.user's set plus CAP_SYS_ADMIN, within its own namespaces",
 			L(SECCOMP) = "adds mount, umount2, pivot_root, the new mount API, setns, "
-				     "clone/unshare with namespace flags",
+				     "clone/unshare with namespace flags; refuses set*xattr of a "
+				     "20- or 24-byte value (a file capability)",
 		},
 		.caps = DOCKER_CAPS | CAP(CAP_SYS_ADMIN),
 		.syscalls = ward_sc_admin,

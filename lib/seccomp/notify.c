@@ -134,6 +134,10 @@ static bool arg_matches(const struct ward_sc_arg *a, const uint64_t *args)
 		return v != a->a;
 	case WARD_SC_OP_MASKED_EQ:
 		return (v & a->a) == a->b;
+	case WARD_SC_OP_LT:
+		return v < a->a;
+	case WARD_SC_OP_GT:
+		return v > a->a;
 	default:
 		return false;
 	}
@@ -251,6 +255,9 @@ static void decode_key(const char *name, const uint64_t *args, char *buf, size_t
 			snprintf(buf, len, "0x%x", cmd);
 	} else if (strcmp(name, "personality") == 0) {
 		snprintf(buf, len, "0x%llx", (unsigned long long)(args[0] & 0xffffffff));
+	} else {
+		/* The argument filters of profile.c: modes, sizes, flags. */
+		(void)ward_sc_decode_key(name, args, buf, len);
 	}
 }
 
@@ -284,7 +291,10 @@ static void remedy(const char *name, const uint64_t *args, const struct ward_sc_
 		}
 	}
 	if (n == 0) {
-		snprintf(buf, len, "no entitlement allows it");
+		if (r && r->reason)
+			snprintf(buf, len, "no entitlement allows %s", r->reason);
+		else
+			snprintf(buf, len, "no entitlement allows it");
 		return;
 	}
 	o += (size_t)snprintf(buf + o, len - o, "grant ");

@@ -24,13 +24,17 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/personality.h>
 #include <sched.h>
 #include <seccomp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "../entitlements.h"
 #include "../util.h"
@@ -71,6 +75,74 @@ static const uint64_t ioctl_never[] = {
 	TIOCLINUX,
 };
 
+/*
+ * Nothing the sandbox writes may carry privilege outside it.  A fs.write
+ * grant is an idmapped mount that makes the sandbox's root the owner of the
+ * directory on the host, so a file it marks S_ISUID is set-user-ID to that
+ * owner on the host (root, for a root-owned directory), whatever the
+ * sandbox's own nosuid mounts say.  These calls take a mode that the kernel
+ * stores: they are refused when it holds S_ISUID or S_ISGID (the anchor is
+ * systemd's RestrictSUIDSGID=).  open/openat use their mode only when
+ * creating (O_CREAT, or O_TMPFILE followed by linkat), so only those are
+ * refused; openat2 keeps flags and mode in memory, so it gets ENOSYS and
+ * libc falls back to openat.  mkdir's mode cannot carry the bits (the
+ * kernel drops them), but a program asking for them is refused all the
+ * same, as systemd does.  Writing into an existing set-user-ID file clears
+ * the bit unless the writer holds CAP_FSETID, which no entitlement grants
+ * (lib/caps.c); chown clears it always.
+ *
+ * The mode is a umode_t and the flags an int for the kernel: the masks
+ * below look only at the bits it reads, so high bits change nothing.
+ */
+#define SETID_MODE ((uint64_t)(S_ISUID | S_ISGID))
+/* The kernel's __O_TMPFILE bit (glibc's __O_TMPFILE also holds O_DIRECTORY,
+ * which alone must not count as creating). */
+#define KERNEL_O_TMPFILE 020000000ULL
+#define CREATE_FLAGS	 ((uint64_t)O_CREAT | KERNEL_O_TMPFILE)
+
+static const char why_setid[] =
+	"a set-user-ID or set-group-ID mode: nothing the sandbox writes may carry privilege on "
+	"the host";
+static const char why_openat2[] =
+	"openat2(2) keeps its mode in memory, where the filter cannot check it; libc falls back "
+	"to openat(2)";
+static const char why_fcaps[] =
+	"a value of the size of a file capability (20 or 24 bytes): under security.admin a "
+	"nested user namespace could set security.capability on a granted file";
+static const char why_mfd_exec[] =
+	"an executable memfd (MFD_EXEC): nothing the program writes may be executed without an "
+	"fs.exec grant";
+
+/* Calls with a stored mode: name, index of the mode, index of the open
+ * flags (-1: the call always uses its mode). */
+static const struct {
+	const char *syscall;
+	unsigned mode_arg;
+	int flags_arg;
+} mode_calls[] = {
+	{"chmod", 1, -1},   {"fchmod", 1, -1}, {"fchmodat", 2, -1}, {"fchmodat2", 2, -1},
+	{"creat", 1, -1},   {"mknod", 1, -1},  {"mknodat", 2, -1},  {"mkdir", 1, -1},
+	{"mkdirat", 2, -1}, {"open", 2, 1},    {"openat", 3, 2},
+};
+
+/* security.capability holds struct vfs_cap_data (20 bytes, revision 2) or
+ * struct vfs_ns_cap_data (24 bytes, revision 3); the kernel's validheader()
+ * refuses every other size for that name. */
+#define XATTR_CAPS_SZ_2 20u
+#define XATTR_CAPS_SZ_3 24u
+static const struct {
+	const char *syscall;
+	unsigned size_arg;
+} xattr_calls[] = {
+	{"setxattr", 3},
+	{"lsetxattr", 3},
+	{"fsetxattr", 3},
+};
+
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+
 struct builder {
 	struct ward_sc_rule *v;
 	size_t n, cap;
@@ -104,6 +176,42 @@ static void push_masked(struct builder *b, const char *syscall, enum ward_sc_act
 	r->args[0].op = WARD_SC_OP_MASKED_EQ;
 	r->args[0].a = mask;
 	r->args[0].b = value & mask;
+}
+
+/* A condition on one argument. */
+static struct ward_sc_arg cond(unsigned index, enum ward_sc_op op, uint64_t a, uint64_t b)
+{
+	return (struct ward_sc_arg){.index = index, .op = op, .a = a, .b = b};
+}
+
+static void push_conds(struct builder *b, const char *syscall, enum ward_sc_action action, int err,
+		       const char *reason, const struct ward_sc_arg *c, unsigned n)
+{
+	struct ward_sc_rule *r = push(b, syscall, action, err, NULL);
+
+	r->reason = reason;
+	r->n_args = n;
+	memcpy(r->args, c, n * sizeof(*c));
+}
+
+/*
+ * "x & mask != 0" as disjoint classes: for each bit of mask, high to low,
+ * the class where that bit is set and every higher bit of mask is clear.
+ * Returns the number of classes written to out[] (one per bit of mask).
+ */
+static size_t nonzero_classes(unsigned index, uint64_t mask, struct ward_sc_arg *out)
+{
+	uint64_t above = 0, rest = mask;
+	size_t n = 0;
+
+	while (rest) {
+		uint64_t bit = 1ULL << (63 - __builtin_clzll(rest));
+
+		out[n++] = cond(index, WARD_SC_OP_MASKED_EQ, above | bit, bit);
+		above |= bit;
+		rest &= ~bit;
+	}
+	return n;
 }
 
 /*
@@ -317,6 +425,173 @@ static void add_personality_rules(struct builder *b)
 		   ARRAY_SIZE(personality_ok));
 }
 
+/*
+ * The mode calls (mode_calls[]): refused when the mode holds S_ISUID or
+ * S_ISGID (and, for open/openat, when the flags create a file).  Disjoint
+ * classes, so no two rules of one call overlap:
+ *   mode & SETID == 0                                  allow
+ *   mode has a set-id bit, flags do not create         allow (open, openat)
+ *   mode has a set-id bit, flags create (or no flags)  EPERM
+ */
+static void add_mode_rules(struct builder *b)
+{
+	struct ward_sc_arg setid[2], create[2];
+	size_t i, n_setid, n_create, s, c;
+
+	for (i = 0; i < ARRAY_SIZE(mode_calls); i++) {
+		const char *sc = mode_calls[i].syscall;
+		unsigned m = mode_calls[i].mode_arg;
+		int f = mode_calls[i].flags_arg;
+		struct ward_sc_arg pair[2];
+
+		if (!known(sc))
+			continue;
+		pair[0] = cond(m, WARD_SC_OP_MASKED_EQ, SETID_MODE, 0);
+		push_conds(b, sc, WARD_SC_ALLOW, 0, NULL, pair, 1);
+		n_setid = nonzero_classes(m, SETID_MODE, setid);
+		for (s = 0; s < n_setid; s++) {
+			if (f < 0) {
+				push_conds(b, sc, WARD_SC_ERRNO, EPERM, why_setid, &setid[s], 1);
+				continue;
+			}
+			pair[0] = setid[s];
+			pair[1] = cond((unsigned)f, WARD_SC_OP_MASKED_EQ, CREATE_FLAGS, 0);
+			push_conds(b, sc, WARD_SC_ALLOW, 0, NULL, pair, 2);
+			n_create = nonzero_classes((unsigned)f, CREATE_FLAGS, create);
+			for (c = 0; c < n_create; c++) {
+				pair[1] = create[c];
+				push_conds(b, sc, WARD_SC_ERRNO, EPERM, why_setid, pair, 2);
+			}
+		}
+	}
+	/* openat2(2): struct open_how is in memory.  ENOSYS, not EPERM, so
+	 * that libc and programs fall back to openat(2), which is checked. */
+	if (known("openat2"))
+		push_conds(b, "openat2", WARD_SC_ERRNO, ENOSYS, why_openat2, NULL, 0);
+}
+
+/*
+ * set*xattr(2) under security.admin (allow_ns_clone): a nested user
+ * namespace holds every capability, CAP_SETFCAP included, over the files
+ * of a write grant (their owner is the sandbox's root through the
+ * idmapping), and the kernel would store a file capability whose root is
+ * the directory's owner on the host.  The name is in memory, so the filter
+ * refuses values of the two sizes a file capability can have, whatever
+ * the name (the collateral: any 20- or 24-byte extended attribute).
+ * Without namespaces no process of the sandbox ever holds CAP_SETFCAP
+ * (lib/caps.c refuses to grant it), so the calls are plainly allowed.
+ */
+static void add_xattr_rules(struct builder *b, const struct ward_policy *p)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(xattr_calls); i++) {
+		const char *sc = xattr_calls[i].syscall;
+		unsigned k = xattr_calls[i].size_arg;
+		struct ward_sc_arg c;
+		uint64_t v;
+
+		if (!known(sc))
+			continue;
+		if (!p->allow_ns_clone) {
+			push(b, sc, WARD_SC_ALLOW, 0, NULL);
+			continue;
+		}
+		c = cond(k, WARD_SC_OP_LT, XATTR_CAPS_SZ_2, 0);
+		push_conds(b, sc, WARD_SC_ALLOW, 0, NULL, &c, 1);
+		c = cond(k, WARD_SC_OP_GT, XATTR_CAPS_SZ_3, 0);
+		push_conds(b, sc, WARD_SC_ALLOW, 0, NULL, &c, 1);
+		for (v = XATTR_CAPS_SZ_2; v <= XATTR_CAPS_SZ_3; v++) {
+			bool caps = v == XATTR_CAPS_SZ_2 || v == XATTR_CAPS_SZ_3;
+
+			c = cond(k, WARD_SC_OP_EQ, v, 0);
+			push_conds(b, sc, caps ? WARD_SC_ERRNO : WARD_SC_ALLOW, caps ? EPERM : 0,
+				   caps ? why_fcaps : NULL, &c, 1);
+		}
+	}
+}
+
+/* memfd_create(2): MFD_EXEC is refused unless the policy lets the program
+ * run what it wrote (scratch_exec).  The second layer is
+ * vm.memfd_noexec=2 in the sandbox's pid namespace (launch.c), which makes
+ * every memfd non-executable and sealed so. */
+static void add_memfd_rules(struct builder *b, const struct ward_policy *p)
+{
+	struct ward_sc_arg c;
+
+	if (!known("memfd_create"))
+		return;
+	if (p->scratch_exec) {
+		push(b, "memfd_create", WARD_SC_ALLOW, 0, NULL);
+		return;
+	}
+	c = cond(1, WARD_SC_OP_MASKED_EQ, MFD_EXEC, 0);
+	push_conds(b, "memfd_create", WARD_SC_ALLOW, 0, NULL, &c, 1);
+	c = cond(1, WARD_SC_OP_MASKED_EQ, MFD_EXEC, MFD_EXEC);
+	push_conds(b, "memfd_create", WARD_SC_ERRNO, EPERM, why_mfd_exec, &c, 1);
+}
+
+bool ward_sc_decode_key(const char *syscall, const uint64_t *args, char *buf, size_t len)
+{
+	size_t i;
+
+	buf[0] = '\0';
+	for (i = 0; i < ARRAY_SIZE(mode_calls); i++) {
+		unsigned mode;
+
+		if (strcmp(mode_calls[i].syscall, syscall) != 0)
+			continue;
+		mode = (unsigned)(args[mode_calls[i].mode_arg] & 07777);
+		if (mode_calls[i].flags_arg >= 0) {
+			uint64_t f = args[mode_calls[i].flags_arg];
+
+			snprintf(buf, len, "%s%smode 0%o", (f & O_CREAT) ? "O_CREAT, " : "",
+				 (f & KERNEL_O_TMPFILE) ? "O_TMPFILE, " : "", mode);
+		} else {
+			snprintf(buf, len, "mode 0%o", mode);
+		}
+		return true;
+	}
+	for (i = 0; i < ARRAY_SIZE(xattr_calls); i++) {
+		if (strcmp(xattr_calls[i].syscall, syscall) == 0) {
+			snprintf(buf, len, "size %llu",
+				 (unsigned long long)args[xattr_calls[i].size_arg]);
+			return true;
+		}
+	}
+	if (strcmp(syscall, "memfd_create") == 0) {
+		if (args[1] & MFD_EXEC)
+			snprintf(buf, len, "MFD_EXEC");
+		else
+			snprintf(buf, len, "flags 0x%llx", (unsigned long long)(args[1] & LOW32));
+		return true;
+	}
+	return false;
+}
+
+size_t ward_sc_arg_filters(const struct ward_policy *p, struct ward_sc_arg_filter *out, size_t max)
+{
+	size_t n = 0;
+
+#define ADD(w, r)                                                   \
+	do {                                                        \
+		if (n < max)                                        \
+			out[n] = (struct ward_sc_arg_filter){w, r}; \
+		n++;                                                \
+	} while (0)
+	ADD("chmod, fchmod, fchmodat, fchmodat2, mknod, mknodat, mkdir, mkdirat and creat with "
+	    "S_ISUID or S_ISGID in the mode; open and openat with O_CREAT or O_TMPFILE and such "
+	    "a mode",
+	    why_setid);
+	ADD("openat2 (ENOSYS)", why_openat2);
+	if (p->allow_ns_clone)
+		ADD("setxattr, lsetxattr, fsetxattr of a 20- or 24-byte value", why_fcaps);
+	if (!p->scratch_exec)
+		ADD("memfd_create with MFD_EXEC", why_mfd_exec);
+#undef ADD
+	return n < max ? n : max;
+}
+
 static int cmp_u64(uint64_t a, uint64_t b)
 {
 	return a < b ? -1 : a > b;
@@ -358,7 +633,8 @@ static int rule_cmp(const void *pa, const void *pb)
 		if (c)
 			return c;
 	}
-	return cmp_str(a->entitlement, b->entitlement);
+	c = cmp_str(a->entitlement, b->entitlement);
+	return c ? c : cmp_str(a->reason, b->reason);
 }
 
 int ward_seccomp_rules(const struct ward_policy *p, struct ward_sc_rules *out, ward_error_t *err)
@@ -383,6 +659,9 @@ int ward_seccomp_rules(const struct ward_policy *p, struct ward_sc_rules *out, w
 	add_socket_rules(&b, p);
 	add_ioctl_rules(&b);
 	add_personality_rules(&b);
+	add_mode_rules(&b);
+	add_xattr_rules(&b, p);
+	add_memfd_rules(&b, p);
 
 	qsort(b.v, b.n, sizeof(*b.v), rule_cmp);
 	for (i = 0, n = 0; i < b.n; i++) {
@@ -417,6 +696,10 @@ static bool arg_matches(const struct ward_sc_arg *c, const uint64_t *args)
 		return x != c->a;
 	case WARD_SC_OP_MASKED_EQ:
 		return (x & c->a) == c->b;
+	case WARD_SC_OP_LT:
+		return x < c->a;
+	case WARD_SC_OP_GT:
+		return x > c->a;
 	default:
 		return false;
 	}

@@ -246,6 +246,14 @@ static int to_scmp_cmp(const struct ward_sc_arg *a, struct scmp_arg_cmp *c)
 		c->datum_a = a->a; /* mask */
 		c->datum_b = a->b; /* value */
 		return 0;
+	case WARD_SC_OP_LT:
+		c->op = SCMP_CMP_LT;
+		c->datum_a = a->a;
+		return 0;
+	case WARD_SC_OP_GT:
+		c->op = SCMP_CMP_GT;
+		c->datum_a = a->a;
+		return 0;
 	default:
 		return -1;
 	}

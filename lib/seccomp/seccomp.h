@@ -29,6 +29,8 @@ enum ward_sc_op {
 	WARD_SC_OP_EQ,	      /* arg == a */
 	WARD_SC_OP_NE,	      /* arg != a */
 	WARD_SC_OP_MASKED_EQ, /* (arg & a) == b */
+	WARD_SC_OP_LT,	      /* arg < a (unsigned, 64 bits) */
+	WARD_SC_OP_GT,	      /* arg > a (unsigned, 64 bits) */
 };
 
 struct ward_sc_arg {
@@ -44,6 +46,9 @@ struct ward_sc_rule {
 	unsigned n_args; /* argument conditions, all must match (AND) */
 	struct ward_sc_arg args[3];
 	const char *entitlement; /* the entitlement that grants it, when denied; NULL if none can */
+	/* Why an argument class is refused whatever is granted (a denial
+	 * message says it); NULL for the plain group rules. */
+	const char *reason;
 };
 
 struct ward_sc_rules {
@@ -62,6 +67,22 @@ void ward_sc_rules_free(struct ward_sc_rules *r);
  */
 const struct ward_sc_rule *ward_sc_rules_match(const struct ward_sc_rules *r, const char *syscall,
 					       const uint64_t *args);
+
+/*
+ * The key argument of a call that an argument filter of profile.c refused,
+ * in words ("mode 04755", "O_CREAT, mode 06755", "size 20", "MFD_EXEC"), for
+ * denial messages.  Returns false (buf empty) for other syscalls.
+ */
+bool ward_sc_decode_key(const char *syscall, const uint64_t *args, char *buf, size_t len);
+
+/* The argument filters that hold under every policy, for `ward explain`:
+ * "chmod(2), fchmod(2), ... with S_ISUID or S_ISGID in the mode". */
+struct ward_sc_arg_filter {
+	const char *what;   /* the refused calls, in words */
+	const char *reason; /* why */
+};
+/* Fills out[] (at most max) for this policy; returns the count. */
+size_t ward_sc_arg_filters(const struct ward_policy *p, struct ward_sc_arg_filter *out, size_t max);
 
 struct ward_seccomp_prog {
 	void *insns; /* struct sock_filter[] */

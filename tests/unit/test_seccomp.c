@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
@@ -35,6 +36,10 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#ifndef SYS_fchmodat2
+#define SYS_fchmodat2 452
+#endif
 
 #include <cmocka.h>
 #include <seccomp.h>
@@ -47,7 +52,31 @@
 #define FAM(f) (1ULL << (f))
 
 static const char *const special[] = {
-	"clone", "clone3", "unshare", "socket", "socketpair", "ioctl", "personality", NULL,
+	"clone",
+	"clone3",
+	"unshare",
+	"socket",
+	"socketpair",
+	"ioctl",
+	"personality",
+	/* modes (S_ISUID/S_ISGID), file capabilities, MFD_EXEC */
+	"open",
+	"openat",
+	"openat2",
+	"creat",
+	"chmod",
+	"fchmod",
+	"fchmodat",
+	"fchmodat2",
+	"mknod",
+	"mknodat",
+	"mkdir",
+	"mkdirat",
+	"setxattr",
+	"lsetxattr",
+	"fsetxattr",
+	"memfd_create",
+	NULL,
 };
 
 /* Calls that x86_64 declares but does not implement (the kernel answers
@@ -128,6 +157,25 @@ static void expect_plain(const struct ward_sc_rules *r, const char *name,
 	assert_int_equal(rule->action, action);
 	assert_int_equal(rule->err, action == WARD_SC_ERRNO ? err : 0);
 	check_ent(rule->entitlement, ent);
+}
+
+/* A call with all six arguments gets this action; returns the rule. */
+static const struct ward_sc_rule *expect_call6(const struct ward_sc_rules *r, const char *name,
+					       const uint64_t args[6], enum ward_sc_action action,
+					       int err)
+{
+	const struct ward_sc_rule *rule = ward_sc_rules_match(r, name, args);
+
+	if (rule == NULL)
+		fail_msg("%s(%#llx, %#llx, %#llx, %#llx): no rule matched", name,
+			 (unsigned long long)args[0], (unsigned long long)args[1],
+			 (unsigned long long)args[2], (unsigned long long)args[3]);
+	if (rule->action != action || rule->err != (action == WARD_SC_ERRNO ? err : 0))
+		fail_msg("%s(%#llx, %#llx, %#llx, %#llx): action %d errno %d, expected %d errno %d",
+			 name, (unsigned long long)args[0], (unsigned long long)args[1],
+			 (unsigned long long)args[2], (unsigned long long)args[3], rule->action,
+			 rule->err, action, err);
+	return rule;
 }
 
 /* A call with these arguments gets this action. */
@@ -275,12 +323,47 @@ static void test_groups_consistent(void **state)
 
 /* ---------------------------------------------------------------- */
 
+/* Can no value of one argument satisfy both conditions?  (Conditions on
+ * the same argument only.) */
+static bool conds_disjoint(const struct ward_sc_arg *x, const struct ward_sc_arg *y)
+{
+	uint64_t xm = x->a, xv = x->b, ym = y->a, yv = y->b;
+	uint64_t lo_x = 0, hi_x = UINT64_MAX, lo_y = 0, hi_y = UINT64_MAX;
+
+	if (x->op == WARD_SC_OP_EQ)
+		xm = UINT64_MAX, xv = x->a;
+	if (y->op == WARD_SC_OP_EQ)
+		ym = UINT64_MAX, yv = y->a;
+	if ((x->op == WARD_SC_OP_EQ || x->op == WARD_SC_OP_MASKED_EQ) &&
+	    (y->op == WARD_SC_OP_EQ || y->op == WARD_SC_OP_MASKED_EQ))
+		return ((xv ^ yv) & xm & ym) != 0;
+	/* Ranges: EQ is a point; MASKED_EQ is not compared with a range
+	 * (the profile never mixes them on one argument). */
+	if (x->op == WARD_SC_OP_MASKED_EQ || y->op == WARD_SC_OP_MASKED_EQ ||
+	    x->op == WARD_SC_OP_NE || y->op == WARD_SC_OP_NE)
+		return false;
+	if (x->op == WARD_SC_OP_EQ)
+		lo_x = hi_x = x->a;
+	else if (x->op == WARD_SC_OP_LT)
+		hi_x = x->a - 1;
+	else
+		lo_x = x->a + 1;
+	if (y->op == WARD_SC_OP_EQ)
+		lo_y = hi_y = y->a;
+	else if (y->op == WARD_SC_OP_LT)
+		hi_y = y->a - 1;
+	else
+		lo_y = y->a + 1;
+	return hi_x < lo_y || hi_y < lo_x;
+}
+
 /* Structure of any rule list: canonical order, and the rules of one
- * syscall are pairwise disjoint, so libseccomp's tie-breaking never
- * matters. */
+ * syscall are pairwise disjoint (some argument both constrain has no value
+ * that satisfies both), so libseccomp's tie-breaking never matters. */
 static void check_structure(const struct ward_sc_rules *r)
 {
 	size_t i, j;
+	unsigned a, b;
 
 	for (i = 0; i < r->n; i++) {
 		const struct ward_sc_rule *x = &r->rules[i];
@@ -292,17 +375,23 @@ static void check_structure(const struct ward_sc_rules *r)
 			assert_int_equal(x->err, 0);
 		else
 			assert_true(x->err == EPERM || x->err == ENOSYS);
+		/* No argument is constrained twice in one rule (libseccomp
+		 * refuses that). */
+		for (a = 0; a < x->n_args; a++)
+			for (b = a + 1; b < x->n_args; b++)
+				assert_int_not_equal(x->args[a].index, x->args[b].index);
 		for (j = i + 1; j < r->n && strcmp(r->rules[j].syscall, x->syscall) == 0; j++) {
 			const struct ward_sc_rule *y = &r->rules[j];
+			bool disjoint = false;
 
 			/* An unconditional rule must be alone. */
-			assert_int_equal(x->n_args, 1);
-			assert_int_equal(y->n_args, 1);
-			assert_int_equal(x->args[0].index, y->args[0].index);
-			assert_int_equal(x->args[0].op, WARD_SC_OP_MASKED_EQ);
-			assert_int_equal(y->args[0].op, WARD_SC_OP_MASKED_EQ);
-			/* Disjoint: some bit both masks fix differs. */
-			if (((x->args[0].b ^ y->args[0].b) & x->args[0].a & y->args[0].a) == 0)
+			assert_true(x->n_args >= 1);
+			assert_true(y->n_args >= 1);
+			for (a = 0; a < x->n_args && !disjoint; a++)
+				for (b = 0; b < y->n_args && !disjoint; b++)
+					disjoint = x->args[a].index == y->args[b].index &&
+						   conds_disjoint(&x->args[a], &y->args[b]);
+			if (!disjoint)
 				fail_msg("%s: rules %zu and %zu overlap", x->syscall, i, j);
 		}
 	}
@@ -568,6 +657,190 @@ static void test_debug_and_time(void **state)
 	expect_plain(&r, "ptrace", WARD_SC_ERRNO, EPERM, "process.debug");
 	assert_int_equal(count_rules(&r, "stime"), 0); /* not on x86_64 */
 	ward_sc_rules_free(&r);
+}
+
+/* Nothing the sandbox writes may carry privilege on the host: the mode
+ * calls refuse S_ISUID and S_ISGID under every policy. */
+static void test_setid_modes(void **state)
+{
+	static const enum ward_level levels[] = {WARD_LEVEL_CONFINED, WARD_LEVEL_USER,
+						 WARD_LEVEL_ADMIN};
+	static const struct {
+		const char *name;
+		unsigned mode_arg;
+	} calls[] = {
+		{"chmod", 1}, {"fchmod", 1},  {"fchmodat", 2}, {"fchmodat2", 2}, {"creat", 1},
+		{"mknod", 1}, {"mknodat", 2}, {"mkdir", 1},    {"mkdirat", 2},
+	};
+	struct ward_policy p;
+	struct ward_sc_rules r;
+	size_t l, i;
+
+	(void)state;
+	for (l = 0; l < ARRAY_SIZE(levels); l++) {
+		policy_init(&p, levels[l], WARD_NET_NONE);
+		p.setuid = true; /* process.setuid changes nothing here */
+		rules_for(&p, &r);
+		check_structure(&r);
+		for (i = 0; i < ARRAY_SIZE(calls); i++) {
+			uint64_t a[6] = {0};
+			const struct ward_sc_rule *rule;
+
+			assert_int_equal(count_rules(&r, calls[i].name), 3);
+			a[calls[i].mode_arg] = 0755;
+			expect_call6(&r, calls[i].name, a, WARD_SC_ALLOW, 0);
+			a[calls[i].mode_arg] = 01777; /* sticky is harmless */
+			expect_call6(&r, calls[i].name, a, WARD_SC_ALLOW, 0);
+			a[calls[i].mode_arg] = S_IFREG | 04755;
+			rule = expect_call6(&r, calls[i].name, a, WARD_SC_ERRNO, EPERM);
+			assert_null(rule->entitlement);
+			assert_non_null(rule->reason);
+			assert_non_null(strstr(rule->reason, "set-user-ID"));
+			a[calls[i].mode_arg] = 02755;
+			expect_call6(&r, calls[i].name, a, WARD_SC_ERRNO, EPERM);
+			a[calls[i].mode_arg] = 06000;
+			expect_call6(&r, calls[i].name, a, WARD_SC_ERRNO, EPERM);
+			/* umode_t: high bits are ignored by the kernel and here. */
+			a[calls[i].mode_arg] = (1ULL << 32) | 0644;
+			expect_call6(&r, calls[i].name, a, WARD_SC_ALLOW, 0);
+			a[calls[i].mode_arg] = (1ULL << 32) | 04644;
+			expect_call6(&r, calls[i].name, a, WARD_SC_ERRNO, EPERM);
+		}
+
+		/* open(path, flags, mode) and openat(dfd, path, flags, mode):
+		 * the mode counts only when the call creates a file. */
+		{
+			uint64_t o[6] = {0, O_WRONLY | O_CREAT, 04755};
+			uint64_t at[6] = {(uint64_t)AT_FDCWD, 0, O_WRONLY | O_CREAT, 04755};
+
+			assert_int_equal(count_rules(&r, "open"), 7);
+			assert_int_equal(count_rules(&r, "openat"), 7);
+			expect_call6(&r, "open", o, WARD_SC_ERRNO, EPERM);
+			expect_call6(&r, "openat", at, WARD_SC_ERRNO, EPERM);
+			o[1] = at[2] = O_WRONLY | O_TMPFILE;
+			o[2] = at[3] = 02700;
+			expect_call6(&r, "open", o, WARD_SC_ERRNO, EPERM);
+			expect_call6(&r, "openat", at, WARD_SC_ERRNO, EPERM);
+			/* __O_TMPFILE without O_DIRECTORY: still creating for us */
+			o[1] = at[2] = 020000000;
+			expect_call6(&r, "open", o, WARD_SC_ERRNO, EPERM);
+			expect_call6(&r, "openat", at, WARD_SC_ERRNO, EPERM);
+			/* O_DIRECTORY alone does not create: allowed. */
+			o[1] = at[2] = O_RDONLY | O_DIRECTORY;
+			expect_call6(&r, "open", o, WARD_SC_ALLOW, 0);
+			expect_call6(&r, "openat", at, WARD_SC_ALLOW, 0);
+			o[1] = at[2] = O_RDWR;
+			expect_call6(&r, "open", o, WARD_SC_ALLOW, 0);
+			expect_call6(&r, "openat", at, WARD_SC_ALLOW, 0);
+			o[1] = at[2] = O_WRONLY | O_CREAT | O_TRUNC;
+			o[2] = at[3] = 0644;
+			expect_call6(&r, "open", o, WARD_SC_ALLOW, 0);
+			expect_call6(&r, "openat", at, WARD_SC_ALLOW, 0);
+			o[2] = at[3] = 0xffffffff00000000ULL | 0644;
+			expect_call6(&r, "open", o, WARD_SC_ALLOW, 0);
+			expect_call6(&r, "openat", at, WARD_SC_ALLOW, 0);
+			o[1] = at[2] = (1ULL << 32) | O_CREAT;
+			o[2] = at[3] = 04000;
+			expect_call6(&r, "open", o, WARD_SC_ERRNO, EPERM);
+			expect_call6(&r, "openat", at, WARD_SC_ERRNO, EPERM);
+		}
+		/* openat2: its mode is in memory.  ENOSYS: libc falls back. */
+		expect_plain(&r, "openat2", WARD_SC_ERRNO, ENOSYS, NULL);
+		ward_sc_rules_free(&r);
+	}
+}
+
+/* set*xattr: plain under confined and user (no process ever holds
+ * CAP_SETFCAP); under allow_ns_clone a nested user namespace would, so
+ * the two sizes of a file capability are refused. */
+static void test_xattr_sizes(void **state)
+{
+	static const char *const calls[] = {"setxattr", "lsetxattr", "fsetxattr"};
+	struct ward_policy p;
+	struct ward_sc_rules r;
+	uint64_t a[6] = {0};
+	size_t i;
+
+	(void)state;
+	policy_init(&p, WARD_LEVEL_USER, WARD_NET_NONE);
+	rules_for(&p, &r);
+	for (i = 0; i < ARRAY_SIZE(calls); i++)
+		expect_plain(&r, calls[i], WARD_SC_ALLOW, 0, NULL);
+	ward_sc_rules_free(&r);
+
+	policy_init(&p, WARD_LEVEL_ADMIN, WARD_NET_NONE);
+	rules_for(&p, &r);
+	check_structure(&r);
+	for (i = 0; i < ARRAY_SIZE(calls); i++) {
+		static const uint64_t ok[] = {0, 1, 12, 19, 21, 22, 23, 25, 4096, UINT64_MAX};
+		size_t k;
+
+		assert_int_equal(count_rules(&r, calls[i]), 7);
+		for (k = 0; k < ARRAY_SIZE(ok); k++) {
+			a[3] = ok[k];
+			expect_call6(&r, calls[i], a, WARD_SC_ALLOW, 0);
+		}
+		a[3] = 20;
+		expect_call6(&r, calls[i], a, WARD_SC_ERRNO, EPERM);
+		a[3] = 24;
+		assert_non_null(expect_call6(&r, calls[i], a, WARD_SC_ERRNO, EPERM)->reason);
+		/* size_t: every bit counts for the kernel, so for the filter. */
+		a[3] = (1ULL << 32) | 20;
+		expect_call6(&r, calls[i], a, WARD_SC_ALLOW, 0);
+	}
+	ward_sc_rules_free(&r);
+}
+
+/* memfd_create(MFD_EXEC) follows scratch_exec. */
+static void test_memfd_exec(void **state)
+{
+	struct ward_policy p;
+	struct ward_sc_rules r;
+	uint64_t a[6] = {0};
+
+	(void)state;
+	policy_init(&p, WARD_LEVEL_CONFINED, WARD_NET_NONE);
+	rules_for(&p, &r);
+	check_structure(&r);
+	a[1] = 0;
+	expect_call6(&r, "memfd_create", a, WARD_SC_ALLOW, 0);
+	a[1] = MFD_CLOEXEC | MFD_ALLOW_SEALING | 0x8 /* MFD_NOEXEC_SEAL */;
+	expect_call6(&r, "memfd_create", a, WARD_SC_ALLOW, 0);
+	a[1] = 0x10 /* MFD_EXEC */;
+	assert_non_null(strstr(expect_call6(&r, "memfd_create", a, WARD_SC_ERRNO, EPERM)->reason,
+			       "MFD_EXEC"));
+	a[1] = MFD_CLOEXEC | 0x10;
+	expect_call6(&r, "memfd_create", a, WARD_SC_ERRNO, EPERM);
+	ward_sc_rules_free(&r);
+
+	p.scratch_exec = true;
+	rules_for(&p, &r);
+	expect_plain(&r, "memfd_create", WARD_SC_ALLOW, 0, NULL);
+	ward_sc_rules_free(&r);
+}
+
+/* The decoded key argument of a refused call, for denial messages. */
+static void test_decode_key(void **state)
+{
+	uint64_t a[6] = {0};
+	char buf[64];
+
+	(void)state;
+	a[1] = 04755;
+	assert_true(ward_sc_decode_key("chmod", a, buf, sizeof(buf)));
+	assert_string_equal(buf, "mode 04755");
+	a[2] = O_WRONLY | O_CREAT;
+	a[3] = 06755;
+	assert_true(ward_sc_decode_key("openat", a, buf, sizeof(buf)));
+	assert_string_equal(buf, "O_CREAT, mode 06755");
+	a[3] = 20;
+	assert_true(ward_sc_decode_key("fsetxattr", a, buf, sizeof(buf)));
+	assert_string_equal(buf, "size 20");
+	a[1] = 0x10;
+	assert_true(ward_sc_decode_key("memfd_create", a, buf, sizeof(buf)));
+	assert_string_equal(buf, "MFD_EXEC");
+	assert_false(ward_sc_decode_key("getpid", a, buf, sizeof(buf)));
+	assert_string_equal(buf, "");
 }
 
 static void test_invalid_level(void **state)
@@ -951,6 +1224,36 @@ static void child_checks(pid_t parent, bool ia32)
 	else
 		pthread_join(th, NULL);
 
+	/* Set-id modes (the path does not exist: ENOENT means the filter let
+	 * the call through). */
+	EXPECT_ERRNO(chmod("/ward-no-such-dir/f", 04755), EPERM);
+	EXPECT_ERRNO(chmod("/ward-no-such-dir/f", 02755), EPERM);
+	EXPECT_ERRNO(chmod("/ward-no-such-dir/f", 0755), ENOENT);
+	EXPECT_ERRNO(syscall(SYS_chmod, "/ward-no-such-dir/f", (1UL << 32) | 0755), ENOENT);
+	EXPECT_ERRNO(syscall(SYS_chmod, "/ward-no-such-dir/f", (1UL << 32) | 04755), EPERM);
+	EXPECT_ERRNO(fchmod(fds[0], 06755), EPERM);
+	EXPECT_ERRNO(fchmodat(AT_FDCWD, "/ward-no-such-dir/f", 04700, 0), EPERM);
+	EXPECT_ERRNO(syscall(SYS_fchmodat2, AT_FDCWD, "/ward-no-such-dir/f", 04700, 0), EPERM);
+	EXPECT_ERRNO(open("/ward-no-such-dir/f", O_WRONLY | O_CREAT, 04755), EPERM);
+	EXPECT_ERRNO(open("/ward-no-such-dir/f", O_WRONLY | O_CREAT, 0755), ENOENT);
+	EXPECT_ERRNO(syscall(SYS_open, "/ward-no-such-dir/f", O_RDONLY, 04755), ENOENT);
+	EXPECT_ERRNO(openat(AT_FDCWD, "/ward-no-such-dir/f", O_WRONLY | O_CREAT | O_EXCL, 02700),
+		     EPERM);
+	EXPECT_ERRNO(openat(AT_FDCWD, "/ward-no-such-dir", O_WRONLY | O_TMPFILE, 04755), EPERM);
+	EXPECT_ERRNO(openat(AT_FDCWD, "/ward-no-such-dir", O_WRONLY | O_TMPFILE, 0755), ENOENT);
+	EXPECT_ERRNO(creat("/ward-no-such-dir/f", 04755), EPERM);
+	EXPECT_ERRNO(mknod("/ward-no-such-dir/f", S_IFREG | 04755, 0), EPERM);
+	EXPECT_ERRNO(mknodat(AT_FDCWD, "/ward-no-such-dir/f", S_IFREG | 02755, 0), EPERM);
+	EXPECT_ERRNO(mknod("/ward-no-such-dir/f", S_IFIFO | 0600, 0), ENOENT);
+	EXPECT_ERRNO(mkdir("/ward-no-such-dir/d", 02755), EPERM);
+	EXPECT_ERRNO(mkdirat(AT_FDCWD, "/ward-no-such-dir/d", 0755), ENOENT);
+	EXPECT_ERRNO(syscall(SYS_openat2, AT_FDCWD, "/", NULL, 0), ENOSYS);
+	/* Executable memfds (the default policy: scratch is not executable). */
+	EXPECT_ERRNO(syscall(SYS_memfd_create, "x", 0x10U /* MFD_EXEC */), EPERM);
+	EXPECT_OK(n = (int)syscall(SYS_memfd_create, "x", MFD_CLOEXEC));
+	if (n >= 0)
+		close(n);
+
 	EXPECT_OK(personality(0xffffffff));
 	EXPECT_OK(personality(PER_LINUX));
 	EXPECT_ERRNO(personality(READ_IMPLIES_EXEC), EPERM);
@@ -1221,6 +1524,10 @@ int main(void)
 		cmocka_unit_test(test_user),
 		cmocka_unit_test(test_admin),
 		cmocka_unit_test(test_debug_and_time),
+		cmocka_unit_test(test_setid_modes),
+		cmocka_unit_test(test_xattr_sizes),
+		cmocka_unit_test(test_memfd_exec),
+		cmocka_unit_test(test_decode_key),
 		cmocka_unit_test(test_invalid_level),
 		cmocka_unit_test(test_determinism),
 		cmocka_unit_test_setup_teardown(test_cache, cache_setup, cache_teardown),
