@@ -208,11 +208,15 @@ static int build_env(struct launch *l, ward_error_t *err)
 
 /* Each running sandbox holds a lock on one slot of the pool, so no two
  * sandboxes share a host uid: one cannot signal or ptrace another even where
- * they could see each other. */
-static int take_id_range(struct launch *l, const char *state_dir, ward_error_t *err)
+ * they could see each other.  The pool is host-wide (WARD_ID_POOL_DIR), not
+ * under --state-dir: a `ward run` and a `ward up --state-dir X` draw from
+ * the same locks. */
+static int take_id_range(struct launch *l, ward_error_t *err)
 {
-	cleanup_free char *dir = ward_xasprintf("%s/ids", state_dir);
+	const char *dir = l->o->id_pool_dir ? l->o->id_pool_dir : WARD_ID_POOL_DIR;
 	unsigned start = (unsigned)getpid() % WARD_ID_POOL_SLOTS, i;
+	cleanup_close int dfd = -1;
+	struct stat st;
 
 	if (l->o->uid_base) {
 		l->id_base = l->o->uid_base;
@@ -220,15 +224,28 @@ static int take_id_range(struct launch *l, const char *state_dir, ward_error_t *
 	}
 	if (ward_mkdir_p(dir, 0700) < 0)
 		return ward_error_sys(err, "cannot create %s", dir);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return ward_error_sys(err, "cannot open %s", dir);
+	/* Whoever can write here can hold or free slots of others. */
+	if (fstat(dfd, &st) < 0)
+		return ward_error_sys(err, "cannot stat %s", dir);
+	if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)))
+		return ward_error_set(err, EPERM,
+				      "%s must belong to uid %u and be writable by nobody else "
+				      "(it is uid %u, mode %04o): it holds the uid pool's locks",
+				      dir, (unsigned)geteuid(), (unsigned)st.st_uid,
+				      (unsigned)(st.st_mode & 07777));
 	for (i = 0; i < WARD_ID_POOL_SLOTS; i++) {
 		unsigned slot = (start + i) % WARD_ID_POOL_SLOTS;
-		char path[4096];
+		char name[32];
 		int fd;
 
-		snprintf(path, sizeof(path), "%s/%u.lock", dir, slot);
-		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		snprintf(name, sizeof(name), "%u.lock", slot);
+		fd = openat(dfd, name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+			    0600);
 		if (fd < 0)
-			return ward_error_sys(err, "cannot open %s", path);
+			return ward_error_sys(err, "cannot open %s/%s", dir, name);
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
 			l->id_lock_fd = fd;
 			l->id_base = WARD_ID_POOL_BASE + slot * WARD_ID_RANGE;
@@ -998,7 +1015,7 @@ int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int 
 		ward_error_sys(err, "cannot create the state directory %s", state_dir);
 		goto out;
 	}
-	if (!o->learn && take_id_range(&l, state_dir, err) < 0)
+	if (!o->learn && take_id_range(&l, err) < 0)
 		goto out;
 	if (ward_view_idmap(&l.view, l.id_base, l.id_base, err) < 0 ||
 	    ward_view_detach(&l.view, err) < 0)

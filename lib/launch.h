@@ -30,10 +30,13 @@ struct ward_learn;
 #define WARD_EXIT_CANNOT    126
 #define WARD_EXIT_NOT_FOUND 127
 
-/* Host uid pool: slot N is [BASE + N * SIZE, BASE + (N+1) * SIZE). */
+/* Host uid pool: slot N is [BASE + N * SIZE, BASE + (N+1) * SIZE).  The
+ * locks live in one host-wide directory, whatever --state-dir says: two
+ * sandboxes with different state directories must never share a range. */
 #define WARD_ID_POOL_BASE  0x70000000u
 #define WARD_ID_POOL_SLOTS 1024u
 #define WARD_ID_RANGE	   65536u
+#define WARD_ID_POOL_DIR   "/run/ward/ids"
 
 struct ward_run_options {
 	char *const *argv;	 /* program and arguments */
@@ -44,7 +47,10 @@ struct ward_run_options {
 	const char *cwd;	 /* inside the sandbox; NULL: "/" (or HOME) */
 	char *const *env;	 /* extra KEY=VALUE for the program */
 	size_t n_env;
-	const char *state_dir;	  /* NULL: /run/ward (id locks, seccomp cache) */
+	const char *state_dir; /* NULL: /run/ward (seccomp cache, network slots) */
+	/* The uid pool's lock directory; NULL: WARD_ID_POOL_DIR.  Not derived
+	 * from state_dir on purpose; only tests point it elsewhere. */
+	const char *id_pool_dir;
 	const char *home;	  /* the caller's HOME, for HOME inside */
 	const char *term;	  /* the caller's TERM */
 	bool quiet;		  /* no warnings on stderr */
