@@ -11,15 +11,23 @@
 #include "policy.h"
 
 /*
- * Capabilities no sandbox ever holds, whatever it is granted: CAP_FSETID
- * (keep S_ISUID/S_ISGID when writing a set-id file, set S_ISGID without
- * being in the group) and CAP_SETFCAP (write security.capability).  A
- * fs.write grant makes the sandbox's root the owner of the granted files
- * on the host, so with either of them a program could leave a privileged
- * file there; inside the sandbox they are useless, since every mount is
- * nosuid and no_new_privs is set.  ward_caps_drop_bounding() refuses them.
+ * Capabilities no sandbox ever holds, whatever it is granted: CAP_FSETID.
+ * With it, chmod or a new file in a set-group-ID directory may keep
+ * S_ISGID for a group the writer is not in, so a second layer behind the
+ * syscall filter's mode rules (seccomp/profile.c): a fs.write grant makes
+ * the sandbox's root the owner of the granted files on the host.  (Writing
+ * into a set-id file clears S_ISUID, and S_ISGID of a group-executable
+ * file, whatever the writer holds, on the kernels ward runs on.)  Inside
+ * the sandbox it is useless: every mount is nosuid and no_new_privs is set.
+ * ward_caps_drop_bounding() refuses it.
+ *
+ * CAP_SETFCAP (write security.capability) is granted by security.admin
+ * only, because the kernel requires it of a process whose child user
+ * namespace maps uid 0 (unshare -Ur, container tools); the syscall filter
+ * refuses file-capability-sized extended attributes whenever a policy
+ * holds it (seccomp/profile.c).
  */
-#define WARD_CAPS_NEVER ((UINT64_C(1) << CAP_FSETID) | (UINT64_C(1) << CAP_SETFCAP))
+#define WARD_CAPS_NEVER (UINT64_C(1) << CAP_FSETID)
 
 const char *ward_cap_name(int cap);	  /* "CAP_SYS_ADMIN" or NULL */
 int ward_cap_from_name(const char *name); /* accepts "CAP_X" and "x"; -1 if unknown */

@@ -189,14 +189,19 @@ size_t ward_threat_matrix(const struct ward_policy *p, int abi, struct ward_thre
 			       "routes)");
 	}
 
-	NEXT("leave a set-id file or file capability on the host");
+	NEXT("leave a set-id file on the host");
 	add(t, "seccomp: chmod, open(O_CREAT/O_TMPFILE), mknod, mkdir with S_ISUID or S_ISGID "
 	       "refused; openat2 ENOSYS");
-	add(t, "capabilities: never CAP_FSETID or CAP_SETFCAP (writing a set-id file clears "
-	       "its bits; security.capability cannot be set)");
-	if (p->allow_ns_clone)
-		add(t, "seccomp: set*xattr of a 20- or 24-byte value refused (a nested user "
-		       "namespace holds CAP_SETFCAP)");
+	add(t, "capabilities: never CAP_FSETID (writing a set-id file clears its bits)");
+
+	NEXT("leave a file capability on the host");
+	if (HAS_CAP(p, CAP_SETFCAP) || p->allow_ns_clone) {
+		add(t, "seccomp: set*xattr of a 20- or 24-byte value refused");
+	} else {
+		add(t, "capabilities: no CAP_SETFCAP (security.capability cannot be set)");
+		add(t, "seccomp: no user namespace can be made, so CAP_SETFCAP cannot be gained "
+		       "there");
+	}
 
 	NEXT("execute what the program wrote");
 	if (!p->scratch_exec) {
@@ -373,7 +378,7 @@ static size_t layer_summary(const struct ward_policy *p, int abi, struct layer_l
 		LINE(WARD_LAYER_MOUNT, "%s: device node bound into /dev (%s)", p->devices[i].path,
 		     p->devices[i].origin);
 	caps_text(p->caps, buf, sizeof(buf));
-	LINE(WARD_LAYER_CAPS, "%s%s; never CAP_FSETID or CAP_SETFCAP", buf,
+	LINE(WARD_LAYER_CAPS, "%s%s; never CAP_FSETID", buf,
 	     p->caps ? " (bounding, permitted, effective, inheritable, ambient)"
 		     : " (all five sets empty; securebits keep uid 0 from regaining any)");
 	LINE(WARD_LAYER_NNP, "%s", p->no_new_privs ? "set" : "NOT set (process.setuid)");

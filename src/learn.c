@@ -118,9 +118,9 @@ int cmd_learn(int argc, char **argv)
 	if (policy_args_resolve(&pa, &p, &err) < 0)
 		goto fail;
 	/* Writes go to throw-away overlays; let them succeed whoever owns the
-	 * directory, so the run goes as far as it would on the host. */
-	p.caps |= (1ULL << CAP_DAC_OVERRIDE) | (1ULL << CAP_FOWNER) | (1ULL << CAP_CHOWN) |
-		  (1ULL << CAP_FSETID);
+	 * directory, so the run goes as far as it would on the host.  Never
+	 * CAP_FSETID (lib/caps.h WARD_CAPS_NEVER). */
+	p.caps |= (1ULL << CAP_DAC_OVERRIDE) | (1ULL << CAP_FOWNER) | (1ULL << CAP_CHOWN);
 	if (output) {
 		tmp = ward_xasprintf("%s.ward-learn.XXXXXX", output);
 		{

@@ -22,10 +22,12 @@
 #define FAM(f) (1ULL << (f))
 
 /* Docker's default capability set, granted by security.user, less CAP_FSETID
- * and CAP_SETFCAP, which no sandbox ever holds (lib/caps.h WARD_CAPS_NEVER:
- * with them a program could leave a set-id file or a file capability in a
- * fs.write grant, where it would be privileged on the host; inside, every
- * mount is nosuid, so they have no use there). */
+ * and CAP_SETFCAP: with them a program could leave a set-id file or a file
+ * capability in a fs.write grant, where it would be privileged on the host;
+ * inside, every mount is nosuid, so they have no use there.  No sandbox ever
+ * holds CAP_FSETID (lib/caps.h WARD_CAPS_NEVER); security.admin holds
+ * CAP_SETFCAP, which the kernel requires to map uid 0 in a nested user
+ * namespace, and its filter refuses file capabilities instead. */
 #define DOCKER_CAPS                                                                         \
 	(CAP(CAP_CHOWN) | CAP(CAP_DAC_OVERRIDE) | CAP(CAP_FOWNER) | CAP(CAP_KILL) |         \
 	 CAP(CAP_SETGID) | CAP(CAP_SETUID) | CAP(CAP_SETPCAP) | CAP(CAP_NET_BIND_SERVICE) | \
@@ -152,8 +154,8 @@ const struct ward_entitlement ward_entitlements[] = {
 		.layers = {
 			L(MOUNT) = "PATH bind-mounted read-write, nosuid, nodev, noexec",
 			L(IDENTITY) = "idmapped mount: the owner of PATH is the sandbox's user there",
-			L(CAPS) = "never CAP_FSETID or CAP_SETFCAP: nothing written keeps or gains "
-				  "set-id bits or file capabilities",
+			L(CAPS) = "never CAP_FSETID: writing a set-id file clears its bits; "
+				  "CAP_SETFCAP only with security.admin",
 			L(SECCOMP) = "chmod, open(O_CREAT), mknod... with S_ISUID/S_ISGID refused: "
 				     "nothing written is set-id on the host",
 			L(LANDLOCK) = "read, write, create and remove beneath PATH",
@@ -273,12 +275,13 @@ const struct ward_entitlement ward_entitlements[] = {
 		.summary = "CAP_SYS_ADMIN and mount inside its own user and mount namespaces",
 		.layers = {
 			L(NS) = "a user and mount namespace of its own, nested in the sandbox's",
-			L(CAPS) = "security.user's set plus CAP_SYS_ADMIN, within its own namespaces",
+			L(CAPS) = "security.user's set plus CAP_SYS_ADMIN and CAP_SETFCAP (needed to map "
+				  "uid 0 in a nested user namespace), within its own namespaces",
 			L(SECCOMP) = "adds mount, umount2, pivot_root, the new mount API, setns, "
 				     "clone/unshare with namespace flags; refuses set*xattr of a "
 				     "20- or 24-byte value (a file capability)",
 		},
-		.caps = DOCKER_CAPS | CAP(CAP_SYS_ADMIN),
+		.caps = DOCKER_CAPS | CAP(CAP_SYS_ADMIN) | CAP(CAP_SETFCAP),
 		.syscalls = ward_sc_admin,
 	},
 

@@ -25,6 +25,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/personality.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -87,9 +88,11 @@ static const uint64_t ioctl_never[] = {
  * refused; openat2 keeps flags and mode in memory, so it gets ENOSYS and
  * libc falls back to openat.  mkdir's mode cannot carry the bits (the
  * kernel drops them), but a program asking for them is refused all the
- * same, as systemd does.  Writing into an existing set-user-ID file clears
- * the bit unless the writer holds CAP_FSETID, which no entitlement grants
- * (lib/caps.c); chown clears it always.
+ * same, as systemd does.  Writing into an existing set-id file clears
+ * S_ISUID, and S_ISGID of a group-executable file, whoever writes (Linux
+ * 6.x: setattr_should_drop_suidgid()); chown clears them too.  CAP_FSETID,
+ * which would keep S_ISGID on chmod for a group the caller is not in, is
+ * never granted (lib/caps.h).
  *
  * The mode is a umode_t and the flags an int for the kernel: the masks
  * below look only at the bits it reads, so high bits change nothing.
@@ -107,8 +110,9 @@ static const char why_openat2[] =
 	"openat2(2) keeps its mode in memory, where the filter cannot check it; libc falls back "
 	"to openat(2)";
 static const char why_fcaps[] =
-	"a value of the size of a file capability (20 or 24 bytes): under security.admin a "
-	"nested user namespace could set security.capability on a granted file";
+	"a value of the size of a file capability (20 or 24 bytes): security.admin and nested "
+	"user namespaces hold CAP_SETFCAP, and security.capability on a granted file would be "
+	"privileged on the host";
 static const char why_mfd_exec[] =
 	"an executable memfd (MFD_EXEC): nothing the program writes may be executed without an "
 	"fs.exec grant";
@@ -128,8 +132,12 @@ static const struct {
 /* security.capability holds struct vfs_cap_data (20 bytes, revision 2) or
  * struct vfs_ns_cap_data (24 bytes, revision 3); the kernel's validheader()
  * refuses every other size for that name. */
-#define XATTR_CAPS_SZ_2 20u
-#define XATTR_CAPS_SZ_3 24u
+#ifndef XATTR_CAPS_SZ_2
+#define XATTR_CAPS_SZ_2 20
+#endif
+#ifndef XATTR_CAPS_SZ_3
+#define XATTR_CAPS_SZ_3 24
+#endif
 static const struct {
 	const char *syscall;
 	unsigned size_arg;
@@ -471,16 +479,18 @@ static void add_mode_rules(struct builder *b)
 }
 
 /*
- * set*xattr(2) under security.admin (allow_ns_clone): a nested user
- * namespace holds every capability, CAP_SETFCAP included, over the files
- * of a write grant (their owner is the sandbox's root through the
- * idmapping), and the kernel would store a file capability whose root is
- * the directory's owner on the host.  The name is in memory, so the filter
- * refuses values of the two sizes a file capability can have, whatever
- * the name (the collateral: any 20- or 24-byte extended attribute).
- * Without namespaces no process of the sandbox ever holds CAP_SETFCAP
- * (lib/caps.c refuses to grant it), so the calls are plainly allowed.
+ * set*xattr(2) when a process of the sandbox can hold CAP_SETFCAP over the
+ * files of a write grant (their owner is the sandbox's root through the
+ * idmapping): security.admin holds it in the sandbox's user namespace, and
+ * any policy that may create user namespaces holds it in a nested one.
+ * The kernel would store a file capability whose root is the directory's
+ * owner on the host.  The name is in memory, so the filter refuses values
+ * of the two sizes a file capability can have, whatever the name (the
+ * collateral: any 20- or 24-byte extended attribute).  Otherwise no process
+ * of the sandbox ever holds CAP_SETFCAP, and the calls are plainly allowed.
  */
+#define CAN_SETFCAP(p) ((p)->allow_ns_clone || ((p)->caps >> CAP_SETFCAP) & 1)
+
 static void add_xattr_rules(struct builder *b, const struct ward_policy *p)
 {
 	size_t i;
@@ -493,7 +503,7 @@ static void add_xattr_rules(struct builder *b, const struct ward_policy *p)
 
 		if (!known(sc))
 			continue;
-		if (!p->allow_ns_clone) {
+		if (!CAN_SETFCAP(p)) {
 			push(b, sc, WARD_SC_ALLOW, 0, NULL);
 			continue;
 		}
@@ -584,7 +594,7 @@ size_t ward_sc_arg_filters(const struct ward_policy *p, struct ward_sc_arg_filte
 	    "a mode",
 	    why_setid);
 	ADD("openat2 (ENOSYS)", why_openat2);
-	if (p->allow_ns_clone)
+	if (CAN_SETFCAP(p))
 		ADD("setxattr, lsetxattr, fsetxattr of a 20- or 24-byte value", why_fcaps);
 	if (!p->scratch_exec)
 		ADD("memfd_create with MFD_EXEC", why_mfd_exec);

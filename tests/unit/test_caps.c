@@ -95,6 +95,21 @@ static void test_unknown_cap_refused(void **state)
 	ward_error_free(&err);
 }
 
+/* CAP_FSETID is never granted (lib/caps.h WARD_CAPS_NEVER): with it a
+ * sandbox could keep S_ISGID on files of a fs.write grant on the host. */
+static void test_never_caps_refused(void **state)
+{
+	ward_error_t err = NULL;
+
+	(void)state;
+	assert_int_equal(ward_caps_drop_bounding(BIT(CAP_FSETID) | BIT(CAP_CHOWN), &err), -1);
+	assert_non_null(err);
+	assert_non_null(strstr(err->msg, "CAP_FSETID is never granted"));
+	ward_error_free(&err);
+	assert_int_equal(ward_caps_finish(BIT(CAP_FSETID), &err), -1);
+	ward_error_free(&err);
+}
+
 /* What /proc/self/status said in the exec'd program. */
 struct status {
 	uint64_t inh, prm, eff, bnd, amb;
@@ -470,6 +485,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_unknown_cap_refused),
+		cmocka_unit_test(test_never_caps_refused),
 		cmocka_unit_test(test_no_new_privs),
 		cmocka_unit_test(test_userns_keep_none),
 		cmocka_unit_test(test_userns_keep_two),

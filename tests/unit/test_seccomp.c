@@ -768,6 +768,12 @@ static void test_xattr_sizes(void **state)
 		expect_plain(&r, calls[i], WARD_SC_ALLOW, 0, NULL);
 	ward_sc_rules_free(&r);
 
+	/* CAP_SETFCAP alone (security.admin's) is enough to filter. */
+	p.caps = 1ULL << 31; /* CAP_SETFCAP */
+	rules_for(&p, &r);
+	assert_int_equal(count_rules(&r, "fsetxattr"), 7);
+	ward_sc_rules_free(&r);
+
 	policy_init(&p, WARD_LEVEL_ADMIN, WARD_NET_NONE);
 	rules_for(&p, &r);
 	check_structure(&r);
