@@ -402,6 +402,20 @@ static __attribute__((noreturn)) void run_program(struct launch *l, int ab_read)
 			   "cannot change to the directory %s inside the sandbox: %s (grant it "
 			   "with fs.read=, or choose another with --chdir)",
 			   l->cwd, strerror(errno));
+	/* CVE-2024-21626: a working directory reached through a descriptor
+	 * this process still holds (/proc/self/fd/N, or a link to it in a
+	 * bundle's tree) could lie outside the sandbox's root, and it would
+	 * survive execve.  The kernel's getcwd says "(unreachable)" for such
+	 * a directory, which glibc turns into ENOENT. */
+	{
+		char where[4096];
+
+		if (getcwd(where, sizeof(where)) == NULL || where[0] != '/')
+			child_fail(efd, WARD_EXIT_FAILURE,
+				   "the working directory %s is outside the sandbox's root (%s); "
+				   "choose another with --chdir",
+				   l->cwd, strerror(errno ? errno : ENOENT));
+	}
 
 	if (ward_rlimits_apply(p, &err) < 0)
 		child_fail_err(efd, WARD_EXIT_FAILURE, &err);
@@ -541,6 +555,14 @@ static __attribute__((noreturn)) void run_init(struct launch *l)
 	close(l->errp[0]);
 	if (l->nsock[0] >= 0)
 		close(l->nsock[0]);
+	/* The supervisor's own: the cgroup directory (cgroup v2) and the uid
+	 * pool's lock.  Neither init nor the program needs them, and a host
+	 * directory must never be within the program's reach, even before
+	 * execve closes what is left. */
+	if (l->cg && ward_cgroup_dirfd(l->cg) >= 0)
+		close(ward_cgroup_dirfd(l->cg));
+	if (l->id_lock_fd >= 0)
+		close(l->id_lock_fd);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		child_fail(efd, WARD_EXIT_FAILURE, "PR_SET_PDEATHSIG: %s", strerror(errno));
 	/* Out of the caller's process group: a ^C reaches the supervisor, which

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <linux/netlink.h>
 #include <linux/sched.h>
 #include <linux/seccomp.h>
 #include <sched.h>
@@ -237,7 +238,10 @@ static void decode_key(const char *name, const uint64_t *args, char *buf, size_t
 	if (strcmp(name, "socket") == 0 || strcmp(name, "socketpair") == 0) {
 		const char *af = ward_af_name((unsigned long)(args[0] & 0xffffffffULL));
 
-		if (af)
+		if (af && (args[0] & 0xffffffffULL) == AF_NETLINK &&
+		    (args[2] & 0xffffffffULL) == NETLINK_KOBJECT_UEVENT)
+			snprintf(buf, len, "%s, NETLINK_KOBJECT_UEVENT", af);
+		else if (af)
 			snprintf(buf, len, "%s", af);
 		else
 			snprintf(buf, len, "family %llu",
@@ -269,6 +273,17 @@ static void remedy(const char *name, const uint64_t *args, const struct ward_sc_
 	int ents[8];
 	size_t n = 0, i, o = 0;
 
+	/* A call no entitlement allows, whatever is granted: say why. */
+	if (r && r->reason && r->entitlement == NULL) {
+		snprintf(buf, len, "no entitlement allows %s", r->reason);
+		return;
+	}
+	if (strcmp(name, "socket") == 0 && (args[0] & 0xffffffffULL) == AF_NETLINK &&
+	    (args[2] & 0xffffffffULL) == NETLINK_KOBJECT_UEVENT) {
+		/* Refused even where netlink is granted (profile.c). */
+		snprintf(buf, len, "no entitlement allows the host's device events");
+		return;
+	}
 	if (strcmp(name, "socket") == 0) {
 		unsigned long af = (unsigned long)(args[0] & 0xffffffff);
 
@@ -291,10 +306,7 @@ static void remedy(const char *name, const uint64_t *args, const struct ward_sc_
 		}
 	}
 	if (n == 0) {
-		if (r && r->reason)
-			snprintf(buf, len, "no entitlement allows %s", r->reason);
-		else
-			snprintf(buf, len, "no entitlement allows it");
+		snprintf(buf, len, "no entitlement allows it");
 		return;
 	}
 	o += (size_t)snprintf(buf + o, len - o, "grant ");

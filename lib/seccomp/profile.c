@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/netlink.h>
 #include <linux/personality.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -113,6 +114,9 @@ static const char why_fcaps[] =
 	"a value of the size of a file capability (20 or 24 bytes): security.admin and nested "
 	"user namespaces hold CAP_SETFCAP, and security.capability on a granted file would be "
 	"privileged on the host";
+static const char why_uevent[] =
+	"the host's device events (NETLINK_KOBJECT_UEVENT): the kernel sends them to the "
+	"sandbox's network namespace, which belongs to the host's user namespace";
 static const char why_mfd_exec[] =
 	"an executable memfd (MFD_EXEC): nothing the program writes may be executed without an "
 	"fs.exec grant";
@@ -373,6 +377,48 @@ static void add_ns_rules(struct builder *b, const struct ward_policy *p, const c
 	complement(b, syscall, WARD_SC_ERRNO, EPERM, admin, 0, ns_flags, 0, 0, none, 1);
 }
 
+/*
+ * "x & mask != v" as disjoint classes: for each bit of mask, high to low,
+ * the class that agrees with v on every higher bit of mask and differs on
+ * that one.  Returns the number of classes (one per bit of mask).
+ */
+static size_t other_than_classes(unsigned index, uint64_t mask, uint64_t v, struct ward_sc_arg *out)
+{
+	uint64_t above = 0, rest = mask;
+	size_t n = 0;
+
+	while (rest) {
+		uint64_t bit = 1ULL << (63 - __builtin_clzll(rest));
+
+		out[n++] = cond(index, WARD_SC_OP_MASKED_EQ, above | bit, (v & above) | (~v & bit));
+		above |= bit;
+		rest &= ~bit;
+	}
+	return n;
+}
+
+/*
+ * socket(AF_NETLINK, type, NETLINK_KOBJECT_UEVENT): the sandbox's network
+ * namespace belongs to the host's user namespace (init made it), and the
+ * kernel broadcasts the host's device events (hotplug, device paths, USB
+ * ids) to uevent sockets in every such namespace.  Nothing in a sandbox
+ * needs them.  Every other netlink protocol is allowed with the family.
+ */
+static void add_netlink_rules(struct builder *b)
+{
+	struct ward_sc_arg c[2], proto[32];
+	size_t i, n;
+
+	c[0] = cond(0, WARD_SC_OP_MASKED_EQ, LOW32, AF_NETLINK);
+	c[1] = cond(2, WARD_SC_OP_MASKED_EQ, LOW32, NETLINK_KOBJECT_UEVENT);
+	push_conds(b, "socket", WARD_SC_ERRNO, EPERM, why_uevent, c, 2);
+	n = other_than_classes(2, LOW32, NETLINK_KOBJECT_UEVENT, proto);
+	for (i = 0; i < n; i++) {
+		c[1] = proto[i];
+		push_conds(b, "socket", WARD_SC_ALLOW, 0, NULL, c, 2);
+	}
+}
+
 static void add_socket_rules(struct builder *b, const struct ward_policy *p)
 {
 	uint64_t families = p->socket_families | (1ULL << AF_UNIX);
@@ -383,6 +429,11 @@ static void add_socket_rules(struct builder *b, const struct ward_policy *p)
 	for (f = 0; f < 64; f++) {
 		const char *ent;
 
+		if (families & (1ULL << f) && f == AF_NETLINK) {
+			add_netlink_rules(b);
+			listed[n++] = f;
+			continue;
+		}
 		if (families & (1ULL << f)) {
 			push_masked(b, "socket", WARD_SC_ALLOW, 0, NULL, 0, LOW32, f);
 			listed[n++] = f;
@@ -598,6 +649,8 @@ size_t ward_sc_arg_filters(const struct ward_policy *p, struct ward_sc_arg_filte
 		ADD("setxattr, lsetxattr, fsetxattr of a 20- or 24-byte value", why_fcaps);
 	if (!p->scratch_exec)
 		ADD("memfd_create with MFD_EXEC", why_mfd_exec);
+	if ((p->socket_families >> AF_NETLINK) & 1)
+		ADD("socket(AF_NETLINK, NETLINK_KOBJECT_UEVENT)", why_uevent);
 #undef ADD
 	return n < max ? n : max;
 }

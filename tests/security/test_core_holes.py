@@ -440,3 +440,66 @@ def test_explain_says_what_is_refused_and_why(make_tmpdir):
     assert re.search(r"leave a set-id file on the host\s+2 layers", out), out
     assert re.search(r"leave a file capability on the host\s+1 layer", out), out
     assert "CAP_FSETID" not in re.search(r"capabilities +(.*)", out).group(1).split(";")[0]
+
+
+# ---------------------------------------------------------------- review findings
+
+def test_host_device_events_unreachable(logdir):
+    """Review: with network.loopback (AF_NETLINK allowed) a sandbox received
+    the host's device events (NETLINK_KOBJECT_UEVENT: hotplug, device paths,
+    USB ids): its network namespace belongs to the host's user namespace, and
+    the kernel broadcasts uevents to every such namespace.  The filter
+    refuses that protocol (EPERM and its record) while other netlink
+    protocols (NETLINK_ROUTE, for getifaddrs) still work."""
+    log = os.path.join(logdir, "denials.jsonl")
+    r = run_py(r"""
+        import errno, json, socket
+        out = {}
+        for name, proto in (("route", 0), ("uevent", 15)):
+            try:
+                socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, proto).close()
+                out[name] = "ok"
+            except OSError as e:
+                out[name] = errno.errorcode.get(e.errno, str(e.errno))
+        print(json.dumps(out))
+        """, allow=["network.loopback"], opts=["--denials-log", log])
+    assert r.returncode == 0, r
+    assert last_json(r) == {"route": "ok", "uevent": "EPERM"}, r
+    assert any(x["syscall"] == "socket" and x["arg"] == "AF_NETLINK, NETLINK_KOBJECT_UEVENT"
+               and x["errno"] == errno.EPERM for x in denials(log)), denials(log)
+    assert "device events" in r.stderr, r
+
+
+def test_mountinfo_reveals_no_host_path_beyond_the_view(make_tmpdir):
+    """Suspected item: /proc/self/mountinfo shows, for each mount, the path of
+    its root inside its filesystem.  For the host's system directories and
+    for grants that path is the mount point itself, which the sandbox sees
+    anyway: a grant of /var/tmp/X/secret-name/sub reveals that path, nothing
+    of its parents' other contents.  What else it shows (the host's device
+    name and numbers, filesystem options) is documented in
+    docs/architecture.md as accepted (st_dev and statfs tell as much).  This
+    test pins that: no mount's root is a host path other than its own mount
+    point."""
+    d = make_tmpdir()
+    sub = os.path.join(d, "secret-name", "sub")
+    os.makedirs(sub)
+    r = run_ward("run", "-q", "-a", f"fs.write={sub}", "--", "/bin/cat",
+                 "/proc/self/mountinfo")
+    assert r.returncode == 0, r
+    seen_grant = False
+    for line in r.stdout.splitlines():
+        f = line.split()
+        root, point = f[3], f[4]
+        fstype = f[f.index("-") + 1]
+        if point == sub:
+            seen_grant = True
+        if root in ("/", point):
+            continue
+        # Single nodes of the host's devtmpfs bound into /dev or over masked
+        # /proc files, and /proc's own subdirectories made read-only.
+        if fstype == "devtmpfs" and root.count("/") == 1:
+            continue
+        if fstype == "proc" and point == "/proc" + root:
+            continue
+        pytest.fail(f"mount {point} shows the host path {root}: {line}")
+    assert seen_grant, r.stdout

@@ -541,6 +541,25 @@ static void test_loopback(void **state)
 	expect_call(&r, "socket", AF_NETLINK, 0, WARD_SC_ALLOW, 0, NULL);
 	expect_call(&r, "socket", AF_PACKET, 0, WARD_SC_ERRNO, EPERM, NULL);
 	expect_call(&r, "socket", AF_BLUETOOTH, 0, WARD_SC_ERRNO, EPERM, NULL);
+	/* Netlink: every protocol but the host's device events. */
+	{
+		uint64_t a[6] = {AF_NETLINK, SOCK_RAW, 0 /* NETLINK_ROUTE */};
+		const struct ward_sc_rule *rule;
+
+		expect_call6(&r, "socket", a, WARD_SC_ALLOW, 0);
+		a[2] = 4; /* NETLINK_SOCK_DIAG */
+		expect_call6(&r, "socket", a, WARD_SC_ALLOW, 0);
+		a[2] = 16; /* NETLINK_GENERIC */
+		expect_call6(&r, "socket", a, WARD_SC_ALLOW, 0);
+		a[2] = 15; /* NETLINK_KOBJECT_UEVENT */
+		rule = expect_call6(&r, "socket", a, WARD_SC_ERRNO, EPERM);
+		assert_null(rule->entitlement);
+		assert_non_null(strstr(rule->reason, "device events"));
+		a[2] = (1ULL << 32) | 15; /* the kernel reads an int */
+		expect_call6(&r, "socket", a, WARD_SC_ERRNO, EPERM);
+		a[2] = 15 | 0x100;
+		expect_call6(&r, "socket", a, WARD_SC_ALLOW, 0);
+	}
 	expect_call(&r, "socketpair", AF_INET, 0, WARD_SC_ERRNO, EPERM, NULL);
 	/* Nothing else changes. */
 	expect_plain(&r, "mount", WARD_SC_ERRNO, EPERM, "security.admin");
