@@ -503,3 +503,100 @@ def test_mountinfo_reveals_no_host_path_beyond_the_view(make_tmpdir):
             continue
         pytest.fail(f"mount {point} shows the host path {root}: {line}")
     assert seen_grant, r.stdout
+
+
+# Attacks of the review that the core already stops, pinned as regression
+# tests: the program against ward's init and the host (CVE-2024-21626-style
+# descriptors and directories, ptrace-class access to init, signals out,
+# cgroups).  Each prints {attack: "ok" | errno name}.
+REVIEW_SCRIPT = r"""
+import ctypes, errno, json, os, signal
+libc = ctypes.CDLL(None, use_errno=True)
+out = {}
+def t(name, f):
+    try:
+        r = f()
+        out[name] = "ok" if r is None or r is True else "ok:%s" % (r,)
+    except OSError as e:
+        out[name] = errno.errorcode.get(e.errno, str(e.errno))
+def call(r):
+    if r < 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+    return True
+# Descriptors: only 0-2 reach the program (listdir's own descriptor aside).
+fds = sorted(int(x) for x in os.listdir("/proc/self/fd"))
+out["fds"] = [f for f in fds if f <= 2 or os.path.exists("/proc/self/fd/%d" % f)]
+out["cwd"] = os.getcwd()
+# ward's init: host root in the sandbox's pid namespace.
+for f in ("environ", "mem", "maps", "auxv", "syscall", "stack"):
+    t("/proc/1/" + f, lambda f=f: open("/proc/1/" + f, "rb").read(1))
+for f in ("cwd", "root", "exe"):
+    t("/proc/1/" + f, lambda f=f: os.readlink("/proc/1/" + f))
+t("/proc/1/fd", lambda: os.listdir("/proc/1/fd"))
+t("/proc/1/root/", lambda: os.listdir("/proc/1/root/"))
+t("setns /proc/1/ns/mnt", lambda: os.open("/proc/1/ns/mnt", os.O_RDONLY))
+t("kill 1 SIGKILL", lambda: os.kill(1, signal.SIGKILL))
+pfd = os.pidfd_open(1)
+t("pidfd_send_signal init", lambda: signal.pidfd_send_signal(pfd, signal.SIGTERM))
+t("prctl PR_SET_MM", lambda: call(libc.prctl(35, 8, 0, 0, 0)))
+# cgroups: nothing of the host's hierarchy is mounted, the namespace's root
+# is the sandbox's own cgroup.
+t("/sys/fs/cgroup", lambda: os.listdir("/sys/fs/cgroup"))
+out["cgroup paths"] = sorted({l.split(":", 2)[2].strip() for l in open("/proc/self/cgroup")})
+t("/proc/sys write", lambda: open("/proc/sys/kernel/core_pattern", "w").write("|/x"))
+t("/sys write", lambda: open("/sys/kernel/uevent_helper", "w").write("/x"))
+print(json.dumps(out))
+"""
+
+
+def test_review_attacks_on_init_and_host():
+    r = run_py(REVIEW_SCRIPT)
+    assert r.returncode == 0, r
+    out = last_json(r)
+    assert out["fds"] == [0, 1, 2], out
+    assert out["cwd"] == "/", out
+    for f in ("environ", "mem", "maps", "auxv", "syscall", "stack", "cwd", "root", "exe",
+              "fd", "root/"):
+        assert out["/proc/1/" + f] == "EACCES", (f, out)
+    assert out["setns /proc/1/ns/mnt"] == "EACCES", out
+    assert out["kill 1 SIGKILL"] == "EPERM", out
+    assert out["pidfd_send_signal init"] == "EPERM", out
+    assert out["prctl PR_SET_MM"] == "EPERM", out
+    assert out["/sys/fs/cgroup"] == "ok:[]", out
+    assert out["cgroup paths"] == ["/"], out
+    assert out["/proc/sys write"] == "EROFS", out
+    assert out["/sys write"] == "EROFS", out
+
+
+def test_review_admin_cannot_lift_masks_or_reach_cgroups():
+    """security.admin mounts in a mount namespace of its own user namespace:
+    what init mounted is locked beneath it (umount2 EINVAL), and proc, sysfs
+    and cgroup filesystems cannot be mounted anew (EPERM: proc and sysfs are
+    partly masked, the cgroup namespace belongs to the host's user
+    namespace), not even from a nested user namespace."""
+    script = r"""
+        import ctypes, errno, json, os
+        libc = ctypes.CDLL(None, use_errno=True)
+        out = {}
+        def e(r):
+            return "ok" if r == 0 else errno.errorcode.get(ctypes.get_errno(), "?")
+        os.makedirs("/tmp/m", exist_ok=True)
+        for p in ("/proc/keys", "/proc/sys", "/sys/firmware", "/usr"):
+            out["umount " + p] = e(libc.umount2(p.encode(), 2))
+        for fs, data in (("proc", None), ("sysfs", None), ("cgroup2", None),
+                         ("cgroup", b"memory")):
+            out["mount " + fs] = e(libc.mount(fs.encode(), b"/tmp/m", fs.encode(), 0, data))
+        # MS_REMOUNT | MS_BIND: read-write again
+        out["remount /proc/sys rw"] = e(libc.mount(None, b"/proc/sys", None, 0x20 | 0x1000, None))
+        print(json.dumps(out))
+        """
+    for wrapper in ([], ["/usr/bin/unshare", "-Ur"]):
+        r = run_py(script, allow=["security.admin"], wrapper=wrapper)
+        assert r.returncode == 0, r
+        out = last_json(r)
+        for k, v in out.items():
+            # A nested user namespace does not own the mount namespace at
+            # all: EPERM before the lock is even looked at.
+            want = "EINVAL" if k.startswith("umount") and not wrapper else "EPERM"
+            assert v == want, (wrapper, k, out)
