@@ -756,6 +756,7 @@ void ward_signers_free(struct ward_signer *s, size_t n)
 		free(s[i].file);
 		free(s[i].role);
 		free(s[i].trusted_comment);
+		free(s[i].problem);
 	}
 	free(s);
 }
@@ -773,6 +774,15 @@ static bool printable_role(const char *r)
 	return true;
 }
 
+/* Take the message of err (escaped: it may quote the bundle) and free it. */
+static char *take_problem(ward_error_t *err)
+{
+	char *p = ward_escape(*err ? (*err)->msg : "?", 512);
+
+	ward_error_free(err);
+	return p;
+}
+
 int ward_bundle_signers(const struct ward_bundle *b, const struct ward_trust *t,
 			const struct ward_pubkey *extra, size_t n_extra, time_t now,
 			struct ward_signer **out, size_t *n_out, ward_error_t *err)
@@ -780,18 +790,27 @@ int ward_bundle_signers(const struct ward_bundle *b, const struct ward_trust *t,
 	struct ward_signer *list = ward_xcalloc(b->n_sigs ? b->n_sigs : 1, sizeof(*list));
 	size_t i, j;
 
+	(void)err;
 	for (i = 0; i < b->n_sigs; i++) {
 		const struct ward_bundle_sigfile *f = &b->sigs[i];
 		struct ward_signer *s = &list[i];
 		struct ward_signature sig;
-		const struct ward_trust_key *k;
+		const struct ward_trust_key *k = NULL;
 		const struct ward_pubkey *pk = NULL;
-		cleanup_free char *what = ward_xasprintf("%s: %s", b->path, f->name);
 		cleanup_free char *ts = NULL;
+		ward_error_t why = NULL;
+		bool candidates = false;
 
 		s->file = ward_xstrdup(f->name);
-		if (ward_signature_parse(f->text, f->len, what, &sig, err) < 0)
-			goto fail;
+		/* A file that is not a signature is reported and ignored: whoever
+		 * can add a file to the bundle could otherwise have it refused. */
+		if (ward_signature_parse(f->text, f->len, f->name, &sig, &why) < 0) {
+			s->status = WARD_SIGNER_MALFORMED;
+			s->role = ward_xstrdup("");
+			s->trusted_comment = ward_xstrdup("");
+			s->problem = take_problem(&why);
+			continue;
+		}
 		ward_keyid_hex(sig.keyid, s->keyid);
 		s->alg = sig.alg;
 		s->trusted_comment = ward_xstrdup(sig.trusted_comment);
@@ -809,50 +828,55 @@ int ward_bundle_signers(const struct ward_bundle *b, const struct ward_trust *t,
 			if (ward_parse_u64(ts, &v) == 0 && v < (1ULL << 40))
 				s->timestamp = (time_t)v;
 		}
-		k = ward_trust_find(t, sig.keyid);
-		if (k) {
-			pk = &k->pk;
-			s->key = k;
-		} else {
-			for (j = 0; j < n_extra; j++)
-				if (memcmp(extra[j].keyid, sig.keyid, WARD_KEYID_BYTES) == 0)
+		/* Key ids are chosen by the maker of a key: try every key of the
+		 * policy with this id, and use the one the signature verifies
+		 * with.  A signature that verifies with none is ignored. */
+		for (j = 0; t && j < t->n_keys && k == NULL; j++) {
+			if (memcmp(t->keys[j].pk.keyid, sig.keyid, WARD_KEYID_BYTES) != 0)
+				continue;
+			if (!candidates)
+				s->key = &t->keys[j];
+			candidates = true;
+			ward_error_free(&why);
+			if (ward_verify(&t->keys[j].pk, &sig, b->manifest_text, b->manifest_len,
+					&why) == 0)
+				k = &t->keys[j];
+		}
+		if (k == NULL && !candidates) {
+			for (j = 0; j < n_extra && pk == NULL; j++) {
+				if (memcmp(extra[j].keyid, sig.keyid, WARD_KEYID_BYTES) != 0)
+					continue;
+				candidates = true;
+				ward_error_free(&why);
+				if (ward_verify(&extra[j], &sig, b->manifest_text, b->manifest_len,
+						&why) == 0)
 					pk = &extra[j];
-		}
-		if (pk == NULL) {
-			s->status = WARD_SIGNER_UNKNOWN;
-			ward_signature_free(&sig);
-			continue;
-		}
-		if (ward_verify(pk, &sig, b->manifest_text, b->manifest_len, err) < 0) {
-			ward_signature_free(&sig);
-			if (k)
-				ward_error_wrap(err,
-						"%s: %s by key %s (%s:%u) does not verify; the "
-						"manifest or the signature was tampered with",
-						b->path, f->name, s->keyid, t->path, k->line);
-			else
-				ward_error_wrap(err, "%s: %s by key %s does not verify", b->path,
-						f->name, s->keyid);
-			goto fail;
+			}
 		}
 		ward_signature_free(&sig);
+		if (k == NULL && pk == NULL) {
+			if (candidates) {
+				s->status = WARD_SIGNER_INVALID;
+				s->problem = take_problem(&why);
+			} else {
+				s->status = WARD_SIGNER_UNKNOWN;
+			}
+			continue;
+		}
+		ward_error_free(&why);
+		s->key = k;
 		if (k == NULL)
 			s->status = WARD_SIGNER_VERIFIED;
 		else if (k->revoked)
 			s->status = WARD_SIGNER_REVOKED;
 		else if (k->expires && now >= k->expires)
 			s->status = WARD_SIGNER_EXPIRED;
-		else if (k->role && strcmp(k->role, s->role) != 0)
-			s->status = WARD_SIGNER_WRONG_ROLE;
 		else
 			s->status = WARD_SIGNER_TRUSTED;
 	}
 	*out = list;
 	*n_out = b->n_sigs;
 	return 0;
-fail:
-	ward_signers_free(list, b->n_sigs);
-	return -1;
 }
 
 /* ------------------------------------------------------------ the policy file */
