@@ -440,11 +440,17 @@ struct ward_bundle_sigfile {
 };
 
 struct ward_bundle {
-	char *path;   /* as given */
-	bool is_dir;  /* a directory bundle (verified in place) */
-	char *rootfs; /* directory to run: the bundle's rootfs/ or the extracted copy */
-	char *tmpdir; /* extraction directory (removed by ward_bundle_close) */
-	int fd;	      /* the tar file, or -1 */
+	char *path;  /* as given */
+	bool is_dir; /* a directory bundle (verified in place) */
+	/* The directory to run, as "/proc/self/fd/N" of rootfs_fd: the very
+	 * directory that was verified (or extracted), whatever is renamed
+	 * around it afterwards. */
+	char *rootfs;
+	int rootfs_fd; /* O_PATH, pinned by ward_bundle_open/extract; -1 */
+	char *tmpdir;  /* extraction directory, for messages */
+	char *tmpname; /* its name in the bundles directory (base_fd) */
+	int base_fd;   /* <state>/bundles, or -1 */
+	int fd;	       /* the tar file, or -1 */
 	char *manifest_text;
 	size_t manifest_len;
 	char *origin; /* "app.ward:manifest" */
