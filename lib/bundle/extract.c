@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -1073,7 +1074,7 @@ const char *ward_trust_default_path(void)
 
 int ward_trust_load(const char *path, struct ward_trust *t, ward_error_t *err)
 {
-	cleanup_close int fd = -1;
+	cleanup_close int fd = -1, dfd = -1;
 	cleanup_free char *text = NULL;
 	struct stat st;
 	ssize_t n;
@@ -1081,7 +1082,42 @@ int ward_trust_load(const char *path, struct ward_trust *t, ward_error_t *err)
 	memset(t, 0, sizeof(*t));
 	if (path == NULL)
 		path = ward_trust_default_path();
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* The directory too: whoever can write to it can put another file in
+	 * the policy's place.  Open the file beneath the checked directory.
+	 * A sticky directory (/tmp) lets no one else replace root's file. */
+	if (geteuid() == 0) {
+		cleanup_free char *copy = ward_xstrdup(path);
+		const char *dir = dirname(copy);
+
+		dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			if (fstat(dfd, &st) < 0)
+				return ward_error_sys(err, "trust policy %s", path);
+			if (st.st_uid != 0 || ((st.st_mode & 022) && !(st.st_mode & S_ISVTX)))
+				return ward_error_set(
+					err, EPERM,
+					"trust policy %s: its directory %s can be changed by "
+					"others "
+					"than root (owner uid %u, mode %04o): refused (chown root "
+					"and chmod go-w it)",
+					path, dir, (unsigned)st.st_uid,
+					(unsigned)(st.st_mode & 07777));
+		}
+	}
+	if (dfd >= 0) {
+		cleanup_free char *copy = ward_xstrdup(path);
+
+		/* No link: its target's directory would go unchecked. */
+		fd = openat(dfd, basename(copy),
+			    O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
+		if (fd < 0 && errno == ELOOP)
+			return ward_error_set(err, ELOOP,
+					      "trust policy %s is a symbolic link: refused (name "
+					      "the file itself)",
+					      path);
+	} else {
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	}
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return ward_error_set(err, ENOENT,

@@ -20,7 +20,7 @@ import tarfile
 
 import pytest
 
-from conftest import EXIT_FAILURE, assert_ward_error, run_ward
+from conftest import EXIT_FAILURE, WARD, assert_ward_error, run_ward
 
 BUSYBOX = shutil.which("busybox") or "/bin/busybox"
 MINISIGN = shutil.which("minisign")
@@ -410,3 +410,77 @@ def test_hostile_names_do_not_reach_the_terminal(pub):
     assert r.returncode == EXIT_FAILURE, r
     assert "\x1b" not in r.stderr and "\x07" not in r.stderr, r
     assert "control character" in r.stderr, r
+
+
+def test_extracted_tree_carries_no_privilege(pub, make_tmpdir):
+    """Regression (held before issue 11): a tar may carry file capabilities in
+    pax records (SCHILY.xattr.security.capability); extraction as root must
+    not restore them, nor any setuid/setgid bit on a file."""
+    k, p = pub.key("publisher")
+    d = pub.bundle("app", "process.limit=32\n", args=("-c", "sleep 3"))
+    out = pub.p("caps.ward")
+    # cap_setuid+ep, as setcap writes it (VFS_CAP_REVISION_2).
+    cap = (b"\x01\x00\x00\x02" + (1 << 7).to_bytes(4, "little") + b"\x00" * 12).decode("latin-1")
+    with tarfile.open(out, "w", format=tarfile.PAX_FORMAT) as t:
+        def add(ti):
+            if ti.name.endswith("bin/busybox"):
+                ti.pax_headers = {"SCHILY.xattr.security.capability": cap,
+                                  "SCHILY.xattr.user.note": "x"}
+            return ti
+        t.add(d, arcname=".", filter=add)
+    pub.sign(k, out)
+    pub.policy(f"key {pub.pub_b64(p)} name=pub may=process.limit<=64")
+    state = make_tmpdir()
+    proc = subprocess.Popen([WARD, "run", "-q", "--state-dir", state,
+                             out], env=pub.env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        found = None
+        for _ in range(100):
+            try:
+                dirs = os.listdir(os.path.join(state, "bundles"))
+            except FileNotFoundError:
+                dirs = []
+            for name in dirs:
+                f = os.path.join(state, "bundles", name, "rootfs", "bin", "busybox")
+                if os.path.exists(f):
+                    found = f
+            if found:
+                break
+            subprocess.run(["sleep", "0.1"])
+        assert found, "the extracted tree was not found"
+        st = os.stat(found)
+        assert st.st_mode & 0o6000 == 0
+        for attr in ("security.capability", "user.note"):
+            with pytest.raises(OSError):
+                os.getxattr(found, attr)
+    finally:
+        outp, errp = proc.communicate(timeout=60)
+    assert proc.returncode == 0, (outp, errp)
+
+
+def test_trust_policy_in_a_directory_others_can_change_is_refused(pub, make_tmpdir):
+    """The policy file was checked (root's, not writable by others), its
+    directory was not: its owner could rename another policy into place."""
+    k, p = pub.key("publisher")
+    b = pub.bundle("app", "process.limit=32\n")
+    pub.sign(k, b)
+    theirs = make_tmpdir(uid=1000, gid=1000, mode=0o755)
+    trust = os.path.join(theirs, "trust")
+    with open(trust, "w") as f:
+        f.write(f"key {pub.pub_b64(p)} name=pub may=process.limit<=64\n")
+    os.chmod(trust, 0o644)
+    env = dict(pub.env, WARD_TRUST=trust)
+    r = pub.ward("run", b, env=env)
+    assert_ward_error(r, f"its directory {theirs} can be changed by others than root",
+                      "owner uid 1000")
+    # A link to it from a directory of root's is no way around.
+    link = pub.p("trust-link")
+    os.symlink(trust, link)
+    r = pub.ward("run", b, env=dict(pub.env, WARD_TRUST=link))
+    assert_ward_error(r, f"trust policy {link} is a symbolic link")
+    # The same file in root's own directory is used.
+    shutil.copy(trust, pub.trust)
+    os.chmod(pub.trust, 0o644)
+    r = pub.ward("run", "-q", b)
+    assert r.returncode == 0 and "hello from the bundle" in r.stdout, r
