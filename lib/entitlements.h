@@ -82,6 +82,14 @@ int ward_parse_manifest(struct ward_request_list *l, const char *text, size_t le
 /* Read and parse a manifest file. */
 int ward_parse_manifest_file(struct ward_request_list *l, const char *path, ward_error_t *err);
 
+/* Split a network.connect value as the resolver reads it: HOST lower-cased
+ * (newly allocated when host is not NULL) and PORT.  *is_addr: HOST is an
+ * IPv4 address in dotted-quad form (*addr, host byte order); otherwise it is
+ * a host name.  A HOST the system resolver would read as an address in
+ * another form ("10.5", "0x0a.0.0.5", "010.0.0.5") is an error naming origin. */
+int ward_connect_parse(const char *value, const char *origin, char **host, bool *is_addr,
+		       uint32_t *addr, uint16_t *port, ward_error_t *err);
+
 /* Resolution context: facts about the host the pure resolver needs. */
 struct ward_resolve_ctx {
 	uint64_t physical_memory; /* bytes; the default memory limit is a quarter */

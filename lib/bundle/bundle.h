@@ -198,13 +198,31 @@ enum ward_pattern_op {
 	WARD_PAT_ANY,	  /* "*" or "PREFIX.*": any value of any matching name */
 };
 
+/* The host part of a network.connect pattern.  Addresses and names never
+ * match each other: a CIDR pattern matches only requests for an address, a
+ * name pattern only requests for a name. */
+enum ward_host_pattern {
+	WARD_HOSTPAT_ANY,  /* "*": any address and any name */
+	WARD_HOSTPAT_CIDR, /* "10.0.0.0/24" or "10.0.0.7" (a /32) */
+	WARD_HOSTPAT_NAME, /* a glob over names; '*', '?' and [...] stay within one label */
+};
+
 struct ward_trust_pattern {
 	char *text; /* as written */
 	char *name; /* exact name, or the prefix (with the dot) of "PREFIX.*"; "" for "*" */
 	bool name_glob;
 	enum ward_pattern_op op;
-	char *value;	/* WARD_PAT_VALUE */
+	/* WARD_PAT_VALUE: the glob; for api.open the path part (before :ro/:rw),
+	 * for network.connect the host part (a name glob, lower case). */
+	char *value;
 	uint64_t bound; /* WARD_PAT_LE/GE, in the unit of the entitlement (bytes, milli-CPUs) */
+	/* WARD_PAT_VALUE of network.connect: the host part. */
+	enum ward_host_pattern host;
+	uint32_t net, prefix; /* WARD_HOSTPAT_CIDR, host byte order */
+	/* WARD_PAT_VALUE of network.connect and network.listen: ports lo..hi. */
+	uint16_t port_lo, port_hi;
+	/* WARD_PAT_VALUE of api.open: the pattern grants read-write opens (":rw"). */
+	bool rw;
 };
 
 struct ward_trust_key {
@@ -212,7 +230,11 @@ struct ward_trust_key {
 	struct ward_pubkey pk;
 	char keyid[WARD_KEYID_HEXLEN];
 	char *name;
-	char *role; /* NULL: any role */
+	/* The roles the operator gives the key (role=publisher,reviewer).  The
+	 * role a signer writes into its trusted comment decides nothing: the
+	 * key's holder chooses it. */
+	char **roles;
+	size_t n_roles;
 	struct ward_trust_pattern *may;
 	size_t n_may;
 	time_t expires; /* 0: never */
@@ -220,10 +242,25 @@ struct ward_trust_key {
 	char *revoked_on; /* the date given, or NULL */
 };
 
+/* "require PATTERNS by=ROLE,ROLE": a requested entitlement that one of the
+ * patterns covers is granted only when, for each role listed, a different
+ * usable signer whose key the policy gives that role may grant it. */
+#define WARD_TRUST_MAX_REQUIRED_ROLES 16u
+struct ward_trust_require {
+	unsigned line;
+	char *text; /* the patterns as written */
+	struct ward_trust_pattern *pats;
+	size_t n_pats;
+	char **roles;
+	size_t n_roles;
+};
+
 struct ward_trust {
 	char *path;
 	struct ward_trust_key *keys;
 	size_t n_keys;
+	struct ward_trust_require *reqs;
+	size_t n_reqs;
 };
 
 #define WARD_TRUST_DEFAULT "/etc/ward/trust"
@@ -232,8 +269,15 @@ struct ward_trust {
 int ward_trust_parse(const char *text, size_t len, const char *path, struct ward_trust *t,
 		     ward_error_t *err);
 void ward_trust_free(struct ward_trust *t);
+/* The first key of the policy with that id (ids are chosen by a key's
+ * maker: several keys may share one). */
 const struct ward_trust_key *ward_trust_find(const struct ward_trust *t,
 					     const uint8_t keyid[WARD_KEYID_BYTES]);
+/* The key of the policy with exactly that public key, or NULL. */
+const struct ward_trust_key *ward_trust_find_pk(const struct ward_trust *t,
+						const struct ward_pubkey *pk);
+/* Does the key hold the role? */
+bool ward_trust_key_has_role(const struct ward_trust_key *k, const char *role);
 /* Parse one "may" pattern (checked against the entitlement table). */
 int ward_trust_pattern_parse(const char *text, const char *origin, struct ward_trust_pattern *p,
 			     ward_error_t *err);
@@ -241,28 +285,37 @@ void ward_trust_pattern_free(struct ward_trust_pattern *p);
 /* Does the pattern grant the request?  Dangerous entitlements are granted
  * only by a pattern that names them exactly. */
 bool ward_trust_pattern_match(const struct ward_trust_pattern *p, const struct ward_request *r);
+/* Does the broker-name pattern cover every name the request names?  A
+ * request ending in '*' names every name with that prefix. */
+bool ward_trust_name_covers(const char *pattern, const char *request);
 /* Parse "YYYY-MM-DD" (UTC midnight). */
 int ward_parse_date(const char *s, time_t *out);
 
-/* One signature of a bundle, after verification. */
+/* One signature of a bundle, after verification.  Only TRUSTED signers
+ * grant anything; a signature that does not verify (INVALID) or cannot be
+ * read (MALFORMED) is reported and ignored, never fatal by itself: anyone
+ * can add a file claiming a trusted key's id, and that must not be enough
+ * to have a bundle refused. */
 enum ward_signer_status {
-	WARD_SIGNER_TRUSTED,	/* verified with a key of the policy, usable */
-	WARD_SIGNER_VERIFIED,	/* verified with a key given for checking only (not trusted) */
-	WARD_SIGNER_UNKNOWN,	/* key not in the policy: not verified */
-	WARD_SIGNER_REVOKED,	/* verified, but the key is revoked */
-	WARD_SIGNER_EXPIRED,	/* verified, but the key's trust expired */
-	WARD_SIGNER_WRONG_ROLE, /* verified, but the policy limits the key to another role */
+	WARD_SIGNER_TRUSTED,   /* verified with a key of the policy, usable */
+	WARD_SIGNER_VERIFIED,  /* verified with a key given for checking only (not trusted) */
+	WARD_SIGNER_UNKNOWN,   /* key not in the policy: not verified */
+	WARD_SIGNER_REVOKED,   /* verified, but the key is revoked */
+	WARD_SIGNER_EXPIRED,   /* verified, but the key's trust expired */
+	WARD_SIGNER_INVALID,   /* does not verify with any key of that id: ignored */
+	WARD_SIGNER_MALFORMED, /* not a minisign signature: ignored */
 };
 
 struct ward_signer {
-	char *file; /* the signature's file name inside the bundle */
-	char keyid[WARD_KEYID_HEXLEN];
-	char *role;	  /* from the trusted comment ("" when absent) */
+	char *file;		       /* the signature's file name inside the bundle */
+	char keyid[WARD_KEYID_HEXLEN]; /* "" when MALFORMED */
+	char *role;	  /* from the trusted comment ("" when absent): shown, decides nothing */
 	time_t timestamp; /* from the trusted comment (0 when absent) */
 	char *trusted_comment;
 	enum ward_sig_alg alg;
 	enum ward_signer_status status;
-	const struct ward_trust_key *key; /* NULL when not in the policy */
+	const struct ward_trust_key *key; /* the policy's key (for INVALID: one with that id) */
+	char *problem;			  /* INVALID, MALFORMED: why (escaped), else NULL */
 };
 
 /* How each requested entitlement was decided. */
@@ -272,6 +325,8 @@ struct ward_decision {
 	bool by_default;			  /* a default entitlement: nothing to grant */
 	const struct ward_signer *signer;	  /* who granted it */
 	const struct ward_trust_pattern *pattern; /* with which pattern */
+	/* A signer may grant it, but this requirement of the policy is not met. */
+	const struct ward_trust_require *unmet;
 };
 
 struct ward_trust_report {
@@ -385,11 +440,17 @@ struct ward_bundle_sigfile {
 };
 
 struct ward_bundle {
-	char *path;   /* as given */
-	bool is_dir;  /* a directory bundle (verified in place) */
-	char *rootfs; /* directory to run: the bundle's rootfs/ or the extracted copy */
-	char *tmpdir; /* extraction directory (removed by ward_bundle_close) */
-	int fd;	      /* the tar file, or -1 */
+	char *path;  /* as given */
+	bool is_dir; /* a directory bundle (verified in place) */
+	/* The directory to run, as "/proc/self/fd/N" of rootfs_fd: the very
+	 * directory that was verified (or extracted), whatever is renamed
+	 * around it afterwards. */
+	char *rootfs;
+	int rootfs_fd; /* O_PATH, pinned by ward_bundle_open/extract; -1 */
+	char *tmpdir;  /* extraction directory, for messages */
+	char *tmpname; /* its name in the bundles directory (base_fd) */
+	int base_fd;   /* <state>/bundles, or -1 */
+	int fd;	       /* the tar file, or -1 */
 	char *manifest_text;
 	size_t manifest_len;
 	char *origin; /* "app.ward:manifest" */
@@ -414,7 +475,8 @@ bool ward_bundle_looks_like(const char *path);
 
 /* Verify every signature of the bundle against the policy (t may be NULL:
  * nothing is trusted) and against extra keys given only to check them.  A
- * signature by a key of the policy that does not verify is an error. */
+ * signature is tried with every key of that id; one that verifies with none
+ * of them, or cannot be read, is listed (INVALID, MALFORMED) and ignored. */
 int ward_bundle_signers(const struct ward_bundle *b, const struct ward_trust *t,
 			const struct ward_pubkey *extra, size_t n_extra, time_t now,
 			struct ward_signer **out, size_t *n, ward_error_t *err);
@@ -460,9 +522,12 @@ struct ward_trust_edit {
 	const struct ward_pubkey *pk; /* add */
 	const char *keyid;	      /* remove, revoke: hex id or unique name */
 	const char *name, *role, *may, *expires, *reason;
+	const char *by; /* ward_trust_require: the roles, comma separated */
 };
 int ward_trust_add(const struct ward_trust_edit *e, ward_error_t *err);
 int ward_trust_remove(const struct ward_trust_edit *e, ward_error_t *err);
 int ward_trust_revoke(const struct ward_trust_edit *e, ward_error_t *err);
+/* Add "require MAY by=BY" (or replace the line with the same patterns). */
+int ward_trust_require(const struct ward_trust_edit *e, ward_error_t *err);
 
 #endif

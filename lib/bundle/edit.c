@@ -488,15 +488,44 @@ static int policy_commit(const char *path, const struct lines *l, ward_error_t *
 	return ward_write_file_atomic(path, text, len, 0644, true, err);
 }
 
-static const struct ward_trust_key *find_key(const struct ward_trust *t, const char *id,
-					     ward_error_t *err)
+/* The key named by e: its public key (--key FILE.pub), or an id or a name,
+ * which must be unique (ids are chosen by a key's maker: two keys can share
+ * one). */
+static const struct ward_trust_key *find_key(const struct ward_trust *t,
+					     const struct ward_trust_edit *e, ward_error_t *err)
 {
 	const struct ward_trust_key *found = NULL;
 	uint8_t raw[WARD_KEYID_BYTES];
+	const char *id = e->keyid;
 	size_t i;
 
-	if (ward_keyid_parse(id, raw) == 0 && (found = ward_trust_find(t, raw)) != NULL)
+	if (e->pk) {
+		found = ward_trust_find_pk(t, e->pk);
+		if (found == NULL) {
+			char hex[WARD_KEYID_HEXLEN];
+
+			ward_keyid_hex(e->pk->keyid, hex);
+			ward_error_set(err, ENOENT, "%s: key %s is not in the policy", t->path,
+				       hex);
+		}
 		return found;
+	}
+	if (ward_keyid_parse(id, raw) == 0) {
+		for (i = 0; i < t->n_keys; i++) {
+			if (memcmp(t->keys[i].pk.keyid, raw, WARD_KEYID_BYTES) != 0)
+				continue;
+			if (found) {
+				ward_error_set(err, EINVAL,
+					       "%s: keys at lines %u and %u share the id %s: name "
+					       "the key with --key FILE.pub",
+					       t->path, found->line, t->keys[i].line, id);
+				return NULL;
+			}
+			found = &t->keys[i];
+		}
+		if (found)
+			return found;
+	}
 	for (i = 0; i < t->n_keys; i++) {
 		if (t->keys[i].name && strcmp(t->keys[i].name, id) == 0) {
 			if (found) {
@@ -540,8 +569,14 @@ int ward_trust_add(const struct ward_trust_edit *e, ward_error_t *err)
 	if (e->name && !word_ok(e->name))
 		return ward_error_set(err, EINVAL, "--name %s: letters, digits and . _ - @ + only",
 				      e->name);
-	if (e->role && !word_ok(e->role))
-		return ward_error_set(err, EINVAL, "--role %s: a single word", e->role);
+	if (e->role &&
+	    (strlen(e->role) > 1024 || strspn(e->role, "abcdefghijklmnopqrstuvwxyz"
+						       "0123456789-_,") != strlen(e->role)))
+		return ward_error_set(
+			err, EINVAL,
+			"--role %s: role words (lower-case letters, digits, - and _), "
+			"comma separated",
+			e->role);
 	if (e->expires && ward_parse_date(e->expires, &when) < 0)
 		return ward_error_set(err, EINVAL, "--expires %s: write YYYY-MM-DD", e->expires);
 	if (e->may && (strchr(e->may, ' ') || strchr(e->may, '\t') || strchr(e->may, '#')))
@@ -557,7 +592,9 @@ int ward_trust_add(const struct ward_trust_edit *e, ward_error_t *err)
 			      e->role ? e->role : "", e->may && e->may[0] ? " may=" : "",
 			      e->may && e->may[0] ? e->may : "", e->expires ? " expires=" : "",
 			      e->expires ? e->expires : "");
-	old = ward_trust_find(&t, e->pk->keyid);
+	/* The same public key: its entry is set anew.  Another key with the
+	 * same id is another key: it gets its own line. */
+	old = ward_trust_find_pk(&t, e->pk);
 	if (old) {
 		/* Adding a key again sets its entry anew. */
 		free(l.v[old->line - 1]);
@@ -589,7 +626,7 @@ int ward_trust_remove(const struct ward_trust_edit *e, ward_error_t *err)
 
 	if (policy_open(e->path, false, &lockfd, &l, &t, err) < 0)
 		goto out;
-	k = find_key(&t, e->keyid, err);
+	k = find_key(&t, e, err);
 	if (k == NULL)
 		goto out;
 	free(l.v[k->line - 1]);
@@ -619,7 +656,7 @@ int ward_trust_revoke(const struct ward_trust_edit *e, ward_error_t *err)
 	strftime(today, sizeof(today), "%Y-%m-%d", &tm);
 	if (policy_open(e->path, false, &lockfd, &l, &t, err) < 0)
 		goto out;
-	k = find_key(&t, e->keyid, err);
+	k = find_key(&t, e, err);
 	if (k == NULL)
 		goto out;
 	if (k->revoked) {
@@ -638,6 +675,43 @@ int ward_trust_revoke(const struct ward_trust_edit *e, ward_error_t *err)
 			ward_xasprintf("%s revoked=%s%s%s", old, today, e->reason ? "  # " : "",
 				       e->reason ? e->reason : "");
 		free(old);
+	}
+	rc = policy_commit(e->path, &l, err);
+out:
+	if (lockfd >= 0)
+		close(lockfd);
+	lines_free(&l);
+	ward_trust_free(&t);
+	return rc;
+}
+
+int ward_trust_require(const struct ward_trust_edit *e, ward_error_t *err)
+{
+	struct ward_trust t = {0};
+	struct lines l = {0};
+	cleanup_free char *line = NULL;
+	int lockfd = -1, rc = -1;
+	size_t i;
+
+	if (e->may == NULL || e->by == NULL || e->may[0] == '\0' || e->by[0] == '\0')
+		return ward_error_set(err, EINVAL, "write: ward trust require PATTERNS --by ROLES");
+	if (strpbrk(e->may, " \t#\n") || strpbrk(e->by, " \t#\n"))
+		return ward_error_set(err, EINVAL,
+				      "patterns and roles are separated by commas, without "
+				      "spaces");
+	if (policy_open(e->path, true, &lockfd, &l, &t, err) < 0)
+		goto out;
+	line = ward_xasprintf("require %s by=%s", e->may, e->by);
+	for (i = 0; i < t.n_reqs; i++) {
+		if (strcmp(t.reqs[i].text, e->may) == 0) {
+			free(l.v[t.reqs[i].line - 1]);
+			l.v[t.reqs[i].line - 1] = steal_pointer(&line);
+			break;
+		}
+	}
+	if (line) {
+		l.v = ward_xrealloc(l.v, (l.n + 1) * sizeof(*l.v));
+		l.v[l.n++] = steal_pointer(&line);
 	}
 	rc = policy_commit(e->path, &l, err);
 out:

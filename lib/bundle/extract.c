@@ -16,12 +16,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "../util.h"
@@ -171,6 +173,12 @@ static int normalize_member(const char *name, const char *what, char **out, ward
 	return 0;
 }
 
+static int cmp_tree_path(const void *a, const void *b)
+{
+	return strcmp(((const struct ward_tree_entry *)a)->path,
+		      ((const struct ward_tree_entry *)b)->path);
+}
+
 /* ------------------------------------------------------------ a path index */
 
 /* Hard links name an earlier entry: an open-addressing table from path to
@@ -294,6 +302,24 @@ static int hash_member(struct ward_tar_reader *r, struct ward_tree_entry *e, war
 	return 0;
 }
 
+/* The entry of the first pass's tree (sorted by path) at path. */
+static const struct ward_tree_entry *expected_entry(const struct ward_bundle *b, const char *path)
+{
+	struct ward_tree_entry key = {.path = (char *)path};
+
+	if (b->tree.n == 0)
+		return NULL;
+	return bsearch(&key, b->tree.items, b->tree.n, sizeof(key), cmp_tree_path);
+}
+
+static int changed_error_at(struct tar_pass *tp, const char *member, ward_error_t *err)
+{
+	return ward_error_set(err, EBADMSG,
+			      "%s: %s differs from what was verified (the file changed while "
+			      "ward read it): nothing of it is used",
+			      tp->b->path, member);
+}
+
 static int rootfs_member(struct tar_pass *tp, const char *member, const char *rel,
 			 ward_error_t *err)
 {
@@ -307,6 +333,18 @@ static int rootfs_member(struct tar_pass *tp, const char *member, const char *re
 	if (tp->tree.n >= WARD_BUNDLE_MAX_ENTRIES)
 		return ward_error_set(err, E2BIG, "%s: more than %u entries", what,
 				      WARD_BUNDLE_MAX_ENTRIES);
+	{
+		/* As for directory bundles (tree.c); it also keeps removal, which
+		 * recurses, within its bound. */
+		size_t depth = 0, i;
+
+		for (i = 0; rel[i]; i++)
+			if (rel[i] == '/')
+				depth++;
+		if (depth >= WARD_BUNDLE_MAX_DEPTH)
+			return ward_error_set(err, ELOOP, "%s: %s: deeper than %u directories",
+					      what, member, WARD_BUNDLE_MAX_DEPTH);
+	}
 	switch (r->cur.type) {
 	case '0':
 	case '7':
@@ -396,14 +434,29 @@ static int rootfs_member(struct tar_pass *tp, const char *member, const char *re
 	if (tp->x) {
 		/* e may move when the tree grows: work on a copy. */
 		struct ward_tree_entry copy = *e;
-		int rc = ward_extract_entry(tp->x, &copy, link_target, tar_readfn, &tp->r, err);
+		const struct ward_tree_entry *want = expected_entry(tp->b, e->path);
+		int rc;
 
+		/* The second pass writes only what the first pass hashed: the
+		 * file may have changed in between, and its new content must
+		 * not reach the disk (nor fill it) before the digest says so. */
+		if (want == NULL || want->type != e->type || want->mode != e->mode ||
+		    want->uid != e->uid || want->gid != e->gid ||
+		    (e->type == 'l' && strcmp(want->target, e->target) != 0) ||
+		    (e->type == 'f' && r->cur.type != '1' && want->size != r->cur.size) ||
+		    (e->type == 'f' && r->cur.type == '1' &&
+		     (want->size != e->size || memcmp(want->sha256, e->sha256, 32) != 0)))
+			return changed_error_at(tp, member, err);
+		rc = ward_extract_entry(tp->x, &copy, link_target, tar_readfn, &tp->r, err);
 		e = &tp->tree.items[item];
 		if (rc < 0)
 			return -1;
 		if (r->cur.type != '1') {
 			e->size = copy.size;
 			memcpy(e->sha256, copy.sha256, 32);
+			if (e->type == 'f' && (e->size != want->size ||
+					       sodium_memcmp(e->sha256, want->sha256, 32) != 0))
+				return changed_error_at(tp, member, err);
 		}
 	} else if (e->type == 'f' && r->cur.type != '1') {
 		if (hash_member(r, e, err) < 0)
@@ -499,6 +552,64 @@ static void tar_pass_free(struct tar_pass *tp)
 	free(tp->ix.slots);
 }
 
+/* ------------------------------------------------------------ safety */
+
+/* Errors of reading a bundle quote its names (members, link targets),
+ * which the bundle's maker chose: escaped once here, where they leave. */
+static int escape_error(ward_error_t *err)
+{
+	if (err && *err && (*err)->msg) {
+		char *e = ward_escape((*err)->msg, 0);
+
+		free((*err)->msg);
+		(*err)->msg = e;
+	}
+	return -1;
+}
+
+/* Keep the verified root filesystem open and run it through
+ * /proc/self/fd: renaming it, or a directory above it, afterwards does
+ * not change what runs. */
+static int pin_rootfs(struct ward_bundle *b, int dirfd, const char *what, ward_error_t *err)
+{
+	struct stat st;
+
+	b->rootfs_fd = openat(dirfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (b->rootfs_fd < 0 || fstat(b->rootfs_fd, &st) < 0)
+		return ward_error_sys(err, "%s", what);
+	free(b->rootfs);
+	b->rootfs = ward_xasprintf("/proc/self/fd/%d", b->rootfs_fd);
+	return 0;
+}
+
+/* A directory that extraction trusts must be the running user's, and no
+ * one else may write to it: whoever could would rename the verified tree
+ * away and put another in its place, or read what is being checked. */
+static int private_dir(int fd, const char *path, bool make_private, ward_error_t *err)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return ward_error_sys(err, "%s", path);
+	if (st.st_uid != geteuid())
+		return ward_error_set(err, EPERM,
+				      "%s belongs to uid %u, not to the user running ward "
+				      "(uid %u): refused (bundles are extracted there after "
+				      "they are verified; remove it, or choose another "
+				      "--state-dir)",
+				      path, (unsigned)st.st_uid, (unsigned)geteuid());
+	if ((st.st_mode & 07777) == 0700 || (!make_private && !(st.st_mode & 022)))
+		return 0;
+	if (!make_private)
+		return ward_error_set(err, EPERM,
+				      "%s can be changed by others (mode %04o): refused (chmod "
+				      "go-w it, or choose another --state-dir)",
+				      path, (unsigned)(st.st_mode & 07777));
+	if (fchmod(fd, 0700) < 0)
+		return ward_error_sys(err, "making %s private", path);
+	return 0;
+}
+
 /* ------------------------------------------------------------ opening */
 
 bool ward_bundle_looks_like(const char *path)
@@ -584,7 +695,9 @@ static int open_dir_bundle(struct ward_bundle *b, ward_error_t *err)
 				      "rootfs/)",
 				      b->path);
 	b->rootfs = ward_xasprintf("%s/rootfs", b->path);
-	return ward_tree_scan(rfd, b->rootfs, NULL, &b->tree, err);
+	if (ward_tree_scan(rfd, b->rootfs, NULL, &b->tree, err) < 0)
+		return -1;
+	return pin_rootfs(b, rfd, b->rootfs, err);
 }
 
 static int cmp_sig(const void *a, const void *b)
@@ -598,7 +711,7 @@ int ward_bundle_open(const char *path, struct ward_bundle *b, ward_error_t *err)
 	struct stat st;
 
 	memset(b, 0, sizeof(*b));
-	b->fd = -1;
+	b->fd = b->rootfs_fd = b->base_fd = -1;
 	b->path = ward_xstrdup(path);
 	if (sodium_init() < 0)
 		return ward_error_set(err, EIO, "libsodium could not be initialised");
@@ -608,15 +721,19 @@ int ward_bundle_open(const char *path, struct ward_bundle *b, ward_error_t *err)
 		b->is_dir = true;
 		b->origin = ward_xasprintf("%s/manifest", path);
 		if (open_dir_bundle(b, err) < 0)
-			return -1;
+			return escape_error(err);
 	} else if (S_ISREG(st.st_mode)) {
 		struct tar_pass tp = {.b = b, .keep_meta = true};
 		int rc;
 
 		b->origin = ward_xasprintf("%s:manifest", path);
-		b->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		/* O_NONBLOCK and fstat: a file swapped for a fifo after the stat
+		 * above is refused, not waited on. */
+		b->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 		if (b->fd < 0)
 			return ward_error_sys(err, "bundle %s", path);
+		if (fstat(b->fd, &st) < 0 || !S_ISREG(st.st_mode))
+			return ward_error_set(err, EINVAL, "bundle %s: not a regular file", path);
 		ward_tar_reader_init(&tp.r, b->fd);
 		tp.r.what = b->path;
 		rc = tar_pass_run(&tp, err);
@@ -626,7 +743,7 @@ int ward_bundle_open(const char *path, struct ward_bundle *b, ward_error_t *err)
 		}
 		tar_pass_free(&tp);
 		if (rc < 0)
-			return -1;
+			return escape_error(err);
 	} else {
 		return ward_error_set(err, EINVAL,
 				      "bundle %s: neither a .ward file nor a bundle directory",
@@ -636,7 +753,7 @@ int ward_bundle_open(const char *path, struct ward_bundle *b, ward_error_t *err)
 		qsort(b->sigs, b->n_sigs, sizeof(*b->sigs), cmp_sig);
 	if (ward_manifest_parse(b->manifest_text, b->manifest_len, b->origin, &b->manifest, err) <
 	    0)
-		return -1;
+		return escape_error(err);
 	ward_tree_digest(&b->tree, b->digest);
 	return check_digest(b, b->digest, err);
 }
@@ -667,33 +784,89 @@ static void sweep_stale(int dfd)
 	closedir(d);
 }
 
+/* Will the tree fit?  Checked before anything is written, so that a large
+ * bundle fails with a message instead of filling the file system (/run is
+ * usually a tmpfs: memory) for the host's other services.  5% of the file
+ * system stays free. */
+static int check_room(const struct ward_bundle *b, int dfd, const char *where, ward_error_t *err)
+{
+	struct statvfs sv;
+	uint64_t need, have, reserve;
+
+	if (fstatvfs(dfd, &sv) < 0)
+		return ward_error_sys(err, "%s", where);
+	/* Contents, plus a block for each entry's metadata. */
+	need = b->tree.total_bytes + (uint64_t)b->tree.n * 4096;
+	have = (uint64_t)sv.f_bavail * sv.f_frsize;
+	reserve = (uint64_t)sv.f_blocks * sv.f_frsize / 20;
+	if (have < reserve || need > have - reserve)
+		return ward_error_set(err, ENOSPC,
+				      "%s: the root filesystem (%llu bytes in %zu entries) does "
+				      "not fit in %s (%llu bytes free, 5%% of it kept free); "
+				      "give a --state-dir with room",
+				      b->path, (unsigned long long)b->tree.total_bytes, b->tree.n,
+				      where, (unsigned long long)have);
+	if (sv.f_files > 0 && ((uint64_t)sv.f_favail < sv.f_files / 20 ||
+			       (uint64_t)b->tree.n > sv.f_favail - sv.f_files / 20))
+		return ward_error_set(err, ENOSPC,
+				      "%s: the root filesystem has %zu entries; %s has %llu free "
+				      "inodes (5%% of them kept free): give a --state-dir with "
+				      "room",
+				      b->path, b->tree.n, where, (unsigned long long)sv.f_favail);
+	return 0;
+}
+
 int ward_bundle_extract(struct ward_bundle *b, const char *state_dir, ward_error_t *err)
 {
 	struct tar_pass tp = {.b = b};
 	struct ward_extract x = {.rootfd = -1};
+	const char *state = state_dir ? state_dir : "/run/ward";
 	cleanup_free char *base = NULL, *tmpl = NULL;
-	cleanup_close int bfd = -1, tfd = -1;
+	cleanup_close int sfd = -1, tfd = -1;
 	uint8_t digest[32];
 	int rc = -1;
 
 	if (b->is_dir)
 		return 0;
-	base = ward_xasprintf("%s/bundles", state_dir ? state_dir : "/run/ward");
-	if (mkdir(state_dir ? state_dir : "/run/ward", 0755) < 0 && errno != EEXIST)
-		return ward_error_sys(err, "creating %s", state_dir ? state_dir : "/run/ward");
+	base = ward_xasprintf("%s/bundles", state);
+	if (mkdir(state, 0755) < 0 && errno != EEXIST)
+		return ward_error_sys(err, "creating %s", state);
+	sfd = open(state, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sfd < 0)
+		return ward_error_sys(err, "%s", state);
+	if (private_dir(sfd, state, false, err) < 0)
+		return -1;
 	/* 0700: nobody else may look at, or change, what is being verified. */
-	if (mkdir(base, 0700) < 0 && errno != EEXIST)
+	if (mkdirat(sfd, "bundles", 0700) < 0 && errno != EEXIST)
 		return ward_error_sys(err, "creating %s", base);
-	bfd = open(base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (bfd < 0)
+	b->base_fd = openat(sfd, "bundles", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (b->base_fd < 0)
 		return ward_error_sys(err, "%s", base);
-	sweep_stale(bfd);
-	tmpl = ward_xasprintf("%s/%d-XXXXXX", base, (int)getpid());
-	if (mkdtemp(tmpl) == NULL)
-		return ward_error_sys(err, "creating a directory in %s", base);
-	b->tmpdir = ward_xstrdup(tmpl);
-	tfd = open(b->tmpdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (tfd < 0 || mkdirat(tfd, "rootfs", 0700) < 0)
+	if (private_dir(b->base_fd, base, true, err) < 0)
+		return -1;
+	sweep_stale(b->base_fd);
+	if (check_room(b, b->base_fd, base, err) < 0)
+		return -1;
+	/* mkdtemp needs a path; the directory is then opened beneath the
+	 * descriptor and checked to be the one just made (ours, 0700). */
+	tmpl = ward_xasprintf("%d-XXXXXX", (int)getpid());
+	{
+		cleanup_free char *full = ward_xasprintf("/proc/self/fd/%d/%s", b->base_fd, tmpl);
+		struct stat st;
+
+		if (mkdtemp(full) == NULL)
+			return ward_error_sys(err, "creating a directory in %s", base);
+		b->tmpname = ward_xstrdup(full + strlen(full) - strlen(tmpl));
+		b->tmpdir = ward_xasprintf("%s/%s", base, b->tmpname);
+		tfd = openat(b->base_fd, b->tmpname,
+			     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (tfd < 0 || fstat(tfd, &st) < 0)
+			return ward_error_sys(err, "%s", b->tmpdir);
+		if (st.st_uid != geteuid() || (st.st_mode & 07777) != 0700)
+			return ward_error_set(err, EPERM, "%s was replaced while it was made",
+					      b->tmpdir);
+	}
+	if (mkdirat(tfd, "rootfs", 0700) < 0)
 		return ward_error_sys(err, "%s", b->tmpdir);
 	x.rootfd = openat(tfd, "rootfs", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (x.rootfd < 0)
@@ -706,12 +879,15 @@ int ward_bundle_extract(struct ward_bundle *b, const char *state_dir, ward_error
 	}
 	ward_tar_reader_init(&tp.r, b->fd);
 	tp.r.what = b->path;
-	if (tar_pass_run(&tp, err) < 0 || ward_extract_finish(&x, err) < 0)
+	if (tar_pass_run(&tp, err) < 0 || ward_extract_finish(&x, err) < 0) {
+		escape_error(err);
 		goto out;
+	}
 	ward_tree_digest(&tp.tree, digest);
 	if (check_digest(b, digest, err) < 0)
 		goto out;
-	b->rootfs = ward_xasprintf("%s/rootfs", b->tmpdir);
+	if (pin_rootfs(b, x.rootfd, b->tmpdir, err) < 0)
+		goto out;
 	rc = 0;
 out:
 	tar_pass_free(&tp);
@@ -726,10 +902,17 @@ void ward_bundle_close(struct ward_bundle *b)
 
 	if (b == NULL)
 		return;
-	if (b->tmpdir)
-		ward_remove_tree_at(AT_FDCWD, b->tmpdir, NULL);
-	if (b->fd >= 0)
-		close(b->fd);
+	/* Only a bundle that went through ward_bundle_open owns descriptors. */
+	if (b->path) {
+		if (b->rootfs_fd >= 0)
+			close(b->rootfs_fd);
+		if (b->base_fd >= 0 && b->tmpname)
+			ward_remove_tree_at(b->base_fd, b->tmpname, NULL);
+		if (b->base_fd >= 0)
+			close(b->base_fd);
+		if (b->fd >= 0)
+			close(b->fd);
+	}
 	for (i = 0; i < b->n_sigs; i++) {
 		free(b->sigs[i].name);
 		free(b->sigs[i].text);
@@ -738,12 +921,13 @@ void ward_bundle_close(struct ward_bundle *b)
 	free(b->path);
 	free(b->rootfs);
 	free(b->tmpdir);
+	free(b->tmpname);
 	free(b->manifest_text);
 	free(b->origin);
 	ward_manifest_free(&b->manifest);
 	ward_tree_free(&b->tree);
 	memset(b, 0, sizeof(*b));
-	b->fd = -1;
+	b->fd = b->rootfs_fd = b->base_fd = -1;
 }
 
 /* ------------------------------------------------------------ signatures and trust */
@@ -756,6 +940,7 @@ void ward_signers_free(struct ward_signer *s, size_t n)
 		free(s[i].file);
 		free(s[i].role);
 		free(s[i].trusted_comment);
+		free(s[i].problem);
 	}
 	free(s);
 }
@@ -773,6 +958,15 @@ static bool printable_role(const char *r)
 	return true;
 }
 
+/* Take the message of err (escaped: it may quote the bundle) and free it. */
+static char *take_problem(ward_error_t *err)
+{
+	char *p = ward_escape(*err ? (*err)->msg : "?", 512);
+
+	ward_error_free(err);
+	return p;
+}
+
 int ward_bundle_signers(const struct ward_bundle *b, const struct ward_trust *t,
 			const struct ward_pubkey *extra, size_t n_extra, time_t now,
 			struct ward_signer **out, size_t *n_out, ward_error_t *err)
@@ -780,18 +974,27 @@ int ward_bundle_signers(const struct ward_bundle *b, const struct ward_trust *t,
 	struct ward_signer *list = ward_xcalloc(b->n_sigs ? b->n_sigs : 1, sizeof(*list));
 	size_t i, j;
 
+	(void)err;
 	for (i = 0; i < b->n_sigs; i++) {
 		const struct ward_bundle_sigfile *f = &b->sigs[i];
 		struct ward_signer *s = &list[i];
 		struct ward_signature sig;
-		const struct ward_trust_key *k;
+		const struct ward_trust_key *k = NULL;
 		const struct ward_pubkey *pk = NULL;
-		cleanup_free char *what = ward_xasprintf("%s: %s", b->path, f->name);
 		cleanup_free char *ts = NULL;
+		ward_error_t why = NULL;
+		bool candidates = false;
 
 		s->file = ward_xstrdup(f->name);
-		if (ward_signature_parse(f->text, f->len, what, &sig, err) < 0)
-			goto fail;
+		/* A file that is not a signature is reported and ignored: whoever
+		 * can add a file to the bundle could otherwise have it refused. */
+		if (ward_signature_parse(f->text, f->len, f->name, &sig, &why) < 0) {
+			s->status = WARD_SIGNER_MALFORMED;
+			s->role = ward_xstrdup("");
+			s->trusted_comment = ward_xstrdup("");
+			s->problem = take_problem(&why);
+			continue;
+		}
 		ward_keyid_hex(sig.keyid, s->keyid);
 		s->alg = sig.alg;
 		s->trusted_comment = ward_xstrdup(sig.trusted_comment);
@@ -809,50 +1012,55 @@ int ward_bundle_signers(const struct ward_bundle *b, const struct ward_trust *t,
 			if (ward_parse_u64(ts, &v) == 0 && v < (1ULL << 40))
 				s->timestamp = (time_t)v;
 		}
-		k = ward_trust_find(t, sig.keyid);
-		if (k) {
-			pk = &k->pk;
-			s->key = k;
-		} else {
-			for (j = 0; j < n_extra; j++)
-				if (memcmp(extra[j].keyid, sig.keyid, WARD_KEYID_BYTES) == 0)
+		/* Key ids are chosen by the maker of a key: try every key of the
+		 * policy with this id, and use the one the signature verifies
+		 * with.  A signature that verifies with none is ignored. */
+		for (j = 0; t && j < t->n_keys && k == NULL; j++) {
+			if (memcmp(t->keys[j].pk.keyid, sig.keyid, WARD_KEYID_BYTES) != 0)
+				continue;
+			if (!candidates)
+				s->key = &t->keys[j];
+			candidates = true;
+			ward_error_free(&why);
+			if (ward_verify(&t->keys[j].pk, &sig, b->manifest_text, b->manifest_len,
+					&why) == 0)
+				k = &t->keys[j];
+		}
+		if (k == NULL && !candidates) {
+			for (j = 0; j < n_extra && pk == NULL; j++) {
+				if (memcmp(extra[j].keyid, sig.keyid, WARD_KEYID_BYTES) != 0)
+					continue;
+				candidates = true;
+				ward_error_free(&why);
+				if (ward_verify(&extra[j], &sig, b->manifest_text, b->manifest_len,
+						&why) == 0)
 					pk = &extra[j];
-		}
-		if (pk == NULL) {
-			s->status = WARD_SIGNER_UNKNOWN;
-			ward_signature_free(&sig);
-			continue;
-		}
-		if (ward_verify(pk, &sig, b->manifest_text, b->manifest_len, err) < 0) {
-			ward_signature_free(&sig);
-			if (k)
-				ward_error_wrap(err,
-						"%s: %s by key %s (%s:%u) does not verify; the "
-						"manifest or the signature was tampered with",
-						b->path, f->name, s->keyid, t->path, k->line);
-			else
-				ward_error_wrap(err, "%s: %s by key %s does not verify", b->path,
-						f->name, s->keyid);
-			goto fail;
+			}
 		}
 		ward_signature_free(&sig);
+		if (k == NULL && pk == NULL) {
+			if (candidates) {
+				s->status = WARD_SIGNER_INVALID;
+				s->problem = take_problem(&why);
+			} else {
+				s->status = WARD_SIGNER_UNKNOWN;
+			}
+			continue;
+		}
+		ward_error_free(&why);
+		s->key = k;
 		if (k == NULL)
 			s->status = WARD_SIGNER_VERIFIED;
 		else if (k->revoked)
 			s->status = WARD_SIGNER_REVOKED;
 		else if (k->expires && now >= k->expires)
 			s->status = WARD_SIGNER_EXPIRED;
-		else if (k->role && strcmp(k->role, s->role) != 0)
-			s->status = WARD_SIGNER_WRONG_ROLE;
 		else
 			s->status = WARD_SIGNER_TRUSTED;
 	}
 	*out = list;
 	*n_out = b->n_sigs;
 	return 0;
-fail:
-	ward_signers_free(list, b->n_sigs);
-	return -1;
 }
 
 /* ------------------------------------------------------------ the policy file */
@@ -866,7 +1074,7 @@ const char *ward_trust_default_path(void)
 
 int ward_trust_load(const char *path, struct ward_trust *t, ward_error_t *err)
 {
-	cleanup_close int fd = -1;
+	cleanup_close int fd = -1, dfd = -1;
 	cleanup_free char *text = NULL;
 	struct stat st;
 	ssize_t n;
@@ -874,7 +1082,42 @@ int ward_trust_load(const char *path, struct ward_trust *t, ward_error_t *err)
 	memset(t, 0, sizeof(*t));
 	if (path == NULL)
 		path = ward_trust_default_path();
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* The directory too: whoever can write to it can put another file in
+	 * the policy's place.  Open the file beneath the checked directory.
+	 * A sticky directory (/tmp) lets no one else replace root's file. */
+	if (geteuid() == 0) {
+		cleanup_free char *copy = ward_xstrdup(path);
+		const char *dir = dirname(copy);
+
+		dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			if (fstat(dfd, &st) < 0)
+				return ward_error_sys(err, "trust policy %s", path);
+			if (st.st_uid != 0 || ((st.st_mode & 022) && !(st.st_mode & S_ISVTX)))
+				return ward_error_set(
+					err, EPERM,
+					"trust policy %s: its directory %s can be changed by "
+					"others "
+					"than root (owner uid %u, mode %04o): refused (chown root "
+					"and chmod go-w it)",
+					path, dir, (unsigned)st.st_uid,
+					(unsigned)(st.st_mode & 07777));
+		}
+	}
+	if (dfd >= 0) {
+		cleanup_free char *copy = ward_xstrdup(path);
+
+		/* No link: its target's directory would go unchecked. */
+		fd = openat(dfd, basename(copy),
+			    O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
+		if (fd < 0 && errno == ELOOP)
+			return ward_error_set(err, ELOOP,
+					      "trust policy %s is a symbolic link: refused (name "
+					      "the file itself)",
+					      path);
+	} else {
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	}
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return ward_error_set(err, ENOENT,

@@ -234,6 +234,20 @@ static int parse_header(struct ward_bundle_manifest *m, const char *line, size_t
 			      where, (int)(klen > 64 ? 64 : klen), key);
 }
 
+/* Would ward_escape show the line as it is (tabs and backslashes aside)?
+ * Entitlement values, arguments and names of a manifest end up in messages
+ * on the operator's terminal: no byte of them may drive it. */
+static bool line_clean(const char *line, size_t len)
+{
+	cleanup_free char *e = ward_escape_mem(line, len, 0);
+	size_t want = len, i;
+
+	for (i = 0; i < len; i++)
+		if (line[i] == '\t' || line[i] == '\\')
+			want++;
+	return strlen(e) == want;
+}
+
 int ward_manifest_parse(const char *text, size_t len, const char *origin,
 			struct ward_bundle_manifest *m, ward_error_t *err)
 {
@@ -270,6 +284,14 @@ int ward_manifest_parse(const char *text, size_t len, const char *origin,
 		lineno++;
 		pos += llen + (nl ? 1 : 0);
 		snprintf(where, sizeof(where), "%.500s:%u", origin, lineno);
+		if (!line_clean(line, llen)) {
+			ward_error_set(err, EINVAL,
+				       "%s: control character, invalid UTF-8 or bidirectional "
+				       "override (a manifest's text reaches terminals and logs as "
+				       "it is)",
+				       where);
+			goto fail;
+		}
 		while (a < llen && (line[a] == ' ' || line[a] == '\t'))
 			a++;
 		if (llen - a >= 2 && memcmp(line + a, HEADER, 2) == 0) {

@@ -18,6 +18,7 @@
  * no glob over names reaches it.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <stdarg.h>
@@ -45,11 +46,14 @@ static int parse_number(enum ward_arg_kind kind, const char *s, uint64_t *out)
 		return ward_parse_size(s, out);
 	case WARD_ARG_CPUS:
 		return ward_parse_milli(s, 1000000, out);
-	case WARD_ARG_PORT:
-		r = ward_parse_u64(s, out);
-		if (r == 0 && *out > 65535)
-			return -ERANGE;
-		return r;
+	case WARD_ARG_PORT: {
+		uint16_t port = 0;
+
+		/* As the resolver reads it (leading zeros, 1..65535). */
+		r = ward_parse_port(s, strlen(s), &port);
+		*out = port;
+		return r < 0 ? -EINVAL : 0;
+	}
 	case WARD_ARG_NONE:
 	case WARD_ARG_PATH:
 	case WARD_ARG_HOSTPORT:
@@ -127,6 +131,226 @@ static int lookup_name(const char *name, size_t len, const char *text, const cha
 			      origin, text, n);
 }
 
+static bool is_glob_char(char c)
+{
+	return c == '*' || c == '?' || c == '[' || c == ']' || c == '!';
+}
+
+/* "*", "N" or "N-M" (1..65535). */
+static int parse_port_range(const char *s, uint16_t *lo, uint16_t *hi)
+{
+	const char *dash = strchr(s, '-');
+
+	if (strcmp(s, "*") == 0) {
+		*lo = 1;
+		*hi = 65535;
+		return 0;
+	}
+	if (dash == NULL) {
+		if (ward_parse_port(s, strlen(s), lo) < 0)
+			return -EINVAL;
+		*hi = *lo;
+		return 0;
+	}
+	if (ward_parse_port(s, (size_t)(dash - s), lo) < 0 ||
+	    ward_parse_port(dash + 1, strlen(dash + 1), hi) < 0 || *lo > *hi)
+		return -EINVAL;
+	return 0;
+}
+
+/* The host part of a network.connect pattern.  A glob over addresses
+ * ("10.0.0.*") is refused: fnmatch lets its '*' match "5.nip.io" too, so
+ * it would grant host names whose owner picks the address.  Addresses are
+ * written as CIDR, names as globs whose wildcards stay within a label. */
+static int parse_host_pattern(const char *host, const char *port, const char *text,
+			      const char *origin, struct ward_trust_pattern *p, ward_error_t *err)
+{
+	cleanup_free char *h = ward_xstrdup(host);
+	const char *slash;
+	struct in_addr in;
+	bool letter = false;
+	size_t i;
+
+	for (i = 0; h[i]; i++)
+		if (h[i] >= 'A' && h[i] <= 'Z')
+			h[i] = (char)(h[i] - 'A' + 'a');
+	if (strcmp(h, "*") == 0) {
+		p->host = WARD_HOSTPAT_ANY;
+		return 0;
+	}
+	slash = strchr(h, '/');
+	if (slash || inet_pton(AF_INET, h, &in) == 1) {
+		uint64_t bits = 32;
+		uint32_t mask;
+
+		if (slash) {
+			cleanup_free char *a = strndup(h, (size_t)(slash - h));
+
+			if (a == NULL)
+				abort();
+			if (inet_pton(AF_INET, a, &in) != 1 || slash[1] < '0' || slash[1] > '9' ||
+			    ward_parse_u64(slash + 1, &bits) < 0 || bits > 32 ||
+			    strlen(slash + 1) > 2)
+				return ward_error_set(err, EINVAL,
+						      "%s: \"%s\": write a network as "
+						      "A.B.C.D/BITS (e.g. "
+						      "network.connect=10.0.0.0/24:443)",
+						      origin, text);
+		}
+		mask = bits == 0 ? 0 : 0xffffffffu << (32 - bits);
+		p->host = WARD_HOSTPAT_CIDR;
+		p->net = ntohl(in.s_addr);
+		p->prefix = (uint32_t)bits;
+		if (p->net & ~mask) {
+			struct in_addr n = {.s_addr = htonl(p->net & mask)};
+			char buf[INET_ADDRSTRLEN];
+
+			inet_ntop(AF_INET, &n, buf, sizeof(buf));
+			return ward_error_set(err, EINVAL,
+					      "%s: \"%s\": the network has host bits set (did you "
+					      "mean %s/%u?)",
+					      origin, text, buf, (unsigned)bits);
+		}
+		return 0;
+	}
+	for (i = 0; h[i]; i++) {
+		char c = h[i];
+
+		if ((c >= 'a' && c <= 'z') || c == '-' || c == '_')
+			letter = true;
+		else if (!((c >= '0' && c <= '9') || c == '.' || is_glob_char(c)))
+			return ward_error_set(err, EINVAL,
+					      "%s: \"%s\": a host is *, an IPv4 network "
+					      "(10.0.0.0/24), an address, or a host name (globs "
+					      "allowed: *.example.com)",
+					      origin, text);
+	}
+	if (!letter) {
+		/* "10.0.0.*", "10.*", "192.168.[0-9].*": say which network. */
+		size_t fixed = 0, len = strlen(h);
+		bool trailing = len >= 2 && h[len - 1] == '*' && h[len - 2] == '.';
+
+		for (i = 0; trailing && i + 2 < len; i++)
+			if (!((h[i] >= '0' && h[i] <= '9') || h[i] == '.'))
+				trailing = false;
+		for (i = 0; trailing && i + 1 < len; i++)
+			if (h[i] == '.')
+				fixed++;
+		if (trailing && fixed >= 1 && fixed <= 3) {
+			cleanup_free char *net = ward_xstrdup(h);
+			size_t k;
+
+			net[len - 1] = '\0';
+			for (k = fixed; k < 4; k++) {
+				char *joined = ward_xasprintf("%s0%s", net, k < 3 ? "." : "");
+
+				free(net);
+				net = joined;
+			}
+			return ward_error_set(err, EINVAL,
+					      "%s: \"%s\": globs over addresses are not accepted "
+					      "(they match host names too: 10.0.0.* matches "
+					      "10.0.0.5.nip.io); write the network in CIDR form: "
+					      "%s=%s/%zu:%s",
+					      origin, text, p->name, net, 8 * fixed, port);
+		}
+		return ward_error_set(err, EINVAL,
+				      "%s: \"%s\": globs over addresses are not accepted (they "
+				      "match host names too); write networks in CIDR form "
+				      "(10.0.0.0/24), or * for any host",
+				      origin, text);
+	}
+	p->host = WARD_HOSTPAT_NAME;
+	p->value = steal_pointer(&h);
+	return 0;
+}
+
+/* The value of a NAME=VALUE pattern, read as the entitlement reads its
+ * value, so that the pattern is matched against what is enforced. */
+static int parse_value(const struct ward_entitlement *e, const char *v, const char *text,
+		       const char *origin, struct ward_trust_pattern *p, ward_error_t *err)
+{
+	size_t i;
+
+	switch (e->arg) {
+	case WARD_ARG_HOSTPORT: {
+		const char *colon = strrchr(v, ':');
+		cleanup_free char *host = NULL;
+
+		if (strcmp(v, "*") == 0) {
+			p->host = WARD_HOSTPAT_ANY;
+			p->port_lo = 1;
+			p->port_hi = 65535;
+			return 0;
+		}
+		if (colon == NULL || colon == v ||
+		    parse_port_range(colon + 1, &p->port_lo, &p->port_hi) < 0)
+			return ward_error_set(err, EINVAL,
+					      "%s: \"%s\": write HOST:PORT, where PORT is a "
+					      "number, a range N-M or *, and HOST is *, a network "
+					      "(10.0.0.0/24), an address or a host name (e.g. "
+					      "network.connect=10.0.0.0/24:443, "
+					      "network.connect=*.example.com:1024-2048)",
+					      origin, text);
+		host = strndup(v, (size_t)(colon - v));
+		if (host == NULL)
+			abort();
+		return parse_host_pattern(host, colon + 1, text, origin, p, err);
+	}
+	case WARD_ARG_PORT:
+		if (parse_port_range(v, &p->port_lo, &p->port_hi) < 0)
+			return ward_error_set(err, EINVAL,
+					      "%s: \"%s\": write a port, a range N-M, or * (or a "
+					      "bound: %s>=1024)",
+					      origin, text, e->name);
+		return 0;
+	case WARD_ARG_NAME:
+		for (i = 0; v[i]; i++) {
+			char c = v[i];
+
+			if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+			      c == '_' || c == '-' || is_glob_char(c)))
+				return ward_error_set(err, EINVAL,
+						      "%s: \"%s\": names are a-z 0-9 . _ - with "
+						      "globs (db-*, db-?)",
+						      origin, text);
+		}
+		p->value = ward_xstrdup(v);
+		return 0;
+	case WARD_ARG_PATHMODE: {
+		const char *colon = strrchr(v, ':');
+		size_t plen = strlen(v);
+
+		if (colon && (strcmp(colon, ":ro") == 0 || strcmp(colon, ":rw") == 0)) {
+			p->rw = colon[2] == 'w';
+			plen = (size_t)(colon - v);
+		} else if (colon && strchr(colon, '/') == NULL) {
+			return ward_error_set(err, EINVAL,
+					      "%s: \"%s\": the mode after ':' is ro or rw", origin,
+					      text);
+		}
+		p->value = strndup(v, plen);
+		if (p->value == NULL)
+			abort();
+		if (!(strcmp(p->value, "*") == 0 || p->value[0] == '/' ||
+		      (p->value[0] == '~' && (p->value[1] == '/' || p->value[1] == '\0'))))
+			return ward_error_set(err, EINVAL,
+					      "%s: \"%s\": api.open patterns are paths (/srv/data, "
+					      "/srv/*, ~/x or *), then :ro (the default) or :rw",
+					      origin, text);
+		return 0;
+	}
+	case WARD_ARG_NONE:
+	case WARD_ARG_PATH:
+	case WARD_ARG_COUNT:
+	case WARD_ARG_SIZE:
+	case WARD_ARG_CPUS:
+	default:
+		p->value = ward_xstrdup(v);
+		return 0;
+	}
+}
+
 int ward_trust_pattern_parse(const char *text, const char *origin, struct ward_trust_pattern *p,
 			     ward_error_t *err)
 {
@@ -199,7 +423,11 @@ int ward_trust_pattern_parse(const char *text, const char *origin, struct ward_t
 				err, EINVAL, "%s: \"%s\" has '=' but no value (write %s=* for any)",
 				origin, text, e->name);
 		p->op = WARD_PAT_VALUE;
-		p->value = ward_xstrdup(op + 1);
+		p->name = ward_xstrdup(e->name);
+		if (parse_value(e, op + 1, text, origin, p, err) < 0) {
+			ward_trust_pattern_free(p);
+			return -1;
+		}
 	} else {
 		int r;
 
@@ -217,13 +445,33 @@ int ward_trust_pattern_parse(const char *text, const char *origin, struct ward_t
 					      origin, text, ward_arg_kind_hint(e->arg));
 		p->op = op[0] == '<' ? WARD_PAT_LE : WARD_PAT_GE;
 	}
-	p->name = ward_xstrdup(e->name);
+	if (p->name == NULL)
+		p->name = ward_xstrdup(e->name);
 	p->text = ward_xstrdup(text);
 	return 0;
 }
 
+/* A requested path as the resolver enforces it: absolute and normalised,
+ * or "~" and a normalised rest (expanded to the same HOME later); NULL for
+ * what the resolver refuses (a relative path, "..").  Trust decisions are
+ * taken on this, never on the text as written. */
+static char *request_path(const char *v)
+{
+	cleanup_free char *rest = NULL;
+
+	if (v[0] == '/')
+		return ward_path_normalize(v);
+	if (v[0] != '~' || (v[1] != '\0' && v[1] != '/'))
+		return NULL;
+	rest = ward_path_normalize(v[1] ? v + 1 : "/");
+	if (rest == NULL)
+		return NULL;
+	return ward_xasprintf("~%s", strcmp(rest, "/") == 0 ? "" : rest);
+}
+
 /* Path globs: '*' does not cross '/', except that a trailing slash-star
- * stands for anything below the directory. */
+ * stands for anything below the directory; the value is normalised first
+ * and a value with ".." never matches. */
 static bool path_match(const char *pat, const char *value)
 {
 	cleanup_free char *norm = NULL;
@@ -231,11 +479,7 @@ static bool path_match(const char *pat, const char *value)
 
 	if (strcmp(pat, "*") == 0)
 		return true;
-	if (value[0] != '/')
-		return fnmatch(pat, value, FNM_PATHNAME) == 0;
-	/* ".." never matches: the request is refused by the resolver anyway,
-	 * and it must not climb out of a granted directory here. */
-	norm = ward_path_normalize(value);
+	norm = request_path(value);
 	if (norm == NULL)
 		return false;
 	if (pl >= 2 && pat[pl - 1] == '*' && pat[pl - 2] == '/') {
@@ -259,7 +503,105 @@ static bool path_match(const char *pat, const char *value)
 	return fnmatch(pat, norm, FNM_PATHNAME) == 0;
 }
 
-bool ward_trust_pattern_match(const struct ward_trust_pattern *p, const struct ward_request *r)
+/* Broker names (ipc.send, service.connect, service.provide).  A request is
+ * a name, or a prefix and a trailing '*', which the broker reads as every
+ * name with that prefix (lib/broker/policy.c).  A pattern grants a name
+ * when fnmatch says so; it grants a wildcard request only when it covers
+ * the whole set the request names: "*", or a prefix-star (no other glob)
+ * whose prefix is a prefix of the request's.  "db-?" or "db-[a-z]*" never
+ * grant "db-*": the broker would read that as db-admin too. */
+bool ward_trust_name_covers(const char *pat, const char *req)
+{
+	size_t rl = strlen(req), pl = strlen(pat), i;
+
+	if (rl == 0)
+		return false;
+	for (i = 0; i < rl; i++)
+		if ((is_glob_char(req[i]) || req[i] == '\\') && !(req[i] == '*' && i == rl - 1))
+			return false;
+	if (req[rl - 1] != '*')
+		return fnmatch(pat, req, 0) == 0;
+	if (strcmp(pat, "*") == 0)
+		return true;
+	if (pl == 0 || pat[pl - 1] != '*')
+		return false;
+	for (i = 0; i + 1 < pl; i++)
+		if (is_glob_char(pat[i]) || pat[i] == '\\')
+			return false;
+	return pl <= rl && strncmp(pat, req, pl - 1) == 0;
+}
+
+/* Host name globs: each wildcard stays within one label ("db*" must not
+ * match "db.attacker.example").  Dots become slashes so that fnmatch's
+ * FNM_PATHNAME does the work. */
+static bool host_name_match(const char *pat, const char *host)
+{
+	cleanup_free char *p = ward_xstrdup(pat), *h = ward_xstrdup(host);
+	size_t i;
+
+	for (i = 0; p[i]; i++)
+		if (p[i] == '.')
+			p[i] = '/';
+	for (i = 0; h[i]; i++)
+		if (h[i] == '.')
+			h[i] = '/';
+	return fnmatch(p, h, FNM_PATHNAME) == 0;
+}
+
+static bool connect_match(const struct ward_trust_pattern *p, const char *value)
+{
+	cleanup_free char *host = NULL;
+	ward_error_t err = NULL;
+	bool is_addr;
+	uint32_t addr, mask;
+	uint16_t port;
+
+	/* The request as the resolver reads it; what it refuses, no pattern
+	 * grants. */
+	if (ward_connect_parse(value, "trust", &host, &is_addr, &addr, &port, &err) < 0) {
+		ward_error_free(&err);
+		return false;
+	}
+	if (port < p->port_lo || port > p->port_hi)
+		return false;
+	switch (p->host) {
+	case WARD_HOSTPAT_ANY:
+		return true;
+	case WARD_HOSTPAT_CIDR:
+		mask = p->prefix == 0 ? 0 : 0xffffffffu << (32 - p->prefix);
+		return is_addr && (addr & mask) == p->net;
+	case WARD_HOSTPAT_NAME:
+		return !is_addr && host_name_match(p->value, host);
+	default:
+		return false;
+	}
+}
+
+/* api.open=PATH[:ro|rw]: the path as a path, the mode apart; a read-write
+ * request needs a pattern that says rw. */
+static bool open_match(const struct ward_trust_pattern *p, const char *value)
+{
+	cleanup_free char *path = NULL;
+	const char *colon = strrchr(value, ':');
+	bool rw = false;
+
+	if (colon && (strcmp(colon, ":ro") == 0 || strcmp(colon, ":rw") == 0)) {
+		rw = colon[2] == 'w';
+		path = strndup(value, (size_t)(colon - value));
+		if (path == NULL)
+			abort();
+	} else if (colon && strchr(colon, '/') == NULL) {
+		return false; /* the resolver refuses it */
+	} else {
+		path = ward_xstrdup(value);
+	}
+	if (rw && !p->rw)
+		return false;
+	return path_match(p->value, path);
+}
+
+static bool pattern_match(const struct ward_trust_pattern *p, const struct ward_request *r,
+			  bool reach_dangerous)
 {
 	const struct ward_entitlement *e;
 	int idx = ward_entitlement_lookup(r->name);
@@ -269,7 +611,8 @@ bool ward_trust_pattern_match(const struct ward_trust_pattern *p, const struct w
 		return false;
 	e = &ward_entitlements[idx];
 	if (p->name_glob)
-		return !(e->flags & WARD_ENT_DANGEROUS) && ward_str_has_prefix(e->name, p->name);
+		return (reach_dangerous || !(e->flags & WARD_ENT_DANGEROUS)) &&
+		       ward_str_has_prefix(e->name, p->name);
 	if (strcmp(p->name, e->name) != 0)
 		return false;
 	switch (p->op) {
@@ -278,9 +621,28 @@ bool ward_trust_pattern_match(const struct ward_trust_pattern *p, const struct w
 	case WARD_PAT_VALUE:
 		if (r->value == NULL)
 			return false;
-		if (e->arg == WARD_ARG_PATH)
+		switch (e->arg) {
+		case WARD_ARG_PATH:
 			return path_match(p->value, r->value);
-		return fnmatch(p->value, r->value, 0) == 0;
+		case WARD_ARG_PATHMODE:
+			return open_match(p, r->value);
+		case WARD_ARG_HOSTPORT:
+			return connect_match(p, r->value);
+		case WARD_ARG_NAME:
+			return ward_trust_name_covers(p->value, r->value);
+		case WARD_ARG_PORT: {
+			uint16_t port;
+
+			return ward_parse_port(r->value, strlen(r->value), &port) == 0 &&
+			       port >= p->port_lo && port <= p->port_hi;
+		}
+		case WARD_ARG_NONE:
+		case WARD_ARG_COUNT:
+		case WARD_ARG_SIZE:
+		case WARD_ARG_CPUS:
+		default:
+			return fnmatch(p->value, r->value, 0) == 0;
+		}
 	case WARD_PAT_LE:
 	case WARD_PAT_GE:
 		if (r->value == NULL || parse_number(e->arg, r->value, &v) < 0)
@@ -292,18 +654,43 @@ bool ward_trust_pattern_match(const struct ward_trust_pattern *p, const struct w
 	}
 }
 
+bool ward_trust_pattern_match(const struct ward_trust_pattern *p, const struct ward_request *r)
+{
+	return pattern_match(p, r, false);
+}
+
 /* ------------------------------------------------------------ the file */
+
+static void free_strv(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
 
 static void key_free(struct ward_trust_key *k)
 {
 	size_t i;
 
 	free(k->name);
-	free(k->role);
+	free_strv(k->roles, k->n_roles);
 	free(k->revoked_on);
 	for (i = 0; i < k->n_may; i++)
 		ward_trust_pattern_free(&k->may[i]);
 	free(k->may);
+}
+
+static void require_free(struct ward_trust_require *q)
+{
+	size_t i;
+
+	free(q->text);
+	free_strv(q->roles, q->n_roles);
+	for (i = 0; i < q->n_pats; i++)
+		ward_trust_pattern_free(&q->pats[i]);
+	free(q->pats);
 }
 
 void ward_trust_free(struct ward_trust *t)
@@ -315,6 +702,9 @@ void ward_trust_free(struct ward_trust *t)
 	for (i = 0; i < t->n_keys; i++)
 		key_free(&t->keys[i]);
 	free(t->keys);
+	for (i = 0; i < t->n_reqs; i++)
+		require_free(&t->reqs[i]);
+	free(t->reqs);
 	free(t->path);
 	memset(t, 0, sizeof(*t));
 }
@@ -332,6 +722,29 @@ const struct ward_trust_key *ward_trust_find(const struct ward_trust *t,
 	return NULL;
 }
 
+const struct ward_trust_key *ward_trust_find_pk(const struct ward_trust *t,
+						const struct ward_pubkey *pk)
+{
+	size_t i;
+
+	if (t == NULL)
+		return NULL;
+	for (i = 0; i < t->n_keys; i++)
+		if (memcmp(&t->keys[i].pk, pk, sizeof(*pk)) == 0)
+			return &t->keys[i];
+	return NULL;
+}
+
+bool ward_trust_key_has_role(const struct ward_trust_key *k, const char *role)
+{
+	size_t i;
+
+	for (i = 0; k && i < k->n_roles; i++)
+		if (strcmp(k->roles[i], role) == 0)
+			return true;
+	return false;
+}
+
 static bool role_ok(const char *s)
 {
 	size_t i, n = strlen(s);
@@ -345,20 +758,52 @@ static bool role_ok(const char *s)
 	return true;
 }
 
-static int add_patterns(struct ward_trust_key *k, const char *list, const char *origin,
-			ward_error_t *err)
+/* "publisher,reviewer": role words, comma separated; a role may be listed
+ * twice only where repeats mean something (allow_repeat: "by=reviewer,
+ * reviewer" asks for two different reviewers). */
+static int parse_roles(const char *list, bool allow_repeat, size_t max, const char *origin,
+		       const char *what, char ***out, size_t *n, ward_error_t *err)
+{
+	cleanup_free char *copy = ward_xstrdup(list);
+	char *save = NULL, *tok;
+	size_t i;
+
+	if (list[0] == '\0' || list[strlen(list) - 1] == ',' || strstr(list, ",,"))
+		return ward_error_set(err, EINVAL, "%s: %s=: role words separated by commas",
+				      origin, what);
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (!role_ok(tok))
+			return ward_error_set(err, EINVAL,
+					      "%s: %s=%s: a role is 1 to 64 lower-case letters, "
+					      "digits, - and _",
+					      origin, what, tok);
+		for (i = 0; !allow_repeat && i < *n; i++)
+			if (strcmp((*out)[i], tok) == 0)
+				return ward_error_set(err, EINVAL, "%s: %s=: role %s listed twice",
+						      origin, what, tok);
+		if (*n >= max)
+			return ward_error_set(err, E2BIG, "%s: %s=: more than %zu roles", origin,
+					      what, max);
+		*out = ward_xrealloc(*out, (*n + 1) * sizeof(**out));
+		(*out)[(*n)++] = ward_xstrdup(tok);
+	}
+	return 0;
+}
+
+static int add_patterns(struct ward_trust_pattern **pats, size_t *n, const char *list,
+			const char *origin, ward_error_t *err)
 {
 	cleanup_free char *copy = ward_xstrdup(list);
 	char *save = NULL, *tok;
 
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (k->n_may >= MAX_PATTERNS)
+		if (*n >= MAX_PATTERNS)
 			return ward_error_set(err, E2BIG, "%s: more than %u patterns", origin,
 					      MAX_PATTERNS);
-		k->may = ward_xrealloc(k->may, (k->n_may + 1) * sizeof(*k->may));
-		if (ward_trust_pattern_parse(tok, origin, &k->may[k->n_may], err) < 0)
+		*pats = ward_xrealloc(*pats, (*n + 1) * sizeof(**pats));
+		if (ward_trust_pattern_parse(tok, origin, &(*pats)[*n], err) < 0)
 			return -1;
-		k->n_may++;
+		(*n)++;
 	}
 	return 0;
 }
@@ -402,14 +847,16 @@ static int parse_key_line(struct ward_trust_key *k, char *line, const char *orig
 						      origin);
 			k->name = ward_xstrdup(eq + 1);
 		} else if (strcmp(tok, "role") == 0) {
-			if (k->role || !role_ok(eq + 1))
+			if (k->n_roles)
 				return ward_error_set(err, EINVAL,
-						      "%s: role= once, lower-case letters, digits, "
-						      "- and _",
+						      "%s: role= once (several roles: "
+						      "role=publisher,reviewer)",
 						      origin);
-			k->role = ward_xstrdup(eq + 1);
+			if (parse_roles(eq + 1, false, 64, origin, "role", &k->roles, &k->n_roles,
+					err) < 0)
+				return -1;
 		} else if (strcmp(tok, "may") == 0) {
-			if (add_patterns(k, eq + 1, origin, err) < 0)
+			if (add_patterns(&k->may, &k->n_may, eq + 1, origin, err) < 0)
 				return -1;
 		} else if (strcmp(tok, "expires") == 0) {
 			if (k->expires || ward_parse_date(eq + 1, &k->expires) < 0)
@@ -435,6 +882,39 @@ static int parse_key_line(struct ward_trust_key *k, char *line, const char *orig
 	}
 	if (!have_key)
 		return ward_error_set(err, EINVAL, "%s: \"key\" needs the base64 public key",
+				      origin);
+	return 0;
+}
+
+/* "require PATTERNS by=ROLE,ROLE" */
+static int parse_require_line(struct ward_trust_require *q, char *line, const char *origin,
+			      ward_error_t *err)
+{
+	char *save = NULL, *tok;
+
+	tok = strtok_r(line, " \t", &save); /* "require" */
+	while ((tok = strtok_r(NULL, " \t", &save)) != NULL) {
+		if (ward_str_has_prefix(tok, "by=")) {
+			if (q->n_roles)
+				return ward_error_set(err, EINVAL, "%s: by= once", origin);
+			if (parse_roles(tok + 3, true, WARD_TRUST_MAX_REQUIRED_ROLES, origin, "by",
+					&q->roles, &q->n_roles, err) < 0)
+				return -1;
+		} else if (q->text == NULL) {
+			q->text = ward_xstrdup(tok);
+			if (add_patterns(&q->pats, &q->n_pats, tok, origin, err) < 0)
+				return -1;
+		} else {
+			return ward_error_set(err, EINVAL,
+					      "%s: \"%s\": write require PATTERNS by=ROLE,ROLE "
+					      "(patterns comma separated, without spaces)",
+					      origin, tok);
+		}
+	}
+	if (q->n_pats == 0 || q->n_roles == 0)
+		return ward_error_set(err, EINVAL,
+				      "%s: write require PATTERNS by=ROLE,ROLE (e.g. require "
+				      "network.*,fs.write=* by=publisher,reviewer)",
 				      origin);
 	return 0;
 }
@@ -486,10 +966,28 @@ int ward_trust_parse(const char *text, size_t len, const char *path, struct ward
 		i = strspn(line, " \t");
 		if (line[i] == '\0')
 			continue;
+		if (strncmp(line + i, "require", 7) == 0 &&
+		    (line[i + 7] == ' ' || line[i + 7] == '\t')) {
+			struct ward_trust_require *q;
+
+			if (t->n_reqs >= MAX_KEYS) {
+				ward_error_set(err, E2BIG, "%s: more than %u require lines", origin,
+					       MAX_KEYS);
+				goto fail;
+			}
+			t->reqs = ward_xrealloc(t->reqs, (t->n_reqs + 1) * sizeof(*t->reqs));
+			q = &t->reqs[t->n_reqs++];
+			memset(q, 0, sizeof(*q));
+			q->line = lineno;
+			if (parse_require_line(q, line + i, origin, err) < 0)
+				goto fail;
+			continue;
+		}
 		if (strncmp(line + i, "key", 3) != 0 ||
 		    (line[i + 3] != ' ' && line[i + 3] != '\t')) {
 			ward_error_set(err, EINVAL,
-				       "%s: expected \"key <base64 public key> [may=...]\"",
+				       "%s: expected \"key <base64 public key> [may=...]\" or "
+				       "\"require PATTERNS by=ROLES\"",
 				       origin);
 			goto fail;
 		}
@@ -503,8 +1001,11 @@ int ward_trust_parse(const char *text, size_t len, const char *path, struct ward
 		k->line = lineno;
 		if (parse_key_line(k, line + i, origin, err) < 0)
 			goto fail;
+		/* One line per key.  Two different keys may carry the same id (the
+		 * maker of a key chooses it): both stay, and a signature is
+		 * checked with each. */
 		for (i = 0; i + 1 < t->n_keys; i++) {
-			if (memcmp(t->keys[i].pk.keyid, k->pk.keyid, WARD_KEYID_BYTES) == 0) {
+			if (memcmp(&t->keys[i].pk, &k->pk, sizeof(k->pk)) == 0) {
 				ward_error_set(err, EEXIST,
 					       "%s: key %s is already listed at line %u (one line "
 					       "per key)",
@@ -534,8 +1035,10 @@ const char *ward_signer_status_str(enum ward_signer_status s)
 		return "valid, but the key is revoked";
 	case WARD_SIGNER_EXPIRED:
 		return "valid, but the trust in the key has expired";
-	case WARD_SIGNER_WRONG_ROLE:
-		return "valid, but the policy limits the key to another role";
+	case WARD_SIGNER_INVALID:
+		return "INVALID: does not verify with the key of that id (ignored)";
+	case WARD_SIGNER_MALFORMED:
+		return "INVALID: not a minisign signature (ignored)";
 	default:
 		return "?";
 	}
@@ -565,6 +1068,14 @@ static void sb_add(char **buf, const char *fmt, ...)
 	*buf = joined;
 }
 
+static void describe_roles(char **buf, const struct ward_trust_key *k)
+{
+	size_t i;
+
+	for (i = 0; i < k->n_roles; i++)
+		sb_add(buf, "%s%s", i ? "," : " role ", k->roles[i]);
+}
+
 static void describe_key(char **buf, const struct ward_trust *t, const struct ward_trust_key *k)
 {
 	size_t i;
@@ -572,6 +1083,7 @@ static void describe_key(char **buf, const struct ward_trust *t, const struct wa
 	sb_add(buf, "key %s", k->keyid);
 	if (k->name)
 		sb_add(buf, " \"%s\"", k->name);
+	describe_roles(buf, k);
 	sb_add(buf, " (%s:%u) may ", t->path, k->line);
 	if (k->n_may == 0)
 		sb_add(buf, "grant nothing");
@@ -584,8 +1096,11 @@ static void describe_signer_problem(char **buf, const struct ward_trust *t,
 {
 	const struct ward_trust_key *k = s->key;
 
-	sb_add(buf, "\n  %s: key %s%s%s: ", s->file, s->keyid, s->role[0] ? ", role " : "",
-	       s->role);
+	if (s->status == WARD_SIGNER_MALFORMED) {
+		sb_add(buf, "\n  %s: ignored: %s", s->file, s->problem ? s->problem : "unreadable");
+		return;
+	}
+	sb_add(buf, "\n  %s: key %s: ", s->file, s->keyid);
 	switch (s->status) {
 	case WARD_SIGNER_UNKNOWN:
 	case WARD_SIGNER_VERIFIED:
@@ -604,10 +1119,18 @@ static void describe_signer_problem(char **buf, const struct ward_trust *t,
 		sb_add(buf, "trusted only until %s (%s:%u)", date, t->path, k->line);
 		break;
 	}
-	case WARD_SIGNER_WRONG_ROLE:
-		sb_add(buf, "the policy trusts it only as %s (%s:%u)", k->role, t->path, k->line);
+	case WARD_SIGNER_INVALID:
+		if (k)
+			sb_add(buf, "does not verify with the key of %s:%u", t->path, k->line);
+		else
+			sb_add(buf, "does not verify with the key given");
+		sb_add(buf,
+		       ", ignored (the manifest or the signature was tampered with, or another "
+		       "key carries that id: %s)",
+		       s->problem ? s->problem : "bad signature");
 		break;
 	case WARD_SIGNER_TRUSTED:
+	case WARD_SIGNER_MALFORMED:
 	default:
 		sb_add(buf, "trusted");
 		break;
@@ -625,7 +1148,8 @@ static void describe_unusable(char **buf, const struct ward_trust *t,
 		const struct ward_signer *s = &signers[i];
 		const struct ward_trust_key *key = s->key;
 
-		if (key == NULL || s->status == WARD_SIGNER_TRUSTED)
+		if (key == NULL || s->status == WARD_SIGNER_TRUSTED ||
+		    s->status == WARD_SIGNER_MALFORMED)
 			continue;
 		for (k = 0; k < key->n_may; k++) {
 			if (!ward_trust_pattern_match(&key->may[k], r))
@@ -645,18 +1169,130 @@ static void describe_unusable(char **buf, const struct ward_trust *t,
 				strftime(date, sizeof(date), "%Y-%m-%d", &tm);
 				sb_add(buf, "the trust in it ended on %s", date);
 			} else {
-				sb_add(buf, "the policy trusts it only as %s, and it signed as %s",
-				       key->role ? key->role : "?",
-				       s->role[0] ? s->role : "(none)");
+				sb_add(buf, "%s does not verify with it", s->file);
 			}
 			break;
 		}
 	}
 }
 
+/* ------------------------------------------------------------ requirements */
+
+static bool require_covers(const struct ward_trust_require *q, const struct ward_request *r)
+{
+	size_t i;
+
+	/* A requirement is a restriction: its globs reach dangerous
+	 * entitlements too. */
+	for (i = 0; i < q->n_pats; i++)
+		if (pattern_match(&q->pats[i], r, true))
+			return true;
+	return false;
+}
+
+/* The usable keys that may grant r, each once (two signature files by one
+ * key are one signer). */
+static size_t grantors(const struct ward_signer *signers, size_t n, const struct ward_request *r,
+		       const struct ward_trust_key **out)
+{
+	size_t i, j, k, m = 0;
+
+	for (i = 0; i < n; i++) {
+		const struct ward_trust_key *key = signers[i].key;
+
+		if (signers[i].status != WARD_SIGNER_TRUSTED)
+			continue;
+		for (j = 0; j < m && out[j] != key; j++)
+			;
+		if (j < m)
+			continue;
+		for (k = 0; k < key->n_may; k++) {
+			if (ward_trust_pattern_match(&key->may[k], r)) {
+				out[m++] = key;
+				break;
+			}
+		}
+	}
+	return m;
+}
+
+/* Give each role of q a different key among cand (Kuhn's augmenting
+ * paths; at most 16 roles and 64 signatures). */
+static bool assign_role(const struct ward_trust_require *q, size_t role,
+			const struct ward_trust_key **cand, size_t nc, int *owner, bool *seen)
+{
+	size_t c;
+
+	for (c = 0; c < nc; c++) {
+		if (seen[c] || !ward_trust_key_has_role(cand[c], q->roles[role]))
+			continue;
+		seen[c] = true;
+		if (owner[c] < 0 || assign_role(q, (size_t)owner[c], cand, nc, owner, seen)) {
+			owner[c] = (int)role;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool require_met(const struct ward_trust_require *q, const struct ward_signer *signers,
+			size_t n, const struct ward_request *r)
+{
+	cleanup_free const struct ward_trust_key **cand = ward_xcalloc(n + 1, sizeof(*cand));
+	cleanup_free int *owner = NULL;
+	cleanup_free bool *seen = NULL;
+	size_t nc = grantors(signers, n, r, cand), role, c;
+
+	if (nc < q->n_roles)
+		return false;
+	owner = ward_xcalloc(nc, sizeof(*owner));
+	seen = ward_xcalloc(nc, sizeof(*seen));
+	for (c = 0; c < nc; c++)
+		owner[c] = -1;
+	for (role = 0; role < q->n_roles; role++) {
+		memset(seen, 0, nc * sizeof(*seen));
+		if (!assign_role(q, role, cand, nc, owner, seen))
+			return false;
+	}
+	return true;
+}
+
+static void describe_unmet(char **buf, const struct ward_trust *t,
+			   const struct ward_trust_require *q, const struct ward_signer *signers,
+			   size_t n, const struct ward_request *r)
+{
+	cleanup_free const struct ward_trust_key **cand = ward_xcalloc(n + 1, sizeof(*cand));
+	size_t nc = grantors(signers, n, r, cand), i, c;
+
+	sb_add(buf, "\n    the trust policy requires it to be granted by ");
+	for (i = 0; i < q->n_roles; i++)
+		sb_add(buf, "%s%s",
+		       i == 0		     ? ""
+		       : i + 1 == q->n_roles ? " and "
+					     : ", ",
+		       q->roles[i]);
+	sb_add(buf, " (%s:%u: require %s), each by a different trusted key; ", t->path, q->line,
+	       q->text);
+	if (nc == 0) {
+		sb_add(buf, "no trusted signer may grant it");
+		return;
+	}
+	sb_add(buf, "the signers that may grant it are:");
+	for (c = 0; c < nc; c++) {
+		sb_add(buf, "\n      ");
+		describe_key(buf, t, cand[c]);
+		if (cand[c]->n_roles == 0)
+			sb_add(buf, " (no role)");
+	}
+}
+
+/* The request as text for a message: its value comes from the bundle. */
 static char *request_text(const struct ward_request *r)
 {
-	return r->value ? ward_xasprintf("%s=%s", r->name, r->value) : ward_xstrdup(r->name);
+	cleanup_free char *v = r->value ? ward_escape(r->value, 512) : NULL;
+	cleanup_free char *name = ward_escape(r->name, 128);
+
+	return v ? ward_xasprintf("%s=%s", name, v) : ward_xstrdup(name);
 }
 
 int ward_trust_decide(const struct ward_trust *t, const struct ward_signer *signers, size_t n,
@@ -710,6 +1346,15 @@ int ward_trust_decide(const struct ward_trust *t, const struct ward_signer *sign
 				}
 			}
 		}
+		/* Grants of several signers add up; a require line of the
+		 * operator's asks for more: signers in each of its roles. */
+		for (j = 0; d->granted && t && j < t->n_reqs; j++) {
+			if (require_covers(&t->reqs[j], r) &&
+			    !require_met(&t->reqs[j], signers, n, r)) {
+				d->granted = false;
+				d->unmet = &t->reqs[j];
+			}
+		}
 		if (!d->granted)
 			rep->n_refused++;
 	}
@@ -730,6 +1375,12 @@ int ward_trust_decide(const struct ward_trust *t, const struct ward_signer *sign
 		what = request_text(d->req);
 		idx = ward_entitlement_lookup(d->req->name);
 		dangerous = idx >= 0 && (ward_entitlements[idx].flags & WARD_ENT_DANGEROUS);
+		if (d->unmet) {
+			sb_add(&msg, "\n  %s: %s%s lacks the signers the policy requires",
+			       d->req->origin, what, dangerous ? " (dangerous)" : "");
+			describe_unmet(&msg, t, d->unmet, signers, n, d->req);
+			continue;
+		}
 		sb_add(&msg, "\n  %s: %s%s is not granted by any trusted signer", d->req->origin,
 		       what, dangerous ? " (dangerous)" : "");
 		describe_unusable(&msg, t, signers, n, d->req);
@@ -758,13 +1409,22 @@ int ward_trust_decide(const struct ward_trust *t, const struct ward_signer *sign
 		}
 	}
 	for (i = 0; i < rep->n; i++) {
-		if (!rep->items[i].granted) {
+		if (!rep->items[i].granted && !rep->items[i].unmet) {
 			cleanup_free char *what = request_text(rep->items[i].req);
 
 			sb_add(&msg,
 			       "\n  (to trust it: ward trust add --key SIGNER.pub --may '%s'; "
 			       "or, as the operator, run with --allow %s)",
 			       what, what);
+			break;
+		}
+	}
+	for (i = 0; i < rep->n; i++) {
+		if (rep->items[i].unmet) {
+			sb_add(&msg,
+			       "\n  (a key holding each required role must sign the bundle: "
+			       "ward bundle sign --key KEY BUNDLE; the operator gives a key "
+			       "its roles: ward trust add --key KEY.pub --role ROLE --may ...)");
 			break;
 		}
 	}

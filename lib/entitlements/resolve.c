@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "../entitlements.h"
@@ -114,59 +116,104 @@ static int add_path(struct ward_policy *p, const char *path, unsigned access, co
 	return 0;
 }
 
-/* network.connect=HOST:PORT, network.listen=PORT.  HOST is an IPv4 address
- * or a name (letters, digits, '.', '-', '_'); names are resolved at start
- * (lib/launch.c), not here: the resolver stays pure. */
+/* network.connect=HOST:PORT.  HOST is an IPv4 address written as four
+ * decimal numbers, or a host name (letters, digits, '.', '-', '_'); names are
+ * resolved at start (lib/net.c), not here: the resolver stays pure.  The
+ * trust policy (lib/bundle/trust.c) decides on the same reading, so what it
+ * grants is what is enforced.
+ *
+ * The host's resolver reads more than dotted quads as addresses: inet_aton
+ * takes "10.5", "0x0a.0.0.5", "010.0.0.5" (octal: 8.0.0.5) and "167772165".
+ * Such a HOST is neither an address here (inet_pton refuses it) nor a name
+ * that DNS would be asked about: it is refused, so that a name can never
+ * turn into an address that a pattern over names or addresses did not see.
+ * A HOST whose last label is all digits is not a name either (RFC 3696). */
+int ward_connect_parse(const char *value, const char *origin, char **host_out, bool *is_addr,
+		       uint32_t *addr, uint16_t *port, ward_error_t *err)
+{
+	cleanup_free char *host = NULL;
+	const char *colon = strrchr(value, ':'), *last;
+	struct in_addr in;
+	size_t i;
+	bool digits = true;
+
+	if (value[0] == '[' || (colon && memchr(value, ':', (size_t)(colon - value))))
+		return ward_error_set(err, ENOTSUP,
+				      "%s: network.connect=%s: IPv6 addresses are not yet "
+				      "supported; give an IPv4 address or a name",
+				      origin, value);
+	if (colon == NULL || colon == value)
+		return ward_error_set(err, EINVAL,
+				      "%s: network.connect=%s: expected HOST:PORT, e.g. "
+				      "network.connect=db:5432 or network.connect=10.0.0.7:443",
+				      origin, value);
+	host = ward_xasprintf("%.*s", (int)(colon - value), value);
+	for (i = 0; host[i]; i++) {
+		unsigned char c = (unsigned char)host[i];
+
+		if (c >= 'A' && c <= 'Z')
+			host[i] = (char)(c - 'A' + 'a');
+		else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+			   c == '-' || c == '_'))
+			return ward_error_set(err, EINVAL,
+					      "%s: network.connect=%s: \"%s\" is not a host "
+					      "name or IPv4 address",
+					      origin, value, host);
+	}
+	if (i > 253)
+		return ward_error_set(err, EINVAL,
+				      "%s: network.connect=%s: the host name is longer than "
+				      "253 characters",
+				      origin, value);
+	if (ward_parse_port(colon + 1, strlen(colon + 1), port) < 0)
+		return ward_error_set(err, EINVAL,
+				      "%s: network.connect=%s: the port must be a number from 1 "
+				      "to 65535",
+				      origin, value);
+	*is_addr = inet_pton(AF_INET, host, &in) == 1;
+	if (*is_addr) {
+		*addr = ntohl(in.s_addr);
+	} else {
+		last = strrchr(host, '.');
+		last = last ? last + 1 : host;
+		for (i = 0; last[i]; i++)
+			if (last[i] < '0' || last[i] > '9')
+				digits = false;
+		if (digits || inet_aton(host, &in) != 0)
+			return ward_error_set(
+				err, EINVAL,
+				"%s: network.connect=%s: \"%s\" is neither an IPv4 address in "
+				"dotted-quad form nor a host name (write the address as four "
+				"decimal numbers from 0 to 255, e.g. 10.0.0.7)",
+				origin, value, host);
+		*addr = 0;
+	}
+	if (host_out)
+		*host_out = steal_pointer(&host);
+	return 0;
+}
+
+/* network.connect=HOST:PORT (ward_connect_parse), network.listen=PORT. */
 static int add_net_rule(struct ward_policy *p, const struct ward_request *r, bool listen,
 			ward_error_t *err)
 {
 	cleanup_free char *host = NULL;
-	const char *portstr = r->value;
 	struct ward_net_rule *n;
 	uint16_t port;
 	size_t i;
 
 	if (!listen) {
-		const char *colon = strrchr(r->value, ':');
+		bool is_addr;
+		uint32_t addr;
 
-		if (r->value[0] == '[' ||
-		    (colon && memchr(r->value, ':', (size_t)(colon - r->value))))
-			return ward_error_set(err, ENOTSUP,
-					      "%s: network.connect=%s: IPv6 addresses are not yet "
-					      "supported; give an IPv4 address or a name",
-					      r->origin, r->value);
-		if (colon == NULL || colon == r->value)
-			return ward_error_set(
-				err, EINVAL,
-				"%s: network.connect=%s: expected HOST:PORT, e.g. "
-				"network.connect=db:5432 or network.connect=10.0.0.7:443",
-				r->origin, r->value);
-		host = ward_xasprintf("%.*s", (int)(colon - r->value), r->value);
-		for (i = 0; host[i]; i++) {
-			unsigned char c = (unsigned char)host[i];
-
-			if (c >= 'A' && c <= 'Z')
-				host[i] = (char)(c - 'A' + 'a');
-			else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
-				   c == '-' || c == '_'))
-				return ward_error_set(
-					err, EINVAL,
-					"%s: network.connect=%s: \"%s\" is not a host "
-					"name or IPv4 address",
-					r->origin, r->value, host);
-		}
-		if (i > 253)
-			return ward_error_set(
-				err, EINVAL,
-				"%s: network.connect=%s: the host name is longer than "
-				"253 characters",
-				r->origin, r->value);
-		portstr = colon + 1;
+		if (ward_connect_parse(r->value, r->origin, &host, &is_addr, &addr, &port, err) < 0)
+			return -1;
+	} else if (ward_parse_port(r->value, strlen(r->value), &port) < 0) {
+		return ward_error_set(err, EINVAL,
+				      "%s: network.listen=%s: the port must be a number from 1 to "
+				      "65535",
+				      r->origin, r->value);
 	}
-	if (ward_parse_port(portstr, strlen(portstr), &port) < 0)
-		return ward_error_set(
-			err, EINVAL, "%s: %s=%s: the port must be a number from 1 to 65535",
-			r->origin, listen ? "network.listen" : "network.connect", r->value);
 	for (i = 0; i < p->n_net_rules; i++) {
 		n = &p->net_rules[i];
 		if (n->listen == listen && n->port == port &&

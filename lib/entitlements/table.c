@@ -86,9 +86,10 @@ const struct ward_entitlement ward_entitlements[] = {
 		.name = "network.connect",
 		.arg = WARD_ARG_HOSTPORT,
 		.flags = WARD_ENT_REPEATABLE,
-		.summary = "open TCP/UDP connections to HOST:PORT only (an IPv4 address, a space's "
-			   "environment, a sandbox the broker knows by that name, or a host name "
-			   "resolved when the sandbox starts)",
+		.summary = "open TCP/UDP connections to HOST:PORT only (an IPv4 address as four "
+			   "decimal numbers, a space's environment, a sandbox the broker knows by "
+			   "that name, or a host name resolved when the sandbox starts; other "
+			   "numeric forms such as 10.5 or 0x0a.0.0.5 are refused)",
 		.layers = {
 			L(NS) = "new network namespace: lo up, eth0 (a veth into ward0) with an address "
 				"of WARD_NET_RANGE; NAT on the host only when HOST is outside the range",

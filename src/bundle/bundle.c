@@ -453,17 +453,30 @@ static int bundle_verify(int argc, char **argv)
 		const struct ward_signer *s = &signers[i];
 		char when[64];
 
+		if (s->status == WARD_SIGNER_MALFORMED) {
+			printf("  %s\n    %s: %s\n", s->file, ward_signer_status_str(s->status),
+			       s->problem ? s->problem : "?");
+			continue;
+		}
 		bundle_cli_time(s->timestamp, when, sizeof(when));
-		printf("  %s\n    key %s, role %s, %s, %s: %s", s->file, s->keyid,
-		       s->role[0] ? s->role : "(none)", when,
+		/* The role in the trusted comment is the signer's own claim; the
+		 * roles that count are the ones the policy gives the key. */
+		printf("  %s\n    key %s, signed as %s, %s, %s: %s", s->file, s->keyid,
+		       s->role[0] ? s->role : "(no role)", when,
 		       s->alg == WARD_SIG_PREHASHED ? "prehashed" : "legacy",
 		       ward_signer_status_str(s->status));
 		if (s->key) {
+			size_t r;
+
 			printf(" (%s:%u", t.path, s->key->line);
 			if (s->key->name)
 				printf(" \"%s\"", s->key->name);
+			for (r = 0; r < s->key->n_roles; r++)
+				printf("%s%s", r ? "," : ", role ", s->key->roles[r]);
 			printf(")");
 		}
+		if (s->problem)
+			printf("\n    why: %s", s->problem);
 		printf("\n    trusted comment: ");
 		bundle_cli_print_safe(stdout, s->trusted_comment);
 		printf("\n");

@@ -35,9 +35,15 @@ int bundle_cli_password(const char *file, const char *prompt, bool confirm, bool
 void bundle_cli_password_free(char *pw);
 /* "2026-11-23 06:57:54 UTC" */
 void bundle_cli_time(time_t t, char *buf, size_t len);
-/* Print s with control characters replaced, so that text from a bundle
- * cannot drive the terminal. */
+/* Print s escaped (ward_escape), so that text from a bundle cannot drive
+ * the terminal or forge a line. */
 void bundle_cli_print_safe(FILE *f, const char *s);
+struct ward_trust;
+struct ward_signer;
+/* One stderr line per signature that is ignored (does not verify, or is not
+ * a signature at all). */
+void bundle_cli_warn_signers(const char *bundle, const struct ward_trust *t,
+			     const struct ward_signer *signers, size_t n);
 /* The trust policy path: --trust, else $WARD_TRUST, else /etc/ward/trust. */
 const char *bundle_cli_trust_path(const char *opt);
 

@@ -132,13 +132,32 @@ void bundle_cli_time(time_t t, char *buf, size_t len)
 
 void bundle_cli_print_safe(FILE *f, const char *s)
 {
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	cleanup_free char *e = ward_escape(s, 0);
 
-		if (c == '\t')
-			fputs("  ", f);
-		else
-			fputc(c < 0x20 || c == 0x7f ? '?' : c, f);
+	fputs(e, f);
+}
+
+void bundle_cli_warn_signers(const char *bundle, const struct ward_trust *t,
+			     const struct ward_signer *signers, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct ward_signer *s = &signers[i];
+		cleanup_free char *b = ward_escape(bundle, 0);
+
+		if (s->status == WARD_SIGNER_MALFORMED)
+			fprintf(stderr, "ward: %s: %s is not a signature, ignored: %s\n", b,
+				s->file, s->problem ? s->problem : "?");
+		else if (s->status == WARD_SIGNER_INVALID && s->key && t)
+			fprintf(stderr,
+				"ward: %s: %s claims key %s but does not verify with the key of "
+				"%s:%u, ignored: %s\n",
+				b, s->file, s->keyid, t->path, s->key->line,
+				s->problem ? s->problem : "?");
+		else if (s->status == WARD_SIGNER_INVALID)
+			fprintf(stderr, "ward: %s: %s by key %s does not verify, ignored: %s\n", b,
+				s->file, s->keyid, s->problem ? s->problem : "?");
 	}
 }
 

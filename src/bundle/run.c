@@ -79,6 +79,7 @@ int bundle_cli_run(const char *bundle, char **args, const struct ward_request_li
 		goto out;
 	if (ward_bundle_signers(&b, &t, NULL, 0, time(NULL), &signers, &n_signers, err) < 0)
 		goto out;
+	bundle_cli_warn_signers(b.path, &t, signers, n_signers);
 	/* Every entitlement the bundle asks for needs a trusted signer whose
 	 * key may grant it, or the operator's own grant on the command line. */
 	{

@@ -23,6 +23,7 @@ static void trust_usage(FILE *f)
 		"                      [--expires YYYY-MM-DD]\n"
 		"       ward trust remove KEYID|NAME|--key FILE.pub\n"
 		"       ward trust revoke KEYID|NAME|--key FILE.pub [--reason TEXT]\n"
+		"       ward trust require PATTERNS --by ROLE,ROLE...\n"
 		"       ward trust list\n"
 		"options of every command: --trust FILE (default: $WARD_TRUST or "
 		"/etc/ward/trust)\n"
@@ -31,27 +32,25 @@ static void trust_usage(FILE *f)
 		"signed.  PATTERNS, comma separated: an entitlement (network.loopback), a value\n"
 		"or glob (fs.read=/srv/data, fs.read=/srv/*, fs.read=*), a bound\n"
 		"(process.limit<=256, memory.limit<=1G), a domain (network.*) or *.  Dangerous\n"
-		"entitlements are granted only when named exactly.  --role limits the key to\n"
-		"signatures made in that role.  Adding a key again replaces its entry; a revoked\n"
-		"key stays listed so that its signatures are recognised and refused.\n");
+		"entitlements are granted only when named exactly.  --role gives the key roles\n"
+		"(publisher,reviewer); `require PATTERNS --by publisher,reviewer` grants what the\n"
+		"patterns cover only when a different trusted key in each role may grant it.\n"
+		"Adding a key again replaces its entry; a revoked key stays listed so that its\n"
+		"signatures are recognised and refused.\n");
 }
 
 struct trust_opts {
-	const char *trust, *key, *may, *name, *role, *expires, *reason;
+	const char *trust, *key, *may, *name, *role, *expires, *reason, *by;
 };
 
 static int parse_opts(int argc, char **argv, struct trust_opts *o, int *status)
 {
 	static const struct option opts[] = {
-		{"trust", required_argument, NULL, 't'},
-		{"key", required_argument, NULL, 'k'},
-		{"may", required_argument, NULL, 'm'},
-		{"name", required_argument, NULL, 'n'},
-		{"role", required_argument, NULL, 'r'},
-		{"expires", required_argument, NULL, 'e'},
-		{"reason", required_argument, NULL, 'R'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{"trust", required_argument, NULL, 't'},  {"key", required_argument, NULL, 'k'},
+		{"may", required_argument, NULL, 'm'},	  {"name", required_argument, NULL, 'n'},
+		{"role", required_argument, NULL, 'r'},	  {"expires", required_argument, NULL, 'e'},
+		{"reason", required_argument, NULL, 'R'}, {"by", required_argument, NULL, 'b'},
+		{"help", no_argument, NULL, 'h'},	  {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -79,6 +78,9 @@ static int parse_opts(int argc, char **argv, struct trust_opts *o, int *status)
 			break;
 		case 'R':
 			o->reason = optarg;
+			break;
+		case 'b':
+			o->by = optarg;
 			break;
 		case 'h':
 			trust_usage(stdout);
@@ -145,14 +147,14 @@ static int trust_add(int argc, char **argv)
 }
 
 /* The key to remove or revoke: --key FILE.pub or an operand (id or name). */
-static int which_key(int argc, char **argv, const struct trust_opts *o, char *id, ward_error_t *err)
+static int which_key(int argc, char **argv, const struct trust_opts *o, char *id,
+		     struct ward_pubkey *pk, bool *have_pk, ward_error_t *err)
 {
 	if (o->key && optind == argc) {
-		struct ward_pubkey pk;
-
-		if (read_pub(o->key, &pk, err) < 0)
+		if (read_pub(o->key, pk, err) < 0)
 			return -1;
-		ward_keyid_hex(pk.keyid, id);
+		ward_keyid_hex(pk->keyid, id);
+		*have_pk = true;
 		return 0;
 	}
 	if (o->key == NULL && optind + 1 == argc && strlen(argv[optind]) < 130) {
@@ -168,17 +170,20 @@ static int trust_remove_or_revoke(int argc, char **argv, bool revoke)
 	struct ward_trust_edit e = {0};
 	ward_error_t err = NULL;
 	char id[130];
+	struct ward_pubkey pk;
+	bool have_pk = false;
 	int status = 2;
 
 	if (parse_opts(argc, argv, &o, &status) < 0)
 		return status;
-	if (which_key(argc, argv, &o, id, &err) < 0) {
+	if (which_key(argc, argv, &o, id, &pk, &have_pk, &err) < 0) {
 		status = usage_error("trust", "%s", err->msg);
 		ward_error_free(&err);
 		return status;
 	}
 	e.path = bundle_cli_trust_path(o.trust);
 	e.keyid = id;
+	e.pk = have_pk ? &pk : NULL;
 	e.reason = o.reason;
 	if ((revoke ? ward_trust_revoke(&e, &err) : ward_trust_remove(&e, &err)) < 0)
 		return ward_error_print(&err);
@@ -206,8 +211,10 @@ static int trust_list(int argc, char **argv)
 		const struct ward_trust_key *k = &t.keys[i];
 
 		printf("  %s  %-12s line %-3u ", k->keyid, k->name ? k->name : "-", k->line);
-		if (k->role)
-			printf("role %s  ", k->role);
+		for (j = 0; j < k->n_roles; j++)
+			printf("%s%s", j ? "," : "role ", k->roles[j]);
+		if (k->n_roles)
+			printf("  ");
 		if (k->revoked)
 			printf("REVOKED%s%s  ", k->revoked_on ? " " : "",
 			       k->revoked_on ? k->revoked_on : "");
@@ -226,7 +233,35 @@ static int trust_list(int argc, char **argv)
 			printf("%s%s", j ? "," : "", k->may[j].text);
 		printf("\n");
 	}
+	for (i = 0; i < t.n_reqs; i++) {
+		const struct ward_trust_require *q = &t.reqs[i];
+
+		printf("  require %s by ", q->text);
+		for (j = 0; j < q->n_roles; j++)
+			printf("%s%s", j ? "," : "", q->roles[j]);
+		printf("  line %u\n", q->line);
+	}
 	ward_trust_free(&t);
+	return 0;
+}
+
+static int trust_require(int argc, char **argv)
+{
+	struct trust_opts o = {0};
+	struct ward_trust_edit e = {0};
+	ward_error_t err = NULL;
+	int status = 2;
+
+	if (parse_opts(argc, argv, &o, &status) < 0)
+		return status;
+	if (o.by == NULL || optind + 1 != argc)
+		return usage_error("trust", "write: ward trust require PATTERNS --by ROLE,ROLE");
+	e.path = bundle_cli_trust_path(o.trust);
+	e.may = argv[optind];
+	e.by = o.by;
+	if (ward_trust_require(&e, &err) < 0)
+		return ward_error_print(&err);
+	fprintf(stderr, "ward: %s: %s now needs signers in the roles %s\n", e.path, e.may, e.by);
 	return 0;
 }
 
@@ -245,5 +280,8 @@ int cmd_trust(int argc, char **argv)
 		return trust_remove_or_revoke(argc - 1, argv + 1, true);
 	if (strcmp(argv[1], "list") == 0)
 		return trust_list(argc - 1, argv + 1);
-	return usage_error("trust", "unknown command \"%s\" (add, remove, revoke, list)", argv[1]);
+	if (strcmp(argv[1], "require") == 0)
+		return trust_require(argc - 1, argv + 1);
+	return usage_error("trust", "unknown command \"%s\" (add, remove, revoke, require, list)",
+			   argv[1]);
 }

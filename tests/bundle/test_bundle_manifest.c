@@ -100,6 +100,24 @@ static void test_parse_errors(void **state)
 	parse_error(HEAD "#@ward-bundle 1\n", "first line");
 	parse_error(HEAD "network.none\r\n", "carriage return");
 	parse_error(HEAD "#@arg a\x01b\n", "control character");
+	/* Entitlement values and comments reach messages too: no byte of the
+	 * manifest may drive a terminal. */
+	parse_error(HEAD "fs.read=/srv/\x1b[2J\n", "m:4: control character");
+	parse_error(HEAD "# \x1b]0;title\x07\n", "m:4: control character");
+	parse_error(HEAD "fs.read=/srv/\xe2\x80\xae\n", "bidirectional override");
+	parse_error(HEAD "fs.read=/srv/\xc2\x9b\n", "control character");
+	parse_error(HEAD "fs.read=/srv/\xff\n", "invalid UTF-8");
+	parse_error(HEAD "fs.read=/srv/\x7f\n", "control character");
+	{
+		/* UTF-8, tabs and backslashes are text. */
+		static const char ok[] = HEAD "fs.read=/srv/caf\xc3\xa9\\x\t# note\n";
+		struct ward_bundle_manifest m;
+		ward_error_t err = NULL;
+
+		assert_int_equal(ward_manifest_parse(ok, sizeof(ok) - 1, "m", &m, &err), 0);
+		assert_string_equal(m.reqs.items[0].value, "/srv/caf\xc3\xa9\\x");
+		ward_manifest_free(&m);
+	}
 	/* Entitlements are split here and resolved later (names, values). */
 	parse_error(HEAD "fs.read=\n", "has '=' but no value");
 	{

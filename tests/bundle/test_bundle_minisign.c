@@ -99,6 +99,17 @@ static void test_kat_verify(void **state)
 			 0);
 	assert_int_equal(sig.alg, WARD_SIG_LEGACY);
 	assert_int_equal(ward_verify(&pk, &sig, kat_msg, strlen(kat_msg), &err), 0);
+	/* Algorithm confusion: the same bytes read as the other kind sign
+	 * another message (the data vs its BLAKE2b-512), and fail. */
+	sig.alg = WARD_SIG_PREHASHED;
+	assert_int_equal(ward_verify(&pk, &sig, kat_msg, strlen(kat_msg), &err), -1);
+	expect_err(&err, "does not match the signed file");
+	ward_signature_free(&sig);
+	assert_int_equal(ward_signature_parse(kat_sig, strlen(kat_sig), "msg.minisig", &sig, &err),
+			 0);
+	sig.alg = WARD_SIG_LEGACY;
+	assert_int_equal(ward_verify(&pk, &sig, kat_msg, strlen(kat_msg), &err), -1);
+	expect_err(&err, "does not match the signed file");
 	ward_signature_free(&sig);
 }
 

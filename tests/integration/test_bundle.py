@@ -344,14 +344,20 @@ def test_revoked_and_expired_keys(signed):
     assert w.ward("run", "-q", w.bundle, "-c", "true").returncode == 0
 
 
-def test_role_restriction(signed):
+def test_roles_are_the_operators(signed):
+    """A key's roles come from the policy, not from what its holder wrote in
+    the trusted comment; `require` asks for a signer in each role."""
     w = signed
-    # The reviewer's key may grant only when it signed as a reviewer.
-    w.trust_add(w.rev[1], "network.*", "--role", "publisher")
-    r = w.ward("run", w.bundle)
-    assert_ward_error(r, "the policy trusts it only as publisher, and it signed as reviewer")
     w.trust_add(w.rev[1], "network.*", "--role", "reviewer")
+    w.trust_add(w.pub[1], "fs.read=*,process.limit<=256,network.*", "--role", "publisher")
+    w.ok("trust", "require", "network.*", "--by", "publisher,reviewer")
     assert w.ward("run", "-q", w.bundle, "-c", "true").returncode == 0
+    # The reviewer's key, now given no role, cannot fill "reviewer" however
+    # it signed.
+    w.trust_add(w.rev[1], "network.*")
+    r = w.ward("run", w.bundle)
+    assert_ward_error(r, "network.loopback lacks the signers the policy requires",
+                      "granted by publisher and reviewer")
 
 
 def test_trust_file_must_be_root_only(signed):
@@ -441,7 +447,9 @@ def test_tampered_manifest_signature_fails(signed):
                 m.size = len(data)
             t.addfile(m, io.BytesIO(data) if data is not None else None)
     r = w.ward("run", out)
-    assert_ward_error(r, "does not verify", "tampered with", keyid(w, w.pub[1]))
+    # Neither signature verifies: both are ignored, and nothing is left.
+    assert_ward_error(r, "does not verify", "tampered with", keyid(w, w.pub[1]),
+                      keyid(w, w.rev[1]))
 
 
 def test_tampered_file_content_fails_digest(signed):
@@ -491,8 +499,14 @@ def test_tampered_trusted_comment(signed):
     text = open(sig).read().replace("role:publisher", "role:reviewer")
     with open(sig, "w") as f:
         f.write(text)
+    # The changed signature is ignored, and said so; the reviewer's suffices.
+    r = w.ward("run", "-q", d, "-c", "true")
+    assert r.returncode == 0, r
+    assert f"manifest.publisher.{pid}.minisig claims key {pid} but does not verify" in r.stderr
+    assert "trusted comment was changed" in r.stderr, r
+    os.unlink(os.path.join(d, f"manifest.reviewer.{keyid(w, w.rev[1])}.minisig"))
     r = w.ward("run", d)
-    assert_ward_error(r, "trusted comment was changed")
+    assert_ward_error(r, "trusted comment was changed", "ignored")
 
 
 def test_truncated_and_garbage(signed):
@@ -547,7 +561,7 @@ D = tarfile.DIRTYPE
     ([({"name": "rootfs/shadow", "type": tarfile.LNKTYPE,
         "linkname": "rootfs/../../etc/shadow"}, None)], "contains \"..\""),
     ([({"name": "evil.sh", "mode": 0o755}, b"x")], "unexpected entry \"evil.sh\""),
-    ([({"name": "rootfs/" + "d/" * 200 + "f", "mode": 0o644}, b"x")], "not a directory"),
+    ([({"name": "rootfs/" + "d/" * 200 + "f", "mode": 0o644}, b"x")], "deeper than 128 directories"),
 ])
 def test_hostile_archive(work, case, want):
     canary = "/tmp/ward-pwned"
