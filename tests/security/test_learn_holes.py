@@ -1,0 +1,174 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Issue 11, items 5, 6 and 10: `ward learn` and the denial explainer
+against the program they observe.
+
+- The observed program must never decide the privileges of later runs: no
+  name it chooses (or finds on the host) may add a line to the learned
+  manifest (item 5).
+- Nothing the observed program does may persist on the host: it is not host
+  root, and the host objects it reaches are not writable to it (item 6).
+- What it names (its executable, a memfd) reaches the operator's terminal
+  and the denials log only escaped (item 10).
+"""
+
+import json
+import os
+import shutil
+import socket
+import stat
+import struct
+import subprocess
+import threading
+
+import pytest
+
+from conftest import PROBE, run_ward
+
+PY = shutil.which("python3", path="/usr/bin")
+ID_POOL_BASE = 0x70000000  # lib/launch.h: the first host uid a sandbox gets
+
+# Hostile text a program can put in a file name or a memfd name.
+FORGED = "\033[2J\033]0;OWNED\007\nward: all good, nothing denied\n"
+
+
+def entitlements(path):
+    """(name, value) of every entitlement the manifest parser would read: the
+    same rule as lib/entitlements/parse.c ('#' at the start or after a blank
+    starts a comment; blanks at the ends are trimmed)."""
+    out = []
+    with open(path, "rb") as f:
+        for raw in f.read().split(b"\n"):
+            line = raw.decode("utf-8", "surrogateescape")
+            for i, c in enumerate(line):
+                if c == "#" and (i == 0 or line[i - 1] in " \t\r"):
+                    line = line[:i]
+                    break
+            line = line.strip(" \t\r")
+            if line:
+                name, _, value = line.partition("=")
+                out.append((name, value))
+    return out
+
+
+def learn(tmp, *argv, allow=(), check=True):
+    out = os.path.join(tmp, "learned.ent")
+    args = ["learn", "-q", "-o", out]
+    for a in allow:
+        args += ["-a", a]
+    r = run_ward(*args, "--", *argv, timeout=120)
+    if check:
+        assert r.returncode == 0, r
+        assert os.path.exists(out), r
+    return out, r
+
+
+# ---------------------------------------------------------------- item 6
+
+def test_learn_cannot_change_host_device_nodes(make_tmpdir):
+    """The issue's attack: chmod/chown of /dev/full (bound from the host)."""
+    before = os.stat("/dev/full")
+    try:
+        _, r = learn(make_tmpdir(), "/bin/sh", "-c",
+                     "chmod 0600 /dev/full; echo chmod=$?; chown 1234 /dev/full; "
+                     "echo chown=$?; touch -d 2001-01-01 /dev/full; echo touch=$?")
+        after = os.stat("/dev/full")
+        assert stat.S_IMODE(after.st_mode) == stat.S_IMODE(before.st_mode), r
+        assert after.st_uid == before.st_uid, r
+        assert after.st_mtime == before.st_mtime, r
+        # Refused by the user namespace: the host's root owns the node and is
+        # nobody in the program's namespace.
+        assert "chmod=1" in r.stdout and "chown=1" in r.stdout, r
+        assert "Operation not permitted" in r.stderr, r
+    finally:
+        os.chmod("/dev/full", stat.S_IMODE(before.st_mode))
+        os.chown("/dev/full", before.st_uid, before.st_gid)
+        os.utime("/dev/full", ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+def test_learn_program_is_not_host_root(make_tmpdir):
+    """uid 0 of the observed program is an unprivileged host uid of ward's
+    pool, not host root mapped to itself."""
+    _, r = learn(make_tmpdir(), "/bin/cat", "/proc/self/uid_map", "/proc/self/gid_map")
+    maps = [l.split() for l in r.stdout.splitlines() if l.strip()]
+    assert len(maps) == 2, r
+    for inside, outside, count in maps:
+        assert inside == "0" and int(outside) >= ID_POOL_BASE and int(count) == 65536, r
+
+
+def test_learn_host_service_does_not_see_root():
+    """-a network.host while learning: a host service on an abstract socket
+    (the host's network namespace) must not see host uid 0 as its peer."""
+    if not PY:
+        pytest.skip("python3 is not installed")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    name = b"\0ward-test-h4-learn-%d" % os.getpid()
+    srv.bind(name)
+    srv.listen(1)
+    srv.settimeout(60)
+    peer = {}
+
+    def accept():
+        try:
+            c, _ = srv.accept()
+            uid = struct.unpack("3i", c.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
+                                                   struct.calcsize("3i")))[1]
+            peer["uid"] = uid
+            c.close()
+        except OSError as e:
+            peer["error"] = e
+
+    t = threading.Thread(target=accept)
+    t.start()
+    try:
+        tmp = os.path.realpath("/var/tmp")
+        out = os.path.join(tmp, f"ward-test-h4-{os.getpid()}.ent")
+        code = ("import socket; s = socket.socket(socket.AF_UNIX); "
+                f"s.connect({name!r}); print('connected')")
+        r = run_ward("learn", "-q", "-a", "network.host", "-o", out, "--", PY, "-c", code,
+                     timeout=120)
+        if os.path.exists(out):
+            os.unlink(out)
+        assert r.returncode == 0 and "connected" in r.stdout, r
+    finally:
+        t.join(70)
+        srv.close()
+    assert "uid" in peer, peer
+    assert peer["uid"] >= ID_POOL_BASE, peer
+
+
+def test_learn_with_host_time_is_refused(make_tmpdir):
+    """host.time has no user namespace: ward learn refuses it rather than
+    run the program with its capabilities over the host's files."""
+    before = os.stat("/dev/full")
+    try:
+        _, r = learn(make_tmpdir(), "/bin/sh", "-c", "chmod 0600 /dev/full",
+                     allow=["host.time"], check=False)
+        assert r.returncode == 125, r
+        assert "ward learn cannot observe a program with host.time" in r.stderr, r
+        assert stat.S_IMODE(os.stat("/dev/full").st_mode) == stat.S_IMODE(before.st_mode)
+    finally:
+        os.chmod("/dev/full", stat.S_IMODE(before.st_mode))
+
+
+def test_learn_writes_succeed_then_disappear(make_tmpdir):
+    """What docs/denials.md promises, with the fix: the program still writes
+    and reads as on the host (files of root and of another user, a 0600
+    file, /tmp, /etc), and none of it reaches the host."""
+    mine = make_tmpdir()                      # root's, 0755
+    other = make_tmpdir(uid=1234, gid=1234, mode=0o700)
+    secret = os.path.join(other, "secret")
+    with open(secret, "w") as f:
+        f.write("s3cret\n")
+    os.chown(secret, 1234, 1234)
+    os.chmod(secret, 0o600)
+    etc_file = f"/etc/ward-test-h4-{os.getpid()}"
+    tmp_file = f"/tmp/ward-test-h4-{os.getpid()}"
+    script = (f"set -e; echo a > {mine}/new; echo b > {other}/new; cat {secret}; "
+              f"echo c > {etc_file}; echo d > {tmp_file}; chmod 4755 {mine}/new; "
+              f"chown 0 {other}/new; ls -ln {other}/new; echo done")
+    path, r = learn(make_tmpdir(), "/bin/sh", "-c", script)
+    assert "s3cret" in r.stdout and "done" in r.stdout, r
+    for p in (f"{mine}/new", f"{other}/new", etc_file, tmp_file):
+        assert not os.path.exists(p), p
+    ents = entitlements(path)
+    assert ("fs.write", mine) in ents and ("fs.write", other) in ents, ents
