@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <linux/sched.h>
@@ -609,6 +610,71 @@ static uint64_t round_up_pow2(uint64_t v)
 	return p;
 }
 
+/*
+ * What the observed program chose must never become an entitlement it did
+ * not earn: a file it names "a\nsecurity.admin" must not add a line.  A
+ * value is written only when the manifest parser reads "NAME=VALUE" back as
+ * exactly that one entitlement (the parser also refuses what is not plain
+ * text: control characters, invalid UTF-8, bidirectional overrides, so what
+ * a reviewer sees is what is granted).  Anything else becomes a comment that
+ * holds the value escaped (ward_escape) and says why: a comment line cannot
+ * be read as an entitlement, whatever it holds.  Comments of written lines
+ * (an example path) are escaped too.  See docs/denials.md.
+ */
+#define LEARN_MAX_VALUE	  3072 /* bytes; with the comment, a line stays below the parser's 4096 */
+#define LEARN_MAX_EXAMPLE 200  /* bytes of an example path shown in a comment */
+
+static const char *value_problem(const char *name, const char *value)
+{
+	struct ward_request_list back = {0};
+	ward_error_t err = NULL;
+	cleanup_free char *line = NULL;
+	const char *why = NULL;
+
+	if (strlen(value) > LEARN_MAX_VALUE)
+		return "more bytes than a manifest line may hold";
+	line = ward_xasprintf("%s=%s", name, value);
+	/* The parser refuses what is not plain text (parse.c: plain_text). */
+	if (ward_parse_manifest(&back, line, strlen(line), "learned", &err) < 0)
+		why = "a control character, a bidirectional override or invalid UTF-8";
+	else if (back.n != 1 || strcmp(back.items[0].name, name) != 0 ||
+		 back.items[0].value == NULL || strcmp(back.items[0].value, value) != 0)
+		why = "\" #\" or blanks at an end, which a manifest would read as another path";
+	ward_error_free(&err);
+	ward_request_list_free(&back);
+	return why;
+}
+
+/* "NAME=VALUE" followed by "  # " and the comment (printf-style), or, when
+ * VALUE cannot be written safely, a comment saying so.  Returns 1 when an
+ * entitlement was written. */
+static int write_entitlement(FILE *out, const char *name, const char *value, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int write_entitlement(FILE *out, const char *name, const char *value, const char *fmt, ...)
+{
+	const char *why = value_problem(name, value);
+	cleanup_free char *comment = NULL;
+	va_list ap;
+	int r;
+
+	if (why) {
+		cleanup_free char *esc = ward_escape(value, LEARN_MAX_EXAMPLE);
+
+		fprintf(out,
+			"# NOT WRITTEN: %s=\"%s\" (the program used a path with %s; grant it by "
+			"hand if you trust it)\n",
+			name, esc, why);
+		return 0;
+	}
+	va_start(ap, fmt);
+	r = vasprintf(&comment, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		abort();
+	fprintf(out, "%s=%s  # %s", name, value, comment);
+	return 1;
+}
+
 static void note_host_specific(const struct ward_learn_context *ctx, const char *path, FILE *out)
 {
 	if (ctx->home && under(path, ctx->home))
@@ -628,18 +694,9 @@ int ward_learn_write_manifest(const struct ward_learn *l, const struct ward_lear
 	fprintf(out, "# Learned by `ward learn`");
 	if (ctx->command) {
 		/* One comment line whatever the command holds. */
-		const char *c;
-		size_t k = 0;
+		cleanup_free char *cmd = ward_escape(ctx->command, 200);
 
-		fprintf(out, " from: ");
-		for (c = ctx->command; *c && k < 200; c++, k++) {
-			if (*c == '\n')
-				fputs("\\n", out);
-			else
-				fputc((unsigned char)*c < 0x20 || *c == 0x7f ? '?' : *c, out);
-		}
-		if (*c)
-			fputs("...", out);
+		fprintf(out, " from: %s", cmd);
 	}
 	fputs("\n", out);
 	fprintf(out, "# Each line is what the program was seen to need; review before use.\n");
@@ -799,11 +856,18 @@ int ward_learn_write_manifest(const struct ward_learn *l, const struct ward_lear
 			if (pass == 2 && (g[i].access & (WARD_LEARN_WRITE | WARD_LEARN_EXEC)))
 				continue;
 			(void)want;
-			fprintf(out, "%s=%s  # %s %lu path%s, e.g. %s", names[pass], g[i].path,
-				pass == 0   ? "wrote"
-				: pass == 1 ? "executed"
-					    : "read",
-				g[i].files, g[i].files == 1 ? "" : "s", g[i].example);
+			{
+				cleanup_free char *ex =
+					ward_escape(g[i].example, LEARN_MAX_EXAMPLE);
+
+				if (!write_entitlement(out, names[pass], g[i].path,
+						       "%s %lu path%s, e.g. %s",
+						       pass == 0   ? "wrote"
+						       : pass == 1 ? "executed"
+								   : "read",
+						       g[i].files, g[i].files == 1 ? "" : "s", ex))
+					continue;
+			}
 			note_host_specific(ctx, g[i].path, out);
 			fputc('\n', out);
 			written++;

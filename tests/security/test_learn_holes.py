@@ -62,6 +62,122 @@ def learn(tmp, *argv, allow=(), check=True):
     return out, r
 
 
+# ---------------------------------------------------------------- item 5
+
+def test_learn_file_name_cannot_inject_entitlements(make_tmpdir):
+    """The issue's attack: a file named "a\\nsecurity.admin\\n..." written by
+    the program.  Its name reaches the manifest only inside a comment."""
+    work, tmp = make_tmpdir(), make_tmpdir()
+    name = "a\nsecurity.admin\nnetwork.host\nprocess.setuid\n#"
+    path, _ = learn(tmp, "/bin/sh", "-c", 'echo x > "$1"', "sh", os.path.join(work, name))
+    ents = entitlements(path)
+    names = [n for n, _ in ents]
+    for bad in ("security.admin", "network.host", "process.setuid"):
+        assert bad not in names, ents
+    assert ("fs.write", work) in ents, ents
+    # And the file reads back cleanly: ward accepts it as a manifest.
+    r = run_ward("explain", "--manifest", path)
+    assert r.returncode == 0, r
+    assert "security.admin" not in r.stdout and "network.host" not in r.stdout, r.stdout
+
+
+HOSTILE_NAMES = [
+    # (a file name on the host, why a manifest cannot hold its path as it is)
+    ("a\nsecurity.admin", "newline"),
+    ("b\rnetwork.host", "carriage return"),
+    ("c #d", "' #' starts a comment"),
+    ("e\tf", "tab"),
+    ("g\033]0;OWNED\007", "terminal escape"),
+    ("h\u202egnp.exe", "right-to-left override"),
+    ("trailing ", "blank at the end"),
+]
+
+
+@pytest.mark.parametrize("fname,why", HOSTILE_NAMES, ids=[w for _, w in HOSTILE_NAMES])
+def test_learn_hostile_host_path_is_refused_not_granted(make_tmpdir, fname, why):
+    """A file with such a name exists on the host (anyone can make one in a
+    shared directory) and the program reads it.  The grant is not written;
+    a comment says so, escaped, on one line."""
+    parent, tmp = make_tmpdir(), make_tmpdir()
+    target = os.path.join(parent, fname)
+    with open(target, "w") as f:
+        f.write("x")
+    path, _ = learn(tmp, "/bin/cat", target)
+    ents = entitlements(path)
+    assert [n for n, _ in ents if not n.startswith(("process.", "memory."))] == [], (why, ents)
+    with open(path, "rb") as f:
+        text = f.read()
+    notes = [l for l in text.split(b"\n") if l.startswith(b"# NOT WRITTEN: fs.read=")]
+    assert len(notes) == 1, text
+    assert not any(c < 0x20 or c == 0x7f for c in notes[0]), notes[0]
+    assert "\u202e".encode() not in text
+    r = run_ward("explain", "--manifest", path)
+    assert r.returncode == 0, r
+
+
+def test_learn_invalid_utf8_path_is_refused(make_tmpdir):
+    parent, tmp = make_tmpdir(), make_tmpdir()
+    target = os.path.join(parent.encode(), b"caf\xe9")
+    with open(target, "w") as f:
+        f.write("x")
+    path, _ = learn(tmp, "/bin/cat", target.decode("utf-8", "surrogateescape"))
+    assert not [e for e in entitlements(path) if e[0].startswith("fs.")]
+    with open(path, "rb") as f:
+        text = f.read()
+    assert b"\xe9" not in text and b"caf\\xe9" in text, text
+
+
+def test_learn_very_long_path_is_refused(make_tmpdir):
+    """A path longer than a manifest line may hold: refused, not a manifest
+    that ward then cannot read."""
+    parent, tmp = make_tmpdir(), make_tmpdir()
+    d = parent
+    while len(d) < 3300:
+        d = os.path.join(d, "d" * 200)
+        os.mkdir(d)
+    target = os.path.join(d, "f")
+    with open(target, "w") as f:
+        f.write("x")
+    path, _ = learn(tmp, "/bin/cat", target)
+    assert not [e for e in entitlements(path) if e[0].startswith("fs.")]
+    r = run_ward("explain", "--manifest", path)
+    assert r.returncode == 0, r
+
+
+def test_learn_unusual_but_safe_names_round_trip(make_tmpdir):
+    """The other direction: names a manifest can hold ('=', ',', '#' inside a
+    word, spaces inside, '...', UTF-8) are written as they are, and the
+    learned manifest lets the program run."""
+    tmp = make_tmpdir()
+    for name in ("a b=c,d#e", "...", "caf\u00e9 \u6587"):
+        parent = make_tmpdir()
+        d = os.path.join(parent, name)
+        os.mkdir(d)
+        target = os.path.join(d, "f")
+        with open(target, "w") as f:
+            f.write("found\n")
+        path, _ = learn(tmp, "/bin/cat", target)
+        ents = entitlements(path)
+        assert ("fs.read", target) in ents, (name, ents)
+        r = run_ward("run", "-q", "--manifest", path, "--", "/bin/cat", target)
+        assert r.returncode == 0 and r.stdout == "found\n", r
+
+
+def test_manifest_parser_refuses_what_it_would_show_otherwise(make_tmpdir):
+    """A hand-written or downloaded manifest: an override character or a
+    control character in a value is refused, and the message shows it
+    escaped (no raw escape reaches the terminal)."""
+    d = make_tmpdir()
+    for value in (b"/srv/\xe2\x80\xaegpj.exe", b"/srv/a\x1b]0;OWNED\x07", b"/srv/caf\xe9"):
+        path = os.path.join(d, "m.ent")
+        with open(path, "wb") as f:
+            f.write(b"fs.read=" + value + b"\n")
+        r = run_ward("explain", "--manifest", path)
+        assert r.returncode != 0, r
+        assert "plain text" in r.stderr, r
+        assert "\x1b" not in r.stderr and "\u202e" not in r.stderr, r.stderr
+
+
 # ---------------------------------------------------------------- item 6
 
 def test_learn_cannot_change_host_device_nodes(make_tmpdir):

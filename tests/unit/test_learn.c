@@ -12,6 +12,8 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
+#include "entitlements.h"
+#include "util.h"
 #include "seccomp/learn.h"
 #include "seccomp/notify.h"
 
@@ -237,6 +239,144 @@ static void test_resources(void **state)
 	ward_learn_free(l);
 }
 
+/* What the manifest parser reads back from the writer's output. */
+static void parse_back(const char *m, struct ward_request_list *back)
+{
+	ward_error_t err = NULL;
+
+	memset(back, 0, sizeof(*back));
+	if (ward_parse_manifest(back, m, strlen(m), "learned", &err) < 0)
+		fail_msg("the learned manifest does not parse: %s\n%s", err->msg, m);
+}
+
+static size_t count_named(const struct ward_request_list *l, const char *prefix)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < l->n; i++)
+		n += strncmp(l->items[i].name, prefix, strlen(prefix)) == 0;
+	return n;
+}
+
+/* Issue 11 item 5: a program names a path; it must never become another
+ * entitlement, nor a grant a manifest would read as another path. */
+static void test_hostile_paths_are_not_written(void **state)
+{
+	static const char *const hostile[] = {
+		"/srv/a\nsecurity.admin\nnetwork.host\nprocess.setuid\n#",
+		"/srv/b\rnetwork.host",
+		"/srv/c #d",
+		"/srv/e\tf",
+		"/srv/g\033]0;OWNED\007",
+		"/srv/h\xe2\x80\xae"
+		"gnp.exe",	/* U+202E RIGHT-TO-LEFT OVERRIDE */
+		"/srv/caf\xe9", /* invalid UTF-8 */
+		"/srv/trailing ",
+		"/srv/\xc2\x9b"
+		"C1", /* U+009B, a C1 control */
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(hostile); i++) {
+		struct ward_learn *l = ward_learn_new();
+		struct ward_request_list back;
+		char *m;
+		const char *c;
+		int n;
+
+		/* The path exists on the (fake) host as a file: read it. */
+		ward_learn_path(l, hostile[i], WARD_LEARN_READ);
+		m = manifest(l, &n);
+		parse_back(m, &back);
+		if (back.n != 1 || strcmp(back.items[0].name, "process.limit") != 0)
+			fail_msg("path %zu became entitlements:\n%s", i, m);
+		if (strstr(m, "\n# NOT WRITTEN: fs.read=\"") == NULL)
+			fail_msg("path %zu: no comment says it was not written:\n%s", i, m);
+		for (c = m; *c; c++)
+			if (((unsigned char)*c < 0x20 && *c != '\n') || *c == 0x7f)
+				fail_msg("path %zu: raw control character in:\n%s", i, m);
+		assert_null(strstr(m, "\xe2\x80\xae"));
+		assert_int_equal(n, 1);
+		ward_request_list_free(&back);
+		free(m);
+		ward_learn_free(l);
+	}
+}
+
+static void test_long_path_is_not_written(void **state)
+{
+	struct ward_learn *l = ward_learn_new();
+	struct ward_request_list back;
+	char *path = malloc(4000), *m;
+	int n;
+
+	(void)state;
+	assert_non_null(path);
+	memcpy(path, "/srv/", 5);
+	memset(path + 5, 'x', 3994);
+	path[3999] = '\0';
+	ward_learn_path(l, path, WARD_LEARN_READ);
+	m = manifest(l, &n);
+	parse_back(m, &back);
+	assert_int_equal(count_named(&back, "fs."), 0);
+	assert_non_null(strstr(m, "# NOT WRITTEN: fs.read="));
+	ward_request_list_free(&back);
+	free(m);
+	free(path);
+	ward_learn_free(l);
+}
+
+/* The example of a written line is the program's name for a file: escaped,
+ * so it stays in its comment. */
+static void test_example_is_escaped(void **state)
+{
+	struct ward_learn *l = ward_learn_new();
+	struct ward_request_list back;
+	char *m;
+	int n;
+
+	(void)state;
+	ward_learn_path(l, "/srv/out/new-a\nsecurity.admin\nnetwork.host\n#", WARD_LEARN_WRITE);
+	m = manifest(l, &n);
+	parse_back(m, &back);
+	assert_int_equal(back.n, 2);
+	assert_string_equal(back.items[0].name, "fs.write");
+	assert_string_equal(back.items[0].value, "/srv/out");
+	assert_string_equal(back.items[1].name, "process.limit");
+	assert_non_null(strstr(m, "e.g. /srv/out/new-a\\nsecurity.admin\\nnetwork.host\\n#\n"));
+	ward_request_list_free(&back);
+	free(m);
+	ward_learn_free(l);
+}
+
+/* The other direction: names a manifest can hold are written as they are
+ * and read back exactly. */
+static void test_unusual_names_round_trip(void **state)
+{
+	static const char *const names[] = {"/srv/a b=c,d#e", "/srv/...",
+					    "/srv/caf\xc3\xa9 \xe6\x96\x87", "/srv/back\\slash"};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		struct ward_learn *l = ward_learn_new();
+		struct ward_request_list back;
+		char *m;
+		int n;
+
+		ward_learn_path(l, names[i], WARD_LEARN_READ);
+		m = manifest(l, &n);
+		parse_back(m, &back);
+		assert_int_equal(back.n, 2);
+		assert_string_equal(back.items[0].name, "fs.read");
+		assert_string_equal(back.items[0].value, names[i]);
+		ward_request_list_free(&back);
+		free(m);
+		ward_learn_free(l);
+	}
+}
+
 static void test_decoders(void **state)
 {
 	char buf[128];
@@ -253,10 +393,17 @@ static void test_decoders(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_quiet_program),	  cmocka_unit_test(test_paths_generalised),
-		cmocka_unit_test(test_subtrees_collapse), cmocka_unit_test(test_network),
-		cmocka_unit_test(test_syscalls),	  cmocka_unit_test(test_resources),
+		cmocka_unit_test(test_quiet_program),
+		cmocka_unit_test(test_paths_generalised),
+		cmocka_unit_test(test_subtrees_collapse),
+		cmocka_unit_test(test_network),
+		cmocka_unit_test(test_syscalls),
+		cmocka_unit_test(test_resources),
 		cmocka_unit_test(test_decoders),
+		cmocka_unit_test(test_hostile_paths_are_not_written),
+		cmocka_unit_test(test_long_path_is_not_written),
+		cmocka_unit_test(test_example_is_escaped),
+		cmocka_unit_test(test_unusual_names_round_trip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
