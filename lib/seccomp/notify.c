@@ -325,11 +325,16 @@ static void remedy(const char *name, const uint64_t *args, const struct ward_sc_
 		snprintf(buf + o, len - o, " to allow");
 }
 
-/* The pid inside the sandbox (last NSpid field) and the executable. */
+/* The pid inside the sandbox (last NSpid field) and the executable, escaped:
+ * the program chooses its executable's path (and a memfd's name, shown as
+ * "/memfd:NAME (deleted)"), so it goes through ward_escape() before it
+ * reaches the operator's terminal or the denials log, as one line that cannot
+ * move the cursor, set a title or forge a "ward:" line. */
 static void describe_process(pid_t host_pid, long *ns_pid, char *exe, size_t exe_len)
 {
-	char path[64];
+	char path[64], raw[4096];
 	cleanup_free char *status = NULL;
+	cleanup_free char *esc = NULL;
 	ssize_t n;
 
 	*ns_pid = host_pid;
@@ -351,10 +356,13 @@ static void describe_process(pid_t host_pid, long *ns_pid, char *exe, size_t exe
 		}
 	}
 	snprintf(path, sizeof(path), "/proc/%d/exe", host_pid);
-	n = readlink(path, exe, exe_len - 1);
+	n = readlink(path, raw, sizeof(raw));
 	if (n < 0)
 		n = 0;
-	exe[n] = '\0';
+	/* At most 200 bytes of it, and the escaped text fits exe (4 bytes per
+	 * escaped byte, and the "...(+N bytes)" tail). */
+	esc = ward_escape_mem(raw, (size_t)n, 200);
+	snprintf(exe, exe_len, "%s", esc);
 }
 
 static struct kind *find_kind(struct ward_denials *d, int nr, const char *key)
@@ -459,7 +467,7 @@ static bool explain_connect(const struct ward_denials *d, pid_t pid, const uint6
 static void handle_connect(struct ward_denials *d, int listener, pid_t host_pid, int nr,
 			   const uint64_t *args)
 {
-	char key[96], fix[256], exe[512];
+	char key[96], fix[256], exe[1024];
 	int err_no = 0;
 	bool refused;
 	long ns_pid;
@@ -497,7 +505,7 @@ static void handle_connect(struct ward_denials *d, int listener, pid_t host_pid,
 int ward_denials_handle(struct ward_denials *d, int listener, ward_error_t *err)
 {
 	const struct ward_sc_rule *r;
-	char *name = NULL, key[96], fix[256], exe[512], call[160];
+	char *name = NULL, key[96], fix[256], exe[1024], call[160];
 	uint64_t args[6];
 	struct kind *k;
 	long ns_pid;

@@ -17,7 +17,6 @@ import shutil
 import socket
 import stat
 import struct
-import subprocess
 import threading
 
 import pytest
@@ -288,3 +287,47 @@ def test_learn_writes_succeed_then_disappear(make_tmpdir):
         assert not os.path.exists(p), p
     ents = entitlements(path)
     assert ("fs.write", mine) in ents and ("fs.write", other) in ents, ents
+
+
+# ---------------------------------------------------------------- item 10
+
+def _no_raw_controls(text):
+    return not any((ord(c) < 0x20 and c != "\n") or ord(c) == 0x7f for c in text)
+
+
+def test_denial_line_escapes_the_executable_path(make_tmpdir):
+    """The program runs from a path it chose (here a granted directory whose
+    name carries terminal escapes and a forged line); the denial line shows
+    it escaped, on one line, and no line of stderr is the forged one."""
+    parent = make_tmpdir()
+    d = os.path.join(parent, FORGED)
+    os.mkdir(d)
+    exe = os.path.join(d, "probe")
+    shutil.copy(PROBE, exe)
+    log = os.path.join(make_tmpdir(), "denials.jsonl")
+    r = run_ward("run", "-a", f"fs.exec={parent}", "--denials-log", log, "--", exe, "bpf")
+    assert r.stdout.startswith("errno=EPERM"), r
+    assert _no_raw_controls(r.stderr), repr(r.stderr)
+    assert "ward: all good" not in [l[:14] for l in r.stderr.splitlines()], r.stderr
+    lines = [l for l in r.stderr.splitlines() if l.startswith("ward: denied bpf(2)")]
+    assert len(lines) == 1, r.stderr
+    assert "\\x1b[2J\\x1b]0;OWNED\\x07\\nward: all good, nothing denied\\n/probe" in lines[0]
+    with open(log) as f:
+        rec = [json.loads(l) for l in f]
+    assert rec and all(_no_raw_controls(x["exe"]) and "\n" not in x["exe"] for x in rec), rec
+
+
+def test_denial_line_escapes_a_memfd_name():
+    """The issue's attack: the program re-executes itself from a memfd named
+    with escapes and a forged line.  (Skipped where the sandbox refuses to
+    execute a memfd: then the name cannot reach ward this way.)"""
+    r = run_ward("run", "-a", f"fs.exec={os.path.dirname(PROBE)}", "--", PROBE,
+                 "memfd-exec", FORGED, "bpf")
+    if "step=execveat" in r.stdout:
+        pytest.skip(f"the sandbox does not execute memfds here: {r.stdout.strip()}")
+    assert r.stdout.startswith("errno=EPERM"), r
+    assert _no_raw_controls(r.stderr), repr(r.stderr)
+    lines = [l for l in r.stderr.splitlines() if l.startswith("ward: denied bpf(2)")]
+    assert len(lines) == 1, r.stderr
+    assert "/memfd:\\x1b[2J\\x1b]0;OWNED\\x07\\nward: all good" in lines[0], lines
+    assert not [l for l in r.stderr.splitlines() if l.startswith("ward: all good")], r.stderr
