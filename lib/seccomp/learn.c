@@ -202,6 +202,26 @@ void ward_learn_memory_peak(struct ward_learn *l, uint64_t bytes)
 		l->memory_peak = bytes;
 }
 
+void ward_learn_merge(struct ward_learn *l, const struct ward_learn *from)
+{
+	size_t i;
+	unsigned long k;
+
+	for (i = 0; i < from->n_paths; i++)
+		for (k = 0; k < from->paths[i].count; k++)
+			ward_learn_path(l, from->paths[i].path, from->paths[i].access);
+	for (i = 0; i < from->n_calls; i++)
+		for (k = 0; k < from->calls[i].count; k++)
+			ward_learn_denied(l, from->calls[i].name, from->calls[i].key);
+	for (i = 0; i < from->n_inet; i++)
+		ward_learn_inet(l, from->inet[i].family, from->inet[i].addr, from->inet[i].port,
+				from->inet[i].loopback, from->inet[i].listen);
+	l->inet_socket |= from->inet_socket;
+	l->netlink_socket |= from->netlink_socket;
+	l->processes += from->processes;
+	ward_learn_memory_peak(l, from->memory_peak);
+}
+
 static ssize_t read_mem(pid_t pid, uint64_t addr, void *buf, size_t len)
 {
 	struct iovec local = {.iov_base = buf, .iov_len = len};

@@ -506,6 +506,7 @@ int ward_denials_handle(struct ward_denials *d, int listener, ward_error_t *err)
 {
 	const struct ward_sc_rule *r;
 	char *name = NULL, key[96], fix[256], exe[1024], call[160];
+	struct ward_learn *seen = NULL;
 	uint64_t args[6];
 	struct kind *k;
 	long ns_pid;
@@ -541,16 +542,27 @@ int ward_denials_handle(struct ward_denials *d, int listener, ward_error_t *err)
 
 	decode_key(name ? name : "", args, key, sizeof(key));
 	remedy(name ? name : "", args, r, fix, sizeof(fix));
-	/* Learning reads paths and addresses from the caller's memory: before
-	 * the call goes on and can change them. */
-	if (d->o.learn)
-		ward_learn_syscall(d->o.learn, host_pid, name ? name : "?", key, args);
+	/* Learning reads paths and addresses from the caller's memory and its
+	 * /proc entries: before the call goes on and can change them, into a
+	 * recorder of its own, merged below only once the notification is
+	 * known to be still valid (else the pid may be another process's by
+	 * now, even the host's).  What is read never changes the answer: every
+	 * call goes on. */
+	if (d->o.learn) {
+		seen = ward_learn_new();
+		ward_learn_syscall(seen, host_pid, name ? name : "?", key, args);
+	}
 	describe_process(host_pid, &ns_pid, exe, sizeof(exe));
 	/* Answer only now: what was read from /proc belongs to the process
 	 * that made this call only if the notification is still valid. */
 	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &d->req->id) < 0) {
+		ward_learn_free(seen);
 		free(name);
 		return 0;
+	}
+	if (seen) {
+		ward_learn_merge(d->o.learn, seen);
+		ward_learn_free(seen);
 	}
 	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, d->resp) < 0 && errno != ENOENT) {
 		free(name);

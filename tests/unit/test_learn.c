@@ -377,6 +377,38 @@ static void test_unusual_names_round_trip(void **state)
 	}
 }
 
+/* A call is observed into a recorder of its own, merged once the kernel
+ * confirms the caller: merging gives what direct recording gives. */
+static void test_merge(void **state)
+{
+	struct ward_learn *direct = ward_learn_new(), *merged = ward_learn_new();
+	struct ward_learn *one;
+	char *a, *b;
+	int n, i;
+
+	(void)state;
+	for (i = 0; i < 5; i++) {
+		ward_learn_path(direct, "/srv/photos/a.jpg", WARD_LEARN_READ);
+		ward_learn_denied(direct, "ptrace", "");
+		ward_learn_inet(direct, AF_INET, "192.0.2.7", 443, false, false);
+		ward_learn_process(direct);
+		one = ward_learn_new();
+		ward_learn_path(one, "/srv/photos/a.jpg", WARD_LEARN_READ);
+		ward_learn_denied(one, "ptrace", "");
+		ward_learn_inet(one, AF_INET, "192.0.2.7", 443, false, false);
+		ward_learn_process(one);
+		ward_learn_merge(merged, one);
+		ward_learn_free(one);
+	}
+	a = manifest(direct, &n);
+	b = manifest(merged, &n);
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	ward_learn_free(direct);
+	ward_learn_free(merged);
+}
+
 static void test_decoders(void **state)
 {
 	char buf[128];
@@ -404,6 +436,7 @@ int main(void)
 		cmocka_unit_test(test_long_path_is_not_written),
 		cmocka_unit_test(test_example_is_escaped),
 		cmocka_unit_test(test_unusual_names_round_trip),
+		cmocka_unit_test(test_merge),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
