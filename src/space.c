@@ -516,6 +516,13 @@ static void build_argv(const struct up *u, const struct ward_space_env *e, struc
 		strv_add(a, "--quiet");
 	strv_add(a, "--hostname");
 	strv_add(a, "%s", e->name);
+	/* Mailboxes and services are found by the environment's name: register
+	 * it under that name when it talks to the broker at all (a bundle's
+	 * own entitlements may ask for it, unseen here). */
+	if (e->broker || e->bundle) {
+		strv_add(a, "--name");
+		strv_add(a, "%s", e->name);
+	}
 	strv_add(a, "--notify-fd");
 	strv_add(a, "3");
 	for (i = 0; i < e->n_allow; i++) {

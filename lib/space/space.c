@@ -1038,13 +1038,14 @@ static char *env_names(const struct ward_space *s)
 	return buf_steal(&b);
 }
 
-static int resolve_env(struct parser *ps, struct env_info *info)
+static int resolve_env(struct parser *ps, struct ward_space_env *env, struct env_info *info)
 {
 	struct ward_policy pol = {0};
 	struct ward_resolve_ctx ctx = {.physical_memory = 0, .home = getenv("HOME")};
 
 	if (ward_resolve(&info->req, &ctx, &pol, ps->err) < 0)
 		return -1;
+	env->broker = pol.n_broker > 0;
 	ward_policy_free(&pol);
 	return 0;
 }
@@ -1399,7 +1400,7 @@ static int check_space(struct parser *ps)
 				    env->name);
 		if (env->argv == NULL)
 			env->argv = ward_xcalloc(1, sizeof(*env->argv));
-		if (resolve_env(ps, info) < 0)
+		if (resolve_env(ps, env, info) < 0)
 			return -1;
 		if (derive_listen(ps, env, info) < 0)
 			return -1;
@@ -1418,7 +1419,7 @@ static int check_space(struct parser *ps)
 			if (talk_to(ps, e, &info->talk[i]) < 0)
 				return -1;
 		/* Resolve again with the expansions: they may conflict with the rest. */
-		if (info->req.n > info->n_written && resolve_env(ps, info) < 0)
+		if (info->req.n > info->n_written && resolve_env(ps, &ps->s.envs[e], info) < 0)
 			return -1;
 	}
 	if (check_publish(ps) < 0)

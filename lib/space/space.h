@@ -65,6 +65,9 @@ struct ward_space_env {
 	char *manifest; /* absolute */
 	char *chdir;	/* inside the environment, absolute */
 
+	bool broker;	       /* a broker entitlement in allow: ward up registers it with the
+				* broker under its name (ward run --name NAME), so that the
+				* others' ipc.send=NAME, service.connect=NAME reach it */
 	bool wait_listen;      /* wait = "listen" */
 	unsigned wait_timeout; /* seconds; wait-timeout = N, default 30 */
 
