@@ -554,7 +554,8 @@ static void build_argv(const struct up *u, const struct ward_space_env *e, struc
 		strv_add(a, "--rootfs");
 		strv_add(a, "%s", e->rootfs);
 	}
-	if (e->manifest) {
+	/* ward_space_load read the manifest: its entitlements are allow items. */
+	if (e->manifest && !e->manifest_read) {
 		strv_add(a, "--manifest");
 		strv_add(a, "%s", e->manifest);
 	}
@@ -1165,7 +1166,8 @@ static char *space_name_of(const char *arg, const char *root, ward_error_t *err)
 		if (stat(dir, &sb) == 0 || stat(arg, &sb) < 0)
 			return ward_xstrdup(arg);
 	}
-	if (ward_space_load(&s, arg, err) < 0)
+	/* Only its name is needed: not what it names (which may be gone). */
+	if (ward_space_read(&s, arg, false, err) < 0)
 		return NULL;
 	name = ward_xstrdup(s.name);
 	ward_space_free(&s);
