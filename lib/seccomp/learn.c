@@ -404,6 +404,15 @@ void ward_learn_syscall(struct ward_learn *l, pid_t pid, const char *name, const
 
 /* ---- the manifest ---- */
 
+static int depth(const char *path)
+{
+	int d = 0;
+
+	for (; *path; path++)
+		d += *path == '/';
+	return strcmp(path, "/") == 0 ? 0 : d;
+}
+
 static bool under(const char *path, const char *dir)
 {
 	size_t n = strlen(dir);
@@ -421,10 +430,29 @@ static int kind_of(const struct ward_learn_context *ctx, const char *path)
 /* What the default view already gives, read-only or private.  /tmp and
  * /dev/shm are private in the sandbox: what the program made there is its
  * own, but a file that exists on the host under /tmp must be granted. */
+static const char *const system_dirs[] = {"/usr",   "/bin",   "/sbin",	 "/lib",
+					  "/lib32", "/lib64", "/libx32", "/etc"};
+
+/* A write grant the learner does not propose on its own: into the host's
+ * system directories (or /boot), or a whole top-level directory.  What the
+ * observed program wrote there during learning (and was discarded) must not
+ * become, unread, a grant to change the host in later runs. */
+static const char *broad_write(const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(system_dirs); i++)
+		if (under(path, system_dirs[i]))
+			return "a system directory of the host";
+	if (under(path, "/boot"))
+		return "the host's boot files";
+	if (depth(path) < 2)
+		return "a whole top-level directory";
+	return NULL;
+}
+
 static bool in_default_view(const struct ward_learn_context *ctx, const char *path, unsigned access)
 {
-	static const char *const system[] = {"/usr",   "/bin",	 "/sbin",   "/lib",
-					     "/lib32", "/lib64", "/libx32", "/etc"};
 	static const char *const own[] = {"/proc", "/sys", "/dev"};
 	size_t i;
 
@@ -435,19 +463,10 @@ static bool in_default_view(const struct ward_learn_context *ctx, const char *pa
 			return true;
 	if (access & WARD_LEARN_WRITE)
 		return false;
-	for (i = 0; i < ARRAY_SIZE(system); i++)
-		if (under(path, system[i]))
+	for (i = 0; i < ARRAY_SIZE(system_dirs); i++)
+		if (under(path, system_dirs[i]))
 			return true;
 	return strcmp(path, "/") == 0;
-}
-
-static int depth(const char *path)
-{
-	int d = 0;
-
-	for (; *path; path++)
-		d += *path == '/';
-	return strcmp(path, "/") == 0 ? 0 : d;
 }
 
 static char *parent_of(const char *path)
@@ -876,6 +895,15 @@ int ward_learn_write_manifest(const struct ward_learn *l, const struct ward_lear
 			if (pass == 2 && (g[i].access & (WARD_LEARN_WRITE | WARD_LEARN_EXEC)))
 				continue;
 			(void)want;
+			if (pass == 0 && broad_write(g[i].path)) {
+				cleanup_free char *p = ward_escape(g[i].path, LEARN_MAX_EXAMPLE);
+
+				fprintf(out,
+					"# NOT WRITTEN: fs.write=%s (%s: the program wrote there "
+					"while learning; grant it by hand if you mean it)\n",
+					p, broad_write(g[i].path));
+				continue;
+			}
 			{
 				cleanup_free char *ex =
 					ward_escape(g[i].example, LEARN_MAX_EXAMPLE);

@@ -287,6 +287,10 @@ def test_learn_writes_succeed_then_disappear(make_tmpdir):
         assert not os.path.exists(p), p
     ents = entitlements(path)
     assert ("fs.write", mine) in ents and ("fs.write", other) in ents, ents
+    # What it wrote into /etc while learning is not proposed as a grant.
+    assert not [e for e in ents if e[0] == "fs.write" and e[1].startswith("/etc")], ents
+    with open(path) as f:
+        assert "# NOT WRITTEN: fs.write=/etc (a system directory of the host" in f.read()
 
 
 # ---------------------------------------------------------------- item 10

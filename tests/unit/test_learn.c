@@ -30,6 +30,10 @@ static const char *const fake_dirs[] = {"/",
 					"/home/alice",
 					"/home/alice/proj",
 					"/home/alice/proj/src",
+					"/etc",
+					"/usr",
+					"/usr/lib",
+					"/boot",
 					NULL};
 
 static int fake_kind(const char *path)
@@ -327,6 +331,34 @@ static void test_long_path_is_not_written(void **state)
 	ward_learn_free(l);
 }
 
+/* Writes into the host's system directories or a whole top-level
+ * directory are not proposed: what the program wrote while learning was
+ * discarded, and must not become, unread, a grant to change the host. */
+static void test_broad_writes_are_not_written(void **state)
+{
+	static const char *const paths[] = {"/etc/new-passwd", "/usr/lib/new-x",
+					    "/boot/new-vmlinuz", "/srv/new-top", "/opt/new-x"};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(paths); i++) {
+		struct ward_learn *l = ward_learn_new();
+		struct ward_request_list back;
+		char *m;
+		int n;
+
+		ward_learn_path(l, paths[i], WARD_LEARN_WRITE);
+		m = manifest(l, &n);
+		parse_back(m, &back);
+		if (count_named(&back, "fs.") != 0)
+			fail_msg("%s became a grant:\n%s", paths[i], m);
+		assert_non_null(strstr(m, "# NOT WRITTEN: fs.write=/"));
+		ward_request_list_free(&back);
+		free(m);
+		ward_learn_free(l);
+	}
+}
+
 /* The example of a written line is the program's name for a file: escaped,
  * so it stays in its comment. */
 static void test_example_is_escaped(void **state)
@@ -437,6 +469,7 @@ int main(void)
 		cmocka_unit_test(test_example_is_escaped),
 		cmocka_unit_test(test_unusual_names_round_trip),
 		cmocka_unit_test(test_merge),
+		cmocka_unit_test(test_broad_writes_are_not_written),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
