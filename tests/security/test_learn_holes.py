@@ -335,3 +335,27 @@ def test_denial_line_escapes_a_memfd_name():
     assert len(lines) == 1, r.stderr
     assert "/memfd:\\x1b[2J\\x1b]0;OWNED\\x07\\nward: all good" in lines[0], lines
     assert not [l for l in r.stderr.splitlines() if l.startswith("ward: all good")], r.stderr
+
+
+def test_broker_denial_line_escapes_the_requested_path(make_tmpdir):
+    """ward run prints the broker's refusals too; they quote what the
+    environment asked for (here a path carrying escapes and a forged
+    line)."""
+    bh = os.path.realpath(os.environ.get("WARD_BROKER_HELPERS", ""))
+    msg = os.path.join(bh, "ward-msg")
+    if not os.access(msg, os.X_OK):
+        pytest.skip("ward-msg not found (set WARD_BROKER_HELPERS)")
+    state = make_tmpdir()
+    try:
+        # The program's own complaint goes to /dev/null: only ward's line is left.
+        r = run_ward("run", "--state-dir", state, "--name", f"h4-{os.getpid()}",
+                     "-a", f"fs.exec={bh}", "--", "/bin/sh", "-c", '"$0" open "$1" 2>/dev/null',
+                     msg, "/srv/" + FORGED, timeout=60)
+    finally:
+        run_ward("broker", "--stop", "--state-dir", state, timeout=30)
+    lines = [l for l in r.stderr.splitlines() if l.startswith("ward: denied open")]
+    assert len(lines) == 1, r.stderr
+    assert r"\x1b[2J\x1b]0;OWNED\x07\nward: all good" in lines[0], lines
+    ward_lines = [l for l in r.stderr.splitlines() if l.startswith("ward:")]
+    assert _no_raw_controls("\n".join(ward_lines)), repr(r.stderr)
+    assert not [l for l in ward_lines if l.startswith("ward: all good")], r.stderr
