@@ -1037,9 +1037,19 @@ int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int 
 		ward_error_sys(err, "cannot create the state directory %s", state_dir);
 		goto out;
 	}
-	if (take_id_range(&l, err) < 0 ||
-	    ward_view_learn_trees(&l.view, l.id_base, WARD_ID_RANGE, err) < 0)
+	if (take_id_range(&l, err) < 0)
 		goto out;
+	{
+		cleanup_free char *skipped = NULL;
+
+		if (ward_view_learn_trees(&l.view, l.id_base, WARD_ID_RANGE, &skipped, err) < 0)
+			goto out;
+		if (skipped)
+			warn(&l,
+			     "ward learn: left out of the view (their filesystems cannot be "
+			     "idmapped): %s",
+			     skipped);
+	}
 	if (ward_view_idmap(&l.view, l.id_base, l.id_base, err) < 0 ||
 	    ward_view_detach(&l.view, err) < 0)
 		goto out;

@@ -461,7 +461,8 @@ static int learn_userns(uid_t host_uid, uint32_t count, ward_error_t *err)
 	return fd;
 }
 
-int ward_view_learn_trees(struct ward_view *v, uid_t host_uid, uint32_t count, ward_error_t *err)
+int ward_view_learn_trees(struct ward_view *v, uid_t host_uid, uint32_t count, char **skipped,
+			  ward_error_t *err)
 {
 	cleanup_close int userns = -1;
 	cleanup_close int root = -1;
@@ -490,12 +491,23 @@ int ward_view_learn_trees(struct ward_view *v, uid_t host_uid, uint32_t count, w
 		if (s->fd < 0)
 			return ward_error_sys(err, "ward learn: cannot clone the mount of %s",
 					      s->path);
-		if (mount_setattr(s->fd, "", AT_EMPTY_PATH, &ma, sizeof(ma)) < 0)
-			return ward_error_sys(
-				err,
-				"ward learn: cannot make an idmapped mount of %s (its "
-				"filesystem may not support idmapped mounts)",
-				s->path);
+		if (mount_setattr(s->fd, "", AT_EMPTY_PATH, &ma, sizeof(ma)) < 0) {
+			char *more;
+
+			/* A filesystem that cannot be idmapped (NFS, FUSE...) at
+			 * the top: left out of the view (fail closed), and said. */
+			if (errno != EINVAL && errno != EOPNOTSUPP && errno != EPERM)
+				return ward_error_sys(err,
+						      "ward learn: cannot make an idmapped mount "
+						      "of %s",
+						      s->path);
+			close(s->fd);
+			s->fd = -1;
+			more = ward_xasprintf("%s%s%s", *skipped ? *skipped : "",
+					      *skipped ? " " : "", s->path);
+			free(*skipped);
+			*skipped = more;
+		}
 	}
 	return 0;
 }
@@ -896,7 +908,7 @@ static int learn_overlay(int rootfd, const struct ward_view_src *s, ward_error_t
 	struct stat st;
 
 	if (s->fd < 0)
-		return ward_error_set(err, EBADF, "ward learn: no idmapped tree for %s", s->path);
+		return 0; /* left out: its filesystem cannot be idmapped */
 	if (mkdir(u, 0755) < 0 || mkdir(w, 0700) < 0 ||
 	    (mkdirat(rootfd, name, 0755) < 0 && errno != EEXIST))
 		return ward_error_sys(err, "ward learn: overlay directories for /%s", name);
