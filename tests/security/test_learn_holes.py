@@ -162,6 +162,21 @@ def test_learn_unusual_but_safe_names_round_trip(make_tmpdir):
         assert r.returncode == 0 and r.stdout == "found\n", r
 
 
+def test_learn_dotdot_paths_are_normalised(make_tmpdir):
+    """A path the program names with ".." is recorded as the path it names:
+    the grant has no "..", which the resolver would refuse."""
+    parent, tmp = make_tmpdir(), make_tmpdir()
+    os.mkdir(os.path.join(parent, "sub"))
+    with open(os.path.join(parent, "f"), "w") as f:
+        f.write("found\n")
+    path, _ = learn(tmp, "/bin/cat", os.path.join(parent, "sub", "..", "f"))
+    ents = entitlements(path)
+    assert ("fs.read", os.path.join(parent, "f")) in ents, ents
+    assert not [v for _, v in ents if ".." in v.split("/")], ents
+    r = run_ward("run", "-q", "--manifest", path, "--", "/bin/cat", os.path.join(parent, "f"))
+    assert r.returncode == 0 and r.stdout == "found\n", r
+
+
 def test_manifest_parser_refuses_what_it_would_show_otherwise(make_tmpdir):
     """A hand-written or downloaded manifest: an override character or a
     control character in a value is refused, and the message shows it
