@@ -615,13 +615,13 @@ static __attribute__((noreturn)) void run_init(struct launch *l)
 	if (p->namespaces & CLONE_NEWUSER) {
 		bool allow_setgroups = p->level != WARD_LEVEL_CONFINED && l->n_groups == 0;
 
-		/* ward learn observes a program as it would run on the host: the
-		 * host's ids map to themselves, so files keep their owners. */
-		uint32_t base = l->o->learn ? 0 : l->id_base;
-		uint32_t count = l->o->learn ? 4294967295u : WARD_ID_RANGE;
-
-		if (ward_ns_write_maps(child, base, base, count, allow_setgroups || l->o->learn,
-				       &err) < 0) {
+		/* ward learn too maps the program onto its unprivileged host
+		 * range: its view shows the host's files with their owners
+		 * through idmapped overlays (ward_view_learn_trees), and
+		 * nothing outside them takes it for host root.  It may set its
+		 * groups, as on the host: init left it none to drop. */
+		if (ward_ns_write_maps(child, l->id_base, l->id_base, WARD_ID_RANGE,
+				       allow_setgroups || l->o->learn, &err) < 0) {
 			kill(child, SIGKILL);
 			child_fail_err(efd, WARD_EXIT_FAILURE, &err);
 		}
@@ -1037,8 +1037,19 @@ int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int 
 		ward_error_sys(err, "cannot create the state directory %s", state_dir);
 		goto out;
 	}
-	if (!o->learn && take_id_range(&l, err) < 0)
+	if (take_id_range(&l, err) < 0)
 		goto out;
+	{
+		cleanup_free char *skipped = NULL;
+
+		if (ward_view_learn_trees(&l.view, l.id_base, WARD_ID_RANGE, &skipped, err) < 0)
+			goto out;
+		if (skipped)
+			warn(&l,
+			     "ward learn: left out of the view (their filesystems cannot be "
+			     "idmapped): %s",
+			     skipped);
+	}
 	if (ward_view_idmap(&l.view, l.id_base, l.id_base, err) < 0 ||
 	    ward_view_detach(&l.view, err) < 0)
 		goto out;

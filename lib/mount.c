@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "mount.h"
+#include "ns.h"
 #include "util.h"
 
 /* The new root is built on a tmpfs mounted over /tmp, in the sandbox's own
@@ -398,6 +399,116 @@ int ward_view_prepare_learn(const struct ward_policy *p, struct ward_view *v, wa
 		}
 	}
 	closedir(d);
+	/* The host's /tmp too, through its own overlay (ward_view_build covers
+	 * /tmp with the new root, so it is reached through its tree). */
+	{
+		struct ward_view_src *s = push_src(&v->sys, &v->n_sys);
+
+		s->path = ward_xstrdup("/tmp");
+		s->is_dir = true;
+		s->access = WARD_FS_READ | WARD_FS_WRITE | WARD_FS_EXEC;
+		s->origin = ward_xstrdup("ward learn");
+	}
+	return 0;
+}
+
+/*
+ * ward learn's program runs in a user namespace whose ids are an
+ * unprivileged host range (0 inside = host_uid), as under ward run: host root
+ * never runs the observed program, so nothing it reaches outside its view
+ * (the device nodes bound into /dev, a host service's socket under
+ * network.host) takes it for root.  To still show it the
+ * host's files as their owners have them, each lower layer of the overlays is
+ * an idmapped tree: host ids [0, count) appear as host_uid + id, which
+ * the program's namespace maps back to the same id.  Its capabilities there
+ * (CAP_DAC_OVERRIDE and friends, given by ward learn) then apply to those
+ * files, and only through the overlays, whose writes land in the throw-away
+ * upper layer.  Files of higher host ids show as the overflow id (nobody).
+ */
+static int learn_userns(uid_t host_uid, uint32_t count, ward_error_t *err)
+{
+	char path[64];
+	int pipefd[2], fd = -1;
+	pid_t pid;
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return ward_error_sys(err, "pipe");
+	pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, NULL, NULL, NULL, 0);
+	if (pid < 0) {
+		ward_error_sys(err,
+			       "ward learn: cannot create the user namespace of its idmapping");
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		char c;
+
+		close(pipefd[1]);
+		(void)!read(pipefd[0], &c, 1);
+		_exit(0);
+	}
+	close(pipefd[0]);
+	if (ward_ns_write_maps(pid, host_uid, host_uid, count, false, err) == 0) {
+		snprintf(path, sizeof(path), "/proc/%d/ns/user", pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			ward_error_sys(err, "ward learn: cannot open %s", path);
+	}
+	close(pipefd[1]);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	return fd;
+}
+
+int ward_view_learn_trees(struct ward_view *v, uid_t host_uid, uint32_t count, char **skipped,
+			  ward_error_t *err)
+{
+	cleanup_close int userns = -1;
+	cleanup_close int root = -1;
+	size_t i;
+
+	if (!v->learn)
+		return 0;
+	userns = learn_userns(host_uid, count, err);
+	if (userns < 0)
+		return -1;
+	root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return ward_error_sys(err, "cannot open /");
+	for (i = 0; i < v->n_sys; i++) {
+		struct ward_view_src *s = &v->sys[i];
+		struct mount_attr ma = {
+			.attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+			.userns_fd = (uint64_t)userns,
+		};
+
+		/* Not recursive: an overlay's lower layer stops at its
+		 * filesystem anyway.  A top-level name that became a link
+		 * since it was listed is not followed. */
+		s->fd = open_tree(root, s->path + 1,
+				  OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW);
+		if (s->fd < 0)
+			return ward_error_sys(err, "ward learn: cannot clone the mount of %s",
+					      s->path);
+		if (mount_setattr(s->fd, "", AT_EMPTY_PATH, &ma, sizeof(ma)) < 0) {
+			char *more;
+
+			/* A filesystem that cannot be idmapped (NFS, FUSE...) at
+			 * the top: left out of the view (fail closed), and said. */
+			if (errno != EINVAL && errno != EOPNOTSUPP && errno != EPERM)
+				return ward_error_sys(err,
+						      "ward learn: cannot make an idmapped mount "
+						      "of %s",
+						      s->path);
+			close(s->fd);
+			s->fd = -1;
+			more = ward_xasprintf("%s%s%s", *skipped ? *skipped : "",
+					      *skipped ? " " : "", s->path);
+			free(*skipped);
+			*skipped = more;
+		}
+	}
 	return 0;
 }
 
@@ -784,25 +895,35 @@ static int build_sys(int rootfd, ward_error_t *err)
 /* ward learn: each host directory through an overlay whose upper layer is a
  * tmpfs that disappears with the sandbox.  The tmpfs is mounted inside the
  * new root only while the overlays are made, then detached (the overlays
- * keep it alive) so the program cannot see it. */
-static int learn_overlay(int rootfd, const char *name, const char *lower, ward_error_t *err)
+ * keep it alive) so the program cannot see it.  The lower layer is the
+ * idmapped tree made by ward_view_learn_trees(), reached through its
+ * descriptor. */
+static int learn_overlay(int rootfd, const struct ward_view_src *s, ward_error_t *err)
 {
+	const char *name = s->path + 1;
 	cleanup_free char *u = ward_xasprintf(NEWROOT "/.ward-learn/u-%s", name);
 	cleanup_free char *w = ward_xasprintf(NEWROOT "/.ward-learn/w-%s", name);
 	cleanup_free char *target = ward_xasprintf(NEWROOT "/%s", name);
 	cleanup_free char *data = NULL;
+	struct stat st;
 
+	if (s->fd < 0)
+		return 0; /* left out: its filesystem cannot be idmapped */
 	if (mkdir(u, 0755) < 0 || mkdir(w, 0700) < 0 ||
 	    (mkdirat(rootfd, name, 0755) < 0 && errno != EEXIST))
 		return ward_error_sys(err, "ward learn: overlay directories for /%s", name);
-	data = ward_xasprintf("lowerdir=%s,upperdir=%s,workdir=%s", lower, u, w);
+	/* The merged root directory shows the upper one's owner and mode:
+	 * give it the host directory's, as the idmapped tree shows them. */
+	if (fstat(s->fd, &st) < 0 || chown(u, st.st_uid, st.st_gid) < 0 ||
+	    chmod(u, st.st_mode & 07777) < 0)
+		return ward_error_sys(err, "ward learn: the overlay directory of /%s", name);
+	data = ward_xasprintf("lowerdir=/proc/self/fd/%d,upperdir=%s,workdir=%s", s->fd, u, w);
 	if (mount("overlay", target, "overlay", MS_NOSUID | MS_NODEV, data) < 0)
 		return ward_error_sys(err, "ward learn: cannot mount an overlay on /%s", name);
 	return 0;
 }
 
-static int build_learn_overlays(int rootfd, const struct ward_view *v, int host_tmp,
-				ward_error_t *err)
+static int build_learn_overlays(int rootfd, const struct ward_view *v, ward_error_t *err)
 {
 	cleanup_free char *opts =
 		ward_xasprintf("mode=0700,size=%llu", (unsigned long long)v->tmp_size);
@@ -812,21 +933,9 @@ static int build_learn_overlays(int rootfd, const struct ward_view *v, int host_
 		return ward_error_sys(err, "ward learn: cannot create the overlay area");
 	if (mount("tmpfs", NEWROOT "/.ward-learn", "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
 		return ward_error_sys(err, "ward learn: cannot mount the overlay tmpfs");
-	for (i = 0; i < v->n_sys; i++) {
-		cleanup_free char *lower = ward_xstrdup(v->sys[i].path);
-
-		if (learn_overlay(rootfd, v->sys[i].path + 1, lower, err) < 0)
+	for (i = 0; i < v->n_sys; i++)
+		if (learn_overlay(rootfd, &v->sys[i], err) < 0)
 			return -1;
-	}
-	/* The host's /tmp is covered by the new root in this namespace: reach
-	 * it through the descriptor opened before. */
-	{
-		char lower[64];
-
-		snprintf(lower, sizeof(lower), "/proc/self/fd/%d", host_tmp);
-		if (learn_overlay(rootfd, "tmp", lower, err) < 0)
-			return -1;
-	}
 	if (umount2(NEWROOT "/.ward-learn", MNT_DETACH) < 0 ||
 	    unlinkat(rootfd, ".ward-learn", AT_REMOVEDIR) < 0)
 		return ward_error_sys(err, "ward learn: cannot hide the overlay area");
@@ -895,18 +1004,12 @@ int ward_view_add_file(struct ward_view *v, const char *host_path, const char *i
 int ward_view_build(const struct ward_view *v, ward_error_t *err)
 {
 	cleanup_close int rootfd = -1;
-	cleanup_close int host_tmp = -1;
 	cleanup_free char *tmp_opts = NULL;
 	size_t i;
 
 	/* Nothing done from here on may propagate back to the host. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return ward_error_sys(err, "cannot make the mount namespace private");
-	if (v->learn) {
-		host_tmp = open("/tmp", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (host_tmp < 0)
-			return ward_error_sys(err, "ward learn: cannot open the host's /tmp");
-	}
 	if (mount("ward", NEWROOT, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") < 0)
 		return ward_error_sys(err, "cannot mount the sandbox's root tmpfs");
 	rootfd = open(NEWROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -918,7 +1021,7 @@ int ward_view_build(const struct ward_view *v, ward_error_t *err)
 			return ward_error_sys(err, "cannot create the link /%s", v->links[i]);
 
 	if (v->learn) {
-		if (build_learn_overlays(rootfd, v, host_tmp, err) < 0)
+		if (build_learn_overlays(rootfd, v, err) < 0)
 			return -1;
 	} else {
 		for (i = 0; i < v->n_sys; i++) {

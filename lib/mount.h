@@ -56,6 +56,12 @@ int ward_view_prepare(const struct ward_policy *p, const char *rootfs, struct wa
  * /dev, /sys, /tmp, /run) through overlays, so the program runs as on the
  * host and what it writes is discarded. */
 int ward_view_prepare_learn(const struct ward_policy *p, struct ward_view *v, ward_error_t *err);
+/* ward learn, in the supervisor: the overlays' lower layers as detached trees
+ * idmapped onto the program's host id range (host id N < count -> host_uid + N).
+ * Directories whose filesystem cannot be idmapped are left out of the view;
+ * *skipped (allocated, or left NULL) names them. */
+int ward_view_learn_trees(struct ward_view *v, uid_t host_uid, uint32_t count, char **skipped,
+			  ward_error_t *err);
 /* Give fs.write grants an idmapped mount: owner of the source -> host_uid. */
 int ward_view_idmap(struct ward_view *v, uid_t host_uid, gid_t host_gid, ward_error_t *err);
 /* In the supervisor, after ward_view_idmap(): turn every host source into a

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <linux/capability.h>
+#include <linux/sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,9 +118,25 @@ int cmd_learn(int argc, char **argv)
 		goto fail;
 	if (policy_args_resolve(&pa, &p, &err) < 0)
 		goto fail;
+	/* What keeps the observed program off the host is its user namespace:
+	 * it is uid 0 there only, on a host range of its own, and the
+	 * capabilities below are its namespace's.  host.time is the one
+	 * entitlement that has none (it needs CAP_SYS_TIME of the host), and
+	 * a program running with it would hold those capabilities over the
+	 * host's own files. */
+	if (!(p.namespaces & CLONE_NEWUSER)) {
+		ward_error_set(&err, EINVAL,
+			       "ward learn cannot observe a program with host.time: it would run "
+			       "without the user namespace that keeps what it does off the host; "
+			       "learn without -a host.time (a clock change is recorded as "
+			       "host.time all the same)");
+		goto fail;
+	}
 	/* Writes go to throw-away overlays; let them succeed whoever owns the
-	 * directory, so the run goes as far as it would on the host.  Never
-	 * CAP_FSETID (lib/caps.h WARD_CAPS_NEVER). */
+	 * file, so the run goes as far as it would on the host.  These are
+	 * capabilities of the program's user namespace: they apply to the
+	 * host's files only as the idmapped overlays show them (mount.c).
+	 * Never CAP_FSETID (lib/caps.h WARD_CAPS_NEVER). */
 	p.caps |= (1ULL << CAP_DAC_OVERRIDE) | (1ULL << CAP_FOWNER) | (1ULL << CAP_CHOWN);
 	if (output) {
 		tmp = ward_xasprintf("%s.ward-learn.XXXXXX", output);

@@ -220,9 +220,19 @@ int cmd_run(int argc, char **argv)
 						     optarg);
 				goto out;
 			}
-			o.notify_fd = (int)v;
-			/* The program must never hold it (it could claim readiness). */
-			fcntl(o.notify_fd, F_SETFD, FD_CLOEXEC);
+			/* Moved above the low descriptors at once: the broker
+			 * attachment puts the environment's descriptor at fd 3
+			 * (what the program gets), and `ward up` passes the
+			 * notify descriptor as 3, which dup3() would close.
+			 * Close-on-exec: the program must never hold it (it
+			 * could claim readiness). */
+			o.notify_fd = fcntl((int)v, F_DUPFD_CLOEXEC, 10);
+			if (o.notify_fd < 0) {
+				status = usage_error("run", "--notify-fd %s: %s", optarg,
+						     strerror(errno));
+				goto out;
+			}
+			close((int)v);
 			break;
 		}
 		case 'h':

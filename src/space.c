@@ -516,6 +516,13 @@ static void build_argv(const struct up *u, const struct ward_space_env *e, struc
 		strv_add(a, "--quiet");
 	strv_add(a, "--hostname");
 	strv_add(a, "%s", e->name);
+	/* Mailboxes and services are found by the environment's name: register
+	 * it under that name when it talks to the broker at all (a bundle's
+	 * own entitlements may ask for it, unseen here). */
+	if (e->broker || e->bundle) {
+		strv_add(a, "--name");
+		strv_add(a, "%s", e->name);
+	}
 	strv_add(a, "--notify-fd");
 	strv_add(a, "3");
 	for (i = 0; i < e->n_allow; i++) {
@@ -547,7 +554,8 @@ static void build_argv(const struct up *u, const struct ward_space_env *e, struc
 		strv_add(a, "--rootfs");
 		strv_add(a, "%s", e->rootfs);
 	}
-	if (e->manifest) {
+	/* ward_space_load read the manifest: its entitlements are allow items. */
+	if (e->manifest && !e->manifest_read) {
 		strv_add(a, "--manifest");
 		strv_add(a, "%s", e->manifest);
 	}
@@ -695,8 +703,11 @@ static int read_ready(struct up *u, int fd, pid_t pid, struct env_rec *r, char *
 		}
 	}
 	if (parse_ready(buf, r) < 0) {
+		cleanup_free char *line = NULL;
+
 		buf[strcspn(buf, "\n")] = '\0';
-		*why = ward_xasprintf("its ward run wrote a malformed ready line \"%s\"", buf);
+		line = ward_escape(buf, 80);
+		*why = ward_xasprintf("its ward run wrote a malformed ready line \"%s\"", line);
 		return -1;
 	}
 	return 0;
@@ -905,12 +916,14 @@ static ssize_t settle(struct up *u, long long since, char **why)
 	return bad;
 }
 
-/* The end of an environment's log, indented, on stderr. */
+/* The end of an environment's log, indented, on stderr.  The log holds what
+ * the program wrote: each line goes through ward_escape(), so that it cannot
+ * move the cursor, set the terminal's title or pass for a line of ward's. */
 static void print_log_tail(const char *dir, const char *env)
 {
 	cleanup_free char *path = ward_xasprintf("%s/%s.log", dir, env);
 	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	char buf[LOG_TAIL + 1], *p, *nl;
+	char buf[LOG_TAIL], *p, *end, *nl;
 	off_t size;
 	ssize_t n;
 
@@ -922,16 +935,18 @@ static void print_log_tail(const char *dir, const char *env)
 	n = pread(fd, buf, LOG_TAIL, size > LOG_TAIL ? size - LOG_TAIL : 0);
 	if (n <= 0)
 		return;
-	buf[n] = '\0';
 	p = buf;
-	if (size > LOG_TAIL && (nl = strchr(p, '\n')) != NULL)
+	end = buf + n;
+	if (size > LOG_TAIL && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL)
 		p = nl + 1; /* from the first whole line */
 	fprintf(stderr, "ward: the end of %s's log:\n", env);
-	while (*p) {
-		nl = strchr(p, '\n');
-		if (nl)
-			*nl = '\0';
-		fprintf(stderr, "  %s| %s\n", env, p);
+	/* Line by line, NUL bytes and all: ward_escape_mem shows them. */
+	while (p < end) {
+		cleanup_free char *line = NULL;
+
+		nl = memchr(p, '\n', (size_t)(end - p));
+		line = ward_escape_mem(p, (size_t)((nl ? nl : end) - p), 0);
+		fprintf(stderr, "  %s| %s\n", env, line);
 		if (nl == NULL)
 			break;
 		p = nl + 1;
@@ -1151,7 +1166,8 @@ static char *space_name_of(const char *arg, const char *root, ward_error_t *err)
 		if (stat(dir, &sb) == 0 || stat(arg, &sb) < 0)
 			return ward_xstrdup(arg);
 	}
-	if (ward_space_load(&s, arg, err) < 0)
+	/* Only its name is needed: not what it names (which may be gone). */
+	if (ward_space_read(&s, arg, false, err) < 0)
 		return NULL;
 	name = ward_xstrdup(s.name);
 	ward_space_free(&s);

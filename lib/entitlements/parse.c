@@ -37,7 +37,35 @@ static bool name_char_ok(char c)
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
 }
 
-/* Parse one entitlement from [s, s+len).  s has no leading/trailing blanks. */
+/*
+ * Is [s, s+len) plain text: printable UTF-8 with no control character (C0,
+ * DEL, C1), no bidirectional override or isolate, no invalid byte?  Exactly
+ * what ward_escape() leaves as it is (but for '\\', which it doubles).  A
+ * manifest is read by people before it grants anything: what they see must be
+ * what is granted, so text that displays as something else (a right-to-left
+ * override, a carriage return) is refused rather than granted.  It also keeps
+ * the text that error messages quote down the line (the resolver's) to one
+ * plain line.
+ */
+static bool plain_text(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		const char *bs = memchr(s + i, '\\', len - i);
+		size_t n = bs ? (size_t)(bs - (s + i)) : len - i;
+		cleanup_free char *esc = ward_escape_mem(s + i, n, 0);
+
+		if (strlen(esc) != n || memcmp(esc, s + i, n) != 0)
+			return false;
+		i += n + 1;
+	}
+	return true;
+}
+
+/* Parse one entitlement from [s, s+len).  s has no leading/trailing blanks.
+ * Every piece of the text quoted in a message goes through ward_escape():
+ * a manifest may come from someone else (a bundle, a space file's owner). */
 static int parse_one(struct ward_request_list *l, const char *s, size_t len, const char *origin,
 		     ward_error_t *err)
 {
@@ -52,21 +80,23 @@ static int parse_one(struct ward_request_list *l, const char *s, size_t len, con
 				      origin);
 	for (i = 0; i < nlen; i++) {
 		if (!name_char_ok(s[i])) {
+			cleanup_free char *all = ward_escape_mem(s, len, 200);
+			cleanup_free char *name = ward_escape_mem(s, nlen, 200);
+
 			if (s[i] == ' ' || s[i] == '\t')
 				return ward_error_set(
 					err, EINVAL,
-					"%s: white space in \"%.*s\": write one "
+					"%s: white space in \"%s\": write one "
 					"entitlement per line, as NAME=VALUE without spaces",
-					origin, (int)len, s);
+					origin, all);
 			if (s[i] >= 'A' && s[i] <= 'Z')
 				return ward_error_set(
-					err, EINVAL,
-					"%s: entitlement names are lower case: \"%.*s\"", origin,
-					(int)nlen, s);
+					err, EINVAL, "%s: entitlement names are lower case: \"%s\"",
+					origin, name);
 			return ward_error_set(
 				err, EINVAL,
-				"%s: invalid character '%c' in entitlement name \"%.*s\"", origin,
-				s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?', (int)nlen, s);
+				"%s: invalid character '%c' in entitlement name \"%s\"", origin,
+				s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?', name);
 		}
 	}
 	if (eq && (size_t)(eq - s) + 1 == len)
@@ -74,6 +104,15 @@ static int parse_one(struct ward_request_list *l, const char *s, size_t len, con
 				      (int)nlen, s);
 	if (eq && memchr(eq + 1, '\0', len - nlen - 1))
 		return ward_error_set(err, EINVAL, "%s: NUL byte in value", origin);
+	if (eq && !plain_text(eq + 1, len - nlen - 1)) {
+		cleanup_free char *value = ward_escape_mem(eq + 1, len - nlen - 1, 200);
+
+		return ward_error_set(err, EINVAL,
+				      "%s: the value of %.*s holds a control character, a "
+				      "bidirectional override or invalid UTF-8 (\"%s\"); an "
+				      "entitlement is plain text, as it is shown",
+				      origin, (int)nlen, s, value);
+	}
 	if (l->n >= MAX_ENTITLEMENTS)
 		return ward_error_set(err, E2BIG, "%s: more than %u entitlements", origin,
 				      MAX_ENTITLEMENTS);
@@ -122,6 +161,9 @@ int ward_parse_manifest(struct ward_request_list *l, const char *text, size_t le
 	if (len > MAX_MANIFEST_BYTES)
 		return ward_error_set(err, EFBIG, "%s: manifest is larger than %u bytes", filename,
 				      MAX_MANIFEST_BYTES);
+	/* A UTF-8 byte order mark (some editors write one) is not text. */
+	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
+		pos = 3;
 	while (pos < len) {
 		const char *line = text + pos;
 		const char *nl = memchr(line, '\n', len - pos);
@@ -152,12 +194,15 @@ int ward_parse_manifest(struct ward_request_list *l, const char *text, size_t le
 			b--;
 		if (a == b)
 			continue;
-		if (line[a] == '-' && b - a > 1 && line[a + 1] == '-')
+		if (line[a] == '-' && b - a > 1 && line[a + 1] == '-') {
+			cleanup_free char *flag = ward_escape_mem(line + a, b - a, 200);
+
 			return ward_error_set(
 				err, EINVAL,
-				"%s: \"%.*s\" looks like a command-line flag; a "
+				"%s: \"%s\" looks like a command-line flag; a "
 				"manifest holds bare entitlements such as fs.read=/srv",
-				origin, (int)(b - a), line + a);
+				origin, flag);
+		}
 		if (parse_one(l, line + a, b - a, origin, err) < 0)
 			return -1;
 	}

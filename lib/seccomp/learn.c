@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <linux/sched.h>
@@ -201,6 +202,26 @@ void ward_learn_memory_peak(struct ward_learn *l, uint64_t bytes)
 		l->memory_peak = bytes;
 }
 
+void ward_learn_merge(struct ward_learn *l, const struct ward_learn *from)
+{
+	size_t i;
+	unsigned long k;
+
+	for (i = 0; i < from->n_paths; i++)
+		for (k = 0; k < from->paths[i].count; k++)
+			ward_learn_path(l, from->paths[i].path, from->paths[i].access);
+	for (i = 0; i < from->n_calls; i++)
+		for (k = 0; k < from->calls[i].count; k++)
+			ward_learn_denied(l, from->calls[i].name, from->calls[i].key);
+	for (i = 0; i < from->n_inet; i++)
+		ward_learn_inet(l, from->inet[i].family, from->inet[i].addr, from->inet[i].port,
+				from->inet[i].loopback, from->inet[i].listen);
+	l->inet_socket |= from->inet_socket;
+	l->netlink_socket |= from->netlink_socket;
+	l->processes += from->processes;
+	ward_learn_memory_peak(l, from->memory_peak);
+}
+
 static ssize_t read_mem(pid_t pid, uint64_t addr, void *buf, size_t len)
 {
 	struct iovec local = {.iov_base = buf, .iov_len = len};
@@ -383,6 +404,15 @@ void ward_learn_syscall(struct ward_learn *l, pid_t pid, const char *name, const
 
 /* ---- the manifest ---- */
 
+static int depth(const char *path)
+{
+	int d = 0;
+
+	for (; *path; path++)
+		d += *path == '/';
+	return strcmp(path, "/") == 0 ? 0 : d;
+}
+
 static bool under(const char *path, const char *dir)
 {
 	size_t n = strlen(dir);
@@ -400,10 +430,29 @@ static int kind_of(const struct ward_learn_context *ctx, const char *path)
 /* What the default view already gives, read-only or private.  /tmp and
  * /dev/shm are private in the sandbox: what the program made there is its
  * own, but a file that exists on the host under /tmp must be granted. */
+static const char *const system_dirs[] = {"/usr",   "/bin",   "/sbin",	 "/lib",
+					  "/lib32", "/lib64", "/libx32", "/etc"};
+
+/* A write grant the learner does not propose on its own: into the host's
+ * system directories (or /boot), or a whole top-level directory.  What the
+ * observed program wrote there during learning (and was discarded) must not
+ * become, unread, a grant to change the host in later runs. */
+static const char *broad_write(const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(system_dirs); i++)
+		if (under(path, system_dirs[i]))
+			return "a system directory of the host";
+	if (under(path, "/boot"))
+		return "the host's boot files";
+	if (depth(path) < 2)
+		return "a whole top-level directory";
+	return NULL;
+}
+
 static bool in_default_view(const struct ward_learn_context *ctx, const char *path, unsigned access)
 {
-	static const char *const system[] = {"/usr",   "/bin",	 "/sbin",   "/lib",
-					     "/lib32", "/lib64", "/libx32", "/etc"};
 	static const char *const own[] = {"/proc", "/sys", "/dev"};
 	size_t i;
 
@@ -414,19 +463,10 @@ static bool in_default_view(const struct ward_learn_context *ctx, const char *pa
 			return true;
 	if (access & WARD_LEARN_WRITE)
 		return false;
-	for (i = 0; i < ARRAY_SIZE(system); i++)
-		if (under(path, system[i]))
+	for (i = 0; i < ARRAY_SIZE(system_dirs); i++)
+		if (under(path, system_dirs[i]))
 			return true;
 	return strcmp(path, "/") == 0;
-}
-
-static int depth(const char *path)
-{
-	int d = 0;
-
-	for (; *path; path++)
-		d += *path == '/';
-	return strcmp(path, "/") == 0 ? 0 : d;
 }
 
 static char *parent_of(const char *path)
@@ -609,6 +649,71 @@ static uint64_t round_up_pow2(uint64_t v)
 	return p;
 }
 
+/*
+ * What the observed program chose must never become an entitlement it did
+ * not earn: a file it names "a\nsecurity.admin" must not add a line.  A
+ * value is written only when the manifest parser reads "NAME=VALUE" back as
+ * exactly that one entitlement (the parser also refuses what is not plain
+ * text: control characters, invalid UTF-8, bidirectional overrides, so what
+ * a reviewer sees is what is granted).  Anything else becomes a comment that
+ * holds the value escaped (ward_escape) and says why: a comment line cannot
+ * be read as an entitlement, whatever it holds.  Comments of written lines
+ * (an example path) are escaped too.  See docs/denials.md.
+ */
+#define LEARN_MAX_VALUE	  3072 /* bytes; with the comment, a line stays below the parser's 4096 */
+#define LEARN_MAX_EXAMPLE 200  /* bytes of an example path shown in a comment */
+
+static const char *value_problem(const char *name, const char *value)
+{
+	struct ward_request_list back = {0};
+	ward_error_t err = NULL;
+	cleanup_free char *line = NULL;
+	const char *why = NULL;
+
+	if (strlen(value) > LEARN_MAX_VALUE)
+		return "more bytes than a manifest line may hold";
+	line = ward_xasprintf("%s=%s", name, value);
+	/* The parser refuses what is not plain text (parse.c: plain_text). */
+	if (ward_parse_manifest(&back, line, strlen(line), "learned", &err) < 0)
+		why = "a control character, a bidirectional override or invalid UTF-8";
+	else if (back.n != 1 || strcmp(back.items[0].name, name) != 0 ||
+		 back.items[0].value == NULL || strcmp(back.items[0].value, value) != 0)
+		why = "\" #\" or blanks at an end, which a manifest would read as another path";
+	ward_error_free(&err);
+	ward_request_list_free(&back);
+	return why;
+}
+
+/* "NAME=VALUE" followed by "  # " and the comment (printf-style), or, when
+ * VALUE cannot be written safely, a comment saying so.  Returns 1 when an
+ * entitlement was written. */
+static int write_entitlement(FILE *out, const char *name, const char *value, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int write_entitlement(FILE *out, const char *name, const char *value, const char *fmt, ...)
+{
+	const char *why = value_problem(name, value);
+	cleanup_free char *comment = NULL;
+	va_list ap;
+	int r;
+
+	if (why) {
+		cleanup_free char *esc = ward_escape(value, LEARN_MAX_EXAMPLE);
+
+		fprintf(out,
+			"# NOT WRITTEN: %s=\"%s\" (the program used a path with %s; grant it by "
+			"hand if you trust it)\n",
+			name, esc, why);
+		return 0;
+	}
+	va_start(ap, fmt);
+	r = vasprintf(&comment, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		abort();
+	fprintf(out, "%s=%s  # %s", name, value, comment);
+	return 1;
+}
+
 static void note_host_specific(const struct ward_learn_context *ctx, const char *path, FILE *out)
 {
 	if (ctx->home && under(path, ctx->home))
@@ -628,18 +733,9 @@ int ward_learn_write_manifest(const struct ward_learn *l, const struct ward_lear
 	fprintf(out, "# Learned by `ward learn`");
 	if (ctx->command) {
 		/* One comment line whatever the command holds. */
-		const char *c;
-		size_t k = 0;
+		cleanup_free char *cmd = ward_escape(ctx->command, 200);
 
-		fprintf(out, " from: ");
-		for (c = ctx->command; *c && k < 200; c++, k++) {
-			if (*c == '\n')
-				fputs("\\n", out);
-			else
-				fputc((unsigned char)*c < 0x20 || *c == 0x7f ? '?' : *c, out);
-		}
-		if (*c)
-			fputs("...", out);
+		fprintf(out, " from: %s", cmd);
 	}
 	fputs("\n", out);
 	fprintf(out, "# Each line is what the program was seen to need; review before use.\n");
@@ -799,11 +895,27 @@ int ward_learn_write_manifest(const struct ward_learn *l, const struct ward_lear
 			if (pass == 2 && (g[i].access & (WARD_LEARN_WRITE | WARD_LEARN_EXEC)))
 				continue;
 			(void)want;
-			fprintf(out, "%s=%s  # %s %lu path%s, e.g. %s", names[pass], g[i].path,
-				pass == 0   ? "wrote"
-				: pass == 1 ? "executed"
-					    : "read",
-				g[i].files, g[i].files == 1 ? "" : "s", g[i].example);
+			if (pass == 0 && broad_write(g[i].path)) {
+				cleanup_free char *p = ward_escape(g[i].path, LEARN_MAX_EXAMPLE);
+
+				fprintf(out,
+					"# NOT WRITTEN: fs.write=%s (%s: the program wrote there "
+					"while learning; grant it by hand if you mean it)\n",
+					p, broad_write(g[i].path));
+				continue;
+			}
+			{
+				cleanup_free char *ex =
+					ward_escape(g[i].example, LEARN_MAX_EXAMPLE);
+
+				if (!write_entitlement(out, names[pass], g[i].path,
+						       "%s %lu path%s, e.g. %s",
+						       pass == 0   ? "wrote"
+						       : pass == 1 ? "executed"
+								   : "read",
+						       g[i].files, g[i].files == 1 ? "" : "s", ex))
+					continue;
+			}
 			note_host_specific(ctx, g[i].path, out);
 			fputc('\n', out);
 			written++;

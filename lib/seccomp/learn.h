@@ -34,6 +34,11 @@ void ward_learn_free(struct ward_learn *l);
 void ward_learn_syscall(struct ward_learn *l, pid_t pid, const char *name, const char *key,
 			const uint64_t *args);
 
+/* Add everything from recorded (one observed call, read into a recorder of
+ * its own) to l: the notification handler records a call only once the
+ * kernel has confirmed that the caller it read from is still the one. */
+void ward_learn_merge(struct ward_learn *l, const struct ward_learn *from);
+
 /* Recording primitives (also used by the unit tests). */
 void ward_learn_path(struct ward_learn *l, const char *path, unsigned access);
 void ward_learn_denied(struct ward_learn *l, const char *syscall, const char *key);

@@ -325,11 +325,16 @@ static void remedy(const char *name, const uint64_t *args, const struct ward_sc_
 		snprintf(buf + o, len - o, " to allow");
 }
 
-/* The pid inside the sandbox (last NSpid field) and the executable. */
+/* The pid inside the sandbox (last NSpid field) and the executable, escaped:
+ * the program chooses its executable's path (and a memfd's name, shown as
+ * "/memfd:NAME (deleted)"), so it goes through ward_escape() before it
+ * reaches the operator's terminal or the denials log, as one line that cannot
+ * move the cursor, set a title or forge a "ward:" line. */
 static void describe_process(pid_t host_pid, long *ns_pid, char *exe, size_t exe_len)
 {
-	char path[64];
+	char path[64], raw[4096];
 	cleanup_free char *status = NULL;
+	cleanup_free char *esc = NULL;
 	ssize_t n;
 
 	*ns_pid = host_pid;
@@ -351,10 +356,13 @@ static void describe_process(pid_t host_pid, long *ns_pid, char *exe, size_t exe
 		}
 	}
 	snprintf(path, sizeof(path), "/proc/%d/exe", host_pid);
-	n = readlink(path, exe, exe_len - 1);
+	n = readlink(path, raw, sizeof(raw));
 	if (n < 0)
 		n = 0;
-	exe[n] = '\0';
+	/* At most 200 bytes of it, and the escaped text fits exe (4 bytes per
+	 * escaped byte, and the "...(+N bytes)" tail). */
+	esc = ward_escape_mem(raw, (size_t)n, 200);
+	snprintf(exe, exe_len, "%s", esc);
 }
 
 static struct kind *find_kind(struct ward_denials *d, int nr, const char *key)
@@ -459,7 +467,7 @@ static bool explain_connect(const struct ward_denials *d, pid_t pid, const uint6
 static void handle_connect(struct ward_denials *d, int listener, pid_t host_pid, int nr,
 			   const uint64_t *args)
 {
-	char key[96], fix[256], exe[512];
+	char key[96], fix[256], exe[1024];
 	int err_no = 0;
 	bool refused;
 	long ns_pid;
@@ -497,7 +505,8 @@ static void handle_connect(struct ward_denials *d, int listener, pid_t host_pid,
 int ward_denials_handle(struct ward_denials *d, int listener, ward_error_t *err)
 {
 	const struct ward_sc_rule *r;
-	char *name = NULL, key[96], fix[256], exe[512], call[160];
+	char *name = NULL, key[96], fix[256], exe[1024], call[160];
+	struct ward_learn *seen = NULL;
 	uint64_t args[6];
 	struct kind *k;
 	long ns_pid;
@@ -533,16 +542,27 @@ int ward_denials_handle(struct ward_denials *d, int listener, ward_error_t *err)
 
 	decode_key(name ? name : "", args, key, sizeof(key));
 	remedy(name ? name : "", args, r, fix, sizeof(fix));
-	/* Learning reads paths and addresses from the caller's memory: before
-	 * the call goes on and can change them. */
-	if (d->o.learn)
-		ward_learn_syscall(d->o.learn, host_pid, name ? name : "?", key, args);
+	/* Learning reads paths and addresses from the caller's memory and its
+	 * /proc entries: before the call goes on and can change them, into a
+	 * recorder of its own, merged below only once the notification is
+	 * known to be still valid (else the pid may be another process's by
+	 * now, even the host's).  What is read never changes the answer: every
+	 * call goes on. */
+	if (d->o.learn) {
+		seen = ward_learn_new();
+		ward_learn_syscall(seen, host_pid, name ? name : "?", key, args);
+	}
 	describe_process(host_pid, &ns_pid, exe, sizeof(exe));
 	/* Answer only now: what was read from /proc belongs to the process
 	 * that made this call only if the notification is still valid. */
 	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &d->req->id) < 0) {
+		ward_learn_free(seen);
 		free(name);
 		return 0;
+	}
+	if (seen) {
+		ward_learn_merge(d->o.learn, seen);
+		ward_learn_free(seen);
 	}
 	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, d->resp) < 0 && errno != ENOENT) {
 		free(name);

@@ -19,7 +19,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "../entitlements.h"
 #include "../policy.h"
@@ -102,7 +105,8 @@ struct env_info {
 };
 
 struct parser {
-	const char *path;
+	const char *path; /* escaped (ward_escape), for messages */
+	const char *raw_path;
 	const char *dir;
 	const char *p, *end;
 	unsigned line;
@@ -110,6 +114,9 @@ struct parser {
 	struct ward_space s;
 	struct env_info *info; /* parallel to s.envs */
 	unsigned name_line;
+	/* ward_space_load: the owner of the space file, whose files it may
+	 * name; NULL for ward_space_parse, which reads nothing but the text. */
+	const uid_t *owner;
 };
 
 struct buf {
@@ -146,10 +153,34 @@ static char *buf_steal(struct buf *b)
 static int perr(struct parser *ps, unsigned line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* "PATH:LINE: message" (or "PATH: message" when line is 0). */
+/* A message as ward_escape() would show it, but for backslashes, which stay
+ * as they are (messages spell out TOML escapes such as \\n for the reader). */
+static char *escape_message(const char *msg)
+{
+	struct buf b = {0};
+	const char *p = msg;
+
+	for (;;) {
+		size_t n = strcspn(p, "\\");
+		cleanup_free char *seg = ward_escape_mem(p, n, 0);
+
+		buf_adds(&b, seg);
+		if (p[n] == '\0')
+			break;
+		buf_add(&b, '\\');
+		p += n + 1;
+	}
+	return buf_steal(&b);
+}
+
+/* "PATH:LINE: message" (or "PATH: message" when line is 0).  The message
+ * quotes text of the space file, which may be someone else's: it is escaped
+ * as a whole (no control character, no bidirectional override, no invalid
+ * UTF-8 reaches the terminal or a log), so every message is one line. */
 static int perr(struct parser *ps, unsigned line, const char *fmt, ...)
 {
 	cleanup_free char *msg = NULL;
+	cleanup_free char *safe = NULL;
 	va_list ap;
 	int r;
 
@@ -158,9 +189,10 @@ static int perr(struct parser *ps, unsigned line, const char *fmt, ...)
 	va_end(ap);
 	if (r < 0)
 		abort();
+	safe = escape_message(msg);
 	if (line)
-		return ward_error_set(ps->err, EINVAL, "%s:%u: %s", ps->path, line, msg);
-	return ward_error_set(ps->err, EINVAL, "%s: %s", ps->path, msg);
+		return ward_error_set(ps->err, EINVAL, "%s:%u: %s", ps->path, line, safe);
+	return ward_error_set(ps->err, EINVAL, "%s: %s", ps->path, safe);
 }
 
 static bool name_ok(const char *s)
@@ -1038,13 +1070,14 @@ static char *env_names(const struct ward_space *s)
 	return buf_steal(&b);
 }
 
-static int resolve_env(struct parser *ps, struct env_info *info)
+static int resolve_env(struct parser *ps, struct ward_space_env *env, struct env_info *info)
 {
 	struct ward_policy pol = {0};
 	struct ward_resolve_ctx ctx = {.physical_memory = 0, .home = getenv("HOME")};
 
 	if (ward_resolve(&info->req, &ctx, &pol, ps->err) < 0)
 		return -1;
+	env->broker = pol.n_broker > 0;
 	ward_policy_free(&pol);
 	return 0;
 }
@@ -1375,8 +1408,8 @@ static int check_space(struct parser *ps)
 
 	if (ps->s.n_envs == 0)
 		return perr(ps, 0,
-			    "no environments: add an [env.NAME] table with a command, e.g.\n"
-			    "  [env.web]\n  command = \"python3 -m http.server 8000\"");
+			    "no environments: add an [env.NAME] table with a command, e.g. "
+			    "[env.web] and below it command = \"python3 -m http.server 8000\"");
 	for (e = 0; e < ps->s.n_envs; e++) {
 		struct ward_space_env *env = &ps->s.envs[e];
 		struct env_info *info = &ps->info[e];
@@ -1399,7 +1432,7 @@ static int check_space(struct parser *ps)
 				    env->name);
 		if (env->argv == NULL)
 			env->argv = ward_xcalloc(1, sizeof(*env->argv));
-		if (resolve_env(ps, info) < 0)
+		if (resolve_env(ps, env, info) < 0)
 			return -1;
 		if (derive_listen(ps, env, info) < 0)
 			return -1;
@@ -1418,7 +1451,7 @@ static int check_space(struct parser *ps)
 			if (talk_to(ps, e, &info->talk[i]) < 0)
 				return -1;
 		/* Resolve again with the expansions: they may conflict with the rest. */
-		if (info->req.n > info->n_written && resolve_env(ps, info) < 0)
+		if (info->req.n > info->n_written && resolve_env(ps, &ps->s.envs[e], info) < 0)
 			return -1;
 	}
 	if (check_publish(ps) < 0)
@@ -1426,14 +1459,148 @@ static int check_space(struct parser *ps)
 	return derive_order(ps);
 }
 
+/* ---- What a space file names beside itself (ward_space_load only) ---- */
+
+/*
+ * ward up runs as root, and the space file may be someone else's: whoever
+ * can write it chooses the files ward up and its ward runs read as root.  So
+ * a space file names only files of its own owner (any file when root owns
+ * it), reached without symbolic links (a link could be swapped for one to
+ * another's file between the check and the use), and ward up reads a
+ * manifest itself, once, from the descriptor it checked: its entitlements
+ * become allow items, and no later reader (ward run --manifest) could be
+ * given another file.  Without this, manifest = "/etc/shadow" put the
+ * file's first line into ward up's error (docs/spaces.md).
+ */
+static int open_ref(struct parser *ps, const struct ward_space_env *env, enum key k,
+		    const char *path, unsigned line, uint64_t flags, struct stat *st)
+{
+	struct open_how how = {
+		/* O_PATH takes no other flag but these (openat2 is strict). */
+		.flags = flags | O_CLOEXEC | ((flags & O_PATH) ? 0 : O_NOCTTY),
+		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	cleanup_free char *q = ward_escape(path, 200);
+	int fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+
+	if (fd < 0) {
+		if (errno == ELOOP)
+			return perr(ps, line,
+				    "%s \"%s\" in [env.%s] goes through a symbolic link; a space "
+				    "file names files by their real path (ward up runs as root and "
+				    "does not follow links in what a space file names)",
+				    keys[k].name, q, env->name);
+		if (errno == ENOENT)
+			return perr(ps, line, "%s \"%s\" in [env.%s] does not exist", keys[k].name,
+				    q, env->name);
+		return perr(ps, line, "%s \"%s\" in [env.%s]: %s", keys[k].name, q, env->name,
+			    strerror(errno));
+	}
+	if (fstat(fd, st) < 0) {
+		int e = errno;
+
+		close(fd);
+		return perr(ps, line, "%s \"%s\" in [env.%s]: %s", keys[k].name, q, env->name,
+			    strerror(e));
+	}
+	if (*ps->owner != 0 && st->st_uid != *ps->owner) {
+		close(fd);
+		return perr(ps, line,
+			    "%s \"%s\" in [env.%s] belongs to uid %u, not to uid %u, the owner "
+			    "of the space file: a space file names only its owner's files (ward "
+			    "up runs as root); copy it next to the space file",
+			    keys[k].name, q, env->name, (unsigned)st->st_uid, (unsigned)*ps->owner);
+	}
+	return fd;
+}
+
+/* manifest = "...": read it (checked as above) and add its entitlements to
+ * the environment's allow items, with their origin "MANIFEST:LINE". */
+static int fold_manifest(struct parser *ps, struct ward_space_env *env, struct env_info *info)
+{
+	unsigned line = info->key_line[K_MANIFEST];
+	struct ward_request_list got = {0};
+	cleanup_close int fd = -1;
+	cleanup_free char *text = NULL;
+	cleanup_free char *name = ward_escape(env->manifest, 200);
+	struct stat st;
+	ssize_t n;
+	size_t i;
+
+	fd = open_ref(ps, env, K_MANIFEST, env->manifest, line, O_RDONLY | O_NONBLOCK, &st);
+	if (fd < 0)
+		return -1;
+	if (!S_ISREG(st.st_mode))
+		return perr(ps, line, "manifest \"%s\" in [env.%s] is not a regular file", name,
+			    env->name);
+	text = ward_xmalloc(MAX_SPACE_BYTES + 1);
+	n = ward_read_all(fd, text, MAX_SPACE_BYTES + 1);
+	if (n < 0)
+		return perr(ps, line, "manifest \"%s\" in [env.%s]: %s", name, env->name,
+			    strerror(errno));
+	if ((size_t)n > MAX_SPACE_BYTES)
+		return perr(ps, line, "manifest \"%s\" in [env.%s] is larger than %u bytes", name,
+			    env->name, MAX_SPACE_BYTES);
+	if (ward_parse_manifest(&got, text, (size_t)n, name, ps->err) < 0)
+		return -1;
+	for (i = 0; i < got.n; i++) {
+		struct ward_request *r = &got.items[i];
+
+		env->allow = ward_xrealloc(env->allow, (env->n_allow + 1) * sizeof(*env->allow));
+		env->allow[env->n_allow].text = r->value
+							? ward_xasprintf("%s=%s", r->name, r->value)
+							: ward_xstrdup(r->name);
+		env->allow[env->n_allow].line = line;
+		env->n_allow++;
+		info->req.items = ward_xrealloc(info->req.items,
+						(info->req.n + 1) * sizeof(*info->req.items));
+		info->req.items[info->req.n++] = *r;
+	}
+	/* The requests moved into info->req. */
+	free(got.items);
+	info->n_written = env->n_allow;
+	env->manifest_read = true;
+	return 0;
+}
+
+static int check_refs(struct parser *ps)
+{
+	size_t e;
+
+	for (e = 0; e < ps->s.n_envs; e++) {
+		struct ward_space_env *env = &ps->s.envs[e];
+		struct env_info *info = &ps->info[e];
+		struct stat st;
+		int fd;
+
+		if (env->manifest && fold_manifest(ps, env, info) < 0)
+			return -1;
+		if (env->rootfs) {
+			fd = open_ref(ps, env, K_ROOTFS, env->rootfs, info->key_line[K_ROOTFS],
+				      O_PATH | O_DIRECTORY, &st);
+			if (fd < 0)
+				return -1;
+			close(fd);
+		}
+		if (env->bundle) {
+			fd = open_ref(ps, env, K_BUNDLE, env->bundle, info->key_line[K_BUNDLE],
+				      O_PATH, &st);
+			if (fd < 0)
+				return -1;
+			close(fd);
+		}
+	}
+	return 0;
+}
+
 /* The space's default name: the file's base name without ".toml". */
 static int default_name(struct parser *ps)
 {
-	const char *base = strrchr(ps->path, '/');
+	const char *base = strrchr(ps->raw_path, '/');
 	size_t n;
 	cleanup_free char *name = NULL;
 
-	base = base ? base + 1 : ps->path;
+	base = base ? base + 1 : ps->raw_path;
 	n = strlen(base);
 	if (n > 5 && strcmp(base + n - 5, ".toml") == 0)
 		n -= 5;
@@ -1449,16 +1616,19 @@ static int default_name(struct parser *ps)
 	return 0;
 }
 
-int ward_space_parse(struct ward_space *s, const char *path, const char *dir, const char *text,
-		     size_t len, ward_error_t *err)
+static int space_parse(struct ward_space *s, const char *path, const char *dir, const char *text,
+		       size_t len, const uid_t *owner, ward_error_t *err)
 {
+	cleanup_free char *qpath = ward_escape(path ? path : "(space)", 0);
 	struct parser ps = {
-		.path = path ? path : "(space)",
+		.path = qpath,
+		.raw_path = path ? path : "(space)",
 		.dir = dir,
 		.p = text,
 		.end = text + len,
 		.line = 1,
 		.err = err,
+		.owner = owner,
 	};
 	const char *nul;
 	size_t i, n_envs;
@@ -1484,9 +1654,11 @@ int ward_space_parse(struct ward_space *s, const char *path, const char *dir, co
 	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
 		ps.p += 3; /* UTF-8 byte order mark */
 
-	ps.s.path = ward_xstrdup(ps.path);
+	ps.s.path = ward_xstrdup(ps.raw_path);
 	ps.s.dir = ward_xstrdup(dir);
 	if (parse_statements(&ps) < 0)
+		goto out;
+	if (ps.owner && check_refs(&ps) < 0)
 		goto out;
 	if (ps.s.name == NULL && default_name(&ps) < 0)
 		goto out;
@@ -1505,7 +1677,18 @@ out:
 	return r;
 }
 
+int ward_space_parse(struct ward_space *s, const char *path, const char *dir, const char *text,
+		     size_t len, ward_error_t *err)
+{
+	return space_parse(s, path, dir, text, len, NULL, err);
+}
+
 int ward_space_load(struct ward_space *s, const char *path, ward_error_t *err)
+{
+	return ward_space_read(s, path, true, err);
+}
+
+int ward_space_read(struct ward_space *s, const char *path, bool refs, ward_error_t *err)
 {
 	cleanup_close int fd = -1;
 	cleanup_free char *text = NULL;
@@ -1541,7 +1724,7 @@ int ward_space_load(struct ward_space *s, const char *path, ward_error_t *err)
 	copy = ward_xstrdup(path);
 	if (realpath(dirname(copy), dir) == NULL)
 		return ward_error_sys(err, "cannot find the directory of space file %s", path);
-	return ward_space_parse(s, path, dir, text, (size_t)n, err);
+	return space_parse(s, path, dir, text, (size_t)n, refs ? &st.st_uid : NULL, err);
 }
 
 void ward_space_free(struct ward_space *s)

@@ -62,9 +62,15 @@ struct ward_space_env {
 
 	char *rootfs;	/* absolute (relative paths are taken from the file's directory) */
 	char *bundle;	/* absolute; a .ward file or a bundle directory */
-	char *manifest; /* absolute */
+	char *manifest; /* absolute; ward_space_load reads it: its entitlements are
+			 * then in allow (manifest_read), and ward up passes no
+			 * --manifest */
 	char *chdir;	/* inside the environment, absolute */
 
+	bool manifest_read;    /* manifest folded into allow */
+	bool broker;	       /* a broker entitlement in allow: ward up registers it with the
+				* broker under its name (ward run --name NAME), so that the
+				* others' ipc.send=NAME, service.connect=NAME reach it */
 	bool wait_listen;      /* wait = "listen" */
 	unsigned wait_timeout; /* seconds; wait-timeout = N, default 30 */
 
@@ -93,8 +99,15 @@ struct ward_space {
  * no dependency cycles.  On error *s is left empty (nothing to free). */
 int ward_space_parse(struct ward_space *s, const char *path, const char *dir, const char *text,
 		     size_t len, ward_error_t *err);
-/* Read and parse a file. */
+/* Read and parse a file; also what it names, for ward up (root) running a
+ * space file that may be someone else's: manifest, rootfs and bundle must
+ * belong to the owner of the space file (anything, if root owns it) and be
+ * reached without symbolic links; a manifest is read here, once, and its
+ * entitlements join allow.  ward_space_parse reads nothing but the text. */
 int ward_space_load(struct ward_space *s, const char *path, ward_error_t *err);
+/* The same with refs, or without (refs false: only the file's own text, as
+ * ward down needs to find the space's name). */
+int ward_space_read(struct ward_space *s, const char *path, bool refs, ward_error_t *err);
 void ward_space_free(struct ward_space *s);
 
 /* Index of the environment called name, or -1. */

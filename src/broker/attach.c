@@ -30,8 +30,13 @@ static pid_t start_printer(struct broker_attach *a)
 	close(a->env_fd);
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	signal(SIGINT, SIG_IGN);
-	while (ward_broker_next_denial(a->ctl, line, sizeof(line)) > 0)
-		fprintf(stderr, "ward: %s\n", line);
+	/* The line quotes what the environment asked for (a path, a name):
+	 * escaped, it stays one line that cannot drive the terminal. */
+	while (ward_broker_next_denial(a->ctl, line, sizeof(line)) > 0) {
+		cleanup_free char *esc = ward_escape(line, 0);
+
+		fprintf(stderr, "ward: %s\n", esc);
+	}
 	_exit(0);
 }
 

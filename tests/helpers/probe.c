@@ -1596,6 +1596,37 @@ static int cmd_raise(int argc, char **argv)
 	return setup_error("raise-returned");
 }
 
+/* Re-execute the probe from a memfd named NAME (the name is what
+ * /proc/PID/exe then shows: "/memfd:NAME (deleted)"), running COMMAND: the
+ * program chooses a string that its supervisor may print. */
+static int cmd_memfd_exec(int argc, char **argv)
+{
+	char *args[20];
+	char buf[65536];
+	int in, fd, i;
+	ssize_t n;
+
+	in = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return setup_error("open-self");
+	fd = (int)syscall(SYS_memfd_create, argv[0], MFD_CLOEXEC);
+	if (fd < 0) {
+		add("step=memfd_create");
+		return fail(errno);
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(fd, buf, (size_t)n) != n)
+			return setup_error("write-memfd");
+	close(in);
+	args[0] = "probe";
+	for (i = 1; i < argc && i < 19; i++)
+		args[i] = argv[i];
+	args[i] = NULL;
+	syscall(SYS_execveat, fd, "", args, environ, AT_EMPTY_PATH);
+	add("step=execveat");
+	return fail(errno);
+}
+
 static int cmd_help(int argc, char **argv);
 
 /* ---- dispatch ---- */
@@ -1677,6 +1708,8 @@ static const struct command {
 	{"tiocsti", 1, 1, cmd_tiocsti, "FD  TIOCSTI one byte into FD's terminal"},
 	{"wait-signal", 0, 1, cmd_wait_signal, "[SECONDS]  print ready, wait for a signal"},
 	{"spawn", 0, 2, cmd_spawn, "[N [SECONDS]]  N sleeping children, print ready, sleep"},
+	{"memfd-exec", 2, 17, cmd_memfd_exec,
+	 "NAME COMMAND [ARGS...]  run COMMAND from a memfd named NAME"},
 	{"exit", 1, 1, cmd_exit, "CODE  exit with CODE"},
 	{"raise", 1, 1, cmd_raise, "SIG  die of signal SIG"},
 	{"help", 0, 0, cmd_help, "  this list"},

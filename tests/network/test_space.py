@@ -240,6 +240,12 @@ def spaces(request):
             sp.ward("gc", "--state-dir", sp.state)
         except subprocess.TimeoutExpired:
             pass
+        # Environments with a broker entitlement started the state
+        # directory's broker on demand.
+        try:
+            sp.ward("broker", "--stop", "--state-dir", sp.state)
+        except subprocess.TimeoutExpired:
+            pass
         shutil.rmtree(tmp, ignore_errors=True)
 
     request.addfinalizer(cleanup)
@@ -380,6 +386,41 @@ def test_two_spaces_with_the_same_env_names(spaces):
     rows = [row for row in sp.ps() if row["space"] == "two"]
     assert len(rows) == 2 and all(row["state"] == "running" for row in rows), rows
     assert sp.down("two").returncode == 0
+
+
+BROKER_HELPERS = os.path.realpath(os.environ.get(
+    "WARD_BROKER_HELPERS", os.path.join(REPO, "build", "tests", "broker")))
+
+
+def test_environments_talk_through_mailboxes(spaces):
+    """Issue 11 item 14: an environment with a broker entitlement starts
+    (ward up's notify descriptor is no longer closed by the broker's fd 3),
+    is registered under its name, and a message from another environment of
+    the space is delivered to its mailbox."""
+    msg = os.path.join(BROKER_HELPERS, "ward-msg")
+    if not os.access(msg, os.X_OK):
+        pytest.skip(f"ward-msg not found in {BROKER_HELPERS} (set WARD_BROKER_HELPERS)")
+    sp = spaces
+    grant = f"fs.exec={BROKER_HELPERS}"
+    path = sp.write("mail", f"""
+[env.rx]
+command = {toml_list(["/bin/sh", "-c", f"{msg} recv --from --timeout 30000; sleep 600",
+                      sp.marker])}
+allow = ["ipc.recv", "{grant}"]
+
+[env.tx]
+command = {toml_list(["/bin/sh", "-c", f"{msg} send rx hello-from-tx; echo sent=$?; sleep 600",
+                      sp.marker])}
+allow = ["ipc.send=rx", "{grant}"]
+""")
+    r = sp.up(path, "mail")
+    assert r.returncode == 0, r
+    assert "sent=0" in sp.wait_log("mail", "tx", "sent=")
+    log = sp.wait_log("mail", "rx", "hello-from-tx")
+    assert "tx" in log, log
+    rows = {row["name"]: row["state"] for row in sp.ps() if row["space"] == "mail"}
+    assert rows == {"rx": "running", "tx": "running"}, rows
+    assert sp.down("mail").returncode == 0
 
 
 def test_bad_space_file_names_the_line(spaces):

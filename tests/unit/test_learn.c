@@ -12,6 +12,8 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
+#include "entitlements.h"
+#include "util.h"
 #include "seccomp/learn.h"
 #include "seccomp/notify.h"
 
@@ -28,6 +30,10 @@ static const char *const fake_dirs[] = {"/",
 					"/home/alice",
 					"/home/alice/proj",
 					"/home/alice/proj/src",
+					"/etc",
+					"/usr",
+					"/usr/lib",
+					"/boot",
 					NULL};
 
 static int fake_kind(const char *path)
@@ -237,6 +243,204 @@ static void test_resources(void **state)
 	ward_learn_free(l);
 }
 
+/* What the manifest parser reads back from the writer's output. */
+static void parse_back(const char *m, struct ward_request_list *back)
+{
+	ward_error_t err = NULL;
+
+	memset(back, 0, sizeof(*back));
+	if (ward_parse_manifest(back, m, strlen(m), "learned", &err) < 0)
+		fail_msg("the learned manifest does not parse: %s\n%s", err->msg, m);
+}
+
+static size_t count_named(const struct ward_request_list *l, const char *prefix)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < l->n; i++)
+		n += strncmp(l->items[i].name, prefix, strlen(prefix)) == 0;
+	return n;
+}
+
+/* Issue 11 item 5: a program names a path; it must never become another
+ * entitlement, nor a grant a manifest would read as another path. */
+static void test_hostile_paths_are_not_written(void **state)
+{
+	static const char *const hostile[] = {
+		"/srv/a\nsecurity.admin\nnetwork.host\nprocess.setuid\n#",
+		"/srv/b\rnetwork.host",
+		"/srv/c #d",
+		"/srv/e\tf",
+		"/srv/g\033]0;OWNED\007",
+		"/srv/h\xe2\x80\xae"
+		"gnp.exe",	/* U+202E RIGHT-TO-LEFT OVERRIDE */
+		"/srv/caf\xe9", /* invalid UTF-8 */
+		"/srv/trailing ",
+		"/srv/\xc2\x9b"
+		"C1", /* U+009B, a C1 control */
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(hostile); i++) {
+		struct ward_learn *l = ward_learn_new();
+		struct ward_request_list back;
+		char *m;
+		const char *c;
+		int n;
+
+		/* The path exists on the (fake) host as a file: read it. */
+		ward_learn_path(l, hostile[i], WARD_LEARN_READ);
+		m = manifest(l, &n);
+		parse_back(m, &back);
+		if (back.n != 1 || strcmp(back.items[0].name, "process.limit") != 0)
+			fail_msg("path %zu became entitlements:\n%s", i, m);
+		if (strstr(m, "\n# NOT WRITTEN: fs.read=\"") == NULL)
+			fail_msg("path %zu: no comment says it was not written:\n%s", i, m);
+		for (c = m; *c; c++)
+			if (((unsigned char)*c < 0x20 && *c != '\n') || *c == 0x7f)
+				fail_msg("path %zu: raw control character in:\n%s", i, m);
+		assert_null(strstr(m, "\xe2\x80\xae"));
+		assert_int_equal(n, 1);
+		ward_request_list_free(&back);
+		free(m);
+		ward_learn_free(l);
+	}
+}
+
+static void test_long_path_is_not_written(void **state)
+{
+	struct ward_learn *l = ward_learn_new();
+	struct ward_request_list back;
+	char *path = malloc(4000), *m;
+	int n;
+
+	(void)state;
+	assert_non_null(path);
+	memcpy(path, "/srv/", 5);
+	memset(path + 5, 'x', 3994);
+	path[3999] = '\0';
+	ward_learn_path(l, path, WARD_LEARN_READ);
+	m = manifest(l, &n);
+	parse_back(m, &back);
+	assert_int_equal(count_named(&back, "fs."), 0);
+	assert_non_null(strstr(m, "# NOT WRITTEN: fs.read="));
+	ward_request_list_free(&back);
+	free(m);
+	free(path);
+	ward_learn_free(l);
+}
+
+/* Writes into the host's system directories or a whole top-level
+ * directory are not proposed: what the program wrote while learning was
+ * discarded, and must not become, unread, a grant to change the host. */
+static void test_broad_writes_are_not_written(void **state)
+{
+	static const char *const paths[] = {"/etc/new-passwd", "/usr/lib/new-x",
+					    "/boot/new-vmlinuz", "/srv/new-top", "/opt/new-x"};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(paths); i++) {
+		struct ward_learn *l = ward_learn_new();
+		struct ward_request_list back;
+		char *m;
+		int n;
+
+		ward_learn_path(l, paths[i], WARD_LEARN_WRITE);
+		m = manifest(l, &n);
+		parse_back(m, &back);
+		if (count_named(&back, "fs.") != 0)
+			fail_msg("%s became a grant:\n%s", paths[i], m);
+		assert_non_null(strstr(m, "# NOT WRITTEN: fs.write=/"));
+		ward_request_list_free(&back);
+		free(m);
+		ward_learn_free(l);
+	}
+}
+
+/* The example of a written line is the program's name for a file: escaped,
+ * so it stays in its comment. */
+static void test_example_is_escaped(void **state)
+{
+	struct ward_learn *l = ward_learn_new();
+	struct ward_request_list back;
+	char *m;
+	int n;
+
+	(void)state;
+	ward_learn_path(l, "/srv/out/new-a\nsecurity.admin\nnetwork.host\n#", WARD_LEARN_WRITE);
+	m = manifest(l, &n);
+	parse_back(m, &back);
+	assert_int_equal(back.n, 2);
+	assert_string_equal(back.items[0].name, "fs.write");
+	assert_string_equal(back.items[0].value, "/srv/out");
+	assert_string_equal(back.items[1].name, "process.limit");
+	assert_non_null(strstr(m, "e.g. /srv/out/new-a\\nsecurity.admin\\nnetwork.host\\n#\n"));
+	ward_request_list_free(&back);
+	free(m);
+	ward_learn_free(l);
+}
+
+/* The other direction: names a manifest can hold are written as they are
+ * and read back exactly. */
+static void test_unusual_names_round_trip(void **state)
+{
+	static const char *const names[] = {"/srv/a b=c,d#e", "/srv/...",
+					    "/srv/caf\xc3\xa9 \xe6\x96\x87", "/srv/back\\slash"};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		struct ward_learn *l = ward_learn_new();
+		struct ward_request_list back;
+		char *m;
+		int n;
+
+		ward_learn_path(l, names[i], WARD_LEARN_READ);
+		m = manifest(l, &n);
+		parse_back(m, &back);
+		assert_int_equal(back.n, 2);
+		assert_string_equal(back.items[0].name, "fs.read");
+		assert_string_equal(back.items[0].value, names[i]);
+		ward_request_list_free(&back);
+		free(m);
+		ward_learn_free(l);
+	}
+}
+
+/* A call is observed into a recorder of its own, merged once the kernel
+ * confirms the caller: merging gives what direct recording gives. */
+static void test_merge(void **state)
+{
+	struct ward_learn *direct = ward_learn_new(), *merged = ward_learn_new();
+	struct ward_learn *one;
+	char *a, *b;
+	int n, i;
+
+	(void)state;
+	for (i = 0; i < 5; i++) {
+		ward_learn_path(direct, "/srv/photos/a.jpg", WARD_LEARN_READ);
+		ward_learn_denied(direct, "ptrace", "");
+		ward_learn_inet(direct, AF_INET, "192.0.2.7", 443, false, false);
+		ward_learn_process(direct);
+		one = ward_learn_new();
+		ward_learn_path(one, "/srv/photos/a.jpg", WARD_LEARN_READ);
+		ward_learn_denied(one, "ptrace", "");
+		ward_learn_inet(one, AF_INET, "192.0.2.7", 443, false, false);
+		ward_learn_process(one);
+		ward_learn_merge(merged, one);
+		ward_learn_free(one);
+	}
+	a = manifest(direct, &n);
+	b = manifest(merged, &n);
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	ward_learn_free(direct);
+	ward_learn_free(merged);
+}
+
 static void test_decoders(void **state)
 {
 	char buf[128];
@@ -253,10 +457,19 @@ static void test_decoders(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_quiet_program),	  cmocka_unit_test(test_paths_generalised),
-		cmocka_unit_test(test_subtrees_collapse), cmocka_unit_test(test_network),
-		cmocka_unit_test(test_syscalls),	  cmocka_unit_test(test_resources),
+		cmocka_unit_test(test_quiet_program),
+		cmocka_unit_test(test_paths_generalised),
+		cmocka_unit_test(test_subtrees_collapse),
+		cmocka_unit_test(test_network),
+		cmocka_unit_test(test_syscalls),
+		cmocka_unit_test(test_resources),
 		cmocka_unit_test(test_decoders),
+		cmocka_unit_test(test_hostile_paths_are_not_written),
+		cmocka_unit_test(test_long_path_is_not_written),
+		cmocka_unit_test(test_example_is_escaped),
+		cmocka_unit_test(test_unusual_names_round_trip),
+		cmocka_unit_test(test_merge),
+		cmocka_unit_test(test_broad_writes_are_not_written),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -115,6 +115,61 @@ static void test_allow(void **state)
 	ward_request_list_free(&l);
 }
 
+/* Values are plain text, as shown to whoever reads the manifest: no control
+ * character, no bidirectional override, no invalid UTF-8.  Messages quote
+ * the text escaped. */
+static void test_manifest_plain_text(void **state)
+{
+	struct ward_request_list l = {0};
+	ward_error_t err = NULL;
+	const char *ok_text = "fs.read=/srv/caf\xc3\xa9 \xe6\x96\x87\n"
+			      "fs.read=/srv/back\\slash\n"
+			      "fs.read=/srv/a b=c,d#e\n";
+
+	(void)state;
+	expect_error("fs.read=/srv/a\033]0;OWNED\007\n", "plain text");
+	expect_error("fs.read=/srv/a\033]0;OWNED\007\n", "\\x1b]0;OWNED\\x07");
+	expect_error("fs.read=/srv/a\x7f\n", "plain text");
+	expect_error("fs.read=/srv/a\tb\n", "plain text");
+	expect_error("fs.read=/srv/a\rb\n", "plain text");
+	expect_error("fs.read=/srv/\xe2\x80\xae"
+		     "gpj.exe\n",
+		     "\\xe2\\x80\\xae");
+	expect_error("fs.read=/srv/\xe2\x81\xa6x\n", "plain text"); /* U+2066 */
+	expect_error("fs.read=/srv/\xc2\x85x\n", "plain text");	    /* U+0085 */
+	expect_error("fs.read=/srv/caf\xe9\n", "plain text");
+	expect_error("--allow \033[2J\n", "\"--allow \\x1b[2J\" looks like");
+	expect_error("Net\033work\n", "\"Net\\x1bwork\"");
+	assert_int_equal(parse(ok_text, &l, &err), 0);
+	assert_int_equal(l.n, 3);
+	assert_string_equal(l.items[0].value, "/srv/caf\xc3\xa9 \xe6\x96\x87");
+	assert_string_equal(l.items[1].value, "/srv/back\\slash");
+	assert_string_equal(l.items[2].value, "/srv/a b=c,d#e");
+	ward_request_list_free(&l);
+	/* --allow: the same rule. */
+	assert_int_equal(ward_parse_allow(&l, "fs.read=/a\033[2J", "--allow", &err), -1);
+	assert_non_null(strstr(err->msg, "plain text"));
+	ward_error_free(&err);
+}
+
+/* A byte order mark (some editors write one), and CRLF line ends. */
+static void test_manifest_bom_crlf(void **state)
+{
+	struct ward_request_list l = {0};
+	ward_error_t err = NULL;
+
+	(void)state;
+	assert_int_equal(parse("\xef\xbb\xbfnetwork.none\r\nfs.read=/srv\r\n", &l, &err), 0);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.items[0].name, "network.none");
+	assert_string_equal(l.items[1].value, "/srv");
+	ward_request_list_free(&l);
+	/* Only at the very start. */
+	expect_error("network.none\n\xef\xbb\xbf"
+		     "fs.read=/srv\n",
+		     "app.ent:2: invalid character");
+}
+
 static void test_manifest_file_missing(void **state)
 {
 	struct ward_request_list l = {0};
@@ -129,9 +184,14 @@ static void test_manifest_file_missing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_manifest_basic), cmocka_unit_test(test_manifest_errors),
-		cmocka_unit_test(test_manifest_nul),   cmocka_unit_test(test_manifest_too_big),
-		cmocka_unit_test(test_allow),	       cmocka_unit_test(test_manifest_file_missing),
+		cmocka_unit_test(test_manifest_basic),
+		cmocka_unit_test(test_manifest_errors),
+		cmocka_unit_test(test_manifest_nul),
+		cmocka_unit_test(test_manifest_too_big),
+		cmocka_unit_test(test_allow),
+		cmocka_unit_test(test_manifest_file_missing),
+		cmocka_unit_test(test_manifest_plain_text),
+		cmocka_unit_test(test_manifest_bom_crlf),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

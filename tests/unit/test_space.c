@@ -673,6 +673,9 @@ static void test_load(void **state)
 	assert_non_null(f);
 	assert_int_equal(fputs(text, f) >= 0, 1);
 	assert_int_equal(fclose(f), 0);
+	sub = ward_xasprintf("%s/rootfs", real);
+	assert_int_equal(mkdir(sub, 0755), 0);
+	free(sub);
 
 	assert_int_equal(ward_space_load(&s, file, &err), 0);
 	assert_string_equal(s.name, "shop");
@@ -695,13 +698,115 @@ static void test_load(void **state)
 	assert_null(s.envs);
 
 	free(file);
+	sub = ward_xasprintf("%s/rootfs", real);
+	rmdir(sub);
+	free(sub);
 	rmdir(dir);
+}
+
+static char *write_tmp(const char *dir, const char *name, const char *text)
+{
+	char *path = ward_xasprintf("%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+	return path;
+}
+
+/* ward_space_load reads a manifest itself, once: its entitlements join
+ * allow (with their origin), and the checks see them. */
+static void test_load_manifest(void **state)
+{
+	char tmpl[] = "/tmp/ward-space-XXXXXX";
+	char *dir, *file, *ent, *link;
+	struct ward_space s;
+	ward_error_t err = NULL;
+
+	(void)state;
+	dir = mkdtemp(tmpl);
+	assert_non_null(dir);
+	ent = write_tmp(dir, "db.ent", "# db\nnetwork.listen=5432\nprocess.limit=64\n");
+	file = write_tmp(dir, "shop.toml",
+			 "[env.db]\ncommand = \"x\"\nmanifest = \"db.ent\"\n"
+			 "[env.web]\ncommand = \"y\"\ntalk-to = [\"db:5432\"]\n");
+	assert_int_equal(ward_space_load(&s, file, &err), 0);
+	assert_true(s.envs[0].manifest_read);
+	assert_int_equal(s.envs[0].n_allow, 2);
+	assert_string_equal(s.envs[0].allow[0].text, "network.listen=5432");
+	assert_int_equal(s.envs[0].allow[0].line, 3);
+	assert_string_equal(s.envs[0].allow[1].text, "process.limit=64");
+	assert_int_equal(s.envs[0].n_listen, 1);
+	ward_space_free(&s);
+	/* The pure parser reads nothing: talk-to finds no listen port. */
+	assert_int_equal(ward_space_read(&s, file, false, &err), -1);
+	assert_non_null(strstr(err->msg, "db does not listen on any port"));
+	ward_error_free(&err);
+	free(file);
+
+	/* A manifest's error names the manifest's line, escaped. */
+	unlink(ent);
+	free(ent);
+	ent = write_tmp(dir, "db.ent", "network.none\nNet\033]0;X\007work\n");
+	file = write_tmp(dir, "shop.toml", "[env.db]\ncommand = \"x\"\nmanifest = \"db.ent\"\n");
+	assert_int_equal(ward_space_load(&s, file, &err), -1);
+	assert_non_null(strstr(err->msg, "db.ent:2: "));
+	assert_non_null(strstr(err->msg, "\\x1b]0;X\\x07"));
+	assert_null(strchr(err->msg, '\033'));
+	ward_error_free(&err);
+	free(file);
+
+	/* No symbolic link in what a space file names. */
+	link = ward_xasprintf("%s/link.ent", dir);
+	assert_int_equal(symlink(ent, link), 0);
+	file = write_tmp(dir, "shop.toml", "[env.db]\ncommand = \"x\"\nmanifest = \"link.ent\"\n");
+	assert_int_equal(ward_space_load(&s, file, &err), -1);
+	assert_non_null(strstr(err->msg, "shop.toml:3: manifest"));
+	assert_non_null(strstr(err->msg, "goes through a symbolic link"));
+	ward_error_free(&err);
+	unlink(file);
+	free(file);
+	file = write_tmp(dir, "shop.toml", "[env.db]\ncommand = \"x\"\nrootfs = \"nope\"\n");
+	assert_int_equal(ward_space_load(&s, file, &err), -1);
+	assert_non_null(strstr(err->msg, "shop.toml:3: rootfs"));
+	assert_non_null(strstr(err->msg, "does not exist"));
+	ward_error_free(&err);
+	/* ward down only needs the name. */
+	assert_int_equal(ward_space_read(&s, file, false, &err), 0);
+	ward_space_free(&s);
+
+	unlink(file);
+	unlink(link);
+	unlink(ent);
+	free(file);
+	free(link);
+	free(ent);
+	rmdir(dir);
+}
+
+/* Messages quote the space file's text escaped: one line, no control
+ * character, no override. */
+static void test_messages_escaped(void **state)
+{
+	(void)state;
+	expect_error("[env.a]\ncommand = \033[2J\n", "\\x1b[2J");
+	expect_error("[env.\033[2J\007]\ncommand = \"x\"\n",
+		     "invalid environment name \"\\x1b[2J\\x07\"");
+	expect_error("[env.a]\ncommand = \"x\"\npublish = [\"\xe2\x80\xae"
+		     "80:80\"]\n",
+		     "\\xe2\\x80\\xae80:80");
+	expect_error("[env.a]\ncommand = \"x\"\nallow = [\"fs.read=/a\xe2\x80\xae\"]\n",
+		     "plain text");
+	expect_error("[env.a]\ncommand = \"x\"\nenv = [\"A\xff=1\"]\n", "\\xff");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_load_manifest),
+		cmocka_unit_test(test_messages_escaped),
 		cmocka_unit_test(test_default_name),
 		cmocka_unit_test(test_array_multiline),
 		cmocka_unit_test(test_strings),
