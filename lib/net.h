@@ -86,6 +86,11 @@ struct ward_net {
 	char *resolv_path; /* STATE/net/SLOT.resolv: its /etc/resolv.conf, or NULL */
 };
 
+/* Pure: the MAC address of the sandbox's eth0, derived from its address
+ * (02:77 and the four bytes of the address: locally administered, unique
+ * on ward0).  The host's bridge filter binds port, MAC and address. */
+void ward_net_mac(uint32_t addr, uint8_t mac[6]);
+
 /* Pure: parse "A.B.C.D/N" (8 <= N <= 30, host bits zero). */
 int ward_net_parse_range(const char *s, uint32_t *net, unsigned *prefix, ward_error_t *err);
 /* Pure: do two IPv4 prefixes overlap? */
@@ -93,9 +98,13 @@ bool ward_net_overlaps(uint32_t a, unsigned alen, uint32_t b, unsigned blen);
 /* Pure: "NAME:A.B.C.D" (--add-host) and "HOSTPORT:PORT" (--publish). */
 int ward_net_parse_host(const char *s, struct ward_net_host *out, ward_error_t *err);
 int ward_net_parse_publish(const char *s, struct ward_net_publish *out, ward_error_t *err);
-/* Pure: the nftables script for inside the sandbox's namespace (NULL when
- * nothing is filtered there), and the text of its /etc/hosts. */
+/* Pure: the nftables script for inside the sandbox's namespace (every
+ * sandbox with an interface gets one: IPv6 is dropped on eth0 even under
+ * network.outbound), and the text of its /etc/hosts. */
 char *ward_net_inner_rules(const struct ward_net *n);
+/* Pure: the nftables script of the host's tables (ip ward_nat and bridge
+ * ward), without elements; idempotent. */
+char *ward_net_host_rules(const struct ward_net *n);
 char *ward_net_hosts_text(const struct ward_net *n, const struct ward_net_opts *o);
 
 /* Supervisor, before cloning init: read WARD_NET_RANGE, refuse a range that

@@ -204,7 +204,7 @@ int ward_rtnl_set_up(const char *ifname, unsigned mtu, ward_error_t *err)
 }
 
 int ward_rtnl_add_veth(const char *host_if, const char *master, const char *peer_if, pid_t peer_pid,
-		       unsigned mtu, ward_error_t *err)
+		       const uint8_t peer_mac[6], unsigned mtu, ward_error_t *err)
 {
 	struct req r;
 	struct ifinfomsg *ifi, *peer;
@@ -234,6 +234,10 @@ int ward_rtnl_add_veth(const char *host_if, const char *master, const char *peer
 		r.overflow = true;
 	}
 	add_str(&r, IFLA_IFNAME, peer_if);
+	/* The peer's MAC address is chosen, not random: the host's bridge
+	 * filter binds it to the port and the address (see net.c). */
+	if (peer_mac)
+		add_attr(&r, IFLA_ADDRESS, peer_mac, 6);
 	add_u32(&r, IFLA_MTU, mtu);
 	add_u32(&r, IFLA_NET_NS_PID, (uint32_t)peer_pid);
 	nest_end(&r, pa);

@@ -23,9 +23,10 @@ int ward_rtnl_add_addr4(const char *ifname, uint32_t addr, unsigned prefix, ward
 /* Bring a link up, and set its MTU when mtu > 0. */
 int ward_rtnl_set_up(const char *ifname, unsigned mtu, ward_error_t *err);
 /* A veth pair: host_if (up, enslaved to master) and peer_if, born in the
- * network namespace of peer_pid; both with the given MTU. */
+ * network namespace of peer_pid with the MAC address peer_mac (NULL: a
+ * random one); both with the given MTU. */
 int ward_rtnl_add_veth(const char *host_if, const char *master, const char *peer_if, pid_t peer_pid,
-		       unsigned mtu, ward_error_t *err);
+		       const uint8_t peer_mac[6], unsigned mtu, ward_error_t *err);
 /* Make a bridge port isolated: it talks to the bridge, never to another
  * isolated port. */
 int ward_rtnl_isolate_port(const char *ifname, ward_error_t *err);
