@@ -14,10 +14,11 @@
  *   lock        held (flock) while ward0, the nft table or stale entries
  *               are being created or removed
  *   SLOT.lock   held by the supervisor owning address net+2+SLOT for the
- *               sandbox's life; contains "IFNAME ADDRESS\n" and then one line
- *               per nftables element it added ("nat A", "out A",
- *               "talk A B PORT", "pub HOSTPORT", "port IFNAME MAC A"), so
- *               the next start (or
+ *               sandbox's life; contains "IFNAME ADDRESS\n", the lines
+ *               "name NAME" and "scope DEV:INO" for a sandbox the broker of
+ *               that state directory knows by NAME, and then one line per
+ *               nftables element it added ("nat A", "out A", "talk A B PORT",
+ *               "pub HOSTPORT", "port IFNAME MAC A"), so the next start (or
  *               `ward gc`) can remove what a killed supervisor left behind.
  *   SLOT.hosts  the sandbox's /etc/hosts; SLOT.resolv its /etc/resolv.conf
  */
@@ -29,6 +30,7 @@
 #include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <net/if.h>
 #include <net/route.h>
 #include <netinet/in.h>
@@ -43,6 +45,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "broker/proto.h"
 #include "net.h"
 #include "rtnl.h"
 #include "ns.h"
@@ -761,24 +764,44 @@ int ward_net_gc(void)
 	return removed;
 }
 
-/* The address of the running sandbox the broker knows as name (ward run
- * --name NAME), from the slot files: a live sandbox holds its slot's lock,
- * and its record has a "name NAME" line. */
-static bool lookup_named(struct ward_net *n, const char *name, uint32_t *addr)
+/* The scope of broker names: "DEV:INO" of the state directory, whatever
+ * path spells it.  "" when there is none (no name is then recorded or
+ * found). */
+static void name_scope(const char *state_dir, char *buf, size_t len)
+{
+	struct stat st;
+
+	buf[0] = '\0';
+	if (state_dir && stat(state_dir, &st) == 0 && S_ISDIR(st.st_mode))
+		snprintf(buf, len, "%llx:%llx", (unsigned long long)st.st_dev,
+			 (unsigned long long)st.st_ino);
+}
+
+/* The address of the running sandbox the broker of this sandbox's state
+ * directory knows as name (ward run --name NAME), from the slot files: a
+ * live sandbox holds its slot's lock, and its record has the lines "name
+ * NAME" and "scope DEV:INO".  The slot files are host-wide but a name is
+ * unique only within one broker: a sandbox of another state directory
+ * with the same name is never the answer (it only sets *elsewhere, for
+ * the error message).  Returns the number of matches in scope. */
+static int lookup_named(struct ward_net *n, const char *name, uint32_t *addr, bool *elsewhere)
 {
 	ward_error_t err = NULL;
 	struct dirent *e;
-	bool found = false;
+	int found = 0;
 	DIR *d;
 	int lk;
 
+	*elsewhere = false;
+	if (n->scope[0] == '\0')
+		return 0;
 	lk = global_lock(n, &err);
 	ward_error_free(&err);
 	if (lk < 0)
-		return false;
+		return 0;
 	d = opendir(n->dir);
-	while (d && !found && (e = readdir(d)) != NULL) {
-		char buf[8192], want[128], ifname[IFNAMSIZ + 1], a[INET_ADDRSTRLEN + 1];
+	while (d && (e = readdir(d)) != NULL) {
+		char buf[8192], want[160], scope[80], ifname[IFNAMSIZ + 1], a[INET_ADDRSTRLEN + 1];
 		struct in_addr in;
 		ssize_t r;
 		int fd;
@@ -799,16 +822,55 @@ static bool lookup_named(struct ward_net *n, const char *name, uint32_t *addr)
 			continue;
 		buf[r] = '\0';
 		snprintf(want, sizeof(want), "\nname %s\n", name);
-		if (strstr(buf, want) && sscanf(buf, "%15s %15s", ifname, a) == 2 &&
-		    inet_pton(AF_INET, a, &in) == 1) {
-			*addr = ntohl(in.s_addr);
-			found = true;
+		snprintf(scope, sizeof(scope), "\nscope %s\n", n->scope);
+		if (strstr(buf, want) == NULL)
+			continue;
+		if (strstr(buf, scope) == NULL) {
+			*elsewhere = true;
+			continue;
+		}
+		if (sscanf(buf, "%15s %15s", ifname, a) == 2 && inet_pton(AF_INET, a, &in) == 1) {
+			if (found++ == 0)
+				*addr = ntohl(in.s_addr);
 		}
 	}
 	if (d)
 		closedir(d);
 	close(lk);
 	return found;
+}
+
+/* Is a an IPv4 address of one of the host's interfaces?  A connect rule to
+ * it could never work: the host's input chain refuses new connections from
+ * ward0 on every address of the host. */
+static bool host_address(uint32_t a)
+{
+	struct ifaddrs *ifa, *i;
+	bool found = false;
+
+	if (getifaddrs(&ifa) < 0)
+		return false;
+	for (i = ifa; i && !found; i = i->ifa_next)
+		found = i->ifa_addr && i->ifa_addr->sa_family == AF_INET &&
+			ntohl(((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr.s_addr) == a;
+	freeifaddrs(ifa);
+	return found;
+}
+
+/* An address the host's resolver gave for a name may not be one a name
+ * must never reach: another sandbox (names of sandboxes come from the
+ * broker or --add-host, never from DNS, whose answers whoever controls
+ * the name chooses) or a link-local address (169.254.0.0/16: cloud
+ * metadata services).  An address written as such is the operator's own
+ * choice and is not checked here. */
+static const char *resolved_refusal(const struct ward_net *n, uint32_t a)
+{
+	if (ward_net_overlaps(a, 32, n->net, n->prefix))
+		return "an address of the sandboxes' range WARD_NET_RANGE";
+	if ((a >> 16) == 0xa9fe)
+		return "a link-local address (169.254.0.0/16, where cloud metadata services "
+		       "live)";
+	return NULL;
 }
 
 /* Resolve the network.connect rules: IPv4 addresses as they are, names
@@ -824,6 +886,7 @@ static int resolve_peers(struct ward_net *n, const struct ward_policy *p,
 		uint32_t addrs[16];
 		size_t na = 0;
 		struct in_addr in;
+		bool elsewhere = false;
 
 		if (r->listen) {
 			n->listen =
@@ -837,8 +900,20 @@ static int resolve_peers(struct ward_net *n, const struct ward_policy *p,
 			for (j = 0; o && j < o->n_hosts && na == 0; j++)
 				if (strcmp(o->hosts[j].name, r->host) == 0)
 					addrs[na++] = o->hosts[j].addr;
-			if (na == 0 && lookup_named(n, r->host, &addrs[0]))
-				na = 1;
+			if (na == 0) {
+				int m = lookup_named(n, r->host, &addrs[0], &elsewhere);
+
+				if (m > 1)
+					return ward_error_set(
+						err, EEXIST,
+						"%s: network.connect=%s:%u: %d running sandboxes "
+						"of the state directory %s are called \"%s\"; "
+						"give the address, or the name with --add-host "
+						"NAME:ADDRESS",
+						r->origin, r->host, r->port, m, n->state_dir,
+						r->host);
+				na = m;
+			}
 		}
 		if (na == 0) {
 			struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM};
@@ -849,13 +924,32 @@ static int resolve_peers(struct ward_net *n, const struct ward_policy *p,
 				return ward_error_set(
 					err, ENOENT,
 					"%s: network.connect=%s:%u: cannot resolve "
-					"\"%s\" on the host (%s); give an address, or "
+					"\"%s\" on the host (%s)%s; give an address, or "
 					"the name with --add-host NAME:ADDRESS",
-					r->origin, r->host, r->port, r->host, gai_strerror(rc));
+					r->origin, r->host, r->port, r->host, gai_strerror(rc),
+					elsewhere ? "; a sandbox of another state directory "
+						    "has that name, but names are looked up "
+						    "in this sandbox's --state-dir only"
+						  : "");
 			for (ai = res; ai && na < ARRAY_SIZE(addrs); ai = ai->ai_next) {
 				uint32_t a = ntohl(((struct sockaddr_in *)(void *)ai->ai_addr)
 							   ->sin_addr.s_addr);
 
+				const char *why = resolved_refusal(n, a);
+				char ab[INET_ADDRSTRLEN];
+
+				if (why) {
+					freeaddrinfo(res);
+					fmt_addr(a, ab);
+					return ward_error_set(
+						err, EACCES,
+						"%s: network.connect=%s:%u: the host's resolver "
+						"says \"%s\" is %s, %s; a name from the resolver "
+						"never grants that: write the address itself "
+						"(network.connect=%s:%u) if you mean it",
+						r->origin, r->host, r->port, r->host, ab, why, ab,
+						r->port);
+				}
 				for (j = 0; j < na && addrs[j] != a; j++)
 					;
 				if (j == na)
@@ -889,6 +983,18 @@ static int resolve_peers(struct ward_net *n, const struct ward_policy *p,
 					"own services are not reachable from sandboxes",
 					r->origin, r->host, r->port,
 					addrs[j] == n->net ? "network" : "gateway");
+			if (!pe->loopback && !pe->in_range && host_address(addrs[j])) {
+				char ab[INET_ADDRSTRLEN];
+
+				fmt_addr(addrs[j], ab);
+				return ward_error_set(
+					err, EINVAL,
+					"%s: network.connect=%s:%u: %s is an address of this "
+					"host, whose own services no sandbox reaches (the "
+					"host's input chain refuses them); run the service in "
+					"a sandbox with network.listen, or use network.host",
+					r->origin, r->host, r->port, ab);
+			}
 		}
 	}
 	return 0;
@@ -1018,6 +1124,20 @@ int ward_net_prepare(struct ward_net *n, const struct ward_policy *p, const stru
 				      NFT_BIN);
 	n->gw = n->net + 1;
 	n->dir = ward_xstrdup(WARD_NET_STATE);
+	n->state_dir = o ? o->state_dir : NULL;
+	name_scope(n->state_dir, n->scope, sizeof(n->scope));
+	if (o && o->name &&
+	    (!ward_proto_name_ok(o->name, strlen(o->name)) || n->scope[0] == '\0')) {
+		cleanup_free char *shown = ward_escape(o->name, 80);
+
+		/* The CLI passes only names the broker accepted; the library
+		 * does not rely on it, since the name goes into a record. */
+		return ward_error_set(err, EINVAL,
+				      "network: cannot record the name \"%s\": a broker name is "
+				      "a-z, 0-9, '.', '_' and '-', and needs an existing state "
+				      "directory",
+				      shown);
+	}
 	if (ward_mkdir_p(n->dir, 0700) < 0)
 		return ward_error_sys(err, "cannot create %s", n->dir);
 	if (resolve_peers(n, p, o, err) < 0 || check_publish(n, o, err) < 0)
@@ -1045,7 +1165,7 @@ int ward_net_prepare(struct ward_net *n, const struct ward_policy *p, const stru
 			return -1;
 		}
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
-			char a[INET_ADDRSTRLEN], rec[160];
+			char a[INET_ADDRSTRLEN], rec[320];
 			struct stat st;
 
 			/* Slot files are unlinked only under the global lock,
@@ -1063,9 +1183,11 @@ int ward_net_prepare(struct ward_net *n, const struct ward_policy *p, const stru
 			n->addr = n->net + 2 + slot;
 			snprintf(n->host_if, sizeof(n->host_if), "wv%d", (int)getpid());
 			fmt_addr(n->addr, a);
-			len = snprintf(rec, sizeof(rec), "%s %s\n%s%s%s", n->host_if, a,
-				       o && o->name ? "name " : "", o && o->name ? o->name : "",
-				       o && o->name ? "\n" : "");
+			if (o && o->name)
+				len = snprintf(rec, sizeof(rec), "%s %s\nname %s\nscope %s\n",
+					       n->host_if, a, o->name, n->scope);
+			else
+				len = snprintf(rec, sizeof(rec), "%s %s\n", n->host_if, a);
 			close(lk);
 			if (pwrite(fd, rec, (size_t)len, 0) != len)
 				return ward_error_sys(err, "cannot write %s", path);

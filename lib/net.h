@@ -48,6 +48,11 @@ struct ward_net_opts {
 	 * recorded with its address, so that network.connect=NAME:PORT of
 	 * another sandbox finds it.  NULL: none. */
 	const char *name;
+	/* The state directory of the broker that knows these names (ward run
+	 * --state-dir, default /run/ward).  Names are unique only within one
+	 * broker: a name is recorded with, and looked up in, this directory
+	 * alone.  NULL: names are neither recorded nor looked up. */
+	const char *state_dir;
 };
 
 /* A network.connect rule with its address, resolved at start. */
@@ -82,8 +87,10 @@ struct ward_net {
 	size_t n_listen;
 	struct ward_net_publish *publish;
 	size_t n_publish;
-	char *hosts_path;  /* STATE/net/SLOT.hosts: the sandbox's /etc/hosts */
-	char *resolv_path; /* STATE/net/SLOT.resolv: its /etc/resolv.conf, or NULL */
+	char *hosts_path;      /* STATE/net/SLOT.hosts: the sandbox's /etc/hosts */
+	char *resolv_path;     /* STATE/net/SLOT.resolv: its /etc/resolv.conf, or NULL */
+	const char *state_dir; /* opts->state_dir (not owned), for messages */
+	char scope[48];	       /* "DEV:INO" of state_dir: where names are unique */
 };
 
 /* Pure: the MAC address of the sandbox's eth0, derived from its address
