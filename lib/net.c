@@ -467,6 +467,20 @@ static int read_mtu(const char *ifname)
 	return len > 0 ? atoi(buf) : -1;
 }
 
+static bool link_mac_is(const char *ifname, const char *mac)
+{
+	char path[64], buf[32] = "";
+	int fd, len;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/address", ifname);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	len = (int)read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return len >= 17 && strncmp(buf, mac, 17) == 0;
+}
+
 /* ---- collision detection ---- */
 
 /* Refuse the range if any IPv4 route of the host (main table, as in
@@ -1244,17 +1258,28 @@ static int no_ipv6(const char *ifname, ward_error_t *err)
 /* ward0, if missing, and its settings.  Caller holds the global lock. */
 static int ensure_bridge(const struct ward_net *n, ward_error_t *err)
 {
-	/* No IPv6 on ward0: a link-local address there is a way to every host
-	 * service listening on [::] (the ip family input chain does not see
-	 * IPv6).  Set before the bridge goes up, so that it never has one, and
-	 * again on a bridge an older ward made. */
+	uint8_t mac[6];
+	char want[18];
+
+	/* ward0's MAC is set (02:77 + the gateway address, which no sandbox
+	 * has): a bridge without one takes the lowest of its ports' and
+	 * changes it as sandboxes come and go, flushing the host's neighbour
+	 * entries for the sandboxes each time.  No IPv6 on ward0: a link-local
+	 * address there is a way to every host service listening on [::] (the
+	 * ip family input chain does not see IPv6); off before the bridge goes
+	 * up, so that it never has one.  Both again on a bridge an older ward
+	 * made. */
+	ward_net_mac(n->gw, mac);
+	fmt_mac(n->gw, want);
 	if (!link_exists(WARD_NET_BRIDGE)) {
-		if (ward_rtnl_add_bridge(WARD_NET_BRIDGE, WARD_NET_MTU, err) < 0 ||
+		if (ward_rtnl_add_bridge(WARD_NET_BRIDGE, WARD_NET_MTU, mac, err) < 0 ||
 		    no_ipv6(WARD_NET_BRIDGE, err) < 0 ||
 		    ward_rtnl_add_addr4(WARD_NET_BRIDGE, n->gw, n->prefix, err) < 0 ||
 		    ward_rtnl_set_up(WARD_NET_BRIDGE, 0, err) < 0)
 			return -1;
-	} else if (no_ipv6(WARD_NET_BRIDGE, err) < 0) {
+	} else if (no_ipv6(WARD_NET_BRIDGE, err) < 0 ||
+		   (!link_mac_is(WARD_NET_BRIDGE, want) &&
+		    ward_rtnl_set_mac(WARD_NET_BRIDGE, mac, err) < 0)) {
 		return -1;
 	} else if (read_mtu(WARD_NET_BRIDGE) != WARD_NET_MTU &&
 		   ward_rtnl_set_up(WARD_NET_BRIDGE, WARD_NET_MTU, err) < 0) {

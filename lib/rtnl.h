@@ -16,8 +16,11 @@
 
 #include "error.h"
 
-/* A bridge called name with the given MTU, down, no address. */
-int ward_rtnl_add_bridge(const char *name, unsigned mtu, ward_error_t *err);
+/* A bridge called name with the given MTU and MAC address (NULL: the
+ * kernel's choice), down, no address. */
+int ward_rtnl_add_bridge(const char *name, unsigned mtu, const uint8_t mac[6], ward_error_t *err);
+/* Set a link's MAC address. */
+int ward_rtnl_set_mac(const char *ifname, const uint8_t mac[6], ward_error_t *err);
 /* addr/prefix (host byte order) on the link. */
 int ward_rtnl_add_addr4(const char *ifname, uint32_t addr, unsigned prefix, ward_error_t *err);
 /* Bring a link up, and set its MTU when mtu > 0. */

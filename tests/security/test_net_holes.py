@@ -218,12 +218,16 @@ def sandbox_mac(sb):
 @pytest.fixture
 def sandbox(spawned):
     """sandbox(*ward run args) -> .proc, .pid (init), .addr, .host_if: a
-    running sandbox, ended (SIGTERM to its supervisor) after the test."""
+    running sandbox, ended (SIGTERM to its supervisor, which cleans up)
+    after the test: all at once, each given TIMEOUT seconds on a busy
+    machine before spawned's SIGKILL."""
+    procs = []
 
     def start(*args):
         r, w = os.pipe()
         p = spawned([WARD, "run", "-q", "--notify-fd", str(w), *args], pass_fds=(w,),
                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        procs.append(p)
         os.close(w)
         with os.fdopen(r) as f:
             line = read_line(f, TIMEOUT)
@@ -234,7 +238,15 @@ def sandbox(spawned):
             raise AssertionError(f"sandbox did not start: {line!r} {out!r} {err!r}")
         return types.SimpleNamespace(proc=p, pid=int(m.group(1)), addr=m.group(2),
                                      host_if=f"wv{p.pid}")
-    return start
+    yield start
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+    for p in procs:
+        try:
+            p.communicate(timeout=TIMEOUT)
+        except (subprocess.TimeoutExpired, ValueError):
+            pass
 
 
 def finish(sb, timeout=TIMEOUT):
@@ -802,6 +814,22 @@ def test_forged_mac_does_not_move_a_peer_in_the_bridge(trio):
     assert "ward-frame" not in logged(trio.log)
 
 
+def test_bridge_mac_is_fixed(sandbox):
+    """ward0 has a MAC of its own (02:77 + its address), which sandboxes
+    coming and going do not change: a bridge's MAC that followed its ports
+    would flush the host's neighbour entries for every sandbox each time
+    (and the tests above read it once)."""
+    a = sandbox("-a", "network.outbound", "--", "sleep", "120")
+    gw = json.loads(subprocess.run(["ip", "-j", "-4", "addr", "show", "dev", "ward0"],
+                                   capture_output=True, text=True).stdout)[0]["addr_info"][0]
+    want = "02:77:" + ":".join(f"{int(x):02x}" for x in gw["local"].split("."))
+    assert ward0_mac() == want
+    b = sandbox("-a", "network.outbound", "--", "sleep", "120")
+    b.proc.terminate()
+    b.proc.communicate(timeout=TIMEOUT)
+    assert ward0_mac() == want and a
+
+
 def test_program_cannot_forge_packets():
     """The precondition of the attacks above never holds for the program:
     under security.user it has CAP_NET_RAW, but in its own user namespace,
@@ -898,6 +926,14 @@ def test_resolver_name_cannot_point_into_sandboxes_or_link_local(make_tmpdir):
     assert r.returncode == 0, r
 
 
+def listening(addr, port):
+    try:
+        socket.create_connection((addr, port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
 def test_lan_reaches_only_published_ports(sandbox, netns):
     """A machine that routes ward's range through this host (a neighbour
     on the LAN) reaches a sandbox only through --publish, not any port the
@@ -915,9 +951,8 @@ def test_lan_reaches_only_published_ports(sandbox, netns):
               "        print(hp, socket.create_connection((h, int(p)), timeout=5).recv(10).decode())\n"
               "    except OSError as e:\n"
               "        print(hp, e.errno)\n")
-    wait_for(lambda: subprocess.run([PY, "-c", "import socket,sys; socket.create_connection"
-                                     "((sys.argv[1], int(sys.argv[2])), timeout=1)",
-                                     outb.addr, str(open_port)]).returncode == 0)
+    for sb, port in ((outb, open_port), (pub, inner_port)):  # both listen (the host may connect)
+        assert wait_for(lambda: listening(sb.addr, port)), f"{sb.addr}:{port} never listened"
     r = subprocess.run(["ip", "netns", "exec", lan.ns, PY, "-c", client,
                         f"{lan.host_ip}:{host_port}", f"{outb.addr}:{open_port}",
                         f"{pub.addr}:{inner_port}"],
