@@ -447,8 +447,14 @@ static size_t layer_summary(const struct ward_policy *p, int abi, struct layer_l
 		     p->net == WARD_NET_OUTBOUND ? "masquerade"
 						 : "masquerade only for connect rules "
 						   "outside the range",
-		     p->net == WARD_NET_OUTBOUND ? "out of ward0, or by connect rules"
+		     p->net == WARD_NET_OUTBOUND ? "out of ward0 (not to 169.254.0.0/16), or by "
+						   "connect rules"
 						 : "by connect rules");
+		LINE(WARD_LAYER_NFT,
+		     "host (table bridge ward): its veth sends only IPv4 and ARP as "
+		     "its own MAC and address, and receives only for that address");
+		LINE(WARD_LAYER_NFT, "inside: IPv6 dropped on eth0 (which has IPv6 disabled); ::1 "
+				     "on lo only");
 		for (size_t k = 0; k < p->n_net_rules; k++) {
 			const struct ward_net_rule *r = &p->net_rules[k];
 

@@ -1065,6 +1065,7 @@ int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int 
 			.n_publish = o->n_publish,
 			.hostname = o->hostname,
 			.name = o->name,
+			.state_dir = state_dir,
 		};
 
 		l.has_net = true;

@@ -14,9 +14,11 @@
  *   lock        held (flock) while ward0, the nft table or stale entries
  *               are being created or removed
  *   SLOT.lock   held by the supervisor owning address net+2+SLOT for the
- *               sandbox's life; contains "IFNAME ADDRESS\n" and then one line
- *               per nftables element it added ("nat A", "out A",
- *               "talk A B PORT", "pub HOSTPORT"), so the next start (or
+ *               sandbox's life; contains "IFNAME ADDRESS\n", the lines
+ *               "name NAME" and "scope DEV:INO" for a sandbox the broker of
+ *               that state directory knows by NAME, and then one line per
+ *               nftables element it added ("nat A", "out A", "talk A B PORT",
+ *               "pub HOSTPORT", "port IFNAME MAC A"), so the next start (or
  *               `ward gc`) can remove what a killed supervisor left behind.
  *   SLOT.hosts  the sandbox's /etc/hosts; SLOT.resolv its /etc/resolv.conf
  */
@@ -28,6 +30,7 @@
 #include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <net/if.h>
 #include <net/route.h>
 #include <netinet/in.h>
@@ -42,6 +45,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "broker/proto.h"
 #include "net.h"
 #include "rtnl.h"
 #include "ns.h"
@@ -55,6 +59,12 @@
 #define PUB_MAP		 "publish"   /* host port : sandbox address . port (DNAT) */
 #define WARD_NET_MTU	 65520
 #define WARD_NET_MTU_STR "65520"
+
+/* Table bridge ward: the filter on ward0's ports (see ward_net_host_rules). */
+#define BR_TABLE   "ward"
+#define BR_GUARDED "guarded" /* ifname: the ports ward made, filtered */
+#define BR_PORTS   "ports"   /* ifname . MAC . address: what a port may send as */
+#define BR_ADDRS   "addrs"   /* ifname . address: what a port may be sent */
 
 /* ---- pure helpers ---- */
 
@@ -172,32 +182,63 @@ static void cat(char **buf, const char *fmt, ...)
 	*buf = joined;
 }
 
+void ward_net_mac(uint32_t addr, uint8_t mac[6])
+{
+	mac[0] = 0x02; /* locally administered, unicast */
+	mac[1] = 0x77;
+	mac[2] = (uint8_t)(addr >> 24);
+	mac[3] = (uint8_t)(addr >> 16);
+	mac[4] = (uint8_t)(addr >> 8);
+	mac[5] = (uint8_t)addr;
+}
+
+static void fmt_mac(uint32_t addr, char *buf)
+{
+	uint8_t m[6];
+
+	ward_net_mac(addr, m);
+	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
 char *ward_net_inner_rules(const struct ward_net *n)
 {
 	char *s = NULL, a[INET_ADDRSTRLEN];
+	bool out_filter = n->filter && !n->outbound;
 	size_t i;
 
-	if (!n->filter)
-		return NULL;
-	/* Input: what comes in on eth0 only to the listen ports.  Loopback
-	 * traffic went through the output chain already. */
-	cat(&s, "add table inet ward; "
-		"add chain inet ward input { type filter hook input priority filter; "
-		"policy drop; }; "
-		"add rule inet ward input iifname \"lo\" accept; "
-		"add rule inet ward input ct state established,related accept; ");
-	for (i = 0; i < n->n_listen; i++)
-		cat(&s,
-		    "add rule inet ward input meta l4proto { tcp, udp } th dport %u "
-		    "accept; ",
-		    n->listen[i]);
-	/* Refused, not silently dropped: the other side learns at once. */
-	cat(&s, "add rule inet ward input reject with icmpx type admin-prohibited; ");
-	if (n->outbound)
-		return s; /* network.outbound: any destination */
-	cat(&s, "add chain inet ward output { type filter hook output priority filter; "
-		"policy drop; }; "
-		"add rule inet ward output ct state established,related accept; ");
+	/*
+	 * IPv6 exists only on lo.  ward gives a sandbox no IPv6 address or
+	 * route, and eth0 has IPv6 disabled (disable_ipv6, set before eth0
+	 * exists); these rules are the second layer inside, for every mode
+	 * (network.outbound included): nothing IPv6 leaves or enters by eth0,
+	 * not even link-local traffic to ward0 or neighbour discovery.
+	 */
+	cat(&s,
+	    "add table inet ward; "
+	    "add chain inet ward input { type filter hook input priority filter; "
+	    "policy %s; }; "
+	    "add rule inet ward input iifname != \"lo\" meta nfproto ipv6 drop; "
+	    "add chain inet ward output { type filter hook output priority filter; "
+	    "policy %s; }; "
+	    "add rule inet ward output oifname != \"lo\" meta nfproto ipv6 "
+	    "reject with icmpx type admin-prohibited; ",
+	    n->filter ? "drop" : "accept", out_filter ? "drop" : "accept");
+	if (n->filter) {
+		/* Input: what comes in on eth0 only to the listen ports.
+		 * Loopback traffic went through the output chain already. */
+		cat(&s, "add rule inet ward input iifname \"lo\" accept; "
+			"add rule inet ward input ct state established,related accept; ");
+		for (i = 0; i < n->n_listen; i++)
+			cat(&s,
+			    "add rule inet ward input meta l4proto { tcp, udp } th dport %u "
+			    "accept; ",
+			    n->listen[i]);
+		/* Refused, not silently dropped: the other side learns at once. */
+		cat(&s, "add rule inet ward input reject with icmpx type admin-prohibited; ");
+	}
+	if (!out_filter)
+		return s; /* network.outbound: any IPv4 destination */
+	cat(&s, "add rule inet ward output ct state established,related accept; ");
 	if (n->lo_open)
 		cat(&s, "add rule inet ward output oifname \"lo\" accept; ");
 	for (i = 0; i < n->n_peers; i++) {
@@ -267,10 +308,16 @@ static __attribute__((noreturn)) void child_say(const char *what, int e)
 	_exit(127);
 }
 
+/* What the tool's child sets in the sandbox's network namespace before
+ * the tool runs (with netns_fd >= 0). */
+#define NS_NO_IPV6   0x1 /* interfaces made from now on get no IPv6 */
+#define NS_LOW_PORTS 0x2 /* ports below 1024 bindable by anyone */
+
 /* Start argv.  With netns_fd >= 0 the tool runs in that network namespace
- * (the sandbox's), after ports below 1024 were made bindable there.  input:
- * a few lines for its stdin (ip -batch -), or NULL. */
-static int tool_start(struct tool *t, char *const argv[], int netns_fd, const char *input)
+ * (the sandbox's), after the settings ns_flags names were made there.
+ * input: a few lines for its stdin (ip -batch -), or NULL. */
+static int tool_start(struct tool *t, char *const argv[], int netns_fd, unsigned ns_flags,
+		      const char *input)
 {
 	static char *const envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
 	int ep[2], ip[2] = {-1, -1};
@@ -315,14 +362,29 @@ static int tool_start(struct tool *t, char *const argv[], int netns_fd, const ch
 		    dup2(ep[1], 2) < 0)
 			_exit(127);
 		if (netns_fd >= 0) {
+			int rc;
+
 			if (setns(netns_fd, CLONE_NEWNET) < 0)
 				child_say("cannot enter the sandbox's network namespace", errno);
+			/* /proc/sys/net is the namespace of the task that opens
+			 * it: this child's, now the sandbox's.  IPv6 off for
+			 * every interface made from now on, eth0 included: the
+			 * parent is suspended (vfork) until this child execs,
+			 * and makes eth0 only after that.  lo, which exists
+			 * already, keeps ::1.  ENOENT: a kernel without IPv6. */
+			if (ns_flags & NS_NO_IPV6) {
+				rc = ward_write_file("/proc/sys/net/ipv6/conf/default/disable_ipv6",
+						     "1", 1);
+				if (rc < 0 && rc != -ENOENT)
+					child_say("cannot disable IPv6 in the sandbox", -rc);
+			}
 			/* The namespace is the sandbox's own: a port below 1024
 			 * there is no privilege on the host.  Landlock and the
 			 * rules still decide which ports it may bind. */
-			if (ward_write_file("/proc/sys/net/ipv4/ip_unprivileged_port_start", "0",
-					    1) < 0)
-				child_say("cannot set ip_unprivileged_port_start", errno);
+			if ((ns_flags & NS_LOW_PORTS) &&
+			    (rc = ward_write_file("/proc/sys/net/ipv4/ip_unprivileged_port_start",
+						  "0", 1)) < 0)
+				child_say("cannot set ip_unprivileged_port_start", -rc);
 		}
 		execve(argv[0], argv, envp);
 		child_say(argv[0], errno);
@@ -368,7 +430,7 @@ static int run_tool(char *const argv[], char *msg, size_t msglen)
 {
 	struct tool t;
 
-	if (tool_start(&t, argv, -1, NULL) < 0) {
+	if (tool_start(&t, argv, -1, 0, NULL) < 0) {
 		snprintf(msg, msglen, "cannot start %s: %s", argv[0], strerror(errno));
 		return -1;
 	}
@@ -403,6 +465,20 @@ static int read_mtu(const char *ifname)
 	len = (int)read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	return len > 0 ? atoi(buf) : -1;
+}
+
+static bool link_mac_is(const char *ifname, const char *mac)
+{
+	char path[64], buf[32] = "";
+	int fd, len;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/address", ifname);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	len = (int)read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return len >= 17 && strncmp(buf, mac, 17) == 0;
 }
 
 /* ---- collision detection ---- */
@@ -490,11 +566,22 @@ static bool is_slot_file(const char *name)
 	return len > 5 && name[0] >= '0' && name[0] <= '9' && strcmp(name + len - 5, ".lock") == 0;
 }
 
+/* The three elements of table bridge ward that tie a port to its MAC and
+ * address ("add" or "delete"). */
+static char *port_elements(const char *verb, const char *ifname, const char *mac, const char *addr)
+{
+	return ward_xasprintf("%s element bridge " BR_TABLE " " BR_GUARDED " { \"%s\" }; "
+			      "%s element bridge " BR_TABLE " " BR_PORTS " { \"%s\" . %s . %s }; "
+			      "%s element bridge " BR_TABLE " " BR_ADDRS " { \"%s\" . %s }; ",
+			      verb, ifname, verb, ifname, mac, addr, verb, ifname, addr);
+}
+
 /* The nft command that deletes the element a slot-file line records
- * ("talk A B PORT", "pub PORT", "nat A", "out A"), or NULL for other lines. */
+ * ("talk A B PORT", "pub PORT", "nat A", "out A", "port IFNAME MAC A"), or
+ * NULL for other lines. */
 static char *delete_command(const char *line)
 {
-	char x[INET_ADDRSTRLEN + 1], y[INET_ADDRSTRLEN + 1];
+	char x[INET_ADDRSTRLEN + 1], y[INET_ADDRSTRLEN + 1], ifn[IFNAMSIZ + 1], mac[18];
 	unsigned port;
 
 	if (sscanf(line, "talk %15s %15s %u", x, y, &port) == 3)
@@ -507,6 +594,8 @@ static char *delete_command(const char *line)
 		return ward_xasprintf("delete element ip " NAT_TABLE " " NAT_SET " { %s }; ", x);
 	if (sscanf(line, "out %15s", x) == 1)
 		return ward_xasprintf("delete element ip " NAT_TABLE " " OUT_SET " { %s }; ", x);
+	if (sscanf(line, "port %15s %17s %15s", ifn, mac, x) == 3)
+		return port_elements("delete", ifn, mac, x);
 	return NULL;
 }
 
@@ -635,8 +724,9 @@ static void remove_orphan_veths(void)
 }
 
 /* No sandbox with an interface is left (no slot file): remove ward0 (with
- * its address and route) and the table ip ward_nat, so that nothing of ward
- * stays in the host's network (ward gc, ward down).  Not done at every
+ * its address and route) and the tables ip ward_nat and bridge ward, so
+ * that nothing of ward stays in the host's network (ward gc, ward down).
+ * Not done at every
  * sandbox's end: deleting and re-creating the bridge would add some 100 ms
  * to each start of a lone sandbox.  Caller holds the global lock, which
  * every allocation takes, so no sandbox can be between taking a slot and
@@ -660,6 +750,7 @@ static void remove_if_idle(const char *dir)
 		ward_error_free(&err);
 	}
 	run_quiet((char *const[]){NFT_BIN, "delete", "table", "ip", NAT_TABLE, NULL});
+	run_quiet((char *const[]){NFT_BIN, "delete", "table", "bridge", BR_TABLE, NULL});
 }
 
 int ward_net_gc(void)
@@ -687,24 +778,44 @@ int ward_net_gc(void)
 	return removed;
 }
 
-/* The address of the running sandbox the broker knows as name (ward run
- * --name NAME), from the slot files: a live sandbox holds its slot's lock,
- * and its record has a "name NAME" line. */
-static bool lookup_named(struct ward_net *n, const char *name, uint32_t *addr)
+/* The scope of broker names: "DEV:INO" of the state directory, whatever
+ * path spells it.  "" when there is none (no name is then recorded or
+ * found). */
+static void name_scope(const char *state_dir, char *buf, size_t len)
+{
+	struct stat st;
+
+	buf[0] = '\0';
+	if (state_dir && stat(state_dir, &st) == 0 && S_ISDIR(st.st_mode))
+		snprintf(buf, len, "%llx:%llx", (unsigned long long)st.st_dev,
+			 (unsigned long long)st.st_ino);
+}
+
+/* The address of the running sandbox the broker of this sandbox's state
+ * directory knows as name (ward run --name NAME), from the slot files: a
+ * live sandbox holds its slot's lock, and its record has the lines "name
+ * NAME" and "scope DEV:INO".  The slot files are host-wide but a name is
+ * unique only within one broker: a sandbox of another state directory
+ * with the same name is never the answer (it only sets *elsewhere, for
+ * the error message).  Returns the number of matches in scope. */
+static int lookup_named(struct ward_net *n, const char *name, uint32_t *addr, bool *elsewhere)
 {
 	ward_error_t err = NULL;
 	struct dirent *e;
-	bool found = false;
+	int found = 0;
 	DIR *d;
 	int lk;
 
+	*elsewhere = false;
+	if (n->scope[0] == '\0')
+		return 0;
 	lk = global_lock(n, &err);
 	ward_error_free(&err);
 	if (lk < 0)
-		return false;
+		return 0;
 	d = opendir(n->dir);
-	while (d && !found && (e = readdir(d)) != NULL) {
-		char buf[8192], want[128], ifname[IFNAMSIZ + 1], a[INET_ADDRSTRLEN + 1];
+	while (d && (e = readdir(d)) != NULL) {
+		char buf[8192], want[160], scope[80], ifname[IFNAMSIZ + 1], a[INET_ADDRSTRLEN + 1];
 		struct in_addr in;
 		ssize_t r;
 		int fd;
@@ -725,16 +836,55 @@ static bool lookup_named(struct ward_net *n, const char *name, uint32_t *addr)
 			continue;
 		buf[r] = '\0';
 		snprintf(want, sizeof(want), "\nname %s\n", name);
-		if (strstr(buf, want) && sscanf(buf, "%15s %15s", ifname, a) == 2 &&
-		    inet_pton(AF_INET, a, &in) == 1) {
-			*addr = ntohl(in.s_addr);
-			found = true;
+		snprintf(scope, sizeof(scope), "\nscope %s\n", n->scope);
+		if (strstr(buf, want) == NULL)
+			continue;
+		if (strstr(buf, scope) == NULL) {
+			*elsewhere = true;
+			continue;
+		}
+		if (sscanf(buf, "%15s %15s", ifname, a) == 2 && inet_pton(AF_INET, a, &in) == 1) {
+			if (found++ == 0)
+				*addr = ntohl(in.s_addr);
 		}
 	}
 	if (d)
 		closedir(d);
 	close(lk);
 	return found;
+}
+
+/* Is a an IPv4 address of one of the host's interfaces?  A connect rule to
+ * it could never work: the host's input chain refuses new connections from
+ * ward0 on every address of the host. */
+static bool host_address(uint32_t a)
+{
+	struct ifaddrs *ifa, *i;
+	bool found = false;
+
+	if (getifaddrs(&ifa) < 0)
+		return false;
+	for (i = ifa; i && !found; i = i->ifa_next)
+		found = i->ifa_addr && i->ifa_addr->sa_family == AF_INET &&
+			ntohl(((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr.s_addr) == a;
+	freeifaddrs(ifa);
+	return found;
+}
+
+/* An address the host's resolver gave for a name may not be one a name
+ * must never reach: another sandbox (names of sandboxes come from the
+ * broker or --add-host, never from DNS, whose answers whoever controls
+ * the name chooses) or a link-local address (169.254.0.0/16: cloud
+ * metadata services).  An address written as such is the operator's own
+ * choice and is not checked here. */
+static const char *resolved_refusal(const struct ward_net *n, uint32_t a)
+{
+	if (ward_net_overlaps(a, 32, n->net, n->prefix))
+		return "an address of the sandboxes' range WARD_NET_RANGE";
+	if ((a >> 16) == 0xa9fe)
+		return "a link-local address (169.254.0.0/16, where cloud metadata services "
+		       "live)";
+	return NULL;
 }
 
 /* Resolve the network.connect rules: IPv4 addresses as they are, names
@@ -750,6 +900,7 @@ static int resolve_peers(struct ward_net *n, const struct ward_policy *p,
 		uint32_t addrs[16];
 		size_t na = 0;
 		struct in_addr in;
+		bool elsewhere = false;
 
 		if (r->listen) {
 			n->listen =
@@ -763,8 +914,20 @@ static int resolve_peers(struct ward_net *n, const struct ward_policy *p,
 			for (j = 0; o && j < o->n_hosts && na == 0; j++)
 				if (strcmp(o->hosts[j].name, r->host) == 0)
 					addrs[na++] = o->hosts[j].addr;
-			if (na == 0 && lookup_named(n, r->host, &addrs[0]))
-				na = 1;
+			if (na == 0) {
+				int m = lookup_named(n, r->host, &addrs[0], &elsewhere);
+
+				if (m > 1)
+					return ward_error_set(
+						err, EEXIST,
+						"%s: network.connect=%s:%u: %d running sandboxes "
+						"of the state directory %s are called \"%s\"; "
+						"give the address, or the name with --add-host "
+						"NAME:ADDRESS",
+						r->origin, r->host, r->port, m, n->state_dir,
+						r->host);
+				na = m;
+			}
 		}
 		if (na == 0) {
 			struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM};
@@ -775,13 +938,32 @@ static int resolve_peers(struct ward_net *n, const struct ward_policy *p,
 				return ward_error_set(
 					err, ENOENT,
 					"%s: network.connect=%s:%u: cannot resolve "
-					"\"%s\" on the host (%s); give an address, or "
+					"\"%s\" on the host (%s)%s; give an address, or "
 					"the name with --add-host NAME:ADDRESS",
-					r->origin, r->host, r->port, r->host, gai_strerror(rc));
+					r->origin, r->host, r->port, r->host, gai_strerror(rc),
+					elsewhere ? "; a sandbox of another state directory "
+						    "has that name, but names are looked up "
+						    "in this sandbox's --state-dir only"
+						  : "");
 			for (ai = res; ai && na < ARRAY_SIZE(addrs); ai = ai->ai_next) {
 				uint32_t a = ntohl(((struct sockaddr_in *)(void *)ai->ai_addr)
 							   ->sin_addr.s_addr);
 
+				const char *why = resolved_refusal(n, a);
+				char ab[INET_ADDRSTRLEN];
+
+				if (why) {
+					freeaddrinfo(res);
+					fmt_addr(a, ab);
+					return ward_error_set(
+						err, EACCES,
+						"%s: network.connect=%s:%u: the host's resolver "
+						"says \"%s\" is %s, %s; a name from the resolver "
+						"never grants that: write the address itself "
+						"(network.connect=%s:%u) if you mean it",
+						r->origin, r->host, r->port, r->host, ab, why, ab,
+						r->port);
+				}
 				for (j = 0; j < na && addrs[j] != a; j++)
 					;
 				if (j == na)
@@ -815,6 +997,18 @@ static int resolve_peers(struct ward_net *n, const struct ward_policy *p,
 					"own services are not reachable from sandboxes",
 					r->origin, r->host, r->port,
 					addrs[j] == n->net ? "network" : "gateway");
+			if (!pe->loopback && !pe->in_range && host_address(addrs[j])) {
+				char ab[INET_ADDRSTRLEN];
+
+				fmt_addr(addrs[j], ab);
+				return ward_error_set(
+					err, EINVAL,
+					"%s: network.connect=%s:%u: %s is an address of this "
+					"host, whose own services no sandbox reaches (the "
+					"host's input chain refuses them); run the service in "
+					"a sandbox with network.listen, or use network.host",
+					r->origin, r->host, r->port, ab);
+			}
 		}
 	}
 	return 0;
@@ -944,6 +1138,20 @@ int ward_net_prepare(struct ward_net *n, const struct ward_policy *p, const stru
 				      NFT_BIN);
 	n->gw = n->net + 1;
 	n->dir = ward_xstrdup(WARD_NET_STATE);
+	n->state_dir = o ? o->state_dir : NULL;
+	name_scope(n->state_dir, n->scope, sizeof(n->scope));
+	if (o && o->name &&
+	    (!ward_proto_name_ok(o->name, strlen(o->name)) || n->scope[0] == '\0')) {
+		cleanup_free char *shown = ward_escape(o->name, 80);
+
+		/* The CLI passes only names the broker accepted; the library
+		 * does not rely on it, since the name goes into a record. */
+		return ward_error_set(err, EINVAL,
+				      "network: cannot record the name \"%s\": a broker name is "
+				      "a-z, 0-9, '.', '_' and '-', and needs an existing state "
+				      "directory",
+				      shown);
+	}
 	if (ward_mkdir_p(n->dir, 0700) < 0)
 		return ward_error_sys(err, "cannot create %s", n->dir);
 	if (resolve_peers(n, p, o, err) < 0 || check_publish(n, o, err) < 0)
@@ -971,7 +1179,7 @@ int ward_net_prepare(struct ward_net *n, const struct ward_policy *p, const stru
 			return -1;
 		}
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
-			char a[INET_ADDRSTRLEN], rec[160];
+			char a[INET_ADDRSTRLEN], rec[320];
 			struct stat st;
 
 			/* Slot files are unlinked only under the global lock,
@@ -989,9 +1197,11 @@ int ward_net_prepare(struct ward_net *n, const struct ward_policy *p, const stru
 			n->addr = n->net + 2 + slot;
 			snprintf(n->host_if, sizeof(n->host_if), "wv%d", (int)getpid());
 			fmt_addr(n->addr, a);
-			len = snprintf(rec, sizeof(rec), "%s %s\n%s%s%s", n->host_if, a,
-				       o && o->name ? "name " : "", o && o->name ? o->name : "",
-				       o && o->name ? "\n" : "");
+			if (o && o->name)
+				len = snprintf(rec, sizeof(rec), "%s %s\nname %s\nscope %s\n",
+					       n->host_if, a, o->name, n->scope);
+			else
+				len = snprintf(rec, sizeof(rec), "%s %s\n", n->host_if, a);
 			close(lk);
 			if (pwrite(fd, rec, (size_t)len, 0) != len)
 				return ward_error_sys(err, "cannot write %s", path);
@@ -1027,14 +1237,50 @@ int ward_net_prepare(struct ward_net *n, const struct ward_policy *p, const stru
 
 /* ---- host side ---- */
 
+/* IPv6 off on a link of the host (ward0, a veth's host side): it gets no
+ * address, not even link-local, and takes no IPv6 packet in.  A kernel
+ * without IPv6 has nothing to turn off. */
+static int no_ipv6(const char *ifname, ward_error_t *err)
+{
+	char path[96];
+	int rc;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
+	rc = ward_write_file(path, "1", 1);
+	if (rc < 0 && !(rc == -ENOENT && access("/proc/sys/net/ipv6", F_OK) < 0)) {
+		errno = -rc;
+		return ward_error_sys(err, "network: cannot turn IPv6 off on %s (%s)", ifname,
+				      path);
+	}
+	return 0;
+}
+
 /* ward0, if missing, and its settings.  Caller holds the global lock. */
 static int ensure_bridge(const struct ward_net *n, ward_error_t *err)
 {
+	uint8_t mac[6];
+	char want[18];
+
+	/* ward0's MAC is set (02:77 + the gateway address, which no sandbox
+	 * has): a bridge without one takes the lowest of its ports' and
+	 * changes it as sandboxes come and go, flushing the host's neighbour
+	 * entries for the sandboxes each time.  No IPv6 on ward0: a link-local
+	 * address there is a way to every host service listening on [::] (the
+	 * ip family input chain does not see IPv6); off before the bridge goes
+	 * up, so that it never has one.  Both again on a bridge an older ward
+	 * made. */
+	ward_net_mac(n->gw, mac);
+	fmt_mac(n->gw, want);
 	if (!link_exists(WARD_NET_BRIDGE)) {
-		if (ward_rtnl_add_bridge(WARD_NET_BRIDGE, WARD_NET_MTU, err) < 0 ||
+		if (ward_rtnl_add_bridge(WARD_NET_BRIDGE, WARD_NET_MTU, mac, err) < 0 ||
+		    no_ipv6(WARD_NET_BRIDGE, err) < 0 ||
 		    ward_rtnl_add_addr4(WARD_NET_BRIDGE, n->gw, n->prefix, err) < 0 ||
 		    ward_rtnl_set_up(WARD_NET_BRIDGE, 0, err) < 0)
 			return -1;
+	} else if (no_ipv6(WARD_NET_BRIDGE, err) < 0 ||
+		   (!link_mac_is(WARD_NET_BRIDGE, want) &&
+		    ward_rtnl_set_mac(WARD_NET_BRIDGE, mac, err) < 0)) {
+		return -1;
 	} else if (read_mtu(WARD_NET_BRIDGE) != WARD_NET_MTU &&
 		   ward_rtnl_set_up(WARD_NET_BRIDGE, WARD_NET_MTU, err) < 0) {
 		/* A bridge made by an older ward (or changed by hand). */
@@ -1053,8 +1299,8 @@ static int ensure_bridge(const struct ward_net *n, ward_error_t *err)
 	return 0;
 }
 
-/* The table ip ward_nat, as nft commands (each ending in "; "). */
-static char *table_script(const struct ward_net *n)
+/* The host's tables, as nft commands (each ending in "; "). */
+char *ward_net_host_rules(const struct ward_net *n)
 {
 	char netb[INET_ADDRSTRLEN];
 	cleanup_free char *rangecidr = NULL;
@@ -1063,9 +1309,11 @@ static char *table_script(const struct ward_net *n)
 	rangecidr = ward_xasprintf("%s/%u", netb, n->prefix);
 	/*
 	 * Part of every sandbox's one nft transaction on the host, idempotent
-	 * (chains flushed and refilled, elements kept): the table is complete
-	 * whenever a sandbox's elements exist, also if someone deleted it or
-	 * an older ward made it:
+	 * (chains flushed and refilled, elements kept): the tables are
+	 * complete whenever a sandbox's elements exist, also if someone
+	 * deleted them or an older ward made them.
+	 *
+	 * Table ip ward_nat:
 	 * - postrouting: masquerade what sandboxes in @sandboxes send out of
 	 *   the host, and the host's own 127.0.0.1 connections to a published
 	 *   port (a sandbox cannot answer 127.0.0.1);
@@ -1074,8 +1322,26 @@ static char *table_script(const struct ward_net *n)
 	 * - forward: what sandboxes start is forwarded only by a talk rule
 	 *   (network.connect, to another sandbox or outside) or, leaving
 	 *   ward0, for network.outbound; everything else is refused;
+	 * - guard: limits that hold whatever forward accepts: from outside
+	 *   into ward0 only replies and published ports (a machine that
+	 *   routes the range via this host reaches nothing else); to
+	 *   169.254.0.0/16 (link-local: cloud metadata services) only by a
+	 *   network.connect rule, never by network.outbound;
 	 * - filter_out: no ICMP redirect tells a sandbox to go to another one
 	 *   directly (their bridge ports are isolated anyway).
+	 *
+	 * The IP layer sees ward0, not the port a packet came in on: the
+	 * rules above know a sandbox by its source address.  Table bridge
+	 * ward makes that address mean one port.  For each port ward made
+	 * (@guarded), a frame in must carry the port's MAC and IPv4 address
+	 * (IPv4 or ARP, nothing else: no IPv6, no VLAN tag, no other
+	 * protocol) and not be addressed to 127.0.0.0/8; a frame out must be
+	 * ARP or IPv4 for the port's own address; nothing passes from port to
+	 * port.  The check happens in prerouting, before the bridge learns
+	 * the source MAC, so a forged frame cannot take another sandbox's
+	 * MAC either.  A sandbox has no CAP_NET_RAW in the user namespace
+	 * that owns its network namespace, so it cannot forge a frame at all;
+	 * this is the layer that holds if it ever could.
 	 */
 	return ward_xasprintf(
 		"add table ip " NAT_TABLE "; "
@@ -1125,7 +1391,52 @@ static char *table_script(const struct ward_net *n)
 		"add rule ip " NAT_TABLE " forward iifname \"" WARD_NET_BRIDGE
 		"\" oifname != \"" WARD_NET_BRIDGE "\" ip saddr @" OUT_SET " accept; "
 		"add rule ip " NAT_TABLE " forward iifname \"" WARD_NET_BRIDGE
-		"\" reject with icmp type admin-prohibited; ",
+		"\" reject with icmp type admin-prohibited; "
+		"add chain ip " NAT_TABLE " guard { type filter hook forward priority "
+		"filter + 1; policy accept; }; "
+		"flush chain ip " NAT_TABLE " guard; "
+		"add rule ip " NAT_TABLE " guard iifname != \"" WARD_NET_BRIDGE
+		"\" oifname \"" WARD_NET_BRIDGE "\" ct state established,related accept; "
+		"add rule ip " NAT_TABLE " guard iifname != \"" WARD_NET_BRIDGE
+		"\" oifname \"" WARD_NET_BRIDGE "\" ct status dnat accept; "
+		"add rule ip " NAT_TABLE " guard iifname != \"" WARD_NET_BRIDGE
+		"\" oifname \"" WARD_NET_BRIDGE "\" reject with icmp type admin-prohibited; "
+		"add rule ip " NAT_TABLE " guard iifname \"" WARD_NET_BRIDGE
+		"\" ip daddr 169.254.0.0/16 ct state established,related accept; "
+		"add rule ip " NAT_TABLE " guard iifname \"" WARD_NET_BRIDGE
+		"\" ip daddr 169.254.0.0/16 meta l4proto { tcp, udp } "
+		"ip saddr . ip daddr . th dport @" TALK_SET " accept; "
+		"add rule ip " NAT_TABLE " guard iifname \"" WARD_NET_BRIDGE
+		"\" ip daddr 169.254.0.0/16 reject with icmp type admin-prohibited; "
+		"add table bridge " BR_TABLE "; "
+		"add set bridge " BR_TABLE " " BR_GUARDED " { type ifname; }; "
+		"add set bridge " BR_TABLE " " BR_PORTS
+		" { type ifname . ether_addr . ipv4_addr; }; "
+		"add set bridge " BR_TABLE " " BR_ADDRS " { type ifname . ipv4_addr; }; "
+		"add chain bridge " BR_TABLE " prerouting { type filter hook prerouting "
+		"priority -300; policy accept; }; "
+		"flush chain bridge " BR_TABLE " prerouting; "
+		"add rule bridge " BR_TABLE " prerouting iifname != @" BR_GUARDED " accept; "
+		"add rule bridge " BR_TABLE
+		" prerouting iifname . ether saddr . ip saddr @" BR_PORTS
+		" ip daddr != 127.0.0.0/8 accept; "
+		"add rule bridge " BR_TABLE
+		" prerouting iifname . ether saddr . arp saddr ip @" BR_PORTS
+		" iifname . arp saddr ether . arp saddr ip @" BR_PORTS " accept; "
+		"add rule bridge " BR_TABLE " prerouting counter drop; "
+		"add chain bridge " BR_TABLE " forward { type filter hook forward "
+		"priority -300; policy accept; }; "
+		"flush chain bridge " BR_TABLE " forward; "
+		"add rule bridge " BR_TABLE " forward iifname @" BR_GUARDED " counter drop; "
+		"add rule bridge " BR_TABLE " forward oifname @" BR_GUARDED " counter drop; "
+		"add chain bridge " BR_TABLE " postrouting { type filter hook postrouting "
+		"priority -300; policy accept; }; "
+		"flush chain bridge " BR_TABLE " postrouting; "
+		"add rule bridge " BR_TABLE " postrouting oifname != @" BR_GUARDED " accept; "
+		"add rule bridge " BR_TABLE " postrouting oifname . ip daddr @" BR_ADDRS " accept; "
+		"add rule bridge " BR_TABLE " postrouting oifname . arp daddr ip @" BR_ADDRS
+		" accept; "
+		"add rule bridge " BR_TABLE " postrouting counter drop; ",
 		rangecidr);
 }
 
@@ -1154,6 +1465,7 @@ int ward_net_attach(struct ward_net *n, pid_t init, ward_error_t *err)
 	cleanup_free char *host_script = NULL, *inner = NULL, *nspath = NULL;
 	cleanup_close int nsfd = -1;
 	struct tool t_host, t_inner = {.pid = -1, .ep = -1};
+	uint8_t mac[6];
 	bool nat = n->outbound;
 	int lk, rc = -1, s_host, s_inner = 0, veth_rc;
 	size_t i;
@@ -1165,10 +1477,21 @@ int ward_net_attach(struct ward_net *n, pid_t init, ward_error_t *err)
 	if (ensure_bridge(n, err) < 0)
 		goto out;
 
-	/* One nft on the host: the table (idempotent) and this sandbox's
+	/* One nft on the host: the tables (idempotent) and this sandbox's
 	 * elements, in one transaction.  Each element is recorded before it
 	 * exists, so a crash in between leaves nothing gc cannot name. */
-	host_script = table_script(n);
+	host_script = ward_net_host_rules(n);
+	/* The port is tied to its MAC and address before the program exists:
+	 * the elements name the port, which need not exist yet. */
+	{
+		cleanup_free char *elems = NULL;
+		char macs[18];
+
+		fmt_mac(n->addr, macs);
+		record(n, "port %s %s %s\n", n->host_if, macs, a);
+		elems = port_elements("add", n->host_if, macs, a);
+		cat(&host_script, "%s", elems);
+	}
 	for (i = 0; i < n->n_peers; i++) {
 		const struct ward_net_peer *pe = &n->peers[i];
 
@@ -1199,20 +1522,21 @@ int ward_net_attach(struct ward_net *n, pid_t init, ward_error_t *err)
 	 * user namespace does not own, so even CAP_NET_ADMIN there cannot
 	 * change them. */
 	inner = ward_net_inner_rules(n);
-	if (inner) {
-		nspath = ward_xasprintf("/proc/%d/ns/net", (int)init);
-		nsfd = open(nspath, O_RDONLY | O_CLOEXEC);
-		if (nsfd < 0) {
-			ward_error_sys(err, "cannot open %s", nspath);
-			goto out;
-		}
+	nspath = ward_xasprintf("/proc/%d/ns/net", (int)init);
+	nsfd = open(nspath, O_RDONLY | O_CLOEXEC);
+	if (nsfd < 0) {
+		ward_error_sys(err, "cannot open %s", nspath);
+		goto out;
 	}
 
 	/* The nft runs and the veth are independent (the rules name addresses
-	 * and ports, not links): the tools run while the pair is made. */
-	if (tool_start(&t_host, (char *const[]){NFT_BIN, host_script, NULL}, -1, NULL) < 0)
+	 * and ports, not links): the tools run while the pair is made.  The
+	 * inner tool's child turns IPv6 off for new interfaces of the
+	 * sandbox's namespace before the pair exists (see tool_start). */
+	if (tool_start(&t_host, (char *const[]){NFT_BIN, host_script, NULL}, -1, 0, NULL) < 0)
 		t_host.pid = -1;
-	if (inner && tool_start(&t_inner, (char *const[]){NFT_BIN, inner, NULL}, nsfd, NULL) < 0)
+	if (tool_start(&t_inner, (char *const[]){NFT_BIN, inner, NULL}, nsfd,
+		       NS_NO_IPV6 | (n->filter ? NS_LOW_PORTS : 0), NULL) < 0)
 		t_inner.pid = -1;
 	/* The host side joins ward0 and goes up; the peer is born in init's
 	 * namespace as eth0, so no name can clash on the host.  Then the host
@@ -1222,14 +1546,17 @@ int ward_net_attach(struct ward_net *n, pid_t init, ward_error_t *err)
 	 * never leaves the host, and TCP between sandboxes then moves as many
 	 * bytes per packet as over loopback (a path through a 1500-byte link
 	 * negotiates its own MSS, or learns it from ICMP). */
-	veth_rc = ward_rtnl_add_veth(n->host_if, WARD_NET_BRIDGE, "eth0", init, WARD_NET_MTU, err);
+	ward_net_mac(n->addr, mac);
+	veth_rc = ward_rtnl_add_veth(n->host_if, WARD_NET_BRIDGE, "eth0", init, mac, WARD_NET_MTU,
+				     err);
 	if (veth_rc == 0) {
 		n->veth = true;
-		veth_rc = ward_rtnl_isolate_port(n->host_if, err);
+		veth_rc = no_ipv6(n->host_if, err);
 	}
+	if (veth_rc == 0)
+		veth_rc = ward_rtnl_isolate_port(n->host_if, err);
 	s_host = tool_finish(&t_host, m_host, sizeof(m_host));
-	if (inner)
-		s_inner = tool_finish(&t_inner, m_inner, sizeof(m_inner));
+	s_inner = tool_finish(&t_inner, m_inner, sizeof(m_inner));
 	if (veth_rc < 0)
 		goto out;
 	if (s_host != 0) {
@@ -1241,7 +1568,8 @@ int ward_net_attach(struct ward_net *n, pid_t init, ward_error_t *err)
 				"` shows which); choose another");
 		else
 			ward_error_set(err, EIO,
-				       "network: the nftables table ip " NAT_TABLE
+				       "network: the nftables tables ip " NAT_TABLE
+				       " and bridge " BR_TABLE
 				       " and the sandbox's elements could not be added: %s",
 				       m_host[0] ? m_host : "(no message)");
 		goto out;
@@ -1318,6 +1646,22 @@ int ward_net_configure_inside(const struct ward_net *n, ward_error_t *err)
 
 	if (ward_ns_loopback_up(err) < 0)
 		return -1;
+	/* eth0 was born without IPv6 (the supervisor set the namespace's
+	 * default first); check it before it goes up, and stop if not: an
+	 * IPv6 link-local address would reach ward0's neighbours.  ENOENT: a
+	 * kernel without IPv6. */
+	{
+		cleanup_free char *v = NULL;
+		size_t len = 0;
+		int rc = ward_read_file("/proc/sys/net/ipv6/conf/eth0/disable_ipv6", &v, &len);
+
+		if ((rc < 0 && rc != -ENOENT) || (rc == 0 && (len == 0 || v[0] != '1')))
+			return ward_error_set(
+				err, EPERM,
+				"network: IPv6 is not off on the sandbox's eth0 "
+				"(net.ipv6.conf.eth0.disable_ipv6); refusing to bring "
+				"it up");
+	}
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return ward_error_sys(err, "socket for configuring eth0");

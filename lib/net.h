@@ -48,6 +48,11 @@ struct ward_net_opts {
 	 * recorded with its address, so that network.connect=NAME:PORT of
 	 * another sandbox finds it.  NULL: none. */
 	const char *name;
+	/* The state directory of the broker that knows these names (ward run
+	 * --state-dir, default /run/ward).  Names are unique only within one
+	 * broker: a name is recorded with, and looked up in, this directory
+	 * alone.  NULL: names are neither recorded nor looked up. */
+	const char *state_dir;
 };
 
 /* A network.connect rule with its address, resolved at start. */
@@ -82,9 +87,16 @@ struct ward_net {
 	size_t n_listen;
 	struct ward_net_publish *publish;
 	size_t n_publish;
-	char *hosts_path;  /* STATE/net/SLOT.hosts: the sandbox's /etc/hosts */
-	char *resolv_path; /* STATE/net/SLOT.resolv: its /etc/resolv.conf, or NULL */
+	char *hosts_path;      /* STATE/net/SLOT.hosts: the sandbox's /etc/hosts */
+	char *resolv_path;     /* STATE/net/SLOT.resolv: its /etc/resolv.conf, or NULL */
+	const char *state_dir; /* opts->state_dir (not owned), for messages */
+	char scope[48];	       /* "DEV:INO" of state_dir: where names are unique */
 };
+
+/* Pure: the MAC address of the sandbox's eth0, derived from its address
+ * (02:77 and the four bytes of the address: locally administered, unique
+ * on ward0).  The host's bridge filter binds port, MAC and address. */
+void ward_net_mac(uint32_t addr, uint8_t mac[6]);
 
 /* Pure: parse "A.B.C.D/N" (8 <= N <= 30, host bits zero). */
 int ward_net_parse_range(const char *s, uint32_t *net, unsigned *prefix, ward_error_t *err);
@@ -93,9 +105,13 @@ bool ward_net_overlaps(uint32_t a, unsigned alen, uint32_t b, unsigned blen);
 /* Pure: "NAME:A.B.C.D" (--add-host) and "HOSTPORT:PORT" (--publish). */
 int ward_net_parse_host(const char *s, struct ward_net_host *out, ward_error_t *err);
 int ward_net_parse_publish(const char *s, struct ward_net_publish *out, ward_error_t *err);
-/* Pure: the nftables script for inside the sandbox's namespace (NULL when
- * nothing is filtered there), and the text of its /etc/hosts. */
+/* Pure: the nftables script for inside the sandbox's namespace (every
+ * sandbox with an interface gets one: IPv6 is dropped on eth0 even under
+ * network.outbound), and the text of its /etc/hosts. */
 char *ward_net_inner_rules(const struct ward_net *n);
+/* Pure: the nftables script of the host's tables (ip ward_nat and bridge
+ * ward), without elements; idempotent. */
+char *ward_net_host_rules(const struct ward_net *n);
 char *ward_net_hosts_text(const struct ward_net *n, const struct ward_net_opts *o);
 
 /* Supervisor, before cloning init: read WARD_NET_RANGE, refuse a range that

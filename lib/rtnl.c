@@ -140,7 +140,7 @@ static int index_of(const char *ifname, ward_error_t *err)
 	return (int)idx;
 }
 
-int ward_rtnl_add_bridge(const char *name, unsigned mtu, ward_error_t *err)
+int ward_rtnl_add_bridge(const char *name, unsigned mtu, const uint8_t mac[6], ward_error_t *err)
 {
 	struct req r;
 	struct rtattr *info;
@@ -149,6 +149,11 @@ int ward_rtnl_add_bridge(const char *name, unsigned mtu, ward_error_t *err)
 	init_link(&r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0);
 	add_str(&r, IFLA_IFNAME, name);
 	add_u32(&r, IFLA_MTU, mtu);
+	/* A bridge without a MAC of its own takes the lowest of its ports'
+	 * and changes it as ports come and go, which flushes its neighbour
+	 * table each time; a set MAC stays. */
+	if (mac)
+		add_attr(&r, IFLA_ADDRESS, mac, 6);
 	info = nest(&r, IFLA_LINKINFO);
 	add_str(&r, IFLA_INFO_KIND, "bridge");
 	nest_end(&r, info);
@@ -183,6 +188,21 @@ int ward_rtnl_add_addr4(const char *ifname, uint32_t addr, unsigned prefix, ward
 	return 0;
 }
 
+int ward_rtnl_set_mac(const char *ifname, const uint8_t mac[6], ward_error_t *err)
+{
+	struct req r;
+	int idx = index_of(ifname, err), rc;
+
+	if (idx < 0)
+		return -1;
+	init_link(&r, RTM_NEWLINK, 0, idx);
+	add_attr(&r, IFLA_ADDRESS, mac, 6);
+	rc = talk(&r);
+	if (rc < 0 && set_errno(rc))
+		return ward_error_sys(err, "network: cannot set the MAC address of %s", ifname);
+	return 0;
+}
+
 int ward_rtnl_set_up(const char *ifname, unsigned mtu, ward_error_t *err)
 {
 	struct req r;
@@ -204,7 +224,7 @@ int ward_rtnl_set_up(const char *ifname, unsigned mtu, ward_error_t *err)
 }
 
 int ward_rtnl_add_veth(const char *host_if, const char *master, const char *peer_if, pid_t peer_pid,
-		       unsigned mtu, ward_error_t *err)
+		       const uint8_t peer_mac[6], unsigned mtu, ward_error_t *err)
 {
 	struct req r;
 	struct ifinfomsg *ifi, *peer;
@@ -234,6 +254,10 @@ int ward_rtnl_add_veth(const char *host_if, const char *master, const char *peer
 		r.overflow = true;
 	}
 	add_str(&r, IFLA_IFNAME, peer_if);
+	/* The peer's MAC address is chosen, not random: the host's bridge
+	 * filter binds it to the port and the address (see net.c). */
+	if (peer_mac)
+		add_attr(&r, IFLA_ADDRESS, peer_mac, 6);
 	add_u32(&r, IFLA_MTU, mtu);
 	add_u32(&r, IFLA_NET_NS_PID, (uint32_t)peer_pid);
 	nest_end(&r, pa);

@@ -73,10 +73,14 @@ const struct ward_entitlement ward_entitlements[] = {
 		.layers = {
 			L(NS) = "new network namespace: lo up, eth0 (a veth into the host bridge ward0) "
 				"with an address of WARD_NET_RANGE, default route via ward0, NAT on the host; "
-				"no other sandbox and no service of the host itself is reachable",
+				"no other sandbox and no service of the host itself is reachable; IPv4 only "
+				"(IPv6 disabled on eth0 and on ward0)",
 			L(NFT) = "on the host (table ip ward_nat): masquerade; new connections from ward0 "
 				 "to the host itself rejected; to other sandboxes only by their "
-				 "network.connect rules",
+				 "network.connect rules; to 169.254.0.0/16 (cloud metadata) only by a "
+				 "network.connect rule; from other machines only to --publish ports; "
+				 "(table bridge ward) its veth sends only IPv4 and ARP as its own MAC and "
+				 "address; inside the namespace: IPv6 dropped on eth0",
 			L(SECCOMP) = "socket(2) allowed for AF_UNIX, AF_INET, AF_INET6, AF_NETLINK",
 			L(LANDLOCK) = "TCP not restricted by Landlock",
 		},
@@ -96,7 +100,8 @@ const struct ward_entitlement ward_entitlements[] = {
 			L(SECCOMP) = "socket(2) allowed for AF_UNIX, AF_INET, AF_INET6, AF_NETLINK",
 			L(LANDLOCK) = "TCP connect only to PORT (ABI 4+; ports, not addresses)",
 			L(NFT) = "inside the namespace: new connections out only to HOST:PORT, the rest "
-				 "refused; on the host: forwarded from the sandbox only to HOST:PORT",
+				 "refused, IPv6 dropped; on the host: forwarded from the sandbox only to "
+				 "HOST:PORT, the sandbox's address bound to its veth (table bridge ward)",
 		},
 		.socket_families = FAM(AF_UNIX) | FAM(AF_INET) | FAM(AF_INET6) | FAM(AF_NETLINK),
 	},
@@ -111,7 +116,9 @@ const struct ward_entitlement ward_entitlements[] = {
 				"of WARD_NET_RANGE; ports below 1024 bindable inside",
 			L(SECCOMP) = "socket(2) allowed for AF_UNIX, AF_INET, AF_INET6, AF_NETLINK",
 			L(LANDLOCK) = "TCP bind only to PORT (ABI 4+)",
-			L(NFT) = "inside the namespace: new connections in only to PORT, the rest refused",
+			L(NFT) = "inside the namespace: new connections in only to PORT, the rest "
+				 "refused, IPv6 dropped; on the host: from other machines only through "
+				 "--publish",
 		},
 		.socket_families = FAM(AF_UNIX) | FAM(AF_INET) | FAM(AF_INET6) | FAM(AF_NETLINK),
 	},

@@ -77,12 +77,16 @@ def ward(*args, env=None, timeout=TIMEOUT):
 
 
 def ward_elements():
-    """Every element of ward's host table (sets and the publish map)."""
-    r = subprocess.run(["/usr/sbin/nft", "list", "table", "ip", "ward_nat"],
-                       capture_output=True, text=True, timeout=TIMEOUT)
-    if r.returncode != 0:
-        return set()
-    return set(re.findall(r"elements = \{([^}]*)\}", r.stdout, re.S))
+    """Every element of ward's host tables (sets and the publish map of ip
+    ward_nat, the port bindings of bridge ward), one string per element."""
+    out = set()
+    for family, table in (("ip", "ward_nat"), ("bridge", "ward")):
+        r = subprocess.run(["/usr/sbin/nft", "list", "table", family, table],
+                           capture_output=True, text=True, timeout=TIMEOUT)
+        if r.returncode == 0:
+            for elems in re.findall(r"elements = \{([^}]*)\}", r.stdout, re.S):
+                out |= {e.strip() for e in elems.split(",") if e.strip()}
+    return out
 
 
 def results(stdout):
@@ -316,11 +320,12 @@ def test_bad_network_input_is_refused(args, words):
 
 def test_nothing_is_left_after_a_run(sandboxes):
     links, elems = wv_links(), ward_elements()
-    _, db = sandboxes(*server_args(5432))
+    p, db = sandboxes(*server_args(5432))
     r = ward("run", "-q", "--add-host", f"db:{db}", "--allow", "network.connect=db:5432",
              "--publish", "18434:80", "--allow", "network.listen=80", "--", "true")
     assert r.returncode == 0, r
-    assert ward_elements() - elems <= {e for e in ward_elements() if db in e}
+    assert ward_elements() - elems <= {e for e in ward_elements()
+                                       if db in e or f'"wv{p.pid}"' in e}
     assert not any("18434" in e for e in ward_elements())
     assert len(wv_links() - links) <= 1  # the db sandbox still runs
 
@@ -334,10 +339,12 @@ def test_leftovers_of_a_killed_supervisor_are_removed(sandboxes):
     deadline = time.time() + 10
     while f"wv{p.pid}" in wv_links() and time.time() < deadline:
         time.sleep(0.1)
+    assert any(f'"wv{p.pid}"' in e for e in ward_elements())  # its port binding
     # The next start removes what the killed supervisor left.
     r = ward("run", "-q", "--allow", "network.listen=80", "--", "true")
     assert r.returncode == 0, r
     assert not any("18435" in e for e in ward_elements()), ward_elements()
+    assert not any(f'"wv{p.pid}"' in e for e in ward_elements()), ward_elements()
     assert f"wv{p.pid}" not in wv_links()
 
 

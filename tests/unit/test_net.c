@@ -178,15 +178,94 @@ static void test_inner_rules(void **state)
 	assert_non_null(strstr(s, "output oifname \"lo\" accept"));
 	free(s);
 
-	/* network.outbound: no output chain, inbound still only port 80. */
+	/* network.outbound: any IPv4 destination, inbound still only port 80. */
 	n.outbound = true;
 	s = ward_net_inner_rules(&n);
-	assert_null(strstr(s, "chain inet ward output"));
+	assert_non_null(strstr(s, "chain inet ward output { type filter hook output priority "
+				  "filter; policy accept; }"));
+	assert_null(strstr(s, "ip daddr 10.88.0.7"));
 	assert_non_null(strstr(s, "th dport 80 accept"));
 	free(s);
 
+	/* network.outbound alone: IPv6 is still dropped on eth0, both ways,
+	 * before anything else. */
 	n.filter = false;
-	assert_null(ward_net_inner_rules(&n));
+	n.n_listen = 0;
+	s = ward_net_inner_rules(&n);
+	assert_non_null(s);
+	assert_string_equal(s, "add table inet ward; "
+			       "add chain inet ward input { type filter hook input priority "
+			       "filter; policy accept; }; "
+			       "add rule inet ward input iifname != \"lo\" meta nfproto ipv6 drop; "
+			       "add chain inet ward output { type filter hook output priority "
+			       "filter; policy accept; }; "
+			       "add rule inet ward output oifname != \"lo\" meta nfproto ipv6 "
+			       "reject with icmpx type admin-prohibited; ");
+	free(s);
+}
+
+static void test_inner_rules_drop_ipv6_first(void **state)
+{
+	uint16_t listen[] = {80};
+	struct ward_net n = {.filter = true, .listen = listen, .n_listen = 1};
+	char *s, *v6_in, *v6_out;
+
+	(void)state;
+	s = ward_net_inner_rules(&n);
+	v6_in = strstr(s, "input iifname != \"lo\" meta nfproto ipv6 drop");
+	v6_out = strstr(s, "output oifname != \"lo\" meta nfproto ipv6 reject");
+	assert_non_null(v6_in);
+	assert_non_null(v6_out);
+	/* No accept (a listen port, established) comes before the IPv6 rule. */
+	assert_true(v6_in < strstr(s, "th dport 80 accept"));
+	assert_true(v6_in < strstr(s, "input ct state established"));
+	assert_true(v6_out < strstr(s, "output ct state established"));
+	free(s);
+}
+
+static void test_host_rules(void **state)
+{
+	struct ward_net n = {.net = 0x0a580000, .prefix = 16};
+	uint8_t mac[6];
+	char *s;
+
+	(void)state;
+	s = ward_net_host_rules(&n);
+	/* Bridge: a guarded port sends only as its MAC and address, IPv4 or
+	 * ARP, never to 127/8; receives only for its address; no port to port. */
+	assert_non_null(strstr(s,
+			       "add rule bridge ward prerouting iifname != @guarded accept; "
+			       "add rule bridge ward prerouting iifname . ether saddr . ip saddr "
+			       "@ports ip daddr != 127.0.0.0/8 accept; "
+			       "add rule bridge ward prerouting iifname . ether saddr . arp saddr "
+			       "ip @ports iifname . arp saddr ether . arp saddr ip @ports accept; "
+			       "add rule bridge ward prerouting counter drop; "));
+	assert_non_null(strstr(s, "forward iifname @guarded counter drop; "));
+	assert_non_null(strstr(s,
+			       "add rule bridge ward postrouting oifname != @guarded accept; "
+			       "add rule bridge ward postrouting oifname . ip daddr @addrs accept; "
+			       "add rule bridge ward postrouting oifname . arp daddr ip @addrs "
+			       "accept; add rule bridge ward postrouting counter drop; "));
+	/* From outside into ward0: replies and published ports only. */
+	assert_non_null(strstr(s, "guard iifname != \"ward0\" oifname \"ward0\" ct status dnat "
+				  "accept; add rule ip ward_nat guard iifname != \"ward0\" oifname "
+				  "\"ward0\" reject"));
+	/* Link-local only by a talk rule. */
+	assert_non_null(strstr(s,
+			       "guard iifname \"ward0\" ip daddr 169.254.0.0/16 meta l4proto "
+			       "{ tcp, udp } ip saddr . ip daddr . th dport @talk accept; add rule "
+			       "ip ward_nat guard iifname \"ward0\" ip daddr 169.254.0.0/16 "
+			       "reject"));
+	assert_non_null(strstr(s, "ip daddr != 10.88.0.0/16 oifname != \"ward0\" masquerade"));
+	free(s);
+
+	ward_net_mac(0x0a580105, mac);
+	assert_int_equal(mac[0], 0x02);
+	assert_int_equal(mac[1], 0x77);
+	assert_int_equal(mac[2], 10);
+	assert_int_equal(mac[3], 88);
+	assert_int_equal(mac[4], 1);
+	assert_int_equal(mac[5], 5);
 }
 
 static void test_hosts_text(void **state)
@@ -256,6 +335,8 @@ int main(void)
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_landlock_ports),
 		cmocka_unit_test(test_inner_rules),
+		cmocka_unit_test(test_inner_rules_drop_ipv6_first),
+		cmocka_unit_test(test_host_rules),
 		cmocka_unit_test(test_hosts_text),
 		cmocka_unit_test(test_cli_values),
 	};
