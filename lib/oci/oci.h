@@ -79,6 +79,12 @@ int ward_oci_features(FILE *out, ward_error_t *err);
  * annotation give the container, layer by layer. */
 int ward_oci_explain(const char *bundle, FILE *out, bool json, ward_error_t *err);
 
+/* CVE-2019-5736 (sealed.c): the commands that put a process into a
+ * container call this first.  It re-executes ward from a copy of its binary
+ * in a sealed memfd (it returns only on failure); in that copy it makes the
+ * process undumpable and returns 0. */
+int ward_oci_protect_self(ward_error_t *err);
+
 /* Parse "KILL", "SIGKILL", "9". -1 when unknown. */
 int ward_oci_signal_from_name(const char *s);
 

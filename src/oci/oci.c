@@ -385,6 +385,11 @@ int cmd_oci(int argc, char **argv)
 	ward_error_t err = NULL;
 	int i;
 
+	/* Before anything is opened: the commands that put a process into a
+	 * container run from a sealed copy of ward (CVE-2019-5736). */
+	if ((strcmp(cmd, "create") == 0 || strcmp(cmd, "run") == 0 || strcmp(cmd, "exec") == 0) &&
+	    ward_oci_protect_self(&err) < 0)
+		return fail(&err);
 	if (ward_oci_log_open(ward_globals.log,
 			      ward_globals.log_format &&
 				      strcmp(ward_globals.log_format, "json") == 0,

