@@ -55,6 +55,7 @@ struct exec_ctx {
 	int ns_type[8];
 	size_t n_ns;
 	bool userns;
+	int root_fd; /* the init's root (/proc/PID/root), to chroot into */
 	int sync[2];
 	int console_fd;
 };
@@ -70,8 +71,10 @@ static const struct {
 	{"time", CLONE_NEWTIME}, {"mnt", CLONE_NEWNS},
 };
 
-static int open_namespaces(struct exec_ctx *x, pid_t pid, ward_error_t *err)
+static int open_namespaces(struct exec_ctx *x, const struct oci_state *s, ward_error_t *err)
 {
+	pid_t pid = s->pid;
+	char rp[64];
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(ns_order); i++) {
@@ -98,6 +101,18 @@ static int open_namespaces(struct exec_ctx *x, pid_t pid, ward_error_t *err)
 		if (ns_order[i].type == CLONE_NEWUSER)
 			x->userns = true;
 	}
+	/* The init's root: the process chroots into it after joining.  Its
+	 * mount namespace gives the same root, but only if it differs from
+	 * ours; a process that shares the caller's would otherwise keep the
+	 * host's root, working directory and program lookup. */
+	snprintf(rp, sizeof(rp), "/proc/%d/root", (int)pid);
+	x->root_fd = open(rp, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (x->root_fd < 0)
+		return ward_error_sys(err, "cannot open the container's root (%s)", rp);
+	/* Everything above was opened by pid: if the init has died and its
+	 * pid was reused meanwhile, it was another process's. */
+	if (s->start_time == 0 || ward_oci_proc_start_time(pid) != s->start_time)
+		return ward_error_set(err, ESRCH, "container \"%s\" is not running", s->id);
 	return 0;
 }
 
@@ -296,6 +311,13 @@ static __attribute__((noreturn)) void exec_process(struct exec_ctx *x)
 		_exit(1);
 	if (setsid() < 0)
 		ward_oci_child_fail(fd, 1, "setsid: %s", strerror(errno));
+	/* The container's root, whether or not its mount namespace differs
+	 * from ours (then this changes nothing). */
+	if (fchdir(x->root_fd) < 0 || chroot(".") < 0 || chdir("/") < 0)
+		ward_oci_child_fail(fd, 1, "cannot enter the container's root: %s",
+				    strerror(errno));
+	close(x->root_fd);
+	x->root_fd = -1;
 	if (p->terminal && ward_oci_setup_tty(x->console_fd, p, &slave, &err) < 0)
 		ward_oci_child_fail(fd, 1, "%s", err->msg);
 	umask(p->has_umask ? p->umask : 022);
@@ -311,9 +333,8 @@ static __attribute__((noreturn)) void exec_process(struct exec_ctx *x)
 		ward_oci_child_fail(fd, 1, "%s", err->msg);
 	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		ward_oci_child_fail(fd, 1, "prctl(PR_SET_NO_NEW_PRIVS): %s", strerror(errno));
-	if (chdir(p->cwd) < 0)
-		ward_oci_child_fail(fd, 1, "chdir to cwd (\"%s\") failed: %s", p->cwd,
-				    strerror(errno));
+	if (ward_oci_enter_cwd(p->cwd, &err) < 0)
+		ward_oci_child_fail(fd, 1, "%s", err->msg);
 	exe = ward_oci_find_exe(p, &status, &err);
 	if (exe == NULL)
 		ward_oci_child_fail(fd, status, "%s", err->msg);
@@ -328,6 +349,42 @@ static __attribute__((noreturn)) void exec_process(struct exec_ctx *x)
 	ward_oci_child_fail(fd, errno == ENOENT ? 127 : 126, "exec %s: %s", exe, strerror(errno));
 }
 
+/*
+ * First thing in the stage: close every descriptor of ward exec that the
+ * process does not need (the state directory, the cgroup directories, the
+ * log).  Any of them would be a door to the host: a working directory of
+ * /proc/self/fd/N (from --cwd, a --process file or the bundle's
+ * process.cwd) would start the program outside its root (CVE-2024-21626).
+ * What stays: stdio, the preserved descriptors, the sync socket, the
+ * console socket, the namespaces to join and the container's root.
+ */
+static void close_inherited(struct exec_ctx *x)
+{
+	int keep[16], n = 0, i, j, lo;
+
+	keep[n++] = x->sync[1];
+	keep[n++] = x->console_fd;
+	keep[n++] = x->root_fd;
+	for (i = 0; i < (int)x->n_ns; i++)
+		keep[n++] = x->ns_fd[i];
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+			int t = keep[j];
+
+			keep[j] = keep[j - 1];
+			keep[j - 1] = t;
+		}
+	lo = 3 + x->o->preserve_fds;
+	for (i = 0; i < n; i++) {
+		if (keep[i] < lo)
+			continue;
+		if (keep[i] > lo)
+			syscall(SYS_close_range, lo, keep[i] - 1, 0);
+		lo = keep[i] + 1;
+	}
+	syscall(SYS_close_range, lo, ~0U, 0);
+}
+
 static __attribute__((noreturn)) void stage(struct exec_ctx *x)
 {
 	int fd = x->sync[1];
@@ -336,6 +393,7 @@ static __attribute__((noreturn)) void stage(struct exec_ctx *x)
 	size_t i;
 
 	close(x->sync[0]);
+	close_inherited(x);
 	for (i = 0; i < x->n_ns; i++) {
 		if (setns(x->ns_fd[i], x->ns_type[i]) < 0)
 			ward_oci_child_fail(fd, 1, "cannot join the container's %s namespace: %s",
@@ -384,7 +442,7 @@ int ward_oci_exec(const struct ward_oci_exec_opts *o, int *status, ward_error_t 
 	*status = 125;
 	memset(&x, 0, sizeof(x));
 	x.o = o;
-	x.sync[0] = x.sync[1] = x.console_fd = -1;
+	x.sync[0] = x.sync[1] = x.console_fd = x.root_fd = -1;
 	if (ward_oci_state_load(o->root, o->id, false, &s, err) < 0)
 		goto out;
 	cg = ward_oci_state_cgroup(&s);
@@ -394,7 +452,7 @@ int ward_oci_exec(const struct ward_oci_exec_opts *o, int *status, ward_error_t 
 			       ward_oci_status_name(st));
 		goto out;
 	}
-	if (build_process(&x, &s, err) < 0 || open_namespaces(&x, s.pid, err) < 0)
+	if (build_process(&x, &s, err) < 0 || open_namespaces(&x, &s, err) < 0)
 		goto out;
 	if (x.proc.terminal) {
 		struct sockaddr_un {
@@ -490,6 +548,8 @@ out:
 	fwd_pid = 0;
 	for (i = 0; i < x.n_ns; i++)
 		close(x.ns_fd[i]);
+	if (x.root_fd >= 0)
+		close(x.root_fd);
 	for (i = 0; i < 2; i++)
 		if (x.sync[i] >= 0)
 			close(x.sync[i]);

@@ -124,6 +124,18 @@ static void join_namespaces(struct oci_container *c, int fd, bool user)
 			if (setns(c->joins[i].fd, t) < 0)
 				ward_oci_child_fail(fd, 1, "cannot join the %s namespace: %s",
 						    ward_oci_ns_name(t), strerror(errno));
+			/* The container's root is built by propagation changes,
+			 * mounts and a pivot_root, and pivot_root moves the root
+			 * of every process of the namespace that had the old
+			 * one: done in a joined namespace (the host's, another
+			 * container's), it would take over theirs.  So the
+			 * container gets a copy of the joined namespace of its
+			 * own (made a slave below, mounts made there after still
+			 * reach it). */
+			if (t == CLONE_NEWNS && unshare(CLONE_NEWNS) < 0)
+				ward_oci_child_fail(fd, 1,
+						    "cannot copy the joined mount namespace: %s",
+						    strerror(errno));
 		}
 	}
 }
@@ -356,9 +368,8 @@ void ward_oci_init(struct oci_container *c, bool ns_done)
 		fail_err(fd, 1, &err);
 	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		ward_oci_child_fail(fd, 1, "prctl(PR_SET_NO_NEW_PRIVS): %s", strerror(errno));
-	if (chdir(p->cwd) < 0)
-		ward_oci_child_fail(fd, 1, "chdir to cwd (\"%s\") set in config.json failed: %s",
-				    p->cwd, strerror(errno));
+	if (ward_oci_enter_cwd(p->cwd, &err) < 0)
+		fail_err(fd, 1, &err);
 	exe = ward_oci_find_exe(p, &status, &err);
 	if (exe == NULL)
 		fail_err(fd, status, &err);

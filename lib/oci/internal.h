@@ -155,6 +155,8 @@ int ward_oci_caps_bounding(uint64_t bounding, ward_error_t *err);
 int ward_oci_set_user(const struct ward_oci_process *p, bool setgroups_ok, ward_error_t *err);
 int ward_oci_caps_final(const struct ward_oci_caps *caps, ward_error_t *err);
 int ward_oci_rlimits(const struct ward_oci_process *p, ward_error_t *err);
+/* chdir to cwd and check that it is beneath the root (CVE-2024-21626). */
+int ward_oci_enter_cwd(const char *cwd, ward_error_t *err);
 /* Find the program as execve would, with PATH from the process's env.
  * Returns the path, or NULL with *status 127/126 and the message in err. */
 char *ward_oci_find_exe(const struct ward_oci_process *p, int *status, ward_error_t *err);

@@ -18,6 +18,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <grp.h>
 #include <linux/capability.h>
 #include <stdio.h>
@@ -136,6 +137,31 @@ int ward_oci_rlimits(const struct ward_oci_process *p, ward_error_t *err)
 					      (unsigned long long)p->rlimits[i].hard,
 					      (unsigned long long)cur.rlim_max);
 		}
+	}
+	return 0;
+}
+
+int ward_oci_enter_cwd(const char *cwd, ward_error_t *err)
+{
+	char buf[PATH_MAX];
+	long n;
+
+	if (chdir(cwd) < 0) {
+		cleanup_free char *e = ward_escape(cwd, 256);
+
+		return ward_error_sys(err, "chdir to cwd (\"%s\") set in config.json failed", e);
+	}
+	/* The kernel's getcwd marks a directory outside the root
+	 * "(unreachable)": a working directory reached through a descriptor
+	 * (/proc/self/fd/N) can be one (CVE-2024-21626). */
+	n = syscall(SYS_getcwd, buf, sizeof(buf));
+	if (n < 0 || buf[0] != '/') {
+		cleanup_free char *e = ward_escape(cwd, 256);
+
+		if (n < 0)
+			return ward_error_sys(err, "cwd \"%s\": getcwd", e);
+		return ward_error_set(err, EPERM,
+				      "cwd \"%s\" is outside the container's root: refused", e);
 	}
 	return 0;
 }
