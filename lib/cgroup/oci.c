@@ -27,12 +27,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "../oci/cgroup.h"
+#include "../oci/internal.h"
 #include "../oci/log.h"
 #include "../util.h"
 #include "internal.h"
@@ -1108,6 +1110,62 @@ int ward_oci_cgroup_pids(const struct ward_oci_cgroup *cg, pid_t **out, size_t *
 	return 0;
 }
 
+bool ward_oci_cgroup_owned(const struct ward_oci_cgroup *cg)
+{
+	size_t i;
+
+	for (i = 0; i < cg->n_dirs; i++)
+		if (cg->dirs[i].created < 1)
+			return false;
+	return cg->n_dirs > 0;
+}
+
+#ifndef NS_GET_PARENT
+#define NS_GET_PARENT 0xb702
+#endif
+
+/* Is pid in the scope's pid namespace, or in one nested in it?  Walks the
+ * process's pid namespace up to the caller's own (where NS_GET_PARENT
+ * stops with EPERM). */
+static bool in_pidns(pid_t pid, const struct ward_oci_cg_scope *sc)
+{
+	char path[64];
+	int fd, depth;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	for (depth = 0; fd >= 0 && depth < 40; depth++) {
+		struct stat st;
+		int parent;
+
+		if (fstat(fd, &st) == 0 && st.st_dev == sc->pidns_dev &&
+		    st.st_ino == sc->pidns_ino) {
+			close(fd);
+			return true;
+		}
+		parent = ioctl(fd, NS_GET_PARENT);
+		close(fd);
+		fd = parent;
+	}
+	if (fd >= 0)
+		close(fd);
+	return false;
+}
+
+/* May the runtime signal pid, a member of the cgroup?  (Called with a
+ * pidfd held on it, so the answer is about that very process.) */
+static bool ours(const struct ward_oci_cgroup *cg, pid_t pid)
+{
+	const struct ward_oci_cg_scope *sc = &cg->scope;
+
+	if (ward_oci_cgroup_owned(cg))
+		return true;
+	if (sc->init && pid == sc->init && sc->init_start &&
+	    ward_oci_proc_start_time(pid) == sc->init_start)
+		return true;
+	return sc->pidns && in_pidns(pid, sc);
+}
+
 int ward_oci_cgroup_signal(const struct ward_oci_cgroup *cg, int sig, ward_error_t *err)
 {
 	cleanup_free pid_t *pids = NULL;
@@ -1130,11 +1188,24 @@ int ward_oci_cgroup_signal(const struct ward_oci_cgroup *cg, int sig, ward_error
 		if (ward_oci_cgroup_pids(cg, &again, &m, NULL) == 0)
 			for (k = 0; k < m; k++)
 				still |= again[k] == pids[i];
-		if (still)
+		if (still && ours(cg, pids[i]))
 			(void)syscall(SYS_pidfd_send_signal, pfd, sig, NULL, 0);
 		close(pfd);
 	}
 	return 0;
+}
+
+/* How many of the cgroup's processes are ward's. */
+static size_t count_ours(const struct ward_oci_cgroup *cg)
+{
+	cleanup_free pid_t *pids = NULL;
+	size_t n = 0, i, k = 0;
+
+	if (ward_oci_cgroup_pids(cg, &pids, &n, NULL) < 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		k += ours(cg, pids[i]);
+	return k;
 }
 
 /* ---- removal ---- */
@@ -1195,14 +1266,14 @@ int ward_oci_cgroup_destroy(struct ward_oci_cgroup *cg, ward_error_t *err)
 	if (!cg->standin) {
 		deadline = mono_ms() + 3000;
 		for (;;) {
-			cleanup_free pid_t *pids = NULL;
-			size_t n = 0;
+			size_t n = count_ours(cg);
 
-			if (ward_oci_cgroup_pids(cg, &pids, &n, NULL) < 0 || n == 0)
+			if (n == 0)
 				break;
 			(void)ward_oci_cgroup_signal(cg, SIGKILL, NULL);
-			/* A frozen task dies only once thawed. */
-			if (ward_oci_cgroup_frozen(cg))
+			/* A frozen task dies only once thawed.  (A cgroup
+			 * ward did not make is left as it was found.) */
+			if (ward_oci_cgroup_owned(cg) && ward_oci_cgroup_frozen(cg))
 				(void)ward_oci_cgroup_freeze(cg, false, NULL);
 			if (mono_ms() > deadline) {
 				ward_error_set(

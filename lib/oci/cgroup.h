@@ -31,8 +31,26 @@ struct ward_oci_cg_dir {
 	int created; /* how many trailing levels of PATH ward made (0: it existed) */
 };
 
+/*
+ * Whose processes the runtime may kill.  A cgroup whose last level ward
+ * made in every hierarchy (ward_oci_cgroup_owned) holds only what ward
+ * put there.  A cgroup that existed before (a cgroupsPath naming another
+ * program's cgroup; allowed without the entitlements annotation, as runc
+ * does) may hold processes ward never started: then only the container's
+ * are signalled, those of its own pid namespace (or of one nested in it),
+ * or, when it shares the host's, its init alone.  Set from the state.
+ */
+struct ward_oci_cg_scope {
+	bool pidns;	 /* the container has a pid namespace of its own: */
+	dev_t pidns_dev; /*   its nsfs identity */
+	ino_t pidns_ino;
+	pid_t init;		       /* the init, or 0 */
+	unsigned long long init_start; /* its start time (against pid reuse) */
+};
+
 struct ward_oci_cgroup {
 	enum ward_cgroup_layout layout;
+	struct ward_oci_cg_scope scope;
 	bool standin; /* v2 stand-in tree: interface files are created by writes */
 	char *root;   /* /sys/fs/cgroup */
 	char *path;   /* absolute cgroup path, "/libpod_parent/libpod-ID" */
@@ -65,9 +83,14 @@ bool ward_oci_cgroup_frozen(const struct ward_oci_cgroup *cg);
 /* Pids in the cgroup (sorted). */
 int ward_oci_cgroup_pids(const struct ward_oci_cgroup *cg, pid_t **out, size_t *n,
 			 ward_error_t *err);
-/* Send sig to every process in the cgroup (pidfds: never to a reused pid). */
+/* Did ward make the last level of the path in every hierarchy? */
+bool ward_oci_cgroup_owned(const struct ward_oci_cgroup *cg);
+/* Send sig to every process of the cgroup that ward started (the whole
+ * cgroup when ward made it; see struct ward_oci_cg_scope), with pidfds:
+ * never to a reused pid. */
 int ward_oci_cgroup_signal(const struct ward_oci_cgroup *cg, int sig, ward_error_t *err);
-/* Kill what is left, remove the levels ward created, free cg.  Safe with NULL. */
+/* Kill what is left of ward's, remove the levels ward created, free cg.
+ * Safe with NULL. */
 int ward_oci_cgroup_destroy(struct ward_oci_cgroup *cg, ward_error_t *err);
 void ward_oci_cgroup_free(struct ward_oci_cgroup *cg);
 

@@ -325,6 +325,11 @@ static json_t *build_state(const struct oci_container *c, pid_t pid)
 		      "seccomp", c->sc.prog.n_insns > 0);
 	if (c->cg)
 		json_object_set_new(s, "cgroup", ward_oci_cgroup_to_json(c->cg));
+	if (c->cg && c->cg->scope.pidns)
+		json_object_set_new(s, "pidns",
+				    json_pack("{s:I,s:I}", "dev",
+					      (json_int_t)c->cg->scope.pidns_dev, "ino",
+					      (json_int_t)c->cg->scope.pidns_ino));
 	if (cfg->hooks[WARD_HOOK_POSTSTOP].n)
 		json_object_set_new(s, "poststop",
 				    ward_oci_hooks_to_json(&cfg->hooks[WARD_HOOK_POSTSTOP]));
@@ -419,6 +424,19 @@ static int prepare(struct oci_container *c, int dirfd, ward_error_t *err)
 		return -1;
 	if (ward_oci_cgroup_open(o->cgroup_root, cgpath, true, &c->cg, err) < 0)
 		return ward_error_wrap(err, "cannot create the container's cgroup");
+	/* A cgroup that exists already belongs to somebody else: writing the
+	 * container's limits there, or killing what it holds, is taking it
+	 * over.  Under the entitlements only a cgroup ward makes is used. */
+	if (c->ent.present && !ward_oci_cgroup_owned(c->cg)) {
+		cleanup_free char *e =
+			ward_escape(cfg->cgroups_path ? cfg->cgroups_path : cgpath, 256);
+
+		return ward_error_set(err, EEXIST,
+				      "%s: linux.cgroupsPath \"%s\": the cgroup exists already; "
+				      "under %s a container gets only a cgroup that ward creates "
+				      "(remove linux.cgroupsPath, or name a new cgroup)",
+				      cfg->path, e, WARD_OCI_ENTITLEMENTS);
+	}
 	if (ward_oci_cgroup_apply(c->cg, &cfg->resources, true, err) < 0)
 		return -1;
 
@@ -581,6 +599,28 @@ died:
 	return ward_error_set(err, ECHILD, "the container's init died during creation");
 }
 
+/* What the runtime may kill in the cgroup later: the init, and the
+ * processes of its pid namespace when it has one of its own. */
+static void scope_cgroup(struct oci_container *c, pid_t pid)
+{
+	struct ward_oci_cg_scope *sc;
+	char path[64];
+	struct stat mine, its;
+
+	if (c->cg == NULL)
+		return;
+	sc = &c->cg->scope;
+	sc->init = pid;
+	sc->init_start = ward_oci_proc_start_time(pid);
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
+	if (stat(path, &its) == 0 && stat("/proc/self/ns/pid", &mine) == 0 &&
+	    (its.st_ino != mine.st_ino || its.st_dev != mine.st_dev)) {
+		sc->pidns = true;
+		sc->pidns_dev = its.st_dev;
+		sc->pidns_ino = its.st_ino;
+	}
+}
+
 static int do_create(const struct ward_oci_opts *o, pid_t *out_pid, struct oci_container *c,
 		     struct oci_state *st, ward_error_t *err)
 {
@@ -614,6 +654,7 @@ static int do_create(const struct ward_oci_opts *o, pid_t *out_pid, struct oci_c
 	pid = spawn(c, err);
 	if (pid < 0)
 		goto fail;
+	scope_cgroup(c, pid);
 	if (finish_create(c, pid, err) < 0)
 		goto fail;
 	st->json = build_state(c, pid);

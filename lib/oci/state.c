@@ -249,10 +249,19 @@ struct ward_oci_cgroup *ward_oci_state_cgroup(const struct oci_state *s)
 
 	if (!json_is_object(j))
 		return NULL;
+	json_t *ns = json_object_get(s->json, "pidns");
+
 	if (ward_oci_cgroup_from_json(j, &cg, &e) < 0) {
 		ward_oci_log(WARD_LOG_DEBUG, "%s", e->msg);
 		ward_error_free(&e);
 		return NULL;
+	}
+	cg->scope.init = s->pid;
+	cg->scope.init_start = s->start_time;
+	if (json_is_object(ns)) {
+		cg->scope.pidns = true;
+		cg->scope.pidns_dev = (dev_t)json_integer_value(json_object_get(ns, "dev"));
+		cg->scope.pidns_ino = (ino_t)json_integer_value(json_object_get(ns, "ino"));
 	}
 	return cg;
 }
