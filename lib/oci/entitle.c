@@ -2,43 +2,59 @@
 /*
  * The annotation org.ward.entitlements: the same words as a manifest,
  * comma separated ("network.loopback,fs.read=/srv/data,process.limit=64").
- * They resolve to a struct ward_policy with the pure resolver, and the
- * config is then trimmed so the container gets no more than the policy
- * allows.  The rules, layer by layer (docs/oci.md repeats them):
+ * They resolve to a struct ward_policy with the pure resolver, and then
+ * bound the config: every field that could give the container more than
+ * the entitlements allow is trimmed to them (a note each, which `ward
+ * explain --bundle` prints and create logs) or, where trimming would
+ * change what the container is, refused with a message naming the field
+ * and the entitlement that would allow it.  Without the annotation the
+ * config is honoured as runc would (the engine is trusted).
  *
- *   capabilities  every set (bounding, effective, permitted, inheritable,
- *                 ambient) is intersected with the policy's capabilities.
- *   no_new_privs  forced on, unless process.setuid is granted.
- *   namespaces    every namespace the policy creates (mount, pid, ipc,
- *                 uts, cgroup; network unless network.host) is added to
- *                 the config when missing; joining one of them by path is
- *                 an error (ward cannot tell what it holds).  The user
- *                 namespace and its maps stay the config's.
- *   mounts        a bind mount of a host path needs an fs.* grant covering
- *                 it, unless it is the engine's own file for this container
- *                 (under the bundle, or under a directory named after the
- *                 container's id: podman's hosts, hostname, .containerenv): fs.read and fs.exec
- * make it read-only (and fs.read noexec), fs.write leaves it writable.  Without a grant it is an
- * error naming the mount and the entitlement to add.  proc, sysfs, tmpfs, devpts, mqueue and cgroup
- *                 mounts create nothing of the host's and are kept.
- *   devices       linux.devices entries need a host.devices grant of the
- *                 same path; device-cgroup allow rules are dropped except
- *                 for the runtime's defaults and granted devices.
- *   resources     pids, memory and cpu quota become the smaller of the
- *                 config's and the policy's (the policy's are always
- *                 finite); RLIMIT_NOFILE at most files.limit.
- *   seccomp       the config's filter stays, and ward's filter for the
- *                 policy is stacked on it (installed last, before execve):
- *                 a syscall runs only if both allow it.
- *   Landlock      the policy's TCP rules and scoping (filesystem rules are
- *                 for ward's own host view, not for an image's rootfs).
- * Each change is recorded as a note, which `ward explain --bundle` prints
- * and the create logs at debug level.
+ * The rules, field by field (docs/oci.md has the same table):
+ *
+ *   process.capabilities  each set intersected with the entitlements' level.
+ *   noNewPrivileges       forced on, unless process.setuid.
+ *   process.rlimits       RLIMIT_NOFILE <= files.limit, RLIMIT_NPROC <=
+ *                         process.limit, RLIMIT_CORE 0, the others <= the
+ *                         runtime's own hard limits.
+ *   process.oomScoreAdj   not below 0 (an OOM-proof container starves the
+ *                         host).
+ *   apparmor/selinux      refused: neither LSM is on this host, so a
+ *   labels, mountLabel    label would promise confinement nobody applies.
+ *   hostname, domainname  no control characters, at most 64 bytes.
+ *   linux.namespaces      no "path" at all (joining a namespace by path
+ *                         joins whatever it holds: the host's, another
+ *                         container's); mount, pid, ipc, uts, cgroup and
+ *                         network (unless network.host) added when missing.
+ *   user namespace        required: a config without one gets one from
+ *                         ward's OCI pool (userns.c); a config's own maps
+ *                         may not map host uid or gid 0.
+ *   linux.sysctl          only namespaced ones: net.* (own network
+ *                         namespace), kernel.shm*, kernel.msg*,
+ *                         kernel.sem, fs.mqueue.* (own IPC namespace).
+ *   linux.devices         only nodes host.devices grants, the same device
+ *                         (type, major, minor) as the host's node there.
+ *   resources.devices     allow rules only for granted devices.
+ *   resources             pids, memory (swap = memory) and cpu quota the
+ *                         smaller of the config's and the entitlements';
+ *                         unified: only keys that restrict the container.
+ *   cgroupsPath           only a cgroup ward creates (runtime.c).
+ *   hooks                 refused, every kind: they run on the host (or,
+ *                         startContainer, before ward's filter).
+ *   seccomp               the config's filter stays and ward's filter for
+ *                         the entitlements is stacked on it (a syscall runs
+ *                         only if both allow it); a listenerPath (a host
+ *                         socket ward would connect to as root) is refused.
+ *   rootfsPropagation     not shared.
+ *   personality           LINUX or LINUX32 (only those are parsed).
+ *   root, mounts,         entitle_fs.c.
+ *   masked/readonly paths
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/sched.h>
 #include <sched.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -49,28 +65,46 @@
 
 #include "../caps.h"
 #include "../entitlements.h"
-#include "../explain.h"
 #include "../util.h"
 #include "internal.h"
 
-static void note(struct oci_entitlements *e, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void note(struct oci_entitlements *e, const char *fmt, ...)
+static void vrecord(char ***list, size_t *n, const char *prefix, const char *fmt, va_list ap)
 {
-	va_list ap;
-	char *s = NULL;
+	char *s = NULL, *t = NULL;
 
-	va_start(ap, fmt);
 	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
+		return;
+	if (prefix) {
+		if (asprintf(&t, "%s: %s", prefix, s) < 0)
+			t = NULL;
+		free(s);
+		s = t;
+	}
 	if (s == NULL)
 		return;
-	e->notes = ward_xrealloc(e->notes, (e->n_notes + 1) * sizeof(char *));
-	e->notes[e->n_notes++] = s;
+	*list = ward_xrealloc(*list, (*n + 1) * sizeof(char *));
+	(*list)[(*n)++] = s;
 }
 
-static int parse_annotation(const char *text, struct ward_policy *p, ward_error_t *err)
+void ward_oci_note(struct oci_entitlements *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vrecord(&e->notes, &e->n_notes, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void ward_oci_refuse(struct oci_entitlements *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vrecord(&e->refusals, &e->n_refusals, e->file, fmt, ap);
+	va_end(ap);
+}
+
+int ward_oci_entitlements_parse(const char *text, struct ward_policy *p, ward_error_t *err)
 {
 	struct ward_request_list l = {0};
 	struct ward_resolve_ctx ctx = {0};
@@ -84,17 +118,6 @@ static int parse_annotation(const char *text, struct ward_policy *p, ward_error_
 	/* Commas separate entitlements; blanks too, for command lines (podman's
 	 * --annotation) that split values at commas. */
 	for (item = strtok_r(copy, ", \t\n", &save); item; item = strtok_r(NULL, ", \t\n", &save)) {
-		while (*item == ' ' || *item == '\t' || *item == '\n')
-			item++;
-		{
-			size_t n = strlen(item);
-
-			while (n &&
-			       (item[n - 1] == ' ' || item[n - 1] == '\t' || item[n - 1] == '\n'))
-				item[--n] = '\0';
-		}
-		if (*item == '\0')
-			continue;
 		if (ward_parse_allow(&l, item, "annotation " WARD_OCI_ENTITLEMENTS, err) < 0) {
 			ward_request_list_free(&l);
 			return -1;
@@ -124,161 +147,286 @@ static const char *cap_list(uint64_t caps, char *buf, size_t len)
 	return buf;
 }
 
-static void trim_caps(struct ward_oci_config *c, struct oci_entitlements *e)
-{
-	struct ward_oci_caps *k = &c->process.caps;
-	uint64_t allow = e->policy.caps;
-	uint64_t before = k->bounding | k->effective | k->permitted | k->inheritable | k->ambient;
-	char buf[1024];
+/* ---- process ---- */
 
-	k->bounding &= allow;
-	k->effective &= allow;
-	k->permitted &= allow;
-	k->inheritable &= allow;
-	k->ambient &= allow;
-	if (before & ~allow)
-		note(e, "capabilities: removed %s (not granted by the entitlements)",
-		     cap_list(before & ~allow, buf, sizeof(buf)));
-}
-
-/* Is path at or below dir? (both normalised, absolute) */
-static bool under(const char *path, const char *dir)
-{
-	size_t n = strlen(dir);
-
-	if (strcmp(dir, "/") == 0)
-		return true;
-	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
-}
-
-static void add_option(struct ward_oci_mount *m, const char *opt)
+static void clamp_rlimit(struct ward_oci_process *p, int resource, uint64_t max, const char *why,
+			 struct oci_entitlements *e, const char *field, bool add)
 {
 	size_t i;
 
-	for (i = 0; i < m->n_options; i++)
-		if (strcmp(m->options[i], opt) == 0)
-			return;
-	m->options = ward_xrealloc(m->options, (m->n_options + 2) * sizeof(char *));
-	m->options[m->n_options++] = ward_xstrdup(opt);
-	m->options[m->n_options] = NULL;
-}
+	for (i = 0; i < p->n_rlimits; i++) {
+		struct ward_oci_rlimit *l = &p->rlimits[i];
 
-static void drop_option(struct ward_oci_mount *m, const char *opt)
-{
-	size_t i, j;
-
-	for (i = 0, j = 0; i < m->n_options; i++) {
-		if (strcmp(m->options[i], opt) == 0) {
-			free(m->options[i]);
+		if (l->resource != resource)
 			continue;
+		if (l->hard > max || l->soft > max) {
+			if (e)
+				ward_oci_note(e, "%s: %s %llu (%s)", field,
+					      ward_oci_rlimit_name(resource),
+					      (unsigned long long)max, why);
+			if (l->hard > max)
+				l->hard = max;
+			if (l->soft > max)
+				l->soft = max;
 		}
-		m->options[j++] = m->options[i];
+		return;
 	}
-	m->n_options = j;
-	if (m->options)
-		m->options[j] = NULL;
+	if (!add)
+		return;
+	p->rlimits = ward_xrealloc(p->rlimits, (p->n_rlimits + 1) * sizeof(*p->rlimits));
+	p->rlimits[p->n_rlimits].resource = resource;
+	p->rlimits[p->n_rlimits].soft = p->rlimits[p->n_rlimits].hard = max;
+	p->n_rlimits++;
+	if (e)
+		ward_oci_note(e, "%s: %s %llu (%s)", field, ward_oci_rlimit_name(resource),
+			      (unsigned long long)max, why);
 }
 
-/* The engine's own files for this container (podman's /etc/hosts,
- * /etc/hostname, /run/.containerenv, /dev/shm): under the bundle, or under a
- * directory named after the container's id (podman keeps some in its
- * runroot's overlay-containers/ID/userdata). */
-static bool engine_file(const struct ward_oci_config *c, const char *id, const char *src)
+void ward_oci_entitlements_process(struct ward_oci_process *p, const struct ward_policy *pol,
+				   struct oci_entitlements *e, const char *field)
 {
-	cleanup_free char *needle = NULL;
+	struct ward_oci_caps *k = &p->caps;
+	uint64_t before = k->bounding | k->effective | k->permitted | k->inheritable | k->ambient;
+	char buf[1024];
+	size_t i;
 
-	if (under(src, c->bundle))
-		return true;
-	if (id == NULL || *id == '\0')
-		return false;
-	needle = ward_xasprintf("/%s/", id);
-	return strstr(src, needle) != NULL;
+	k->bounding &= pol->caps;
+	k->effective &= pol->caps;
+	k->permitted &= pol->caps;
+	k->inheritable &= pol->caps;
+	k->ambient &= pol->caps;
+	if ((before & ~pol->caps) && e)
+		ward_oci_note(e, "%s.capabilities: removed %s (not granted by the entitlements)",
+			      field, cap_list(before & ~pol->caps, buf, sizeof(buf)));
+	if (!pol->setuid && !p->no_new_privileges) {
+		p->no_new_privileges = true;
+		if (e)
+			ward_oci_note(e, "%s.noNewPrivileges: true (no process.setuid)", field);
+	}
+	clamp_rlimit(p, RLIMIT_NOFILE, pol->nofile, "files.limit", e, field, true);
+	/* RLIMIT_NPROC counts the processes of a host uid: the container's
+	 * range is its own, so this is its process count. */
+	clamp_rlimit(p, RLIMIT_NPROC, pol->pids_max, "process.limit", e, field, true);
+	/* A core dump may be handed to the host's core_pattern handler. */
+	clamp_rlimit(p, RLIMIT_CORE, 0, "no core dumps under the entitlements", e, field, true);
+	/* The others cannot be raised above the runtime's own hard limits
+	 * from the container's user namespace: say so now rather than fail
+	 * at setrlimit. */
+	for (i = 0; i < p->n_rlimits; i++) {
+		struct rlimit cur;
+		int r = p->rlimits[i].resource;
+
+		if (r == RLIMIT_NOFILE || r == RLIMIT_NPROC || r == RLIMIT_CORE ||
+		    getrlimit(r, &cur) < 0 || cur.rlim_max == RLIM_INFINITY)
+			continue;
+		clamp_rlimit(p, r, cur.rlim_max, "the runtime's hard limit", e, field, false);
+	}
+	if (p->has_oom_score_adj && p->oom_score_adj < 0) {
+		if (e)
+			ward_oci_note(e,
+				      "%s.oomScoreAdj: 0 instead of %d (a container may not be "
+				      "spared by the OOM killer at the host's expense)",
+				      field, p->oom_score_adj);
+		p->oom_score_adj = 0;
+	}
+	if (e && p->apparmor_profile && *p->apparmor_profile) {
+		cleanup_free char *v = ward_escape(p->apparmor_profile, 128);
+
+		ward_oci_refuse(
+			e,
+			"%s.apparmorProfile \"%s\": AppArmor is not enabled on this host, so "
+			"the confinement the config asks for cannot be applied (remove it)",
+			field, v);
+	}
+	if (e && p->selinux_label && *p->selinux_label) {
+		cleanup_free char *v = ward_escape(p->selinux_label, 128);
+
+		ward_oci_refuse(e,
+				"%s.selinuxLabel \"%s\": SELinux is not enabled on this host, so "
+				"the label cannot be applied (remove it)",
+				field, v);
+	}
 }
 
-static int check_mounts(struct ward_oci_config *c, const char *id, struct oci_entitlements *e,
-			ward_error_t *err)
+static bool printable(const char *s)
 {
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
+static void check_names(struct ward_oci_config *c, struct oci_entitlements *e)
+{
+	const char *const names[] = {"hostname", "domainname"};
+	const char *vals[] = {c->hostname, c->domainname};
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		cleanup_free char *v = NULL;
+
+		if (vals[i] == NULL || (printable(vals[i]) && strlen(vals[i]) <= 64))
+			continue;
+		v = ward_escape(vals[i], 80);
+		ward_oci_refuse(e, "%s \"%s\": at most 64 bytes and no control characters",
+				names[i], v);
+	}
+}
+
+/* ---- namespaces ---- */
+
+static void add_ns(struct ward_oci_config *c, int type)
+{
+	c->namespaces =
+		ward_xrealloc(c->namespaces, (c->n_namespaces + 1) * sizeof(*c->namespaces));
+	c->namespaces[c->n_namespaces].type = type;
+	c->namespaces[c->n_namespaces].path = NULL;
+	c->n_namespaces++;
+}
+
+static bool maps_host_zero(const struct ward_oci_idmap *m, size_t n, size_t *which)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (m[i].host_id == 0) {
+			*which = i;
+			return true;
+		}
+	return false;
+}
+
+static void check_namespaces(struct ward_oci_config *c, struct oci_entitlements *e)
+{
+	static const int want[] = {CLONE_NEWNS,	 CLONE_NEWPID,	  CLONE_NEWIPC,
+				   CLONE_NEWUTS, CLONE_NEWCGROUP, CLONE_NEWNET};
+	size_t i, which;
+
+	for (i = 0; i < c->n_namespaces; i++) {
+		const struct ward_oci_ns *ns = &c->namespaces[i];
+		cleanup_free char *v = NULL;
+
+		if (ns->path == NULL || *ns->path == '\0')
+			continue;
+		v = ward_escape(ns->path, 256);
+		ward_oci_refuse(
+			e,
+			"linux.namespaces[%zu].path \"%s\": joining a %s namespace by path is not "
+			"allowed under %s (it would give the container whatever that namespace "
+			"holds; %s)",
+			i, v, ward_oci_ns_name(ns->type), WARD_OCI_ENTITLEMENTS,
+			ns->type == CLONE_NEWNET ? "grant network.host to share the host's network"
+						 : "remove the path");
+	}
+	for (i = 0; i < ARRAY_SIZE(want); i++) {
+		if (!(e->policy.namespaces & (unsigned long)want[i]) ||
+		    ward_oci_ns_find(c, want[i]))
+			continue;
+		add_ns(c, want[i]);
+		ward_oci_note(e, "linux.namespaces: a new %s namespace added",
+			      ward_oci_ns_name(want[i]));
+	}
+	/* The user namespace: container uid 0 must not be host uid 0. */
+	if (!ward_oci_ns_find(c, CLONE_NEWUSER)) {
+		add_ns(c, CLONE_NEWUSER);
+		free(c->uid_maps);
+		free(c->gid_maps);
+		c->uid_maps = c->gid_maps = NULL;
+		c->n_uid_maps = c->n_gid_maps = 0;
+		e->userns_added = true;
+		ward_oci_note(e, "linux.namespaces: a new user namespace added: container ids "
+				 "0-65535 map to a host range of ward's OCI pool, so the "
+				 "container's root is not the host's");
+		return;
+	}
+	if (maps_host_zero(c->uid_maps, c->n_uid_maps, &which))
+		ward_oci_refuse(
+			e,
+			"linux.uidMappings[%zu] maps host uid 0 into the container: under %s "
+			"the container's users may not include the host's root (map a range "
+			"of unused host ids, or drop the user namespace and let ward add one)",
+			which, WARD_OCI_ENTITLEMENTS);
+	if (maps_host_zero(c->gid_maps, c->n_gid_maps, &which))
+		ward_oci_refuse(
+			e,
+			"linux.gidMappings[%zu] maps host gid 0 into the container: under %s "
+			"the container's groups may not include the host's root group",
+			which, WARD_OCI_ENTITLEMENTS);
+}
+
+/* ---- sysctl ---- */
+
+static void check_sysctl(struct ward_oci_config *c, struct oci_entitlements *e)
+{
+	static const char *const ipc[] = {"kernel.msgmax", "kernel.msgmnb",	    "kernel.msgmni",
+					  "kernel.sem",	   "kernel.shmall",	    "kernel.shmmax",
+					  "kernel.shmmni", "kernel.shm_rmid_forced"};
 	size_t i, k;
 
-	for (i = 0; i < c->n_mounts; i++) {
-		struct ward_oci_mount *m = &c->mounts[i];
-		struct ward_oci_mount_flags f;
-		cleanup_free char *src = NULL;
-		unsigned access = 0;
-		bool bind;
+	for (i = 0; i < c->n_sysctl; i++) {
+		cleanup_free char *key = ward_xstrdup(c->sysctl[i].key);
+		cleanup_free char *v = NULL;
+		bool ok = false;
+		char *p;
 
-		ward_oci_mount_flags_parse(m, &f);
-		bind = f.bind;
-		ward_oci_mount_flags_free(&f);
-		if (!bind)
-			continue;
-		src = ward_path_normalize(m->source && m->source[0] == '/'
-						  ? m->source
-						  : "/nonexistent-relative-source");
-		if (m->source && m->source[0] != '/') {
-			/* Relative to the bundle: part of the image, like the rootfs. */
-			continue;
+		/* "net/ipv4/ip_forward" and "net.ipv4.ip_forward" are one key. */
+		for (p = key; *p; p++)
+			if (*p == '/')
+				*p = '.';
+		if (strstr(key, "..") == NULL && key[0] != '.') {
+			if (ward_str_has_prefix(key, "net.") && ward_oci_ns_find(c, CLONE_NEWNET) &&
+			    e->policy.net != WARD_NET_HOST)
+				ok = true;
+			if (ward_str_has_prefix(key, "fs.mqueue."))
+				ok = true;
+			for (k = 0; k < ARRAY_SIZE(ipc); k++)
+				ok |= strcmp(key, ipc[k]) == 0;
 		}
-		if (src == NULL)
-			return ward_error_set(err, EINVAL,
-					      "mounts[%zu]: source %s is not a clean path", i,
-					      m->source ? m->source : "(none)");
-		if (engine_file(c, id, src))
+		if (ok)
 			continue;
-		for (k = 0; k < e->policy.n_paths; k++)
-			if (under(src, e->policy.paths[k].path))
-				access |= e->policy.paths[k].access;
-		for (k = 0; k < e->policy.n_devices; k++)
-			if (strcmp(src, e->policy.devices[k].path) == 0)
-				access |= WARD_FS_READ | WARD_FS_WRITE;
-		if (access == 0)
-			return ward_error_set(err, EACCES,
-					      "mounts[%zu]: the bind mount of the host path %s on "
-					      "%s is not allowed "
-					      "by %s: add fs.read=%s (read-only) or fs.write=%s to "
-					      "the annotation",
-					      i, src, m->destination, WARD_OCI_ENTITLEMENTS, src,
-					      src);
-		if (!(access & WARD_FS_WRITE)) {
-			bool had_ro = false;
-
-			for (k = 0; k < m->n_options; k++)
-				had_ro |= strcmp(m->options[k], "ro") == 0;
-			drop_option(m, "rw");
-			add_option(m, "ro");
-			if (!(access & WARD_FS_EXEC))
-				add_option(m, "noexec");
-			add_option(m, "nosuid");
-			add_option(m, "nodev");
-			if (!had_ro)
-				note(e,
-				     "mounts: %s (from %s) made read-only: only fs.read/fs.exec "
-				     "covers it",
-				     m->destination, src);
-		} else {
-			add_option(m, "nosuid");
-			add_option(m, "nodev");
-		}
+		v = ward_escape(c->sysctl[i].key, 128);
+		ward_oci_refuse(
+			e,
+			"linux.sysctl \"%s\": not a sysctl of the container's own namespaces "
+			"(under %s only net.* with a network namespace of its own, "
+			"kernel.shm*, kernel.msg*, kernel.sem and fs.mqueue.* may be set)",
+			v, WARD_OCI_ENTITLEMENTS);
 	}
-	return 0;
 }
 
-static int check_devices(struct ward_oci_config *c, struct oci_entitlements *e, ward_error_t *err)
+/* ---- devices ---- */
+
+static void check_devices(struct ward_oci_config *c, struct oci_entitlements *e)
 {
 	struct ward_oci_resources *r = &c->resources;
 	size_t i, k, j;
 
 	for (i = 0; i < c->n_devices; i++) {
+		const struct ward_oci_device *d = &c->devices[i];
+		cleanup_free char *v = ward_escape(d->path, 256);
+		struct stat st;
 		bool ok = false;
 
 		for (k = 0; k < e->policy.n_devices; k++)
-			ok |= strcmp(e->policy.devices[k].path, c->devices[i].path) == 0;
-		if (!ok)
-			return ward_error_set(err, EACCES,
-					      "linux.devices: %s is not allowed by %s: add "
-					      "host.devices=%s to the annotation",
-					      c->devices[i].path, WARD_OCI_ENTITLEMENTS,
-					      c->devices[i].path);
+			ok |= strcmp(e->policy.devices[k].path, d->path) == 0;
+		if (!ok) {
+			ward_oci_refuse(e,
+					"linux.devices[%zu] \"%s\" is not allowed by %s: add "
+					"host.devices=%s to the annotation",
+					i, v, WARD_OCI_ENTITLEMENTS, v);
+			continue;
+		}
+		/* The container gets the host's node at that path (bound, in
+		 * its user namespace): the config must describe that node. */
+		if (lstat(d->path, &st) < 0 ||
+		    !(d->type == 'b' ? S_ISBLK(st.st_mode) : S_ISCHR(st.st_mode)) ||
+		    (int64_t)major(st.st_rdev) != d->major ||
+		    (int64_t)minor(st.st_rdev) != d->minor)
+			ward_oci_refuse(
+				e,
+				"linux.devices[%zu] \"%s\" (%c %lld:%lld) is not the host's "
+				"node at that path, which host.devices grants",
+				i, v, d->type, (long long)d->major, (long long)d->minor);
 	}
 	/* Allow rules stay only for granted devices (the runtime adds its
 	 * defaults itself); deny rules always stay. */
@@ -294,39 +442,62 @@ static int check_devices(struct ward_oci_config *c, struct oci_entitlements *e, 
 			    (int64_t)minor(st.st_rdev) == d->minor)
 				keep = true;
 		}
-		if (keep)
+		if (keep) {
 			r->devices[j++] = *d;
+			continue;
+		}
+		if (d->major < 0 || d->minor < 0)
+			ward_oci_note(
+				e,
+				"linux.resources.devices[%zu]: allow rule %c %s:%s %s dropped "
+				"(only devices host.devices grants)",
+				i, d->type, d->major < 0 ? "*" : "N", d->minor < 0 ? "*" : "N",
+				d->access);
 		else
-			note(e,
-			     "linux.resources.devices: allow rule %c %lld:%lld %s dropped (no "
-			     "host.devices grant)",
-			     d->type, (long long)d->major, (long long)d->minor, d->access);
+			ward_oci_note(
+				e,
+				"linux.resources.devices[%zu]: allow rule %c %lld:%lld %s dropped "
+				"(only devices host.devices grants)",
+				i, d->type, (long long)d->major, (long long)d->minor, d->access);
 	}
 	r->n_devices = j;
-	return 0;
 }
+
+/* ---- resources ---- */
 
 static void cap_resources(struct ward_oci_config *c, struct oci_entitlements *e)
 {
+	/* linux.resources.unified: interface files written verbatim on v2.
+	 * Only those that restrict the container further; memory.max,
+	 * pids.max, cpu.max are the entitlements', cgroup.* are the cgroup's
+	 * own (cgroup.procs would move another process in). */
+	static const char *const unified_ok[] = {
+		"cpu.weight",	    "cpu.weight.nice",	"cpu.idle",	    "cpuset.cpus",
+		"cpuset.mems",	    "io.weight",	"io.bfq.weight",    "io.max",
+		"io.latency",	    "memory.low",	"memory.min",	    "memory.high",
+		"memory.swap.high", "memory.oom.group", "memory.zswap.max",
+	};
 	struct ward_oci_resources *r = &c->resources;
 	const struct ward_policy *p = &e->policy;
-	size_t i;
-	bool found = false;
+	size_t i, k;
 
 	c->has_resources = true;
 	if (!r->has_pids_limit || r->pids_limit <= 0 || (uint64_t)r->pids_limit > p->pids_max) {
-		note(e, "pids.limit: %llu (process.limit)", (unsigned long long)p->pids_max);
+		ward_oci_note(e, "linux.resources.pids.limit: %llu (process.limit)",
+			      (unsigned long long)p->pids_max);
 		r->has_pids_limit = true;
 		r->pids_limit = (int64_t)p->pids_max;
 	}
 	if (!r->has_mem_limit || r->mem_limit <= 0 || (uint64_t)r->mem_limit > p->memory_max) {
-		note(e, "memory.limit: %llu bytes (memory.limit)",
-		     (unsigned long long)p->memory_max);
+		ward_oci_note(e, "linux.resources.memory.limit: %llu bytes (memory.limit)",
+			      (unsigned long long)p->memory_max);
 		r->has_mem_limit = true;
 		r->mem_limit = (int64_t)p->memory_max;
-		/* No swap beyond the limit: a memory bomb must stop, not page. */
+	}
+	/* No swap beyond the limit: a memory bomb must stop, not page. */
+	if (!r->has_mem_swap || r->mem_swap < 0 || r->mem_swap > r->mem_limit) {
 		r->has_mem_swap = true;
-		r->mem_swap = (int64_t)p->memory_max;
+		r->mem_swap = r->mem_limit;
 	}
 	if (p->cpu_quota_us) {
 		uint64_t period =
@@ -335,71 +506,95 @@ static void cap_resources(struct ward_oci_config *c, struct oci_entitlements *e)
 			p->cpu_quota_us * period / (p->cpu_period_us ? p->cpu_period_us : 1);
 
 		if (!r->has_cpu_quota || r->cpu_quota <= 0 || (uint64_t)r->cpu_quota > want) {
-			note(e, "cpu quota: %llu us per %llu us (cpu.limit)",
-			     (unsigned long long)want, (unsigned long long)period);
+			ward_oci_note(e,
+				      "linux.resources.cpu: quota %llu us per %llu us (cpu.limit)",
+				      (unsigned long long)want, (unsigned long long)period);
 			r->has_cpu_quota = r->has_cpu_period = true;
 			r->cpu_quota = (int64_t)want;
 			r->cpu_period = period;
 		}
 	}
-	for (i = 0; i < c->process.n_rlimits; i++) {
-		struct ward_oci_rlimit *l = &c->process.rlimits[i];
+	for (i = 0; i < r->n_unified; i++) {
+		cleanup_free char *v = NULL;
+		bool ok = false;
 
-		if (l->resource != RLIMIT_NOFILE)
+		for (k = 0; k < ARRAY_SIZE(unified_ok); k++)
+			ok |= strcmp(r->unified[i].key, unified_ok[k]) == 0;
+		if (ok || (ward_str_has_prefix(r->unified[i].key, "hugetlb.") &&
+			   strchr(r->unified[i].key, '/') == NULL))
 			continue;
-		found = true;
-		if (l->hard > p->nofile || l->soft > p->nofile) {
-			note(e, "RLIMIT_NOFILE: %llu (files.limit)", (unsigned long long)p->nofile);
-			if (l->hard > p->nofile)
-				l->hard = p->nofile;
-			if (l->soft > p->nofile)
-				l->soft = p->nofile;
-		}
-	}
-	if (!found) {
-		struct ward_oci_process *pr = &c->process;
-
-		pr->rlimits =
-			ward_xrealloc(pr->rlimits, (pr->n_rlimits + 1) * sizeof(*pr->rlimits));
-		pr->rlimits[pr->n_rlimits].resource = RLIMIT_NOFILE;
-		pr->rlimits[pr->n_rlimits].soft = pr->rlimits[pr->n_rlimits].hard = p->nofile;
-		pr->n_rlimits++;
-		note(e, "RLIMIT_NOFILE: %llu (files.limit)", (unsigned long long)p->nofile);
+		v = ward_escape(r->unified[i].key, 64);
+		ward_oci_refuse(
+			e,
+			"linux.resources.unified \"%s\": under %s the limits on memory, "
+			"processes and CPU are the entitlements' (memory.limit, "
+			"process.limit, cpu.limit), and cgroup.* files are not the config's",
+			v, WARD_OCI_ENTITLEMENTS);
 	}
 }
 
-static int check_namespaces(struct ward_oci_config *c, struct oci_entitlements *e,
-			    ward_error_t *err)
+/* ---- hooks, seccomp, labels, propagation ---- */
+
+static void check_hooks(struct ward_oci_config *c, struct oci_entitlements *e)
 {
-	static const int want[] = {CLONE_NEWNS,	 CLONE_NEWPID,	  CLONE_NEWIPC,
-				   CLONE_NEWUTS, CLONE_NEWCGROUP, CLONE_NEWNET};
-	size_t i;
+	static const char *const names[WARD_HOOK_NKINDS] = {
+		"prestart",	  "createRuntime", "createContainer",
+		"startContainer", "poststart",	   "poststop",
+	};
+	size_t k, i;
 
-	for (i = 0; i < ARRAY_SIZE(want); i++) {
-		const struct ward_oci_ns *ns;
+	/* Hooks run as the runtime: host root, in the host's namespaces
+	 * (createContainer and startContainer in the container's, but before
+	 * ward's syscall filter).  No entitlement describes that. */
+	for (k = 0; k < WARD_HOOK_NKINDS; k++)
+		for (i = 0; i < c->hooks[k].n; i++) {
+			cleanup_free char *v = ward_escape(c->hooks[k].list[i].path, 256);
 
-		if (!(e->policy.namespaces & (unsigned long)want[i]))
-			continue;
-		ns = ward_oci_ns_find(c, want[i]);
-		if (ns && ns->path)
-			return ward_error_set(
-				err, EACCES,
-				"linux.namespaces: joining the %s namespace %s is not allowed "
-				"under "
-				"%s (the entitlements need a new one; %s)",
-				ward_oci_ns_name(want[i]), ns->path, WARD_OCI_ENTITLEMENTS,
-				want[i] == CLONE_NEWNET ? "grant network.host to share the host's"
-							: "remove the path");
-		if (ns == NULL) {
-			c->namespaces = ward_xrealloc(
-				c->namespaces, (c->n_namespaces + 1) * sizeof(*c->namespaces));
-			c->namespaces[c->n_namespaces].type = want[i];
-			c->namespaces[c->n_namespaces].path = NULL;
-			c->n_namespaces++;
-			note(e, "namespaces: a new %s namespace added", ward_oci_ns_name(want[i]));
+			ward_oci_refuse(e,
+					"hooks.%s[%zu] \"%s\": hooks run as the runtime, outside "
+					"the container's bounds, and are not allowed under %s "
+					"(remove them, or run without the annotation)",
+					names[k], i, v, WARD_OCI_ENTITLEMENTS);
 		}
+}
+
+static void check_seccomp(struct ward_oci_config *c, struct oci_entitlements *e)
+{
+	json_t *lp = c->seccomp ? json_object_get(c->seccomp, "listenerPath") : NULL;
+
+	if (json_is_string(lp) && *json_string_value(lp)) {
+		cleanup_free char *v = ward_escape(json_string_value(lp), 256);
+
+		ward_oci_refuse(
+			e,
+			"linux.seccomp.listenerPath \"%s\": ward would connect to that host "
+			"socket as root and hand it the container's syscalls to decide; not "
+			"allowed under %s",
+			v, WARD_OCI_ENTITLEMENTS);
 	}
-	return 0;
+	ward_oci_note(e, "linux.seccomp: ward's filter for these entitlements is stacked on %s",
+		      c->seccomp ? "the config's" : "the (absent) config filter");
+}
+
+static void check_misc(struct ward_oci_config *c, struct oci_entitlements *e)
+{
+	json_t *lx = json_object_get(c->json, "linux");
+	json_t *ml = json_is_object(lx) ? json_object_get(lx, "mountLabel") : NULL;
+
+	if (json_is_string(ml) && *json_string_value(ml)) {
+		cleanup_free char *v = ward_escape(json_string_value(ml), 128);
+
+		ward_oci_refuse(e,
+				"linux.mountLabel \"%s\": SELinux is not enabled on this host, so "
+				"the label cannot be applied (remove it)",
+				v);
+	}
+	if (c->rootfs_propagation & MS_SHARED)
+		ward_oci_refuse(e,
+				"linux.rootfsPropagation: shared propagation would let the "
+				"container's mounts reach other namespaces; use private or slave "
+				"under %s",
+				WARD_OCI_ENTITLEMENTS);
 }
 
 int ward_oci_entitlements_apply(struct ward_oci_config *c, const char *id,
@@ -408,23 +603,52 @@ int ward_oci_entitlements_apply(struct ward_oci_config *c, const char *id,
 	const char *text = ward_oci_annotation(c, WARD_OCI_ENTITLEMENTS);
 
 	memset(e, 0, sizeof(*e));
+	e->root.fd = -1;
 	if (text == NULL)
 		return 0;
 	e->present = true;
+	e->file = ward_escape(c->path, 512);
 	e->text = ward_xstrdup(text);
-	if (parse_annotation(text, &e->policy, err) < 0)
+	if (ward_oci_entitlements_parse(text, &e->policy, err) < 0)
 		return ward_error_wrap(err, "%s", c->path);
-	trim_caps(c, e);
-	if (!e->policy.setuid && !c->process.no_new_privileges) {
-		c->process.no_new_privileges = true;
-		note(e, "noNewPrivileges: true (no process.setuid)");
-	}
-	if (check_namespaces(c, e, err) < 0 || check_mounts(c, id, e, err) < 0 ||
-	    check_devices(c, e, err) < 0)
-		return ward_error_wrap(err, "%s", c->path);
+	ward_oci_entitlements_process(&c->process, &e->policy, e, "process");
+	check_names(c, e);
+	check_namespaces(c, e);
+	check_sysctl(c, e);
+	check_devices(c, e);
 	cap_resources(c, e);
-	note(e, "seccomp: ward's filter for these entitlements is stacked on the config's");
-	return 0;
+	check_hooks(c, e);
+	check_seccomp(c, e);
+	check_misc(c, e);
+	ward_oci_entitle_fs(c, id, e);
+	if (e->n_refusals == 0)
+		return 0;
+	ward_error_set(err, EACCES, "%s", e->refusals[0]);
+	if (e->n_refusals > 1)
+		ward_error_wrap(err,
+				"%zu fields of the config are outside the entitlements (`ward "
+				"explain --bundle` lists them all); the first",
+				e->n_refusals);
+	return -1;
+}
+
+const char *ward_oci_src_kind_name(enum oci_src_kind k)
+{
+	switch (k) {
+	case OCI_SRC_GRANT:
+		return "granted by fs.*";
+	case OCI_SRC_DEVICE:
+		return "granted by host.devices";
+	case OCI_SRC_BUNDLE:
+		return "in the bundle";
+	case OCI_SRC_ENGINE:
+		return "the engine's file for this container";
+	case OCI_SRC_OVERLAY:
+		return "an overlay mount (an engine's image)";
+	case OCI_SRC_NONE:
+	default:
+		return "not a host path";
+	}
 }
 
 void ward_oci_entitlements_free(struct oci_entitlements *e)
@@ -434,89 +658,22 @@ void ward_oci_entitlements_free(struct oci_entitlements *e)
 	if (e->present)
 		ward_policy_free(&e->policy);
 	free(e->text);
+	free(e->file);
 	for (i = 0; i < e->n_notes; i++)
 		free(e->notes[i]);
 	free(e->notes);
+	for (i = 0; i < e->n_refusals; i++)
+		free(e->refusals[i]);
+	free(e->refusals);
+	for (i = 0; i < e->n_srcs; i++) {
+		if (e->srcs[i].fd >= 0)
+			close(e->srcs[i].fd);
+		free(e->srcs[i].grant);
+	}
+	free(e->srcs);
+	if (e->root.fd >= 0)
+		close(e->root.fd);
+	free(e->root.grant);
 	memset(e, 0, sizeof(*e));
-}
-
-int ward_oci_explain(const char *bundle, FILE *out, bool json, ward_error_t *err)
-{
-	struct ward_oci_config cfg;
-	struct oci_entitlements e;
-	int rc = -1, abi = ward_landlock_abi();
-	size_t i;
-
-	memset(&e, 0, sizeof(e));
-	if (ward_oci_config_load(bundle, &cfg, err) < 0)
-		goto out;
-	if (ward_oci_entitlements_apply(&cfg, NULL, &e, err) < 0)
-		goto out;
-	if (json) {
-		json_t *o = json_object(), *notes = json_array();
-		char buf[1024];
-
-		for (i = 0; i < e.n_notes; i++)
-			json_array_append_new(notes, json_string(e.notes[i]));
-		json_object_set_new(o, "bundle", json_string(cfg.bundle));
-		json_object_set_new(o, "entitlements",
-				    e.present ? json_string(e.text) : json_null());
-		json_object_set_new(o, "changes", notes);
-		json_object_set_new(
-			o, "capabilities",
-			json_string(cap_list(cfg.process.caps.bounding, buf, sizeof(buf))));
-		json_object_set_new(o, "noNewPrivileges",
-				    json_boolean(cfg.process.no_new_privileges));
-		json_object_set_new(o, "seccomp", json_boolean(cfg.seccomp != NULL));
-		json_dumpf(o, out, JSON_INDENT(2));
-		fputc('\n', out);
-		json_decref(o);
-		rc = 0;
-		goto out;
-	}
-	fprintf(out, "Bundle %s\n", cfg.bundle);
-	if (!e.present) {
-		fprintf(out,
-			"No %s annotation: the config is honoured as written (as crun would),\n"
-			"plus ward's additions that cannot break a container: Landlock scoping of\n"
-			"abstract unix sockets and signals%s.\n",
-			WARD_OCI_ENTITLEMENTS,
-			abi >= 6 ? "" : " (not available: Landlock ABI < 6)");
-	} else {
-		fprintf(out, "Entitlements (%s): %s\n", WARD_OCI_ENTITLEMENTS, e.text);
-		fprintf(out, "\nWhat the entitlements changed in the config:\n");
-		for (i = 0; i < e.n_notes; i++)
-			fprintf(out, "  - %s\n", e.notes[i]);
-		if (e.n_notes == 0)
-			fprintf(out, "  nothing: the config already asks for no more\n");
-		fprintf(out, "\n");
-		if (ward_explain_text(&e.policy, abi, out, err) < 0)
-			goto out;
-	}
-	{
-		char buf[1024];
-
-		fprintf(out, "\nThe container gets:\n");
-		fprintf(out, "  capabilities (bounding): %s\n",
-			cap_list(cfg.process.caps.bounding, buf, sizeof(buf)));
-		fprintf(out, "  no_new_privs: %s\n", cfg.process.no_new_privileges ? "yes" : "no");
-		fprintf(out, "  seccomp: %s%s\n",
-			cfg.seccomp ? "the config's filter" : "none from the config",
-			e.present ? " + ward's filter" : "");
-		fprintf(out, "  namespaces:");
-		for (i = 0; i < cfg.n_namespaces; i++)
-			fprintf(out, " %s%s", ward_oci_ns_name(cfg.namespaces[i].type),
-				cfg.namespaces[i].path ? "(joined)" : "");
-		fprintf(out, "\n");
-		if (cfg.resources.has_pids_limit)
-			fprintf(out, "  pids limit: %lld\n", (long long)cfg.resources.pids_limit);
-		if (cfg.resources.has_mem_limit)
-			fprintf(out, "  memory limit: %lld bytes\n",
-				(long long)cfg.resources.mem_limit);
-	}
-	rc = 0;
-out:
-	ward_oci_entitlements_free(&e);
-	ward_oci_config_free(&cfg);
-	return rc;
+	e->root.fd = -1;
 }

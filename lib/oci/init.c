@@ -41,6 +41,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
@@ -152,29 +153,35 @@ static void become_root_in_userns(int fd)
 				    strerror(errno));
 }
 
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
 /*
  * Right after clone: close every descriptor of the runtime the init does not
  * use (the state directory, whose flock would otherwise outlive create, the
  * cgroup directories, the log).  What remains: stdio, the preserved fds,
- * the sync socket, the exec fifo, the console socket, namespaces to join.
+ * the sync socket, the exec fifo, the console socket, namespaces to join,
+ * and the mount trees to attach (closed once attached).
  */
 static void close_inherited(struct oci_container *c)
 {
-	int keep[16], n = 0, i, j, lo;
+	size_t cap = 8 + c->n_joins + c->n_trees, n = 0, i;
+	int *keep = ward_xcalloc(cap, sizeof(int));
+	int lo;
 
 	keep[n++] = c->sync[1];
 	keep[n++] = c->fifo_fd;
 	keep[n++] = c->console_fd;
-	for (i = 0; i < (int)c->n_joins; i++)
+	keep[n++] = c->root_tree;
+	for (i = 0; i < c->n_joins; i++)
 		keep[n++] = c->joins[i].fd;
-	/* sort */
-	for (i = 1; i < n; i++)
-		for (j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
-			int t = keep[j];
-
-			keep[j] = keep[j - 1];
-			keep[j - 1] = t;
-		}
+	for (i = 0; i < c->n_trees; i++)
+		keep[n++] = c->trees[i];
+	qsort(keep, n, sizeof(int), cmp_int);
 	lo = 3 + c->o->preserve_fds;
 	for (i = 0; i < n; i++) {
 		if (keep[i] < lo)
@@ -184,6 +191,7 @@ static void close_inherited(struct oci_container *c)
 		lo = keep[i] + 1;
 	}
 	syscall(SYS_close_range, lo, ~0U, 0);
+	free(keep);
 }
 
 void ward_oci_stage1(struct oci_container *c)

@@ -81,21 +81,81 @@ int ward_oci_prog_save(int dirfd, const char *name, const struct ward_seccomp_pr
 		       unsigned flags, ward_error_t *err);
 int ward_oci_prog_load(int dirfd, const char *name, struct ward_seccomp_prog *p, unsigned *flags);
 
-/* ---- entitlements (entitle.c) ---- */
+/* ---- entitlements (entitle.c, entitle_fs.c, explain.c) ---- */
+
+/* Why a bind mount's source may be seen by the container. */
+enum oci_src_kind {
+	OCI_SRC_NONE = 0, /* not a bind mount, or no entitlements */
+	OCI_SRC_GRANT,	  /* beneath a path an fs.* entitlement grants */
+	OCI_SRC_DEVICE,	  /* a device node a host.devices entitlement grants */
+	OCI_SRC_BUNDLE,	  /* beneath the bundle: part of what was handed over */
+	OCI_SRC_ENGINE,	  /* the engine's own file for this container */
+	OCI_SRC_OVERLAY,  /* root.path only: an overlay mount (an engine's image) */
+};
+const char *ward_oci_src_kind_name(enum oci_src_kind k);
+
+struct oci_src {
+	enum oci_src_kind kind;
+	int fd;		 /* O_PATH, resolved beneath what allows it; -1 */
+	unsigned access; /* WARD_FS_* of the grant */
+	bool is_dir;
+	char *grant; /* OCI_SRC_GRANT: the granted path */
+};
 
 struct oci_entitlements {
 	bool present;
 	struct ward_policy policy;
 	char *text; /* the annotation */
+	char *file; /* config.json's path (escaped), for messages */
 	/* What the merge did, one line per change, for explain and the log. */
 	char **notes;
 	size_t n_notes;
+	/* The fields that ask for more than the entitlements allow, one line
+	 * each: "mounts[3].type \"ext4\": ...".  Any refusal fails create. */
+	char **refusals;
+	size_t n_refusals;
+	/* The filesystem the runtime builds (entitle_fs.c). */
+	struct oci_src *srcs; /* one per config mount */
+	size_t n_srcs;
+	struct oci_src root; /* root.path */
+	bool userns_added;   /* ward adds the user namespace: maps from its pool */
 };
-/* Parse the annotation (if any) and merge: trim the config so it grants no
- * more than the entitlements allow; error where it cannot be trimmed. */
+/* Parse the annotation (if any) and bound the config by it: trim what can
+ * be trimmed (a note each), refuse what cannot (every refusal is
+ * collected; create fails with the first, explain prints them all). */
 int ward_oci_entitlements_apply(struct ward_oci_config *c, const char *id,
 				struct oci_entitlements *e, ward_error_t *err);
+/* The process-level bounds, shared with exec (--process, --cap, ...). */
+void ward_oci_entitlements_process(struct ward_oci_process *p, const struct ward_policy *pol,
+				   struct oci_entitlements *e, const char *field);
+/* Parse the annotation text into a policy (exec reads it from the state). */
+int ward_oci_entitlements_parse(const char *text, struct ward_policy *p, ward_error_t *err);
 void ward_oci_entitlements_free(struct oci_entitlements *e);
+/* Recording (entitle.c): a change, a refusal (prefixed with the file). */
+void ward_oci_note(struct oci_entitlements *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void ward_oci_refuse(struct oci_entitlements *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* entitle_fs.c: root.path, mounts, masked and read-only paths. */
+void ward_oci_entitle_fs(struct ward_oci_config *c, const char *id, struct oci_entitlements *e);
+/* ward's own masked and read-only paths (spec.c): the floor under the
+ * entitlements, and what `spec` writes. */
+extern const char *const ward_oci_masked_paths[];
+extern const char *const ward_oci_readonly_paths[];
+
+/* ---- user namespaces (userns.c) ---- */
+
+/* The first host id of OCI pool slot N. */
+uint32_t ward_oci_pool_base(unsigned slot);
+/* Take a free slot for container id (leased to this process for now). */
+int ward_oci_pool_take(const char *id, const char *state_dir, unsigned *slot, ward_error_t *err);
+/* Hand the lease to the container's init. */
+int ward_oci_pool_hold(unsigned slot, pid_t init, const char *state_dir, ward_error_t *err);
+/* Give the slot back, if the lease is still this container's. */
+void ward_oci_pool_release(unsigned slot, const char *state_dir);
+/* A user namespace mapping from -> to (one uid, one gid), for idmapped mounts. */
+int ward_oci_idmap_userns(uid_t from_uid, uid_t to_uid, gid_t from_gid, gid_t to_gid,
+			  ward_error_t *err);
 
 /* ---- the container being built (runtime.c, init.c, rootfs.c) ---- */
 
@@ -121,6 +181,14 @@ struct oci_container {
 	int fifo_fd;	  /* exec.fifo, read end (init waits on it) */
 	int console_fd;	  /* connected --console-socket */
 	char *state_json; /* for createContainer hooks (sent before they run) */
+	/* Under the entitlements, the runtime (host root) opens every host
+	 * source and makes it a detached mount tree; the init, in the
+	 * container's user namespace, only attaches them (rootfs.c). */
+	int root_tree; /* the rootfs, or -1 */
+	int *trees;    /* one per config mount, or -1 */
+	size_t n_trees;
+	bool pool_held; /* a uid range of the OCI pool is leased */
+	unsigned pool_slot;
 };
 
 /* Messages on the sync socket: one byte, 'E' followed by status and text. */
@@ -143,6 +211,8 @@ void ward_oci_stage1(struct oci_container *c) __attribute__((noreturn));
 void ward_oci_child_fail(int fd, int status, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 3, 4)));
 
+/* rootfs.c, in the runtime: the detached trees of c->ent's sources. */
+int ward_oci_rootfs_trees(struct oci_container *c, ward_error_t *err);
 /* rootfs.c, in the init (new mount namespace, still seeing the host). */
 int ward_oci_rootfs_prepare(struct oci_container *c, ward_error_t *err);
 int ward_oci_rootfs_pivot(struct oci_container *c, ward_error_t *err);

@@ -43,7 +43,7 @@ static int rootfd = -1;
 
 #define IGNORE(x) ((void)!(x))
 
-static int open_in_root(const char *path, int flags)
+static int open_in_root_at(int root, const char *path, int flags)
 {
 	struct open_how how = {
 		.flags = (uint64_t)(flags | O_CLOEXEC),
@@ -54,16 +54,21 @@ static int open_in_root(const char *path, int flags)
 		path++;
 	if (*path == '\0')
 		path = ".";
-	return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+	return (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
 }
 
-/* Make PATH (and its parents) beneath the rootfs; return an O_PATH fd on it. */
-static int make_beneath(const char *path, bool file, ward_error_t *err)
+static int open_in_root(const char *path, int flags)
+{
+	return open_in_root_at(rootfd, path, flags);
+}
+
+/* Make PATH (and its parents) beneath root; return an O_PATH fd on it. */
+static int make_beneath_at(int root, const char *path, bool file, ward_error_t *err)
 {
 	cleanup_free char *copy = ward_xstrdup(path);
 	cleanup_free char *prefix = ward_xcalloc(1, strlen(path) + 2);
 	char *comp, *save = NULL, *next;
-	int cur = open_in_root("/", O_PATH | O_DIRECTORY);
+	int cur = open_in_root_at(root, "/", O_PATH | O_DIRECTORY);
 
 	if (cur < 0)
 		return ward_error_sys(err, "cannot open the rootfs");
@@ -73,7 +78,7 @@ static int make_beneath(const char *path, bool file, ward_error_t *err)
 		next = strtok_r(NULL, "/", &save);
 		strcat(prefix, "/");
 		strcat(prefix, comp);
-		fd = open_in_root(prefix, O_PATH);
+		fd = open_in_root_at(root, prefix, O_PATH);
 		if (fd < 0 && errno == ENOENT) {
 			if (next == NULL && file) {
 				int f = openat(cur, comp,
@@ -85,7 +90,7 @@ static int make_beneath(const char *path, bool file, ward_error_t *err)
 			} else {
 				(void)mkdirat(cur, comp, 0755);
 			}
-			fd = open_in_root(prefix, O_PATH);
+			fd = open_in_root_at(root, prefix, O_PATH);
 		}
 		if (fd < 0) {
 			int e = errno;
@@ -98,6 +103,11 @@ static int make_beneath(const char *path, bool file, ward_error_t *err)
 		cur = fd;
 	}
 	return cur;
+}
+
+static int make_beneath(const char *path, bool file, ward_error_t *err)
+{
+	return make_beneath_at(rootfd, path, file, err);
 }
 
 static char *fd_path(int fd)
@@ -200,6 +210,174 @@ static bool is_dir(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* ---- in the runtime: detached trees (under the entitlements) ---- */
+
+static bool host_id(const struct ward_oci_idmap *m, size_t n, uint32_t id, uint32_t *out)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (id >= m[i].container_id && id - m[i].container_id < m[i].size) {
+			*out = m[i].host_id + (id - m[i].container_id);
+			return true;
+		}
+	return false;
+}
+
+/* A detached copy of the tree at src_fd with its final attributes.  The
+ * propagation is set here (the copy of a shared mount would otherwise be
+ * a peer of the host's and carry the container's mounts back to it). */
+static int runtime_tree(int src_fd, bool recursive, unsigned long set, unsigned long clear,
+			uint64_t propagation, int idmap_fd, const char *what, ward_error_t *err)
+{
+	struct mount_attr ma;
+	uint64_t atime = (uint64_t)-1, dummy;
+	int tree = open_tree(src_fd, "",
+			     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH |
+				     (recursive ? AT_RECURSIVE : 0));
+
+	if (tree < 0)
+		return ward_error_sys(err, "cannot clone the mount of %s", what);
+	memset(&ma, 0, sizeof(ma));
+	ma.attr_set = attr_from_flags(set, &atime);
+	ma.attr_clr = attr_from_flags(clear, &dummy);
+	if (atime != (uint64_t)-1) {
+		ma.attr_set |= atime;
+		ma.attr_clr |= MOUNT_ATTR__ATIME;
+	}
+	ma.propagation = propagation;
+	if (idmap_fd >= 0) {
+		ma.attr_set |= MOUNT_ATTR_IDMAP;
+		ma.userns_fd = (uint64_t)idmap_fd;
+	}
+	if (mount_setattr(tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &ma,
+			  sizeof(ma)) < 0) {
+		int e = errno;
+
+		close(tree);
+		/* A submount's filesystem cannot be idmapped: the top alone. */
+		if (idmap_fd >= 0 && e == EINVAL && recursive)
+			return runtime_tree(src_fd, false, set, clear, propagation, idmap_fd, what,
+					    err);
+		errno = e;
+		return ward_error_sys(err,
+				      idmap_fd >= 0 ? "cannot make an idmapped mount of %s (does "
+						      "its filesystem support idmapped mounts?)"
+						    : "cannot set the mount attributes of %s",
+				      what);
+	}
+	return tree;
+}
+
+static int grant_idmap(const struct oci_container *c, int src_fd, ward_error_t *err)
+{
+	const struct ward_oci_config *cfg = c->cfg;
+	uint32_t uid, gid;
+	struct stat st;
+
+	if (fstat(src_fd, &st) < 0)
+		return ward_error_sys(err, "fstat");
+	if (!host_id(cfg->uid_maps, cfg->n_uid_maps, cfg->process.uid, &uid) ||
+	    !host_id(cfg->gid_maps, cfg->n_gid_maps, cfg->process.gid, &gid))
+		return ward_error_set(err, EINVAL,
+				      "process.user %u:%u is not mapped by the user namespace",
+				      (unsigned)cfg->process.uid, (unsigned)cfg->process.gid);
+	/* The directory's owner appears as the container's user, there only. */
+	return ward_oci_idmap_userns(st.st_uid, uid, st.st_gid, gid, err);
+}
+
+/* Is dest at or below an earlier mount's destination?  Then the init makes
+ * it, inside that mount. */
+static bool inside_earlier_mount(const struct ward_oci_config *cfg, size_t i)
+{
+	cleanup_free char *d = ward_path_normalize(cfg->mounts[i].destination);
+	size_t j;
+
+	for (j = 0; d && j < i; j++) {
+		cleanup_free char *e = ward_path_normalize(cfg->mounts[j].destination);
+		size_t n = e ? strlen(e) : 0;
+
+		if (e && strncmp(d, e, n) == 0 && (d[n] == '/' || (d[n] == '\0' && n > 1)))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The mount points the rootfs lacks, made by the runtime (host root) in the
+ * tree it checked, beneath it (RESOLVE_IN_ROOT), as runc does without a
+ * user namespace: the container's root in the user namespace ward adds is
+ * nobody to the image's root-owned directories.  Those inside an earlier
+ * mount (/dev/pts in the /dev tmpfs) are made by the init, in that mount.
+ */
+static int make_mountpoints(struct oci_container *c, int root, ward_error_t *err)
+{
+	const struct ward_oci_config *cfg = c->cfg;
+	size_t i;
+
+	for (i = 0; i < cfg->n_mounts; i++) {
+		bool file = i < c->ent.n_srcs && c->ent.srcs[i].fd >= 0 && !c->ent.srcs[i].is_dir;
+		int fd;
+
+		if (inside_earlier_mount(cfg, i))
+			continue;
+		fd = make_beneath_at(root, cfg->mounts[i].destination, file, err);
+		if (fd < 0)
+			return ward_error_wrap(err, "mounts[%zu]", i);
+		close(fd);
+	}
+	return 0;
+}
+
+int ward_oci_rootfs_trees(struct oci_container *c, ward_error_t *err)
+{
+	const struct oci_entitlements *e = &c->ent;
+	const struct ward_oci_config *cfg = c->cfg;
+	size_t i;
+
+	c->trees = ward_xcalloc(cfg->n_mounts + 1, sizeof(int));
+	c->n_trees = cfg->n_mounts;
+	for (i = 0; i < c->n_trees; i++)
+		c->trees[i] = -1;
+	if (e->root.fd >= 0) {
+		cleanup_close int idmap =
+			e->root.kind == OCI_SRC_GRANT ? grant_idmap(c, e->root.fd, err) : -1;
+
+		if (e->root.kind == OCI_SRC_GRANT && idmap < 0)
+			return ward_error_wrap(err, "root.path");
+		/* rslave, as runc: the host's later mounts still reach the
+		 * container, the container's never reach the host. */
+		c->root_tree =
+			runtime_tree(e->root.fd, true, 0, 0, MS_SLAVE, idmap, "root.path", err);
+		if (c->root_tree < 0)
+			return -1;
+		/* Through the checked descriptor, not the (maybe idmapped) tree. */
+		if (make_mountpoints(c, e->root.fd, err) < 0)
+			return -1;
+	}
+	for (i = 0; i < e->n_srcs && i < cfg->n_mounts; i++) {
+		const struct oci_src *s = &e->srcs[i];
+		struct ward_oci_mount_flags f;
+		cleanup_close int idmap = -1;
+		cleanup_free char *what = NULL;
+
+		if (s->fd < 0)
+			continue;
+		what = ward_escape(cfg->mounts[i].destination, 256);
+		if (s->kind == OCI_SRC_GRANT && (idmap = grant_idmap(c, s->fd, err)) < 0)
+			return ward_error_wrap(err, "mounts[%zu] (%s)", i, what);
+		ward_oci_mount_flags_parse(&cfg->mounts[i], &f);
+		c->trees[i] = runtime_tree(s->fd, f.rbind, f.set & ~MS_REMOUNT, f.clear, MS_PRIVATE,
+					   idmap, what, err);
+		ward_oci_mount_flags_free(&f);
+		if (c->trees[i] < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- in the init ---- */
+
 /* /sys/fs/cgroup: a tmpfs holding the container's own cgroup directory of
  * every hierarchy (bound from the host, so the container sees its cgroup
  * as the root of each hierarchy, as a cgroup namespace would show it), and
@@ -251,8 +429,30 @@ static int mount_cgroup(struct oci_container *c, const struct ward_oci_mount *m,
 	return 0;
 }
 
-static int do_mount(struct oci_container *c, const struct ward_oci_mount *m, ward_error_t *err)
+/* Attach a tree the runtime made (entitlements) at the destination. */
+static int attach_tree(struct oci_container *c, size_t i, ward_error_t *err)
 {
+	const struct ward_oci_mount *m = &c->cfg->mounts[i];
+	cleanup_close int dest = make_beneath(m->destination, !c->ent.srcs[i].is_dir, err);
+	int r;
+
+	if (dest < 0)
+		return -1;
+	r = move_mount(c->trees[i], "", dest, "",
+		       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+	close(c->trees[i]);
+	c->trees[i] = -1;
+	if (r < 0) {
+		cleanup_free char *v = ward_escape(m->destination, 256);
+
+		return ward_error_sys(err, "cannot attach the bind mount on %s", v);
+	}
+	return 0;
+}
+
+static int do_mount(struct oci_container *c, size_t i, ward_error_t *err)
+{
+	const struct ward_oci_mount *m = &c->cfg->mounts[i];
 	struct ward_oci_mount_flags f;
 	const char *type = m->type ? m->type : "none";
 	cleanup_free char *src = NULL;
@@ -260,6 +460,8 @@ static int do_mount(struct oci_container *c, const struct ward_oci_mount *m, war
 	cleanup_close int dest = -1;
 	int rc = 0;
 
+	if (i < c->n_trees && c->trees[i] >= 0)
+		return attach_tree(c, i, err);
 	ward_oci_mount_flags_parse(m, &f);
 	if (f.idmap) {
 		ward_oci_mount_flags_free(&f);
@@ -372,9 +574,20 @@ static int make_device(struct oci_container *c, const char *path, char type, uns
 		(void)unlinkat(real, name, 0);
 		if (!(c->new_ns & CLONE_NEWUSER) &&
 		    mknodat(real, name, fmt | (mode & 07777), makedev(major, minor)) == 0) {
-			if (fchownat(real, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+			/* Owner and mode through a descriptor of the node just
+			 * made: by name, a node swapped for a symbolic link
+			 * meanwhile would send chmod to the link's target. */
+			cleanup_close int node =
+				openat(real, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+			cleanup_free char *np = NULL;
+			struct stat st;
+
+			if (node < 0 || fstat(node, &st) < 0 || (st.st_mode & S_IFMT) != fmt)
+				return ward_error_sys(err, "mknod %s: the node was replaced", path);
+			if (fchownat(node, "", uid, gid, AT_EMPTY_PATH) < 0)
 				return ward_error_sys(err, "chown %s", path);
-			if (fchmodat(real, name, mode & 07777, 0) < 0)
+			np = fd_path(node);
+			if (chmod(np, mode & 07777) < 0)
 				return ward_error_sys(err, "chmod %s", path);
 			return 0;
 		}
@@ -479,16 +692,31 @@ int ward_oci_rootfs_prepare(struct oci_container *c, ward_error_t *err)
 	if (mount(NULL, "/", NULL, prop, NULL) < 0)
 		return ward_error_sys(err, "cannot set the propagation of / in the container's "
 					   "mount namespace");
-	if (mount(cfg->root_path, cfg->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
-		return ward_error_sys(err, "cannot bind the rootfs %s onto itself (does it exist?)",
-				      cfg->root_path);
 	if (rootfd >= 0)
 		close(rootfd);
-	rootfd = open(cfg->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0)
-		return ward_error_sys(err, "cannot open the rootfs %s", cfg->root_path);
+	rootfd = -1;
+	if (c->root_tree >= 0) {
+		/* The runtime's tree of the rootfs it checked: attached on top
+		 * of "/" of this private namespace (where absolute lookups do
+		 * not see it), reached only through its descriptor, and made
+		 * the root by pivot_root.  No path of the host is walked again,
+		 * so a rename or a symbolic link planted since cannot change
+		 * what the root is. */
+		if (move_mount(c->root_tree, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH) < 0)
+			return ward_error_sys(err, "cannot attach the rootfs");
+		rootfd = c->root_tree;
+		c->root_tree = -1;
+	} else {
+		if (mount(cfg->root_path, cfg->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
+			return ward_error_sys(
+				err, "cannot bind the rootfs %s onto itself (does it exist?)",
+				cfg->root_path);
+		rootfd = open(cfg->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (rootfd < 0)
+			return ward_error_sys(err, "cannot open the rootfs %s", cfg->root_path);
+	}
 	for (i = 0; i < cfg->n_mounts; i++)
-		if (do_mount(c, &cfg->mounts[i], err) < 0)
+		if (do_mount(c, i, err) < 0)
 			return -1;
 	if (!dev_is_bound(cfg, &has_dev) && has_dev && setup_dev(c, err) < 0)
 		return -1;
@@ -499,10 +727,13 @@ int ward_oci_rootfs_pivot(struct oci_container *c, ward_error_t *err)
 {
 	const char *root = c->cfg->root_path;
 
-	if (chdir(root) < 0)
+	/* The descriptor, not the path: the path could lead elsewhere by now
+	 * (a rename, a symbolic link planted by whoever can write the
+	 * bundle's directory). */
+	if (fchdir(rootfd) < 0)
 		return ward_error_sys(err, "chdir %s", root);
 	if (c->o->no_pivot) {
-		if (mount(root, "/", NULL, MS_MOVE, NULL) < 0)
+		if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
 			return ward_error_sys(err, "cannot move the rootfs to / (--no-pivot)");
 		if (chroot(".") < 0)
 			return ward_error_sys(err, "chroot");

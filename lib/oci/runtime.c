@@ -40,6 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../launch.h"
 #include "../ns.h"
 #include "../util.h"
 #include "internal.h"
@@ -112,6 +113,12 @@ static void container_free(struct oci_container *c)
 	ward_landlock_plan_free(&c->ll);
 	ward_oci_entitlements_free(&c->ent);
 	free(c->state_json);
+	if (c->root_tree >= 0)
+		close(c->root_tree);
+	for (i = 0; i < c->n_trees; i++)
+		if (c->trees[i] >= 0)
+			close(c->trees[i]);
+	free(c->trees);
 }
 
 static int plan_namespaces(struct oci_container *c, ward_error_t *err)
@@ -335,6 +342,8 @@ static json_t *build_state(const struct oci_container *c, pid_t pid)
 				    ward_oci_hooks_to_json(&cfg->hooks[WARD_HOOK_POSTSTOP]));
 	if (c->ent.present)
 		json_object_set_new(s, "entitlements", json_string(c->ent.text));
+	if (c->pool_held)
+		json_object_set_new(s, "uid_pool_slot", json_integer(c->pool_slot));
 	if (c->has_ll)
 		json_object_set_new(s, "landlock", json_true());
 	return s;
@@ -363,21 +372,46 @@ static int prepare(struct oci_container *c, int dirfd, ward_error_t *err)
 		return ward_error_set(err, EINVAL,
 				      "process.terminal is true: give --console-socket (ward does "
 				      "not hold a terminal for the container itself)");
-	if (cfg->process.apparmor_profile && *cfg->process.apparmor_profile)
+	if (ward_oci_entitlements_apply(cfg, o->id, &c->ent, err) < 0)
+		return -1;
+	/* Without the entitlements (which refuse them), a label that cannot
+	 * be applied is said, not silently dropped. */
+	if (cfg->process.apparmor_profile && *cfg->process.apparmor_profile) {
+		cleanup_free char *v = ward_escape(cfg->process.apparmor_profile, 128);
+
 		ward_oci_log(WARD_LOG_WARN,
 			     "AppArmor is not enabled on this host: "
 			     "process.apparmorProfile \"%s\" is not applied",
-			     cfg->process.apparmor_profile);
+			     v);
+	}
 	if (cfg->process.selinux_label && *cfg->process.selinux_label)
 		ward_oci_log(WARD_LOG_WARN, "SELinux is not enabled on this host: "
 					    "process.selinuxLabel is not applied");
-	if (ward_oci_entitlements_apply(cfg, o->id, &c->ent, err) < 0)
-		return -1;
 	if (c->ent.present) {
 		size_t i;
 
 		for (i = 0; i < c->ent.n_notes; i++)
 			ward_oci_log(WARD_LOG_DEBUG, "entitlements: %s", c->ent.notes[i]);
+		/* A user namespace of ward's: a host range of the OCI pool. */
+		if (c->ent.userns_added) {
+			cleanup_free char *dir = ward_xasprintf(
+				"%s/%s", o->root ? o->root : WARD_OCI_DEFAULT_ROOT, o->id);
+			uint32_t base;
+
+			if (ward_oci_pool_take(o->id, dir, &c->pool_slot, err) < 0)
+				return -1;
+			c->pool_held = true;
+			base = ward_oci_pool_base(c->pool_slot);
+			cfg->uid_maps = ward_xcalloc(1, sizeof(*cfg->uid_maps));
+			cfg->gid_maps = ward_xcalloc(1, sizeof(*cfg->gid_maps));
+			cfg->uid_maps[0] = (struct ward_oci_idmap){0, base, WARD_ID_RANGE};
+			cfg->gid_maps[0] = cfg->uid_maps[0];
+			cfg->n_uid_maps = cfg->n_gid_maps = 1;
+		}
+		/* Every host source as a detached tree, from the descriptors
+		 * the checks opened. */
+		if (ward_oci_rootfs_trees(c, err) < 0)
+			return -1;
 		/* ward's own filter for the policy, stacked on the config's. */
 		if (ward_seccomp_prepare(&c->ent.policy, "/run/ward/seccomp", &c->ward_sc, err) < 0)
 			return ward_error_wrap(err, "%s", WARD_OCI_ENTITLEMENTS);
@@ -655,6 +689,9 @@ static int do_create(const struct ward_oci_opts *o, pid_t *out_pid, struct oci_c
 	if (pid < 0)
 		goto fail;
 	scope_cgroup(c, pid);
+	/* The uid range is the init's from now on (it outlives create). */
+	if (c->pool_held && ward_oci_pool_hold(c->pool_slot, pid, st->dir, err) < 0)
+		goto fail;
 	if (finish_create(c, pid, err) < 0)
 		goto fail;
 	st->json = build_state(c, pid);
@@ -668,6 +705,10 @@ static int do_create(const struct ward_oci_opts *o, pid_t *out_pid, struct oci_c
 fail:
 	if (pid > 0)
 		kill_and_reap(pid);
+	if (c->pool_held) {
+		ward_oci_pool_release(c->pool_slot, st->dir ? st->dir : "");
+		c->pool_held = false;
+	}
 	if (c->cg) {
 		(void)ward_oci_cgroup_destroy(c->cg, NULL);
 		c->cg = NULL;
@@ -687,7 +728,7 @@ int ward_oci_create(const struct ward_oci_opts *o, ward_error_t *err)
 	memset(&c, 0, sizeof(c));
 	c.o = o;
 	c.cfg = &cfg;
-	c.sync[0] = c.sync[1] = c.fifo_fd = c.console_fd = -1;
+	c.sync[0] = c.sync[1] = c.fifo_fd = c.console_fd = c.root_tree = -1;
 	if (ward_oci_config_load(o->bundle, &cfg, err) < 0) {
 		ward_oci_config_free(&cfg);
 		return -1;
@@ -1053,6 +1094,12 @@ static int cleanup_state(struct oci_state *s, struct ward_oci_cgroup *cg, ward_e
 		}
 	}
 	ward_oci_hooks_free(&post);
+	{
+		json_t *slot = json_object_get(s->json, "uid_pool_slot");
+
+		if (json_is_integer(slot))
+			ward_oci_pool_release((unsigned)json_integer_value(slot), s->dir);
+	}
 	if (ward_oci_state_remove(s, err) < 0)
 		rc = -1;
 	return rc;
@@ -1135,7 +1182,7 @@ int ward_oci_run(const struct ward_oci_opts *o, int *status, ward_error_t *err)
 	c.o = o;
 	c.cfg = &cfg;
 	c.run_mode = true;
-	c.sync[0] = c.sync[1] = c.fifo_fd = c.console_fd = -1;
+	c.sync[0] = c.sync[1] = c.fifo_fd = c.console_fd = c.root_tree = -1;
 	if (ward_oci_config_load(o->bundle, &cfg, err) < 0) {
 		ward_oci_config_free(&cfg);
 		return -1;

@@ -15,7 +15,9 @@
 #include "../util.h"
 #include "internal.h"
 
-static const char *const masked[] = {
+/* Docker's lists, plus the powercap interface.  Also the floor under the
+ * entitlements annotation (entitle_fs.c). */
+const char *const ward_oci_masked_paths[] = {
 	"/proc/acpi",
 	"/proc/asound",
 	"/proc/kcore",
@@ -27,9 +29,20 @@ static const char *const masked[] = {
 	"/sys/firmware",
 	"/proc/scsi",
 	"/sys/devices/virtual/powercap",
+	NULL,
 };
-static const char *const readonly[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
-				       "/proc/sysrq-trigger"};
+const char *const ward_oci_readonly_paths[] = {
+	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL,
+};
+
+static size_t count(const char *const *v)
+{
+	size_t n = 0;
+
+	while (v[n])
+		n++;
+	return n;
+}
 
 static json_t *strings(const char *const *v, size_t n)
 {
@@ -80,19 +93,20 @@ int ward_oci_spec(const char *bundle, bool rootless, ward_error_t *err)
 	capo = json_pack("{s:o,s:o,s:o,s:o}", "bounding", strings(caps, 3), "effective",
 			 strings(caps, 3), "permitted", strings(caps, 3), "ambient",
 			 strings(caps, 3));
-	cfg = json_pack("{s:s,s:{s:b,s:{s:i,s:i},s:[s],s:[s,s],s:s,s:o,s:[{s:s,s:i,s:i}],s:b},"
-			"s:{s:s,s:b},s:s,s:o,s:{s:{s:[{s:b,s:s}]},s:o,s:o,s:o},s:{s:s}}",
-			"ociVersion", WARD_OCI_VERSION, "process", "terminal", 1, "user", "uid", 0,
-			"gid", 0, "args", "sh", "env",
-			"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
-			"/sbin:/bin",
-			"TERM=xterm", "cwd", "/", "capabilities", capo, "rlimits", "type",
-			"RLIMIT_NOFILE", "hard", 1024, "soft", 1024, "noNewPrivileges", 1, "root",
-			"path", "rootfs", "readonly", 1, "hostname", "ward", "mounts", mounts,
-			"linux", "resources", "devices", "allow", 0, "access", "rwm", "namespaces",
-			ns, "maskedPaths", strings(masked, ARRAY_SIZE(masked)), "readonlyPaths",
-			strings(readonly, ARRAY_SIZE(readonly)), "annotations",
-			WARD_OCI_ENTITLEMENTS, "");
+	cfg = json_pack(
+		"{s:s,s:{s:b,s:{s:i,s:i},s:[s],s:[s,s],s:s,s:o,s:[{s:s,s:i,s:i}],s:b},"
+		"s:{s:s,s:b},s:s,s:o,s:{s:{s:[{s:b,s:s}]},s:o,s:o,s:o},s:{s:s}}",
+		"ociVersion", WARD_OCI_VERSION, "process", "terminal", 1, "user", "uid", 0, "gid",
+		0, "args", "sh", "env",
+		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
+		"/sbin:/bin",
+		"TERM=xterm", "cwd", "/", "capabilities", capo, "rlimits", "type", "RLIMIT_NOFILE",
+		"hard", 1024, "soft", 1024, "noNewPrivileges", 1, "root", "path", "rootfs",
+		"readonly", 1, "hostname", "ward", "mounts", mounts, "linux", "resources",
+		"devices", "allow", 0, "access", "rwm", "namespaces", ns, "maskedPaths",
+		strings(ward_oci_masked_paths, count(ward_oci_masked_paths)), "readonlyPaths",
+		strings(ward_oci_readonly_paths, count(ward_oci_readonly_paths)), "annotations",
+		WARD_OCI_ENTITLEMENTS, "");
 	if (cfg == NULL)
 		return ward_error_set(err, EINVAL, "spec: building the default config failed");
 	json_object_del(json_object_get(cfg, "annotations"), WARD_OCI_ENTITLEMENTS);

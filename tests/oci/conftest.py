@@ -103,6 +103,16 @@ class Oci:
         self.config["process"]["args"] = ["true"]
         self.ids = []
 
+    def rootfs_in_bundle(self):
+        """Copy the rootfs into the bundle (root.path "rootfs"), as a bundle
+        handed over is laid out: under org.ward.entitlements the root must be
+        in the bundle (or an engine's overlay mount, or granted)."""
+        dst = os.path.join(self.bundle, "rootfs")
+        if not os.path.isdir(dst):
+            shutil.copytree(self.config["root"]["path"], dst, symlinks=True)
+        self.config["root"]["path"] = "rootfs"
+        return dst
+
     def write_config(self, config=None):
         with open(os.path.join(self.bundle, "config.json"), "w") as f:
             json.dump(config if config is not None else self.config, f, indent=1)

@@ -85,6 +85,7 @@ def test_existing_cgroup_refused_under_the_annotation(oci, victim):
     before = pids_max(path)
     oci.config["linux"]["cgroupsPath"] = path
     oci.config["annotations"] = {ANN: "network.none,process.limit=64"}
+    oci.rootfs_in_bundle()
     r = oci.create("taken", "true", check=False)
     assert r.returncode != 0
     assert f'linux.cgroupsPath "{path}": the cgroup exists already' in r.stderr, r
