@@ -246,36 +246,24 @@ static int build_process(struct exec_ctx *x, const struct oci_state *s, ward_err
 	 * processes get the same filter without a new listener (runc too). */
 	x->sc_flags &= ~(unsigned)SECCOMP_FILTER_FLAG_NEW_LISTENER;
 	if (json_is_string(ent)) {
-		struct ward_request_list l = {0};
-		struct ward_resolve_ctx rctx = {0};
 		struct ward_policy p;
-		cleanup_free char *copy = ward_xstrdup(json_string_value(ent));
-		char *item, *save = NULL;
+		struct oci_entitlements bound;
 
-		/* The same trimming as at create (entitle.c), for this process. */
-		for (item = strtok_r(copy, ", \t\n", &save); item;
-		     item = strtok_r(NULL, ", \t\n", &save)) {
-			while (*item == ' ')
-				item++;
-			if (*item && ward_parse_allow(&l, item, "annotation", err) < 0) {
-				ward_request_list_free(&l);
-				return -1;
-			}
-		}
-		rctx.physical_memory =
-			(uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE);
-		if (ward_resolve(&l, &rctx, &p, err) < 0) {
-			ward_request_list_free(&l);
+		/* The same bounds as at create (entitle.c), for this process:
+		 * a --process file or --cap asks for no more either. */
+		if (ward_oci_entitlements_parse(json_string_value(ent), &p, err) < 0)
+			return -1;
+		memset(&bound, 0, sizeof(bound));
+		bound.root.fd = -1;
+		bound.file = ward_xstrdup(o->process_file ? "--process" : "exec");
+		ward_oci_entitlements_process(&x->proc, &p, &bound, "process");
+		if (bound.n_refusals) {
+			ward_error_set(err, EACCES, "%s", bound.refusals[0]);
+			ward_oci_entitlements_free(&bound);
+			ward_policy_free(&p);
 			return -1;
 		}
-		ward_request_list_free(&l);
-		x->proc.caps.bounding &= p.caps;
-		x->proc.caps.effective &= p.caps;
-		x->proc.caps.permitted &= p.caps;
-		x->proc.caps.inheritable &= p.caps;
-		x->proc.caps.ambient &= p.caps;
-		if (!p.setuid)
-			x->proc.no_new_privileges = true;
+		ward_oci_entitlements_free(&bound);
 		ward_landlock_plan(&p, ward_landlock_abi(), &x->ll);
 		for (i = 0; i < x->ll.n_rules; i++) {
 			free(x->ll.rules[i].path);
