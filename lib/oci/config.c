@@ -837,6 +837,12 @@ static int parse_resources(struct ctx *x, json_t *res, struct ward_oci_resources
 			if (ps == NULL)
 				return bad(x, "linux.resources.hugepageLimits",
 					   "pageSize is required");
+			/* It becomes part of a file name (hugetlb.SIZE.max). */
+			if (strchr(ps, '/') || strchr(ps, '.')) {
+				free(ps);
+				return bad(x, "linux.resources.hugepageLimits",
+					   "pageSize must be a size such as 2MB");
+			}
 			if (get_uint(x, e, "limit", "linux.resources.hugepageLimits", &lim, NULL) <
 			    0) {
 				free(ps);

@@ -32,6 +32,20 @@ int ward_oci_log_fd(void)
 	return log_fd;
 }
 
+char *ward_oci_clean_msg(const char *msg)
+{
+	const unsigned char *p;
+
+	/* Most messages are ward's words around strings already escaped
+	 * where they were taken from the config; this is the net for those
+	 * that were not: anything but printable ASCII is escaped (backslashes
+	 * then show doubled, a small price). */
+	for (p = (const unsigned char *)msg; *p; p++)
+		if (*p < 0x20 || *p >= 0x7f)
+			return ward_escape(msg, 0);
+	return ward_xstrdup(msg);
+}
+
 static const char *level_name(enum ward_log_level l)
 {
 	switch (l) {
@@ -50,7 +64,8 @@ static const char *level_name(enum ward_log_level l)
 
 void ward_oci_log(enum ward_log_level level, const char *fmt, ...)
 {
-	char msg[4096], stamp[64];
+	char raw[4096], stamp[64];
+	cleanup_free char *msg = NULL;
 	struct timespec ts;
 	struct tm tm;
 	va_list ap;
@@ -58,8 +73,9 @@ void ward_oci_log(enum ward_log_level level, const char *fmt, ...)
 	if (level == WARD_LOG_DEBUG && !log_debug)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	msg = ward_oci_clean_msg(raw);
 	/* Without a log file, warnings and errors go to stderr (errors are
 	 * printed there by the CLI anyway, once). */
 	if (log_fd < 0) {

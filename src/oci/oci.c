@@ -29,8 +29,15 @@ static int fail(ward_error_t *err)
 {
 	int status;
 
-	if (err && *err && (*err)->msg)
+	/* Errors quote config.json (paths, names, hostnames): nothing raw
+	 * reaches the terminal or the engine's log. */
+	if (err && *err && (*err)->msg) {
+		char *clean = ward_oci_clean_msg((*err)->msg);
+
+		free((*err)->msg);
+		(*err)->msg = clean;
 		ward_oci_log(WARD_LOG_ERROR, "%s", (*err)->msg);
+	}
 	status = ward_error_print(err);
 	return status ? status : 1;
 }
