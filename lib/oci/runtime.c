@@ -384,9 +384,10 @@ static int prepare(struct oci_container *c, int dirfd, ward_error_t *err)
 			     "process.apparmorProfile \"%s\" is not applied",
 			     v);
 	}
-	if (cfg->process.selinux_label && *cfg->process.selinux_label)
+	if ((cfg->process.selinux_label && *cfg->process.selinux_label) ||
+	    json_is_string(json_object_get(json_object_get(cfg->json, "linux"), "mountLabel")))
 		ward_oci_log(WARD_LOG_WARN, "SELinux is not enabled on this host: "
-					    "process.selinuxLabel is not applied");
+					    "process.selinuxLabel and linux.mountLabel are not applied");
 	if (c->ent.present) {
 		size_t i;
 
@@ -965,7 +966,13 @@ int ward_oci_ps(const char *root, const char *id, bool json, FILE *out, ward_err
 					comm[strcspn(comm, "\n")] = '\0';
 				fclose(f);
 			}
-			fprintf(out, "%d %s\n", (int)pids[i], comm);
+			/* The container names its processes: a name is not
+			 * allowed to move the operator's cursor. */
+			{
+				cleanup_free char *e = ward_escape(comm, 64);
+
+				fprintf(out, "%d %s\n", (int)pids[i], e);
+			}
 		}
 	}
 	rc = 0;

@@ -1,15 +1,17 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Attacks on `ward exec` and on a container that joins a mount namespace:
-leaked descriptors as a working directory (CVE-2024-21626), and a joined
-mount namespace taken over by the container's pivot_root."""
+"""Attacks on `ward exec`, `ward ps` and a container that joins a mount
+namespace: leaked descriptors as a working directory (CVE-2024-21626), a
+joined mount namespace taken over by the container's pivot_root, process
+names that carry terminal escapes."""
 
 import os
+import shutil
 import subprocess
 import time
 
 import pytest
 
-from ocienv import WARD
+from ocienv import HELPERS, WARD
 
 
 def host_marker():
@@ -67,3 +69,23 @@ def test_joined_mount_namespace_is_not_taken_over(oci, mount_ns_holder):
     r = oci.ward("exec", "joined", "sh", "-c", f"test -e {marker} && echo HOST; ls /")
     assert r.returncode == 0, r
     assert "HOST" not in r.stdout and "data" in r.stdout.split(), r
+
+
+def test_ps_escapes_the_names_a_container_gives_its_processes(oci):
+    r = oci.rootfs_in_bundle()
+    shutil.copy2(os.path.join(HELPERS, "probe"), os.path.join(r, "probe"))
+    oci.config["root"]["readonly"] = False
+    # comm is the name of the file executed: a symbolic link named with a
+    # terminal escape ("clear the screen").
+    oci.config["process"]["args"] = [
+        "sh", "-c", "n=$(printf '\\033[2Jx'); ln -s /probe \"/tmp/$n\" && "
+                    "exec \"/tmp/$n\" wait-signal 100"]
+    oci.create("named")
+    oci.ward("start", "named", check=True)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and "ready" not in oci.output("named"):
+        time.sleep(0.02)
+    r = oci.ward("ps", "named")
+    assert r.returncode == 0, r
+    assert "\x1b" not in r.stdout, "ward ps printed a container's escape sequence raw"
+    assert "\\x1b[2Jx" in r.stdout, r
