@@ -1064,12 +1064,10 @@ static int parse_mounts(struct ctx *x, json_t *arr, struct ward_oci_config *c)
 
 /* ---- the document ---- */
 
-int ward_oci_config_load(const char *bundle, struct ward_oci_config *c, ward_error_t *err)
+static int parse_document(struct ward_oci_config *c, ward_error_t *err);
+
+static int set_bundle(const char *bundle, struct ward_oci_config *c, ward_error_t *err)
 {
-	struct ctx x;
-	json_error_t je;
-	json_t *root, *proc, *hooks, *lx, *ann;
-	char *root_rel = NULL;
 	char cwd[PATH_MAX];
 
 	memset(c, 0, sizeof(*c));
@@ -1085,8 +1083,15 @@ int ward_oci_config_load(const char *bundle, struct ward_oci_config *c, ward_err
 		c->bundle = ward_xstrdup(bundle);
 	}
 	c->path = ward_xasprintf("%s/config.json", c->bundle);
-	x.file = c->path;
-	x.err = err;
+	return 0;
+}
+
+int ward_oci_config_load(const char *bundle, struct ward_oci_config *c, ward_error_t *err)
+{
+	json_error_t je;
+
+	if (set_bundle(bundle, c, err) < 0)
+		return -1;
 	c->json = json_load_file(c->path, JSON_REJECT_DUPLICATES, &je);
 	if (c->json == NULL) {
 		if (je.line <= 0)
@@ -1098,7 +1103,29 @@ int ward_oci_config_load(const char *bundle, struct ward_oci_config *c, ward_err
 		return ward_error_set(err, EINVAL, "%s:%d:%d: %s", c->path, je.line, je.column,
 				      je.text);
 	}
-	root = c->json;
+	return parse_document(c, err);
+}
+
+int ward_oci_config_parse(const char *text, size_t len, const char *bundle,
+			  struct ward_oci_config *c, ward_error_t *err)
+{
+	json_error_t je;
+
+	if (set_bundle(bundle, c, err) < 0)
+		return -1;
+	c->json = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+	if (c->json == NULL)
+		return ward_error_set(err, EINVAL, "%s:%d:%d: %s", c->path, je.line, je.column,
+				      je.text);
+	return parse_document(c, err);
+}
+
+static int parse_document(struct ward_oci_config *c, ward_error_t *err)
+{
+	struct ctx x = {c->path, err};
+	json_t *root = c->json, *proc, *hooks, *lx, *ann;
+	char *root_rel = NULL;
+
 	if (!json_is_object(root))
 		return bad(&x, "(document)", "expected a JSON object");
 	if (get_str(&x, root, "ociVersion", "ociVersion", &c->oci_version) < 0)

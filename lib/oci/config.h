@@ -203,6 +203,9 @@ struct ward_oci_config {
 
 /* Read and check BUNDLE/config.json.  bundle NULL means the current directory. */
 int ward_oci_config_load(const char *bundle, struct ward_oci_config *c, ward_error_t *err);
+/* The same from text (the fuzz target); bundle as for ward_oci_config_load. */
+int ward_oci_config_parse(const char *text, size_t len, const char *bundle,
+			  struct ward_oci_config *c, ward_error_t *err);
 /* Parse a "process" object (exec --process FILE); name is used in messages. */
 int ward_oci_process_parse(json_t *j, const char *name, struct ward_oci_process *p,
 			   ward_error_t *err);

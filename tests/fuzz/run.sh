@@ -10,7 +10,9 @@
 # Targets: manifest (bundle manifest + entitlement parser), minisign (keys,
 # signatures), trust (policy file, patterns, decision), tar (a .ward file as
 # ward reads it before trusting anything), broker (the broker's message
-# decoder; seeds in tests/broker/corpus), space (space files, ward up).
+# decoder; seeds in tests/broker/corpus), space (space files, ward up), oci
+# (an OCI config.json, bounded by its entitlements annotation, its seccomp
+# profile compiled).
 # The corpus grows in $FUZZ_BUILD/corpus (default build-fuzz/); a crash is saved there as
 # crash-<target>-*, the script fails, and the input belongs in
 # tests/fuzz/regressions/<target>/ (replayed on every run) once fixed.
@@ -20,7 +22,7 @@ cd "$(dirname "$0")/../.."
 TIME=${FUZZ_TIME:-10}
 OUT=${FUZZ_BUILD:-build-fuzz}
 CC=${FUZZ_CC:-clang}
-TARGETS=${*:-manifest minisign trust tar broker space}
+TARGETS=${*:-manifest minisign trust tar broker space oci}
 
 if ! command -v "$CC" >/dev/null 2>&1; then
 	echo "fuzz: $CC not found (apt-get install clang)" >&2
@@ -35,6 +37,9 @@ lib/seccomp/groups.c lib/policy.c lib/util.c lib/error.c"
 [ -f lib/broker/proto.c ] && SRCS="$SRCS lib/broker/proto.c"
 # The space file parser (ward up).
 [ -f lib/space/space.c ] && SRCS="$SRCS lib/space/space.c"
+# The OCI runtime's parsers and bounding (fuzz_oci only).
+OCI_SRCS="lib/oci/config.c lib/oci/entitle.c lib/oci/entitle_fs.c lib/oci/seccomp_oci.c
+lib/oci/log.c lib/oci/spec.c lib/caps.c -DWARD_VERSION=\"fuzz\" -ljansson -lseccomp"
 CFLAGS="-g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 -fno-omit-frame-pointer -Ilib"
 
@@ -48,7 +53,10 @@ for t in $TARGETS; do
 	[ "$t" = broker ] && seeds="tests/broker/corpus"
 	mkdir -p "$corpus"
 	# shellcheck disable=SC2086
-	if ! $CC $CFLAGS "tests/fuzz/fuzz_$t.c" $SRCS -lsodium -o "$bin" 2>"$OUT/build-$t.log"; then
+	extra=""
+	[ "$t" = oci ] && extra=$OCI_SRCS
+	# shellcheck disable=SC2086
+	if ! $CC $CFLAGS "tests/fuzz/fuzz_$t.c" $SRCS $extra -lsodium -o "$bin" 2>"$OUT/build-$t.log"; then
 		echo "fuzz: building fuzz_$t failed:" >&2
 		cat "$OUT/build-$t.log" >&2
 		exit 1
