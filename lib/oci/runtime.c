@@ -386,8 +386,9 @@ static int prepare(struct oci_container *c, int dirfd, ward_error_t *err)
 	}
 	if ((cfg->process.selinux_label && *cfg->process.selinux_label) ||
 	    json_is_string(json_object_get(json_object_get(cfg->json, "linux"), "mountLabel")))
-		ward_oci_log(WARD_LOG_WARN, "SELinux is not enabled on this host: "
-					    "process.selinuxLabel and linux.mountLabel are not applied");
+		ward_oci_log(WARD_LOG_WARN,
+			     "SELinux is not enabled on this host: "
+			     "process.selinuxLabel and linux.mountLabel are not applied");
 	if (c->ent.present) {
 		size_t i;
 
