@@ -1120,6 +1120,10 @@ int ward_oci_delete(const char *root, const char *id, bool force, ward_error_t *
 	enum ward_oci_status st;
 	int rc = -1;
 
+	/* An id that is not one is an error even with --force (which
+	 * forgives only a container that does not exist). */
+	if (!ward_oci_id_ok(id, err))
+		return -1;
 	if (ward_oci_state_load(root, id, true, &s, err) < 0) {
 		/* A directory without state.json is a create that died half
 		 * way: --force removes it. */

@@ -227,6 +227,9 @@ def test_explain_lists_every_refusal_and_exits_1(hostile, loop_ext4):
     hostile.config["linux"]["sysctl"] = {"vm.overcommit_memory": "1"}
     hostile.config["linux"]["maskedPaths"] = []
     hostile.config["process"]["capabilities"]["bounding"].append("CAP_SYS_ADMIN")
+    hostile.config["linux"]["resources"]["devices"] = [{"allow": True, "access": "rwm"}]
+    hostile.config["process"]["rlimits"].append(
+        {"type": "RLIMIT_MEMLOCK", "soft": 1 << 40, "hard": 1 << 40})
     hostile.write_config()
     r = subprocess.run([WARD, "explain", "--bundle", hostile.bundle], capture_output=True,
                        text=True)
@@ -240,8 +243,18 @@ def test_explain_lists_every_refusal_and_exits_1(hostile, loop_ext4):
     assert "capabilities: removed CAP_SYS_ADMIN" in r.stdout or \
         "process.capabilities: removed" in r.stdout, r.stdout
     assert "capabilities (bounding): none" in r.stdout
+    assert "linux.resources.devices[0]: allow rule a *:* rwm dropped" in r.stdout, r.stdout
+    assert "process: RLIMIT_MEMLOCK" in r.stdout and "(the runtime's hard limit)" in r.stdout
     r = subprocess.run([WARD, "explain", "--json", "--bundle", hostile.bundle],
                        capture_output=True, text=True)
     assert r.returncode == 1
     doc = json.loads(r.stdout)
     assert len(doc["refusals"]) == 3 and doc["userNamespace"].startswith("new (added by ward)")
+
+
+@pytest.mark.parametrize("cid", ["..", "../other", "a/b", "x\ny"])
+def test_container_ids_cannot_name_other_state(oci, cid):
+    """The id becomes a directory under --root: it may not reach another's."""
+    for args in (("state", cid), ("delete", "--force", cid), ("kill", cid, "KILL")):
+        r = oci.ward(*args)
+        assert r.returncode != 0 and "invalid container id" in r.stderr, r
