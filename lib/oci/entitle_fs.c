@@ -12,7 +12,9 @@
  *   root.path     beneath the bundle (RESOLVE_BENEATH); or the root of an
  *                 overlay mount that is not the host's root (an engine's
  *                 image: podman, CRI-O); or beneath an fs.read/fs.write
- *                 grant (fs.read makes the root read-only).
+ *                 grant (fs.read makes the root read-only).  Mounted
+ *                 nodev (and nosuid without process.setuid): the device
+ *                 nodes are those bound in /dev, never one in the image.
  *   bind mounts   a source beneath the bundle (relative sources are);
  *                 beneath an fs.* grant (fs.read/fs.exec: read-only,
  *                 fs.read also noexec; idmapped so the container writes
@@ -26,7 +28,7 @@
  *                 naming the fs.read=/fs.write= that would allow it.
  *   other mounts  proc on /proc, sysfs on /sys (read-only), devpts on
  *                 /dev/pts, mqueue on /dev/mqueue, cgroup or cgroup2 on
- *                 /sys/fs/cgroup, tmpfs anywhere: filesystems that show
+ *                 /sys/fs/cgroup (read-only), tmpfs anywhere: filesystems that show
  *                 the container's own namespaces.  Any other type (a
  *                 block device, an overlay of host directories, nfs, ...)
  *                 is refused.  Every mount gets nosuid and nodev (a
@@ -449,9 +451,10 @@ static void check_mounts(struct fs_ctx *x)
 		force_option(m, "nosuid", "suid");
 		if (!(strcmp(m->type, "tmpfs") == 0 && strcmp(dest, "/dev") == 0))
 			force_option(m, "nodev", "dev");
-		if (strcmp(m->type, "sysfs") == 0 && !has_option(m, "ro")) {
+		if ((strcmp(m->type, "sysfs") == 0 || ward_str_has_prefix(m->type, "cgroup")) &&
+		    !has_option(m, "ro")) {
 			force_option(m, "ro", "rw");
-			ward_oci_note(e, "mounts[%zu]: sysfs on %s made read-only", i, vd);
+			ward_oci_note(e, "mounts[%zu]: %s on %s made read-only", i, vt, vd);
 		}
 	}
 }

@@ -345,14 +345,25 @@ int ward_oci_rootfs_trees(struct oci_container *c, ward_error_t *err)
 
 		if (e->root.kind == OCI_SRC_GRANT && idmap < 0)
 			return ward_error_wrap(err, "root.path");
-		/* rslave, as runc: the host's later mounts still reach the
-		 * container, the container's never reach the host. */
+		/* nodev: the devices the container uses are the ones bound in
+		 * its /dev; a node shipped in a bundle or an image (the host's
+		 * disk, made by whoever extracted it) opens nothing.  nosuid
+		 * unless process.setuid.  Read-only from the start when only
+		 * fs.read grants the root.  rslave, as runc: the host's later
+		 * mounts still reach the container, the container's never
+		 * reach the host. */
+		unsigned long set = MS_NODEV | (e->policy.setuid ? 0 : MS_NOSUID);
+
+		if (e->root.kind == OCI_SRC_GRANT && !(e->root.access & WARD_FS_WRITE))
+			set |= MS_RDONLY;
 		c->root_tree =
-			runtime_tree(e->root.fd, true, 0, 0, MS_SLAVE, idmap, "root.path", err);
+			runtime_tree(e->root.fd, true, set, 0, MS_SLAVE, idmap, "root.path", err);
 		if (c->root_tree < 0)
 			return -1;
-		/* Through the checked descriptor, not the (maybe idmapped) tree. */
-		if (make_mountpoints(c, e->root.fd, err) < 0)
+		/* Through the checked descriptor, not the (maybe idmapped) tree;
+		 * never in a granted host directory (the init makes what the
+		 * grant lets it make, as the directory's owner). */
+		if (e->root.kind != OCI_SRC_GRANT && make_mountpoints(c, e->root.fd, err) < 0)
 			return -1;
 	}
 	for (i = 0; i < e->n_srcs && i < cfg->n_mounts; i++) {

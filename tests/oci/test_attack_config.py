@@ -258,3 +258,14 @@ def test_container_ids_cannot_name_other_state(oci, cid):
     for args in (("state", cid), ("delete", "--force", cid), ("kill", cid, "KILL")):
         r = oci.ward(*args)
         assert r.returncode != 0 and "invalid container id" in r.stderr, r
+
+
+def test_device_node_in_the_image_opens_nothing(hostile):
+    # A bundle extracted by root may carry device nodes (here one of /dev/zero,
+    # which the device cgroup allows: only the mount's nodev stops it).
+    node = os.path.join(hostile.bundle, "rootfs", "zz")
+    os.mknod(node, 0o20666, os.makedev(1, 5))
+    os.chmod(node, 0o666)
+    r = hostile.run("/probe", "open", "/zz", "r")
+    assert r.returncode == 0, r
+    assert r.stdout.split()[0] == "errno=EACCES", r
