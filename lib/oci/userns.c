@@ -14,7 +14,9 @@
  * a process: it is a lease, /run/ward/oci-ids/SLOT, holding the pid and
  * start time of the container's init and its state directory.  A slot is
  * free when its file is missing or names a process that is gone (or
- * another process under a reused pid).  `delete` removes the lease.
+ * another process under a reused pid).  `delete` removes the lease; a
+ * runtime that died before it could is cleaned up by the next take (the
+ * holder gone and its state directory too).
  *
  * Idmapped mounts: a directory an fs.* entitlement grants is mounted with
  * its owner mapped onto the container process's host ids (as `ward run`
@@ -22,6 +24,7 @@
  * owner there, and only there.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -85,6 +88,42 @@ static int lease_write(int dirfd, const char *name, pid_t pid, const char *state
 	return r;
 }
 
+/* Remove the leases of runtimes that died before they could give theirs
+ * back (holder gone, state directory gone).  Called with the pool locked. */
+static void pool_gc(int dirfd)
+{
+	int fd = dup(dirfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+
+	if (d == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		char buf[4200], *dir;
+		ssize_t n;
+		int lf;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9' || lease_live(dirfd, de->d_name))
+			continue;
+		lf = openat(dirfd, de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		n = lf >= 0 ? read(lf, buf, sizeof(buf) - 1) : -1;
+		if (lf >= 0)
+			close(lf);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		dir = strchr(buf, ' ');
+		dir = dir ? strchr(dir + 1, ' ') : NULL;
+		if (dir && access(dir + 1, F_OK) < 0 && errno == ENOENT)
+			(void)unlinkat(dirfd, de->d_name, 0);
+	}
+	closedir(d);
+}
+
 int ward_oci_pool_take(const char *id, const char *state_dir, unsigned *slot, ward_error_t *err)
 {
 	cleanup_close int dirfd = -1;
@@ -96,6 +135,7 @@ int ward_oci_pool_take(const char *id, const char *state_dir, unsigned *slot, wa
 	dirfd = open(POOL_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (dirfd < 0 || flock(dirfd, LOCK_EX) < 0)
 		return ward_error_sys(err, "cannot lock %s", POOL_DIR);
+	pool_gc(dirfd);
 	for (p = id; *p; p++)
 		start = start * 31 + (unsigned char)*p;
 	for (i = 0; i < WARD_ID_POOL_SLOTS; i++) {
