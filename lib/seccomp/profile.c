@@ -203,7 +203,8 @@ static void push_conds(struct builder *b, const char *syscall, enum ward_sc_acti
 
 	r->reason = reason;
 	r->n_args = n;
-	memcpy(r->args, c, n * sizeof(*c));
+	if (n) /* c may be NULL for an unconditional rule */
+		memcpy(r->args, c, n * sizeof(*c));
 }
 
 /*
