@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Shared between the files of the broker daemon; nothing here is exported
+ * from libward.
+ *
+ *   daemon.c    connections, output queues, dispatch, teardown, the loop
+ *   registry.c  environments: registration, names, who am I, ps, removal
+ *   mailbox.c   send, receive, back-pressure, look-up
+ *   service.c   provide and connect
+ *   log.c       the log
+ */
+#ifndef WARD_BROKER_INTERNAL_H
+#define WARD_BROKER_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "broker.h"
+
+#define BATCH	  32u  /* requests read with one recvmmsg */
+#define HASH_SIZE 256u /* buckets of the name table */
+
+struct outpkt {
+	struct outpkt *next;
+	int fd; /* a descriptor to pass with it, or -1 */
+	size_t len;
+	uint8_t data[];
+};
+
+enum conn_kind { CONN_LISTEN, CONN_SIGNAL, CONN_CONTROL, CONN_ENV, CONN_PROVIDE };
+
+struct env;
+struct service;
+
+struct conn {
+	enum conn_kind kind;
+	int fd;
+	struct env *env;     /* CONN_ENV: the environment; CONN_PROVIDE: the provider */
+	struct service *svc; /* CONN_PROVIDE */
+	struct outpkt *out, *out_tail;
+	unsigned n_out;
+	unsigned n_parked;
+	size_t parked_bytes;
+	uint32_t events;
+	bool dead;
+	char *reason; /* why it was closed, for the log (NULL: it hung up) */
+	struct conn *prev, *next;
+	struct conn *next_dead;
+	/* a run of successful SENDs not acknowledged yet (one OK acks them all) */
+	uint32_t ack_id, ack_count;
+	pid_t peer_pid;
+};
+
+/* A queued message. */
+struct qmsg {
+	struct qmsg *next;
+	struct conn *sender; /* told if it is never delivered; NULL once gone */
+	uint32_t send_id;
+	uint32_t flags; /* WARD_MSG_F_* */
+	char from[WARD_PROTO_MAX_NAME + 1];
+	uint32_t len;
+	uint8_t data[];
+};
+
+/* A send waiting for room in a full mailbox (WARD_SEND_F_WAIT). */
+struct parked {
+	struct parked *next;
+	struct conn *conn;
+	struct qmsg *m;
+};
+
+struct env {
+	struct env *next, *hnext;
+	uint64_t serial;
+	char name[WARD_PROTO_MAX_NAME + 1];
+	pid_t pid;
+	struct conn *conn; /* its broker connection */
+	struct conn *ctl;  /* the registering supervisor, told about denials */
+	struct ward_policy pol;
+	bool recv;
+	/* the mailbox */
+	struct qmsg *q, *q_tail;
+	unsigned depth;
+	size_t bytes;
+	struct parked *w, *w_tail;
+	uint32_t credits, recv_id;
+};
+
+struct service {
+	struct service *next;
+	char name[WARD_PROTO_MAX_NAME + 1];
+	struct env *env;
+	struct conn *chan;
+};
+
+/* The daemon's state: one per process (the broker is one event loop). */
+struct broker_state {
+	int ep;
+	struct conn *conns;
+	struct conn *dead;
+	struct env *envs;
+	struct env *by_name[HASH_SIZE];
+	struct service *services;
+	uint64_t next_serial;
+	unsigned depth_max;
+	size_t bytes_max;
+	uid_t uid;
+	bool stop;
+	uint8_t *rbuf;
+	struct mmsghdr mm[BATCH];
+	struct iovec iov[BATCH];
+	uint8_t *cbuf;
+	uint8_t *obuf;
+};
+
+extern struct broker_state B;
+
+/* log.c */
+void bk_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* daemon.c: connections and replies */
+struct conn *bk_conn_new(int fd, enum conn_kind kind);
+void bk_conn_kill(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void bk_send_buf(struct conn *c, struct ward_proto_buf *b, int fd);
+void bk_ack_flush(struct conn *c);
+void bk_reply_begin(struct ward_proto_buf *b, struct conn *c, uint16_t type, uint32_t id);
+void bk_reply_ok(struct conn *c, uint32_t id, int fd);
+void bk_reply_error(struct conn *c, uint32_t id, int code, const char *missing, const char *fmt,
+		    ...) __attribute__((format(printf, 5, 6)));
+void bk_deny(struct conn *c, struct env *e, uint32_t id, const char *what, const char *missing);
+
+/* registry.c */
+struct env *bk_env_find(const char *name);
+void bk_env_remove(struct env *e, const char *reason);
+void bk_do_hello(struct conn *c, struct env *e, const struct ward_proto_msg *m);
+void bk_do_register(struct conn *c, const struct ward_proto_msg *m);
+void bk_do_ps(struct conn *c, const struct ward_proto_msg *m);
+
+/* mailbox.c */
+bool bk_env_alive(const struct env *e);
+void bk_do_send(struct conn *c, struct env *e, const struct ward_proto_msg *m);
+void bk_do_recv(struct conn *c, struct env *e, const struct ward_proto_msg *m);
+void bk_do_lookup(struct conn *c, struct env *e, const struct ward_proto_msg *m);
+
+/* service.c */
+struct service *bk_svc_find(const char *name);
+void bk_do_provide(struct conn *c, struct env *e, const struct ward_proto_msg *m);
+void bk_do_connect(struct conn *c, struct env *e, const struct ward_proto_msg *m);
+
+#endif
