@@ -550,18 +550,18 @@ static void reap(void)
 
 /* ---- the loop ---- */
 
-static void handle_event(struct conn *c, uint32_t ev, int lfd, int sfd)
+static void handle_event(struct conn *c, uint32_t ev)
 {
 	if (c->dead)
 		return;
 	if (c->kind == CONN_LISTEN) {
-		accept_control(lfd);
+		accept_control(c->fd);
 		return;
 	}
 	if (c->kind == CONN_SIGNAL) {
 		struct signalfd_siginfo si;
 
-		if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (read(c->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 			bk_log("stopping on signal %u", si.ssi_signo);
 			B.stop = true;
 		}
@@ -591,6 +591,73 @@ static void handle_event(struct conn *c, uint32_t ev, int lfd, int sfd)
 	}
 }
 
+void bk_core_config(const struct ward_broker_options *o)
+{
+	memset(&B, 0, sizeof(B));
+	B.ep = -1;
+	B.depth_max = o->queue_depth ? o->queue_depth : WARD_BROKER_DEFAULT_DEPTH;
+	B.bytes_max = o->queue_bytes ? o->queue_bytes : WARD_BROKER_DEFAULT_BYTES;
+	B.uid = geteuid();
+}
+
+int bk_core_start(void)
+{
+	unsigned i;
+
+	B.ep = epoll_create1(EPOLL_CLOEXEC);
+	if (B.ep < 0)
+		return -1;
+	B.rbuf = ward_xmalloc((size_t)BATCH * WARD_PROTO_MAX_REQUEST);
+	for (i = 0; i < BATCH; i++) {
+		B.iov[i].iov_base = B.rbuf + (size_t)i * WARD_PROTO_MAX_REQUEST;
+		B.iov[i].iov_len = WARD_PROTO_MAX_REQUEST;
+	}
+	B.cbuf = ward_xmalloc(WARD_PROTO_MAX_PACKET + 1);
+	B.obuf = ward_xmalloc(WARD_PROTO_MAX_PACKET);
+	return 0;
+}
+
+struct conn *bk_core_adopt_control(int fd)
+{
+	struct conn *c = bk_conn_new(fd, CONN_CONTROL);
+
+	if (c)
+		c->peer_pid = getpid();
+	return c;
+}
+
+void bk_core_step(int timeout_ms)
+{
+	struct epoll_event evs[64];
+	int i, n = epoll_wait(B.ep, evs, (int)ARRAY_SIZE(evs), timeout_ms);
+
+	if (n < 0) {
+		if (errno != EINTR) {
+			bk_log("epoll_wait: %s", strerror(errno));
+			B.stop = true;
+		}
+		return;
+	}
+	for (i = 0; i < n; i++)
+		handle_event(evs[i].data.ptr, evs[i].events);
+	reap();
+}
+
+void bk_core_stop(void)
+{
+	/* Shutting down: environments see their descriptor close. */
+	for (struct conn *c = B.conns; c; c = c->next)
+		bk_conn_kill(c, NULL);
+	reap();
+	if (B.ep >= 0)
+		close(B.ep);
+	B.ep = -1;
+	free(B.rbuf);
+	free(B.cbuf);
+	free(B.obuf);
+	B.rbuf = B.cbuf = B.obuf = NULL;
+}
+
 static void write_pid_file(const char *path)
 {
 	char buf[32];
@@ -610,10 +677,9 @@ static int serve_loop(int lfd)
 {
 	struct conn listen_c = {.kind = CONN_LISTEN, .fd = lfd};
 	struct conn sig_c = {.kind = CONN_SIGNAL};
-	struct epoll_event ev = {0}, evs[64];
+	struct epoll_event ev = {0};
 	sigset_t mask;
 	int sfd;
-	unsigned i;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
@@ -622,8 +688,7 @@ static int serve_loop(int lfd)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	B.ep = epoll_create1(EPOLL_CLOEXEC);
-	if (sfd < 0 || B.ep < 0)
+	if (sfd < 0 || bk_core_start() < 0)
 		return -1;
 	sig_c.fd = sfd;
 	ev.events = EPOLLIN;
@@ -632,36 +697,10 @@ static int serve_loop(int lfd)
 	ev.data.ptr = &sig_c;
 	epoll_ctl(B.ep, EPOLL_CTL_ADD, sfd, &ev);
 
-	B.rbuf = ward_xmalloc((size_t)BATCH * WARD_PROTO_MAX_REQUEST);
-	for (i = 0; i < BATCH; i++) {
-		B.iov[i].iov_base = B.rbuf + (size_t)i * WARD_PROTO_MAX_REQUEST;
-		B.iov[i].iov_len = WARD_PROTO_MAX_REQUEST;
-	}
-	B.cbuf = ward_xmalloc(WARD_PROTO_MAX_PACKET + 1);
-	B.obuf = ward_xmalloc(WARD_PROTO_MAX_PACKET);
-
-	while (!B.stop) {
-		int n = epoll_wait(B.ep, evs, (int)ARRAY_SIZE(evs), -1);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			bk_log("epoll_wait: %s", strerror(errno));
-			break;
-		}
-		for (i = 0; i < (unsigned)n; i++)
-			handle_event(evs[i].data.ptr, evs[i].events, lfd, sfd);
-		reap();
-	}
-	/* Shutting down: environments see their descriptor close. */
-	for (struct conn *c = B.conns; c; c = c->next)
-		bk_conn_kill(c, NULL);
-	reap();
+	while (!B.stop)
+		bk_core_step(-1);
+	bk_core_stop();
 	close(sfd);
-	close(B.ep);
-	free(B.rbuf);
-	free(B.cbuf);
-	free(B.obuf);
 	return 0;
 }
 
@@ -680,10 +719,7 @@ int ward_broker_serve(const struct ward_broker_options *o, bool *detached, bool 
 	int r;
 
 	*detached = *already = false;
-	memset(&B, 0, sizeof(B));
-	B.depth_max = o->queue_depth ? o->queue_depth : WARD_BROKER_DEFAULT_DEPTH;
-	B.bytes_max = o->queue_bytes ? o->queue_bytes : WARD_BROKER_DEFAULT_BYTES;
-	B.uid = geteuid();
+	bk_core_config(o);
 
 	if (strlen(sock_path) >= sizeof(sa.sun_path))
 		return ward_error_set(err, ENAMETOOLONG,

@@ -133,6 +133,15 @@ void bk_reply_error(struct conn *c, uint32_t id, int code, const char *missing, 
 		    ...) __attribute__((format(printf, 5, 6)));
 void bk_deny(struct conn *c, struct env *e, uint32_t id, const char *what, const char *missing);
 
+/* daemon.c: the event loop without the well-known socket, the lock and the
+ * daemon (the broker's serve_loop, and tests/fuzz/fuzz_broker.c, which
+ * drives it over socket pairs it adopts as control connections). */
+void bk_core_config(const struct ward_broker_options *o);
+int bk_core_start(void);
+struct conn *bk_core_adopt_control(int fd);
+void bk_core_step(int timeout_ms); /* one epoll_wait, its events, then the dead are reaped */
+void bk_core_stop(void);	   /* close every connection, free everything */
+
 /* registry.c */
 struct env *bk_env_find(const char *name);
 void bk_env_remove(struct env *e, const char *reason);
