@@ -7,6 +7,8 @@ Suites, in order:
   fuzz        every libFuzzer target briefly (tests/fuzz/run.sh, FUZZ_TIME=10)
   pytest      integration tests and the security battery, driving the real
               ward binary as root (tests/integration, tests/security)
+  broker-asan tests/broker again with the broker daemon built with ASan+UBSan
+              (build-asan/src/ward as WARD_BROKER_DAEMON)
 
 The last line is "N passed, M failed, K skipped"; the exit status is 0 only
 when nothing failed and every suite ran.
@@ -114,7 +116,7 @@ PYTEST_SESSIONS = [
 ]
 
 
-def run_pytest():
+def run_pytest(sessions=PYTEST_SESSIONS, extra_env=None):
     if os.geteuid() != 0:
         print("pytest: integration tests and the security battery need root; skipped")
         totals["skipped"] += 1
@@ -124,7 +126,8 @@ def run_pytest():
     env["WARD"] = os.path.realpath("build/src/ward")
     env["WARD_HELPERS"] = os.path.realpath("build/tests/helpers")
     env["WARD_BROKER_HELPERS"] = os.path.realpath("build/tests/broker")
-    for name, dirs in PYTEST_SESSIONS:
+    env.update(extra_env or {})
+    for name, dirs in sessions:
         dirs = [d for d in dirs if os.path.isdir(d)]
         if not dirs:
             continue
@@ -195,6 +198,12 @@ def main():
         problems.append("asan build")
     run_fuzz()
     run_pytest()
+    if ok_asan:
+        # The broker's tests again, with the daemon itself built with
+        # ASan+UBSan (tests/broker/brokerlib.py): a sanitizer report of the
+        # broker fails the test that caused it.
+        run_pytest([("broker-asan", ["tests/broker"])],
+                   {"WARD_BROKER_DAEMON": os.path.realpath("build-asan/src/ward")})
     if problems:
         print("problems: " + ", ".join(problems))
     print(f"{totals['passed']} passed, {totals['failed']} failed, {totals['skipped']} skipped")

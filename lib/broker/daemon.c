@@ -351,7 +351,7 @@ static const char *conn_label(const struct conn *c, char *buf, size_t size)
 		snprintf(buf, size, "environment \"%s\" (pid %d)", c->env->name, (int)c->env->pid);
 		break;
 	case CONN_PROVIDE:
-		snprintf(buf, size, "the service \"%s\" of \"%s\"", c->svc->name, c->env->name);
+		snprintf(buf, size, "the service \"%s\" of \"%s\"", c->svc->name, c->svc->provider);
 		break;
 	case CONN_CONTROL:
 		snprintf(buf, size, "control connection (pid %d)", (int)c->peer_pid);
@@ -514,6 +514,7 @@ static void reap(void)
 		close(c->fd);
 		if (c->kind == CONN_ENV) {
 			bk_env_remove(c->env, c->reason);
+			c->env = NULL;
 		} else if (c->kind == CONN_PROVIDE) {
 			struct service **pp;
 

@@ -39,7 +39,10 @@ struct service;
 struct conn {
 	enum conn_kind kind;
 	int fd;
-	struct env *env;     /* CONN_ENV: the environment; CONN_PROVIDE: the provider */
+	/* CONN_ENV: the environment; CONN_PROVIDE: the provider.  NULL once the
+	 * environment is removed (it is freed then, before its services'
+	 * channels are reaped: never read it through a dead connection). */
+	struct env *env;
 	struct service *svc; /* CONN_PROVIDE */
 	struct outpkt *out, *out_tail;
 	unsigned n_out;
@@ -93,7 +96,10 @@ struct env {
 struct service {
 	struct service *next;
 	char name[WARD_PROTO_MAX_NAME + 1];
-	struct env *env;
+	/* The provider's name, for the log: the service's channel is reaped
+	 * after its environment may have been freed. */
+	char provider[WARD_PROTO_MAX_NAME + 1];
+	struct env *env; /* NULL once the provider has left */
 	struct conn *chan;
 };
 

@@ -222,9 +222,14 @@ void bk_env_remove(struct env *e, const char *reason)
 	snprintf(why, sizeof(why),
 		 "mailbox \"%s\" closed: its environment exited before receiving the message",
 		 e->name);
+	/* Its services end with it.  Their channels are reaped after e is
+	 * freed below: nothing may point at e any more. */
 	for (s = B.services; s; s = s->next)
-		if (s->env == e)
-			bk_conn_kill(s->chan, NULL);
+		if (s->env == e) {
+			s->env = NULL;
+			s->chan->env = NULL;
+			bk_conn_kill(s->chan, "its provider left");
+		}
 	while (e->q) {
 		struct qmsg *q = e->q;
 

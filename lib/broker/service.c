@@ -55,6 +55,7 @@ void bk_do_provide(struct conn *c, struct env *e, const struct ward_proto_msg *m
 	(void)fcntl(sv[0], F_SETFL, O_NONBLOCK);
 	s = ward_xcalloc(1, sizeof(*s));
 	snprintf(s->name, sizeof(s->name), "%s", name);
+	snprintf(s->provider, sizeof(s->provider), "%s", e->name);
 	s->env = e;
 	s->chan = bk_conn_new(sv[0], CONN_PROVIDE);
 	if (s->chan == NULL) {

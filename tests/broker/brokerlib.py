@@ -7,6 +7,18 @@ no test touches /run/ward or another test's broker, and the broker a test
 started (on demand, through ward run) is stopped afterwards, also on
 failure: `ward broker --stop`, then SIGKILL by its pid file.
 
+Every broker runs with glibc's MALLOC_PERTURB_ and without its thread
+cache, so that memory read after it was freed shows up as 0xa5 bytes (in
+the log, for instance) instead of passing silently.
+
+WARD_BROKER_DAEMON=<a ward built with ASan+UBSan> (build-asan/src/ward;
+scripts/check.py's "broker-asan" session) runs the daemon itself from that
+binary: each test's broker is started from it before the test (and again by
+Broker.start() with the test's options), the sanitizers write their reports
+into the broker directory, and a test whose broker reported anything
+(including leaks at exit) fails at teardown.  ward run, ward ps and the
+programs inside environments stay the normal build.
+
 The programs that run inside environments (envtool, ward-msg) are linked
 statically with libward-client.  They come from WARD_BROKER_HELPERS (the
 meson build's tests/broker directory) when set, or are compiled here once
@@ -26,6 +38,7 @@ import pytest
 
 from conftest import WARD, run_ward, read_line  # noqa: F401  (tests/conftest.py)
 
+DAEMON = os.environ.get("WARD_BROKER_DAEMON")
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
 
 
@@ -63,6 +76,11 @@ T = dict(HELLO=1, SEND=2, RECV=3, LOOKUP=4, CONNECT=5, PROVIDE=6, OPEN=7, REGIST
          OK=32, ERROR=33, MESSAGE=34, UNDELIVERED=35, ENTRY=36, CONN=37, DENIED=38)
 A = dict(NAME=1, DATA=2, CODE=3, TEXT=4, FLAGS=5, PATH=6, FROM=7, ENT=8, PID=9, DEPTH=10,
          LIMIT=11, COUNT=12, SERVICE=13)
+
+
+def hexpkt(*a, **kw):
+    """packet() as envtool raw takes it."""
+    return packet(*a, **kw).hex()
 
 
 def attr(tag, value):
@@ -106,6 +124,13 @@ class Broker:
         self.dir = d
         self.env = dict(os.environ)
         self.env["WARD_STATE_DIR"] = d
+        # A use after free reads 0xa5 bytes, not the old contents.
+        self.env["MALLOC_PERTURB_"] = "165"
+        self.env["GLIBC_TUNABLES"] = "glibc.malloc.tcache_count=0"
+        if DAEMON:
+            san = f"log_path={d}/sanitizer:print_stacktrace=1"
+            self.env["ASAN_OPTIONS"] = san + ":detect_leaks=1:abort_on_error=0"
+            self.env["UBSAN_OPTIONS"] = san + ":halt_on_error=1"
 
     def ward(self, *args, **kw):
         kw.setdefault("env", self.env)
@@ -128,19 +153,25 @@ class Broker:
 
     def log(self):
         try:
-            with open(os.path.join(self.dir, "broker.log")) as f:
+            with open(os.path.join(self.dir, "broker.log"), errors="replace") as f:
                 return f.read()
         except OSError:
             return ""
 
     def start(self, *extra):
-        r = self.ward("broker", "--state-dir", self.dir, *extra)
+        if DAEMON:
+            # The one started before the test, with no options: replaced.
+            self.stop()
+            r = subprocess.run([DAEMON, "broker", "--state-dir", self.dir, *extra],
+                               env=self.env, capture_output=True, text=True, timeout=60)
+        else:
+            r = self.ward("broker", "--state-dir", self.dir, *extra)
         assert r.returncode == 0, r
         return self.pid()
 
     def stop(self):
         pid = self.pid()
-        run_ward("broker", "--stop", "--state-dir", self.dir, env=self.env, timeout=15)
+        run_ward("broker", "--stop", "--state-dir", self.dir, env=self.env, timeout=60)
         if pid and os.path.exists(f"/proc/{pid}"):
             try:
                 with open(f"/proc/{pid}/cmdline", "rb") as f:
@@ -148,6 +179,17 @@ class Broker:
                         os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
+        # Gone for good (its sanitizer reports are written at exit).
+        wait_for(lambda: pid is None or not os.path.exists(f"/proc/{pid}"), timeout=30)
+
+    def sanitizer_reports(self):
+        """What the sanitizers of an ASan daemon reported (WARD_BROKER_DAEMON)."""
+        out = []
+        for n in sorted(os.listdir(self.dir)):
+            if n.startswith("sanitizer"):
+                with open(os.path.join(self.dir, n), errors="replace") as f:
+                    out.append(f.read())
+        return "".join(out)
 
     # -- raw protocol, as the operator (control socket) --
     def control(self):
@@ -183,10 +225,15 @@ def broker():
     os.chmod(d, 0o755)
     b = Broker(d)
     try:
+        if DAEMON:
+            b.start()
         yield b
     finally:
         b.stop()
+        reports = b.sanitizer_reports()
         shutil.rmtree(d, ignore_errors=True)
+        if reports:
+            pytest.fail("the broker's sanitizers reported:\n" + reports[-8000:])
 
 
 def wait_for(pred, timeout=10, step=0.05):

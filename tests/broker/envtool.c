@@ -20,6 +20,16 @@
  *   envtool bench-svc SERVICE N SIZE   bench: connect, stream + ping-pong
  *   envtool bench-svc-serve SERVICE    bench: the other side
  *   envtool bench-plain N SIZE         bench: the same over a plain socketpair
+ *   envtool raw STEP...                raw packets on the broker descriptor, for
+ *                                      the attack tests (built by brokerlib.packet):
+ *       s:HEX        send the packet
+ *       r            read one answer: "answer TYPE ID code=C fd=F text=T"
+ *       x:HEX        send, then read one answer
+ *       n:N:HEX      N times send and read; then "repeat N ok=K error=E
+ *                    other=O fds=D first_code=C first_text=T"
+ *       w:SECONDS    sleep
+ *     descriptors that come with answers are kept open until exit; "closed"
+ *     when the broker closes the connection (and the steps stop).
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -34,6 +44,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "broker/broker.h"
 #include "ward/client.h"
 
 static const char *ename(int e)
@@ -177,6 +188,128 @@ static void pair_receiver(int fd, long n)
 	}
 }
 
+/* ---- raw packets (the attack tests) ---- */
+
+static size_t unhex(const char *h, uint8_t *out, size_t cap)
+{
+	size_t n = 0;
+
+	while (h[0] && h[1] && n < cap) {
+		unsigned v;
+
+		if (sscanf(h, "%2x", &v) != 1)
+			exit(2);
+		out[n++] = (uint8_t)v;
+		h += 2;
+	}
+	return n;
+}
+
+/* Read one answer: its type (0: the broker closed the connection, -1: an
+ * error), code and text; a descriptor is kept open. */
+static int raw_read(int fd, uint8_t *buf, uint32_t *id, uint32_t *code, char *text, size_t tsize,
+		    int *got_fd)
+{
+	struct ward_proto_msg m;
+	const char *why;
+	bool trunc;
+	ssize_t n = ward_wire_recv(fd, buf, WARD_PROTO_MAX_PACKET, got_fd, &trunc, 0);
+
+	if (n <= 0)
+		return n == 0 || errno == ECONNRESET ? 0 : -1;
+	if (ward_proto_decode(buf, (size_t)n, &m, &why) < 0) {
+		snprintf(text, tsize, "undecodable: %s", why);
+		return -1;
+	}
+	*id = m.id;
+	*code = m.code;
+	ward_proto_strcpy(text, tsize, m.text);
+	for (char *p = text; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	return m.type;
+}
+
+static int raw(int argc, char **argv)
+{
+	static uint8_t pkt[WARD_PROTO_MAX_PACKET], buf[WARD_PROTO_MAX_PACKET];
+	char text[WARD_PROTO_MAX_TEXT + 1];
+	int fd = WARD_BROKER_FD, i;
+
+	for (i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		uint32_t id = 0, code = 0;
+		int t, got = -1;
+
+		if (a[0] == 'w' && a[1] == ':') {
+			struct timespec ts = {atol(a + 2), 0};
+
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		if ((a[0] == 's' || a[0] == 'x') && a[1] == ':') {
+			size_t n = unhex(a + 2, pkt, sizeof(pkt));
+
+			if (ward_wire_send(fd, pkt, n, -1, 0) < 0) {
+				printf("closed (send: %s)\n", strerror(errno));
+				return 0;
+			}
+			if (a[0] == 's')
+				continue;
+		}
+		if (a[0] == 'r' || a[0] == 'x') {
+			t = raw_read(fd, buf, &id, &code, text, sizeof(text), &got);
+			if (t <= 0) {
+				printf("closed\n");
+				return 0;
+			}
+			printf("answer %d %u code=%u fd=%d text=%s\n", t, id, code, got >= 0, text);
+			continue;
+		}
+		if (a[0] == 'n' && a[1] == ':') {
+			long count = atol(a + 2), k, ok = 0, bad = 0, other = 0, fds = 0;
+			const char *h = strchr(a + 2, ':');
+			uint32_t first_code = 0;
+			char first_text[sizeof(text)] = "-";
+			size_t n;
+
+			if (h == NULL)
+				return 2;
+			n = unhex(h + 1, pkt, sizeof(pkt));
+			for (k = 0; k < count; k++) {
+				if (ward_wire_send(fd, pkt, n, -1, 0) < 0)
+					break;
+				got = -1;
+				t = raw_read(fd, buf, &id, &code, text, sizeof(text), &got);
+				if (t <= 0)
+					break;
+				fds += got >= 0;
+				if (t == WARD_MSG_OK) {
+					ok++;
+				} else if (t == WARD_MSG_ERROR) {
+					if (bad++ == 0) {
+						first_code = code;
+						snprintf(first_text, sizeof(first_text), "%s",
+							 text);
+					}
+				} else {
+					other++;
+				}
+			}
+			printf("repeat %ld ok=%ld error=%ld other=%ld fds=%ld first_code=%u "
+			       "first_text=%s\n",
+			       k, ok, bad, other, fds, first_code, first_text);
+			if (k < count) {
+				printf("closed\n");
+				return 0;
+			}
+			continue;
+		}
+		return 2;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct ward_client *c = NULL;
@@ -206,6 +339,8 @@ int main(int argc, char **argv)
 		waitpid(pid, NULL, 0);
 		return 0;
 	}
+	if (strcmp(cmd, "raw") == 0)
+		return raw(argc - 2, argv + 2);
 	c = ward_client_open();
 	if (c == NULL) {
 		printf("error ENOENT no broker descriptor: %s\n", strerror(errno));
