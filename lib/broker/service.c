@@ -43,9 +43,17 @@ void bk_do_provide(struct conn *c, struct env *e, const struct ward_proto_msg *m
 	}
 	s = bk_svc_find(name);
 	if (s) {
-		bk_reply_error(c, m->id, EADDRINUSE, NULL,
-			       "the service \"%s\" is already provided by \"%s\"", name,
-			       s->env->name);
+		/* Only that the name is taken: who holds it is a name this
+		 * environment may not be entitled to look up. */
+		if (s->env == e)
+			bk_reply_error(c, m->id, EADDRINUSE, NULL,
+				       "the service \"%s\" is already provided by this environment",
+				       name);
+		else
+			bk_reply_error(
+				c, m->id, EADDRINUSE, NULL,
+				"the service \"%s\" is already provided by another environment",
+				name);
 		return;
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {

@@ -11,10 +11,16 @@ report of the broker."""
 
 import os
 import re
+import subprocess
 
-from brokerlib import DAEMON, bhelpers, broker, hexpkt, wait_for  # noqa: F401
+from brokerlib import DAEMON, T, bhelpers, broker, hexpkt, wait_for  # noqa: F401
+from conftest import WARD, read_line
 
-EADDRINUSE = 98
+EACCES, EAGAIN, EMFILE, EADDRINUSE = 13, 11, 24, 98
+
+
+def broker_ward():
+    return WARD
 
 
 def sandbox(b, helpers, name, allow, steps, **kw):
@@ -55,3 +61,27 @@ def test_provider_killed_with_services_open(broker, bhelpers):
     assert 'left: malformed message: unsupported protocol version' in log
     # The broker still serves.
     assert broker.ward("ps").returncode == 0
+
+
+# ------------------------------------------------------- item 13: names revealed
+
+def test_provide_does_not_name_the_holder(broker, bhelpers, spawned):
+    """service.provide=db while "hidden-payroll-db" provides db: the refusal
+    says that the name is taken, not by whom (a name the asker may not look
+    up)."""
+    holder = spawned([broker_ward()] + broker.run_args(
+        "hidden-payroll-db", ["service.provide=db"],
+        [f"{bhelpers}/envtool", "serve", "db", "1"], bhelpers),
+        env=broker.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert read_line(holder.stdout, 30).strip() == "ready"
+    r = sandbox(broker, bhelpers, "rival", ["service.provide=db"],
+                [f"x:{hexpkt('PROVIDE', 1, ('NAME', 'db'))}",
+                 f"x:{hexpkt('LOOKUP', 2, ('NAME', 'db'))}"])
+    (t, _, code, text), (t2, _, code2, text2) = answers(r.stdout)
+    assert t == T["ERROR"] and code == EADDRINUSE, r
+    assert text == 'the service "db" is already provided by another environment', r
+    assert "hidden-payroll-db" not in r.stdout + r.stderr
+    # and it may not look the name up either
+    assert t2 == T["ERROR"] and code2 == EACCES and "hidden" not in text2, r
+    holder.kill()
+    holder.wait(timeout=30)
