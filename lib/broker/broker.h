@@ -37,6 +37,15 @@
 #define WARD_BROKER_DEFAULT_DEPTH 256u	     /* messages per mailbox */
 #define WARD_BROKER_DEFAULT_BYTES (4u << 20) /* bytes per mailbox */
 
+/* The log (lib/broker/log.c): broker.log is renamed to broker.log.1 when it
+ * would pass LOG_MAX bytes; a string from an environment is logged escaped
+ * and cut to LOG_STR bytes; an environment's refusals are logged DENY_BURST
+ * at once, then DENY_RATE a second, and the rest counted. */
+#define WARD_BROKER_LOG_MAX    (4u << 20)
+#define WARD_BROKER_LOG_STR    200u
+#define WARD_BROKER_DENY_BURST 20u
+#define WARD_BROKER_DENY_RATE  2u
+
 /* The broker's directory: dir if given, else $WARD_STATE_DIR, else
  * /run/ward (root) or $XDG_RUNTIME_DIR/ward (rootless).  Allocated. */
 char *ward_broker_dir(const char *dir);
@@ -91,6 +100,7 @@ struct ward_broker_options {
 	bool on_demand;	      /* another broker running is not an error */
 	unsigned queue_depth; /* 0: WARD_BROKER_DEFAULT_DEPTH */
 	unsigned queue_bytes; /* 0: WARD_BROKER_DEFAULT_BYTES */
+	size_t log_max;	      /* 0: WARD_BROKER_LOG_MAX */
 };
 
 /* Take the lock, bind the socket, and serve until SIGTERM or SIGINT.

@@ -130,13 +130,15 @@ static int roundtrip(int ctl, const void *req, size_t len, uint8_t *buf, size_t 
 		}
 		if (m->type == WARD_MSG_ERROR) {
 			char text[WARD_PROTO_MAX_TEXT + 1];
+			cleanup_free char *esc = NULL;
 
 			if (fd && *fd >= 0) {
 				close(*fd);
 				*fd = -1;
 			}
 			ward_proto_strcpy(text, sizeof(text), m->text);
-			return ward_error_set(err, (int)m->code, "%s", text);
+			esc = ward_escape(text, 0);
+			return ward_error_set(err, (int)m->code, "%s", esc);
 		}
 		return 0;
 	}
@@ -204,9 +206,26 @@ int ward_broker_next_denial(int ctl, char *out, size_t size)
 		ward_proto_strcpy(what, sizeof(what), m.text);
 		if (m.n_ent)
 			ward_proto_strcpy(miss, sizeof(miss), m.ent[0]);
-		snprintf(out, size,
-			 "denied %s by the broker in environment \"%s\" — grant %s to allow", what,
-			 name, miss);
+		{
+			/* Paths in these come from the environment: the
+			 * operator's terminal gets them escaped and cut. */
+			cleanup_free char *name_e = ward_escape(name, WARD_BROKER_LOG_STR);
+			cleanup_free char *what_e = ward_escape(what, WARD_BROKER_LOG_STR);
+			cleanup_free char *miss_e = ward_escape(miss, WARD_BROKER_LOG_STR);
+
+			if (ward_proto_has(&m, WARD_ATTR_COUNT))
+				snprintf(
+					out, size,
+					"%u more refusals by the broker in environment \"%s\" were "
+					"not shown (at most %u at once, then %u a second)",
+					m.count, name_e, WARD_BROKER_DENY_BURST,
+					WARD_BROKER_DENY_RATE);
+			else
+				snprintf(out, size,
+					 "denied %s by the broker in environment \"%s\" — grant %s "
+					 "to allow",
+					 what_e, name_e, miss_e);
+		}
 		return 1;
 	}
 }

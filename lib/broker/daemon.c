@@ -59,8 +59,9 @@ static void conn_set_events(struct conn *c)
 
 	if (c->dead)
 		return;
-	/* While replies wait to be written, read no more requests. */
-	want = c->n_out ? EPOLLOUT : EPOLLIN;
+	/* While replies wait to be written, read no more requests (and none
+	 * at all from a control connection whose peer has shut it down). */
+	want = c->n_out ? EPOLLOUT : c->closing ? 0 : EPOLLIN;
 	if (want == c->events)
 		return;
 	ev.events = want;
@@ -169,6 +170,29 @@ static void out_flush(struct conn *c)
 		free(o);
 	}
 	conn_set_events(c);
+	if (c->closing)
+		bk_ctl_release(c);
+}
+
+/* A control connection whose peer (ward run) has shut down its side stays
+ * open until the environments it registered are gone and what is queued
+ * for it is written: the last notices about them (how many refusals were
+ * not shown) still reach it. */
+static bool ctl_has_envs(const struct conn *c)
+{
+	const struct env *e;
+
+	/* Still registered, even if its connection is being closed. */
+	for (e = B.envs; e; e = e->next)
+		if (e->ctl == c)
+			return true;
+	return false;
+}
+
+void bk_ctl_release(struct conn *c)
+{
+	if (c && c->closing && !c->dead && c->n_out == 0 && !ctl_has_envs(c))
+		bk_conn_kill(c, NULL);
 }
 
 void bk_send_buf(struct conn *c, struct ward_proto_buf *b, int fd)
@@ -232,17 +256,47 @@ void bk_reply_error(struct conn *c, uint32_t id, int code, const char *missing, 
  * (ward run prints it as it prints a denied system call). */
 void bk_deny(struct conn *c, struct env *e, uint32_t id, const char *what, const char *missing)
 {
+	cleanup_free char *what_esc = NULL, *missing_esc = NULL;
 	struct ward_proto_buf b;
 
+	/* The environment always gets its answer ... */
 	bk_reply_error(c, id, EACCES, missing, "%s refused: \"%s\" lacks the entitlement %s", what,
 		       e->name, missing);
-	bk_log("denied %s by \"%s\" (pid %d) — grant %s to allow", what, e->name, (int)e->pid,
-	       missing);
+	/* ... the log and its ward run only so many: an environment with no
+	 * entitlement at all could otherwise fill both (log.c). */
+	if (!bk_ratelimit_take(&e->denials))
+		return;
+	bk_deny_summary(e);
+	what_esc = bk_esc(what);
+	missing_esc = bk_esc(missing);
+	bk_log("denied %s by \"%s\" (pid %d) — grant %s to allow", what_esc, e->name, (int)e->pid,
+	       missing_esc);
+	/* ward run escapes what it prints (control.c). */
 	if (e->ctl && !e->ctl->dead) {
 		ward_proto_begin(&b, B.obuf, WARD_PROTO_MAX_PACKET, WARD_MSG_DENIED, 0);
 		ward_proto_put_str(&b, WARD_ATTR_NAME, e->name);
 		ward_proto_put_str(&b, WARD_ATTR_TEXT, what);
 		ward_proto_put_str(&b, WARD_ATTR_ENT, missing);
+		bk_send_buf(e->ctl, &b, -1);
+	}
+}
+
+void bk_deny_summary(struct env *e)
+{
+	struct ward_proto_buf b;
+	uint32_t n = e->denials.suppressed;
+
+	if (n == 0)
+		return;
+	e->denials.suppressed = 0;
+	bk_log("%u more refusals of \"%s\" (pid %d) were not logged (at most %u at once, then %u a "
+	       "second)",
+	       n, e->name, (int)e->pid, WARD_BROKER_DENY_BURST, WARD_BROKER_DENY_RATE);
+	if (e->ctl && !e->ctl->dead) {
+		ward_proto_begin(&b, B.obuf, WARD_PROTO_MAX_PACKET, WARD_MSG_DENIED, 0);
+		ward_proto_put_str(&b, WARD_ATTR_NAME, e->name);
+		ward_proto_put_str(&b, WARD_ATTR_TEXT, "");
+		ward_proto_put_u32(&b, WARD_ATTR_COUNT, n);
 		bk_send_buf(e->ctl, &b, -1);
 	}
 }
@@ -421,15 +475,24 @@ static void read_control(struct conn *c)
 	const char *why;
 	bool trunc;
 	ssize_t n;
+	int fd = -1;
 
-	n = ward_wire_recv(c->fd, B.cbuf, WARD_PROTO_MAX_PACKET + 1, NULL, &trunc, MSG_DONTWAIT);
+	n = ward_wire_recv(c->fd, B.cbuf, WARD_PROTO_MAX_PACKET + 1, &fd, &trunc, MSG_DONTWAIT);
+	if (fd >= 0) {
+		/* Never kept: a descriptor sent to the broker is refused. */
+		close(fd);
+		bk_conn_kill(c, "it sent descriptors to the broker");
+		return;
+	}
 	if (n < 0) {
 		if (errno != EAGAIN && errno != EINTR)
 			bk_conn_kill(c, NULL);
 		return;
 	}
 	if (n == 0) {
-		bk_conn_kill(c, NULL);
+		c->closing = true;
+		conn_set_events(c);
+		bk_ctl_release(c);
 		return;
 	}
 	if (trunc) {
@@ -769,6 +832,14 @@ int ward_broker_serve(const struct ward_broker_options *o, bool *detached, bool 
 		pid_t pid;
 		char c;
 
+		/* Opened here, so that a failure is the caller's error and not
+		 * a daemon that logs to whoever's terminal started it. */
+		if (bk_log_open(log_path, o->log_max) < 0)
+			return ward_error_sys(
+				err,
+				"cannot open the broker's log %s (it must be a regular "
+				"file, not a link)",
+				log_path);
 		if (pipe2(ready, O_CLOEXEC) < 0)
 			return ward_error_sys(err, "pipe");
 		pid = fork();
@@ -802,17 +873,13 @@ int ward_broker_serve(const struct ward_broker_options *o, bool *detached, bool 
 			_exit(pid < 0 ? 1 : 0);
 		{
 			int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
-			int logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 
 			if (nul >= 0) {
 				dup2(nul, 0);
 				dup2(nul, 1);
 				close(nul);
 			}
-			if (logfd >= 0) {
-				dup2(logfd, 2);
-				close(logfd);
-			}
+			bk_log_to_stderr();
 			if (chdir("/") < 0)
 				_exit(1);
 		}

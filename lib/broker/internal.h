@@ -56,6 +56,9 @@ struct conn {
 	/* a run of successful SENDs not acknowledged yet (one OK acks them all) */
 	uint32_t ack_id, ack_count;
 	pid_t peer_pid;
+	/* CONN_CONTROL: its peer shut down its side; closed once the
+	 * environments it registered are gone (bk_ctl_release) */
+	bool closing;
 };
 
 /* A queued message. */
@@ -76,6 +79,13 @@ struct parked {
 	struct qmsg *m;
 };
 
+/* A token bucket: refusals logged per environment. */
+struct bk_ratelimit {
+	uint64_t milli;	  /* tokens, in thousandths */
+	uint64_t last_ms; /* CLOCK_MONOTONIC of the last refill */
+	uint32_t suppressed;
+};
+
 struct env {
 	struct env *next, *hnext;
 	uint64_t serial;
@@ -91,6 +101,8 @@ struct env {
 	size_t bytes;
 	struct parked *w, *w_tail;
 	uint32_t credits, recv_id;
+	/* its refusals, as logged and told to its ward run */
+	struct bk_ratelimit denials;
 };
 
 struct service {
@@ -127,6 +139,20 @@ extern struct broker_state B;
 
 /* log.c */
 void bk_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Log to the file path (created 0600, never through a link), rotated at
+ * max bytes.  The descriptor, or -1 with errno. */
+int bk_log_open(const char *path, size_t max);
+/* The daemon: the log file becomes stderr as well. */
+void bk_log_to_stderr(void);
+/* Log to fd as it is, with no file limit (foreground; the fuzz target). */
+void bk_log_to_fd(int fd);
+/* A string from an environment, as the log shows it (escaped, capped).
+ * Allocated. */
+char *bk_esc(const char *s);
+
+void bk_ratelimit_init(struct bk_ratelimit *r);
+/* true: log this one; false: it was counted in suppressed. */
+bool bk_ratelimit_take(struct bk_ratelimit *r);
 
 /* daemon.c: connections and replies */
 struct conn *bk_conn_new(int fd, enum conn_kind kind);
@@ -138,6 +164,10 @@ void bk_reply_ok(struct conn *c, uint32_t id, int fd);
 void bk_reply_error(struct conn *c, uint32_t id, int code, const char *missing, const char *fmt,
 		    ...) __attribute__((format(printf, 5, 6)));
 void bk_deny(struct conn *c, struct env *e, uint32_t id, const char *what, const char *missing);
+/* Close a control connection that is closing, once nothing holds it. */
+void bk_ctl_release(struct conn *c);
+/* Log (and tell its ward run) how many refusals of e were not logged. */
+void bk_deny_summary(struct env *e);
 
 /* daemon.c: the event loop without the well-known socket, the lock and the
  * daemon (the broker's serve_loop, and tests/fuzz/fuzz_broker.c, which

@@ -119,6 +119,7 @@ void bk_do_register(struct conn *c, const struct ward_proto_msg *m)
 	e->ctl = c;
 	e->pol = pol;
 	e->recv = ward_broker_allows(pol.broker, pol.n_broker, WARD_BROKER_RECV, NULL) != NULL;
+	bk_ratelimit_init(&e->denials);
 	ec->env = e;
 	e->next = B.envs;
 	B.envs = e;
@@ -137,7 +138,8 @@ void bk_do_register(struct conn *c, const struct ward_proto_msg *m)
 		size_t o = 0;
 
 		for (i = 0; i < pol.n_broker && o < sizeof(list) - 1; i++) {
-			cleanup_free char *t = ward_broker_grant_text(&pol.broker[i]);
+			cleanup_free char *g = ward_broker_grant_text(&pol.broker[i]);
+			cleanup_free char *t = bk_esc(g);
 			int n = snprintf(list + o, sizeof(list) - o, "%s%s", o ? " " : "", t);
 
 			if (n < 0)
@@ -253,12 +255,14 @@ void bk_env_remove(struct env *e, const char *reason)
 		lost++;
 	}
 	env_unhash(e);
+	bk_deny_summary(e);
 	bk_log("environment \"%s\" (pid %d) left%s%s%s", e->name, (int)e->pid, reason ? ": " : "",
 	       reason ? reason : "",
 	       lost ? "; its senders were told that "
 		      "their messages were not "
 		      "delivered"
 		    : "");
+	bk_ctl_release(e->ctl);
 	ward_policy_free(&e->pol);
 	free(e);
 }

@@ -10,6 +10,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "broker/broker.h"
@@ -96,11 +97,30 @@ void broker_cli_detach(struct broker_attach *a)
 	if (a->env_fd >= 0)
 		close(a->env_fd);
 	a->env_fd = -1;
+	/* Our side only: the broker closes the connection once it has removed
+	 * the environment, after its last notices (how many refusals it did not
+	 * show), which the printer still prints. */
 	if (a->ctl >= 0)
-		shutdown(a->ctl, SHUT_RDWR);
-	if (a->printer > 0)
-		while (waitpid(a->printer, NULL, 0) < 0 && errno == EINTR)
-			;
+		shutdown(a->ctl, a->printer > 0 ? SHUT_WR : SHUT_RDWR);
+	if (a->printer > 0) {
+		int i;
+
+		/* Not forever: a copy of the environment's descriptor left
+		 * somewhere would keep it registered. */
+		for (i = 0; i < 500; i++) {
+			struct timespec ts = {0, 10 * 1000 * 1000};
+			pid_t r = waitpid(a->printer, NULL, WNOHANG);
+
+			if (r == a->printer || (r < 0 && errno != EINTR))
+				break;
+			nanosleep(&ts, NULL);
+		}
+		if (i == 500) {
+			kill(a->printer, SIGKILL);
+			while (waitpid(a->printer, NULL, 0) < 0 && errno == EINTR)
+				;
+		}
+	}
 	a->printer = 0;
 	if (a->ctl >= 0)
 		close(a->ctl);

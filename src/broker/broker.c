@@ -38,7 +38,8 @@ static int fail(ward_error_t *err)
 static void broker_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: ward broker [--foreground] [--state-dir DIR] [--queue-depth N]\n"
+		"usage: ward broker [--foreground] [--state-dir DIR] [--queue-depth N] [--log-max "
+		"SIZE]\n"
 		"       ward broker --stop [--state-dir DIR]\n"
 		"\n"
 		"The broker through which environments talk (docs/broker.md).  `ward run` starts\n"
@@ -50,10 +51,12 @@ static void broker_usage(FILE *f)
 		"                        else /run/ward, or $XDG_RUNTIME_DIR/ward when not root)\n"
 		"      --queue-depth N   messages a mailbox holds before senders are refused "
 		"(default %u)\n"
+		"      --log-max SIZE    rename DIR/broker.log to broker.log.1 when it would pass\n"
+		"                        SIZE (default %uM; at least 4K)\n"
 		"      --stop            stop the broker serving DIR (environments see their\n"
 		"                        descriptor close)\n"
 		"      --on-demand       exit quietly if a broker already serves DIR\n",
-		WARD_BROKER_DEFAULT_DEPTH);
+		WARD_BROKER_DEFAULT_DEPTH, WARD_BROKER_LOG_MAX >> 20);
 }
 
 static int stop_broker(const char *dir)
@@ -107,6 +110,7 @@ int cmd_broker(int argc, char **argv)
 		{"state-dir", required_argument, NULL, 'S'},
 		{"queue-depth", required_argument, NULL, 'Q'},
 		{"on-demand", no_argument, NULL, 'o'},
+		{"log-max", required_argument, NULL, 'L'},
 		{"stop", no_argument, NULL, 's'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -141,6 +145,16 @@ int cmd_broker(int argc, char **argv)
 		case 'o':
 			o.on_demand = true;
 			break;
+		case 'L': {
+			uint64_t v;
+
+			if (ward_parse_size(optarg, &v) < 0 || v < 4096 || v > (1ULL << 40))
+				return usage_error("broker",
+						   "--log-max %s: expected a size from 4K to 1T",
+						   optarg);
+			o.log_max = (size_t)v;
+			break;
+		}
 		case 's':
 			stop = true;
 			break;

@@ -85,3 +85,62 @@ def test_provide_does_not_name_the_holder(broker, bhelpers, spawned):
     assert t2 == T["ERROR"] and code2 == EACCES and "hidden" not in text2, r
     holder.kill()
     holder.wait(timeout=30)
+
+
+# ------------------------------------------------------- item 11: the log
+
+HOSTILE = "/srv/\x1b]0;OWNED\x07\x1b[2J\nward-broker: all good\n" + "A" * 3950
+
+
+def test_refusal_flood_is_rate_limited_escaped_and_capped(broker, bhelpers):
+    """An environment with no broker entitlement at all sends 3000 refused
+    OPENs with 4000-byte paths full of terminal escapes.  Each gets its
+    refusal, but the log and ward run's stderr get at most a burst, then a
+    few a second, then one "N more refusals" line; every string is escaped
+    and cut."""
+    bad = hexpkt("OPEN", 7, ("PATH", HOSTILE))
+    r = sandbox(broker, bhelpers, "flood", [],
+                [f"n:3000:{bad}", "w:2", f"n:1:{bad}"], timeout=300)
+    assert "repeat 3000 ok=0 error=3000 other=0 fds=0 first_code=13" in r.stdout, r.stdout[-2000:]
+    assert "repeat 1 ok=0 error=1" in r.stdout, r.stdout[-2000:]
+    assert wait_for(lambda: 'environment "flood"' in broker.log() and
+                    "left" in broker.log().split('environment "flood"')[-1])
+    log = broker.log()
+    size = os.path.getsize(os.path.join(broker.dir, "broker.log"))
+    assert size < 256 * 1024, f"the log grew to {size} bytes"
+    denied = [ln for ln in log.splitlines() if "denied open" in ln]
+    assert 0 < len(denied) < 200, len(denied)
+    more = [int(n) for n in re.findall(r'(\d+) more refusals of "flood" \(pid \d+\) were not '
+                                       r'logged \(at most 20 at once, then 2 a second\)', log)]
+    assert more and len(denied) + sum(more) == 3001, (len(denied), more)
+    # every line is one line, escaped, and cut
+    assert "\x1b" not in log and "\x07" not in log
+    assert "\\x1b]0;OWNED\\x07\\x1b[2J\\nward-broker: all good\\n" in denied[0], denied[0]
+    assert max(len(ln) for ln in log.splitlines()) < 1500
+    assert not any(ln.startswith("ward-broker: all good") for ln in log.splitlines())
+    # ward run showed as much, escaped, and said how many it did not show
+    shown = [ln for ln in r.stderr.splitlines() if ln.startswith("ward: denied open")]
+    assert 0 < len(shown) < 200, len(shown)
+    assert "\x1b" not in r.stderr and "\x07" not in r.stderr
+    assert re.search(r'ward: \d+ more refusals by the broker in environment "flood" were not '
+                     r'shown', r.stderr), r.stderr[-3000:]
+
+
+def test_log_file_is_rotated_at_its_limit(broker, bhelpers):
+    """Many environments, each within its refusal burst, still cannot grow
+    the log past its limit: broker.log becomes broker.log.1 and a new one
+    starts (--log-max)."""
+    broker.start("--log-max", "64K")
+    # control bytes: each is logged as \xHH, the longest a line gets
+    bad = hexpkt("OPEN", 7, ("PATH", "/srv/" + "\x01" * 2000 + "/" + "\x02" * 1000))
+    for i in range(6):
+        r = sandbox(broker, bhelpers, f"noisy{i}", [], [f"n:20:{bad}"], timeout=120)
+        assert "repeat 20 ok=0 error=20" in r.stdout, r
+    assert wait_for(lambda: 'environment "noisy5"' in broker.log() and
+                    "left" in broker.log().split('environment "noisy5"')[-1])
+    cur = os.path.join(broker.dir, "broker.log")
+    old = cur + ".1"
+    assert os.path.exists(old), os.listdir(broker.dir)
+    assert os.path.getsize(cur) <= 64 * 1024 and os.path.getsize(old) <= 64 * 1024
+    with open(cur, errors="replace") as f:
+        assert "log continued (the previous 65536 bytes are in" in f.readline()
