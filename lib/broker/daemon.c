@@ -31,6 +31,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -42,11 +43,9 @@
 #include "../util.h"
 #include "internal.h"
 
-#define BATCHES_PER_EV 4u /* then the other connections get their turn */
-#define MAX_OUT                                                                                  \
-	8192u /* packets waiting to be written to one connection */ /* packets waiting to be     \
-								       written to one connection \
-								     */
+#define BATCHES_PER_EV 4u	   /* then the other connections get their turn */
+#define MAX_OUT	       8192u	   /* packets waiting to be written to one connection */
+#define MAX_OUT_BYTES  (16u << 20) /* and their bytes */
 
 struct broker_state B;
 
@@ -114,13 +113,27 @@ void bk_conn_kill(struct conn *c, const char *fmt, ...)
 	B.dead = c;
 }
 
-static void out_append(struct conn *c, const void *buf, size_t len, int fd)
+static void out_append(struct conn *c, const void *buf, size_t len, int fd, struct conn *charge)
 {
-	struct outpkt *o = ward_xmalloc(sizeof(*o) + len);
+	struct outpkt *o;
+	int dup = -1;
 
+	if (fd >= 0) {
+		dup = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		if (dup < 0) {
+			/* Never the packet without its descriptor. */
+			bk_conn_kill(c, "the broker has no descriptor left for it: %s",
+				     strerror(errno));
+			return;
+		}
+	}
+	o = ward_xmalloc(sizeof(*o) + len);
 	o->next = NULL;
 	o->len = len;
-	o->fd = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 3) : -1;
+	o->fd = dup;
+	o->charge = charge;
+	if (charge)
+		charge->pending++;
 	memcpy(o->data, buf, len);
 	if (c->out_tail)
 		c->out_tail->next = o;
@@ -128,14 +141,17 @@ static void out_append(struct conn *c, const void *buf, size_t len, int fd)
 		c->out = o;
 	c->out_tail = o;
 	c->n_out++;
-	if (c->n_out > MAX_OUT)
-		bk_conn_kill(c, "it does not read what the broker sends (%u messages waiting)",
-			     MAX_OUT);
+	c->out_bytes += len;
+	if (c->n_out > MAX_OUT || c->out_bytes > MAX_OUT_BYTES)
+		bk_conn_kill(c,
+			     "it does not read what the broker sends (%u messages, %zu bytes "
+			     "waiting)",
+			     c->n_out, c->out_bytes);
 	conn_set_events(c);
 }
 
 /* Write a packet to c now or queue it.  fd stays the caller's. */
-static void out_push(struct conn *c, const void *buf, size_t len, int fd)
+static void out_push(struct conn *c, const void *buf, size_t len, int fd, struct conn *charge)
 {
 	if (c->dead)
 		return;
@@ -147,7 +163,16 @@ static void out_push(struct conn *c, const void *buf, size_t len, int fd)
 			return;
 		}
 	}
-	out_append(c, buf, len, fd);
+	out_append(c, buf, len, fd, charge);
+}
+
+static void outpkt_free(struct outpkt *o)
+{
+	if (o->charge)
+		o->charge->pending--;
+	if (o->fd >= 0)
+		close(o->fd);
+	free(o);
 }
 
 static void out_flush(struct conn *c)
@@ -165,11 +190,13 @@ static void out_flush(struct conn *c)
 		if (c->out == NULL)
 			c->out_tail = NULL;
 		c->n_out--;
-		if (o->fd >= 0)
-			close(o->fd);
-		free(o);
+		c->out_bytes -= o->len;
+		outpkt_free(o);
 	}
 	conn_set_events(c);
+	/* Written: a receiver gets what waits in its mailbox. */
+	if (c->kind == CONN_ENV && c->env && c->n_out == 0)
+		bk_pump(c->env);
 	if (c->closing)
 		bk_ctl_release(c);
 }
@@ -195,7 +222,7 @@ void bk_ctl_release(struct conn *c)
 		bk_conn_kill(c, NULL);
 }
 
-void bk_send_buf(struct conn *c, struct ward_proto_buf *b, int fd)
+void bk_send_buf_charged(struct conn *c, struct ward_proto_buf *b, int fd, struct conn *charge)
 {
 	long n = ward_proto_end(b);
 
@@ -203,7 +230,12 @@ void bk_send_buf(struct conn *c, struct ward_proto_buf *b, int fd)
 		bk_log("internal error: a reply did not fit");
 		return;
 	}
-	out_push(c, b->p, (size_t)n, fd);
+	out_push(c, b->p, (size_t)n, fd, charge);
+}
+
+void bk_send_buf(struct conn *c, struct ward_proto_buf *b, int fd)
+{
+	bk_send_buf_charged(c, b, fd, NULL);
 }
 
 void bk_ack_flush(struct conn *c)
@@ -538,7 +570,12 @@ static void accept_control(int lfd)
 static void conn_forget(struct conn *c)
 {
 	struct env *e;
+	struct conn *o;
 
+	for (o = B.conns; o; o = o->next)
+		for (struct outpkt *p = o->out; p; p = p->next)
+			if (p->charge == c)
+				p->charge = NULL;
 	for (e = B.envs; e; e = e->next) {
 		struct qmsg *q;
 		struct parked **pp;
@@ -597,9 +634,7 @@ static void reap(void)
 			struct outpkt *o = c->out;
 
 			c->out = o->next;
-			if (o->fd >= 0)
-				close(o->fd);
-			free(o);
+			outpkt_free(o);
 		}
 		if (c->prev)
 			c->prev->next = c->next;
@@ -891,6 +926,18 @@ int ward_broker_serve(const struct ward_broker_options *o, bool *detached, bool 
 	}
 	bk_log("serving %s (pid %d; mailboxes of %u messages, %zu bytes)", sock_path, (int)getpid(),
 	       B.depth_max, B.bytes_max);
+	{
+		/* Descriptors are what the broker holds for environments; the
+		 * per-environment limits keep their number proportional to
+		 * the environments, and the soft limit is raised to the hard
+		 * one so that many environments fit. */
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			(void)setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
 	if (serve_loop(lfd) < 0)
 		return ward_error_sys(err, "the broker's event loop");
 	/* Still holding the lock: the socket and pid file are ours to remove. */

@@ -26,7 +26,8 @@
 
 struct outpkt {
 	struct outpkt *next;
-	int fd; /* a descriptor to pass with it, or -1 */
+	int fd;		     /* a descriptor to pass with it, or -1 */
+	struct conn *charge; /* whose count of pending connections it is in, or NULL */
 	size_t len;
 	uint8_t data[];
 };
@@ -46,6 +47,7 @@ struct conn {
 	struct service *svc; /* CONN_PROVIDE */
 	struct outpkt *out, *out_tail;
 	unsigned n_out;
+	size_t out_bytes;
 	unsigned n_parked;
 	size_t parked_bytes;
 	uint32_t events;
@@ -59,6 +61,9 @@ struct conn {
 	/* CONN_CONTROL: its peer shut down its side; closed once the
 	 * environments it registered are gone (bk_ctl_release) */
 	bool closing;
+	/* CONN_ENV: connections it made (CONNECT) that wait in a provider's
+	 * queue in the broker, each holding a descriptor */
+	unsigned pending;
 };
 
 /* A queued message. */
@@ -158,6 +163,9 @@ bool bk_ratelimit_take(struct bk_ratelimit *r);
 struct conn *bk_conn_new(int fd, enum conn_kind kind);
 void bk_conn_kill(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void bk_send_buf(struct conn *c, struct ward_proto_buf *b, int fd);
+/* The same; if it has to wait in c's queue, it counts in charge->pending
+ * until it is written. */
+void bk_send_buf_charged(struct conn *c, struct ward_proto_buf *b, int fd, struct conn *charge);
 void bk_ack_flush(struct conn *c);
 void bk_reply_begin(struct ward_proto_buf *b, struct conn *c, uint16_t type, uint32_t id);
 void bk_reply_ok(struct conn *c, uint32_t id, int fd);
@@ -187,6 +195,9 @@ void bk_do_ps(struct conn *c, const struct ward_proto_msg *m);
 
 /* mailbox.c */
 bool bk_env_alive(const struct env *e);
+/* Write to t what it asked for and what fits; called again when its
+ * connection's queue is written. */
+void bk_pump(struct env *t);
 void bk_do_send(struct conn *c, struct env *e, const struct ward_proto_msg *m);
 void bk_do_recv(struct conn *c, struct env *e, const struct ward_proto_msg *m);
 void bk_do_lookup(struct conn *c, struct env *e, const struct ward_proto_msg *m);

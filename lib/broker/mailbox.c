@@ -54,11 +54,21 @@ static void enqueue(struct env *t, struct qmsg *m)
 	t->bytes += m->len;
 }
 
+/* Can a message be written to the receiver now?  Only while nothing waits
+ * in its connection's queue: a message stays in the mailbox, within its
+ * bounds, until the receiver's socket takes it.  (Credits alone let a
+ * receiver that asks for 1024 messages and never reads hold them all in
+ * the broker's memory, outside the mailbox's 4 MiB.) */
+static bool can_push(const struct env *t)
+{
+	return t->credits && !t->conn->dead && t->conn->n_out == 0;
+}
+
 /* Deliver what the receiver asked for, then let waiting senders in. */
-static void pump(struct env *t)
+void bk_pump(struct env *t)
 {
 	for (;;) {
-		while (t->credits && t->q) {
+		while (can_push(t) && t->q) {
 			struct qmsg *m = t->q;
 
 			t->q = m->next;
@@ -169,7 +179,7 @@ void bk_do_send(struct conn *c, struct env *e, const struct ward_proto_msg *m)
 			name, t->depth, t->bytes);
 		return;
 	}
-	if (t->credits && t->q == NULL) {
+	if (can_push(t) && t->q == NULL) {
 		/* The receiver is waiting: straight through. */
 		struct ward_proto_buf b;
 
@@ -209,7 +219,7 @@ void bk_do_recv(struct conn *c, struct env *e, const struct ward_proto_msg *m)
 		if (n == 0)
 			n = 1;
 		e->credits = e->credits + n > MAX_CREDITS ? MAX_CREDITS : e->credits + n;
-		pump(e);
+		bk_pump(e);
 		return;
 	}
 	if (e->q == NULL) {
@@ -218,7 +228,7 @@ void bk_do_recv(struct conn *c, struct env *e, const struct ward_proto_msg *m)
 		return;
 	}
 	e->credits++;
-	pump(e);
+	bk_pump(e);
 }
 
 void bk_do_lookup(struct conn *c, struct env *e, const struct ward_proto_msg *m)

@@ -14,7 +14,27 @@
 #include "../util.h"
 #include "internal.h"
 
-#define MAX_BACKLOG 128u /* connections waiting to be accepted by a provider */
+/*
+ * What one environment can make the broker hold is bounded (docs/broker.md,
+ * "Limits"): every service is a socket pair and every connection waiting to
+ * be accepted a descriptor in the broker.  One environment with
+ * service.provide=svc-* and service.connect=svc-* used to make it hold
+ * 21,760 socket pairs.
+ */
+#define MAX_BACKLOG	128u /* connections waiting to be accepted, per service */
+#define MAX_SERVICES	16u  /* services one environment provides at once */
+#define MAX_PENDING_ENV 32u  /* connections one environment made that wait */
+
+static unsigned services_of(const struct env *e)
+{
+	const struct service *s;
+	unsigned n = 0;
+
+	for (s = B.services; s; s = s->next)
+		if (s->env == e && !s->chan->dead)
+			n++;
+	return n;
+}
 
 struct service *bk_svc_find(const char *name)
 {
@@ -56,11 +76,27 @@ void bk_do_provide(struct conn *c, struct env *e, const struct ward_proto_msg *m
 				name);
 		return;
 	}
+	if (services_of(e) >= MAX_SERVICES) {
+		bk_reply_error(c, m->id, EMFILE, NULL,
+			       "provide \"%s\": \"%s\" already provides %u services, the most one "
+			       "environment may",
+			       name, e->name, MAX_SERVICES);
+		return;
+	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		bk_reply_error(c, m->id, errno, NULL, "socketpair: %s", strerror(errno));
 		return;
 	}
 	(void)fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	/* The smallest send buffer: connections the provider has not accepted
+	 * wait in the broker's queue, where they are counted (MAX_BACKLOG,
+	 * MAX_PENDING_ENV), not in the kernel's, where a default buffer holds
+	 * hundreds of them. */
+	{
+		int one = 1;
+
+		(void)setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &one, sizeof(one));
+	}
 	s = ward_xcalloc(1, sizeof(*s));
 	snprintf(s->name, sizeof(s->name), "%s", name);
 	snprintf(s->provider, sizeof(s->provider), "%s", e->name);
@@ -103,6 +139,14 @@ void bk_do_connect(struct conn *c, struct env *e, const struct ward_proto_msg *m
 			       "no environment provides the service \"%s\"", name);
 		return;
 	}
+	if (c->pending >= MAX_PENDING_ENV) {
+		bk_reply_error(
+			c, m->id, EAGAIN, NULL,
+			"connect to \"%s\": \"%s\" has %u connections waiting to be accepted, "
+			"the most one environment may",
+			name, e->name, MAX_PENDING_ENV);
+		return;
+	}
 	if (s->chan->n_out >= MAX_BACKLOG) {
 		bk_reply_error(c, m->id, EAGAIN, NULL,
 			       "the service \"%s\" has %u connections waiting to be accepted", name,
@@ -119,7 +163,7 @@ void bk_do_connect(struct conn *c, struct env *e, const struct ward_proto_msg *m
 	ward_proto_begin(&b, B.obuf, WARD_PROTO_MAX_PACKET, WARD_MSG_CONN, m->id);
 	ward_proto_put_str(&b, WARD_ATTR_FROM, e->name);
 	ward_proto_put_u32(&b, WARD_ATTR_FLAGS, m->flags & WARD_CONNECT_F_SEQPACKET);
-	bk_send_buf(s->chan, &b, sv[0]);
+	bk_send_buf_charged(s->chan, &b, sv[0], c);
 	close(sv[0]);
 	bk_reply_ok(c, m->id, sv[1]);
 	close(sv[1]);

@@ -13,7 +13,7 @@ import os
 import re
 import subprocess
 
-from brokerlib import DAEMON, T, bhelpers, broker, hexpkt, wait_for  # noqa: F401
+from brokerlib import DAEMON, T, bhelpers, broker, hexpkt, packet, request, wait_for  # noqa: F401
 from conftest import WARD, read_line
 
 EACCES, EAGAIN, EMFILE, EADDRINUSE = 13, 11, 24, 98
@@ -144,3 +144,77 @@ def test_log_file_is_rotated_at_its_limit(broker, bhelpers):
     assert os.path.getsize(cur) <= 64 * 1024 and os.path.getsize(old) <= 64 * 1024
     with open(cur, errors="replace") as f:
         assert "log continued (the previous 65536 bytes are in" in f.readline()
+
+
+# ------------------------------------------------------- item 4: bounds
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def test_stalled_receiver_stays_within_its_mailbox(broker, bhelpers, spawned):
+    """A receiver asks for 1024 messages ahead (RECV with WAIT, COUNT 1024)
+    and never reads.  What it asked for used to be written into the
+    broker's per-connection queue, outside the mailbox's 4 MiB: 64 MiB for
+    one stalled receiver.  Now a message stays in the mailbox until the
+    receiver's socket takes it, and senders are refused when the mailbox is
+    full."""
+    stall = hexpkt("RECV", 1, ("FLAGS", 1), ("COUNT", 1024))
+    sink = spawned([broker_ward()] + broker.run_args(
+        "sink", ["ipc.recv"], [f"{bhelpers}/envtool", "raw", f"s:{stall}", "w:600"], bhelpers),
+        env=broker.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert wait_for(lambda: "sink" in broker.ward("ps").stdout, timeout=60)
+    pid = broker.pid()
+    before = rss_kib(pid)
+    # An honest sender (registered by the operator), 64 KiB messages.
+    _, s = broker.register("pump", ["ipc.send=sink"])
+    accepted = 0
+    for i in range(1, 2001):
+        t, _, attrs = request(s, packet("SEND", i, ("NAME", "sink"), ("DATA", b"x" * 65536)))
+        if t != T["OK"]:
+            assert t == T["ERROR"] and attrs["CODE"] == [EAGAIN], attrs
+            assert "its mailbox is full" in attrs["TEXT"][0]
+            break
+        accepted += 1
+    grown = rss_kib(pid) - before
+    # 4 MiB of mailbox is 64 such messages; a few more are in the socket.
+    assert 64 <= accepted < 200, accepted
+    if not DAEMON:  # ASan keeps freed memory in quarantine
+        assert grown < 24 * 1024, f"the broker grew by {grown} KiB"
+    rows = [ln for ln in broker.ward("ps").stdout.splitlines() if ln.startswith("sink")]
+    assert rows and "/256" in rows[0], rows
+    sink.kill()
+    sink.wait(timeout=30)
+
+
+def test_services_and_pending_connections_are_bounded_per_environment(broker, bhelpers):
+    """One environment with service.provide=svc-* and service.connect=svc-*
+    provides services and connects to them without ever accepting: each
+    service is a socket pair in the broker, each waiting connection a
+    descriptor.  It gets 16 services and 32 waiting connections, then a
+    refusal that names the limit."""
+    steps = [f"x:{hexpkt('PROVIDE', i + 1, ('NAME', f'svc-{i}'))}" for i in range(17)]
+    steps += [f"n:60:{hexpkt('CONNECT', 100, ('NAME', 'svc-0'))}",
+              f"x:{hexpkt('HELLO', 200)}"]
+    r = sandbox(broker, bhelpers, "greedy", ["service.provide=svc-*", "service.connect=svc-*"],
+                steps, timeout=120)
+    rows = answers(r.stdout)
+    assert [t for t, *_ in rows[:16]] == [T["OK"]] * 16, r.stdout
+    t, _, code, text = rows[16]
+    assert t == T["ERROR"] and code == EMFILE, rows[16]
+    assert text == ('provide "svc-16": "greedy" already provides 16 services, the most one '
+                    'environment may'), text
+    m = re.search(r"repeat 60 ok=(\d+) error=(\d+) other=0 fds=\d+ first_code=(\d+) "
+                  r"first_text=(.*)", r.stdout)
+    assert m, r.stdout
+    ok, code, text = int(m[1]), int(m[3]), m[4]
+    # 32 wait in the broker; a few more are in the kernel's (smallest)
+    # buffer (6 on Linux 6.18); the default buffer held hundreds
+    assert 32 <= ok <= 48, ok
+    assert code == EAGAIN and text == ('connect to "svc-0": "greedy" has 32 connections waiting '
+                                       'to be accepted, the most one environment may'), text
+    assert rows[-1][0] == T["OK"], rows[-1]  # and it is still served
