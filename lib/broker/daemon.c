@@ -24,6 +24,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -861,6 +862,10 @@ int ward_broker_serve(const struct ward_broker_options *o, bool *detached, bool 
 		return ward_error_sys(err, "cannot bind the broker's socket %s", sock_path);
 	if (listen(lfd, SOMAXCONN) < 0)
 		return ward_error_sys(err, "listen on %s", sock_path);
+	/* No supplementary groups: api.open opens with the access checks of a
+	 * grant's owner (open.c), and root's groups would add to them. */
+	if (geteuid() == 0 && setgroups(0, NULL) < 0)
+		return ward_error_sys(err, "setgroups");
 
 	if (!o->foreground) {
 		int ready[2];

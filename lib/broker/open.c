@@ -6,6 +6,18 @@
  * absolute symbolic link, nor a magic link in /proc can lead out of it.  A
  * string prefix check would not hold against a symbolic link planted under
  * the granted directory.
+ *
+ * Whose access: the broker runs as root, and root's capabilities ignore file
+ * modes and owners.  So beneath the granted path, everything is opened with
+ * the access checks of the granted path's owner: fsuid and fsgid become its
+ * uid and gid, the capabilities that bypass file permissions are dropped
+ * from the effective set (the broker has no supplementary groups), and new
+ * files belong to that owner, for the time of the opens (the broker is one
+ * thread).  That is what fs.write does with its idmapped mount: the sandbox
+ * acts as the directory's owner.  A file the owner may not read is refused,
+ * also through a hard link planted beneath the grant; the granted path
+ * itself is reached as root (its parents need not be the owner's).  A
+ * rootless broker is the user itself and has nothing to drop.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -13,6 +25,8 @@
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/capability.h>
+#include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -31,6 +45,72 @@ static int sys_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mod
 	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
 }
 
+/* The capabilities that let root past file modes and owners. */
+#define FS_CAPS_LO                                                                    \
+	((1u << CAP_CHOWN) | (1u << CAP_DAC_OVERRIDE) | (1u << CAP_DAC_READ_SEARCH) | \
+	 (1u << CAP_FOWNER) | (1u << CAP_FSETID) | (1u << CAP_MKNOD) |                \
+	 (1u << CAP_LINUX_IMMUTABLE))
+#define FS_CAPS_HI (1u << (CAP_MAC_OVERRIDE - 32))
+
+struct identity {
+	bool switched;
+	uid_t fsuid;
+	gid_t fsgid;
+	struct __user_cap_header_struct h;
+	struct __user_cap_data_struct caps[2];
+};
+
+/* Take the access checks of owner uid:gid until identity_restore(). */
+static int identity_take(struct identity *id, uid_t uid, gid_t gid)
+{
+	struct __user_cap_data_struct less[2];
+
+	id->switched = false;
+	if (geteuid() != 0)
+		return 0;
+	memset(&id->h, 0, sizeof(id->h));
+	id->h.version = _LINUX_CAPABILITY_VERSION_3;
+	if (syscall(SYS_capget, &id->h, id->caps) < 0)
+		return -errno;
+	memcpy(less, id->caps, sizeof(less));
+	less[0].effective &= ~FS_CAPS_LO;
+	less[1].effective &= ~FS_CAPS_HI;
+	if (syscall(SYS_capset, &id->h, less) < 0)
+		return -errno;
+	id->switched = true;
+	id->fsgid = (gid_t)setfsgid(gid);
+	id->fsuid = (uid_t)setfsuid(uid);
+	/* setfsuid() does not fail: it is asked again what it is now. */
+	if ((uid_t)setfsuid((uid_t)-1) != uid || (gid_t)setfsgid((gid_t)-1) != gid)
+		return -EPERM;
+	return 0;
+}
+
+static void identity_restore(struct identity *id)
+{
+	if (!id->switched)
+		return;
+	setfsuid(id->fsuid);
+	setfsgid(id->fsgid);
+	/* Back to exactly what it was (setfsuid(0) raised some of it). */
+	(void)syscall(SYS_capset, &id->h, id->caps);
+	id->switched = false;
+}
+
+/* Why an open beneath the grant failed. */
+static int failed(char *whybuf, size_t whysize, const char *norm, int e, const char *grant,
+		  const struct stat *owner)
+{
+	if (e == EACCES || e == EPERM)
+		snprintf(whybuf, whysize,
+			 "%s: permission denied to uid %u, the owner of the granted %s (api.open "
+			 "opens files with the owner's access)",
+			 norm, (unsigned)owner->st_uid, grant);
+	else
+		snprintf(whybuf, whysize, "%s: %s", norm, strerror(e));
+	return -e;
+}
+
 static char *parent_of(const char *path)
 {
 	char *d = ward_xstrdup(path);
@@ -46,13 +126,14 @@ int ward_broker_open(const struct ward_broker_grant *g, size_t n, const char *pa
 {
 	bool write = (flags & WARD_OPEN_F_WRITE) != 0;
 	cleanup_free char *norm = NULL;
+	__attribute__((cleanup(identity_restore))) struct identity id = {0};
 	cleanup_close int root = -1;
 	cleanup_close int fd = -1;
 	const struct ward_broker_grant *grant;
 	const char *rel = "";
 	bool ro_match = false;
 	char proc[64];
-	struct stat st;
+	struct stat st, owner;
 	int oflags, e;
 
 	missbuf[0] = '\0';
@@ -95,6 +176,13 @@ int ward_broker_open(const struct ward_broker_grant *g, size_t n, const char *pa
 			 strerror(e));
 		return -e;
 	}
+	/* From here on, as the granted path's owner (see the top). */
+	e = fstat(root, &owner) < 0 ? errno : -identity_take(&id, owner.st_uid, owner.st_gid);
+	if (e) {
+		snprintf(whybuf, whysize, "cannot take the identity of the owner of %s: %s",
+			 grant->name, strerror(e));
+		return -e;
+	}
 	if (*rel == '\0') {
 		fd = steal_fd(&root);
 	} else {
@@ -120,7 +208,7 @@ int ward_broker_open(const struct ward_broker_grant *g, size_t n, const char *pa
 					 "\"..\"): refused",
 					 norm, grant->name);
 			else
-				snprintf(whybuf, whysize, "%s: %s", norm, strerror(e));
+				return failed(whybuf, whysize, norm, e, grant->name, &owner);
 			return -e;
 		}
 	}
@@ -142,11 +230,8 @@ int ward_broker_open(const struct ward_broker_grant *g, size_t n, const char *pa
 	{
 		int r = open(proc, oflags);
 
-		if (r < 0) {
-			e = errno;
-			snprintf(whybuf, whysize, "%s: %s", norm, strerror(e));
-			return -e;
-		}
+		if (r < 0)
+			return failed(whybuf, whysize, norm, errno, grant->name, &owner);
 		return r;
 	}
 }

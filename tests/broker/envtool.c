@@ -20,6 +20,11 @@
  *   envtool bench-svc SERVICE N SIZE   bench: connect, stream + ping-pong
  *   envtool bench-svc-serve SERVICE    bench: the other side
  *   envtool bench-plain N SIZE         bench: the same over a plain socketpair
+ *   envtool reopen PATH                api.open PATH read-only, then try to write
+ *                                      through the descriptor and to reopen it
+ *                                      read-write, then read-only, by
+ *                                      /proc/self/fd: "write ERR reopen ERR
+ *                                      reopen-ro ERR" (or "ok")
  *   envtool raw STEP...                raw packets on the broker descriptor, for
  *                                      the attack tests (built by brokerlib.packet):
  *       s:HEX        send the packet
@@ -74,6 +79,14 @@ static const char *ename(int e)
 		return "ETIMEDOUT";
 	case EMSGSIZE:
 		return "EMSGSIZE";
+	case EBADF:
+		return "EBADF";
+	case EPERM:
+		return "EPERM";
+	case EROFS:
+		return "EROFS";
+	case ELOOP:
+		return "ELOOP";
 	default:
 		return "E?";
 	}
@@ -407,6 +420,21 @@ int main(int argc, char **argv)
 		       first ? ename(first) : "-");
 		if (first)
 			printf("text %s\n", ward_client_strerror(c));
+		return 0;
+	}
+	if (strcmp(cmd, "reopen") == 0 && argc == 3) {
+		char proc[64];
+		int fd = ward_open(c, argv[2], O_RDONLY), fd2, fd3, we, re;
+
+		if (fd < 0)
+			return err(c, fd);
+		we = write(fd, "x", 1) < 0 ? errno : 0;
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		fd2 = open(proc, O_RDWR);
+		re = fd2 < 0 ? errno : 0;
+		fd3 = open(proc, O_RDONLY);
+		printf("write %s reopen %s reopen-ro %s\n", we ? ename(we) : "ok",
+		       re ? ename(re) : "ok", fd3 < 0 ? ename(errno) : "ok");
 		return 0;
 	}
 	if (strcmp(cmd, "recv-n") == 0 && argc == 3) {
