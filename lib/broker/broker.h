@@ -112,6 +112,10 @@ int ward_broker_serve(const struct ward_broker_options *o, bool *detached, bool 
 
 /* ---- the operator's side (control.c) ---- */
 
+/* Is dir fit to be the broker's directory: a directory (not a link),
+ * owned by us or root, writable by nobody else?  0, or -1 with err. */
+int ward_broker_dir_check(const char *dir, ward_error_t *err);
+
 /* Connect to the broker's control socket in dir.  When start_exe is not
  * NULL and nothing listens, start "start_exe broker --on-demand" and wait
  * for it.  Returns the descriptor. */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -18,6 +19,53 @@
 
 #include "../util.h"
 #include "broker.h"
+
+int ward_broker_dir_check(const char *dir, ward_error_t *err)
+{
+	struct stat st;
+
+	if (lstat(dir, &st) < 0)
+		return ward_error_sys(err, "the broker's directory %s", dir);
+	if (!S_ISDIR(st.st_mode))
+		return ward_error_set(err, ENOTDIR,
+				      "the broker's directory %s is not a directory (a symbolic "
+				      "link?): choose another --state-dir",
+				      dir);
+	/* Whoever may write there may replace broker.sock (and be the broker
+	 * ward run talks to), plant links where the broker writes its log and
+	 * pid file, or a pid file that `ward broker --stop` would kill. */
+	if (st.st_uid != geteuid() && st.st_uid != 0)
+		return ward_error_set(err, EPERM,
+				      "the broker's directory %s belongs to uid %u, not to you or "
+				      "root: its owner could replace the broker's socket; choose "
+				      "another --state-dir",
+				      dir, (unsigned)st.st_uid);
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return ward_error_set(err, EPERM,
+				      "the broker's directory %s is writable by %s (mode %04o): "
+				      "they could replace the broker's socket; chmod go-w %s or "
+				      "choose another --state-dir",
+				      dir, (st.st_mode & S_IWOTH) ? "everyone" : "its group",
+				      (unsigned)(st.st_mode & 07777), dir);
+	return 0;
+}
+
+/* The broker is root or ourselves: a socket anybody else listens on (in a
+ * directory they could write) is not talked to. */
+static int check_peer(int fd, const char *path, ward_error_t *err)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return ward_error_sys(err, "%s: SO_PEERCRED", path);
+	if (cred.uid != 0 && cred.uid != geteuid())
+		return ward_error_set(err, EPERM,
+				      "%s is served by uid %u (pid %d), not by root or you: it is "
+				      "not a broker of yours; refusing to talk to it",
+				      path, (unsigned)cred.uid, (int)cred.pid);
+	return 0;
+}
 
 static int try_connect(const char *path)
 {
@@ -78,8 +126,13 @@ int ward_broker_connect(const char *dir, const char *start_exe, ward_error_t *er
 	int fd, i;
 
 	fd = try_connect(path);
-	if (fd >= 0)
+	if (fd >= 0) {
+		if (check_peer(fd, path, err) < 0) {
+			close(fd);
+			return -1;
+		}
 		return fd;
+	}
 	if (errno != ENOENT && errno != ECONNREFUSED)
 		return ward_error_sys(err, "cannot connect to the broker at %s", path);
 	if (start_exe == NULL)
@@ -95,8 +148,13 @@ int ward_broker_connect(const char *dir, const char *start_exe, ward_error_t *er
 		struct timespec ts = {0, 20 * 1000 * 1000};
 
 		fd = try_connect(path);
-		if (fd >= 0)
+		if (fd >= 0) {
+			if (check_peer(fd, path, err) < 0) {
+				close(fd);
+				return -1;
+			}
 			return fd;
+		}
 		nanosleep(&ts, NULL);
 	}
 	return ward_error_sys(err, "the broker started but %s does not answer", path);

@@ -32,6 +32,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -826,8 +827,10 @@ int ward_broker_serve(const struct ward_broker_options *o, bool *detached, bool 
 				      "%s: the broker's socket path is too long for a Unix socket; "
 				      "choose a shorter --state-dir",
 				      sock_path);
-	if (ward_mkdir_p(o->dir, 0755) < 0)
+	if (ward_mkdir_p(o->dir, 0700) < 0)
 		return ward_error_sys(err, "cannot create the broker's directory %s", o->dir);
+	if (ward_broker_dir_check(o->dir, err) < 0)
+		return -1;
 	/* One broker per directory: the lock says who serves.  The socket may
 	 * be left over from a broker that was killed; only the lock holder
 	 * replaces it. */
@@ -931,6 +934,12 @@ int ward_broker_serve(const struct ward_broker_options *o, bool *detached, bool 
 	}
 	bk_log("serving %s (pid %d; mailboxes of %u messages, %zu bytes)", sock_path, (int)getpid(),
 	       B.depth_max, B.bytes_max);
+	/* Not dumpable: no core file with what passed through it, and no
+	 * ptrace or /proc/PID/fd, mem, environ for processes of its own uid
+	 * (a rootless broker's user runs other programs too); its /proc
+	 * entries belong to root. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		bk_log("prctl(PR_SET_DUMPABLE): %s", strerror(errno));
 	{
 		/* Descriptors are what the broker holds for environments; the
 		 * per-environment limits keep their number proportional to

@@ -66,10 +66,14 @@ static int stop_broker(const char *dir)
 	cleanup_free char *text = NULL;
 	cleanup_free char *cmdline = NULL;
 	cleanup_free char *cpath = NULL;
+	ward_error_t err = NULL;
 	uint64_t pid;
 	size_t len;
 	int i;
 
+	/* A pid file in a directory others may write is not believed. */
+	if (access(dir, F_OK) == 0 && ward_broker_dir_check(dir, &err) < 0)
+		return fail(&err);
 	if (ward_read_file(pid_path, &text, &len) < 0) {
 		fprintf(stderr, "ward: no broker is running for %s\n", dir);
 		return 1;
@@ -278,8 +282,13 @@ int cmd_ps(int argc, char **argv)
 			}
 			printf("%-*s  %7d  %-9s  %-12s  ", (int)w, v[i].name, (int)v[i].pid, mb,
 			       sv);
-			for (k = 0; k < v[i].n_ents; k++)
-				printf("%s%s", k ? " " : "", v[i].ents[k]);
+			/* Names are names (the decoder checks them); an
+			 * api.open path may hold any byte but NUL. */
+			for (k = 0; k < v[i].n_ents; k++) {
+				cleanup_free char *e = ward_escape(v[i].ents[k], 0);
+
+				printf("%s%s", k ? " " : "", e);
+			}
 			printf("%s\n", v[i].n_ents ? "" : "-");
 		}
 	}

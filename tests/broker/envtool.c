@@ -25,6 +25,7 @@
  *                                      read-write, then read-only, by
  *                                      /proc/self/fd: "write ERR reopen ERR
  *                                      reopen-ro ERR" (or "ok")
+ *   envtool fds                        the descriptors it holds: "fds 0 1 2 3"
  *   envtool raw STEP...                raw packets on the broker descriptor, for
  *                                      the attack tests (built by brokerlib.packet):
  *       s:HEX        send the packet
@@ -33,6 +34,8 @@
  *       n:N:HEX      N times send and read; then "repeat N ok=K error=E
  *                    other=O fds=D first_code=C first_text=T"
  *       w:SECONDS    sleep
+ *       c:PATH       connect to the socket PATH and use it for the next steps:
+ *                    "connect ok" or "connect ERR"
  *     descriptors that come with answers are kept open until exit; "closed"
  *     when the broker closes the connection (and the steps stop).
  */
@@ -44,7 +47,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -254,6 +259,19 @@ static int raw(int argc, char **argv)
 		uint32_t id = 0, code = 0;
 		int t, got = -1;
 
+		if (a[0] == 'c' && a[1] == ':') {
+			struct sockaddr_un sa = {.sun_family = AF_UNIX};
+			int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+
+			snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", a + 2);
+			if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+				printf("connect %s\n", ename(errno));
+				return 0;
+			}
+			printf("connect ok\n");
+			fd = s;
+			continue;
+		}
 		if (a[0] == 'w' && a[1] == ':') {
 			struct timespec ts = {atol(a + 2), 0};
 
@@ -354,6 +372,21 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "raw") == 0)
 		return raw(argc - 2, argv + 2);
+	if (strcmp(cmd, "fds") == 0) {
+		DIR *d = opendir("/proc/self/fd");
+		struct dirent *de;
+
+		if (d == NULL)
+			return 1;
+		printf("fds");
+		/* in order: the kernel lists them so */
+		while ((de = readdir(d)) != NULL)
+			if (de->d_name[0] != '.' && atoi(de->d_name) != dirfd(d))
+				printf(" %s", de->d_name);
+		printf("\n");
+		closedir(d);
+		return 0;
+	}
 	c = ward_client_open();
 	if (c == NULL) {
 		printf("error ENOENT no broker descriptor: %s\n", strerror(errno));
