@@ -14,8 +14,9 @@
  *    provided and connected to, files opened, answers read or left unread,
  *    descriptors kept or closed, environments closed and registered again.
  *    Under ASan+UBSan (tests/fuzz/run.sh) a use after free between requests
- *    (issue 11 item 12), a leak or a double close is found here, not only a
- *    bad read in the decoder.
+ *    (issue 11 item 12) or a leak is found here, not only a bad read in the
+ *    decoder; and after each input every descriptor the broker opened must
+ *    be closed again (a descriptor leak aborts).
  *
  *   script  "SEQ\n" then operations, each an opcode byte (mod 8) and its
  *           argument bytes (the script ends where they run out):
@@ -36,6 +37,7 @@
  *   tests/fuzz/run.sh broker
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -47,6 +49,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../../lib/broker/control.c"
 #include "../../lib/broker/daemon.c"
 #include "../../lib/broker/log.c"
 #include "../../lib/broker/mailbox.c"
@@ -461,13 +464,28 @@ static void script(struct reader *r)
 	}
 }
 
+static unsigned count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	unsigned n = 0;
+
+	if (d == NULL)
+		abort();
+	while ((de = readdir(d)) != NULL)
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
 static void daemon_run(const uint8_t *data, size_t size)
 {
 	struct ward_broker_options o = {.queue_depth = 8, .queue_bytes = 256 * 1024};
+	unsigned k, fds_before;
 	int sv[2];
-	unsigned k;
 
 	setup_once();
+	fds_before = count_fds();
 	bk_core_config(&o);
 	if (bk_core_start() < 0)
 		abort();
@@ -500,6 +518,11 @@ static void daemon_run(const uint8_t *data, size_t size)
 	if (ctl >= 0)
 		close(ctl);
 	ctl = -1;
+	if (count_fds() != fds_before) {
+		fprintf(stderr, "fuzz_broker: %u descriptors before, %u after\n", fds_before,
+			count_fds());
+		abort();
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
