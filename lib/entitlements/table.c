@@ -377,7 +377,8 @@ const struct ward_entitlement ward_entitlements[] = {
 			   "read-write (:rw)",
 		.layers = {
 			L(PROCESS) = "one descriptor to the broker; it opens regular files beneath PATH "
-				     "with openat2(RESOLVE_BENEATH) and passes the descriptor",
+				     "with openat2(RESOLVE_BENEATH), with the access checks of PATH's "
+				     "owner (not root's), and passes the descriptor",
 			L(MOUNT) = "nothing mounted: PATH stays outside the sandbox's view",
 		},
 	},
