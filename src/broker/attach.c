@@ -32,12 +32,11 @@ static pid_t start_printer(struct broker_attach *a)
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	signal(SIGINT, SIG_IGN);
 	/* The line quotes what the environment asked for (a path, a name):
-	 * escaped, it stays one line that cannot drive the terminal. */
-	while (ward_broker_next_denial(a->ctl, line, sizeof(line)) > 0) {
-		cleanup_free char *esc = ward_escape(line, 0);
-
-		fprintf(stderr, "ward: %s\n", esc);
-	}
+	 * ward_broker_next_denial() has escaped and cut each of them
+	 * (ward_escape), so it stays one line that cannot drive the terminal;
+	 * escaping it again here would double every backslash. */
+	while (ward_broker_next_denial(a->ctl, line, sizeof(line)) > 0)
+		fprintf(stderr, "ward: %s\n", line);
 	_exit(0);
 }
 
