@@ -83,7 +83,7 @@ def test_provide_does_not_name_the_holder(broker, bhelpers, spawned):
     assert "hidden-payroll-db" not in r.stdout + r.stderr
     # and it may not look the name up either
     assert t2 == T["ERROR"] and code2 == EACCES and "hidden" not in text2, r
-    holder.kill()
+    holder.terminate()  # ward run forwards it and removes its cgroup
     holder.wait(timeout=30)
 
 
@@ -187,7 +187,7 @@ def test_stalled_receiver_stays_within_its_mailbox(broker, bhelpers, spawned):
         assert grown < 24 * 1024, f"the broker grew by {grown} KiB"
     rows = [ln for ln in broker.ward("ps").stdout.splitlines() if ln.startswith("sink")]
     assert rows and "/256" in rows[0], rows
-    sink.kill()
+    sink.terminate()  # ward run forwards it and removes its cgroup
     sink.wait(timeout=30)
 
 
