@@ -39,6 +39,7 @@
 #include <linux/sched.h>
 #include <linux/seccomp.h>
 #include <linux/userfaultfd.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <sched.h>
@@ -64,6 +65,7 @@
 #include <sys/time.h>
 #include <sys/timex.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -1630,6 +1632,201 @@ static int cmd_memfd_exec(int argc, char **argv)
 	return fail(errno);
 }
 
+/* ---- layer tests (tests/security/test_layers.py) ---- */
+
+/* vm-read PID: process_vm_readv(2) of one byte at an address that is never
+ * mapped (below mmap_min_addr): EFAULT means the access was allowed and
+ * reached the memory, EPERM/ESRCH that it was refused. */
+static int cmd_vm_read(int argc, char **argv)
+{
+	bool bad = false;
+	long pid = parse_long(argv[0], "pid", &bad);
+	char byte;
+	struct iovec local = {&byte, 1}, remote = {(void *)0x1000, 1};
+
+	(void)argc;
+	if (bad)
+		return EXIT_USAGE;
+	return result(process_vm_readv((pid_t)pid, &local, 1, &remote, 1, 0));
+}
+
+/* mntns-mount [DIR]: a mount namespace of its own (no new user namespace:
+ * needs CAP_SYS_ADMIN in its own), then a tmpfs on DIR. */
+static int cmd_mntns_mount(int argc, char **argv)
+{
+	const char *dir = argc > 0 ? argv[0] : "/tmp/probe-mnt";
+
+	if (make_dir(dir) < 0)
+		return setup_error("mkdir");
+	if (unshare(CLONE_NEWNS) < 0) {
+		add("step=unshare");
+		return fail(errno);
+	}
+	if (mount("probe", dir, "tmpfs", MS_NOSUID | MS_NODEV, "size=1M") < 0) {
+		add("step=mount");
+		return fail(errno);
+	}
+	return ok();
+}
+
+/* bpf-prog: load "r0 = 0; exit" as a traffic-control classifier, a type
+ * that always needs CAP_BPF (and CAP_NET_ADMIN) in the host's user
+ * namespace.  Never attached: harmless if it loads. */
+static int cmd_bpf_prog(int argc, char **argv)
+{
+	struct bpf_insn insns[2];
+	union bpf_attr attr;
+	static const char license[] = "GPL";
+	long fd;
+
+	(void)argc;
+	(void)argv;
+	memset(insns, 0, sizeof(insns));
+	insns[0].code = BPF_ALU64 | BPF_MOV | BPF_K; /* r0 = 0 */
+	insns[0].dst_reg = BPF_REG_0;
+	insns[1].code = BPF_JMP | BPF_EXIT;
+	memset(&attr, 0, sizeof(attr));
+	attr.prog_type = BPF_PROG_TYPE_SCHED_CLS;
+	attr.insn_cnt = 2;
+	attr.insns = (uint64_t)(uintptr_t)insns;
+	attr.license = (uint64_t)(uintptr_t)license;
+	fd = syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
+	if (fd >= 0)
+		close((int)fd);
+	return result(fd);
+}
+
+/* perf-kernel: like perf, but counting in the kernel too, which
+ * perf_event_paranoid >= 2 keeps for CAP_PERFMON. */
+static int cmd_perf_kernel(int argc, char **argv)
+{
+	struct perf_event_attr attr;
+	long fd;
+
+	(void)argc;
+	(void)argv;
+	memset(&attr, 0, sizeof(attr));
+	attr.type = PERF_TYPE_SOFTWARE;
+	attr.size = sizeof(attr);
+	attr.config = PERF_COUNT_SW_DUMMY;
+	attr.disabled = 1;
+	fd = syscall(SYS_perf_event_open, &attr, 0, -1, -1, 0);
+	if (fd >= 0)
+		close((int)fd);
+	return result(fd);
+}
+
+/* key-describe SERIAL: describe a key by its serial number. */
+static int cmd_key_describe(int argc, char **argv)
+{
+	bool bad = false;
+	long serial = parse_long(argv[0], "serial", &bad);
+	char desc[256];
+	long n;
+
+	(void)argc;
+	if (bad)
+		return EXIT_USAGE;
+	n = syscall(SYS_keyctl, KEYCTL_DESCRIBE, serial, desc, sizeof(desc) - 1);
+	if (n < 0)
+		return fail(errno);
+	return ok();
+}
+
+/* key-hold [SECONDS]: a user key in a new session keyring of its own,
+ * readable by its owner's uid; print "ready serial=N" and keep it until a
+ * signal (or SECONDS).  The key goes with the probe. */
+static int cmd_key_hold(int argc, char **argv)
+{
+	bool bad = false;
+	long secs = argc > 0 ? parse_long(argv[0], "seconds", &bad) : 30;
+	struct sigaction sa;
+	time_t end;
+	long key;
+
+	if (bad)
+		return EXIT_USAGE;
+	if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0)
+		return setup_error("join-session-keyring");
+	key = syscall(SYS_add_key, "user", "ward-probe-secret", "secret", 6,
+		      KEY_SPEC_SESSION_KEYRING);
+	if (key < 0)
+		return setup_error("add_key");
+	/* Possessor: everything; owner uid: view, read, search; others: none. */
+	if (syscall(SYS_keyctl, KEYCTL_SETPERM, key, 0x3f000000 | 0x000b0000) < 0)
+		return setup_error("setperm");
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	printf("ready serial=%ld\n", key);
+	fflush(stdout);
+	end = time(NULL) + secs;
+	while (!got_signal && time(NULL) < end)
+		usleep(10000);
+	return ok();
+}
+
+/* execv PATH [ARGS...]: become PATH (a set-user-ID copy of the probe, say). */
+static int cmd_execv(int argc, char **argv)
+{
+	(void)argc;
+	execv(argv[0], argv);
+	return fail(errno);
+}
+
+/* ifflags IFNAME: read the interface's flags and write the same value back
+ * (SIOCSIFFLAGS needs CAP_NET_ADMIN over the network namespace). */
+static int cmd_ifflags(int argc, char **argv)
+{
+	struct ifreq ifr;
+	int fd;
+
+	(void)argc;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		add("step=socket");
+		return fail(errno);
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", argv[0]);
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0) {
+		add("step=get");
+		return fail(errno);
+	}
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0) {
+		add("step=set");
+		return fail(errno);
+	}
+	close(fd);
+	return ok();
+}
+
+int main(int argc, char **argv);
+
+/* then-stdin COMMAND [ARGS...]: print "ready", read one line from stdin,
+ * put it in place of every argument that is "-", run COMMAND.  For targets
+ * that exist only once the sandbox runs (a pid inside its namespace). */
+static int cmd_then_stdin(int argc, char **argv)
+{
+	char line[256];
+	char *args[18];
+	int i;
+
+	if (argc > 16)
+		return usage_error("then-stdin: too many arguments");
+	printf("ready\n");
+	fflush(stdout);
+	if (fgets(line, sizeof(line), stdin) == NULL)
+		return setup_error("read-stdin");
+	line[strcspn(line, "\n")] = '\0';
+	args[0] = "probe";
+	for (i = 0; i < argc; i++)
+		args[i + 1] = strcmp(argv[i], "-") == 0 ? line : argv[i];
+	args[argc + 1] = NULL;
+	return main(argc + 1, args);
+}
+
 static int cmd_help(int argc, char **argv);
 
 /* ---- CVE-2019-5736 (OCI runtime tests) ---- */
@@ -1875,6 +2072,16 @@ static const struct command {
 	 "CMD [ARGS...]  run CMD as if the kernel had no Landlock"},
 	{"exit", 1, 1, cmd_exit, "CODE  exit with CODE"},
 	{"raise", 1, 1, cmd_raise, "SIG  die of signal SIG"},
+	/* layer tests */
+	{"vm-read", 1, 1, cmd_vm_read, "PID  process_vm_readv(2) (EFAULT: allowed)"},
+	{"mntns-mount", 0, 1, cmd_mntns_mount, "[DIR]  unshare a mount namespace, then mount"},
+	{"bpf-prog", 0, 0, cmd_bpf_prog, "  load a privileged (SCHED_CLS) BPF program"},
+	{"perf-kernel", 0, 0, cmd_perf_kernel, "  perf_event_open(2) counting in the kernel"},
+	{"key-describe", 1, 1, cmd_key_describe, "SERIAL  keyctl(KEYCTL_DESCRIBE)"},
+	{"key-hold", 0, 1, cmd_key_hold, "[SECONDS]  hold a key; print ready serial=N"},
+	{"execv", 1, 16, cmd_execv, "PATH [ARGS...]  execv(2) PATH"},
+	{"ifflags", 1, 1, cmd_ifflags, "IFNAME  write an interface's flags back"},
+	{"then-stdin", 1, 16, cmd_then_stdin, "COMMAND [ARGS...]  ready; \"-\" args from stdin"},
 	{"help", 0, 0, cmd_help, "  this list"},
 };
 
