@@ -1802,6 +1802,21 @@ static int cmd_ifflags(int argc, char **argv)
 	return ok();
 }
 
+/* syscall NR [ARG...]: the raw syscall NR with integer arguments (0 for
+ * the missing ones). */
+static int cmd_syscall(int argc, char **argv)
+{
+	long a[7] = {0};
+	bool bad = false;
+	int i;
+
+	for (i = 0; i < argc && i < 7; i++)
+		a[i] = parse_long(argv[i], "argument", &bad);
+	if (bad)
+		return EXIT_USAGE;
+	return result(syscall(a[0], a[1], a[2], a[3], a[4], a[5], a[6]));
+}
+
 int main(int argc, char **argv);
 
 /* then-stdin COMMAND [ARGS...]: print "ready", read one line from stdin,
@@ -2081,6 +2096,7 @@ static const struct command {
 	{"key-hold", 0, 1, cmd_key_hold, "[SECONDS]  hold a key; print ready serial=N"},
 	{"execv", 1, 16, cmd_execv, "PATH [ARGS...]  execv(2) PATH"},
 	{"ifflags", 1, 1, cmd_ifflags, "IFNAME  write an interface's flags back"},
+	{"syscall", 1, 7, cmd_syscall, "NR [ARG...]  the raw syscall NR"},
 	{"then-stdin", 1, 16, cmd_then_stdin, "COMMAND [ARGS...]  ready; \"-\" args from stdin"},
 	{"help", 0, 0, cmd_help, "  this list"},
 };
