@@ -3,7 +3,7 @@ BUILD      ?= build
 BUILD_ASAN ?= build-asan
 PYTHON     ?= /usr/bin/python3
 
-.PHONY: all deps build run check bench fuzz install docs format format-check clean
+.PHONY: all deps build run check bench fuzz mutate install docs format format-check clean
 
 all: build
 
@@ -31,6 +31,13 @@ bench: deps build
 # libFuzzer targets of every parser, 300 s each (make check runs them for 10 s).
 fuzz: deps
 	FUZZ_TIME=$${FUZZ_TIME:-300} ./tests/fuzz/run.sh
+
+# The mutation check: in a scratch copy, remove one layer or rule at a time,
+# build, run the security battery, expect a failure (tens of minutes; not part
+# of make check, which only checks that every mutation still applies).
+# MUTATE="landlock caps" runs only those.
+mutate: deps
+	$(PYTHON) ./scripts/mutate.py $(if $(MUTATE),--only $(MUTATE)) $(MUTATE_ARGS)
 
 install: build
 	ninja -C $(BUILD) install

@@ -4,7 +4,9 @@
 Suites, in order:
   unit        cmocka tests, normal build (build/)
   unit-asan   the same tests built with ASan+UBSan (build-asan/)
-  fuzz        every libFuzzer target briefly (tests/fuzz/run.sh, FUZZ_TIME=10)
+  mutate      scripts/mutate.py --check: every mutation still applies
+  fuzz        every libFuzzer target: its regression inputs replayed, then
+              fuzzed briefly (tests/fuzz/run.sh, FUZZ_TIME=10)
   pytest      integration tests and the security battery, driving the real
               ward binary as root (tests/integration, tests/security)
   broker-asan tests/broker again with the broker daemon built with ASan+UBSan
@@ -85,26 +87,44 @@ def run_unit(builddir, label):
             sys.stdout.write(out[-6000:])
 
 
-FUZZ_LINE = re.compile(r"^fuzz: (fuzz_\w+): .*no crash")
+FUZZ_LINE = re.compile(r"^fuzz: (fuzz_\w+): (\d+ regression inputs replayed|.*inputs in).*no crash")
 
 
 def run_fuzz():
-    """A short run of every libFuzzer target (make fuzz runs them longer)."""
+    """Every libFuzzer target: its regression inputs replayed (each must
+    pass), then a short run (make fuzz runs them longer).  A crash found
+    here is saved under tests/fuzz/regressions/<target>/ by run.sh."""
     script = os.path.join("tests", "fuzz", "run.sh")
     if not os.path.exists(script):
         return
     env = dict(os.environ)
     env.setdefault("FUZZ_TIME", "10")
-    r = subprocess.run(["sh", script], capture_output=True, text=True, env=env, timeout=900)
+    r = subprocess.run(["sh", script], capture_output=True, text=True, env=env, timeout=1800)
     out = r.stdout + r.stderr
-    passed = [m.group(1) for m in map(FUZZ_LINE.match, out.splitlines()) if m]
-    totals["passed"] += len(passed)
-    for name in passed:
-        print(f"fuzz: {name}: no crash [ok]")
+    for m in map(FUZZ_LINE.match, out.splitlines()):
+        if m:
+            totals["passed"] += 1
+            print(f"fuzz: {m.group(1)}: {m.group(2).replace('inputs in', 'inputs fuzzed')} "
+                  "[ok]")
     if r.returncode != 0:
         totals["failed"] += 1
         problems.append("fuzz")
         sys.stdout.write(out[-6000:])
+
+
+def run_mutate_check():
+    """The mutation table of scripts/mutate.py must still apply to the code
+    (make mutate runs the mutations themselves; too long for make check)."""
+    script = os.path.join("scripts", "mutate.py")
+    if not os.path.exists(script):
+        return
+    r = subprocess.run(["/usr/bin/python3", script, "--check"], capture_output=True, text=True)
+    sys.stdout.write(r.stdout)
+    if r.returncode == 0:
+        totals["passed"] += 1
+    else:
+        totals["failed"] += 1
+        problems.append("mutate --check")
 
 
 # Suites with their own conftest run in their own pytest session: each
@@ -196,6 +216,7 @@ def main():
     else:
         totals["failed"] += 1
         problems.append("asan build")
+    run_mutate_check()
     run_fuzz()
     run_pytest()
     if ok_asan:
