@@ -60,6 +60,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/time.h>
@@ -1817,6 +1818,70 @@ static int cmd_syscall(int argc, char **argv)
 	return result(syscall(a[0], a[1], a[2], a[3], a[4], a[5], a[6]));
 }
 
+/* mounts-lacking OPT: the mount points (of /proc/self/mountinfo) whose
+ * per-mount options lack OPT ("nosuid"): "ok lacking=-" when none does. */
+static int cmd_mounts_lacking(int argc, char **argv)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[4096], list[900] = "";
+	size_t n = 0;
+
+	(void)argc;
+	if (f == NULL)
+		return fail(errno);
+	while (fgets(line, sizeof(line), f)) {
+		char *save = NULL, *field[6], *opt, *osave = NULL;
+		bool has = false;
+		int i;
+
+		field[0] = strtok_r(line, " ", &save);
+		for (i = 1; i < 6 && field[i - 1]; i++)
+			field[i] = strtok_r(NULL, " ", &save);
+		if (i < 6 || field[5] == NULL)
+			continue;
+		for (opt = strtok_r(field[5], ",", &osave); opt; opt = strtok_r(NULL, ",", &osave))
+			has |= strcmp(opt, argv[0]) == 0;
+		if (has)
+			continue;
+		n++;
+		if (strlen(list) + strlen(field[4]) + 2 < sizeof(list)) {
+			if (list[0])
+				strcat(list, ",");
+			strcat(list, field[4]);
+		}
+	}
+	fclose(f);
+	add("n=%zu", n);
+	add("lacking=%s", n ? list : "-");
+	return ok();
+}
+
+/* fstype PATH: the file system type of PATH (statfs magic, and a name). */
+static int cmd_fstype(int argc, char **argv)
+{
+	static const struct {
+		unsigned long magic;
+		const char *name;
+	} names[] = {
+		{0x01021994, "tmpfs"},	    {0x62656572, "sysfs"},   {0x9fa0, "proc"},
+		{0x73636673, "securityfs"}, {0x64626720, "debugfs"}, {0xcafe4a11, "bpf"},
+		{0x1cd1, "devpts"},	    {0xef53, "ext4"},
+	};
+	struct statfs sf;
+	const char *name = "other";
+	size_t i;
+
+	(void)argc;
+	if (statfs(argv[0], &sf) < 0)
+		return fail(errno);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if ((unsigned long)sf.f_type == names[i].magic)
+			name = names[i].name;
+	add("type=%s", name);
+	add("magic=0x%lx", (unsigned long)sf.f_type);
+	return ok();
+}
+
 int main(int argc, char **argv);
 
 /* then-stdin COMMAND [ARGS...]: print "ready", read one line from stdin,
@@ -2097,6 +2162,8 @@ static const struct command {
 	{"execv", 1, 16, cmd_execv, "PATH [ARGS...]  execv(2) PATH"},
 	{"ifflags", 1, 1, cmd_ifflags, "IFNAME  write an interface's flags back"},
 	{"syscall", 1, 7, cmd_syscall, "NR [ARG...]  the raw syscall NR"},
+	{"mounts-lacking", 1, 1, cmd_mounts_lacking, "OPT  mount points whose options lack OPT"},
+	{"fstype", 1, 1, cmd_fstype, "PATH  the file system type of PATH"},
 	{"then-stdin", 1, 16, cmd_then_stdin, "COMMAND [ARGS...]  ready; \"-\" args from stdin"},
 	{"help", 0, 0, cmd_help, "  this list"},
 };

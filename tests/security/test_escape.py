@@ -130,6 +130,19 @@ def test_proc_info_files_masked(path):
     assert not (st.st_mode & 0o170000 == 0o020000), "control: on the host it is a real file"
 
 
+@pytest.mark.parametrize("path", ["/sys/firmware", "/sys/kernel/security", "/sys/kernel/debug",
+                                  "/sys/fs/bpf", "/sys/devices/virtual/powercap"])
+def test_sys_dirs_masked(path):
+    if not os.path.isdir(path):
+        pytest.skip(f"{path} does not exist on this kernel")
+    # Covered by an empty read-only tmpfs: the firmware tables, securityfs,
+    # debugfs and bpffs mount points of sysfs are not even visible.
+    r = works(run_probe("fstype", path))
+    assert r["type"] == "tmpfs", r
+    assert works(run_probe("ls", path))["n"] == "0"
+    assert run_probe_host("fstype", path)["type"] != "tmpfs"  # control
+
+
 def test_proc_sys_read_only():
     r = works(run_probe("mountopts", "/proc/sys"))
     assert "ro" in r["opts"].split(","), r

@@ -648,6 +648,12 @@ def test_setuid_nosuid_alone(started):
     assert r["euid"] == "0", r
     c = _exec_suid(started, ["nosuid", "nnp"], UID_BASE + SUID_UID)
     assert c["euid"] == str(SUID_UID), c
+    # "Every mount": the view's binds, /dev, /proc, /sys, the grants too.
+    r = works(run_layers("mounts-lacking", "nosuid"))
+    assert r["lacking"] == "-", f"mounts without nosuid: {r}"
+    # Control: the probe sees a mount without it when there is one.
+    c = works(run_layers("mounts-lacking", "nosuid", drop=["nosuid"]))
+    assert c["lacking"] != "-", c
 
 
 def test_setuid_identity_alone(started):
