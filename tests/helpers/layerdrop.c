@@ -21,6 +21,7 @@
  *             namespace across execve
  *   nnp       prctl(PR_SET_NO_NEW_PRIVS) is skipped (PR_GET answers 1)
  *   nosuid    MS_NOSUID / MOUNT_ATTR_NOSUID are cleared from every mount
+ *   noexec    MS_NOEXEC / MOUNT_ATTR_NOEXEC likewise
  *   userns    the program is cloned without CLONE_NEWUSER and init's writes
  *             of its uid/gid maps are skipped: the program runs as the
  *             host's uid 0 (its capability drop, Landlock and filter still
@@ -75,6 +76,9 @@
 #ifndef MOUNT_ATTR_NOSUID
 #define MOUNT_ATTR_NOSUID 0x00000002
 #endif
+#ifndef MOUNT_ATTR_NOEXEC
+#define MOUNT_ATTR_NOEXEC 0x00000008
+#endif
 
 #if !defined(__x86_64__)
 int main(void)
@@ -84,9 +88,20 @@ int main(void)
 }
 #else
 
-enum layer { L_SECCOMP, L_LANDLOCK, L_CAPS, L_NNP, L_NOSUID, L_USERNS, L_NPROC, L_SETSID, L_N };
-static const char *const layer_names[L_N] = {"seccomp", "landlock", "caps",  "nnp",
-					     "nosuid",	"userns",   "nproc", "setsid"};
+enum layer {
+	L_SECCOMP,
+	L_LANDLOCK,
+	L_CAPS,
+	L_NNP,
+	L_NOSUID,
+	L_NOEXEC,
+	L_USERNS,
+	L_NPROC,
+	L_SETSID,
+	L_N
+};
+static const char *const layer_names[L_N] = {"seccomp", "landlock", "caps",  "nnp",   "nosuid",
+					     "noexec",	"userns",   "nproc", "setsid"};
 static bool drop[L_N];
 static unsigned long changed[L_N];
 static bool verbose;
@@ -307,12 +322,36 @@ static void neuter_filter(struct tracee *t, uint64_t fprog)
 	logf_("seccomp: filter of pid %d replaced by allow-all", t->pid);
 }
 
+/* Clear one flag from mount(2), mount_setattr(2) and fsmount(2) calls. */
+static void clear_mount_flag(struct tracee *t, struct user_regs_struct *r, long nr, enum layer l,
+			     unsigned long ms_flag, uint64_t attr_flag)
+{
+	if (!drop[l])
+		return;
+	if (nr == SYS_mount && (r->r10 & ms_flag)) {
+		r->r10 &= ~(unsigned long long)ms_flag;
+		set_regs(t, r);
+		changed[l]++;
+	} else if (nr == SYS_mount_setattr && r->r10) {
+		uint64_t set;
+
+		if (peek(t->pid, r->r10, &set) == 0 && (set & attr_flag)) {
+			poke(t->pid, r->r10, set & ~attr_flag);
+			changed[l]++;
+		}
+	} else if (nr == SYS_fsmount && (r->rdx & attr_flag)) {
+		r->rdx &= ~(unsigned long long)attr_flag;
+		set_regs(t, r);
+		changed[l]++;
+	}
+}
+
 static void on_entry(struct tracee *t)
 {
 	struct user_regs_struct r;
 	enum role role = role_of(t);
 	long nr;
-	unsigned long long a0, a1, a2, a3;
+	unsigned long long a0, a1, a2;
 
 	if (ptrace(PTRACE_GETREGS, t->pid, NULL, &r) < 0)
 		return;
@@ -320,26 +359,11 @@ static void on_entry(struct tracee *t)
 	a0 = r.rdi;
 	a1 = r.rsi;
 	a2 = r.rdx;
-	a3 = r.r10;
 
 	/* Mount flags, whoever mounts (supervisor: detached trees; init: the view). */
-	if (drop[L_NOSUID] && role != R_OTHER) {
-		if (nr == SYS_mount && (a3 & MS_NOSUID)) {
-			r.r10 &= ~(unsigned long long)MS_NOSUID;
-			set_regs(t, &r);
-			changed[L_NOSUID]++;
-		} else if (nr == SYS_mount_setattr && a3) {
-			uint64_t set;
-
-			if (peek(t->pid, a3, &set) == 0 && (set & MOUNT_ATTR_NOSUID)) {
-				poke(t->pid, a3, set & ~(uint64_t)MOUNT_ATTR_NOSUID);
-				changed[L_NOSUID]++;
-			}
-		} else if (nr == SYS_fsmount && (a2 & MOUNT_ATTR_NOSUID)) {
-			r.rdx &= ~(unsigned long long)MOUNT_ATTR_NOSUID;
-			set_regs(t, &r);
-			changed[L_NOSUID]++;
-		}
+	if (role != R_OTHER) {
+		clear_mount_flag(t, &r, nr, L_NOSUID, MS_NOSUID, MOUNT_ATTR_NOSUID);
+		clear_mount_flag(t, &r, nr, L_NOEXEC, MS_NOEXEC, MOUNT_ATTR_NOEXEC);
 	}
 
 	if (role == R_INIT) {
@@ -483,7 +507,7 @@ static void resume(struct tracee *t, int sig)
 static int usage(void)
 {
 	fprintf(stderr, "usage: layerdrop [-v] [-d LAYER]... -- PROGRAM [ARGS...]\n"
-			"LAYER: seccomp landlock caps nnp nosuid userns nproc setsid\n");
+			"LAYER: seccomp landlock caps nnp nosuid noexec userns nproc setsid\n");
 	return 2;
 }
 

@@ -33,11 +33,7 @@ import conftest
 from conftest import HELPERS, PROBE, WARD, ProbeResult, Result, exec_grant, started_pids
 
 LAYERDROP = os.path.join(HELPERS, "layerdrop")
-LAYERS = ("seccomp", "landlock", "caps", "nnp", "nosuid", "userns", "nproc", "setsid")
-
-# A host id range of our own for tests that must know the sandbox's host
-# uid: below ward's pool (0x70000000 + 65536 x slot), never used by it.
-UID_BASE = 0x6F000000
+LAYERS = ("seccomp", "landlock", "caps", "nnp", "nosuid", "noexec", "userns", "nproc", "setsid")
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWNET = 0x40000000
@@ -91,11 +87,14 @@ class LayerResult(ProbeResult):
                         self.dropped[k] = int(v)
 
     def filter_denied(self, syscall, arg=None):
-        """Did the syscall filter record a denial of SYSCALL (with ARG)?"""
+        """Did the syscall filter record a denial of SYSCALL (with ARG)?  Its
+        --denials-log line, or its line on ward's stderr."""
         for d in self.denials:
             if d.get("syscall") == syscall and (arg is None or d.get("arg") == arg):
                 return True
-        return False
+        want = f"denied {syscall}({arg})" if arg else f"denied {syscall}("
+        return any(want in line and "syscall filter" in line
+                   for line in self.stderr.splitlines())
 
 
 def read_denials(path):
@@ -188,6 +187,15 @@ class Started:
 
     def ns(self, kind):
         return f"/proc/{self.program}/ns/{kind}"
+
+    def host_uid(self, inside=0):
+        """The host uid of uid INSIDE of the sandbox (its uid map)."""
+        with open(f"/proc/{self.program}/uid_map") as f:
+            for line in f:
+                first, host, count = (int(x) for x in line.split())
+                if first <= inside < first + count:
+                    return host + inside - first
+        raise AssertionError(f"uid {inside} is not mapped in the sandbox")
 
     def finish(self, line):
         try:
