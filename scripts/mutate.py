@@ -17,7 +17,7 @@ proves: add the test.
     scripts/mutate.py --report FILE   also write the result table (markdown)
     scripts/mutate.py --keep          keep the scratch copy (its path is printed)
 
-The battery is tests/security (test_layers.py first), run with pytest -x
+The battery is every tests/security/test_*.py (test_layers.py first), run with pytest -x
 against the scratch build's ward and helpers; BATTERY="..." replaces it.
 The matrix-coverage checks of test_layers.py (test_every_*) are left out:
 they notice a removed rule by reading `ward explain`, without a sandbox.
@@ -39,8 +39,14 @@ import time
 import xml.etree.ElementTree as ET
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BATTERY = ["tests/security/test_layers.py", "tests/security/test_escape.py",
-           "tests/security/test_resources.py"]
+
+
+def default_battery(tree):
+    """tests/security, test_layers.py first (it fails fastest)."""
+    sec = os.path.join(tree, "tests", "security")
+    rest = sorted(f"tests/security/{n}" for n in os.listdir(sec)
+                  if n.startswith("test_") and n.endswith(".py") and n != "test_layers.py")
+    return ["tests/security/test_layers.py"] + rest
 
 
 def allow_rule(syscall, value=None):
@@ -96,6 +102,9 @@ MUTATIONS = {
                               [allow_rule("unshare")]),
     "seccomp:clone-flags": ("filter allows clone(2) with namespace flags",
                             [allow_rule("clone")]),
+    "seccomp:chmod-setid": ("filter allows chmod(2) with a set-id mode", [allow_rule("chmod")]),
+    "seccomp:memfd_create-exec": ("filter allows memfd_create(MFD_EXEC)",
+                                  [allow_rule("memfd_create", "0x10")]),
     "seccomp:whole": ("the filter installed is \"allow everything\"", [
         ("lib/seccomp/seccomp.c", "\tfprog.filter = prog->insns;\n",
          "\tfprog.filter = prog->insns;\n"
@@ -121,6 +130,9 @@ MUTATIONS = {
     "nnp": ("no_new_privs is not set", [skip_call("lib/launch.c", "p->no_new_privs && ")]),
     "setsid": ("neither init nor the program starts a new session",
                [("lib/launch.c", "if (setsid() < 0)", "if (0 && setsid() < 0)")]),
+    "memfd_noexec": ("vm.memfd_noexec is not set in the sandbox's pid namespace", [
+        ("lib/launch.c", "if (!p->scratch_exec)\n\t\tmemfd_noexec(l);",
+         "if (0)\n\t\tmemfd_noexec(l);")]),
     "close_range": ("inherited descriptors are not closed",
                     [skip_call("lib/launch.c", "syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_")]),
     # -- mounts
@@ -223,7 +235,7 @@ def battery(tree, junit, log, stop_first=True):
     env = dict(os.environ)
     env["WARD"] = os.path.join(tree, "build", "src", "ward")
     env["WARD_HELPERS"] = os.path.join(tree, "build", "tests", "helpers")
-    tests = os.environ.get("BATTERY", "").split() or BATTERY
+    tests = os.environ.get("BATTERY", "").split() or default_battery(tree)
     # Only tests that run sandboxes count: the checks of `ward explain`'s
     # matrix against PROOFS notice a removed rule without running anything
     # (as the rule-table unit tests do), which is not what is measured here.

@@ -29,6 +29,8 @@
  *   nproc     the program's setrlimit(RLIMIT_NPROC) is skipped
  *   setsid    init's and the program's setsid() are skipped: the program
  *             stays in ward's session and keeps its controlling terminal
+ *   memfd     init's write of vm.memfd_noexec is skipped: memfds of the
+ *             sandbox may be executable again
  *
  * Roles: the traced WARD is the supervisor; its child in a new pid
  * namespace is the sandbox's init; init's child is the program.  Once the
@@ -98,10 +100,11 @@ enum layer {
 	L_USERNS,
 	L_NPROC,
 	L_SETSID,
+	L_MEMFD,
 	L_N
 };
-static const char *const layer_names[L_N] = {"seccomp", "landlock", "caps",  "nnp",   "nosuid",
-					     "noexec",	"userns",   "nproc", "setsid"};
+static const char *const layer_names[L_N] = {"seccomp", "landlock", "caps",  "nnp",    "nosuid",
+					     "noexec",	"userns",   "nproc", "setsid", "memfd"};
 static bool drop[L_N];
 static unsigned long changed[L_N];
 static bool verbose;
@@ -376,14 +379,19 @@ static void on_entry(struct tracee *t)
 				logf_("userns: the program is cloned without CLONE_NEWUSER");
 			}
 		}
-		if (drop[L_USERNS] && (nr == SYS_write || nr == SYS_pwrite64)) {
+		if ((drop[L_USERNS] || drop[L_MEMFD]) && (nr == SYS_write || nr == SYS_pwrite64)) {
 			char target[256];
 
-			if (fd_target(t->pid, (long)a0, target, sizeof(target)) == 0 &&
-			    strncmp(target, "/proc/", 6) == 0 &&
+			if (fd_target(t->pid, (long)a0, target, sizeof(target)) < 0 ||
+			    strncmp(target, "/proc/", 6) != 0)
+				target[0] = '\0';
+			if (drop[L_USERNS] && target[0] &&
 			    (ends_with(target, "/uid_map") || ends_with(target, "/gid_map") ||
 			     ends_with(target, "/setgroups")))
 				skip(t, &r, (long)a2, L_USERNS, target);
+			else if (drop[L_MEMFD] && target[0] &&
+				 ends_with(target, "/sys/vm/memfd_noexec"))
+				skip(t, &r, (long)a2, L_MEMFD, target);
 		}
 		if (drop[L_SETSID] && nr == SYS_setsid)
 			skip(t, &r, 1, L_SETSID, "setsid");
@@ -506,8 +514,9 @@ static void resume(struct tracee *t, int sig)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: layerdrop [-v] [-d LAYER]... -- PROGRAM [ARGS...]\n"
-			"LAYER: seccomp landlock caps nnp nosuid noexec userns nproc setsid\n");
+	fprintf(stderr,
+		"usage: layerdrop [-v] [-d LAYER]... -- PROGRAM [ARGS...]\n"
+		"LAYER: seccomp landlock caps nnp nosuid noexec userns nproc setsid memfd\n");
 	return 2;
 }
 

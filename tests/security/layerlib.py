@@ -33,7 +33,8 @@ import conftest
 from conftest import HELPERS, PROBE, WARD, ProbeResult, Result, exec_grant, started_pids
 
 LAYERDROP = os.path.join(HELPERS, "layerdrop")
-LAYERS = ("seccomp", "landlock", "caps", "nnp", "nosuid", "noexec", "userns", "nproc", "setsid")
+LAYERS = ("seccomp", "landlock", "caps", "nnp", "nosuid", "noexec", "userns", "nproc", "setsid",
+          "memfd")
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWNET = 0x40000000

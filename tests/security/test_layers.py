@@ -130,6 +130,25 @@ PROOFS = [
     ("reach the network", r"nftables: on the host, forwarded only",
      "tests/network/test_ports.py::test_connect_reaches_only_the_granted_port"),
 
+    ("leave a set-id file on the host", r"seccomp: chmod, open\(O_CREAT/O_TMPFILE\)",
+     "tests/security/test_core_holes.py::test_setid_modes_never_reach_the_host"),
+    ("leave a set-id file on the host", r"capabilities: never CAP_FSETID",
+     "test_fsetid_caps_alone"),
+
+    ("leave a file capability on the host", r"capabilities: no CAP_SETFCAP",
+     "tests/security/test_core_holes.py::test_file_capability_capability_layer"),
+    ("leave a file capability on the host", r"seccomp: no user namespace can be made",
+     "tests/security/test_escape.py::test_unshare_denied"),
+    ("leave a file capability on the host", r"seccomp: set\*xattr of a 20- or 24-byte value",
+     "tests/security/test_core_holes.py::test_file_capability_from_nested_userns_filtered"),
+
+    ("execute what the program wrote", r"pid namespace: vm.memfd_noexec=2",
+     "test_memfd_noexec_alone"),
+    ("execute what the program wrote", r"seccomp: memfd_create\(MFD_EXEC\) refused",
+     "tests/security/test_core_holes.py::test_memfd_bytes_cannot_be_executed"),
+    ("execute what the program wrote", r"landlock: execute only beneath",
+     "test_exec_landlock_alone"),
+
     ("gain privileges through a setuid program", r"no_new_privs: set",
      "test_setuid_nnp_alone"),
     ("gain privileges through a setuid program", r"mounts: every mount is nosuid",
@@ -714,3 +733,58 @@ def test_memory_bomb_cgroup_alone(make_tmpdir):
     c = run_layers("membomb", "256", allow=["memory.limit=64M"],
                    ward_opts=["--best-effort", "--cgroup-root", make_tmpdir()])
     assert c.ok and c["mib"] == "256", c
+
+
+# ---------------------------------------------------------------- what the program wrote
+
+def test_fsetid_caps_alone(make_tmpdir):
+    # Writing into a set-id file clears its bits unless the writer holds
+    # CAP_FSETID of the host's user namespace (inside a user namespace the
+    # kernel clears them whatever the sandbox holds).  So the capability layer
+    # is seen alone without the user namespace: the host's uid 0, capability
+    # drop in place, rewrites a granted set-id file (writable by all, so that
+    # no capability is needed to open it): the bits go.
+    d = make_tmpdir()
+    victim = os.path.join(d, "victim")
+
+    def fresh():
+        with open(victim, "w") as f:
+            f.write("x\n")
+        os.chmod(victim, 0o6777)
+
+    fresh()
+    drop = ["seccomp", "userns"]
+    works(run_layers("rewrite", victim, allow=[f"fs.write={d}"], drop=drop))
+    mode = os.stat(victim).st_mode
+    assert not mode & 0o6000, f"set-id bits kept: {oct(mode)}"
+    # Control: with CAP_FSETID (capability drop left out too) they stay.
+    fresh()
+    works(run_layers("rewrite", victim, allow=[f"fs.write={d}"], drop=drop + ["caps"]))
+    assert os.stat(victim).st_mode & 0o6000 == 0o6000
+
+
+def test_memfd_noexec_alone():
+    # The probe copies itself into a memfd and executes it.  Landlock does
+    # not see memfds; vm.memfd_noexec=2 in the sandbox's pid namespace makes
+    # every memfd non-executable: EACCES, also with Landlock left out.
+    r = blocked(run_layers("memfd-exec", "payload", "ids", drop=["landlock"]), "EACCES")
+    assert r["step"] == "execveat", r
+    # Control: without the sysctl (layerdrop skips init's write), it runs.
+    c = works(run_layers("memfd-exec", "payload", "ids", drop=["memfd"]))
+    assert c["uid"] == "0", c
+
+
+def test_exec_landlock_alone(started):
+    # A copy of the probe the test puts into the sandbox's /tmp (what a
+    # program would download there): Landlock grants execute only beneath the
+    # system directories and fs.exec grants.  noexec is left out, should
+    # /tmp be mounted so.
+    def run(drop):
+        s = started("execv", "-", "ids", drop=drop)
+        path = f"/proc/{s.program}/root/tmp/downloaded"
+        shutil.copy(PROBE, path)
+        os.chmod(path, 0o755)
+        return s.finish("/tmp/downloaded")
+
+    blocked(run(["noexec"]), "EACCES")
+    works(run(["noexec", "landlock"]))  # control
