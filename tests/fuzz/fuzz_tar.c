@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <ftw.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -126,8 +127,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			ward_signers_free(s, n);
 		ward_error_free(&err);
 		if (ward_bundle_extract(&b, state, &err) == 0) {
-			if (b.rootfs == NULL || strncmp(b.rootfs, state, state_len) != 0)
+			/* The tree to run (b.rootfs may be a /proc/self/fd link to
+			 * the pinned directory) is beneath the state directory. */
+			char real[PATH_MAX];
+
+			if (b.rootfs == NULL || realpath(b.rootfs, real) == NULL ||
+			    strncmp(real, state, state_len) != 0 || real[state_len] != '/') {
+				fprintf(stderr, "fuzz_tar: extracted to %s\n", b.rootfs);
 				abort();
+			}
 		}
 		check_contained();
 	}
