@@ -20,7 +20,7 @@ So each test here uses one of three kinds of evidence:
 PROOFS maps each pair to its test; test_every_matrix_pair_is_proven reads
 `ward explain --json` for a set of policies and fails for a pair that has
 no test, so a new matrix entry needs one.  docs/testing.md and
-docs/threat-model/h6-layers.md list the pairs and the mutation results.
+docs/threat-model/layers.md list the pairs and the mutation results.
 """
 
 import ast
