@@ -246,8 +246,12 @@ static void decode_key(const char *name, const uint64_t *args, char *buf, size_t
 		else
 			snprintf(buf, len, "family %llu",
 				 (unsigned long long)(args[0] & 0xffffffff));
-	} else if (strcmp(name, "clone") == 0 || strcmp(name, "unshare") == 0) {
+	} else if (strcmp(name, "clone") == 0) {
+		/* clone's low byte is the exit signal (CSIGNAL), so CLONE_NEWTIME
+		 * (0x80) cannot be one of its flags. */
 		ward_clone_flags_text(args[0] & ~0xffULL, buf, len);
+	} else if (strcmp(name, "unshare") == 0) {
+		ward_clone_flags_text(args[0] & 0xffffffffULL, buf, len);
 	} else if (strcmp(name, "ioctl") == 0) {
 		unsigned cmd = (unsigned)(args[1] & 0xffffffff);
 
