@@ -134,7 +134,8 @@ size_t ward_threat_matrix(const struct ward_policy *p, int abi, struct ward_thre
 	if (sc_denied(&r, "perf_event_open"))
 		add(t, "seccomp: perf_event_open(2) denied");
 	if (!HAS_CAP(p, CAP_PERFMON) && !HAS_CAP(p, CAP_SYS_ADMIN))
-		add(t, "capabilities: no CAP_PERFMON");
+		add(t, "capabilities: no CAP_PERFMON (kernel-wide events; events on itself need "
+		       "none at perf_event_paranoid <= 2)");
 
 	NEXT("inject keystrokes with TIOCSTI");
 	add(t, "seccomp: ioctl(TIOCSTI) and ioctl(TIOCLINUX) denied");
