@@ -1541,8 +1541,11 @@ static int fold_manifest(struct parser *ps, struct ward_space_env *env, struct e
 	if ((size_t)n > MAX_SPACE_BYTES)
 		return perr(ps, line, "manifest \"%s\" in [env.%s] is larger than %u bytes", name,
 			    env->name, MAX_SPACE_BYTES);
-	if (ward_parse_manifest(&got, text, (size_t)n, name, ps->err) < 0)
+	if (ward_parse_manifest(&got, text, (size_t)n, name, ps->err) < 0) {
+		/* What was parsed before the bad line. */
+		ward_request_list_free(&got);
 		return -1;
+	}
 	for (i = 0; i < got.n; i++) {
 		struct ward_request *r = &got.items[i];
 
