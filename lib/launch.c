@@ -55,7 +55,7 @@
 #include "landlock.h"
 #include "launch.h"
 #include "mount.h"
-#include "net.h"
+#include "net/net.h"
 #include "ns.h"
 #include "rlimit.h"
 #include "seccomp/learn.h"
@@ -76,7 +76,7 @@ struct launch {
 	int prog_fd; /* memfd: the supervisor writes the filter after clone */
 	struct ward_landlock_plan ll;
 	struct ward_cgroup *cg;
-	struct ward_net net; /* network.outbound: address, veth, NAT (lib/net.c) */
+	struct ward_net net; /* network.outbound: address, veth, NAT (lib/net/net.c) */
 	bool has_net;
 	int id_lock_fd;
 	uint32_t id_base;

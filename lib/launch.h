@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #include "error.h"
-#include "net.h"
+#include "net/net.h"
 #include "policy.h"
 
 struct ward_learn;
@@ -64,7 +64,7 @@ struct ward_run_options {
 	 * onto 3 in the program, over whatever the launcher holds there. */
 	int broker_fd;
 	const char *name; /* the environment's name, as the broker knows it */
-	/* Network (lib/net.c), for network.outbound/connect/listen: names for
+	/* Network (lib/net/net.c), for network.outbound/connect/listen: names for
 	 * /etc/hosts and network.connect (--add-host), DNAT from host ports
 	 * (--publish). */
 	const struct ward_net_host *hosts;

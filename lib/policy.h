@@ -40,11 +40,11 @@ enum ward_net_mode {
 	WARD_NET_NONE = 0, /* own netns, loopback down-or-up, AF_UNIX only */
 	WARD_NET_LOOPBACK, /* own netns with lo up, AF_INET/AF_INET6 allowed */
 	WARD_NET_HOST,	   /* host network namespace (dangerous) */
-	WARD_NET_OUTBOUND, /* own netns, veth into ward0, NAT (lib/net.c) */
+	WARD_NET_OUTBOUND, /* own netns, veth into ward0, NAT (lib/net/net.c) */
 	WARD_NET_PORTS,	   /* own netns, veth into ward0, only network.connect/listen */
 };
 
-/* Does the sandbox get a veth into ward0 (lib/net.c)? */
+/* Does the sandbox get a veth into ward0 (lib/net/net.c)? */
 #define WARD_NET_HAS_VETH(p) ((p)->net == WARD_NET_OUTBOUND || (p)->net == WARD_NET_PORTS)
 
 /* network.connect=HOST:PORT and network.listen=PORT. */

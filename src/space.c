@@ -44,7 +44,7 @@
 
 #include "cgroup/cgroup.h"
 #include "cli.h"
-#include "net.h"
+#include "net/net.h"
 #include "space/space.h"
 #include "util.h"
 

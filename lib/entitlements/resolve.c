@@ -118,7 +118,7 @@ static int add_path(struct ward_policy *p, const char *path, unsigned access, co
 
 /* network.connect=HOST:PORT.  HOST is an IPv4 address written as four
  * decimal numbers, or a host name (letters, digits, '.', '-', '_'); names are
- * resolved at start (lib/net.c), not here: the resolver stays pure.  The
+ * resolved at start (lib/net/net.c), not here: the resolver stays pure.  The
  * trust policy (lib/bundle/trust.c) decides on the same reading, so what it
  * grants is what is enforced.
  *

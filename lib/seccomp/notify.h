@@ -22,7 +22,7 @@
 #include <stdio.h>
 
 #include "../error.h"
-#include "../net.h"
+#include "../net/net.h"
 #include "../policy.h"
 
 struct ward_denials;
@@ -33,7 +33,7 @@ struct ward_denials_options {
 	FILE *jsonl;		  /* every denial as a JSON line; NULL: none */
 	unsigned max_lines;	  /* distinct denials printed before only counting (0: 20) */
 	struct ward_learn *learn; /* learning: record and let the call go on */
-	/* network.connect rules, resolved (lib/net.c): a connect(2) to anything
+	/* network.connect rules, resolved (lib/net/net.c): a connect(2) to anything
 	 * else is explained, then goes on to be refused by Landlock and
 	 * nftables.  explain_connect false: connect(2) is not notified. */
 	bool explain_connect;

@@ -12,7 +12,7 @@
 
 #include "entitlements.h"
 #include "landlock.h"
-#include "net.h"
+#include "net/net.h"
 
 static const struct ward_resolve_ctx ctx = {.physical_memory = 8ULL << 30, .home = "/root"};
 

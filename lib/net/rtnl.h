@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The few rtnetlink requests the network layer makes on the host (lib/net.c):
+ * The few rtnetlink requests the network layer makes on the host (lib/net/net.c):
  * the bridge ward0, its address, a veth pair whose peer is born in a
  * sandbox's network namespace, bridge-port isolation, link deletion.
  *

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * rtnetlink requests for lib/net.c; see rtnl.h.
+ * rtnetlink requests for lib/net/net.c; see rtnl.h.
  *
  * A request is built in a fixed buffer: the netlink header, the family
  * header (ifinfomsg or ifaddrmsg), then attributes, some nested.  The answer
