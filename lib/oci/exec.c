@@ -19,6 +19,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/sched.h>
 #include <linux/seccomp.h>
 #include <sched.h>
@@ -313,12 +314,23 @@ static __attribute__((noreturn)) void exec_process(struct exec_ctx *x)
 		ward_oci_child_fail(fd, 1, "%s", err->msg);
 	if (x->has_ll && ward_landlock_apply(&x->ll, &err) < 0)
 		ward_oci_child_fail(fd, 1, "%s", err->msg);
-	if (!p->no_new_privileges && x->sc.n_insns &&
-	    ward_seccomp_install(&x->sc, x->sc_flags, &err) < 0)
-		ward_oci_child_fail(fd, 1, "%s", err->msg);
+	/* As in the init (init.c): capabilities and the user first, the
+	 * filters last; without no_new_privs CAP_SYS_ADMIN stays effective
+	 * and permitted (never inheritable or ambient) for the filters, and
+	 * execve computes the program's sets without it. */
 	if (ward_oci_caps_bounding(p->caps.bounding, &err) < 0 ||
-	    ward_oci_set_user(p, !x->userns, &err) < 0 || ward_oci_caps_final(&p->caps, &err) < 0)
+	    ward_oci_set_user(p, !x->userns, &err) < 0)
 		ward_oci_child_fail(fd, 1, "%s", err->msg);
+	{
+		struct ward_oci_caps caps = p->caps;
+
+		if ((x->sc.n_insns || x->ward_sc.n_insns) && !p->no_new_privileges) {
+			caps.effective |= UINT64_C(1) << CAP_SYS_ADMIN;
+			caps.permitted |= UINT64_C(1) << CAP_SYS_ADMIN;
+		}
+		if (ward_oci_caps_final(&caps, &err) < 0)
+			ward_oci_child_fail(fd, 1, "%s", err->msg);
+	}
 	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		ward_oci_child_fail(fd, 1, "prctl(PR_SET_NO_NEW_PRIVS): %s", strerror(errno));
 	if (ward_oci_enter_cwd(p->cwd, &err) < 0)
@@ -326,12 +338,13 @@ static __attribute__((noreturn)) void exec_process(struct exec_ctx *x)
 	exe = ward_oci_find_exe(p, &status, &err);
 	if (exe == NULL)
 		ward_oci_child_fail(fd, status, "%s", err->msg);
-	if (p->no_new_privileges && x->sc.n_insns &&
-	    ward_seccomp_install(&x->sc, x->sc_flags, &err) < 0)
-		ward_oci_child_fail(fd, 1, "%s", err->msg);
 	if (syscall(SYS_close_range, 3 + x->o->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		ward_oci_child_fail(fd, 1, "close_range: %s", strerror(errno));
+	/* ward's filter first (it allows seccomp(2)), the config's last:
+	 * under it nothing runs but execve. */
 	if (x->ward_sc.n_insns && ward_seccomp_install(&x->ward_sc, 0, &err) < 0)
+		ward_oci_child_fail(fd, 1, "%s", err->msg);
+	if (x->sc.n_insns && ward_seccomp_install(&x->sc, x->sc_flags, &err) < 0)
 		ward_oci_child_fail(fd, 1, "%s", err->msg);
 	execve(exe, p->args, p->env);
 	ward_oci_child_fail(fd, errno == ENOENT ? 127 : 126, "exec %s: %s", exe, strerror(errno));

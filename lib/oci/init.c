@@ -18,23 +18,25 @@
  *   7. hostname; terminal (the master goes to --console-socket);
  *      oom_score_adj is written by the runtime; personality; umask; rlimits;
  *   8. Landlock scoping (ward's addition; plus rules from entitlements);
- *   9. seccomp now if no_new_privs is not set (installing a filter then
- *      needs CAP_SYS_ADMIN, which the next steps drop);
- *  10. bounding set, user and groups, effective/permitted/inheritable,
- *      ambient; no_new_privs;
- *  11. working directory; find the program (a missing program is a create
+ *   9. bounding set, user and groups, effective/permitted/inheritable,
+ *      ambient; no_new_privs (see keep_admin for the filter's capability);
+ *  10. working directory; find the program (a missing program is a create
  *      error, as with crun and runc, so engines report it at once);
- *  12. seccomp if no_new_privs (as late as possible, as runc does: fewer
- *      syscalls need allowing), and ward's filter from the entitlements;
- *  13. every descriptor above 2 (and --preserve-fds) close-on-exec;
+ *  11. every descriptor above 2 (and --preserve-fds) close-on-exec;
  *      tell the runtime we are ready; wait for start on exec.fifo
- *      (create) or the sync socket (run); startContainer hooks; execve.
+ *      (create) or the sync socket (run); startContainer hooks;
+ *  12. the filters, last: ward's own from the entitlements, then the
+ *      config's (with a notify listener, one sendmsg hands it on); execve.
+ *      Nothing of ward's runs under the config's filter but execve, so a
+ *      profile needs to allow only what its program calls (issue 12: a
+ *      strict allow-list used to deny ward's own close_range and wait).
  * Any failure is reported on the sync socket and ends the process: past
  * step 1 nothing is recovered.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/sched.h>
 #include <poll.h>
 #include <sched.h>
@@ -74,12 +76,18 @@ void ward_oci_child_fail(int fd, int status, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		n = 0;
-	if ((size_t)n > sizeof(buf) - 3)
-		n = (int)sizeof(buf) - 3;
+	if ((size_t)n > sizeof(buf) - 4)
+		n = (int)sizeof(buf) - 4;
 	/* After start, nobody reads the socket any more: the message goes
-	 * to the container's stderr, where the engine's log collects it. */
-	if (fd < 0 || send(fd, buf, (size_t)n + 2, MSG_NOSIGNAL) < 0)
-		dprintf(2, "ward: %s\n", buf + 2);
+	 * to the container's stderr, where the engine's log collects it.
+	 * Plain write(2)s, not stdio: past the config's filter (a failed
+	 * execve) a profile may allow write and little else, and dprintf
+	 * would give up on a denied lseek. */
+	if (fd < 0 || send(fd, buf, (size_t)n + 2, MSG_NOSIGNAL) < 0) {
+		buf[n + 2] = '\n';
+		if (write(2, "ward: ", 6) == 6)
+			(void)!write(2, buf + 2, (size_t)n + 1);
+	}
 	_exit(status ? status : 1);
 }
 
@@ -236,15 +244,22 @@ void ward_oci_stage1(struct oci_container *c)
 	_exit(0);
 }
 
-/* seccomp notify: the listener goes to the runtime, which forwards it to
- * listenerPath on the host (the path means nothing after pivot_root). */
-static void send_listener(int fd, int listener)
+/*
+ * seccomp notify (runtime-spec: listenerPath).  The runtime, host root,
+ * connects to listenerPath at create (the path names a host socket and
+ * means nothing after pivot_root) and passes the connected socket here
+ * with the message text it composed (the container's state); see
+ * recv_notify_channel().  Once the config's filter is in, one sendmsg
+ * hands the listener on: the profile must allow sendmsg (and must not
+ * notify on it: nobody could answer yet).
+ */
+static void send_listener(struct oci_container *c, int fd, int listener)
 {
 	char cbuf[CMSG_SPACE(sizeof(int))];
-	char m = SYNC_LISTENER;
 	struct msghdr mh;
-	struct iovec iov = {.iov_base = &m, .iov_len = 1};
+	struct iovec iov = {.iov_base = c->notify_msg, .iov_len = strlen(c->notify_msg)};
 	struct cmsghdr *cm;
+	ssize_t n;
 
 	memset(&mh, 0, sizeof(mh));
 	memset(cbuf, 0, sizeof(cbuf));
@@ -257,24 +272,79 @@ static void send_listener(int fd, int listener)
 	cm->cmsg_type = SCM_RIGHTS;
 	cm->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(cm), &listener, sizeof(int));
-	if (sendmsg(fd, &mh, MSG_NOSIGNAL) < 0)
-		ward_oci_child_fail(fd, 1, "cannot pass the seccomp listener on: %s",
+	do
+		n = sendmsg(c->notify_fd, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		ward_oci_child_fail(fd, 1,
+				    "cannot pass the seccomp listener to listenerPath: %s (the "
+				    "profile must allow sendmsg)",
 				    strerror(errno));
-	close(listener);
+	/* The listener and the socket are close-on-exec: no close(2) needed
+	 * under the filter. */
 }
 
-static void install_config_seccomp(struct oci_container *c, int fd)
+/* The runtime's SYNC_NOTIFY message: the state text, and the socket
+ * connected to listenerPath. */
+static void recv_notify_channel(struct oci_container *c, int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov;
+	struct msghdr mh;
+	struct cmsghdr *cm;
+	ssize_t size, n;
+	char *buf;
+
+	do
+		size = recv(fd, NULL, 0, MSG_PEEK | MSG_TRUNC);
+	while (size < 0 && errno == EINTR);
+	if (size < 2)
+		_exit(1);
+	buf = ward_xmalloc((size_t)size + 1);
+	memset(&mh, 0, sizeof(mh));
+	iov.iov_base = buf;
+	iov.iov_len = (size_t)size;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf;
+	mh.msg_controllen = sizeof(cbuf);
+	do
+		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n != size || buf[0] != SYNC_NOTIFY)
+		_exit(1);
+	buf[n] = '\0';
+	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+			memcpy(&c->notify_fd, CMSG_DATA(cm), sizeof(int));
+	if (c->notify_fd < 0)
+		ward_oci_child_fail(fd, 1,
+				    "no socket to listenerPath came with the notify message");
+	memmove(buf, buf + 1, (size_t)n);
+	c->notify_msg = buf;
+}
+
+/*
+ * The filters go in last, after everything ward itself does: ward's own
+ * filter from the entitlements first (it allows seccomp(2), so the second
+ * install passes it), then the config's, so that nothing but execve (and,
+ * for a notify profile, the one sendmsg) runs under the config's filter.
+ * Stacked filters all apply; the most restrictive action wins.
+ */
+static void install_filters(struct oci_container *c, int fd)
 {
 	ward_error_t err = NULL;
 	int r;
 
+	if (c->ward_sc.n_insns && ward_seccomp_install(&c->ward_sc, 0, &err) < 0)
+		fail_err(fd, 1, &err);
 	if (c->sc.prog.n_insns == 0)
 		return;
 	r = ward_seccomp_install(&c->sc.prog, c->sc.flags, &err);
 	if (r < 0)
 		fail_err(fd, 1, &err);
 	if (c->sc.notify)
-		send_listener(fd, r);
+		send_listener(c, fd, r);
 }
 
 static void run_hooks_here(struct oci_container *c, int fd, int kind, const char *name)
@@ -319,6 +389,8 @@ void ward_oci_init(struct oci_container *c, bool ns_done)
 			fail_err(fd, 1, &err);
 	}
 	wait_msg(fd, SYNC_CGROUP);
+	if (c->sc.notify)
+		recv_notify_channel(c, fd);
 	if ((c->new_ns & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
 		ward_oci_child_fail(fd, 1, "cannot create the cgroup namespace: %s",
 				    strerror(errno));
@@ -367,13 +439,36 @@ void ward_oci_init(struct oci_container *c, bool ns_done)
 
 	if (c->has_ll && ward_landlock_apply(&c->ll, &err) < 0)
 		fail_err(fd, 1, &err);
-	if (!p->no_new_privileges)
-		install_config_seccomp(c, fd);
 
+	/*
+	 * Capabilities and the user, before the filters.  Without
+	 * no_new_privs the kernel takes a filter only from a task holding
+	 * CAP_SYS_ADMIN in its user namespace, and the user switch and the
+	 * config's sets may drop it; the filters must still go in last, after
+	 * ward's own calls (close_range, the wait for start, the hooks).  So
+	 * CAP_SYS_ADMIN stays in the effective and permitted sets, and in
+	 * those only, until execve: it is never inheritable or ambient, and
+	 * at execve the kernel computes the program's permitted and
+	 * effective sets from the bounding, inheritable and ambient sets and
+	 * the file's capabilities alone (for uid 0: inheritable | bounding),
+	 * so the program gets exactly what the config says.  Meanwhile only
+	 * ward's code runs, undumpable (sealed.c), its mm owned by the host's
+	 * user namespace: no process of the container can ptrace it.
+	 */
 	if (ward_oci_caps_bounding(p->caps.bounding, &err) < 0 ||
-	    ward_oci_set_user(p, !(c->new_ns & CLONE_NEWUSER), &err) < 0 ||
-	    ward_oci_caps_final(&p->caps, &err) < 0)
+	    ward_oci_set_user(p, !(c->new_ns & CLONE_NEWUSER), &err) < 0)
 		fail_err(fd, 1, &err);
+	{
+		struct ward_oci_caps caps = p->caps;
+		bool filters = c->sc.prog.n_insns || c->ward_sc.n_insns;
+
+		if (filters && !p->no_new_privileges) {
+			caps.effective |= UINT64_C(1) << CAP_SYS_ADMIN;
+			caps.permitted |= UINT64_C(1) << CAP_SYS_ADMIN;
+		}
+		if (ward_oci_caps_final(&caps, &err) < 0)
+			fail_err(fd, 1, &err);
+	}
 	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		ward_oci_child_fail(fd, 1, "prctl(PR_SET_NO_NEW_PRIVS): %s", strerror(errno));
 	if (ward_oci_enter_cwd(p->cwd, &err) < 0)
@@ -381,8 +476,6 @@ void ward_oci_init(struct oci_container *c, bool ns_done)
 	exe = ward_oci_find_exe(p, &status, &err);
 	if (exe == NULL)
 		fail_err(fd, status, &err);
-	if (p->no_new_privileges)
-		install_config_seccomp(c, fd);
 
 	/* Only 0-2 and the preserved descriptors reach the program. */
 	if (syscall(SYS_close_range, 3 + c->o->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
@@ -420,8 +513,7 @@ void ward_oci_init(struct oci_container *c, bool ns_done)
 		fd = -1;
 	}
 	run_hooks_here(c, fd, WARD_HOOK_START_CONTAINER, "startContainer");
-	if (c->ward_sc.n_insns && ward_seccomp_install(&c->ward_sc, 0, &err) < 0)
-		fail_err(fd, 1, &err);
+	install_filters(c, fd);
 	execve(exe, p->args, p->env);
 	ward_oci_child_fail(fd, errno == ENOENT ? 127 : 126, "exec %s: %s", exe, strerror(errno));
 }

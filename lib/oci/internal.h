@@ -187,7 +187,9 @@ struct oci_container {
 	int root_tree; /* the rootfs, or -1 */
 	int *trees;    /* one per config mount, or -1 */
 	size_t n_trees;
-	bool pool_held; /* a uid range of the OCI pool is leased */
+	int notify_fd;	  /* init: connected to listenerPath, or -1 */
+	char *notify_msg; /* init: what goes with the listener */
+	bool pool_held;	  /* a uid range of the OCI pool is leased */
 	unsigned pool_slot;
 };
 
@@ -200,7 +202,7 @@ struct oci_container {
 #define SYNC_START    'S' /* parent -> child (run): go */
 #define SYNC_PID      'P' /* stage 1 -> parent: the init's pid follows */
 #define SYNC_USERNS   'U' /* stage 1 -> parent: write my maps */
-#define SYNC_LISTENER 'L' /* child -> parent: seccomp listener fd attached */
+#define SYNC_NOTIFY   'N' /* parent -> child: socket to listenerPath + message */
 #define SYNC_ERROR    'E'
 
 /* init.c: the container's init, from clone to execve.  Never returns. */

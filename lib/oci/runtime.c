@@ -113,6 +113,9 @@ static void container_free(struct oci_container *c)
 	ward_landlock_plan_free(&c->ll);
 	ward_oci_entitlements_free(&c->ent);
 	free(c->state_json);
+	free(c->notify_msg);
+	if (c->notify_fd >= 0)
+		close(c->notify_fd);
 	if (c->root_tree >= 0)
 		close(c->root_tree);
 	for (i = 0; i < c->n_trees; i++)
@@ -222,39 +225,30 @@ static int connect_console(const char *path, ward_error_t *err)
 static char *hook_state(const char *id, const char *status, pid_t pid, const char *bundle,
 			const struct ward_oci_config *cfg);
 
-static int received_fd = -1; /* the last descriptor a message carried */
-
-/* Read one message from the init.  Returns its type, 0 at EOF. */
+/* Read one message from the init.  Returns its type, 0 at EOF.  (The init
+ * sends no descriptors: any would be dropped by the kernel here.) */
 static int recv_msg(int fd, char *buf, size_t size, ssize_t *len)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = {.iov_base = buf, .iov_len = size - 1};
-	struct msghdr mh;
-	struct cmsghdr *cm;
 	ssize_t n;
 
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf;
-	mh.msg_controllen = sizeof(cbuf);
 	do
-		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+		n = recv(fd, buf, size - 1, 0);
 	while (n < 0 && errno == EINTR);
 	*len = n;
 	if (n <= 0)
 		return 0;
-	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
-		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-			memcpy(&received_fd, CMSG_DATA(cm), sizeof(int));
 	buf[n] = '\0';
 	return (unsigned char)buf[0];
 }
 
-/* runtime-spec seccomp notify: connect to listenerPath and send the
- * listener with the container process state (the format runc and crun
- * use: {"ociVersion", "fds": ["seccompFd"], "pid", "metadata", "state"}). */
-static int forward_listener(struct oci_container *c, pid_t pid, int listener, ward_error_t *err)
+/*
+ * runtime-spec seccomp notify: connect to listenerPath (a host socket,
+ * reached by the runtime before the container exists in its root) and hand
+ * the init the connected socket with the message it sends along with the
+ * listener once its filter is in (the format runc and crun use:
+ * {"ociVersion", "fds": ["seccompFd"], "pid", "metadata", "state"}).
+ */
+static int send_notify_channel(struct oci_container *c, pid_t pid, ward_error_t *err)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	cleanup_free char *st = hook_state(c->o->id, "creating", pid, c->cfg->bundle, c->cfg);
@@ -263,6 +257,7 @@ static int forward_listener(struct oci_container *c, pid_t pid, int listener, wa
 				c->sc.listener_metadata ? c->sc.listener_metadata : "", "state",
 				json_loads(st, 0, NULL));
 	cleanup_free char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+	cleanup_free char *wire = NULL;
 	char cbuf[CMSG_SPACE(sizeof(int))];
 	struct iovec iov;
 	struct msghdr mh;
@@ -270,18 +265,23 @@ static int forward_listener(struct oci_container *c, pid_t pid, int listener, wa
 	cleanup_close int s = -1;
 
 	json_decref(msg);
-	if (text == NULL || strlen(c->sc.listener_path) >= sizeof(sa.sun_path))
-		return ward_error_set(err, EINVAL, "seccomp listenerPath %s is not usable",
-				      c->sc.listener_path);
+	if (text == NULL || strlen(c->sc.listener_path) >= sizeof(sa.sun_path)) {
+		cleanup_free char *e = ward_escape(c->sc.listener_path, 256);
+
+		return ward_error_set(err, EINVAL, "seccomp listenerPath \"%s\" is not usable", e);
+	}
 	strcpy(sa.sun_path, c->sc.listener_path);
 	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return ward_error_sys(err, "cannot connect to the seccomp listener %s",
-				      c->sc.listener_path);
+	if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		cleanup_free char *e = ward_escape(c->sc.listener_path, 256);
+
+		return ward_error_sys(err, "cannot connect to the seccomp listener \"%s\"", e);
+	}
+	wire = ward_xasprintf("%c%s", SYNC_NOTIFY, text);
 	memset(&mh, 0, sizeof(mh));
 	memset(cbuf, 0, sizeof(cbuf));
-	iov.iov_base = text;
-	iov.iov_len = strlen(text);
+	iov.iov_base = wire;
+	iov.iov_len = strlen(wire);
 	mh.msg_iov = &iov;
 	mh.msg_iovlen = 1;
 	mh.msg_control = cbuf;
@@ -290,10 +290,9 @@ static int forward_listener(struct oci_container *c, pid_t pid, int listener, wa
 	cm->cmsg_level = SOL_SOCKET;
 	cm->cmsg_type = SCM_RIGHTS;
 	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &listener, sizeof(int));
-	if (sendmsg(s, &mh, MSG_NOSIGNAL) < 0)
-		return ward_error_sys(err, "cannot send to the seccomp listener %s",
-				      c->sc.listener_path);
+	memcpy(CMSG_DATA(cm), &s, sizeof(int));
+	if (sendmsg(c->sync[0], &mh, MSG_NOSIGNAL) < 0)
+		return ward_error_sys(err, "cannot pass the listenerPath socket to the init");
 	return 0;
 }
 
@@ -587,6 +586,8 @@ static int finish_create(struct oci_container *c, pid_t pid, ward_error_t *err)
 		return -1;
 	if (send(c->sync[0], (char[]){SYNC_CGROUP}, 1, MSG_NOSIGNAL) != 1)
 		goto died;
+	if (c->sc.notify && send_notify_channel(c, pid, err) < 0)
+		return -1;
 	for (;;) {
 		int t = recv_msg(c->sync[0], buf, sizeof(buf), &n);
 
@@ -602,20 +603,6 @@ static int finish_create(struct oci_container *c, pid_t pid, ward_error_t *err)
 				return -1;
 			if (send(c->sync[0], (char[]){SYNC_HOOKS_OK}, 1, MSG_NOSIGNAL) != 1)
 				goto died;
-			break;
-		}
-		case SYNC_LISTENER: {
-			int lfd = received_fd;
-
-			received_fd = -1;
-			if (lfd < 0)
-				return ward_error_set(err, EPROTO,
-						      "no seccomp listener was passed");
-			if (forward_listener(c, pid, lfd, err) < 0) {
-				close(lfd);
-				return -1;
-			}
-			close(lfd);
 			break;
 		}
 		case SYNC_READY:
@@ -730,7 +717,7 @@ int ward_oci_create(const struct ward_oci_opts *o, ward_error_t *err)
 	memset(&c, 0, sizeof(c));
 	c.o = o;
 	c.cfg = &cfg;
-	c.sync[0] = c.sync[1] = c.fifo_fd = c.console_fd = c.root_tree = -1;
+	c.sync[0] = c.sync[1] = c.fifo_fd = c.console_fd = c.root_tree = c.notify_fd = -1;
 	if (ward_oci_config_load(o->bundle, &cfg, err) < 0) {
 		ward_oci_config_free(&cfg);
 		return -1;
@@ -1194,7 +1181,7 @@ int ward_oci_run(const struct ward_oci_opts *o, int *status, ward_error_t *err)
 	c.o = o;
 	c.cfg = &cfg;
 	c.run_mode = true;
-	c.sync[0] = c.sync[1] = c.fifo_fd = c.console_fd = c.root_tree = -1;
+	c.sync[0] = c.sync[1] = c.fifo_fd = c.console_fd = c.root_tree = c.notify_fd = -1;
 	if (ward_oci_config_load(o->bundle, &cfg, err) < 0) {
 		ward_oci_config_free(&cfg);
 		return -1;

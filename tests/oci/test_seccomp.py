@@ -9,6 +9,8 @@ import threading
 
 import pytest
 
+from ocienv import HELPERS
+
 ARCHS = ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"]
 
 
@@ -155,3 +157,134 @@ def test_notify_sends_the_listener_to_listener_path(oci):
     finally:
         srv.close()
         t.join(1)
+
+
+# ---- issue 12 §1: the config's filter is the last thing before execve ----
+#
+# What busybox-static's `true` itself calls (strace -f /bin/busybox true on
+# this machine), plus execve: an allow-list generated from this list and
+# nothing else.  ward's own calls after the filter used to be denied
+# ("close_range: Operation not permitted"): none of them may remain.
+PROGRAM_TRUE = ["execve", "arch_prctl", "brk", "exit_group", "getrandom", "getuid",
+                "mprotect", "prctl", "prlimit64", "readlink", "rseq", "set_robust_list",
+                "set_tid_address"]
+
+
+def allow_list(names, errno=1):
+    return profile([{"names": sorted(set(names)), "action": "SCMP_ACT_ALLOW"}],
+                   default="SCMP_ACT_ERRNO", defaultErrnoRet=errno)
+
+
+@pytest.mark.parametrize("nnp", [True, False])
+def test_minimal_allow_list_run(oci, nnp):
+    oci.config["process"]["noNewPrivileges"] = nnp
+    oci.config["linux"]["seccomp"] = allow_list(PROGRAM_TRUE + ["write"])
+    r = oci.run("echo", "hi")
+    assert r.returncode == 0 and r.stdout == "hi\n", r
+    # and the filter is there: what the list lacks fails with its errno
+    r = oci.run("mkdir", "/x")
+    assert r.returncode == 1 and "Operation not permitted" in r.stderr, r
+
+
+@pytest.mark.parametrize("nnp", [True, False])
+def test_minimal_allow_list_create_start(oci, nnp):
+    """create, start: the wait for start and the fifo are ward's, before the filter."""
+    oci.config["process"]["noNewPrivileges"] = nnp
+    oci.config["linux"]["seccomp"] = allow_list(PROGRAM_TRUE + ["write"])
+    cid = f"min-{int(nnp)}-{os.getpid()}"
+    oci.create(cid, "echo", "started")
+    assert oci.state(cid)["status"] == "created"
+    oci.ward("start", cid, check=True)
+    oci.wait_status(cid, "stopped")
+    assert oci.output(cid) == "started\n"
+    oci.ward("delete", cid, check=True)
+
+
+def test_minimal_allow_list_exec(oci):
+    """exec'd processes get the same filter, also last."""
+    sleep = PROGRAM_TRUE + ["nanosleep", "clock_nanosleep", "write"]
+    oci.config["linux"]["seccomp"] = allow_list(sleep)
+    cid = f"minx-{os.getpid()}"
+    oci.create(cid, "sleep", "30")
+    oci.ward("start", cid, check=True)
+    r = oci.ward("exec", cid, "echo", "in")
+    assert r.returncode == 0 and r.stdout == "in\n", r
+    r = oci.ward("exec", cid, "mkdir", "/y")
+    assert r.returncode == 1 and "Operation not permitted" in r.stderr, r
+    oci.ward("kill", cid, "KILL")
+    oci.wait_status(cid, "stopped")
+
+
+def test_allow_list_without_execve_stops_at_execve(oci):
+    """A profile that does not allow execve fails at execve itself: the
+    error is the program's exec, not one of ward's calls."""
+    oci.config["linux"]["seccomp"] = allow_list(["exit_group", "write"])
+    r = oci.run("true")
+    assert r.returncode == 126, r
+    assert "exec /bin/true: Operation not permitted" in r.stderr, r
+
+
+def test_spec_example_profile(oci):
+    """config-linux.md's example: allow by default, getcwd and chmod denied;
+    architectures x86 and x32 only (the native one is always in a filter)."""
+    oci.config["linux"]["seccomp"] = {
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "architectures": ["SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+        "syscalls": [{"names": ["getcwd", "chmod"], "action": "SCMP_ACT_ERRNO"}]}
+    oci.config["mounts"].append({"destination": "/probe", "type": "bind",
+                                 "source": os.path.join(HELPERS, "probe"),
+                                 "options": ["bind", "ro"]})
+    # x86_64: getcwd 79, chmod 90, mkdir 83.  With NULL arguments each
+    # fails EFAULT/ERANGE unfiltered; the filter answers EPERM first.
+    for nr, want in ((79, "errno=EPERM"), (90, "errno=EPERM"), (83, "errno=EFAULT")):
+        r = oci.run("/probe", "syscall", str(nr), "0", "0")
+        assert r.stdout.split()[:1] == [want], (nr, r)
+
+
+def test_spec_minimal_errno_default_profile(oci):
+    """The smallest profile the spec allows: a defaultAction alone.  With
+    SCMP_ACT_ERRNO even execve is denied; with SCMP_ACT_ALLOW nothing is."""
+    oci.config["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW"}
+    assert oci.run("true").returncode == 0
+    # Nothing at all is allowed, not even the exit of the failed exec: the
+    # init dies without a word (libc's _exit falls back to a fault), as
+    # under any runtime.  It must not run the program or report success.
+    oci.config["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ERRNO"}
+    r = oci.run("true")
+    assert r.returncode not in (0, 125), r
+
+
+def caps_of(text):
+    return {k: int(status_field(text, k), 16) for k in ("CapInh", "CapPrm", "CapEff",
+                                                          "CapBnd", "CapAmb")}
+
+
+CAP_SYS_ADMIN = 1 << 21
+
+
+@pytest.mark.parametrize("uid", [0, 1000])
+def test_filter_capability_does_not_reach_the_program(oci, uid):
+    """Attack on §1's ordering: without noNewPrivileges, the init keeps
+    CAP_SYS_ADMIN (effective, permitted) to install the filter after the
+    user switch.  The program must get exactly the config's sets."""
+    oci.config["process"]["noNewPrivileges"] = False
+    oci.config["process"]["user"] = {"uid": uid, "gid": uid}
+    kill = ["CAP_KILL"]
+    oci.config["process"]["capabilities"] = {
+        "bounding": kill, "effective": kill, "permitted": kill, "inheritable": [],
+        "ambient": []}
+    oci.config["linux"]["seccomp"] = profile([{"names": ["mkdir"],
+                                               "action": "SCMP_ACT_ERRNO"}])
+    r = oci.run("cat", "/proc/self/status")
+    assert r.returncode == 0, r
+    caps = caps_of(r.stdout)
+    assert status_field(r.stdout, "Seccomp") == "2"
+    assert status_field(r.stdout, "NoNewPrivs") == "0"
+    assert caps["CapBnd"] == 1 << 5, caps
+    assert caps["CapAmb"] == 0 and caps["CapInh"] == 0, caps
+    if uid == 0:
+        # root regains its bounding set at execve, nothing more
+        assert caps["CapPrm"] == caps["CapEff"] == 1 << 5, caps
+    else:
+        assert caps["CapPrm"] == caps["CapEff"] == 0, caps
+    assert not (caps["CapEff"] | caps["CapPrm"]) & CAP_SYS_ADMIN
