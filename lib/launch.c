@@ -58,6 +58,7 @@
 #include "net/net.h"
 #include "ns.h"
 #include "rlimit.h"
+#include "rootless.h"
 #include "seccomp/learn.h"
 #include "seccomp/notify.h"
 #include "seccomp/seccomp.h"
@@ -89,6 +90,11 @@ struct launch {
 	const char *cwd;
 	gid_t groups[MAX_GROUPS];
 	size_t n_groups;
+	/* Rootless (lib/rootless.c): init is cloned into a user namespace of
+	 * its own whose ids are the caller's (and subordinate ranges), and
+	 * builds the view from inside it. */
+	bool rootless;
+	struct ward_rootless_ids ids;
 	sigset_t fwd_mask, old_mask;
 };
 
@@ -532,6 +538,13 @@ static void memfd_noexec(struct launch *l)
 
 	if (rc == -ENOENT && l->o->best_effort)
 		return;
+	/* Rootless: only the host's root may write a pid namespace's sysctl
+	 * (its file mode is checked against the global uid 0), so the sandbox
+	 * keeps what its pid namespace inherited from the host.  The filter
+	 * still refuses memfd_create(MFD_EXEC); docs/rootless.md and `ward
+	 * explain` say what is weaker. */
+	if (l->rootless && (rc == -EACCES || rc == -EPERM))
+		return;
 	if (rc < 0)
 		child_fail(l->errp[1], WARD_EXIT_FAILURE,
 			   "cannot set vm.memfd_noexec=2 in the sandbox's pid namespace: %s%s",
@@ -569,6 +582,17 @@ static __attribute__((noreturn)) void run_init(struct launch *l)
 	 * forwards it once. */
 	if (setsid() < 0)
 		child_fail(efd, WARD_EXIT_FAILURE, "setsid: %s", strerror(errno));
+	if (l->rootless) {
+		/* Nothing can be done in the new user namespace before the
+		 * supervisor has written its maps ("m"). */
+		if (read(l->go[0], &c, 1) != 1 || c != 'm')
+			_exit(WARD_EXIT_FAILURE);
+		/* The host sources were opened in the host's mount namespace,
+		 * whose mounts this one may not clone: reopen each here, check
+		 * it is the same file, and detach its tree. */
+		if (ward_view_rootless_detach(&l->view, &err) < 0)
+			child_fail_err(efd, WARD_EXIT_FAILURE, &err);
+	}
 	if (!p->scratch_exec)
 		memfd_noexec(l);
 
@@ -598,8 +622,12 @@ static __attribute__((noreturn)) void run_init(struct launch *l)
 		child_fail(efd, WARD_EXIT_FAILURE, "cannot create the cgroup/time namespaces: %s",
 			   strerror(errno));
 	/* Host root's supplementary groups must not reach the program; it gets
-	 * only the groups of granted devices. */
-	if (setgroups(l->n_groups, l->groups) < 0)
+	 * only the groups of granted devices.  Rootless, the caller's groups
+	 * can be dropped only where newgidmap left setgroups allowed, and are
+	 * kept when a granted device is reached through one of them (its gid
+	 * is not mapped in the namespace, so it cannot be set back). */
+	if ((!l->rootless || (l->ids.subids && l->n_groups == 0)) &&
+	    setgroups(l->n_groups, l->groups) < 0)
 		child_fail(efd, WARD_EXIT_FAILURE, "setgroups: %s", strerror(errno));
 
 	if (pipe2(ab, O_CLOEXEC) < 0)
@@ -620,8 +648,17 @@ static __attribute__((noreturn)) void run_init(struct launch *l)
 		 * through idmapped overlays (ward_view_learn_trees), and
 		 * nothing outside them takes it for host root.  It may set its
 		 * groups, as on the host: init left it none to drop. */
-		if (ward_ns_write_maps(child, l->id_base, l->id_base, WARD_ID_RANGE,
-				       allow_setgroups || l->o->learn, &err) < 0) {
+		/* Rootless: the program's namespace nests in init's, whose
+		 * ids [0, count) it maps onto itself; setgroups can only stay
+		 * allowed where it is allowed in init's namespace. */
+		if (l->rootless)
+			allow_setgroups = (allow_setgroups || l->o->learn) && l->ids.subids;
+		else
+			allow_setgroups = allow_setgroups || l->o->learn;
+		if ((l->rootless
+			     ? ward_ns_write_maps_nested(child, l->ids.count, allow_setgroups, &err)
+			     : ward_ns_write_maps(child, l->id_base, l->id_base, WARD_ID_RANGE,
+						  allow_setgroups, &err)) < 0) {
 			kill(child, SIGKILL);
 			child_fail_err(efd, WARD_EXIT_FAILURE, &err);
 		}
@@ -719,6 +756,34 @@ static int prepare_landlock(struct launch *l, ward_error_t *err)
 	return 0;
 }
 
+/*
+ * What rootless mode cannot do, refused before anything is made, with the
+ * reason (docs/rootless.md): the entitlements that need the host's
+ * privilege.
+ */
+static int rootless_check(struct launch *l, ward_error_t *err)
+{
+	const struct ward_policy *p = l->p;
+
+	if (p->host_time)
+		return ward_error_set(err, EPERM,
+				      "host.time needs host privilege: setting the host's clock "
+				      "takes CAP_SYS_TIME in the host's user namespace, which an "
+				      "ordinary user (uid %u) cannot give; run ward as root",
+				      (unsigned)geteuid());
+	if (WARD_NET_HAS_VETH(p) || l->o->n_publish)
+		return ward_error_set(err, EPERM,
+				      "network.outbound, network.connect, network.listen and "
+				      "--publish are not yet available without root (they will go "
+				      "through pasta); run ward as root, or use network.loopback");
+	if (l->o->uid_base)
+		return ward_error_set(err, EINVAL,
+				      "--uid-base needs root: an ordinary user maps only their own "
+				      "ids and their ranges of /etc/subuid and /etc/subgid");
+	ward_rootless_ids_plan(&l->ids);
+	return 0;
+}
+
 static int prepare_groups(struct launch *l, ward_error_t *err)
 {
 	size_t i, j;
@@ -743,6 +808,50 @@ static int prepare_groups(struct launch *l, ward_error_t *err)
 	return 0;
 }
 
+/* Rootless: a cgroup delegated to the user, or a refusal that prints the
+ * one command that fixes it (docs/rootless.md#limits). */
+static int rootless_cgroup(struct launch *l, ward_error_t *err)
+{
+	struct ward_cgroup_where w = {.root = l->o->cgroup_root, .no_devices = true};
+	const char *how = NULL;
+	cleanup_free char *parent = ward_cgroup_delegated(l->o->cgroup_root, geteuid(), &how);
+	char name[64];
+
+	if (parent == NULL) {
+		if (!l->o->best_effort)
+			return ward_error_set(
+				err, EACCES,
+				"no cgroup is delegated to you (uid %u), so process.limit, "
+				"memory.limit and cpu.limit cannot be enforced (a fork bomb or "
+				"memory bomb would not be contained); an administrator fixes it "
+				"once with: sudo ward delegate %u  (or set WARD_CGROUP to a cgroup "
+				"delegated to you; run with --best-effort to accept the weaker "
+				"sandbox)",
+				(unsigned)geteuid(), (unsigned)geteuid());
+		warn(l,
+		     "no cgroup delegated to uid %u: resource limits are not enforced "
+		     "(--best-effort; fix: sudo ward delegate %u)",
+		     (unsigned)geteuid(), (unsigned)geteuid());
+		return 0;
+	}
+	w.parent = parent;
+	l->cg_policy = *l->p;
+	l->cg_policy.pids_max = l->p->pids_max + 1;
+	snprintf(name, sizeof(name), "run-%d", (int)getpid());
+	ward_cgroup_gc_at(&w);
+	if (ward_cgroup_create_at(&l->cg_policy, &w, name, &l->cg, err) < 0) {
+		if (!l->o->best_effort)
+			return ward_error_wrap(err,
+					       "cannot create the sandbox's cgroup in %s (from %s; "
+					       "run with --best-effort to accept no resource "
+					       "limits)",
+					       parent, how);
+		warn(l, "%s; resource limits are not enforced (--best-effort)", (*err)->msg);
+		ward_error_free(err);
+	}
+	return 0;
+}
+
 static int prepare_cgroup(struct launch *l, ward_error_t *err)
 {
 	enum ward_cgroup_layout layout = ward_cgroup_detect(l->o->cgroup_root);
@@ -760,6 +869,8 @@ static int prepare_cgroup(struct launch *l, ward_error_t *err)
 		warn(l, "no cgroups: resource limits are not enforced (--best-effort)");
 		return 0;
 	}
+	if (l->rootless)
+		return rootless_cgroup(l, err);
 	/* init counts against pids.max too: give the program the number it was
 	 * promised. */
 	l->cg_policy = *l->p;
@@ -986,6 +1097,7 @@ int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int 
 	bool cg_first;
 	struct launch l;
 	const char *state_dir = o->state_dir ? o->state_dir : DEFAULT_STATE_DIR;
+	cleanup_free char *own_state_dir = NULL;
 	cleanup_free char *cache_dir = NULL;
 	pid_t init;
 	int wstatus = 0, rc = -1;
@@ -1012,11 +1124,16 @@ int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int 
 			       "[ARGS...])");
 		goto out;
 	}
-	if (geteuid() != 0) {
-		ward_error_set(err, EPERM,
-			       "ward run needs root in this version (rootless mode is not yet "
-			       "available); run it with sudo");
-		goto out;
+	l.rootless = ward_rootless();
+	if (l.rootless) {
+		if (rootless_check(&l, err) < 0)
+			goto out;
+		if (o->state_dir == NULL) {
+			own_state_dir = ward_default_state_dir(err);
+			if (own_state_dir == NULL)
+				goto out;
+			state_dir = own_state_dir;
+		}
 	}
 	if (ward_rlimits_check(p, err) < 0 || build_env(&l, err) < 0)
 		goto out;
@@ -1037,6 +1154,14 @@ int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int 
 		ward_error_sys(err, "cannot create the state directory %s", state_dir);
 		goto out;
 	}
+	if (l.rootless) {
+		/* No host uid range, no idmapped mounts (they need the host's
+		 * CAP_SYS_ADMIN): init opens and detaches the trees inside its
+		 * own user namespace (ward_view_rootless_detach). */
+		l.view.rootless = true;
+		l.view.sys_bind = !(p->namespaces & CLONE_NEWNET);
+		goto ids_done;
+	}
 	if (take_id_range(&l, err) < 0)
 		goto out;
 	{
@@ -1053,6 +1178,7 @@ int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int 
 	if (ward_view_idmap(&l.view, l.id_base, l.id_base, err) < 0 ||
 	    ward_view_detach(&l.view, err) < 0)
 		goto out;
+ids_done:
 	phase("supervisor: ids taken, trees detached");
 	/* A veth: check the range, resolve network.connect hosts, check
 	 * --publish and take an address before init exists (init inherits
@@ -1112,8 +1238,11 @@ int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int 
 	}
 	fflush(NULL);
 
-	init = ward_clone3(p->namespaces & (CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET |
-					    CLONE_NEWIPC | CLONE_NEWUTS),
+	/* Rootless: init gets a user namespace of its own, which owns every
+	 * other namespace of the sandbox; the program's nests inside it. */
+	init = ward_clone3((p->namespaces & (CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET |
+					     CLONE_NEWIPC | CLONE_NEWUTS)) |
+				   (l.rootless ? CLONE_NEWUSER : 0),
 			   l.cg ? ward_cgroup_dirfd(l.cg) : -1);
 	if (init < 0) {
 		ward_error_sys(err, "cannot create the sandbox's namespaces");
@@ -1131,6 +1260,16 @@ int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int 
 	if (l.nsock[1] >= 0) {
 		close(l.nsock[1]);
 		l.nsock[1] = -1;
+	}
+	if (l.rootless) {
+		if (ward_rootless_write_maps(init, &l.ids, err) < 0 ||
+		    write(l.go[1], "m", 1) != 1) {
+			if (*err == NULL)
+				ward_error_sys(err, "cannot start the sandbox");
+			abort_init(&l, init);
+			goto out;
+		}
+		phase("supervisor: user namespace mapped");
 	}
 	/* Init builds the view meanwhile: the syscall filter and (on v1) the
 	 * cgroup are made in its shadow.  The first write to a v1 cgroup.procs

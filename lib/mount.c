@@ -870,15 +870,23 @@ static int build_proc(int rootfd, ward_error_t *err)
 	return 0;
 }
 
-static int build_sys(int rootfd, ward_error_t *err)
+static int build_sys(int rootfd, bool sys_bind, ward_error_t *err)
 {
 	char rel[64], abs[96];
 	size_t i;
 
 	if (mkdirat(rootfd, "sys", 0555) < 0)
 		return ward_error_sys(err, "cannot create /sys");
-	if (mount("sysfs", NEWROOT "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-		  NULL) < 0)
+	if (sys_bind) {
+		/* A sysfs belongs to a network namespace: without one of its
+		 * own, a rootless sandbox binds the host's, read-only. */
+		if (attach(rootfd, "/sys", "sys", true,
+			   MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+				   MOUNT_ATTR_NOEXEC,
+			   true, "/sys", err) < 0)
+			return -1;
+	} else if (mount("sysfs", NEWROOT "/sys", "sysfs",
+			 MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		return ward_error_sys(err, "cannot mount a read-only /sys");
 	for (i = 0; i < ARRAY_SIZE(sys_masked_dirs); i++) {
 		snprintf(rel, sizeof(rel), "sys/%s", sys_masked_dirs[i]);
@@ -898,7 +906,8 @@ static int build_sys(int rootfd, ward_error_t *err)
  * keep it alive) so the program cannot see it.  The lower layer is the
  * idmapped tree made by ward_view_learn_trees(), reached through its
  * descriptor. */
-static int learn_overlay(int rootfd, const struct ward_view_src *s, ward_error_t *err)
+static int learn_overlay(int rootfd, const struct ward_view_src *s, bool v_rootless,
+			 ward_error_t *err)
 {
 	const char *name = s->path + 1;
 	cleanup_free char *u = ward_xasprintf(NEWROOT "/.ward-learn/u-%s", name);
@@ -914,10 +923,16 @@ static int learn_overlay(int rootfd, const struct ward_view_src *s, ward_error_t
 		return ward_error_sys(err, "ward learn: overlay directories for /%s", name);
 	/* The merged root directory shows the upper one's owner and mode:
 	 * give it the host directory's, as the idmapped tree shows them. */
-	if (fstat(s->fd, &st) < 0 || chown(u, st.st_uid, st.st_gid) < 0 ||
+	/* Rootless, an owner the user namespace does not map (host root)
+	 * cannot be given: the directory stays the user's. */
+	if (fstat(s->fd, &st) < 0 ||
+	    (chown(u, st.st_uid, st.st_gid) < 0 && !(v_rootless && errno == EINVAL)) ||
 	    chmod(u, st.st_mode & 07777) < 0)
 		return ward_error_sys(err, "ward learn: the overlay directory of /%s", name);
-	data = ward_xasprintf("lowerdir=/proc/self/fd/%d,upperdir=%s,workdir=%s", s->fd, u, w);
+	/* In a user namespace overlayfs may not use trusted.* attributes:
+	 * userxattr keeps its own in user.* (tmpfs has them since 6.6). */
+	data = ward_xasprintf("lowerdir=/proc/self/fd/%d,upperdir=%s,workdir=%s%s", s->fd, u, w,
+			      v_rootless ? ",userxattr" : "");
 	if (mount("overlay", target, "overlay", MS_NOSUID | MS_NODEV, data) < 0)
 		return ward_error_sys(err, "ward learn: cannot mount an overlay on /%s", name);
 	return 0;
@@ -934,7 +949,7 @@ static int build_learn_overlays(int rootfd, const struct ward_view *v, ward_erro
 	if (mount("tmpfs", NEWROOT "/.ward-learn", "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
 		return ward_error_sys(err, "ward learn: cannot mount the overlay tmpfs");
 	for (i = 0; i < v->n_sys; i++)
-		if (learn_overlay(rootfd, &v->sys[i], err) < 0)
+		if (learn_overlay(rootfd, &v->sys[i], v->rootless, err) < 0)
 			return -1;
 	if (umount2(NEWROOT "/.ward-learn", MNT_DETACH) < 0 ||
 	    unlinkat(rootfd, ".ward-learn", AT_REMOVEDIR) < 0)
@@ -985,12 +1000,18 @@ int ward_view_add_file(struct ward_view *v, const char *host_path, const char *i
 		       ward_error_t *err)
 {
 	struct ward_view_src *s = push_src(&v->files, &v->n_files);
+	struct stat st;
 	int tree;
 
 	s->fd = -1;
 	s->idmap_fd = -1;
 	s->path = ward_xstrdup(inside);
 	s->origin = ward_xasprintf("the sandbox's %s", inside);
+	if (v->rootless) {
+		/* Detached later, by init (ward_view_rootless_detach). */
+		s->fd = open_host_path(s->origin, host_path, "ward", &st, err);
+		return s->fd < 0 ? -1 : 0;
+	}
 	tree = make_tree(-1, host_path,
 			 MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
 				 MOUNT_ATTR_NOEXEC,
@@ -998,6 +1019,76 @@ int ward_view_add_file(struct ward_view *v, const char *host_path, const char *i
 	if (tree < 0)
 		return -1;
 	s->fd = tree;
+	return 0;
+}
+
+/* Rootless: the same file as the supervisor's descriptor, opened again in
+ * this mount namespace by its path, links refused. */
+static int reopen_same(struct ward_view_src *s, ward_error_t *err)
+{
+	char link[64], path[4096];
+	struct stat was, now;
+	ssize_t n;
+	int fd;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", s->fd);
+	n = readlink(link, path, sizeof(path) - 1);
+	if (n <= 0 || fstat(s->fd, &was) < 0)
+		return ward_error_sys(err, "%s: cannot find %s again", s->origin, s->path);
+	path[n] = '\0';
+	fd = sys_openat2(AT_FDCWD, path, O_PATH | O_CLOEXEC | O_NOFOLLOW,
+			 RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+	if (fd < 0)
+		return ward_error_sys(err, "%s: cannot open %s again in the sandbox's namespace",
+				      s->origin, path);
+	if (fstat(fd, &now) < 0 || now.st_dev != was.st_dev || now.st_ino != was.st_ino ||
+	    (now.st_mode & S_IFMT) != (was.st_mode & S_IFMT)) {
+		close(fd);
+		return ward_error_set(err, ESTALE,
+				      "%s: %s was replaced while the sandbox was being made; "
+				      "try again",
+				      s->origin, path);
+	}
+	close(s->fd);
+	s->fd = fd;
+	return 0;
+}
+
+int ward_view_rootless_detach(struct ward_view *v, ward_error_t *err)
+{
+	struct ward_view_src *lists[] = {v->sys, v->grants, v->devices, v->files};
+	size_t counts[] = {v->n_sys, v->n_grants, v->n_devices, v->n_files};
+	size_t i, j;
+
+	for (i = 0; i < ARRAY_SIZE(lists); i++) {
+		for (j = 0; j < counts[i]; j++) {
+			struct ward_view_src *s = &lists[i][j];
+
+			if (v->learn && i == 0) {
+				/* An overlay's lower layer: the directory of this
+				 * namespace, which it reaches by descriptor. */
+				s->fd = open(s->path,
+					     O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+				continue;
+			}
+			if (s->fd >= 0 && reopen_same(s, err) < 0)
+				return -1;
+		}
+	}
+	if (ward_view_detach(v, err) < 0)
+		return -1;
+	for (i = 0; i < v->n_files; i++) {
+		struct ward_view_src *s = &v->files[i];
+		int tree = make_tree(s->fd, NULL,
+				     MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+					     MOUNT_ATTR_NOEXEC,
+				     -1, false, s->origin, s->path, err);
+
+		if (tree < 0)
+			return -1;
+		close(s->fd);
+		s->fd = tree;
+	}
 	return 0;
 }
 
@@ -1042,7 +1133,7 @@ int ward_view_build(const struct ward_view *v, ward_error_t *err)
 
 	if (build_dev(rootfd, v, err) < 0 || build_proc(rootfd, err) < 0)
 		return -1;
-	if (v->proc_sys && build_sys(rootfd, err) < 0)
+	if (v->proc_sys && build_sys(rootfd, v->sys_bind, err) < 0)
 		return -1;
 
 	/* Grants are sorted by path: a parent is mounted before its children. */

@@ -48,6 +48,14 @@ struct ward_view {
 	bool proc_sys;	   /* mount a read-only sysfs */
 	bool learn;	   /* ward learn: every host directory through an overlay
 			    * whose writes land in a throw-away tmpfs */
+	/* Rootless (docs/rootless.md): the sources are detached by init,
+	 * inside its user namespace (ward_view_rootless_detach), never
+	 * idmapped. */
+	bool rootless;
+	/* Bind the host's /sys read-only instead of mounting a sysfs: a
+	 * rootless sandbox without a network namespace of its own
+	 * (network.host) may not mount one. */
+	bool sys_bind;
 };
 
 int ward_view_prepare(const struct ward_policy *p, const char *rootfs, struct ward_view *v,
@@ -73,6 +81,12 @@ int ward_view_detach(struct ward_view *v, ward_error_t *err);
  * called after ward_view_detach(). */
 int ward_view_add_file(struct ward_view *v, const char *host_path, const char *inside,
 		       ward_error_t *err);
+/* Rootless, in init (in its new user and mount namespaces, before
+ * ward_view_build): reopen every source the supervisor opened, by the path
+ * its descriptor has, without following links; refuse if it is no longer the
+ * same file (device and inode); then detach the trees as ward_view_detach()
+ * does, without idmapping.  ward learn's directories are opened here. */
+int ward_view_rootless_detach(struct ward_view *v, ward_error_t *err);
 int ward_view_build(const struct ward_view *v, ward_error_t *err);
 void ward_view_free(struct ward_view *v);
 

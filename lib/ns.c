@@ -64,6 +64,32 @@ int ward_ns_write_maps(pid_t pid, uint32_t uid_base, uint32_t gid_base, uint32_t
 	return 0;
 }
 
+int ward_ns_write_maps_nested(pid_t pid, uint32_t count, bool allow_setgroups, ward_error_t *err)
+{
+	char path[64], map[96];
+	const char *files[] = {"uid_map", "setgroups", "gid_map"};
+	size_t i;
+	int r;
+
+	/* Each line of a map must fall within one line of the parent's: the
+	 * parent's own id (0) and its subordinate range (1..) are two. */
+	if (count > 1)
+		snprintf(map, sizeof(map), "0 0 1\n1 1 %u\n", count - 1);
+	else
+		snprintf(map, sizeof(map), "0 0 1\n");
+	for (i = 0; i < ARRAY_SIZE(files); i++) {
+		const char *data = i == 1 ? (allow_setgroups ? "allow" : "deny") : map;
+
+		snprintf(path, sizeof(path), "/proc/%d/%s", pid, files[i]);
+		r = ward_write_file(path, data, strlen(data));
+		if (r < 0) {
+			errno = -r;
+			return ward_error_sys(err, "cannot write %s", path);
+		}
+	}
+	return 0;
+}
+
 int ward_ns_loopback_up(ward_error_t *err)
 {
 	struct ifreq ifr;

@@ -15,6 +15,9 @@ pid_t ward_clone3(uint64_t flags, int cgroup_fd);
 /* Map inside ids [0, count) of pid's user namespace to host [base, base+count). */
 int ward_ns_write_maps(pid_t pid, uint32_t uid_base, uint32_t gid_base, uint32_t count,
 		       bool allow_setgroups, ward_error_t *err);
+/* Rootless: map ids [0, count) of pid's user namespace onto the same ids of
+ * its parent (a nested namespace inside the sandbox's own). */
+int ward_ns_write_maps_nested(pid_t pid, uint32_t count, bool allow_setgroups, ward_error_t *err);
 /* Bring up "lo" in the current network namespace. */
 int ward_ns_loopback_up(ward_error_t *err);
 /* Names of the namespaces in a CLONE_NEW* mask, space separated, into buf. */

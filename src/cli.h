@@ -25,6 +25,7 @@ int cmd_run(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_learn(int argc, char **argv);
 int cmd_entitlements(int argc, char **argv);
+int cmd_delegate(int argc, char **argv);
 
 /* --allow / --manifest handling shared by run and explain. */
 struct policy_args {

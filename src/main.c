@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "rootless.h"
 
 struct ward_globals ward_globals;
 
@@ -46,6 +47,9 @@ static void usage(FILE *f)
 		"  up FILE, down FILE|NAME, ps, gc      start and stop a space: environments "
 		"that\n"
 		"                                       talk to each other (docs/spaces.md)\n"
+		"  delegate [--undo] USER               (root) give USER the cgroups its rootless\n"
+		"                                       sandboxes' limits need "
+		"(docs/rootless.md)\n"
 		"  version                              print the version\n");
 	if (cmd_broker)
 		fprintf(f, "  broker, ps, msg send NAME TEXT       the broker through which "
@@ -140,6 +144,16 @@ int main(int argc, char **argv)
 	int idx;
 	size_t i;
 
+	{
+		ward_error_t err = NULL;
+
+		/* Before anything else: never run with more privilege than the
+		 * caller has (lib/rootless.c). */
+		if (ward_refuse_setid(&err) < 0) {
+			ward_error_print(&err);
+			return 125;
+		}
+	}
 	if (parse_globals(argc, argv, &idx) < 0)
 		return 2;
 	if (idx >= argc) {
@@ -174,6 +188,8 @@ int main(int argc, char **argv)
 		return cmd_down(argc, argv);
 	if (strcmp(cmd, "gc") == 0)
 		return cmd_gc(argc, argv);
+	if (strcmp(cmd, "delegate") == 0)
+		return cmd_delegate(argc, argv);
 	/* `ps CONTAINER` goes on to the OCI runtime; without the broker, ps
 	 * lists the spaces only. */
 	if (strcmp(cmd, "ps") == 0 && !ward_globals.any)

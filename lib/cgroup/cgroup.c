@@ -290,7 +290,8 @@ void ward_cg_dir_init(struct ward_cg_dir *d)
 int ward_cg_make_dir(struct ward_cg_dir *d, const char *name, bool standin,
 		     ward_cg_prepare_fn prepare, ward_error_t *err)
 {
-	cleanup_free char *wardpath = ward_xasprintf("%s/" WARD_CG_PARENT, d->hierpath);
+	const char *parent = d->parent ? d->parent : WARD_CG_PARENT;
+	cleanup_free char *wardpath = ward_xasprintf("%s/%s", d->hierpath, parent);
 	int attempt, r;
 
 	free(d->path);
@@ -307,12 +308,14 @@ int ward_cg_make_dir(struct ward_cg_dir *d, const char *name, bool standin,
 		bool retry = attempt < 8;
 
 		if (d->wardfd < 0) {
-			d->made_ward = mkdirat(d->hierfd, WARD_CG_PARENT, 0755) == 0;
-			if (!d->made_ward && errno != EEXIST)
+			/* A delegated parent is never made here: it is the
+			 * administrator's (ward delegate) or the user's. */
+			d->made_ward = !d->parent_fixed && mkdirat(d->hierfd, parent, 0755) == 0;
+			if (!d->parent_fixed && !d->made_ward && errno != EEXIST)
 				return ward_error_sys(err, "cannot create %s", wardpath);
-			d->wardfd = open_dir_at(d->hierfd, WARD_CG_PARENT, true);
+			d->wardfd = open_dir_at(d->hierfd, parent, true);
 			if (d->wardfd < 0) {
-				if (errno == ENOENT && retry)
+				if (errno == ENOENT && retry && !d->parent_fixed)
 					continue;
 				return ward_error_sys(err, "cannot open %s", wardpath);
 			}
@@ -613,6 +616,7 @@ static void remove_all(struct ward_cgroup *cg, ward_error_t *first)
 
 static void cgroup_free(struct ward_cgroup *cg)
 {
+	free(cg->parent);
 	free(cg->root);
 	free(cg->name);
 	free(cg);
@@ -621,6 +625,15 @@ static void cgroup_free(struct ward_cgroup *cg)
 int ward_cgroup_create(const struct ward_policy *p, const char *root, const char *name,
 		       struct ward_cgroup **out, ward_error_t *err)
 {
+	struct ward_cgroup_where w = {.root = root};
+
+	return ward_cgroup_create_at(p, &w, name, out, err);
+}
+
+int ward_cgroup_create_at(const struct ward_policy *p, const struct ward_cgroup_where *w,
+			  const char *name, struct ward_cgroup **out, ward_error_t *err)
+{
+	const char *root = w->root;
 	struct ward_cgroup *cg;
 	ward_error_t ignored = NULL;
 	size_t i;
@@ -636,6 +649,13 @@ int ward_cgroup_create(const struct ward_policy *p, const char *root, const char
 		ward_cg_dir_init(&cg->dirs[i]);
 	cg->root = ward_xstrdup(root);
 	cg->name = ward_xstrdup(name);
+	cg->parent = ward_xstrdup(w->parent ? w->parent : WARD_CG_PARENT);
+	cg->parent_fixed = w->parent != NULL;
+	cg->no_devices = w->no_devices;
+	for (i = 0; i < WARD_CG_NSLOTS; i++) {
+		cg->dirs[i].parent = cg->parent;
+		cg->dirs[i].parent_fixed = cg->parent_fixed;
+	}
 	cg->layout = ward_cgroup_detect(root);
 	switch (cg->layout) {
 	case WARD_CGROUP_V2:
@@ -769,9 +789,9 @@ enum ward_cgroup_layout ward_cgroup_get_layout(const struct ward_cgroup *cg)
  * the same pid), is stale.  rmdir only removes an empty cgroup, so a
  * sandbox that is still dying is left for the next time.
  */
-static void gc_hierarchy(int hierfd)
+static void gc_hierarchy(int hierfd, const char *parent)
 {
-	cleanup_close int wardfd = open_dir_at(hierfd, WARD_CG_PARENT, true);
+	cleanup_close int wardfd = open_dir_at(hierfd, parent, true);
 	struct dirent *de;
 	DIR *d;
 	int dfd;
@@ -804,6 +824,15 @@ static void gc_hierarchy(int hierfd)
 
 void ward_cgroup_gc(const char *root)
 {
+	struct ward_cgroup_where w = {.root = root};
+
+	ward_cgroup_gc_at(&w);
+}
+
+void ward_cgroup_gc_at(const struct ward_cgroup_where *w)
+{
+	const char *root = w->root;
+	const char *parent = w->parent ? w->parent : WARD_CG_PARENT;
 	enum ward_cgroup_layout layout = ward_cgroup_detect(root);
 	cleanup_close int rootfd = -1;
 	size_t i;
@@ -816,13 +845,13 @@ void ward_cgroup_gc(const char *root)
 	if (layout == WARD_CGROUP_V2) {
 		/* Never on a stand-in tree: its files are plain files. */
 		if (ward_cg_fs_is(rootfd, CGROUP2_SUPER_MAGIC))
-			gc_hierarchy(rootfd);
+			gc_hierarchy(rootfd, parent);
 		return;
 	}
 	for (i = 0; i < ARRAY_SIZE(v1_hierarchies); i++) {
 		cleanup_close int fd = open_dir_at(rootfd, v1_hierarchies[i], false);
 
 		if (ward_cg_fs_is(fd, CGROUP_SUPER_MAGIC))
-			gc_hierarchy(fd);
+			gc_hierarchy(fd, parent);
 	}
 }

@@ -39,6 +39,30 @@ const char *ward_cgroup_layout_name(enum ward_cgroup_layout l);
  * what it made, when a controller ward needs is missing. */
 int ward_cgroup_create(const struct ward_policy *p, const char *root, const char *name,
 		       struct ward_cgroup **out, ward_error_t *err);
+/*
+ * Where the sandboxes' cgroups are made.  root NULL: /sys/fs/cgroup.  parent
+ * NULL: ROOT[/CONTROLLER]/ward, made when missing (root mode); otherwise a
+ * path relative to each hierarchy that must exist and is never made or
+ * removed: a cgroup delegated to the caller (rootless: ward/user-UID, made
+ * by `ward delegate`, or $WARD_CGROUP).  no_devices: on v1, do not join the
+ * devices hierarchy (writing devices.allow needs CAP_SYS_ADMIN).
+ */
+struct ward_cgroup_where {
+	const char *root;
+	const char *parent;
+	bool no_devices;
+};
+int ward_cgroup_create_at(const struct ward_policy *p, const struct ward_cgroup_where *w,
+			  const char *name, struct ward_cgroup **out, ward_error_t *err);
+void ward_cgroup_gc_at(const struct ward_cgroup_where *w);
+/* Rootless: the delegated cgroup to make sandboxes in, relative to each
+ * hierarchy ($WARD_CGROUP, else ward/user-UID when it belongs to uid), or
+ * NULL; *how names where it came from.  (lib/cgroup/delegate.c) */
+char *ward_cgroup_delegated(const char *root, uid_t uid, const char **how);
+/* ward delegate: make (or with undo remove) ROOT[/CONTROLLER]/ward/user-UID
+ * for uid:gid, idempotently; *done lists the directories (allocated). */
+int ward_cgroup_delegate(const char *root, uid_t uid, gid_t gid, bool undo, char **done,
+			 ward_error_t *err);
 /* Move pid into the cgroup in every hierarchy. */
 int ward_cgroup_enter(struct ward_cgroup *cg, pid_t pid, ward_error_t *err);
 /* On v2: an O_DIRECTORY fd of the cgroup, usable with clone3(CLONE_INTO_CGROUP).

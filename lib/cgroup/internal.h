@@ -38,12 +38,20 @@ struct ward_cg_dir {
 	char *path;		/* .../ward/NAME, for messages only */
 	bool created;		/* we made .../ward/NAME (remove it on failure) */
 	bool made_ward;		/* we made .../ward itself (remove it if left empty) */
+	/* The directory the sandboxes are made in, relative to the
+	 * hierarchy: WARD_CG_PARENT, or (rootless) a delegated cgroup that
+	 * must exist and is never made or removed (parent_fixed). */
+	const char *parent;
+	bool parent_fixed;
 };
 
 struct ward_cgroup {
 	enum ward_cgroup_layout layout;
 	char *root;
 	char *name;
+	char *parent; /* see struct ward_cg_dir */
+	bool parent_fixed;
+	bool no_devices; /* v1: the devices hierarchy is not joined */
 	/* v2 only: root is a plain directory standing in for cgroupfs (tests).
 	 * Interface files are then created by the writes, and removal unlinks
 	 * them before rmdir. */

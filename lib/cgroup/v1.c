@@ -152,9 +152,10 @@ int ward_cg_v1_create(struct ward_cgroup *cg, const struct ward_policy *p, ward_
 	rootfd = open(cg->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return ward_error_sys(err, "cannot open the cgroup root %s", cg->root);
-	cg->n_dirs = WARD_CG_NSLOTS;
+	/* The devices slot is the last: leaving it out is a shorter list. */
+	cg->n_dirs = cg->no_devices ? WARD_CG_DEVICES : WARD_CG_NSLOTS;
 	/* Check every hierarchy before creating anything. */
-	for (i = 0; i < WARD_CG_NSLOTS; i++) {
+	for (i = 0; i < cg->n_dirs; i++) {
 		struct ward_cg_dir *d = &cg->dirs[i];
 		const char *c = slot_controller[i];
 
@@ -169,7 +170,7 @@ int ward_cg_v1_create(struct ward_cgroup *cg, const struct ward_policy *p, ward_
 					      "cgroup -o %s cgroup %s), or use a cgroup v2 system",
 					      c, d->hierpath, d->hierpath, c, d->hierpath);
 	}
-	for (i = 0; i < WARD_CG_NSLOTS; i++) {
+	for (i = 0; i < cg->n_dirs; i++) {
 		struct ward_cg_dir *d = &cg->dirs[i];
 
 		if (ward_cg_make_dir(d, cg->name, false, NULL, err) < 0)

@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Delegation: the cgroups an ordinary user may make sandboxes in.
+ *
+ * `ward delegate USER` (root) makes ward's per-user subtree in every
+ * hierarchy ward uses, ROOT[/CONTROLLER]/ward/user-UID, and gives the user
+ * the directory and the files that creating children and moving one's own
+ * processes need (cgroup.procs, tasks on v1; cgroup.procs, cgroup.threads and
+ * cgroup.subtree_control on v2).  Limits written there by an administrator
+ * bound every sandbox of that user together; ward writes none.  The kernel's
+ * own rules then apply: on v1, a user may move only their own processes; on
+ * v2, only between cgroups beneath one whose cgroup.procs they may write, so
+ * the user's session must itself run inside the delegated subtree (systemd's
+ * user@UID.service is such a subtree).
+ *
+ * ward_cgroup_delegated() finds, for a rootless run: $WARD_CGROUP, else
+ * ward/user-UID when it belongs to the user.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "../util.h"
+
+#define DEFAULT_ROOT "/sys/fs/cgroup"
+
+static const char *const v1_controllers[] = {"pids", "memory", "cpu"};
+static const char *const v2_controllers = "+pids +memory +cpu";
+
+/* Files the user gets in their directory. */
+static const char *const v1_user_files[] = {"cgroup.procs", "tasks"};
+static const char *const v2_user_files[] = {"cgroup.procs", "cgroup.threads",
+					    "cgroup.subtree_control"};
+
+static char *user_dir_name(uid_t uid)
+{
+	return ward_xasprintf(WARD_CG_PARENT "/user-%u", (unsigned)uid);
+}
+
+char *ward_cgroup_delegated(const char *root, uid_t uid, const char **how)
+{
+	const char *env = getenv("WARD_CGROUP");
+	enum ward_cgroup_layout layout;
+	cleanup_free char *rel = NULL;
+	cleanup_free char *path = NULL;
+	struct stat st;
+
+	if (root == NULL)
+		root = DEFAULT_ROOT;
+	if (env && *env) {
+		size_t n = strlen(root);
+		const char *p = env;
+
+		/* A path as /proc/self/cgroup shows it, or beneath the root. */
+		if (strncmp(p, root, n) == 0 && p[n] == '/')
+			p += n;
+		while (*p == '/')
+			p++;
+		*how = "WARD_CGROUP";
+		return ward_xstrdup(*p ? p : ".");
+	}
+	layout = ward_cgroup_detect(root);
+	if (layout == WARD_CGROUP_NONE)
+		return NULL;
+	rel = user_dir_name(uid);
+	path = layout == WARD_CGROUP_V2 ? ward_xasprintf("%s/%s", root, rel)
+					: ward_xasprintf("%s/pids/%s", root, rel);
+	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != uid)
+		return NULL;
+	*how = "ward delegate";
+	return steal_pointer(&rel);
+}
+
+/* mkdir that is idempotent, then chown the directory and the user's files. */
+static int give(int hierfd, const char *hierpath, const char *rel, uid_t uid, gid_t gid,
+		const char *const *files, size_t n_files, bool standin, ward_error_t *err)
+{
+	cleanup_close int fd = -1;
+	size_t i;
+
+	if (mkdirat(hierfd, WARD_CG_PARENT, 0755) < 0 && errno != EEXIST)
+		return ward_error_sys(err, "cannot create %s/" WARD_CG_PARENT, hierpath);
+	if (mkdirat(hierfd, rel, 0755) < 0 && errno != EEXIST)
+		return ward_error_sys(err, "cannot create %s/%s", hierpath, rel);
+	fd = openat(hierfd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return ward_error_sys(err, "cannot open %s/%s", hierpath, rel);
+	if (fchown(fd, uid, gid) < 0)
+		return ward_error_sys(err, "cannot give %s/%s to uid %u", hierpath, rel,
+				      (unsigned)uid);
+	for (i = 0; i < n_files; i++) {
+		if (standin && !ward_cg_exists_at(fd, files[i]))
+			(void)ward_cg_write_at(fd, files[i], "", true);
+		if (fchownat(fd, files[i], uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+			return ward_error_sys(err, "cannot give %s/%s/%s to uid %u", hierpath, rel,
+					      files[i], (unsigned)uid);
+	}
+	return 0;
+}
+
+/* Remove the user's directory: empty stale children first (a supervisor
+ * killed with SIGKILL leaves its empty cgroup), then the directory, then
+ * ward/ if that left it empty.  A cgroup with processes is not touched. */
+static int take_back(int hierfd, const char *hierpath, const char *rel, bool standin,
+		     ward_error_t *err)
+{
+	cleanup_close int fd = openat(hierfd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return ward_error_sys(err, "cannot open %s/%s", hierpath, rel);
+	}
+	{
+		int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		DIR *dir = dfd >= 0 ? fdopendir(dfd) : NULL;
+		struct dirent *de;
+
+		while (dir && (de = readdir(dir)) != NULL) {
+			struct stat st;
+
+			if (de->d_name[0] == '.' ||
+			    fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+			    !S_ISDIR(st.st_mode))
+				continue;
+			if (!standin)
+				(void)unlinkat(fd, de->d_name, AT_REMOVEDIR);
+		}
+		if (dir)
+			closedir(dir);
+		else if (dfd >= 0)
+			close(dfd);
+	}
+	if (standin) {
+		/* Stand-in: the "interface files" are ours to remove. */
+		int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		DIR *dir = dfd >= 0 ? fdopendir(dfd) : NULL;
+		struct dirent *de;
+
+		while (dir && (de = readdir(dir)) != NULL)
+			if (de->d_name[0] != '.')
+				(void)unlinkat(fd, de->d_name, 0);
+		if (dir)
+			closedir(dir);
+		else if (dfd >= 0)
+			close(dfd);
+	}
+	if (unlinkat(hierfd, rel, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		return ward_error_sys(
+			err, "cannot remove %s/%s (sandboxes of the user still run in it?)",
+			hierpath, rel);
+	(void)unlinkat(hierfd, WARD_CG_PARENT, AT_REMOVEDIR);
+	return 0;
+}
+
+static int enable_v2(int dirfd, const char *path, bool standin, ward_error_t *err)
+{
+	cleanup_free char *cur = NULL;
+	int r;
+
+	if (ward_cg_read_at(dirfd, "cgroup.subtree_control", &cur) == 0 &&
+	    ward_cg_list_has(cur, "pids") && ward_cg_list_has(cur, "memory") &&
+	    ward_cg_list_has(cur, "cpu"))
+		return 0;
+	r = ward_cg_write_at(dirfd, "cgroup.subtree_control", v2_controllers, standin);
+	if (r < 0)
+		return ward_error_set(
+			err, -r,
+			"cannot enable pids, memory and cpu in %s/cgroup.subtree_control: "
+			"%s",
+			path, strerror(-r));
+	return 0;
+}
+
+int ward_cgroup_delegate(const char *root, uid_t uid, gid_t gid, bool undo, char **done,
+			 ward_error_t *err)
+{
+	enum ward_cgroup_layout layout;
+	cleanup_close int rootfd = -1;
+	cleanup_free char *rel = user_dir_name(uid);
+	char *list = NULL;
+	size_t i;
+
+	*done = NULL;
+	if (root == NULL)
+		root = DEFAULT_ROOT;
+	layout = ward_cgroup_detect(root);
+	rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (layout == WARD_CGROUP_NONE || rootfd < 0)
+		return ward_error_set(err, ENOENT,
+				      "no cgroup hierarchy found at %s: nothing to delegate", root);
+	if (layout == WARD_CGROUP_V2) {
+		bool standin = !ward_cg_fs_is(rootfd, CGROUP2_SUPER_MAGIC);
+		cleanup_close int wardfd = -1;
+
+		if (undo) {
+			if (take_back(rootfd, root, rel, standin, err) < 0)
+				return -1;
+		} else {
+			if (enable_v2(rootfd, root, standin, err) < 0)
+				return -1;
+			if (mkdirat(rootfd, WARD_CG_PARENT, 0755) < 0 && errno != EEXIST)
+				return ward_error_sys(err, "cannot create %s/" WARD_CG_PARENT,
+						      root);
+			wardfd = openat(rootfd, WARD_CG_PARENT,
+					O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (wardfd < 0)
+				return ward_error_sys(err, "cannot open %s/" WARD_CG_PARENT, root);
+			if (enable_v2(wardfd, root, standin, err) < 0 ||
+			    give(rootfd, root, rel, uid, gid, v2_user_files,
+				 ARRAY_SIZE(v2_user_files), standin, err) < 0)
+				return -1;
+		}
+		*done = ward_xasprintf("%s/%s", root, rel);
+		return 0;
+	}
+	/* v1 and hybrid: the controllers ward joins when rootless (the
+	 * devices list can only be written with CAP_SYS_ADMIN). */
+	for (i = 0; i < ARRAY_SIZE(v1_controllers); i++) {
+		cleanup_free char *hierpath = ward_xasprintf("%s/%s", root, v1_controllers[i]);
+		cleanup_close int hierfd =
+			openat(rootfd, v1_controllers[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		char *more;
+
+		if (hierfd < 0 || !ward_cg_fs_is(hierfd, CGROUP_SUPER_MAGIC))
+			return ward_error_set(
+				err, ENOENT, "the cgroup v1 \"%s\" controller is not mounted at %s",
+				v1_controllers[i], hierpath);
+		if ((undo ? take_back(hierfd, hierpath, rel, false, err)
+			  : give(hierfd, hierpath, rel, uid, gid, v1_user_files,
+				 ARRAY_SIZE(v1_user_files), false, err)) < 0) {
+			free(list);
+			return -1;
+		}
+		more = ward_xasprintf("%s%s%s/%s", list ? list : "", list ? " " : "", hierpath,
+				      rel);
+		free(list);
+		list = more;
+	}
+	*done = list;
+	return 0;
+}
