@@ -96,6 +96,7 @@ struct launch {
 	bool rootless;
 	struct ward_rootless_ids ids;
 	sigset_t fwd_mask, old_mask;
+	bool masked; /* fwd_mask is blocked: until the cleanup is done */
 };
 
 /* WARD_DEBUG_TIMING=1: phase timestamps on stderr (ms since ward_run began),
@@ -1074,12 +1075,29 @@ done:
 	return rc;
 }
 
-static void abort_init(struct launch *l, pid_t init)
+static void abort_init(pid_t init)
 {
 	kill(init, SIGKILL);
 	while (waitpid(init, NULL, 0) < 0 && errno == EINTR)
 		;
+}
+
+/* The forwarded signals stay blocked until the cgroup, the veth and the
+ * uid range are released: a second SIGTERM that arrives after init exited
+ * (a caller that terminates twice) would otherwise kill the supervisor
+ * halfway through its cleanup and leave the cgroup behind.  What arrived
+ * meanwhile was meant for a sandbox that is gone: it is dropped, and ward
+ * exits with the program's status. */
+static void release_signals(struct launch *l)
+{
+	const struct timespec zero = {0, 0};
+
+	if (!l->masked)
+		return;
+	while (sigtimedwait(&l->fwd_mask, NULL, &zero) > 0)
+		;
 	sigprocmask(SIG_SETMASK, &l->old_mask, NULL);
+	l->masked = false;
 }
 
 static int write_prog(struct launch *l, ward_error_t *err)
@@ -1236,6 +1254,7 @@ ids_done:
 		ward_error_sys(err, "sigprocmask");
 		goto out;
 	}
+	l.masked = true;
 	fflush(NULL);
 
 	/* Rootless: init gets a user namespace of its own, which owns every
@@ -1246,7 +1265,6 @@ ids_done:
 			   l.cg ? ward_cgroup_dirfd(l.cg) : -1);
 	if (init < 0) {
 		ward_error_sys(err, "cannot create the sandbox's namespaces");
-		sigprocmask(SIG_SETMASK, &l.old_mask, NULL);
 		goto out;
 	}
 	if (init == 0)
@@ -1277,26 +1295,26 @@ ids_done:
 	cache_dir = ward_xasprintf("%s/seccomp", state_dir);
 	if (ward_seccomp_prepare_mode(p, l.sc_mode, cache_dir, &l.prog, err) < 0 ||
 	    write_prog(&l, err) < 0) {
-		abort_init(&l, init);
+		abort_init(init);
 		goto out;
 	}
 	phase(l.prog.from_cache ? "supervisor: seccomp loaded from cache"
 				: "supervisor: seccomp compiled");
 	if (!cg_first && prepare_cgroup(&l, err) < 0) {
-		abort_init(&l, init);
+		abort_init(init);
 		goto out;
 	}
 	if (l.cg && ward_cgroup_dirfd(l.cg) < 0 && ward_cgroup_enter(l.cg, init, err) < 0) {
-		abort_init(&l, init);
+		abort_init(init);
 		goto out;
 	}
 	if (l.has_net && ward_net_attach(&l.net, init, err) < 0) {
-		abort_init(&l, init);
+		abort_init(init);
 		goto out;
 	}
 	if (write(l.go[1], "g", 1) != 1) {
 		ward_error_sys(err, "cannot start the sandbox");
-		abort_init(&l, init);
+		abort_init(init);
 		goto out;
 	}
 	close(l.go[1]);
@@ -1304,10 +1322,9 @@ ids_done:
 	phase("supervisor: init in the cgroup");
 
 	if (supervise(&l, init, &wstatus, err) < 0) {
-		abort_init(&l, init);
+		abort_init(init);
 		goto out;
 	}
-	sigprocmask(SIG_SETMASK, &l.old_mask, NULL);
 
 	{
 		char buf[2048];
@@ -1332,6 +1349,7 @@ ids_done:
 	rc = 0;
 out:
 	launch_free(&l);
+	release_signals(&l);
 	phase("supervisor: cleaned up");
 	return rc;
 }

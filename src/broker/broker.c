@@ -4,11 +4,13 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -67,9 +69,9 @@ static int stop_broker(const char *dir)
 	cleanup_free char *cmdline = NULL;
 	cleanup_free char *cpath = NULL;
 	ward_error_t err = NULL;
+	cleanup_close int pfd = -1;
 	uint64_t pid;
 	size_t len;
-	int i;
 
 	/* A pid file in a directory others may write is not believed. */
 	if (access(dir, F_OK) == 0 && ward_broker_dir_check(dir, &err) < 0)
@@ -83,24 +85,32 @@ static int stop_broker(const char *dir)
 		fprintf(stderr, "ward: %s: not a pid\n", pid_path);
 		return 1;
 	}
+	/* A pidfd first, then the check: the process checked is the one
+	 * signalled, even if the pid is reused in between. */
+	pfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
 	/* Only a ward process: the pid file may be stale and the pid reused. */
 	cpath = ward_xasprintf("/proc/%llu/cmdline", (unsigned long long)pid);
-	if (ward_read_file(cpath, &cmdline, &len) < 0 || len < 1 ||
+	if (pfd < 0 || ward_read_file(cpath, &cmdline, &len) < 0 || len < 1 ||
 	    memmem(cmdline, len, "broker", 6) == NULL) {
 		fprintf(stderr, "ward: no broker is running for %s (stale pid file)\n", dir);
 		return 1;
 	}
-	if (kill((pid_t)pid, SIGTERM) < 0) {
+	if (syscall(SYS_pidfd_send_signal, pfd, SIGTERM, NULL, 0) < 0) {
 		fprintf(stderr, "ward: cannot stop the broker (pid %llu): %s\n",
 			(unsigned long long)pid, strerror(errno));
 		return 1;
 	}
-	for (i = 0; i < 500; i++) {
-		struct timespec ts = {0, 10 * 1000 * 1000};
+	/* The pidfd turns readable when the broker has exited.  Its parent is
+	 * the host's init, which may take a while to reap it: a zombie has
+	 * stopped (kill(pid, 0) would still find it). */
+	{
+		struct pollfd pf = {.fd = pfd, .events = POLLIN};
+		int r;
 
-		if (kill((pid_t)pid, 0) < 0)
+		while ((r = poll(&pf, 1, 5000)) < 0 && errno == EINTR)
+			;
+		if (r > 0)
 			return 0;
-		nanosleep(&ts, NULL);
 	}
 	fprintf(stderr, "ward: the broker (pid %llu) did not stop within 5 s\n",
 		(unsigned long long)pid);

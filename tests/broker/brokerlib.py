@@ -179,8 +179,10 @@ class Broker:
                         os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
-        # Gone for good (its sanitizer reports are written at exit).
-        wait_for(lambda: pid is None or not os.path.exists(f"/proc/{pid}"), timeout=30)
+        # Gone for good (its sanitizer reports are written at exit).  The
+        # daemon's parent is the host's init, which may reap it late: a
+        # zombie has exited.
+        wait_for(lambda: pid is None or exited(pid), timeout=30)
 
     def sanitizer_reports(self):
         """What the sanitizers of an ASan daemon reported (WARD_BROKER_DAEMON)."""
@@ -234,6 +236,16 @@ def broker():
         shutil.rmtree(d, ignore_errors=True)
         if reports:
             pytest.fail("the broker's sanitizers reported:\n" + reports[-8000:])
+
+
+def exited(pid):
+    """The process has exited (gone, or a zombie its parent has not reaped)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+    except OSError:
+        return True
+    return stat[stat.rfind(")") + 2:].startswith("Z")
 
 
 def wait_for(pred, timeout=10, step=0.05):

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from brokerlib import bhelpers, broker, hexpkt, packet, wait_for  # noqa: F401
+from brokerlib import bhelpers, broker, exited, hexpkt, packet, wait_for  # noqa: F401
 from conftest import WARD, run_ward
 
 NOBODY = 65534
@@ -198,7 +198,7 @@ def test_broker_process_is_not_dumpable(dirs):
         assert os.stat(f"/proc/{pid}/fd").st_uid == 0 and st.st_uid == 0, st
     finally:
         os.kill(pid, signal.SIGTERM)
-        wait_for(lambda: not os.path.exists(f"/proc/{pid}"))
+        wait_for(lambda: exited(pid))
 
 
 def test_environment_holds_only_its_broker_descriptor(broker, bhelpers):

@@ -91,6 +91,31 @@ def test_sigterm_ends_the_whole_sandbox(spawned):
     assert not any(alive(p, t) for p, t in inside.items())
 
 
+def test_repeated_sigterm_does_not_interrupt_the_cleanup(spawned):
+    # A caller that terminates twice (Popen.terminate() in a test's body and
+    # again in its teardown) sends the second SIGTERM while the supervisor
+    # removes the cgroup: ward keeps its signals blocked until the cleanup is
+    # done and drops what arrived for the sandbox that is gone.  Before, the
+    # second signal killed ward between init's exit and the rmdir, and its
+    # cgroups stayed (issue 17).  A SIGTERM after the cleanup may still end
+    # ward before it exits by itself: nothing is left by then.
+    for _ in range(5):
+        w = spawned(probe_argv("wait-signal", "20"), stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE, text=True)
+        assert read_line(w.stdout, 10) == "ready\n"
+        # SIGTERM as fast as Python can send it until ward is gone: some
+        # arrive while the program runs, some during the cleanup.
+        while w.poll() is None:
+            try:
+                os.kill(w.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                break
+        out, err = w.communicate(timeout=10)
+        assert w.returncode in (0, -signal.SIGTERM), (w.returncode, out, err)
+        assert "ok signal=15" in out, (out, err)
+        assert [d for d in cgroup_ward_dirs() if d.endswith(f"/run-{w.pid}")] == []
+
+
 def test_cgroups_removed_at_exit():
     import conftest
 
