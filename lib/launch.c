@@ -1284,7 +1284,7 @@ ids_done:
 		    write(l.go[1], "m", 1) != 1) {
 			if (*err == NULL)
 				ward_error_sys(err, "cannot start the sandbox");
-			abort_init(&l, init);
+			abort_init(init);
 			goto out;
 		}
 		phase("supervisor: user namespace mapped");
