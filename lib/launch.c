@@ -1312,6 +1312,8 @@ ids_done:
 		abort_init(init);
 		goto out;
 	}
+	if (l.has_net)
+		phase("supervisor: network attached");
 	if (write(l.go[1], "g", 1) != 1) {
 		ward_error_sys(err, "cannot start the sandbox");
 		abort_init(init);

@@ -31,6 +31,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
+#include <linux/netfilter.h>
 #include <net/if.h>
 #include <net/route.h>
 #include <netinet/in.h>
@@ -47,6 +48,7 @@
 
 #include "broker/proto.h"
 #include "net.h"
+#include "nft.h"
 #include "rtnl.h"
 #include "ns.h"
 #include "util.h"
@@ -57,6 +59,7 @@
 #define OUT_SET		 "outbound"  /* may open connections to any address off ward0 */
 #define TALK_SET	 "talk"	     /* saddr . daddr . port: allowed new connections */
 #define PUB_MAP		 "publish"   /* host port : sandbox address . port (DNAT) */
+#define LAYOUT_SET	 "layout"    /* one element: host_layout() of the tables */
 #define WARD_NET_MTU	 65520
 #define WARD_NET_MTU_STR "65520"
 
@@ -200,12 +203,15 @@ static void fmt_mac(uint32_t addr, char *buf)
 	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
 }
 
-char *ward_net_inner_rules(const struct ward_net *n)
+void ward_net_inner_plan(const struct ward_net *n, struct ward_nft_inner *t)
 {
-	char *s = NULL, a[INET_ADDRSTRLEN];
+	static const uint8_t l4[] = {IPPROTO_TCP, IPPROTO_UDP};
 	bool out_filter = n->filter && !n->outbound;
-	size_t i;
+	size_t i, j;
 
+	memset(t, 0, sizeof(*t));
+	t->input_drop = n->filter;
+	t->output_drop = out_filter;
 	/*
 	 * IPv6 exists only on lo.  ward gives a sandbox no IPv6 address or
 	 * route, and eth0 has IPv6 disabled (disable_ipv6, set before eth0
@@ -213,44 +219,56 @@ char *ward_net_inner_rules(const struct ward_net *n)
 	 * (network.outbound included): nothing IPv6 leaves or enters by eth0,
 	 * not even link-local traffic to ward0 or neighbour discovery.
 	 */
-	cat(&s,
-	    "add table inet ward; "
-	    "add chain inet ward input { type filter hook input priority filter; "
-	    "policy %s; }; "
-	    "add rule inet ward input iifname != \"lo\" meta nfproto ipv6 drop; "
-	    "add chain inet ward output { type filter hook output priority filter; "
-	    "policy %s; }; "
-	    "add rule inet ward output oifname != \"lo\" meta nfproto ipv6 "
-	    "reject with icmpx type admin-prohibited; ",
-	    n->filter ? "drop" : "accept", out_filter ? "drop" : "accept");
+	ward_nft_inner_add(t, &(struct ward_nft_rule){
+				      .lo = -1, .nfproto = NFPROTO_IPV6, .verdict = WARD_NFT_DROP});
+	ward_nft_inner_add(t, &(struct ward_nft_rule){.output = true,
+						      .lo = -1,
+						      .nfproto = NFPROTO_IPV6,
+						      .verdict = WARD_NFT_REJECT});
 	if (n->filter) {
 		/* Input: what comes in on eth0 only to the listen ports.
 		 * Loopback traffic went through the output chain already. */
-		cat(&s, "add rule inet ward input iifname \"lo\" accept; "
-			"add rule inet ward input ct state established,related accept; ");
+		ward_nft_inner_add(t, &(struct ward_nft_rule){.lo = 1, .verdict = WARD_NFT_ACCEPT});
+		ward_nft_inner_add(t, &(struct ward_nft_rule){.established = true,
+							      .verdict = WARD_NFT_ACCEPT});
 		for (i = 0; i < n->n_listen; i++)
-			cat(&s,
-			    "add rule inet ward input meta l4proto { tcp, udp } th dport %u "
-			    "accept; ",
-			    n->listen[i]);
+			for (j = 0; j < ARRAY_SIZE(l4); j++)
+				ward_nft_inner_add(
+					t, &(struct ward_nft_rule){.l4proto = l4[j],
+								   .dport = n->listen[i],
+								   .verdict = WARD_NFT_ACCEPT});
 		/* Refused, not silently dropped: the other side learns at once. */
-		cat(&s, "add rule inet ward input reject with icmpx type admin-prohibited; ");
+		ward_nft_inner_add(t, &(struct ward_nft_rule){.verdict = WARD_NFT_REJECT});
 	}
 	if (!out_filter)
-		return s; /* network.outbound: any IPv4 destination */
-	cat(&s, "add rule inet ward output ct state established,related accept; ");
+		return; /* network.outbound: any IPv4 destination */
+	ward_nft_inner_add(t, &(struct ward_nft_rule){.output = true,
+						      .established = true,
+						      .verdict = WARD_NFT_ACCEPT});
 	if (n->lo_open)
-		cat(&s, "add rule inet ward output oifname \"lo\" accept; ");
-	for (i = 0; i < n->n_peers; i++) {
-		fmt_addr(n->peers[i].addr, a);
-		cat(&s,
-		    "add rule inet ward output ip daddr %s meta l4proto { tcp, udp } "
-		    "th dport %u accept; ",
-		    a, n->peers[i].port);
-	}
+		ward_nft_inner_add(t, &(struct ward_nft_rule){
+					      .output = true, .lo = 1, .verdict = WARD_NFT_ACCEPT});
+	for (i = 0; i < n->n_peers; i++)
+		for (j = 0; j < ARRAY_SIZE(l4); j++)
+			ward_nft_inner_add(t, &(struct ward_nft_rule){.output = true,
+								      .daddr = n->peers[i].addr,
+								      .dlen = 32,
+								      .l4proto = l4[j],
+								      .dport = n->peers[i].port,
+								      .verdict = WARD_NFT_ACCEPT});
 	/* A refused connect fails at once (EHOSTUNREACH, "No route to host")
 	 * instead of waiting for a timeout. */
-	cat(&s, "add rule inet ward output reject with icmpx type admin-prohibited; ");
+	ward_nft_inner_add(t, &(struct ward_nft_rule){.output = true, .verdict = WARD_NFT_REJECT});
+}
+
+char *ward_net_inner_rules(const struct ward_net *n)
+{
+	struct ward_nft_inner t;
+	char *s;
+
+	ward_net_inner_plan(n, &t);
+	s = ward_nft_inner_text(&t);
+	ward_nft_inner_free(&t);
 	return s;
 }
 
@@ -287,162 +305,76 @@ char *ward_net_hosts_text(const struct ward_net *n, const struct ward_net_opts *
 	return s;
 }
 
-/* ---- running ip and nft ---- */
+/* ---- inside the sandbox's network namespace ---- */
 
-/* A tool running in the background: ip or nft with a fixed argv, an empty
- * environment, stdout discarded and stderr kept for the error message. */
-struct tool {
-	pid_t pid;
-	int ep; /* read end of its stderr */
-};
-
-/* In the vforked child: say what failed on stderr (the pipe) and exit. */
-static __attribute__((noreturn)) void child_say(const char *what, int e)
+int ward_net_setup_inside(const struct ward_net *n, ward_error_t *err)
 {
-	char buf[256];
-	int len = snprintf(buf, sizeof(buf), "%s: %s", what, strerror(e));
+	struct ward_nft_batch b = {0};
+	struct ward_nft_inner t;
+	cleanup_close int fd = -1;
+	int rc;
 
-	if (len > 0 && write(2, buf, (size_t)len) < 0) {
-		/* Nothing left to tell it to. */
+	/* /proc/sys/net is the namespace of the task that opens it: the
+	 * caller's, which is the sandbox's now.  IPv6 off for every interface
+	 * made from now on, eth0 included (it does not exist yet: the
+	 * supervisor makes it after this; under pasta, pasta makes it).  lo,
+	 * which exists already, keeps ::1.  ENOENT: a kernel without IPv6. */
+	rc = ward_write_file("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1", 1);
+	if (rc < 0 && rc != -ENOENT) {
+		errno = -rc;
+		return ward_error_sys(err, "network: cannot turn IPv6 off in the sandbox's "
+					   "namespace (net.ipv6.conf.default.disable_ipv6)");
 	}
-	_exit(127);
-}
-
-/* What the tool's child sets in the sandbox's network namespace before
- * the tool runs (with netns_fd >= 0). */
-#define NS_NO_IPV6   0x1 /* interfaces made from now on get no IPv6 */
-#define NS_LOW_PORTS 0x2 /* ports below 1024 bindable by anyone */
-
-/* Start argv.  With netns_fd >= 0 the tool runs in that network namespace
- * (the sandbox's), after the settings ns_flags names were made there.
- * input: a few lines for its stdin (ip -batch -), or NULL. */
-static int tool_start(struct tool *t, char *const argv[], int netns_fd, unsigned ns_flags,
-		      const char *input)
-{
-	static char *const envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
-	int ep[2], ip[2] = {-1, -1};
-
-	t->pid = -1;
-	t->ep = -1;
-	if (pipe2(ep, O_CLOEXEC) < 0)
+	/* The namespace is the sandbox's own: a port below 1024 there is no
+	 * privilege on the host.  Landlock and the rules still decide which
+	 * ports it may bind. */
+	if (n->filter &&
+	    (rc = ward_write_file("/proc/sys/net/ipv4/ip_unprivileged_port_start", "0", 1)) < 0) {
+		errno = -rc;
+		return ward_error_sys(err, "network: cannot set "
+					   "net.ipv4.ip_unprivileged_port_start in the sandbox");
+	}
+	/* The rules, in one transaction over a netlink socket of this
+	 * namespace. */
+	fd = ward_nft_socket(err);
+	if (fd < 0)
 		return -1;
-	/* The input fits in the pipe, so it is written before the tool starts. */
-	if (input) {
-		size_t len = strlen(input);
-
-		if (len > 4096 || pipe2(ip, O_CLOEXEC) < 0 ||
-		    write(ip[1], input, len) != (ssize_t)len) {
-			close(ep[0]);
-			close(ep[1]);
-			if (ip[0] >= 0) {
-				close(ip[0]);
-				close(ip[1]);
-			}
-			return -1;
-		}
-		close(ip[1]);
-	}
-	/* vfork: the supervisor's address space is not copied; the child only
-	 * makes system calls (and formats on its stack) until execve. */
-	t->pid = vfork();
-	if (t->pid < 0) {
-		close(ep[0]);
-		close(ep[1]);
-		if (ip[0] >= 0)
-			close(ip[0]);
-		return -1;
-	}
-	if (t->pid == 0) {
-		sigset_t none;
-		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (null < 0 || dup2(ip[0] >= 0 ? ip[0] : null, 0) < 0 || dup2(null, 1) < 0 ||
-		    dup2(ep[1], 2) < 0)
-			_exit(127);
-		if (netns_fd >= 0) {
-			int rc;
-
-			if (setns(netns_fd, CLONE_NEWNET) < 0)
-				child_say("cannot enter the sandbox's network namespace", errno);
-			/* /proc/sys/net is the namespace of the task that opens
-			 * it: this child's, now the sandbox's.  IPv6 off for
-			 * every interface made from now on, eth0 included: the
-			 * parent is suspended (vfork) until this child execs,
-			 * and makes eth0 only after that.  lo, which exists
-			 * already, keeps ::1.  ENOENT: a kernel without IPv6. */
-			if (ns_flags & NS_NO_IPV6) {
-				rc = ward_write_file("/proc/sys/net/ipv6/conf/default/disable_ipv6",
-						     "1", 1);
-				if (rc < 0 && rc != -ENOENT)
-					child_say("cannot disable IPv6 in the sandbox", -rc);
-			}
-			/* The namespace is the sandbox's own: a port below 1024
-			 * there is no privilege on the host.  Landlock and the
-			 * rules still decide which ports it may bind. */
-			if ((ns_flags & NS_LOW_PORTS) &&
-			    (rc = ward_write_file("/proc/sys/net/ipv4/ip_unprivileged_port_start",
-						  "0", 1)) < 0)
-				child_say("cannot set ip_unprivileged_port_start", -rc);
-		}
-		execve(argv[0], argv, envp);
-		child_say(argv[0], errno);
-	}
-	close(ep[1]);
-	if (ip[0] >= 0)
-		close(ip[0]);
-	t->ep = ep[0];
+	ward_net_inner_plan(n, &t);
+	ward_nft_batch_inner(&b, &t);
+	ward_nft_inner_free(&t);
+	rc = ward_nft_commit(fd, &b, err);
+	ward_nft_batch_free(&b);
+	if (rc < 0)
+		return ward_error_wrap(err, "network: loading the nftables rules inside the "
+					    "sandbox failed");
 	return 0;
 }
 
-/* Wait for a started tool; its stderr (trimmed) goes to msg.  Returns the
- * exit status, or -1. */
-static int tool_finish(struct tool *t, char *msg, size_t msglen)
+/* The supervisor (host root) enters the network namespace of init for
+ * ward_net_setup_inside() and comes back.  The namespace belongs to the
+ * host's user namespace, so setns needs nothing but CAP_SYS_ADMIN, which
+ * the supervisor has; only this thread moves (a network namespace is a
+ * per-thread attribute), and sockets keep the namespace they were made in. */
+static int setup_inside_from_host(const struct ward_net *n, int nsfd, ward_error_t *err)
 {
-	ssize_t n = 0, r;
-	int st;
+	cleanup_close int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	int rc;
 
-	msg[0] = '\0';
-	if (t->pid < 0)
-		return -1;
-	while (n < (ssize_t)msglen - 1 && (r = read(t->ep, msg + n, msglen - 1 - (size_t)n)) != 0) {
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		n += r;
+	if (self < 0)
+		return ward_error_sys(err, "network: cannot open /proc/self/ns/net");
+	if (setns(nsfd, CLONE_NEWNET) < 0)
+		return ward_error_sys(err, "network: cannot enter the sandbox's network namespace");
+	rc = ward_net_setup_inside(n, err);
+	/* Staying in the sandbox's namespace would make every later link,
+	 * address and rule of this start in the wrong place: there is no
+	 * recovering from it (and setns to a namespace held open by a
+	 * descriptor does not fail for host root). */
+	if (setns(self, CLONE_NEWNET) < 0) {
+		fprintf(stderr, "ward: cannot return to the host's network namespace: %s\n",
+			strerror(errno));
+		abort();
 	}
-	msg[n] = '\0';
-	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
-		msg[--n] = '\0';
-	close(t->ep);
-	t->ep = -1;
-	while (waitpid(t->pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	t->pid = -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-static int run_tool(char *const argv[], char *msg, size_t msglen)
-{
-	struct tool t;
-
-	if (tool_start(&t, argv, -1, 0, NULL) < 0) {
-		snprintf(msg, msglen, "cannot start %s: %s", argv[0], strerror(errno));
-		return -1;
-	}
-	return tool_finish(&t, msg, msglen);
-}
-
-/* Quiet: for removals, where "already gone" is fine. */
-static void run_quiet(char *const argv[])
-{
-	char m[256];
-
-	(void)run_tool(argv, m, sizeof(m));
+	return rc;
 }
 
 static bool link_exists(const char *name)
@@ -566,51 +498,170 @@ static bool is_slot_file(const char *name)
 	return len > 5 && name[0] >= '0' && name[0] <= '9' && strcmp(name + len - 5, ".lock") == 0;
 }
 
-/* The three elements of table bridge ward that tie a port to its MAC and
- * address ("add" or "delete"). */
-static char *port_elements(const char *verb, const char *ifname, const char *mac, const char *addr)
-{
-	return ward_xasprintf("%s element bridge " BR_TABLE " " BR_GUARDED " { \"%s\" }; "
-			      "%s element bridge " BR_TABLE " " BR_PORTS " { \"%s\" . %s . %s }; "
-			      "%s element bridge " BR_TABLE " " BR_ADDRS " { \"%s\" . %s }; ",
-			      verb, ifname, verb, ifname, mac, addr, verb, ifname, addr);
-}
-
-/* The nft command that deletes the element a slot-file line records
- * ("talk A B PORT", "pub PORT", "nat A", "out A", "port IFNAME MAC A"), or
- * NULL for other lines. */
-static char *delete_command(const char *line)
+/*
+ * The nftables elements a slot-file line records, as set elements of the
+ * host's tables ("talk A B PORT", "pub HOSTPORT [A PORT]", "nat A", "out A",
+ * "port IFNAME MAC A": the three elements of table bridge ward that tie a
+ * port to its MAC and address).  Keys and data in the sets' layout: each
+ * part of a concatenation padded to 4 bytes, addresses and ports in network
+ * order, interface names over IFNAMSIZ bytes.  Adds the elements (only the
+ * one numbered only, when only >= 0) to b and returns how many the line
+ * has; 0 for other lines or a malformed one.
+ */
+int ward_net_record_elems(struct ward_nft_batch *b, int op, const char *line, int only)
 {
 	char x[INET_ADDRSTRLEN + 1], y[INET_ADDRSTRLEN + 1], ifn[IFNAMSIZ + 1], mac[18];
-	unsigned port;
+	unsigned port, port2;
+	struct in_addr ax, ay;
+	uint8_t key[32], data[8];
+	uint16_t be;
+	int n;
 
-	if (sscanf(line, "talk %15s %15s %u", x, y, &port) == 3)
-		return ward_xasprintf("delete element ip " NAT_TABLE " " TALK_SET
-				      " { %s . %s . %u }; ",
-				      x, y, port);
-	if (sscanf(line, "pub %u", &port) == 1)
-		return ward_xasprintf("delete element ip " NAT_TABLE " " PUB_MAP " { %u }; ", port);
-	if (sscanf(line, "nat %15s", x) == 1)
-		return ward_xasprintf("delete element ip " NAT_TABLE " " NAT_SET " { %s }; ", x);
-	if (sscanf(line, "out %15s", x) == 1)
-		return ward_xasprintf("delete element ip " NAT_TABLE " " OUT_SET " { %s }; ", x);
-	if (sscanf(line, "port %15s %17s %15s", ifn, mac, x) == 3)
-		return port_elements("delete", ifn, mac, x);
-	return NULL;
+	if (b == NULL)
+		only = INT32_MAX; /* count only */
+	memset(key, 0, sizeof(key));
+	memset(data, 0, sizeof(data));
+	if (sscanf(line, "talk %15s %15s %u", x, y, &port) == 3) {
+		if (inet_pton(AF_INET, x, &ax) != 1 || inet_pton(AF_INET, y, &ay) != 1 ||
+		    port == 0 || port > 65535)
+			return 0;
+		memcpy(key, &ax, 4);
+		memcpy(key + 4, &ay, 4);
+		be = htons((uint16_t)port);
+		memcpy(key + 8, &be, 2);
+		if (only <= 0) {
+			cleanup_free char *w = ward_xasprintf(
+				"ip " NAT_TABLE " " TALK_SET " { %s . %s . %u }", x, y, port);
+
+			ward_nft_batch_elem(b, op, NFPROTO_IPV4, NAT_TABLE, TALK_SET, key, 12, NULL,
+					    0, w);
+		}
+		return 1;
+	}
+	if ((n = sscanf(line, "pub %u %15s %u", &port, x, &port2)) >= 1) {
+		if (port == 0 || port > 65535 ||
+		    (n == 3 && (inet_pton(AF_INET, x, &ax) != 1 || port2 == 0 || port2 > 65535)))
+			return 0;
+		if (n != 3 && op != WARD_NFT_ELEM_DELETE)
+			return 0;
+		be = htons((uint16_t)port);
+		memcpy(key, &be, 2);
+		if (n == 3) {
+			memcpy(data, &ax, 4);
+			be = htons((uint16_t)port2);
+			memcpy(data + 4, &be, 2);
+		}
+		if (only <= 0) {
+			cleanup_free char *w =
+				n == 3 ? ward_xasprintf("ip " NAT_TABLE " " PUB_MAP
+							" { %u : %s . %u }",
+							port, x, port2)
+				       : ward_xasprintf("ip " NAT_TABLE " " PUB_MAP " { %u }",
+							port);
+
+			ward_nft_batch_elem(b, op, NFPROTO_IPV4, NAT_TABLE, PUB_MAP, key, 2,
+					    n == 3 ? data : NULL, 8, w);
+		}
+		return 1;
+	}
+	if (sscanf(line, "nat %15s", x) == 1 || sscanf(line, "out %15s", x) == 1) {
+		const char *set = line[0] == 'n' ? NAT_SET : OUT_SET;
+
+		if (inet_pton(AF_INET, x, &ax) != 1)
+			return 0;
+		if (only <= 0) {
+			cleanup_free char *w = ward_xasprintf("ip " NAT_TABLE " %s { %s }", set, x);
+
+			ward_nft_batch_elem(b, op, NFPROTO_IPV4, NAT_TABLE, set, &ax, 4, NULL, 0,
+					    w);
+		}
+		return 1;
+	}
+	if (sscanf(line, "port %15s %17s %15s", ifn, mac, x) == 3) {
+		uint8_t m[6];
+
+		if (inet_pton(AF_INET, x, &ax) != 1 ||
+		    sscanf(mac, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &m[0], &m[1], &m[2], &m[3], &m[4],
+			   &m[5]) != 6)
+			return 0;
+		/* guarded: IFNAME; ports: IFNAME . MAC . A; addrs: IFNAME . A */
+		memcpy(key, ifn, strnlen(ifn, IFNAMSIZ - 1));
+		if (only < 0 || only == 0) {
+			cleanup_free char *w = ward_xasprintf(
+				"bridge " BR_TABLE " " BR_GUARDED " { \"%s\" }", ifn);
+
+			ward_nft_batch_elem(b, op, NFPROTO_BRIDGE, BR_TABLE, BR_GUARDED, key,
+					    IFNAMSIZ, NULL, 0, w);
+		}
+		if (only < 0 || only == 1) {
+			cleanup_free char *w = ward_xasprintf("bridge " BR_TABLE " " BR_PORTS
+							      " { \"%s\" . %s . %s }",
+							      ifn, mac, x);
+
+			memcpy(key + IFNAMSIZ, m, 6);
+			memcpy(key + IFNAMSIZ + 8, &ax, 4);
+			ward_nft_batch_elem(b, op, NFPROTO_BRIDGE, BR_TABLE, BR_PORTS, key,
+					    IFNAMSIZ + 12, NULL, 0, w);
+		}
+		if (only < 0 || only == 2) {
+			cleanup_free char *w = ward_xasprintf(
+				"bridge " BR_TABLE " " BR_ADDRS " { \"%s\" . %s }", ifn, x);
+
+			memset(key + IFNAMSIZ, 0, sizeof(key) - IFNAMSIZ);
+			memcpy(key + IFNAMSIZ, &ax, 4);
+			ward_nft_batch_elem(b, op, NFPROTO_BRIDGE, BR_TABLE, BR_ADDRS, key,
+					    IFNAMSIZ + 4, NULL, 0, w);
+		}
+		return 3;
+	}
+	return 0;
+}
+
+/* Delete the elements the record lines name: one transaction; if that
+ * fails (one of them is gone already) one by one. */
+static void delete_recorded_elems(char *lines)
+{
+	struct ward_nft_batch b = {0};
+	ward_error_t err = NULL;
+	char *line[128], *save = NULL, *l;
+	size_t n = 0, i;
+	cleanup_close int fd = ward_nft_socket(&err);
+	int j, k;
+
+	if (fd < 0) {
+		ward_error_free(&err);
+		return;
+	}
+	for (l = strtok_r(lines, "\n", &save); l && n < ARRAY_SIZE(line);
+	     l = strtok_r(NULL, "\n", &save))
+		line[n++] = l;
+	for (i = 0; i < n; i++)
+		ward_net_record_elems(&b, WARD_NFT_ELEM_DELETE, line[i], -1);
+	if (ward_nft_commit(fd, &b, &err) == 0) {
+		ward_nft_batch_free(&b);
+		return;
+	}
+	ward_error_free(&err);
+	ward_nft_batch_free(&b);
+	for (i = 0; i < n; i++) {
+		k = ward_net_record_elems(NULL, WARD_NFT_ELEM_DELETE, line[i], INT32_MAX);
+		for (j = 0; j < k; j++) {
+			ward_net_record_elems(&b, WARD_NFT_ELEM_DELETE, line[i], j);
+			if (ward_nft_commit(fd, &b, &err) < 0)
+				ward_error_free(&err);
+			ward_nft_batch_free(&b);
+		}
+	}
 }
 
 /* Remove what a slot file records (its owner is gone, or is us): the veth
  * (when del_veth), every nftables element, the /etc/hosts and resolv.conf
- * files.  The elements go in one nft transaction; if that fails (one of
- * them is already gone) they are deleted one by one. */
+ * files. */
 static void remove_recorded(const char *dir, unsigned slot, int fd, bool del_veth)
 {
 	char buf[8192], ifname[IFNAMSIZ + 1], addr[INET_ADDRSTRLEN + 1];
-	cleanup_free char *script = NULL;
-	char **cmds = NULL;
-	size_t n_cmds = 0, i;
 	ssize_t r = pread(fd, buf, sizeof(buf) - 1, 0);
-	char *line, *save = NULL, *first_nl;
+	char *first_nl;
 
 	if (r > 0) {
 		buf[r] = '\0';
@@ -622,26 +673,8 @@ static void remove_recorded(const char *dir, unsigned slot, int fd, bool del_vet
 			ward_error_free(&e);
 		}
 		first_nl = strchr(buf, '\n');
-		for (line = first_nl ? strtok_r(first_nl + 1, "\n", &save) : NULL; line;
-		     line = strtok_r(NULL, "\n", &save)) {
-			char *cmd = delete_command(line);
-
-			if (cmd == NULL)
-				continue;
-			cmds = ward_xrealloc(cmds, (n_cmds + 1) * sizeof(*cmds));
-			cmds[n_cmds++] = cmd;
-			cat(&script, "%s", cmd);
-		}
-		if (script) {
-			char m[256];
-
-			if (run_tool((char *const[]){NFT_BIN, script, NULL}, m, sizeof(m)) != 0)
-				for (i = 0; i < n_cmds; i++)
-					run_quiet((char *const[]){NFT_BIN, cmds[i], NULL});
-		}
-		for (i = 0; i < n_cmds; i++)
-			free(cmds[i]);
-		free(cmds);
+		if (first_nl)
+			delete_recorded_elems(first_nl + 1);
 	}
 	if (ftruncate(fd, 0) < 0) {
 		/* Nothing more to do: the next start tries again. */
@@ -749,8 +782,24 @@ static void remove_if_idle(const char *dir)
 		ward_rtnl_del_link(WARD_NET_BRIDGE, &err);
 		ward_error_free(&err);
 	}
-	run_quiet((char *const[]){NFT_BIN, "delete", "table", "ip", NAT_TABLE, NULL});
-	run_quiet((char *const[]){NFT_BIN, "delete", "table", "bridge", BR_TABLE, NULL});
+	/* One transaction per table: one may be gone already. */
+	{
+		cleanup_close int fd = ward_nft_socket(&err);
+		struct ward_nft_batch b = {0};
+
+		if (fd < 0) {
+			ward_error_free(&err);
+			return;
+		}
+		ward_nft_batch_del_table(&b, NFPROTO_IPV4, NAT_TABLE);
+		if (ward_nft_commit(fd, &b, &err) < 0)
+			ward_error_free(&err);
+		ward_nft_batch_free(&b);
+		ward_nft_batch_del_table(&b, NFPROTO_BRIDGE, BR_TABLE);
+		if (ward_nft_commit(fd, &b, &err) < 0)
+			ward_error_free(&err);
+		ward_nft_batch_free(&b);
+	}
 }
 
 int ward_net_gc(void)
@@ -1308,10 +1357,11 @@ char *ward_net_host_rules(const struct ward_net *n)
 	fmt_addr(n->net, netb);
 	rangecidr = ward_xasprintf("%s/%u", netb, n->prefix);
 	/*
-	 * Part of every sandbox's one nft transaction on the host, idempotent
-	 * (chains flushed and refilled, elements kept): the tables are
-	 * complete whenever a sandbox's elements exist, also if someone
-	 * deleted them or an older ward made them.
+	 * Run by nft(8) when the tables are missing or were made from other
+	 * rules (see host_tables()), idempotent (chains flushed and refilled,
+	 * elements kept): the tables are complete whenever a sandbox's
+	 * elements exist, also if someone deleted them or an older ward made
+	 * them.
 	 *
 	 * Table ip ward_nat:
 	 * - postrouting: masquerade what sandboxes in @sandboxes send out of
@@ -1445,29 +1495,89 @@ static void record(const struct ward_net *n, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static void record(const struct ward_net *n, const char *fmt, ...)
 {
-	char line[128];
+	cleanup_free char *line = NULL;
 	va_list ap;
 	int len;
 
 	va_start(ap, fmt);
-	len = vsnprintf(line, sizeof(line), fmt, ap);
+	len = vasprintf(&line, fmt, ap);
 	va_end(ap);
-	if (len > 0 && (size_t)len < sizeof(line) && lseek(n->slot_fd, 0, SEEK_END) >= 0 &&
+	if (len > 0 && lseek(n->slot_fd, 0, SEEK_END) >= 0 &&
 	    write(n->slot_fd, line, (size_t)len) != len) {
 		/* A short record only means a leftover gc cannot name. */
 	}
 }
 
+/* The layout of the host's tables: a hash of the script that makes them
+ * (FNV-1a), kept as the one element of the set "layout".  A start whose
+ * tables carry its own layout only adds elements. */
+static uint32_t host_layout(const char *script)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *script; script++)
+		h = (h ^ (uint8_t)*script) * 16777619u;
+	return h;
+}
+
+/* This sandbox's elements, in one transaction that first proves the
+ * tables are the ones this ward makes: the layout element is deleted and
+ * added again, which fails (ENOENT) if the table, the set or that element
+ * is missing, and then nothing of the transaction happens. */
+static int add_elements(const struct ward_net *n, int fd, uint32_t layout, const char *records,
+			ward_error_t *err)
+{
+	struct ward_nft_batch b = {0};
+	cleanup_free char *lines = ward_xstrdup(records);
+	char *line, *save = NULL;
+	int rc;
+
+	ward_nft_batch_elem(&b, WARD_NFT_ELEM_DELETE, NFPROTO_IPV4, NAT_TABLE, LAYOUT_SET, &layout,
+			    4, NULL, 0, "ip " NAT_TABLE " " LAYOUT_SET);
+	ward_nft_batch_elem(&b, WARD_NFT_ELEM_ADD, NFPROTO_IPV4, NAT_TABLE, LAYOUT_SET, &layout, 4,
+			    NULL, 0, "ip " NAT_TABLE " " LAYOUT_SET);
+	for (line = strtok_r(lines, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		ward_net_record_elems(&b,
+				      strncmp(line, "pub ", 4) == 0 ? WARD_NFT_ELEM_CREATE
+								    : WARD_NFT_ELEM_ADD,
+				      line, -1);
+	(void)n;
+	rc = ward_nft_commit(fd, &b, err);
+	ward_nft_batch_free(&b);
+	return rc;
+}
+
+/* The host's tables, made by nft(8) from ward_net_host_rules() when they
+ * are missing or of another layout (the first sandbox after boot or after
+ * `ward gc`, or after an upgrade of ward): the one place a tool runs. */
+static int host_tables(const struct ward_net *n, const char *script, uint32_t layout,
+		       ward_error_t *err)
+{
+	cleanup_free char *full =
+		ward_xasprintf("%sadd set ip " NAT_TABLE " " LAYOUT_SET " { type mark; }; "
+			       "flush set ip " NAT_TABLE " " LAYOUT_SET "; "
+			       "add element ip " NAT_TABLE " " LAYOUT_SET " { 0x%08x }; ",
+			       script, layout);
+	char msg[512];
+
+	(void)n;
+	if (ward_nft_exec(full, msg, sizeof(msg)) != 0)
+		return ward_error_set(err, EIO,
+				      "network: the nftables tables ip " NAT_TABLE
+				      " and bridge " BR_TABLE " could not be made: %s",
+				      msg[0] ? msg : "(no message)");
+	return 0;
+}
+
 int ward_net_attach(struct ward_net *n, pid_t init, ward_error_t *err)
 {
-	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
-	char m_host[512], m_inner[512];
-	cleanup_free char *host_script = NULL, *inner = NULL, *nspath = NULL;
-	cleanup_close int nsfd = -1;
-	struct tool t_host, t_inner = {.pid = -1, .ep = -1};
+	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN], macs[18];
+	cleanup_free char *host_script = NULL, *nspath = NULL, *records = NULL;
+	cleanup_close int nsfd = -1, nft_fd = -1;
 	uint8_t mac[6];
+	uint32_t layout;
 	bool nat = n->outbound;
-	int lk, rc = -1, s_host, s_inner = 0, veth_rc;
+	int lk, rc = -1;
 	size_t i;
 
 	fmt_addr(n->addr, a);
@@ -1477,111 +1587,88 @@ int ward_net_attach(struct ward_net *n, pid_t init, ward_error_t *err)
 	if (ensure_bridge(n, err) < 0)
 		goto out;
 
-	/* One nft on the host: the tables (idempotent) and this sandbox's
-	 * elements, in one transaction.  Each element is recorded before it
-	 * exists, so a crash in between leaves nothing gc cannot name. */
-	host_script = ward_net_host_rules(n);
-	/* The port is tied to its MAC and address before the program exists:
-	 * the elements name the port, which need not exist yet. */
-	{
-		cleanup_free char *elems = NULL;
-		char macs[18];
-
-		fmt_mac(n->addr, macs);
-		record(n, "port %s %s %s\n", n->host_if, macs, a);
-		elems = port_elements("add", n->host_if, macs, a);
-		cat(&host_script, "%s", elems);
-	}
-	for (i = 0; i < n->n_peers; i++) {
-		const struct ward_net_peer *pe = &n->peers[i];
-
-		if (pe->loopback)
-			continue;
-		fmt_addr(pe->addr, b);
-		record(n, "talk %s %s %u\n", a, b, pe->port);
-		cat(&host_script, "add element ip " NAT_TABLE " " TALK_SET " { %s . %s . %u }; ", a,
-		    b, pe->port);
-		nat |= !pe->in_range;
-	}
-	if (nat) {
-		record(n, "nat %s\n", a);
-		cat(&host_script, "add element ip " NAT_TABLE " " NAT_SET " { %s }; ", a);
-	}
-	if (n->outbound) {
-		record(n, "out %s\n", a);
-		cat(&host_script, "add element ip " NAT_TABLE " " OUT_SET " { %s }; ", a);
-	}
-	for (i = 0; i < n->n_publish; i++) {
-		record(n, "pub %u\n", n->publish[i].host_port);
-		/* create, not add: a host port another sandbox publishes is an error. */
-		cat(&host_script, "create element ip " NAT_TABLE " " PUB_MAP " { %u : %s . %u }; ",
-		    n->publish[i].host_port, a, n->publish[i].port);
-	}
-
-	/* Inside: nftables in init's network namespace, which the program's
-	 * user namespace does not own, so even CAP_NET_ADMIN there cannot
-	 * change them. */
-	inner = ward_net_inner_rules(n);
+	/* Inside first: IPv6 off for the interfaces to come and the rules,
+	 * from init's network namespace, which the program's user namespace
+	 * does not own, so even CAP_NET_ADMIN there cannot change them. */
 	nspath = ward_xasprintf("/proc/%d/ns/net", (int)init);
 	nsfd = open(nspath, O_RDONLY | O_CLOEXEC);
 	if (nsfd < 0) {
 		ward_error_sys(err, "cannot open %s", nspath);
 		goto out;
 	}
+	if (setup_inside_from_host(n, nsfd, err) < 0)
+		goto out;
 
-	/* The nft runs and the veth are independent (the rules name addresses
-	 * and ports, not links): the tools run while the pair is made.  The
-	 * inner tool's child turns IPv6 off for new interfaces of the
-	 * sandbox's namespace before the pair exists (see tool_start). */
-	if (tool_start(&t_host, (char *const[]){NFT_BIN, host_script, NULL}, -1, 0, NULL) < 0)
-		t_host.pid = -1;
-	if (tool_start(&t_inner, (char *const[]){NFT_BIN, inner, NULL}, nsfd,
-		       NS_NO_IPV6 | (n->filter ? NS_LOW_PORTS : 0), NULL) < 0)
-		t_inner.pid = -1;
 	/* The host side joins ward0 and goes up; the peer is born in init's
-	 * namespace as eth0, so no name can clash on the host.  Then the host
-	 * side becomes an isolated bridge port, which talks only to the bridge
-	 * (the host), never to another sandbox's port: sandboxes meet only
-	 * through the host's forward chain.  A large MTU on both ends: the pair
-	 * never leaves the host, and TCP between sandboxes then moves as many
-	 * bytes per packet as over loopback (a path through a 1500-byte link
+	 * namespace as eth0 (without IPv6: its default is off there now), so
+	 * no name can clash on the host.  Then the host side becomes an
+	 * isolated bridge port, which talks only to the bridge (the host),
+	 * never to another sandbox's port: sandboxes meet only through the
+	 * host's forward chain.  A large MTU on both ends: the pair never
+	 * leaves the host, and TCP between sandboxes then moves as many bytes
+	 * per packet as over loopback (a path through a 1500-byte link
 	 * negotiates its own MSS, or learns it from ICMP). */
 	ward_net_mac(n->addr, mac);
-	veth_rc = ward_rtnl_add_veth(n->host_if, WARD_NET_BRIDGE, "eth0", init, mac, WARD_NET_MTU,
-				     err);
-	if (veth_rc == 0) {
-		n->veth = true;
-		veth_rc = no_ipv6(n->host_if, err);
+	if (ward_rtnl_add_veth(n->host_if, WARD_NET_BRIDGE, "eth0", init, mac, WARD_NET_MTU, err) <
+	    0)
+		goto out;
+	n->veth = true;
+	if (no_ipv6(n->host_if, err) < 0 || ward_rtnl_isolate_port(n->host_if, err) < 0)
+		goto out;
+
+	/* The host: this sandbox's elements, each recorded in the slot file
+	 * before it exists, so a crash in between leaves nothing gc cannot
+	 * name.  The port is tied to its MAC and address before the program
+	 * exists. */
+	fmt_mac(n->addr, macs);
+	records = ward_xasprintf("port %s %s %s\n", n->host_if, macs, a);
+	for (i = 0; i < n->n_peers; i++) {
+		const struct ward_net_peer *pe = &n->peers[i];
+
+		if (pe->loopback)
+			continue;
+		fmt_addr(pe->addr, b);
+		cat(&records, "talk %s %s %u\n", a, b, pe->port);
+		nat |= !pe->in_range;
 	}
-	if (veth_rc == 0)
-		veth_rc = ward_rtnl_isolate_port(n->host_if, err);
-	s_host = tool_finish(&t_host, m_host, sizeof(m_host));
-	s_inner = tool_finish(&t_inner, m_inner, sizeof(m_inner));
-	if (veth_rc < 0)
+	if (nat)
+		cat(&records, "nat %s\n", a);
+	if (n->outbound)
+		cat(&records, "out %s\n", a);
+	/* create, not add: a host port another sandbox publishes is an error. */
+	for (i = 0; i < n->n_publish; i++)
+		cat(&records, "pub %u %s %u\n", n->publish[i].host_port, a, n->publish[i].port);
+	record(n, "%s", records);
+	host_script = ward_net_host_rules(n);
+	layout = host_layout(host_script);
+	nft_fd = ward_nft_socket(err);
+	if (nft_fd < 0)
 		goto out;
-	if (s_host != 0) {
-		if (n->n_publish && strstr(m_host, "File exists"))
-			ward_error_set(
-				err, EEXIST,
-				"--publish: a host port given is already published by another "
-				"sandbox (`nft list map ip " NAT_TABLE " " PUB_MAP
-				"` shows which); choose another");
-		else
-			ward_error_set(err, EIO,
-				       "network: the nftables tables ip " NAT_TABLE
-				       " and bridge " BR_TABLE
-				       " and the sandbox's elements could not be added: %s",
-				       m_host[0] ? m_host : "(no message)");
-		goto out;
+	if (add_elements(n, nft_fd, layout, records, err) < 0) {
+		if ((*err)->code != ENOENT)
+			goto publish_or_fail;
+		/* Missing tables, or another layout: make them, then again. */
+		ward_error_free(err);
+		if (host_tables(n, host_script, layout, err) < 0)
+			goto out;
+		if (add_elements(n, nft_fd, layout, records, err) < 0)
+			goto publish_or_fail;
 	}
 	n->nat = nat;
-	if (s_inner != 0) {
-		ward_error_set(err, EIO,
-			       "network: loading the nftables rules inside the sandbox failed: %s",
-			       m_inner[0] ? m_inner : "(no message)");
-		goto out;
-	}
 	rc = 0;
+	goto out;
+publish_or_fail:
+	if (n->n_publish && (*err)->code == EEXIST) {
+		ward_error_free(err);
+		ward_error_set(err, EEXIST,
+			       "--publish: a host port given is already published by another "
+			       "sandbox (`nft list map ip " NAT_TABLE " " PUB_MAP
+			       "` shows which); choose another");
+	} else {
+		ward_error_wrap(
+			err, "network: the sandbox's elements of the nftables tables ip " NAT_TABLE
+			     " and bridge " BR_TABLE " could not be added");
+	}
 out:
 	close(lk);
 	return rc;

@@ -105,14 +105,26 @@ bool ward_net_overlaps(uint32_t a, unsigned alen, uint32_t b, unsigned blen);
 /* Pure: "NAME:A.B.C.D" (--add-host) and "HOSTPORT:PORT" (--publish). */
 int ward_net_parse_host(const char *s, struct ward_net_host *out, ward_error_t *err);
 int ward_net_parse_publish(const char *s, struct ward_net_publish *out, ward_error_t *err);
-/* Pure: the nftables script for inside the sandbox's namespace (every
+struct ward_nft_inner;
+/* Pure: the rules inside the sandbox's namespace, table inet ward (every
  * sandbox with an interface gets one: IPv6 is dropped on eth0 even under
- * network.outbound), and the text of its /etc/hosts. */
+ * network.outbound); ward_nft_inner_free() frees it.  And the same as an
+ * nft(8) script (for explain, docs and tests), and the text of its
+ * /etc/hosts. */
+void ward_net_inner_plan(const struct ward_net *n, struct ward_nft_inner *t);
 char *ward_net_inner_rules(const struct ward_net *n);
 /* Pure: the nftables script of the host's tables (ip ward_nat and bridge
  * ward), without elements; idempotent. */
 char *ward_net_host_rules(const struct ward_net *n);
 char *ward_net_hosts_text(const struct ward_net *n, const struct ward_net_opts *o);
+
+struct ward_nft_batch;
+/* Pure: the elements of the host's tables one line of a sandbox's record
+ * names ("port IFNAME MAC A", "talk A B PORT", "nat A", "out A", "pub
+ * HOSTPORT [A PORT]"), added to b (all of them, or only the one numbered
+ * only >= 0; b may be NULL to count).  op is an enum ward_nft_elem_op.
+ * Returns how many elements the line names (0: none, or malformed). */
+int ward_net_record_elems(struct ward_nft_batch *b, int op, const char *line, int only);
 
 /* Supervisor, before cloning init: read WARD_NET_RANGE, refuse a range that
  * overlaps a host route, resolve network.connect hosts, check --publish,
@@ -124,6 +136,12 @@ int ward_net_prepare(struct ward_net *n, const struct ward_policy *p, const stru
  * is "eth0" in init's namespace), NAT, forwarding and publish rules on the
  * host, and the nftables rules inside init's network namespace. */
 int ward_net_attach(struct ward_net *n, pid_t init, ward_error_t *err);
+/* In the sandbox's network namespace, before any interface but lo exists
+ * there (the supervisor, root mode, enters it for this; init, rootless,
+ * is in it): IPv6 off for interfaces made from now on, low ports bindable
+ * (network.connect/listen), and the rules of ward_net_inner_plan(), loaded
+ * in one nftables transaction. */
+int ward_net_setup_inside(const struct ward_net *n, ward_error_t *err);
 /* Init, in the sandbox's namespace: lo up, eth0's address, routes. */
 int ward_net_configure_inside(const struct ward_net *n, ward_error_t *err);
 /* Supervisor: remove every nftables element and free the address; the veth

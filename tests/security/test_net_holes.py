@@ -448,6 +448,8 @@ def udplog(ports, path):
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("0.0.0.0", int(p)))
         socks[s] = p
+    with open(path, "a") as f:
+        f.write("listening\n")
     while True:
         for s in select.select(list(socks), [], [])[0]:
             data, peer = s.recvfrom(70000)
@@ -759,6 +761,8 @@ def trio(sandbox, make_tmpdir):
     d = make_tmpdir()
     s = sandbox("-a", f"network.listen={port}", "-a", f"fs.write={d}",
                 *agent("udplog", port, f"{d}/log"))
+    # A datagram sent before the socket exists is lost: wait for it.
+    assert wait_for(lambda: "listening" in logged(f"{d}/log")), "S never listened"
     c = sandbox("-a", f"network.connect={s.addr}:{port}", *agent("udpsend", port, "genuine", s.addr))
     a = sandbox("-a", "network.outbound", "--", "sleep", "120")
     log = f"{d}/log"
@@ -1006,6 +1010,7 @@ def test_broadcast_and_multicast_reach_no_other_sandbox(sandbox, make_tmpdir):
     d = make_tmpdir()
     b = sandbox("-a", f"network.listen={port}", "-a", f"fs.write={d}",
                 *agent("udplog", port, f"{d}/log"))
+    assert wait_for(lambda: "listening" in logged(f"{d}/log")), "B never listened"
     sandbox("-a", "network.outbound", "-a", f"network.connect={b.addr}:{port}",
             *agent("udpsend", port, "from-a", "255.255.255.255", "10.88.255.255", "224.0.0.1",
                    b.addr))
@@ -1023,6 +1028,7 @@ def test_fragments_are_judged_as_a_whole(sandbox, make_tmpdir):
     d = make_tmpdir()
     b = sandbox("-a", f"network.listen={ok_port}", "-a", f"network.listen={other_port}",
                 "-a", f"fs.write={d}", *agent("udplog", f"{ok_port},{other_port}", f"{d}/log"))
+    assert wait_for(lambda: "listening" in logged(f"{d}/log")), "B never listened"
     r = run_ward("run", "-a", "network.outbound", "-a", f"network.connect={b.addr}:{ok_port}",
                  *agent("bigsend", b.addr, ok_port, other_port))
     assert set(said(r.stdout)["results"].values()) == {"sent"}, r

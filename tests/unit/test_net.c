@@ -166,9 +166,10 @@ static void test_inner_rules(void **state)
 	assert_non_null(strstr(s, "chain inet ward input { type filter hook input priority "
 				  "filter; policy drop; }"));
 	assert_non_null(strstr(s, "th dport 80 accept"));
-	assert_non_null(strstr(s, "ip daddr 10.88.0.7 meta l4proto { tcp, udp } th dport 5432 "
-				  "accept"));
-	assert_non_null(strstr(s, "ip daddr 127.0.0.1 meta l4proto { tcp, udp } th dport 8080"));
+	assert_non_null(strstr(s, "ip daddr 10.88.0.7 meta l4proto tcp th dport 5432 accept; "
+				  "add rule inet ward output ip daddr 10.88.0.7 meta l4proto udp "
+				  "th dport 5432 accept; "));
+	assert_non_null(strstr(s, "ip daddr 127.0.0.1 meta l4proto tcp th dport 8080"));
 	assert_null(strstr(s, "oifname \"lo\" accept")); /* loopback is filtered too */
 	assert_non_null(strstr(s, "output reject with icmpx type admin-prohibited"));
 	free(s);
@@ -196,9 +197,9 @@ static void test_inner_rules(void **state)
 	assert_string_equal(s, "add table inet ward; "
 			       "add chain inet ward input { type filter hook input priority "
 			       "filter; policy accept; }; "
-			       "add rule inet ward input iifname != \"lo\" meta nfproto ipv6 drop; "
 			       "add chain inet ward output { type filter hook output priority "
 			       "filter; policy accept; }; "
+			       "add rule inet ward input iifname != \"lo\" meta nfproto ipv6 drop; "
 			       "add rule inet ward output oifname != \"lo\" meta nfproto ipv6 "
 			       "reject with icmpx type admin-prohibited; ");
 	free(s);
