@@ -737,7 +737,12 @@ static int parse_resources(struct ctx *x, json_t *res, struct ward_oci_resources
 		    get_bool(x, mem, "disableOOMKiller", "linux.resources.memory.disableOOMKiller",
 			     &r->disable_oom_killer) < 0)
 			return -1;
-		/* kernel and kernelTCP: deprecated, and this kernel has no kmem limits. */
+		/* kernel and kernelTCP: v1's kmem files (cgroup/oci.c). */
+		if (get_int(x, mem, "kernel", "linux.resources.memory.kernel", &r->kmem,
+			    &r->has_kmem) < 0 ||
+		    get_int(x, mem, "kernelTCP", "linux.resources.memory.kernelTCP", &r->kmem_tcp,
+			    &r->has_kmem_tcp) < 0)
+			return -1;
 	}
 	if (cpu) {
 		if (get_uint(x, cpu, "shares", "linux.resources.cpu.shares", &r->cpu_shares,
@@ -821,6 +826,31 @@ static int parse_resources(struct ctx *x, json_t *res, struct ward_oci_resources
 			     &r->has_net_classid) < 0)
 			return -1;
 		r->net_classid = (uint32_t)id;
+		e = get(net, "priorities");
+		if (e && !json_is_array(e))
+			return bad(x, "linux.resources.network.priorities", "expected an array");
+		if (e) {
+			json_t *pr;
+
+			r->net_priorities =
+				ward_xcalloc(json_array_size(e) + 1, sizeof(*r->net_priorities));
+			json_array_foreach(e, i, pr)
+			{
+				json_t *nm = get(pr, "name"), *pv = get(pr, "priority");
+
+				if (!json_is_string(nm) || !*json_string_value(nm) ||
+				    strpbrk(json_string_value(nm), " \n/") ||
+				    !json_is_integer(pv) || json_integer_value(pv) < 0 ||
+				    json_integer_value(pv) > UINT32_MAX)
+					return bad(
+						x, "linux.resources.network.priorities",
+						"expected {\"name\": INTERFACE, \"priority\": N}");
+				r->net_priorities[i].key = ward_xstrdup(json_string_value(nm));
+				r->net_priorities[i].value =
+					ward_xasprintf("%lld", (long long)json_integer_value(pv));
+				r->n_net_priorities = i + 1;
+			}
+		}
 	}
 	hp = get(res, "hugepageLimits");
 	if (hp) {
@@ -1231,6 +1261,11 @@ void ward_oci_config_free(struct ward_oci_config *c)
 		free(c->resources.hugepages[i].value);
 	}
 	free(c->resources.hugepages);
+	for (i = 0; i < c->resources.n_net_priorities; i++) {
+		free(c->resources.net_priorities[i].key);
+		free(c->resources.net_priorities[i].value);
+	}
+	free(c->resources.net_priorities);
 	free(c->cgroups_path);
 	for (i = 0; i < c->n_sysctl; i++) {
 		free(c->sysctl[i].key);

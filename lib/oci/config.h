@@ -156,6 +156,12 @@ struct ward_oci_resources {
 
 	bool has_net_classid;
 	uint32_t net_classid;
+	struct ward_oci_kv *net_priorities; /* interface -> priority (decimal) */
+	size_t n_net_priorities;
+
+	/* memory.kernel, memory.kernelTCP (v1 kmem files). */
+	bool has_kmem, has_kmem_tcp;
+	int64_t kmem, kmem_tcp; /* -1: unlimited */
 };
 
 struct ward_oci_config {

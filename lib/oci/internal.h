@@ -59,6 +59,9 @@ struct ward_oci_cgroup *ward_oci_state_cgroup(const struct oci_state *s);
 
 int ward_oci_hooks_run(const struct ward_oci_hooks *h, const char *kind, const char *state_json,
 		       ward_error_t *err);
+/* Every hook of the list; a failure is a logged warning (poststart, poststop). */
+void ward_oci_hooks_run_warn(const struct ward_oci_hooks *h, const char *kind,
+			     const char *state_json);
 /* Hooks from/to the state file (poststop runs at delete, maybe without the bundle). */
 json_t *ward_oci_hooks_to_json(const struct ward_oci_hooks *h);
 int ward_oci_hooks_from_json(json_t *j, struct ward_oci_hooks *h);
@@ -187,9 +190,15 @@ struct oci_container {
 	int root_tree; /* the rootfs, or -1 */
 	int *trees;    /* one per config mount, or -1 */
 	size_t n_trees;
-	int notify_fd;	  /* init: connected to listenerPath, or -1 */
-	char *notify_msg; /* init: what goes with the listener */
-	bool pool_held;	  /* a uid range of the OCI pool is leased */
+	/* No mount namespace (chroot-style, as runc and crun): the rootfs is
+	 * bound onto itself in the runtime's mount namespace, the config's
+	 * mounts are made beneath it, the init chroots into it; delete
+	 * detaches the bind, and everything beneath it, again. */
+	bool chroot_style;
+	uint64_t root_mnt_id; /* the rootfs's mount before the bind */
+	int notify_fd;	      /* init: connected to listenerPath, or -1 */
+	char *notify_msg;     /* init: what goes with the listener */
+	bool pool_held;	      /* a uid range of the OCI pool is leased */
 	unsigned pool_slot;
 };
 
@@ -219,6 +228,11 @@ int ward_oci_rootfs_trees(struct oci_container *c, ward_error_t *err);
 int ward_oci_rootfs_prepare(struct oci_container *c, ward_error_t *err);
 int ward_oci_rootfs_pivot(struct oci_container *c, ward_error_t *err);
 int ward_oci_rootfs_finish(struct oci_container *c, ward_error_t *err);
+/* Chroot-style (no mount namespace), in the runtime. */
+uint64_t ward_oci_chroot_mnt_id(const char *root);
+void ward_oci_chroot_detach(const char *root, uint64_t before_id);
+/* A shared or unbindable rootfsPropagation, once the root is complete. */
+int ward_oci_rootfs_propagation(struct oci_container *c, ward_error_t *err);
 /* After pivot: bind the terminal onto /dev/console (if it exists). */
 int ward_oci_rootfs_console(const char *slave, ward_error_t *err);
 

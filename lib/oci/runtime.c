@@ -159,11 +159,19 @@ static int plan_namespaces(struct oci_container *c, ward_error_t *err)
 				      "%s: a new user namespace needs linux.uidMappings and "
 				      "linux.gidMappings",
 				      cfg->path);
-	if (!(c->new_ns & CLONE_NEWNS) && !ward_oci_ns_find(cfg, CLONE_NEWNS))
-		return ward_error_set(err, EINVAL,
-				      "%s: linux.namespaces has no mount namespace; ward needs one "
-				      "to build the container's root",
-				      cfg->path);
+	/* No mount namespace: the container shares the runtime's, as the
+	 * spec allows, and gets its root with chroot (runc and crun do the
+	 * same).  Its mounts are made in the runtime's namespace, beneath a
+	 * bind of the rootfs that delete detaches.  Not under the
+	 * entitlements, which add a mount namespace (entitle.c): chroot is
+	 * no boundary for a process with CAP_SYS_CHROOT. */
+	if (!(c->new_ns & CLONE_NEWNS) && !ward_oci_ns_find(cfg, CLONE_NEWNS)) {
+		c->chroot_style = true;
+		c->root_mnt_id = ward_oci_chroot_mnt_id(cfg->root_path);
+		if (c->root_mnt_id == 0)
+			return ward_error_sys(err, "%s: root.path %s: cannot read its mount",
+					      cfg->path, cfg->root_path);
+	}
 	return 0;
 }
 
@@ -336,6 +344,11 @@ static json_t *build_state(const struct oci_container *c, pid_t pid)
 				    json_pack("{s:I,s:I}", "dev",
 					      (json_int_t)c->cg->scope.pidns_dev, "ino",
 					      (json_int_t)c->cg->scope.pidns_ino));
+	/* poststart and poststop run later, from the state: config.json may
+	 * have changed by then, and must not affect the container. */
+	if (cfg->hooks[WARD_HOOK_POSTSTART].n)
+		json_object_set_new(s, "poststart",
+				    ward_oci_hooks_to_json(&cfg->hooks[WARD_HOOK_POSTSTART]));
 	if (cfg->hooks[WARD_HOOK_POSTSTOP].n)
 		json_object_set_new(s, "poststop",
 				    ward_oci_hooks_to_json(&cfg->hooks[WARD_HOOK_POSTSTOP]));
@@ -345,6 +358,10 @@ static json_t *build_state(const struct oci_container *c, pid_t pid)
 		json_object_set_new(s, "uid_pool_slot", json_integer(c->pool_slot));
 	if (c->has_ll)
 		json_object_set_new(s, "landlock", json_true());
+	if (c->chroot_style)
+		json_object_set_new(s, "chroot_root",
+				    json_pack("{s:s,s:I}", "path", cfg->root_path, "before_mnt_id",
+					      (json_int_t)c->root_mnt_id));
 	return s;
 }
 
@@ -593,10 +610,16 @@ static int finish_create(struct oci_container *c, pid_t pid, ward_error_t *err)
 
 		switch (t) {
 		case SYNC_HOOKS: {
+			/* prestart (deprecated) comes from the spec's first
+			 * lifecycle, where it ran after create: its state says
+			 * "created", as crun's does and runtime-tools checks;
+			 * createRuntime runs during create: "creating". */
+			cleanup_free char *pre =
+				hook_state(c->o->id, "created", pid, cfg->bundle, cfg);
 			cleanup_free char *st =
 				hook_state(c->o->id, "creating", pid, cfg->bundle, cfg);
 
-			if (ward_oci_hooks_run(&cfg->hooks[WARD_HOOK_PRESTART], "prestart", st,
+			if (ward_oci_hooks_run(&cfg->hooks[WARD_HOOK_PRESTART], "prestart", pre,
 					       err) < 0 ||
 			    ward_oci_hooks_run(&cfg->hooks[WARD_HOOK_CREATE_RUNTIME],
 					       "createRuntime", st, err) < 0)
@@ -702,6 +725,8 @@ fail:
 		(void)ward_oci_cgroup_destroy(c->cg, NULL);
 		c->cg = NULL;
 	}
+	if (c->chroot_style)
+		ward_oci_chroot_detach(c->cfg->root_path, c->root_mnt_id);
 	(void)ward_oci_state_remove(st, NULL);
 	return -1;
 }
@@ -741,30 +766,19 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int run_poststart(const struct oci_state *s, ward_error_t *err)
+static void run_poststart(const struct oci_state *s)
 {
-	struct ward_oci_config cfg;
-	ward_error_t e = NULL;
-	cleanup_free char *state = NULL;
+	struct ward_oci_hooks post;
 
-	(void)err;
-	/* poststart hooks are in the bundle's config (read again: it is the
-	 * engine's, and the state keeps only poststop). */
-	if (ward_oci_config_load(s->bundle, &cfg, &e) < 0) {
-		ward_error_free(&e);
-		ward_oci_config_free(&cfg);
-		return 0;
+	ward_oci_hooks_from_json(json_object_get(s->json, "poststart"), &post);
+	if (post.n) {
+		json_t *pub = ward_oci_state_public(s, WARD_OCI_RUNNING);
+		cleanup_free char *text = json_dumps(pub, JSON_COMPACT);
+
+		json_decref(pub);
+		ward_oci_hooks_run_warn(&post, "poststart", text);
 	}
-	if (cfg.hooks[WARD_HOOK_POSTSTART].n) {
-		state = hook_state(s->id, "running", s->pid, s->bundle, &cfg);
-		if (ward_oci_hooks_run(&cfg.hooks[WARD_HOOK_POSTSTART], "poststart", state, &e) <
-		    0) {
-			ward_oci_log(WARD_LOG_WARN, "%s", e->msg);
-			ward_error_free(&e);
-		}
-	}
-	ward_oci_config_free(&cfg);
-	return 0;
+	ward_oci_hooks_free(&post);
 }
 
 int ward_oci_start(const char *root, const char *id, ward_error_t *err)
@@ -818,7 +832,7 @@ int ward_oci_start(const char *root, const char *id, ward_error_t *err)
 			       "container \"%s\" did not start its program within 10 s", id);
 		goto out;
 	}
-	run_poststart(&s, err);
+	run_poststart(&s);
 	rc = 0;
 out:
 	if (fd >= 0)
@@ -1083,12 +1097,18 @@ static int cleanup_state(struct oci_state *s, struct ward_oci_cgroup *cg, ward_e
 		cleanup_free char *text = json_dumps(pub, JSON_COMPACT);
 
 		json_decref(pub);
-		if (ward_oci_hooks_run(&post, "poststop", text, &e) < 0) {
-			ward_oci_log(WARD_LOG_WARN, "%s", e->msg);
-			ward_error_free(&e);
-		}
+		ward_oci_hooks_run_warn(&post, "poststop", text);
 	}
 	ward_oci_hooks_free(&post);
+	{
+		json_t *cr = json_object_get(s->json, "chroot_root");
+		json_t *path = json_object_get(cr, "path"),
+		       *id = json_object_get(cr, "before_mnt_id");
+
+		if (json_is_string(path) && json_is_integer(id))
+			ward_oci_chroot_detach(json_string_value(path),
+					       (uint64_t)json_integer_value(id));
+	}
 	{
 		json_t *slot = json_object_get(s->json, "uid_pool_slot");
 
@@ -1208,7 +1228,7 @@ int ward_oci_run(const struct ward_oci_opts *o, int *status, ward_error_t *err)
 		(*err)->status = n > 1 ? (unsigned char)buf[1] : 125;
 		goto reap;
 	}
-	run_poststart(&st, NULL);
+	run_poststart(&st);
 	if (o->detach) {
 		*status = 0;
 		rc = 0;
