@@ -739,7 +739,7 @@ static int v1_apply(struct ward_oci_cgroup *cg, const struct ward_oci_resources 
 				      : cg_write(cg, d, "pids.max", "max", err) < 0)
 			return -1;
 	}
-	if (v1_blkio(cg, r, err) < 0 || v1_devices(cg, r, defaults, err) < 0)
+	if (v1_blkio(cg, r, err) < 0 || (!cg->no_devices && v1_devices(cg, r, defaults, err) < 0))
 		return -1;
 	if (r->has_net_classid) {
 		d = dir_for(cg, "net_cls");
@@ -1026,6 +1026,8 @@ static int v2_apply(struct ward_oci_cgroup *cg, const struct ward_oci_resources 
 		if (cg_write(cg, d, k, r->unified[i].value, err) < 0)
 			return -1;
 	}
+	if (cg->no_devices)
+		return 0;
 	return v2_devices(cg, d, r, defaults, err);
 }
 
@@ -1035,6 +1037,87 @@ int ward_oci_cgroup_apply(struct ward_oci_cgroup *cg, const struct ward_oci_reso
 	if (cg->layout == WARD_CGROUP_V2)
 		return v2_apply(cg, r, devices_default, err);
 	return v1_apply(cg, r, devices_default, err);
+}
+
+int ward_oci_cgroup_update(struct ward_oci_cgroup *cg, const struct ward_oci_resources *r,
+			   ward_error_t *err)
+{
+	int rc;
+
+	cg->no_devices = true;
+	rc = ward_oci_cgroup_apply(cg, r, false, err);
+	cg->no_devices = false;
+	return rc;
+}
+
+/* ---- statistics (events --stats) ---- */
+
+static json_t *read_u64_json(struct ward_oci_cgroup *cg, const char *ctrl, const char *file)
+{
+	struct ward_oci_cg_dir *d = dir_for(cg, ctrl);
+	uint64_t v;
+
+	if (d == NULL || ward_cg_read_u64(d->fd, file, &v) < 0)
+		return json_integer(0);
+	return json_integer((json_int_t)v);
+}
+
+/* "max" (v2) and v1's page-rounded LONG_MAX both mean no limit: 0, as
+ * runc reports an unlimited pids.max. */
+static json_t *limit_json(struct ward_oci_cgroup *cg, const char *ctrl, const char *file)
+{
+	struct ward_oci_cg_dir *d = dir_for(cg, ctrl);
+	cleanup_free char *text = NULL;
+	unsigned long long v;
+
+	if (d == NULL || ward_cg_read_at(d->fd, file, &text) < 0 || strncmp(text, "max", 3) == 0)
+		return json_integer(0);
+	v = strtoull(text, NULL, 10);
+	return json_integer(v >= (1ULL << 62) ? 0 : (json_int_t)v);
+}
+
+json_t *ward_oci_cgroup_stats(struct ward_oci_cgroup *cg)
+{
+	json_t *cpu = json_object(), *usage = json_object(), *percpu = json_array();
+	json_t *mem = json_object(), *mu = json_object(), *pids = json_object();
+	struct ward_oci_cg_dir *d;
+
+	if (cg->layout == WARD_CGROUP_V2) {
+		uint64_t us = 0;
+
+		d = dir_for(cg, "cpu");
+		if (d)
+			(void)ward_cg_keyed_get(d->fd, "cpu.stat", "usage_usec", &us);
+		json_object_set_new(usage, "total", json_integer((json_int_t)(us * 1000)));
+		json_object_set_new(mu, "usage", read_u64_json(cg, "memory", "memory.current"));
+		json_object_set_new(mu, "limit", limit_json(cg, "memory", "memory.max"));
+	} else {
+		cleanup_free char *text = NULL;
+		char *p, *end;
+
+		json_object_set_new(usage, "total", read_u64_json(cg, "cpuacct", "cpuacct.usage"));
+		d = dir_for(cg, "cpuacct");
+		if (d && ward_cg_read_at(d->fd, "cpuacct.usage_percpu", &text) == 0)
+			for (p = text;; p = end) {
+				unsigned long long v = strtoull(p, &end, 10);
+
+				if (end == p)
+					break;
+				json_array_append_new(percpu, json_integer((json_int_t)v));
+			}
+		json_object_set_new(mu, "usage",
+				    read_u64_json(cg, "memory", "memory.usage_in_bytes"));
+		json_object_set_new(mu, "max",
+				    read_u64_json(cg, "memory", "memory.max_usage_in_bytes"));
+		json_object_set_new(mu, "failcnt", read_u64_json(cg, "memory", "memory.failcnt"));
+		json_object_set_new(mu, "limit", limit_json(cg, "memory", "memory.limit_in_bytes"));
+	}
+	json_object_set_new(usage, "percpu", percpu);
+	json_object_set_new(cpu, "usage", usage);
+	json_object_set_new(mem, "usage", mu);
+	json_object_set_new(pids, "current", read_u64_json(cg, "pids", "pids.current"));
+	json_object_set_new(pids, "limit", limit_json(cg, "pids", "pids.max"));
+	return json_pack("{s:o,s:o,s:o}", "cpu", cpu, "memory", mem, "pids", pids);
 }
 
 /* ---- processes ---- */

@@ -1245,27 +1245,7 @@ void ward_oci_config_free(struct ward_oci_config *c)
 	for (i = 0; i < c->n_devices; i++)
 		free(c->devices[i].path);
 	free(c->devices);
-	free(c->resources.cpus);
-	free(c->resources.mems);
-	free(c->resources.devices);
-	free(c->resources.weight_devices);
-	for (i = 0; i < 4; i++)
-		free(c->resources.throttle[i]);
-	for (i = 0; i < c->resources.n_unified; i++) {
-		free(c->resources.unified[i].key);
-		free(c->resources.unified[i].value);
-	}
-	free(c->resources.unified);
-	for (i = 0; i < c->resources.n_hugepages; i++) {
-		free(c->resources.hugepages[i].key);
-		free(c->resources.hugepages[i].value);
-	}
-	free(c->resources.hugepages);
-	for (i = 0; i < c->resources.n_net_priorities; i++) {
-		free(c->resources.net_priorities[i].key);
-		free(c->resources.net_priorities[i].value);
-	}
-	free(c->resources.net_priorities);
+	ward_oci_resources_free(&c->resources);
 	free(c->cgroups_path);
 	for (i = 0; i < c->n_sysctl; i++) {
 		free(c->sysctl[i].key);
@@ -1295,4 +1275,42 @@ const struct ward_oci_ns *ward_oci_ns_find(const struct ward_oci_config *c, int 
 		if (c->namespaces[i].type == type)
 			return &c->namespaces[i];
 	return NULL;
+}
+
+void ward_oci_resources_free(struct ward_oci_resources *r)
+{
+	size_t i;
+
+	free(r->cpus);
+	free(r->mems);
+	free(r->devices);
+	free(r->weight_devices);
+	for (i = 0; i < 4; i++)
+		free(r->throttle[i]);
+	for (i = 0; i < r->n_unified; i++) {
+		free(r->unified[i].key);
+		free(r->unified[i].value);
+	}
+	free(r->unified);
+	for (i = 0; i < r->n_hugepages; i++) {
+		free(r->hugepages[i].key);
+		free(r->hugepages[i].value);
+	}
+	free(r->hugepages);
+	for (i = 0; i < r->n_net_priorities; i++) {
+		free(r->net_priorities[i].key);
+		free(r->net_priorities[i].value);
+	}
+	free(r->net_priorities);
+	memset(r, 0, sizeof(*r));
+	r->blkio_weight = r->blkio_leaf_weight = -1;
+}
+
+int ward_oci_resources_parse(json_t *res, const char *file, struct ward_oci_resources *r,
+			     ward_error_t *err)
+{
+	struct ctx x = {.file = file, .err = err};
+
+	memset(r, 0, sizeof(*r));
+	return parse_resources(&x, res, r);
 }

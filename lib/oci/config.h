@@ -217,6 +217,10 @@ int ward_oci_process_parse(json_t *j, const char *name, struct ward_oci_process 
 			   ward_error_t *err);
 void ward_oci_process_free(struct ward_oci_process *p);
 void ward_oci_config_free(struct ward_oci_config *c);
+/* linux.resources alone (`update --resources`); file names it in messages. */
+int ward_oci_resources_parse(json_t *res, const char *file, struct ward_oci_resources *r,
+			     ward_error_t *err);
+void ward_oci_resources_free(struct ward_oci_resources *r);
 
 /* Lookups. */
 const char *ward_oci_annotation(const struct ward_oci_config *c, const char *key);

@@ -467,6 +467,14 @@ static void check_devices(struct ward_oci_config *c, struct oci_entitlements *e)
 
 static void cap_resources(struct ward_oci_config *c, struct oci_entitlements *e)
 {
+	c->has_resources = true;
+	ward_oci_entitlements_resources(&c->resources, e);
+}
+
+/* Also `update`: the engine may change limits later (a Kubernetes resize),
+ * never past the entitlements. */
+void ward_oci_entitlements_resources(struct ward_oci_resources *r, struct oci_entitlements *e)
+{
 	/* linux.resources.unified: interface files written verbatim on v2.
 	 * Only those that restrict the container further; memory.max,
 	 * pids.max, cpu.max are the entitlements', cgroup.* are the cgroup's
@@ -477,11 +485,9 @@ static void cap_resources(struct ward_oci_config *c, struct oci_entitlements *e)
 		"io.latency",	    "memory.low",	"memory.min",	    "memory.high",
 		"memory.swap.high", "memory.oom.group", "memory.zswap.max",
 	};
-	struct ward_oci_resources *r = &c->resources;
 	const struct ward_policy *p = &e->policy;
 	size_t i, k;
 
-	c->has_resources = true;
 	if (!r->has_pids_limit || r->pids_limit <= 0 || (uint64_t)r->pids_limit > p->pids_max) {
 		ward_oci_note(e, "linux.resources.pids.limit: %llu (process.limit)",
 			      (unsigned long long)p->pids_max);

@@ -131,6 +131,8 @@ int ward_oci_entitlements_apply(struct ward_oci_config *c, const char *id,
 /* The process-level bounds, shared with exec (--process, --cap, ...). */
 void ward_oci_entitlements_process(struct ward_oci_process *p, const struct ward_policy *pol,
 				   struct oci_entitlements *e, const char *field);
+/* linux.resources bounded by e->policy (create and update). */
+void ward_oci_entitlements_resources(struct ward_oci_resources *r, struct oci_entitlements *e);
 /* Parse the annotation text into a policy (exec reads it from the state). */
 int ward_oci_entitlements_parse(const char *text, struct ward_policy *p, ward_error_t *err);
 void ward_oci_entitlements_free(struct oci_entitlements *e);

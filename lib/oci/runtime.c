@@ -1267,3 +1267,116 @@ out:
 	ward_oci_config_free(&cfg);
 	return rc;
 }
+
+/* ---- update, events ---- */
+
+int ward_oci_update(const char *root, const char *id, json_t *resources, const char *from,
+		    ward_error_t *err)
+{
+	struct ward_oci_resources r;
+	struct oci_state s;
+	struct ward_oci_cgroup *cg = NULL;
+	enum ward_oci_status st;
+	json_t *ent;
+	int rc = -1;
+
+	memset(&r, 0, sizeof(r));
+	r.blkio_weight = r.blkio_leaf_weight = -1;
+	if (ward_oci_state_load(root, id, true, &s, err) < 0)
+		goto out;
+	cg = ward_oci_state_cgroup(&s);
+	st = ward_oci_state_status(&s, cg);
+	if (st == WARD_OCI_STOPPED) {
+		ward_error_set(err, EINVAL, "cannot update container \"%s\": it is stopped", id);
+		goto out;
+	}
+	if (cg == NULL) {
+		ward_error_set(err, ENOENT, "container \"%s\" has no cgroup to update", id);
+		goto out;
+	}
+	if (ward_oci_resources_parse(resources, from, &r, err) < 0)
+		goto out;
+	/* Device rules are create's (runc's update leaves them too). */
+	if (r.n_devices)
+		ward_oci_log(WARD_LOG_WARN, "update: linux.resources.devices is not changed by "
+					    "update; ignored");
+	ent = json_object_get(s.json, "entitlements");
+	if (json_is_string(ent)) {
+		struct oci_entitlements bound;
+		size_t i;
+
+		memset(&bound, 0, sizeof(bound));
+		bound.root.fd = -1;
+		bound.file = ward_xstrdup(from);
+		if (ward_oci_entitlements_parse(json_string_value(ent), &bound.policy, err) < 0) {
+			ward_oci_entitlements_free(&bound);
+			goto out;
+		}
+		bound.present = true;
+		ward_oci_entitlements_resources(&r, &bound);
+		for (i = 0; i < bound.n_notes; i++)
+			ward_oci_log(WARD_LOG_DEBUG, "entitlements: %s", bound.notes[i]);
+		if (bound.n_refusals) {
+			ward_error_set(err, EACCES, "%s", bound.refusals[0]);
+			ward_oci_entitlements_free(&bound);
+			goto out;
+		}
+		ward_oci_entitlements_free(&bound);
+	}
+	rc = ward_oci_cgroup_update(cg, &r, err);
+out:
+	ward_oci_resources_free(&r);
+	ward_oci_cgroup_free(cg);
+	ward_oci_state_free(&s);
+	return rc;
+}
+
+static int print_stats(struct oci_state *s, struct ward_oci_cgroup *cg, FILE *out)
+{
+	json_t *ev = json_pack("{s:s,s:s,s:o}", "type", "stats", "id", s->id, "data",
+			       ward_oci_cgroup_stats(cg));
+
+	json_dumpf(ev, out, JSON_COMPACT);
+	fputc('\n', out);
+	json_decref(ev);
+	return fflush(out);
+}
+
+int ward_oci_events(const char *root, const char *id, bool stats, unsigned interval_ms, FILE *out,
+		    ward_error_t *err)
+{
+	struct oci_state s;
+	struct ward_oci_cgroup *cg = NULL;
+	int rc = -1;
+
+	if (ward_oci_state_load(root, id, false, &s, err) < 0)
+		goto out;
+	cg = ward_oci_state_cgroup(&s);
+	if (cg == NULL) {
+		ward_error_set(err, ENOENT, "container \"%s\" has no cgroup", id);
+		goto out;
+	}
+	if (ward_oci_state_status(&s, cg) == WARD_OCI_STOPPED) {
+		ward_error_set(err, EINVAL, "container \"%s\" is stopped", id);
+		goto out;
+	}
+	/* --stats: one event, now.  Otherwise one every interval while the
+	 * container lives (runc also reports OOM events; ward's stats carry
+	 * memory.failcnt). */
+	for (;;) {
+		struct timespec ts = {interval_ms / 1000, (long)(interval_ms % 1000) * 1000000L};
+
+		if (print_stats(&s, cg, out) != 0)
+			break;
+		if (stats)
+			break;
+		nanosleep(&ts, NULL);
+		if (ward_oci_state_status(&s, cg) == WARD_OCI_STOPPED)
+			break;
+	}
+	rc = 0;
+out:
+	ward_oci_cgroup_free(cg);
+	ward_oci_state_free(&s);
+	return rc;
+}
