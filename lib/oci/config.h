@@ -39,6 +39,11 @@ struct ward_oci_rlimit {
 struct ward_oci_ns {
 	int type;   /* CLONE_NEW* */
 	char *path; /* NULL: create a new one */
+	/* pod.c: a pod sandbox's namespace, checked under the entitlements;
+	 * the runtime checks the descriptor it joins is still this one. */
+	bool pinned;
+	dev_t dev;
+	ino_t ino;
 };
 
 struct ward_oci_idmap {

@@ -122,12 +122,19 @@ struct oci_entitlements {
 	size_t n_srcs;
 	struct oci_src root; /* root.path */
 	bool userns_added;   /* ward adds the user namespace: maps from its pool */
+	/* pod.c */
+	const char *state_root; /* --root, where a pod's sandbox is found */
+	char *pod_why;		/* why the sandbox's namespaces may not be joined */
+	char *pod_sandbox;	/* joined: the sandbox's id (its user namespace too) */
 };
 /* Parse the annotation (if any) and bound the config by it: trim what can
  * be trimmed (a note each), refuse what cannot (every refusal is
  * collected; create fails with the first, explain prints them all). */
-int ward_oci_entitlements_apply(struct ward_oci_config *c, const char *id,
+int ward_oci_entitlements_apply(struct ward_oci_config *c, const char *id, const char *state_root,
 				struct oci_entitlements *e, ward_error_t *err);
+/* pod.c: a CRI sandbox's or application container's namespaces (see there). */
+void ward_oci_pod_namespaces(struct ward_oci_config *c, struct oci_entitlements *e,
+			     const char *root);
 /* The process-level bounds, shared with exec (--process, --cap, ...). */
 void ward_oci_entitlements_process(struct ward_oci_process *p, const struct ward_policy *pol,
 				   struct oci_entitlements *e, const char *field);
@@ -201,6 +208,8 @@ struct oci_container {
 	int notify_fd;	      /* init: connected to listenerPath, or -1 */
 	char *notify_msg;     /* init: what goes with the listener */
 	bool pool_held;	      /* a uid range of the OCI pool is leased */
+	bool pod_member;      /* joined its pod sandbox's user namespace (pod.c) */
+	int pod_slot;	      /* the sandbox's pool slot, or -1 */
 	unsigned pool_slot;
 };
 

@@ -143,6 +143,18 @@ static int plan_namespaces(struct oci_container *c, ward_error_t *err)
 		if (fd < 0)
 			return ward_error_sys(err, "cannot open the %s namespace %s",
 					      ward_oci_ns_name(ns->type), ns->path);
+		if (ns->pinned) {
+			struct stat st;
+
+			/* pod.c checked this namespace by its identity. */
+			if (fstat(fd, &st) < 0 || st.st_dev != ns->dev || st.st_ino != ns->ino) {
+				close(fd);
+				return ward_error_set(err, ESTALE,
+						      "the pod sandbox's %s namespace changed "
+						      "since it was checked (%s)",
+						      ward_oci_ns_name(ns->type), ns->path);
+			}
+		}
 		t = ioctl(fd, NS_GET_NSTYPE);
 		if (t >= 0 && t != ns->type) {
 			close(fd);
@@ -356,6 +368,11 @@ static json_t *build_state(const struct oci_container *c, pid_t pid)
 		json_object_set_new(s, "entitlements", json_string(c->ent.text));
 	if (c->pool_held)
 		json_object_set_new(s, "uid_pool_slot", json_integer(c->pool_slot));
+	if (c->pod_member) {
+		json_object_set_new(s, "pod_sandbox", json_string(c->ent.pod_sandbox));
+		if (c->pod_slot >= 0)
+			json_object_set_new(s, "uid_pool_slot", json_integer(c->pod_slot));
+	}
 	if (c->has_ll)
 		json_object_set_new(s, "landlock", json_true());
 	if (c->chroot_style)
@@ -388,8 +405,26 @@ static int prepare(struct oci_container *c, int dirfd, ward_error_t *err)
 		return ward_error_set(err, EINVAL,
 				      "process.terminal is true: give --console-socket (ward does "
 				      "not hold a terminal for the container itself)");
-	if (ward_oci_entitlements_apply(cfg, o->id, &c->ent, err) < 0)
+	if (ward_oci_entitlements_apply(cfg, o->id, o->root, &c->ent, err) < 0)
 		return -1;
+	/* A pod's container shares its sandbox's uid range (pod.c): it
+	 * records the sandbox's slot, which the sandbox's delete hands over
+	 * while a member still lives (cleanup_state). */
+	c->pod_slot = -1;
+	if (c->ent.pod_sandbox) {
+		struct oci_state sb;
+		ward_error_t e2 = NULL;
+
+		c->pod_member = true;
+		if (ward_oci_state_load(o->root, c->ent.pod_sandbox, false, &sb, &e2) == 0) {
+			json_t *slot = json_object_get(sb.json, "uid_pool_slot");
+
+			if (json_is_integer(slot))
+				c->pod_slot = (int)json_integer_value(slot);
+		}
+		ward_error_free(&e2);
+		ward_oci_state_free(&sb);
+	}
 	/* Without the entitlements (which refuse them), a label that cannot
 	 * be applied is said, not silently dropped. */
 	if (cfg->process.apparmor_profile && *cfg->process.apparmor_profile) {
@@ -642,6 +677,29 @@ static int finish_create(struct oci_container *c, pid_t pid, ward_error_t *err)
 		}
 	}
 died:
+	/* The init may have failed before it read our message (a mount of the
+	 * rootfs, made before the cgroup step): its error is still queued on
+	 * the socket, behind which the peer's close reads as EOF. */
+	{
+		ssize_t k;
+		int t = 0;
+
+		do
+			k = recv(c->sync[0], buf, sizeof(buf) - 1, MSG_DONTWAIT);
+		while (k < 0 && errno == EINTR);
+		if (k > 0)
+			t = (unsigned char)buf[0];
+		while (k > 0 && t != SYNC_ERROR) {
+			k = recv(c->sync[0], buf, sizeof(buf) - 1, MSG_DONTWAIT);
+			t = k > 0 ? (unsigned char)buf[0] : 0;
+		}
+		if (t == SYNC_ERROR) {
+			buf[k] = '\0';
+			ward_error_set(err, 0, "%s", k > 2 ? buf + 2 : "container init failed");
+			(*err)->status = k > 1 ? (unsigned char)buf[1] : 1;
+			return -1;
+		}
+	}
 	return ward_error_set(err, ECHILD, "the container's init died during creation");
 }
 
@@ -1081,6 +1139,47 @@ static void wait_gone(pid_t pid, unsigned long long start, int ms)
 	}
 }
 
+/*
+ * A pod sandbox deleted while a container of its pod still runs (pod.c):
+ * that container is in the sandbox's user namespace, so the uid range must
+ * not go back to the pool.  The lease goes to the first live member; its
+ * delete gives the range back (ward_oci_pool_release releases only the
+ * lease that names its own state directory).
+ */
+static void pod_hand_over(const struct oci_state *s, unsigned slot)
+{
+	cleanup_free char *root = ward_xstrdup(s->dir);
+	char *slash = strrchr(root, '/');
+	DIR *d;
+	struct dirent *de;
+
+	if (slash == NULL)
+		return;
+	*slash = '\0';
+	d = opendir(root);
+	while (d && (de = readdir(d)) != NULL) {
+		struct oci_state m;
+		ward_error_t e = NULL;
+		const char *sb;
+		bool done = false;
+
+		if (de->d_name[0] == '.' || strcmp(de->d_name, s->id) == 0)
+			continue;
+		if (ward_oci_state_load(root, de->d_name, false, &m, &e) == 0) {
+			sb = json_string_value(json_object_get(m.json, "pod_sandbox"));
+			if (sb && strcmp(sb, s->id) == 0 && m.start_time &&
+			    ward_oci_proc_start_time(m.pid) == m.start_time)
+				done = ward_oci_pool_hold(slot, m.pid, m.dir, NULL) == 0;
+		}
+		ward_error_free(&e);
+		ward_oci_state_free(&m);
+		if (done)
+			break;
+	}
+	if (d)
+		closedir(d);
+}
+
 static int cleanup_state(struct oci_state *s, struct ward_oci_cgroup *cg, ward_error_t *err)
 {
 	struct ward_oci_hooks post;
@@ -1112,8 +1211,11 @@ static int cleanup_state(struct oci_state *s, struct ward_oci_cgroup *cg, ward_e
 	{
 		json_t *slot = json_object_get(s->json, "uid_pool_slot");
 
-		if (json_is_integer(slot))
+		if (json_is_integer(slot)) {
+			if (!json_is_string(json_object_get(s->json, "pod_sandbox")))
+				pod_hand_over(s, (unsigned)json_integer_value(slot));
 			ward_oci_pool_release((unsigned)json_integer_value(slot), s->dir);
+		}
 	}
 	if (ward_oci_state_remove(s, err) < 0)
 		rc = -1;

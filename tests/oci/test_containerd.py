@@ -42,7 +42,25 @@ class Ns:
         self.c = ctrd
         self.ns = "wt" + uuid.uuid4().hex[:8]
         self.root = os.path.join(ctrd.dir, "ward-" + self.ns)
+        self.parents = []
         ctrd.import_into(self.ns)
+
+    def pod_parent(self):
+        """The pod-level cgroup, made beforehand as the kubelet makes
+        /kubepods/.../podUID (ctr's default cgroupsPath is /NS/ID): ward
+        removes only the levels it made, and a sandbox deleted before the
+        pod's last container could not remove a shared parent."""
+        for ctl in os.listdir("/sys/fs/cgroup"):
+            d = f"/sys/fs/cgroup/{ctl}/{self.ns}"
+            if ctl != "unified" and not os.path.islink(f"/sys/fs/cgroup/{ctl}") and \
+                    not os.path.exists(d):
+                os.mkdir(d)
+                self.parents.append(d)
+                if "cpuset" in ctl.split(","):
+                    for f in ("cpuset.cpus", "cpuset.mems"):
+                        with open(f"/sys/fs/cgroup/{ctl}/{f}") as src, \
+                                open(f"{d}/{f}", "w") as dst:
+                            dst.write(src.read())
 
     def ctr(self, *args, **kw):
         return self.c.ctr("-n", self.ns, *args, **kw)
@@ -77,6 +95,8 @@ class Ns:
 
     def cleanup(self):
         self.c.clean_namespace(self.ns)
+        for d in self.parents:
+            os.rmdir(d)
         left = os.path.join(self.root, self.ns)
         assert not os.path.isdir(left) or os.listdir(left) == [], os.listdir(left)
         for ctl in ("pids", "memory", "freezer"):
@@ -212,3 +232,122 @@ def test_annotation_refuses_a_privileged_container(ns):
                                     "org.ward.entitlements=network.none"])
     assert r.returncode != 0, r
     assert "org.ward.entitlements" in r.stderr and "host.devices" in r.stderr, r
+
+
+# ---- a Kubernetes pod under the annotation (pod.c), as the CRI makes it ----
+
+CRI_TYPE = "io.kubernetes.cri.container-type"
+CRI_SID = "io.kubernetes.cri.sandbox-id"
+POD_ENT = "network.none process.limit=32"
+
+
+def ann(**kv):
+    out = []
+    for k, v in kv.items():
+        out += ["--annotation", f"{k}={v}"]
+    return out
+
+
+def ns_ids(pid):
+    return {t: os.stat(f"/proc/{pid}/ns/{t}").st_ino for t in ("net", "ipc", "uts", "user")}
+
+
+@pytest.fixture
+def netns():
+    """A network namespace such as the CRI makes for a pod (the CNI's)."""
+    name = f"w-oci-{uuid.uuid4().hex[:8]}"
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    yield f"/run/netns/{name}"
+    subprocess.run(["ip", "netns", "delete", name])
+
+
+def start_sandbox(ns, netns, ent=POD_ENT, sid="sbx"):
+    """The pause container as the CRI asks for it: its own annotations, the
+    pod network namespace by path; containerd's runc v2 shim groups the
+    pod's containers into one shim by io.kubernetes.cri.sandbox-id."""
+    r = ns.run(sid, "sleep", "1000", detach=True,
+               extra=ann(**{CRI_TYPE: "sandbox", CRI_SID: sid,
+                            "org.ward.entitlements": ent}) + ["--with-ns", f"network:{netns}"])
+    return r
+
+
+def app_args(spid, ent=POD_ENT, sid="sbx", paths=None):
+    paths = paths or {t: f"/proc/{spid}/ns/{t}" for t in ("net", "ipc", "uts")}
+    extra = ann(**{CRI_TYPE: "container", CRI_SID: sid, "org.ward.entitlements": ent})
+    for t, p in paths.items():
+        extra += ["--with-ns", f"{ {'net': 'network'}.get(t, t) }:{p}"]
+    return extra
+
+
+def test_pod_containers_share_the_sandbox_namespaces(ns, netns):
+    ns.pod_parent()
+    r = start_sandbox(ns, netns)
+    assert r.returncode == 0, r
+    ns.wait_task("sbx", "RUNNING")
+    sst = json.loads(ns.ward("state", "sbx").stdout)
+    spid = sst["pid"]
+    sb = ns_ids(spid)
+    # network.none: the CNI's namespace is replaced by a new one
+    assert sb["net"] != os.stat(netns).st_ino
+    r = ns.run("app", "sleep", "1000", extra=app_args(spid), detach=True)
+    assert r.returncode == 0, r
+    ns.wait_task("app", "RUNNING")
+    apid = json.loads(ns.ward("state", "app").stdout)["pid"]
+    assert ns_ids(apid) == sb
+    uid_map = open(f"/proc/{apid}/uid_map").read().split()
+    assert uid_map == open(f"/proc/{spid}/uid_map").read().split() and uid_map[1] != "0"
+    # its own cgroup and limits (process.limit=32)
+    assert open(f"/sys/fs/cgroup/pids/{ns.ns}/app/pids.max").read().strip() == "32"
+    # The sandbox goes first: the pod's uid range stays leased, to the app.
+    slot = json.load(open(os.path.join(ns.root, ns.ns, "sbx", "state.json")))["uid_pool_slot"]
+    lease = f"/run/ward/oci-ids/{slot}"
+    ns.ctr("task", "kill", "-s", "KILL", "sbx")
+    ns.wait_task("sbx", "STOPPED")
+    assert ns.ctr("task", "delete", "sbx").returncode == 0
+    assert open(lease).read().split()[0] == str(apid)
+    ns.ctr("task", "kill", "-s", "KILL", "app")
+    ns.wait_task("app", "STOPPED")
+    assert ns.ctr("task", "delete", "app").returncode == 0
+    assert not os.path.exists(lease)
+
+
+def test_pod_join_needs_the_same_entitlements(ns, netns):
+    assert start_sandbox(ns, netns).returncode == 0
+    ns.wait_task("sbx", "RUNNING")
+    spid = json.loads(ns.ward("state", "sbx").stdout)["pid"]
+    r = ns.run("app2", "true", extra=app_args(spid, ent="network.none process.limit=64"))
+    assert r.returncode != 0, r
+    assert "other entitlements" in r.stderr and "joining a" in r.stderr, r
+
+
+def test_pod_join_only_the_sandbox_namespaces(ns, netns):
+    """Attack: a container of the pod names the host's network namespace
+    (or another process's) with the pod's annotations."""
+    assert start_sandbox(ns, netns).returncode == 0
+    ns.wait_task("sbx", "RUNNING")
+    spid = json.loads(ns.ward("state", "sbx").stdout)["pid"]
+    r = ns.run("app3", "true", extra=app_args(spid, paths={"net": "/proc/1/ns/net"}))
+    assert r.returncode != 0 and "joining a network namespace by path" in r.stderr, r
+
+
+def test_pod_join_refused_outside_the_pods_shim(ns, netns, oci):
+    """Attack: a bundle run by someone else (here: ward create from the test,
+    not the pod's shim) claims to be a container of a running sandbox."""
+    assert start_sandbox(ns, netns).returncode == 0
+    ns.wait_task("sbx", "RUNNING")
+    spid = json.loads(ns.ward("state", "sbx").stdout)["pid"]
+    oci.rootfs_in_bundle()
+    oci.root = os.path.join(ns.root, ns.ns)  # the sandbox's --root
+    oci.config["annotations"] = {CRI_TYPE: "container", CRI_SID: "sbx",
+                                 "org.ward.entitlements": POD_ENT}
+    oci.config["linux"]["namespaces"] = [{"type": "network", "path": f"/proc/{spid}/ns/net"},
+                                         {"type": "mount"}, {"type": "pid"}]
+    r = oci.create(f"intruder-{os.getpid()}", "true", check=False)
+    assert r.returncode != 0, r
+    assert "not started by the process that runs this create" in r.stderr, r
+
+
+def test_pod_network_of_the_cni_refused_for_network_entitlements(ns, netns):
+    r = start_sandbox(ns, netns, ent="network.outbound")
+    assert r.returncode != 0, r
+    assert "joining a network namespace by path" in r.stderr, r
