@@ -24,8 +24,8 @@ int cmd_gc(int argc, char **argv);
 int cmd_space_ps(int argc, char **argv);
 
 static const char *const oci_commands[] = {
-	"create",   "start", "state",  "kill", "delete", "exec",   "spec",
-	"features", "pause", "resume", "ps",   "list",	 "update", "checkpoint",
+	"create", "start",  "state", "kill", "delete", "exec",	     "spec",   "features",
+	"pause",  "resume", "ps",    "list", "update", "checkpoint", "events",
 };
 
 static void usage(FILE *f)
@@ -61,7 +61,8 @@ static void usage(FILE *f)
 	if (cmd_oci)
 		fprintf(f, "  create, start, state, kill, delete, run --bundle, exec, spec, "
 			   "features,\n"
-			   "  pause, resume, ps, list              the OCI runtime command line "
+			   "  pause, resume, ps, list, update, events\n"
+			   "                                       the OCI runtime command line "
 			   "(as runc)\n"
 			   "\n"
 			   "global options (OCI runtime): --root DIR, --log FILE, --log-format "

@@ -439,13 +439,30 @@ static void warn_missing(const char *what, const char *file)
 		     what, file);
 }
 
+/*
+ * A resource the config sets but this host has no controller or file for.
+ * runtime.md (create): "If the runtime cannot apply a property as
+ * specified in the configuration, it MUST generate an error" and no
+ * container is created (crun does the same; runc mostly ignores).  Two
+ * exceptions, warnings instead, because engines set them on every
+ * container whatever the host: memory.swap without swap accounting, and
+ * the deprecated memory.kernel (see v1_memory).
+ */
+static int missing(ward_error_t *err, const char *what, const char *file)
+{
+	return ward_error_set(err, EOPNOTSUPP,
+			      "%s is set, but this host cannot apply it (no %s): remove it from "
+			      "config.json, or run the container on a host that has it",
+			      what, file);
+}
+
 static int v1_memory(struct ward_oci_cgroup *cg, const struct ward_oci_resources *r,
 		     ward_error_t *err)
 {
 	struct ward_oci_cg_dir *d = dir_for(cg, "memory");
 
 	if (!(r->has_mem_limit || r->has_mem_swap || r->has_mem_reservation || r->has_swappiness ||
-	      r->disable_oom_killer))
+	      r->disable_oom_killer || r->has_kmem || r->has_kmem_tcp))
 		return 0;
 	if (d == NULL)
 		return ward_error_set(err, ENOENT,
@@ -490,6 +507,36 @@ static int v1_memory(struct ward_oci_cgroup *cg, const struct ward_oci_resources
 		return -1;
 	if (r->disable_oom_killer && cg_write(cg, d, "memory.oom_control", "1", err) < 0)
 		return -1;
+	/* kernelTCP: the kernel still enforces memory.kmem.tcp.limit_in_bytes. */
+	if (r->has_kmem_tcp) {
+		if (!cg_has(cg, d, "memory.kmem.tcp.limit_in_bytes"))
+			return missing(err, "linux.resources.memory.kernelTCP",
+				       "memory.kmem.tcp.limit_in_bytes");
+		if (cg_write_i64(cg, d, "memory.kmem.tcp.limit_in_bytes",
+				 r->kmem_tcp > 0 ? r->kmem_tcp : -1, err) < 0)
+			return -1;
+	}
+	/* kernel: Linux 5.16 made memory.kmem.limit_in_bytes a file that takes
+	 * any value and enforces none (kernel memory is charged to
+	 * memory.limit_in_bytes).  Written for a kernel that still has it;
+	 * where the value does not stick, said (deprecated in the spec too). */
+	if (r->has_kmem && r->kmem > 0) {
+		cleanup_free char *back = NULL;
+
+		if (!cg_has(cg, d, "memory.kmem.limit_in_bytes")) {
+			warn_missing("linux.resources.memory.kernel", "memory.kmem.limit_in_bytes");
+		} else {
+			if (cg_write_i64(cg, d, "memory.kmem.limit_in_bytes", r->kmem, err) < 0)
+				return -1;
+			if (!cg->standin &&
+			    (ward_cg_read_at(d->fd, "memory.kmem.limit_in_bytes", &back) < 0 ||
+			     strtoll(back, NULL, 10) != r->kmem))
+				ward_oci_log(WARD_LOG_WARN,
+					     "cgroup: linux.resources.memory.kernel: this kernel "
+					     "no longer limits kernel memory on its own (it counts "
+					     "in memory.limit_in_bytes); ignored");
+		}
+	}
 	return 0;
 }
 
@@ -517,21 +564,21 @@ static int v1_cpu(struct ward_oci_cgroup *cg, const struct ward_oci_resources *r
 			return -1;
 		if (r->has_rt_period && r->rt_period) {
 			if (!cg_has(cg, d, "cpu.rt_period_us"))
-				warn_missing("linux.resources.cpu.realtimePeriod",
-					     "cpu.rt_period_us");
+				return missing(err, "linux.resources.cpu.realtimePeriod",
+					       "cpu.rt_period_us");
 			else if (cg_write_u64(cg, d, "cpu.rt_period_us", r->rt_period, err) < 0)
 				return -1;
 		}
 		if (r->has_rt_runtime && r->rt_runtime) {
 			if (!cg_has(cg, d, "cpu.rt_runtime_us"))
-				warn_missing("linux.resources.cpu.realtimeRuntime",
-					     "cpu.rt_runtime_us");
+				return missing(err, "linux.resources.cpu.realtimeRuntime",
+					       "cpu.rt_runtime_us");
 			else if (cg_write_i64(cg, d, "cpu.rt_runtime_us", r->rt_runtime, err) < 0)
 				return -1;
 		}
 		if (r->has_cpu_idle) {
 			if (!cg_has(cg, d, "cpu.idle"))
-				warn_missing("linux.resources.cpu.idle", "cpu.idle");
+				return missing(err, "linux.resources.cpu.idle", "cpu.idle");
 			else if (cg_write_i64(cg, d, "cpu.idle", r->cpu_idle, err) < 0)
 				return -1;
 		}
@@ -564,10 +611,8 @@ static int v1_blkio(struct ward_oci_cgroup *cg, const struct ward_oci_resources 
 		any |= r->n_throttle[k] > 0;
 	if (!any)
 		return 0;
-	if (d == NULL) {
-		warn_missing("linux.resources.blockIO", "blkio controller");
-		return 0;
-	}
+	if (d == NULL)
+		return missing(err, "linux.resources.blockIO", "blkio controller");
 	if (r->blkio_weight >= 0) {
 		/* CFQ's blkio.weight, or BFQ's blkio.bfq.weight; this kernel
 		 * (mq-deadline/none schedulers) may have neither. */
@@ -576,13 +621,15 @@ static int v1_blkio(struct ward_oci_cgroup *cg, const struct ward_oci_resources 
 								    : NULL;
 
 		if (f == NULL)
-			warn_missing("linux.resources.blockIO.weight", "blkio.weight");
+			return missing(err, "linux.resources.blockIO.weight",
+				       "blkio.weight or blkio.bfq.weight");
 		else if (cg_write_u64(cg, d, f, (uint64_t)r->blkio_weight, err) < 0)
 			return -1;
 	}
 	if (r->blkio_leaf_weight >= 0) {
 		if (!cg_has(cg, d, "blkio.leaf_weight"))
-			warn_missing("linux.resources.blockIO.leafWeight", "blkio.leaf_weight");
+			return missing(err, "linux.resources.blockIO.leafWeight",
+				       "blkio.leaf_weight");
 		else if (cg_write_u64(cg, d, "blkio.leaf_weight", (uint64_t)r->blkio_leaf_weight,
 				      err) < 0)
 			return -1;
@@ -593,10 +640,9 @@ static int v1_blkio(struct ward_oci_cgroup *cg, const struct ward_oci_resources 
 
 		if (w->weight < 0)
 			continue;
-		if (!cg_has(cg, d, "blkio.weight_device")) {
-			warn_missing("linux.resources.blockIO.weightDevice", "blkio.weight_device");
-			break;
-		}
+		if (!cg_has(cg, d, "blkio.weight_device"))
+			return missing(err, "linux.resources.blockIO.weightDevice",
+				       "blkio.weight_device");
 		snprintf(buf, sizeof(buf), "%" PRId64 ":%" PRId64 " %d", w->major, w->minor,
 			 w->weight);
 		if (cg_write(cg, d, "blkio.weight_device", buf, err) < 0)
@@ -693,13 +739,26 @@ static int v1_apply(struct ward_oci_cgroup *cg, const struct ward_oci_resources 
 				      : cg_write(cg, d, "pids.max", "max", err) < 0)
 			return -1;
 	}
-	if (v1_blkio(cg, r, err) < 0 || v1_devices(cg, r, defaults, err) < 0)
+	if (v1_blkio(cg, r, err) < 0 || (!cg->no_devices && v1_devices(cg, r, defaults, err) < 0))
 		return -1;
 	if (r->has_net_classid) {
 		d = dir_for(cg, "net_cls");
 		if (d == NULL)
-			warn_missing("linux.resources.network.classID", "net_cls controller");
-		else if (cg_write_u64(cg, d, "net_cls.classid", r->net_classid, err) < 0)
+			return missing(err, "linux.resources.network.classID",
+				       "net_cls controller");
+		if (cg_write_u64(cg, d, "net_cls.classid", r->net_classid, err) < 0)
+			return -1;
+	}
+	for (i = 0; i < r->n_net_priorities; i++) {
+		cleanup_free char *line = NULL;
+
+		d = dir_for(cg, "net_prio");
+		if (d == NULL)
+			return missing(err, "linux.resources.network.priorities",
+				       "net_prio controller");
+		line = ward_xasprintf("%s %s", r->net_priorities[i].key,
+				      r->net_priorities[i].value);
+		if (cg_write(cg, d, "net_prio.ifpriomap", line, err) < 0)
 			return -1;
 	}
 	for (i = 0; i < r->n_hugepages; i++) {
@@ -707,10 +766,9 @@ static int v1_apply(struct ward_oci_cgroup *cg, const struct ward_oci_resources 
 
 		d = dir_for(cg, "hugetlb");
 		snprintf(file, sizeof(file), "hugetlb.%s.limit_in_bytes", r->hugepages[i].key);
-		if (d == NULL) {
-			warn_missing("linux.resources.hugepageLimits", "hugetlb controller");
-			break;
-		}
+		if (d == NULL)
+			return missing(err, "linux.resources.hugepageLimits",
+				       "hugetlb controller in the container's hierarchies");
 		if (cg_write(cg, d, file, r->hugepages[i].value, err) < 0)
 			return -1;
 	}
@@ -873,6 +931,15 @@ static int v2_apply(struct ward_oci_cgroup *cg, const struct ward_oci_resources 
 	    (r->mem_reservation > 0 ? cg_write_i64(cg, d, "memory.low", r->mem_reservation, err)
 				    : cg_write(cg, d, "memory.low", "0", err)) < 0)
 		return -1;
+	/* v2 has no kernel-memory or network-class files. */
+	if (r->has_kmem_tcp)
+		return missing(err, "linux.resources.memory.kernelTCP",
+			       "cgroup v2 equivalent of memory.kmem.tcp.limit_in_bytes");
+	if (r->has_kmem && r->kmem > 0)
+		warn_missing("linux.resources.memory.kernel", "cgroup v2 kernel-memory limit");
+	if (r->has_net_classid || r->n_net_priorities)
+		return missing(err, "linux.resources.network",
+			       "net_cls or net_prio controller: cgroup v2 has neither");
 	if (r->has_mem_swap) {
 		/* OCI's swap is memory + swap; v2's swap.max is swap alone. */
 		if (!cg_has(cg, d, "memory.swap.max"))
@@ -922,7 +989,7 @@ static int v2_apply(struct ward_oci_cgroup *cg, const struct ward_oci_resources 
 					 9999 / 990;
 
 		if (!cg_has(cg, d, "io.weight"))
-			warn_missing("linux.resources.blockIO.weight", "io.weight");
+			return missing(err, "linux.resources.blockIO.weight", "io.weight");
 		else if (cg_write_u64(cg, d, "io.weight", w, err) < 0)
 			return -1;
 	}
@@ -943,6 +1010,8 @@ static int v2_apply(struct ward_oci_cgroup *cg, const struct ward_oci_resources 
 		char file[96];
 
 		snprintf(file, sizeof(file), "hugetlb.%s.max", r->hugepages[i].key);
+		if (!cg_has(cg, d, file))
+			return missing(err, "linux.resources.hugepageLimits", file);
 		if (cg_write(cg, d, file, r->hugepages[i].value, err) < 0)
 			return -1;
 	}
@@ -957,6 +1026,8 @@ static int v2_apply(struct ward_oci_cgroup *cg, const struct ward_oci_resources 
 		if (cg_write(cg, d, k, r->unified[i].value, err) < 0)
 			return -1;
 	}
+	if (cg->no_devices)
+		return 0;
 	return v2_devices(cg, d, r, defaults, err);
 }
 
@@ -966,6 +1037,87 @@ int ward_oci_cgroup_apply(struct ward_oci_cgroup *cg, const struct ward_oci_reso
 	if (cg->layout == WARD_CGROUP_V2)
 		return v2_apply(cg, r, devices_default, err);
 	return v1_apply(cg, r, devices_default, err);
+}
+
+int ward_oci_cgroup_update(struct ward_oci_cgroup *cg, const struct ward_oci_resources *r,
+			   ward_error_t *err)
+{
+	int rc;
+
+	cg->no_devices = true;
+	rc = ward_oci_cgroup_apply(cg, r, false, err);
+	cg->no_devices = false;
+	return rc;
+}
+
+/* ---- statistics (events --stats) ---- */
+
+static json_t *read_u64_json(struct ward_oci_cgroup *cg, const char *ctrl, const char *file)
+{
+	struct ward_oci_cg_dir *d = dir_for(cg, ctrl);
+	uint64_t v;
+
+	if (d == NULL || ward_cg_read_u64(d->fd, file, &v) < 0)
+		return json_integer(0);
+	return json_integer((json_int_t)v);
+}
+
+/* "max" (v2) and v1's page-rounded LONG_MAX both mean no limit: 0, as
+ * runc reports an unlimited pids.max. */
+static json_t *limit_json(struct ward_oci_cgroup *cg, const char *ctrl, const char *file)
+{
+	struct ward_oci_cg_dir *d = dir_for(cg, ctrl);
+	cleanup_free char *text = NULL;
+	unsigned long long v;
+
+	if (d == NULL || ward_cg_read_at(d->fd, file, &text) < 0 || strncmp(text, "max", 3) == 0)
+		return json_integer(0);
+	v = strtoull(text, NULL, 10);
+	return json_integer(v >= (1ULL << 62) ? 0 : (json_int_t)v);
+}
+
+json_t *ward_oci_cgroup_stats(struct ward_oci_cgroup *cg)
+{
+	json_t *cpu = json_object(), *usage = json_object(), *percpu = json_array();
+	json_t *mem = json_object(), *mu = json_object(), *pids = json_object();
+	struct ward_oci_cg_dir *d;
+
+	if (cg->layout == WARD_CGROUP_V2) {
+		uint64_t us = 0;
+
+		d = dir_for(cg, "cpu");
+		if (d)
+			(void)ward_cg_keyed_get(d->fd, "cpu.stat", "usage_usec", &us);
+		json_object_set_new(usage, "total", json_integer((json_int_t)(us * 1000)));
+		json_object_set_new(mu, "usage", read_u64_json(cg, "memory", "memory.current"));
+		json_object_set_new(mu, "limit", limit_json(cg, "memory", "memory.max"));
+	} else {
+		cleanup_free char *text = NULL;
+		char *p, *end;
+
+		json_object_set_new(usage, "total", read_u64_json(cg, "cpuacct", "cpuacct.usage"));
+		d = dir_for(cg, "cpuacct");
+		if (d && ward_cg_read_at(d->fd, "cpuacct.usage_percpu", &text) == 0)
+			for (p = text;; p = end) {
+				unsigned long long v = strtoull(p, &end, 10);
+
+				if (end == p)
+					break;
+				json_array_append_new(percpu, json_integer((json_int_t)v));
+			}
+		json_object_set_new(mu, "usage",
+				    read_u64_json(cg, "memory", "memory.usage_in_bytes"));
+		json_object_set_new(mu, "max",
+				    read_u64_json(cg, "memory", "memory.max_usage_in_bytes"));
+		json_object_set_new(mu, "failcnt", read_u64_json(cg, "memory", "memory.failcnt"));
+		json_object_set_new(mu, "limit", limit_json(cg, "memory", "memory.limit_in_bytes"));
+	}
+	json_object_set_new(usage, "percpu", percpu);
+	json_object_set_new(cpu, "usage", usage);
+	json_object_set_new(mem, "usage", mu);
+	json_object_set_new(pids, "current", read_u64_json(cg, "pids", "pids.current"));
+	json_object_set_new(pids, "limit", limit_json(cg, "pids", "pids.max"));
+	return json_pack("{s:o,s:o,s:o}", "cpu", cpu, "memory", mem, "pids", pids);
 }
 
 /* ---- processes ---- */

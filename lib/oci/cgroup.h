@@ -51,9 +51,10 @@ struct ward_oci_cg_scope {
 struct ward_oci_cgroup {
 	enum ward_cgroup_layout layout;
 	struct ward_oci_cg_scope scope;
-	bool standin; /* v2 stand-in tree: interface files are created by writes */
-	char *root;   /* /sys/fs/cgroup */
-	char *path;   /* absolute cgroup path, "/libpod_parent/libpod-ID" */
+	bool standin;	 /* v2 stand-in tree: interface files are created by writes */
+	bool no_devices; /* update: the device rules stay as they are */
+	char *root;	 /* /sys/fs/cgroup */
+	char *path;	 /* absolute cgroup path, "/libpod_parent/libpod-ID" */
 	struct ward_oci_cg_dir dirs[WARD_OCI_CG_MAX];
 	size_t n_dirs;
 	char **symlinks; /* v1 only: "cpuacct" -> "cpu,cpuacct" pairs at ROOT, for the view */
@@ -69,11 +70,19 @@ char *ward_oci_cgroup_path(const char *cgroups_path, const char *id, bool system
  * /sys/fs/cgroup). */
 int ward_oci_cgroup_open(const char *root, const char *path, bool create,
 			 struct ward_oci_cgroup **out, ward_error_t *err);
-/* Write the resources.  Values the kernel has no file for (blkio.weight
- * without CFQ/BFQ, net_cls without the controller) are logged as warnings;
- * a value the kernel refuses is an error. */
+/* Write the resources.  A resource the host has no controller or file
+ * for is an error (runtime-spec: a property that cannot be applied), but
+ * for memory.swap without swap accounting and the deprecated
+ * memory.kernel, which are warnings; a value the kernel refuses is an
+ * error. */
 int ward_oci_cgroup_apply(struct ward_oci_cgroup *cg, const struct ward_oci_resources *r,
 			  bool devices_default, ward_error_t *err);
+/* `update`: the same, for a running container, without touching its
+ * device rules (an update carries none: runc's update leaves them too). */
+int ward_oci_cgroup_update(struct ward_oci_cgroup *cg, const struct ward_oci_resources *r,
+			   ward_error_t *err);
+/* runc's `events --stats` data: {"cpu", "memory", "pids"} of the cgroup. */
+json_t *ward_oci_cgroup_stats(struct ward_oci_cgroup *cg);
 int ward_oci_cgroup_enter(struct ward_oci_cgroup *cg, pid_t pid, ward_error_t *err);
 /* v2 only: a descriptor for clone3(CLONE_INTO_CGROUP), or -1. */
 int ward_oci_cgroup_dirfd(const struct ward_oci_cgroup *cg);

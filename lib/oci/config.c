@@ -737,7 +737,12 @@ static int parse_resources(struct ctx *x, json_t *res, struct ward_oci_resources
 		    get_bool(x, mem, "disableOOMKiller", "linux.resources.memory.disableOOMKiller",
 			     &r->disable_oom_killer) < 0)
 			return -1;
-		/* kernel and kernelTCP: deprecated, and this kernel has no kmem limits. */
+		/* kernel and kernelTCP: v1's kmem files (cgroup/oci.c). */
+		if (get_int(x, mem, "kernel", "linux.resources.memory.kernel", &r->kmem,
+			    &r->has_kmem) < 0 ||
+		    get_int(x, mem, "kernelTCP", "linux.resources.memory.kernelTCP", &r->kmem_tcp,
+			    &r->has_kmem_tcp) < 0)
+			return -1;
 	}
 	if (cpu) {
 		if (get_uint(x, cpu, "shares", "linux.resources.cpu.shares", &r->cpu_shares,
@@ -821,6 +826,31 @@ static int parse_resources(struct ctx *x, json_t *res, struct ward_oci_resources
 			     &r->has_net_classid) < 0)
 			return -1;
 		r->net_classid = (uint32_t)id;
+		e = get(net, "priorities");
+		if (e && !json_is_array(e))
+			return bad(x, "linux.resources.network.priorities", "expected an array");
+		if (e) {
+			json_t *pr;
+
+			r->net_priorities =
+				ward_xcalloc(json_array_size(e) + 1, sizeof(*r->net_priorities));
+			json_array_foreach(e, i, pr)
+			{
+				json_t *nm = get(pr, "name"), *pv = get(pr, "priority");
+
+				if (!json_is_string(nm) || !*json_string_value(nm) ||
+				    strpbrk(json_string_value(nm), " \n/") ||
+				    !json_is_integer(pv) || json_integer_value(pv) < 0 ||
+				    json_integer_value(pv) > UINT32_MAX)
+					return bad(
+						x, "linux.resources.network.priorities",
+						"expected {\"name\": INTERFACE, \"priority\": N}");
+				r->net_priorities[i].key = ward_xstrdup(json_string_value(nm));
+				r->net_priorities[i].value =
+					ward_xasprintf("%lld", (long long)json_integer_value(pv));
+				r->n_net_priorities = i + 1;
+			}
+		}
 	}
 	hp = get(res, "hugepageLimits");
 	if (hp) {
@@ -1215,22 +1245,7 @@ void ward_oci_config_free(struct ward_oci_config *c)
 	for (i = 0; i < c->n_devices; i++)
 		free(c->devices[i].path);
 	free(c->devices);
-	free(c->resources.cpus);
-	free(c->resources.mems);
-	free(c->resources.devices);
-	free(c->resources.weight_devices);
-	for (i = 0; i < 4; i++)
-		free(c->resources.throttle[i]);
-	for (i = 0; i < c->resources.n_unified; i++) {
-		free(c->resources.unified[i].key);
-		free(c->resources.unified[i].value);
-	}
-	free(c->resources.unified);
-	for (i = 0; i < c->resources.n_hugepages; i++) {
-		free(c->resources.hugepages[i].key);
-		free(c->resources.hugepages[i].value);
-	}
-	free(c->resources.hugepages);
+	ward_oci_resources_free(&c->resources);
 	free(c->cgroups_path);
 	for (i = 0; i < c->n_sysctl; i++) {
 		free(c->sysctl[i].key);
@@ -1260,4 +1275,42 @@ const struct ward_oci_ns *ward_oci_ns_find(const struct ward_oci_config *c, int 
 		if (c->namespaces[i].type == type)
 			return &c->namespaces[i];
 	return NULL;
+}
+
+void ward_oci_resources_free(struct ward_oci_resources *r)
+{
+	size_t i;
+
+	free(r->cpus);
+	free(r->mems);
+	free(r->devices);
+	free(r->weight_devices);
+	for (i = 0; i < 4; i++)
+		free(r->throttle[i]);
+	for (i = 0; i < r->n_unified; i++) {
+		free(r->unified[i].key);
+		free(r->unified[i].value);
+	}
+	free(r->unified);
+	for (i = 0; i < r->n_hugepages; i++) {
+		free(r->hugepages[i].key);
+		free(r->hugepages[i].value);
+	}
+	free(r->hugepages);
+	for (i = 0; i < r->n_net_priorities; i++) {
+		free(r->net_priorities[i].key);
+		free(r->net_priorities[i].value);
+	}
+	free(r->net_priorities);
+	memset(r, 0, sizeof(*r));
+	r->blkio_weight = r->blkio_leaf_weight = -1;
+}
+
+int ward_oci_resources_parse(json_t *res, const char *file, struct ward_oci_resources *r,
+			     ward_error_t *err)
+{
+	struct ctx x = {.file = file, .err = err};
+
+	memset(r, 0, sizeof(*r));
+	return parse_resources(&x, res, r);
 }

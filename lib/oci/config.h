@@ -39,6 +39,11 @@ struct ward_oci_rlimit {
 struct ward_oci_ns {
 	int type;   /* CLONE_NEW* */
 	char *path; /* NULL: create a new one */
+	/* pod.c: a pod sandbox's namespace, checked under the entitlements;
+	 * the runtime checks the descriptor it joins is still this one. */
+	bool pinned;
+	dev_t dev;
+	ino_t ino;
 };
 
 struct ward_oci_idmap {
@@ -156,6 +161,12 @@ struct ward_oci_resources {
 
 	bool has_net_classid;
 	uint32_t net_classid;
+	struct ward_oci_kv *net_priorities; /* interface -> priority (decimal) */
+	size_t n_net_priorities;
+
+	/* memory.kernel, memory.kernelTCP (v1 kmem files). */
+	bool has_kmem, has_kmem_tcp;
+	int64_t kmem, kmem_tcp; /* -1: unlimited */
 };
 
 struct ward_oci_config {
@@ -211,6 +222,10 @@ int ward_oci_process_parse(json_t *j, const char *name, struct ward_oci_process 
 			   ward_error_t *err);
 void ward_oci_process_free(struct ward_oci_process *p);
 void ward_oci_config_free(struct ward_oci_config *c);
+/* linux.resources alone (`update --resources`); file names it in messages. */
+int ward_oci_resources_parse(json_t *res, const char *file, struct ward_oci_resources *r,
+			     ward_error_t *err);
+void ward_oci_resources_free(struct ward_oci_resources *r);
 
 /* Lookups. */
 const char *ward_oci_annotation(const struct ward_oci_config *c, const char *key);

@@ -279,8 +279,8 @@ static void add_ns(struct ward_oci_config *c, int type)
 {
 	c->namespaces =
 		ward_xrealloc(c->namespaces, (c->n_namespaces + 1) * sizeof(*c->namespaces));
+	memset(&c->namespaces[c->n_namespaces], 0, sizeof(c->namespaces[0]));
 	c->namespaces[c->n_namespaces].type = type;
-	c->namespaces[c->n_namespaces].path = NULL;
 	c->n_namespaces++;
 }
 
@@ -302,21 +302,30 @@ static void check_namespaces(struct ward_oci_config *c, struct oci_entitlements 
 				   CLONE_NEWUTS, CLONE_NEWCGROUP, CLONE_NEWNET};
 	size_t i, which;
 
+	/* A Kubernetes pod's containers share its sandbox's namespaces (pod.c
+	 * says exactly when); any other path is refused. */
+	ward_oci_pod_namespaces(c, e, e->state_root);
 	for (i = 0; i < c->n_namespaces; i++) {
 		const struct ward_oci_ns *ns = &c->namespaces[i];
 		cleanup_free char *v = NULL;
+		cleanup_free char *why = NULL;
 
-		if (ns->path == NULL || *ns->path == '\0')
+		if (ns->path == NULL || *ns->path == '\0' || ns->pinned)
 			continue;
 		v = ward_escape(ns->path, 256);
+		if (e->pod_why)
+			why = ward_xasprintf("; not the namespace of this container's pod sandbox: "
+					     "%s",
+					     e->pod_why);
 		ward_oci_refuse(
 			e,
 			"linux.namespaces[%zu].path \"%s\": joining a %s namespace by path is not "
 			"allowed under %s (it would give the container whatever that namespace "
-			"holds; %s)",
+			"holds; %s%s)",
 			i, v, ward_oci_ns_name(ns->type), WARD_OCI_ENTITLEMENTS,
 			ns->type == CLONE_NEWNET ? "grant network.host to share the host's network"
-						 : "remove the path");
+						 : "remove the path",
+			why ? why : "");
 	}
 	for (i = 0; i < ARRAY_SIZE(want); i++) {
 		if (!(e->policy.namespaces & (unsigned long)want[i]) ||
@@ -467,6 +476,14 @@ static void check_devices(struct ward_oci_config *c, struct oci_entitlements *e)
 
 static void cap_resources(struct ward_oci_config *c, struct oci_entitlements *e)
 {
+	c->has_resources = true;
+	ward_oci_entitlements_resources(&c->resources, e);
+}
+
+/* Also `update`: the engine may change limits later (a Kubernetes resize),
+ * never past the entitlements. */
+void ward_oci_entitlements_resources(struct ward_oci_resources *r, struct oci_entitlements *e)
+{
 	/* linux.resources.unified: interface files written verbatim on v2.
 	 * Only those that restrict the container further; memory.max,
 	 * pids.max, cpu.max are the entitlements', cgroup.* are the cgroup's
@@ -477,11 +494,9 @@ static void cap_resources(struct ward_oci_config *c, struct oci_entitlements *e)
 		"io.latency",	    "memory.low",	"memory.min",	    "memory.high",
 		"memory.swap.high", "memory.oom.group", "memory.zswap.max",
 	};
-	struct ward_oci_resources *r = &c->resources;
 	const struct ward_policy *p = &e->policy;
 	size_t i, k;
 
-	c->has_resources = true;
 	if (!r->has_pids_limit || r->pids_limit <= 0 || (uint64_t)r->pids_limit > p->pids_max) {
 		ward_oci_note(e, "linux.resources.pids.limit: %llu (process.limit)",
 			      (unsigned long long)p->pids_max);
@@ -597,13 +612,14 @@ static void check_misc(struct ward_oci_config *c, struct oci_entitlements *e)
 				WARD_OCI_ENTITLEMENTS);
 }
 
-int ward_oci_entitlements_apply(struct ward_oci_config *c, const char *id,
+int ward_oci_entitlements_apply(struct ward_oci_config *c, const char *id, const char *state_root,
 				struct oci_entitlements *e, ward_error_t *err)
 {
 	const char *text = ward_oci_annotation(c, WARD_OCI_ENTITLEMENTS);
 
 	memset(e, 0, sizeof(*e));
 	e->root.fd = -1;
+	e->state_root = state_root;
 	if (text == NULL)
 		return 0;
 	e->present = true;
@@ -653,6 +669,8 @@ const char *ward_oci_src_kind_name(enum oci_src_kind k)
 
 void ward_oci_entitlements_free(struct oci_entitlements *e)
 {
+	free(e->pod_why);
+	free(e->pod_sandbox);
 	size_t i;
 
 	if (e->present)

@@ -273,7 +273,7 @@ int ward_oci_explain(const char *bundle, FILE *out, bool json, ward_error_t *err
 	if (ward_oci_config_load(bundle, &cfg, err) < 0)
 		goto out;
 	id = guess_id(cfg.bundle);
-	if (ward_oci_entitlements_apply(&cfg, id, &e, err) < 0) {
+	if (ward_oci_entitlements_apply(&cfg, id, NULL, &e, err) < 0) {
 		if (e.n_refusals == 0)
 			goto out; /* the annotation itself is wrong */
 		ward_error_free(err);

@@ -4,8 +4,8 @@
  * with the container's state on its stdin, its own args and env, and an
  * optional timeout after which it is killed.  A failing prestart,
  * createRuntime, createContainer or startContainer hook fails the
- * operation; the caller decides what a failing poststart or poststop means
- * (the spec: a warning).
+ * operation (ward_oci_hooks_run); a failing poststart or poststop hook is
+ * a warning and the others still run (ward_oci_hooks_run_warn).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -103,6 +103,25 @@ int ward_oci_hooks_run(const struct ward_oci_hooks *h, const char *kind, const c
 			return -1;
 	}
 	return 0;
+}
+
+/* poststart and poststop (runtime-spec runtime.md, lifecycle steps 7 and
+ * 12): a failing hook is a warning, and the remaining hooks and the
+ * lifecycle go on as if it had succeeded. */
+void ward_oci_hooks_run_warn(const struct ward_oci_hooks *h, const char *kind,
+			     const char *state_json)
+{
+	size_t i;
+
+	for (i = 0; h && i < h->n; i++) {
+		ward_error_t err = NULL;
+
+		ward_oci_log(WARD_LOG_DEBUG, "running %s hook %s", kind, h->list[i].path);
+		if (run_one(&h->list[i], kind, state_json, &err) < 0) {
+			ward_oci_log(WARD_LOG_WARN, "%s (the lifecycle goes on)", err->msg);
+			ward_error_free(&err);
+		}
+	}
 }
 
 static json_t *strv_json(char **v)

@@ -384,10 +384,8 @@ void ward_oci_init(struct oci_container *c, bool ns_done)
 	if (setsid() < 0)
 		ward_oci_child_fail(fd, 1, "setsid: %s", strerror(errno));
 
-	if (c->new_ns & CLONE_NEWNS || ward_oci_ns_find(cfg, CLONE_NEWNS)) {
-		if (ward_oci_rootfs_prepare(c, &err) < 0)
-			fail_err(fd, 1, &err);
-	}
+	if (ward_oci_rootfs_prepare(c, &err) < 0)
+		fail_err(fd, 1, &err);
 	wait_msg(fd, SYNC_CGROUP);
 	if (c->sc.notify)
 		recv_notify_channel(c, fd);
@@ -400,12 +398,8 @@ void ward_oci_init(struct oci_container *c, bool ns_done)
 	}
 	run_hooks_here(c, fd, WARD_HOOK_CREATE_CONTAINER, "createContainer");
 
-	if (c->new_ns & CLONE_NEWNS || ward_oci_ns_find(cfg, CLONE_NEWNS)) {
-		if (ward_oci_rootfs_pivot(c, &err) < 0 || ward_oci_rootfs_finish(c, &err) < 0)
-			fail_err(fd, 1, &err);
-	} else if (chroot(cfg->root_path) < 0 || chdir("/") < 0) {
-		ward_oci_child_fail(fd, 1, "chroot %s: %s", cfg->root_path, strerror(errno));
-	}
+	if (ward_oci_rootfs_pivot(c, &err) < 0 || ward_oci_rootfs_finish(c, &err) < 0)
+		fail_err(fd, 1, &err);
 
 	if (cfg->hostname) {
 		if (!(c->new_ns & CLONE_NEWUTS) && !ward_oci_ns_find(cfg, CLONE_NEWUTS))
@@ -431,6 +425,8 @@ void ward_oci_init(struct oci_container *c, bool ns_done)
 		close(c->console_fd);
 		c->console_fd = -1;
 	}
+	if (ward_oci_rootfs_propagation(c, &err) < 0)
+		fail_err(fd, 1, &err);
 	if (cfg->has_personality && personality(cfg->personality) < 0)
 		ward_oci_child_fail(fd, 1, "personality: %s", strerror(errno));
 	umask(p->has_umask ? p->umask : 022);

@@ -59,6 +59,9 @@ struct ward_oci_cgroup *ward_oci_state_cgroup(const struct oci_state *s);
 
 int ward_oci_hooks_run(const struct ward_oci_hooks *h, const char *kind, const char *state_json,
 		       ward_error_t *err);
+/* Every hook of the list; a failure is a logged warning (poststart, poststop). */
+void ward_oci_hooks_run_warn(const struct ward_oci_hooks *h, const char *kind,
+			     const char *state_json);
 /* Hooks from/to the state file (poststop runs at delete, maybe without the bundle). */
 json_t *ward_oci_hooks_to_json(const struct ward_oci_hooks *h);
 int ward_oci_hooks_from_json(json_t *j, struct ward_oci_hooks *h);
@@ -119,15 +122,24 @@ struct oci_entitlements {
 	size_t n_srcs;
 	struct oci_src root; /* root.path */
 	bool userns_added;   /* ward adds the user namespace: maps from its pool */
+	/* pod.c */
+	const char *state_root; /* --root, where a pod's sandbox is found */
+	char *pod_why;		/* why the sandbox's namespaces may not be joined */
+	char *pod_sandbox;	/* joined: the sandbox's id (its user namespace too) */
 };
 /* Parse the annotation (if any) and bound the config by it: trim what can
  * be trimmed (a note each), refuse what cannot (every refusal is
  * collected; create fails with the first, explain prints them all). */
-int ward_oci_entitlements_apply(struct ward_oci_config *c, const char *id,
+int ward_oci_entitlements_apply(struct ward_oci_config *c, const char *id, const char *state_root,
 				struct oci_entitlements *e, ward_error_t *err);
+/* pod.c: a CRI sandbox's or application container's namespaces (see there). */
+void ward_oci_pod_namespaces(struct ward_oci_config *c, struct oci_entitlements *e,
+			     const char *root);
 /* The process-level bounds, shared with exec (--process, --cap, ...). */
 void ward_oci_entitlements_process(struct ward_oci_process *p, const struct ward_policy *pol,
 				   struct oci_entitlements *e, const char *field);
+/* linux.resources bounded by e->policy (create and update). */
+void ward_oci_entitlements_resources(struct ward_oci_resources *r, struct oci_entitlements *e);
 /* Parse the annotation text into a policy (exec reads it from the state). */
 int ward_oci_entitlements_parse(const char *text, struct ward_policy *p, ward_error_t *err);
 void ward_oci_entitlements_free(struct oci_entitlements *e);
@@ -187,9 +199,17 @@ struct oci_container {
 	int root_tree; /* the rootfs, or -1 */
 	int *trees;    /* one per config mount, or -1 */
 	size_t n_trees;
-	int notify_fd;	  /* init: connected to listenerPath, or -1 */
-	char *notify_msg; /* init: what goes with the listener */
-	bool pool_held;	  /* a uid range of the OCI pool is leased */
+	/* No mount namespace (chroot-style, as runc and crun): the rootfs is
+	 * bound onto itself in the runtime's mount namespace, the config's
+	 * mounts are made beneath it, the init chroots into it; delete
+	 * detaches the bind, and everything beneath it, again. */
+	bool chroot_style;
+	uint64_t root_mnt_id; /* the rootfs's mount before the bind */
+	int notify_fd;	      /* init: connected to listenerPath, or -1 */
+	char *notify_msg;     /* init: what goes with the listener */
+	bool pool_held;	      /* a uid range of the OCI pool is leased */
+	bool pod_member;      /* joined its pod sandbox's user namespace (pod.c) */
+	int pod_slot;	      /* the sandbox's pool slot, or -1 */
 	unsigned pool_slot;
 };
 
@@ -219,6 +239,11 @@ int ward_oci_rootfs_trees(struct oci_container *c, ward_error_t *err);
 int ward_oci_rootfs_prepare(struct oci_container *c, ward_error_t *err);
 int ward_oci_rootfs_pivot(struct oci_container *c, ward_error_t *err);
 int ward_oci_rootfs_finish(struct oci_container *c, ward_error_t *err);
+/* Chroot-style (no mount namespace), in the runtime. */
+uint64_t ward_oci_chroot_mnt_id(const char *root);
+void ward_oci_chroot_detach(const char *root, uint64_t before_id);
+/* A shared or unbindable rootfsPropagation, once the root is complete. */
+int ward_oci_rootfs_propagation(struct oci_container *c, ward_error_t *err);
 /* After pivot: bind the terminal onto /dev/console (if it exists). */
 int ward_oci_rootfs_console(const char *slave, ward_error_t *err);
 

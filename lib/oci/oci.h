@@ -49,6 +49,14 @@ int ward_oci_delete(const char *root, const char *id, bool force, ward_error_t *
 int ward_oci_pause(const char *root, const char *id, bool pause, ward_error_t *err);
 int ward_oci_ps(const char *root, const char *id, bool json, FILE *out, ward_error_t *err);
 int ward_oci_list(const char *root, bool json, bool quiet, FILE *out, ward_error_t *err);
+/* `update`: new linux.resources (a JSON object; from names it in
+ * messages), bounded by the container's entitlements. */
+struct json_t;
+int ward_oci_update(const char *root, const char *id, struct json_t *resources, const char *from,
+		    ward_error_t *err);
+/* `events`: runc's {"type":"stats","id","data"} lines; --stats prints one. */
+int ward_oci_events(const char *root, const char *id, bool stats, unsigned interval_ms, FILE *out,
+		    ward_error_t *err);
 
 struct ward_oci_exec_opts {
 	const char *root;

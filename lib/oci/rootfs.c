@@ -696,11 +696,15 @@ int ward_oci_rootfs_prepare(struct oci_container *c, ward_error_t *err)
 	size_t i;
 
 	/* Shared propagation on "/" would make pivot_root fail and send our
-	 * mounts to the host: start from rslave (or private/slave as asked);
-	 * a shared rootfsPropagation is applied after pivot_root. */
-	if (prop == 0 || (prop & MS_SHARED))
+	 * mounts to the host, and an unbindable "/" could not be bound onto
+	 * itself below (EINVAL): start from rslave (or private/slave as
+	 * asked); a shared or unbindable rootfsPropagation is applied once
+	 * the root is built (ward_oci_rootfs_propagation). */
+	if (prop == 0 || (prop & (MS_SHARED | MS_UNBINDABLE)))
 		prop = MS_SLAVE | MS_REC;
-	if (mount(NULL, "/", NULL, prop, NULL) < 0)
+	/* Chroot-style, this is the runtime's own mount namespace: its "/"
+	 * is not ours to change. */
+	if (!c->chroot_style && mount(NULL, "/", NULL, prop, NULL) < 0)
 		return ward_error_sys(err, "cannot set the propagation of / in the container's "
 					   "mount namespace");
 	if (rootfd >= 0)
@@ -743,7 +747,14 @@ int ward_oci_rootfs_pivot(struct oci_container *c, ward_error_t *err)
 	 * bundle's directory). */
 	if (fchdir(rootfd) < 0)
 		return ward_error_sys(err, "chdir %s", root);
-	if (c->o->no_pivot) {
+	if (c->o->no_pivot || c->chroot_style) {
+		/* Chroot-style, the bind of the rootfs stays where it is in
+		 * the runtime's namespace (delete detaches it). */
+		if (c->chroot_style) {
+			if (chroot(".") < 0)
+				return ward_error_sys(err, "chroot into %s", root);
+			goto rooted;
+		}
 		if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
 			return ward_error_sys(err, "cannot move the rootfs to / (--no-pivot)");
 		if (chroot(".") < 0)
@@ -759,14 +770,24 @@ int ward_oci_rootfs_pivot(struct oci_container *c, ward_error_t *err)
 		if (umount2(".", MNT_DETACH) < 0)
 			return ward_error_sys(err, "detaching the old root");
 	}
+rooted:
 	if (chdir("/") < 0)
 		return ward_error_sys(err, "chdir /");
 	if (rootfd >= 0) {
 		close(rootfd);
 		rootfd = -1;
 	}
-	if (c->cfg->rootfs_propagation & MS_SHARED &&
-	    mount(NULL, "/", NULL, c->cfg->rootfs_propagation, NULL) < 0)
+	return 0;
+}
+
+/* After every mount of the container's root, the terminal's bind onto
+ * /dev/console included: an unbindable tree refuses to be the source of
+ * a bind (readonlyPaths and the console are binds of paths inside it). */
+int ward_oci_rootfs_propagation(struct oci_container *c, ward_error_t *err)
+{
+	unsigned long prop = c->cfg->rootfs_propagation;
+
+	if ((prop & (MS_SHARED | MS_UNBINDABLE)) && mount(NULL, "/", NULL, prop, NULL) < 0)
 		return ward_error_sys(err, "setting rootfsPropagation");
 	return 0;
 }
@@ -852,4 +873,50 @@ int ward_oci_rootfs_console(const char *slave, ward_error_t *err)
 	if (dest < 0)
 		return 0;
 	return bind_tree(slave, -1, dest, 0, 0, false, 0, err);
+}
+
+/* Chroot-style (no mount namespace), in the runtime: the mount id of the
+ * rootfs directory; 0 when it cannot be read. */
+uint64_t ward_oci_chroot_mnt_id(const char *root)
+{
+	struct statx stx;
+
+	if (statx(AT_FDCWD, root, AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &stx) < 0 ||
+	    !(stx.stx_mask & STATX_MNT_ID))
+		return 0;
+	return stx.stx_mnt_id;
+}
+
+/*
+ * Chroot-style, at delete or after a failed create: detach the bind of the
+ * rootfs the init made in the runtime's mount namespace, and with it every
+ * mount of the container beneath it (one lazy unmount of the subtree; on
+ * a shared parent the unmount propagates like the mounts did).  Only a
+ * mount that is on top of the rootfs now and was not there before the
+ * container (before_id) is touched, through a descriptor of it.
+ */
+void ward_oci_chroot_detach(const char *root, uint64_t before_id)
+{
+	int i;
+
+	/* The init binds once; a bind that failed half-way left nothing. */
+	for (i = 0; i < 2; i++) {
+		cleanup_close int fd = open(root, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		struct statx stx;
+		char path[64];
+
+		if (fd < 0 || before_id == 0)
+			return;
+		if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) < 0 ||
+		    !(stx.stx_mask & STATX_MNT_ID) || stx.stx_mnt_id == before_id)
+			return;
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		if (umount2(path, MNT_DETACH) < 0) {
+			cleanup_free char *e = ward_escape(root, 256);
+
+			ward_oci_log(WARD_LOG_WARN, "cannot detach the container's root %s: %s", e,
+				     strerror(errno));
+			return;
+		}
+	}
 }

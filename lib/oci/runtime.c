@@ -143,6 +143,18 @@ static int plan_namespaces(struct oci_container *c, ward_error_t *err)
 		if (fd < 0)
 			return ward_error_sys(err, "cannot open the %s namespace %s",
 					      ward_oci_ns_name(ns->type), ns->path);
+		if (ns->pinned) {
+			struct stat st;
+
+			/* pod.c checked this namespace by its identity. */
+			if (fstat(fd, &st) < 0 || st.st_dev != ns->dev || st.st_ino != ns->ino) {
+				close(fd);
+				return ward_error_set(err, ESTALE,
+						      "the pod sandbox's %s namespace changed "
+						      "since it was checked (%s)",
+						      ward_oci_ns_name(ns->type), ns->path);
+			}
+		}
 		t = ioctl(fd, NS_GET_NSTYPE);
 		if (t >= 0 && t != ns->type) {
 			close(fd);
@@ -159,11 +171,19 @@ static int plan_namespaces(struct oci_container *c, ward_error_t *err)
 				      "%s: a new user namespace needs linux.uidMappings and "
 				      "linux.gidMappings",
 				      cfg->path);
-	if (!(c->new_ns & CLONE_NEWNS) && !ward_oci_ns_find(cfg, CLONE_NEWNS))
-		return ward_error_set(err, EINVAL,
-				      "%s: linux.namespaces has no mount namespace; ward needs one "
-				      "to build the container's root",
-				      cfg->path);
+	/* No mount namespace: the container shares the runtime's, as the
+	 * spec allows, and gets its root with chroot (runc and crun do the
+	 * same).  Its mounts are made in the runtime's namespace, beneath a
+	 * bind of the rootfs that delete detaches.  Not under the
+	 * entitlements, which add a mount namespace (entitle.c): chroot is
+	 * no boundary for a process with CAP_SYS_CHROOT. */
+	if (!(c->new_ns & CLONE_NEWNS) && !ward_oci_ns_find(cfg, CLONE_NEWNS)) {
+		c->chroot_style = true;
+		c->root_mnt_id = ward_oci_chroot_mnt_id(cfg->root_path);
+		if (c->root_mnt_id == 0)
+			return ward_error_sys(err, "%s: root.path %s: cannot read its mount",
+					      cfg->path, cfg->root_path);
+	}
 	return 0;
 }
 
@@ -336,6 +356,11 @@ static json_t *build_state(const struct oci_container *c, pid_t pid)
 				    json_pack("{s:I,s:I}", "dev",
 					      (json_int_t)c->cg->scope.pidns_dev, "ino",
 					      (json_int_t)c->cg->scope.pidns_ino));
+	/* poststart and poststop run later, from the state: config.json may
+	 * have changed by then, and must not affect the container. */
+	if (cfg->hooks[WARD_HOOK_POSTSTART].n)
+		json_object_set_new(s, "poststart",
+				    ward_oci_hooks_to_json(&cfg->hooks[WARD_HOOK_POSTSTART]));
 	if (cfg->hooks[WARD_HOOK_POSTSTOP].n)
 		json_object_set_new(s, "poststop",
 				    ward_oci_hooks_to_json(&cfg->hooks[WARD_HOOK_POSTSTOP]));
@@ -343,8 +368,17 @@ static json_t *build_state(const struct oci_container *c, pid_t pid)
 		json_object_set_new(s, "entitlements", json_string(c->ent.text));
 	if (c->pool_held)
 		json_object_set_new(s, "uid_pool_slot", json_integer(c->pool_slot));
+	if (c->pod_member) {
+		json_object_set_new(s, "pod_sandbox", json_string(c->ent.pod_sandbox));
+		if (c->pod_slot >= 0)
+			json_object_set_new(s, "uid_pool_slot", json_integer(c->pod_slot));
+	}
 	if (c->has_ll)
 		json_object_set_new(s, "landlock", json_true());
+	if (c->chroot_style)
+		json_object_set_new(s, "chroot_root",
+				    json_pack("{s:s,s:I}", "path", cfg->root_path, "before_mnt_id",
+					      (json_int_t)c->root_mnt_id));
 	return s;
 }
 
@@ -371,8 +405,26 @@ static int prepare(struct oci_container *c, int dirfd, ward_error_t *err)
 		return ward_error_set(err, EINVAL,
 				      "process.terminal is true: give --console-socket (ward does "
 				      "not hold a terminal for the container itself)");
-	if (ward_oci_entitlements_apply(cfg, o->id, &c->ent, err) < 0)
+	if (ward_oci_entitlements_apply(cfg, o->id, o->root, &c->ent, err) < 0)
 		return -1;
+	/* A pod's container shares its sandbox's uid range (pod.c): it
+	 * records the sandbox's slot, which the sandbox's delete hands over
+	 * while a member still lives (cleanup_state). */
+	c->pod_slot = -1;
+	if (c->ent.pod_sandbox) {
+		struct oci_state sb;
+		ward_error_t e2 = NULL;
+
+		c->pod_member = true;
+		if (ward_oci_state_load(o->root, c->ent.pod_sandbox, false, &sb, &e2) == 0) {
+			json_t *slot = json_object_get(sb.json, "uid_pool_slot");
+
+			if (json_is_integer(slot))
+				c->pod_slot = (int)json_integer_value(slot);
+		}
+		ward_error_free(&e2);
+		ward_oci_state_free(&sb);
+	}
 	/* Without the entitlements (which refuse them), a label that cannot
 	 * be applied is said, not silently dropped. */
 	if (cfg->process.apparmor_profile && *cfg->process.apparmor_profile) {
@@ -593,10 +645,16 @@ static int finish_create(struct oci_container *c, pid_t pid, ward_error_t *err)
 
 		switch (t) {
 		case SYNC_HOOKS: {
+			/* prestart (deprecated) comes from the spec's first
+			 * lifecycle, where it ran after create: its state says
+			 * "created", as crun's does and runtime-tools checks;
+			 * createRuntime runs during create: "creating". */
+			cleanup_free char *pre =
+				hook_state(c->o->id, "created", pid, cfg->bundle, cfg);
 			cleanup_free char *st =
 				hook_state(c->o->id, "creating", pid, cfg->bundle, cfg);
 
-			if (ward_oci_hooks_run(&cfg->hooks[WARD_HOOK_PRESTART], "prestart", st,
+			if (ward_oci_hooks_run(&cfg->hooks[WARD_HOOK_PRESTART], "prestart", pre,
 					       err) < 0 ||
 			    ward_oci_hooks_run(&cfg->hooks[WARD_HOOK_CREATE_RUNTIME],
 					       "createRuntime", st, err) < 0)
@@ -619,6 +677,29 @@ static int finish_create(struct oci_container *c, pid_t pid, ward_error_t *err)
 		}
 	}
 died:
+	/* The init may have failed before it read our message (a mount of the
+	 * rootfs, made before the cgroup step): its error is still queued on
+	 * the socket, behind which the peer's close reads as EOF. */
+	{
+		ssize_t k;
+		int t = 0;
+
+		do
+			k = recv(c->sync[0], buf, sizeof(buf) - 1, MSG_DONTWAIT);
+		while (k < 0 && errno == EINTR);
+		if (k > 0)
+			t = (unsigned char)buf[0];
+		while (k > 0 && t != SYNC_ERROR) {
+			k = recv(c->sync[0], buf, sizeof(buf) - 1, MSG_DONTWAIT);
+			t = k > 0 ? (unsigned char)buf[0] : 0;
+		}
+		if (t == SYNC_ERROR) {
+			buf[k] = '\0';
+			ward_error_set(err, 0, "%s", k > 2 ? buf + 2 : "container init failed");
+			(*err)->status = k > 1 ? (unsigned char)buf[1] : 1;
+			return -1;
+		}
+	}
 	return ward_error_set(err, ECHILD, "the container's init died during creation");
 }
 
@@ -702,6 +783,8 @@ fail:
 		(void)ward_oci_cgroup_destroy(c->cg, NULL);
 		c->cg = NULL;
 	}
+	if (c->chroot_style)
+		ward_oci_chroot_detach(c->cfg->root_path, c->root_mnt_id);
 	(void)ward_oci_state_remove(st, NULL);
 	return -1;
 }
@@ -741,30 +824,19 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int run_poststart(const struct oci_state *s, ward_error_t *err)
+static void run_poststart(const struct oci_state *s)
 {
-	struct ward_oci_config cfg;
-	ward_error_t e = NULL;
-	cleanup_free char *state = NULL;
+	struct ward_oci_hooks post;
 
-	(void)err;
-	/* poststart hooks are in the bundle's config (read again: it is the
-	 * engine's, and the state keeps only poststop). */
-	if (ward_oci_config_load(s->bundle, &cfg, &e) < 0) {
-		ward_error_free(&e);
-		ward_oci_config_free(&cfg);
-		return 0;
+	ward_oci_hooks_from_json(json_object_get(s->json, "poststart"), &post);
+	if (post.n) {
+		json_t *pub = ward_oci_state_public(s, WARD_OCI_RUNNING);
+		cleanup_free char *text = json_dumps(pub, JSON_COMPACT);
+
+		json_decref(pub);
+		ward_oci_hooks_run_warn(&post, "poststart", text);
 	}
-	if (cfg.hooks[WARD_HOOK_POSTSTART].n) {
-		state = hook_state(s->id, "running", s->pid, s->bundle, &cfg);
-		if (ward_oci_hooks_run(&cfg.hooks[WARD_HOOK_POSTSTART], "poststart", state, &e) <
-		    0) {
-			ward_oci_log(WARD_LOG_WARN, "%s", e->msg);
-			ward_error_free(&e);
-		}
-	}
-	ward_oci_config_free(&cfg);
-	return 0;
+	ward_oci_hooks_free(&post);
 }
 
 int ward_oci_start(const char *root, const char *id, ward_error_t *err)
@@ -818,7 +890,7 @@ int ward_oci_start(const char *root, const char *id, ward_error_t *err)
 			       "container \"%s\" did not start its program within 10 s", id);
 		goto out;
 	}
-	run_poststart(&s, err);
+	run_poststart(&s);
 	rc = 0;
 out:
 	if (fd >= 0)
@@ -1067,6 +1139,47 @@ static void wait_gone(pid_t pid, unsigned long long start, int ms)
 	}
 }
 
+/*
+ * A pod sandbox deleted while a container of its pod still runs (pod.c):
+ * that container is in the sandbox's user namespace, so the uid range must
+ * not go back to the pool.  The lease goes to the first live member; its
+ * delete gives the range back (ward_oci_pool_release releases only the
+ * lease that names its own state directory).
+ */
+static void pod_hand_over(const struct oci_state *s, unsigned slot)
+{
+	cleanup_free char *root = ward_xstrdup(s->dir);
+	char *slash = strrchr(root, '/');
+	DIR *d;
+	struct dirent *de;
+
+	if (slash == NULL)
+		return;
+	*slash = '\0';
+	d = opendir(root);
+	while (d && (de = readdir(d)) != NULL) {
+		struct oci_state m;
+		ward_error_t e = NULL;
+		const char *sb;
+		bool done = false;
+
+		if (de->d_name[0] == '.' || strcmp(de->d_name, s->id) == 0)
+			continue;
+		if (ward_oci_state_load(root, de->d_name, false, &m, &e) == 0) {
+			sb = json_string_value(json_object_get(m.json, "pod_sandbox"));
+			if (sb && strcmp(sb, s->id) == 0 && m.start_time &&
+			    ward_oci_proc_start_time(m.pid) == m.start_time)
+				done = ward_oci_pool_hold(slot, m.pid, m.dir, NULL) == 0;
+		}
+		ward_error_free(&e);
+		ward_oci_state_free(&m);
+		if (done)
+			break;
+	}
+	if (d)
+		closedir(d);
+}
+
 static int cleanup_state(struct oci_state *s, struct ward_oci_cgroup *cg, ward_error_t *err)
 {
 	struct ward_oci_hooks post;
@@ -1083,17 +1196,26 @@ static int cleanup_state(struct oci_state *s, struct ward_oci_cgroup *cg, ward_e
 		cleanup_free char *text = json_dumps(pub, JSON_COMPACT);
 
 		json_decref(pub);
-		if (ward_oci_hooks_run(&post, "poststop", text, &e) < 0) {
-			ward_oci_log(WARD_LOG_WARN, "%s", e->msg);
-			ward_error_free(&e);
-		}
+		ward_oci_hooks_run_warn(&post, "poststop", text);
 	}
 	ward_oci_hooks_free(&post);
 	{
+		json_t *cr = json_object_get(s->json, "chroot_root");
+		json_t *path = json_object_get(cr, "path"),
+		       *id = json_object_get(cr, "before_mnt_id");
+
+		if (json_is_string(path) && json_is_integer(id))
+			ward_oci_chroot_detach(json_string_value(path),
+					       (uint64_t)json_integer_value(id));
+	}
+	{
 		json_t *slot = json_object_get(s->json, "uid_pool_slot");
 
-		if (json_is_integer(slot))
+		if (json_is_integer(slot)) {
+			if (!json_is_string(json_object_get(s->json, "pod_sandbox")))
+				pod_hand_over(s, (unsigned)json_integer_value(slot));
 			ward_oci_pool_release((unsigned)json_integer_value(slot), s->dir);
+		}
 	}
 	if (ward_oci_state_remove(s, err) < 0)
 		rc = -1;
@@ -1208,7 +1330,7 @@ int ward_oci_run(const struct ward_oci_opts *o, int *status, ward_error_t *err)
 		(*err)->status = n > 1 ? (unsigned char)buf[1] : 125;
 		goto reap;
 	}
-	run_poststart(&st, NULL);
+	run_poststart(&st);
 	if (o->detach) {
 		*status = 0;
 		rc = 0;
@@ -1245,5 +1367,118 @@ out:
 	container_free(&c);
 	ward_oci_state_free(&st);
 	ward_oci_config_free(&cfg);
+	return rc;
+}
+
+/* ---- update, events ---- */
+
+int ward_oci_update(const char *root, const char *id, json_t *resources, const char *from,
+		    ward_error_t *err)
+{
+	struct ward_oci_resources r;
+	struct oci_state s;
+	struct ward_oci_cgroup *cg = NULL;
+	enum ward_oci_status st;
+	json_t *ent;
+	int rc = -1;
+
+	memset(&r, 0, sizeof(r));
+	r.blkio_weight = r.blkio_leaf_weight = -1;
+	if (ward_oci_state_load(root, id, true, &s, err) < 0)
+		goto out;
+	cg = ward_oci_state_cgroup(&s);
+	st = ward_oci_state_status(&s, cg);
+	if (st == WARD_OCI_STOPPED) {
+		ward_error_set(err, EINVAL, "cannot update container \"%s\": it is stopped", id);
+		goto out;
+	}
+	if (cg == NULL) {
+		ward_error_set(err, ENOENT, "container \"%s\" has no cgroup to update", id);
+		goto out;
+	}
+	if (ward_oci_resources_parse(resources, from, &r, err) < 0)
+		goto out;
+	/* Device rules are create's (runc's update leaves them too). */
+	if (r.n_devices)
+		ward_oci_log(WARD_LOG_WARN, "update: linux.resources.devices is not changed by "
+					    "update; ignored");
+	ent = json_object_get(s.json, "entitlements");
+	if (json_is_string(ent)) {
+		struct oci_entitlements bound;
+		size_t i;
+
+		memset(&bound, 0, sizeof(bound));
+		bound.root.fd = -1;
+		bound.file = ward_xstrdup(from);
+		if (ward_oci_entitlements_parse(json_string_value(ent), &bound.policy, err) < 0) {
+			ward_oci_entitlements_free(&bound);
+			goto out;
+		}
+		bound.present = true;
+		ward_oci_entitlements_resources(&r, &bound);
+		for (i = 0; i < bound.n_notes; i++)
+			ward_oci_log(WARD_LOG_DEBUG, "entitlements: %s", bound.notes[i]);
+		if (bound.n_refusals) {
+			ward_error_set(err, EACCES, "%s", bound.refusals[0]);
+			ward_oci_entitlements_free(&bound);
+			goto out;
+		}
+		ward_oci_entitlements_free(&bound);
+	}
+	rc = ward_oci_cgroup_update(cg, &r, err);
+out:
+	ward_oci_resources_free(&r);
+	ward_oci_cgroup_free(cg);
+	ward_oci_state_free(&s);
+	return rc;
+}
+
+static int print_stats(struct oci_state *s, struct ward_oci_cgroup *cg, FILE *out)
+{
+	json_t *ev = json_pack("{s:s,s:s,s:o}", "type", "stats", "id", s->id, "data",
+			       ward_oci_cgroup_stats(cg));
+
+	json_dumpf(ev, out, JSON_COMPACT);
+	fputc('\n', out);
+	json_decref(ev);
+	return fflush(out);
+}
+
+int ward_oci_events(const char *root, const char *id, bool stats, unsigned interval_ms, FILE *out,
+		    ward_error_t *err)
+{
+	struct oci_state s;
+	struct ward_oci_cgroup *cg = NULL;
+	int rc = -1;
+
+	if (ward_oci_state_load(root, id, false, &s, err) < 0)
+		goto out;
+	cg = ward_oci_state_cgroup(&s);
+	if (cg == NULL) {
+		ward_error_set(err, ENOENT, "container \"%s\" has no cgroup", id);
+		goto out;
+	}
+	if (ward_oci_state_status(&s, cg) == WARD_OCI_STOPPED) {
+		ward_error_set(err, EINVAL, "container \"%s\" is stopped", id);
+		goto out;
+	}
+	/* --stats: one event, now.  Otherwise one every interval while the
+	 * container lives (runc also reports OOM events; ward's stats carry
+	 * memory.failcnt). */
+	for (;;) {
+		struct timespec ts = {interval_ms / 1000, (long)(interval_ms % 1000) * 1000000L};
+
+		if (print_stats(&s, cg, out) != 0)
+			break;
+		if (stats)
+			break;
+		nanosleep(&ts, NULL);
+		if (ward_oci_state_status(&s, cg) == WARD_OCI_STOPPED)
+			break;
+	}
+	rc = 0;
+out:
+	ward_oci_cgroup_free(cg);
+	ward_oci_state_free(&s);
 	return rc;
 }

@@ -8,13 +8,16 @@
  * the --log file, where engines look for it).
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../cli.h"
+#include "util.h"
 #include "oci/log.h"
 #include "oci/oci.h"
 
@@ -254,6 +257,169 @@ static int cmd_list_or_ps(int argc, char **argv, bool ps)
 	return 0;
 }
 
+/* runc's update: --resources FILE ("-": stdin), as containerd's shim calls
+ * it, or single values (which win over the file's). */
+static int cmd_update(int argc, char **argv)
+{
+	static const struct {
+		const char *opt, *obj, *key;
+		bool text;
+	} one[] = {
+		{"memory", "memory", "limit", false},
+		{"memory-reservation", "memory", "reservation", false},
+		{"memory-swap", "memory", "swap", false},
+		{"kernel-memory", "memory", "kernel", false},
+		{"kernel-memory-tcp", "memory", "kernelTCP", false},
+		{"cpu-share", "cpu", "shares", false},
+		{"cpu-quota", "cpu", "quota", false},
+		{"cpu-period", "cpu", "period", false},
+		{"cpu-rt-period", "cpu", "realtimePeriod", false},
+		{"cpu-rt-runtime", "cpu", "realtimeRuntime", false},
+		{"cpuset-cpus", "cpu", "cpus", true},
+		{"cpuset-mems", "cpu", "mems", true},
+		{"pids-limit", "pids", "limit", false},
+		{"blkio-weight", "blockIO", "weight", false},
+	};
+	struct option opts[ARRAY_SIZE(one) + 3];
+	const char *file = NULL;
+	json_t *res = NULL, *sets = json_object();
+	ward_error_t err = NULL;
+	size_t k;
+	int c, idx = 0, rc;
+
+	for (k = 0; k < ARRAY_SIZE(one); k++)
+		opts[k] = (struct option){one[k].opt, required_argument, NULL, 1000 + (int)k};
+	opts[k++] = (struct option){"resources", required_argument, NULL, 'r'};
+	opts[k++] = (struct option){"help", no_argument, NULL, 'h'};
+	opts[k] = (struct option){NULL, 0, NULL, 0};
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "r:", opts, &idx)) != -1) {
+		if (c == 'r') {
+			file = optarg;
+		} else if (c >= 1000 && c < 1000 + (int)ARRAY_SIZE(one)) {
+			const typeof(one[0]) *o = &one[c - 1000];
+			json_t *obj = json_object_get(sets, o->obj);
+			char *end;
+			long long v = strtoll(optarg, &end, 10);
+
+			if (!o->text && (*optarg == '\0' || *end != '\0')) {
+				fprintf(stderr, "ward: update --%s %s: expected a number\n", o->opt,
+					optarg);
+				json_decref(sets);
+				return 2;
+			}
+			if (obj == NULL) {
+				obj = json_object();
+				json_object_set_new(sets, o->obj, obj);
+			}
+			json_object_set_new(obj, o->key,
+					    o->text ? json_string(optarg) : json_integer(v));
+		} else if (c == 'h') {
+			printf("usage: ward update [--resources FILE|-] [--memory N] "
+			       "[--memory-reservation N]\n"
+			       "         [--memory-swap N] [--kernel-memory-tcp N] [--cpu-share N] "
+			       "[--cpu-quota N]\n"
+			       "         [--cpu-period N] [--cpuset-cpus L] [--cpuset-mems L] "
+			       "[--pids-limit N]\n"
+			       "         [--blkio-weight N] ID\n"
+			       "New linux.resources for a running container (FILE: a "
+			       "runtime-spec resources\n"
+			       "object; \"-\": stdin).  Under org.ward.entitlements the "
+			       "entitlements still bound them.\n");
+			json_decref(sets);
+			return 0;
+		} else {
+			json_decref(sets);
+			return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		json_decref(sets);
+		return usage_of("update", "[--resources FILE|-] [OPTIONS] ID");
+	}
+	if (file) {
+		json_error_t je;
+
+		res = strcmp(file, "-") == 0 ? json_loadf(stdin, 0, &je)
+					     : json_load_file(file, 0, &je);
+		if (!json_is_object(res)) {
+			ward_error_set(&err, EINVAL,
+				       "update --resources %s: %s (expected a runtime-spec "
+				       "linux.resources object)",
+				       strcmp(file, "-") == 0 ? "(stdin)" : file,
+				       res ? "not an object" : je.text);
+			json_decref(res);
+			json_decref(sets);
+			return fail(&err);
+		}
+	} else {
+		res = json_object();
+	}
+	{
+		const char *key;
+		json_t *v;
+
+		json_object_foreach(sets, key, v)
+		{
+			json_t *have = json_object_get(res, key);
+
+			if (json_is_object(have))
+				json_object_update(have, v);
+			else
+				json_object_set(res, key, v);
+		}
+	}
+	json_decref(sets);
+	rc = ward_oci_update(state_root(), argv[optind], res,
+			     file && strcmp(file, "-") ? file : "update --resources", &err);
+	json_decref(res);
+	if (rc < 0)
+		return fail(&err);
+	return 0;
+}
+
+static int cmd_events(int argc, char **argv)
+{
+	static const struct option opts[] = {{"stats", no_argument, NULL, 's'},
+					     {"interval", required_argument, NULL, 'i'},
+					     {"help", no_argument, NULL, 'h'},
+					     {NULL, 0, NULL, 0}};
+	ward_error_t err = NULL;
+	bool stats = false;
+	unsigned ms = 5000;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 's') {
+			stats = true;
+		} else if (c == 'i') {
+			char *end;
+			double v = strtod(optarg, &end);
+
+			if (end == optarg || v <= 0 || v > 86400 ||
+			    (*end && strcmp(end, "s") != 0 && strcmp(end, "ms") != 0))
+				return usage_of("events", "--interval N[s|ms]");
+			ms = (unsigned)(strcmp(end, "ms") == 0 ? v : v * 1000);
+			if (ms == 0)
+				ms = 1;
+		} else if (c == 'h') {
+			printf("usage: ward events [--stats] [--interval 5s] ID\n"
+			       "The container's cgroup statistics as runc prints them "
+			       "({\"type\":\"stats\",\"id\",\"data\"}):\n"
+			       "one line with --stats, else one per interval until it stops.\n");
+			return 0;
+		} else {
+			return 2;
+		}
+	}
+	if (optind != argc - 1)
+		return usage_of("events", "[--stats] [--interval 5s] ID");
+	if (ward_oci_events(state_root(), argv[optind], stats, ms, stdout, &err) < 0)
+		return fail(&err);
+	return 0;
+}
+
 static int cmd_spec(int argc, char **argv)
 {
 	static const struct option opts[] = {{"bundle", required_argument, NULL, 'b'},
@@ -427,7 +593,11 @@ int cmd_oci(int argc, char **argv)
 			return fail(&err);
 		return 0;
 	}
-	if (strcmp(cmd, "update") == 0 || strcmp(cmd, "checkpoint") == 0) {
+	if (strcmp(cmd, "update") == 0)
+		return cmd_update(argc, argv);
+	if (strcmp(cmd, "events") == 0)
+		return cmd_events(argc, argv);
+	if (strcmp(cmd, "checkpoint") == 0) {
 		ward_error_set(&err, 0, "%s is not supported by ward", cmd);
 		return fail(&err);
 	}

@@ -94,7 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	e.root.fd = -1;
 	memset(&sc, 0, sizeof(sc));
 	if (ward_oci_config_parse((const char *)data, size, bundle, &c, &err) == 0) {
-		if (ward_oci_entitlements_apply(&c, "fuzz", &e, &err) == 0) {
+		if (ward_oci_entitlements_apply(&c, "fuzz", NULL, &e, &err) == 0) {
 			if (e.present)
 				check(&c, &e);
 			if (c.seccomp &&

@@ -391,7 +391,9 @@ def test_hooks_get_the_state_on_stdin(oci):
     kinds = [line.split(" ", 1)[0] for line in lines]
     assert kinds == ["prestart", "createRuntime", "createContainer", "poststart", "poststop"]
     states = [json.loads(line.split(" ", 1)[1]) for line in lines]
-    assert states[0]["status"] == "creating" and states[0]["pid"] > 0
+    # prestart: "created" (crun, runtime-tools); createRuntime: "creating"
+    assert states[0]["status"] == "created" and states[0]["pid"] > 0
+    assert states[1]["status"] == "creating"
     assert states[3]["status"] == "running"
     assert states[4]["status"] == "stopped"
     assert all(s["id"] == "hk" for s in states)
