@@ -54,7 +54,6 @@ ROOTLESS_MODULES = {
     "test_resources.py",
     "test_view.py",
     "test_programs.py",
-    "test_rootless.py",
 }
 # The user the current test runs ward as (a RootlessUser), or None for root.
 _as_user = {"user": None}
@@ -490,8 +489,8 @@ class RootlessUser:
     current = None
     PREFIX = "wrl"
 
-    def __init__(self):
-        self.name = f"{self.PREFIX}{os.getpid()}"
+    def __init__(self, prefix=PREFIX):
+        self.name = f"{prefix}{os.getpid()}"
         subprocess.run(["useradd", "-m", "-s", "/bin/sh", "-U", self.name], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         import pwd
@@ -560,7 +559,7 @@ class RootlessUser:
         with open("/etc/passwd") as fh:
             names = [l.split(":")[0] for l in fh]
         for n in names:
-            m = re.fullmatch(cls.PREFIX + r"(\d+)", n)
+            m = re.fullmatch(cls.PREFIX + r"x?(\d+)", n)
             if m and not os.path.exists(f"/proc/{m.group(1)}"):
                 subprocess.run([WARD, "delegate", "--undo", n], capture_output=True)
                 subprocess.run(["userdel", "-r", "-f", n], capture_output=True)

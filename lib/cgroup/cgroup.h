@@ -80,5 +80,8 @@ int ward_cgroup_destroy(struct ward_cgroup *cg, ward_error_t *err);
  * killed with SIGKILL cannot clean up).  Best effort, never fails. */
 void ward_cgroup_gc(const char *root);
 enum ward_cgroup_layout ward_cgroup_get_layout(const struct ward_cgroup *cg);
+/* The cgroup's directories (one per hierarchy), for a cleaner that outlives
+ * the caller; returns how many were put in out (pointers into cg). */
+size_t ward_cgroup_paths(const struct ward_cgroup *cg, const char **out, size_t max);
 
 #endif

@@ -125,35 +125,38 @@ static int take_back(int hierfd, const char *hierpath, const char *rel, bool sta
 		int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 		DIR *dir = dfd >= 0 ? fdopendir(dfd) : NULL;
 		struct dirent *de;
+		char **names = NULL;
+		bool *isdir = NULL;
+		size_t n = 0, i;
 
+		/* Listed first, removed after: removing while reading a
+		 * directory may skip entries. */
 		while (dir && (de = readdir(dir)) != NULL) {
 			struct stat st;
 
 			if (de->d_name[0] == '.' ||
-			    fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-			    !S_ISDIR(st.st_mode))
+			    fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 				continue;
-			if (!standin)
-				(void)unlinkat(fd, de->d_name, AT_REMOVEDIR);
+			names = ward_xrealloc(names, (n + 1) * sizeof(*names));
+			isdir = ward_xrealloc(isdir, (n + 1) * sizeof(*isdir));
+			names[n] = ward_xstrdup(de->d_name);
+			isdir[n++] = S_ISDIR(st.st_mode);
 		}
 		if (dir)
 			closedir(dir);
 		else if (dfd >= 0)
 			close(dfd);
-	}
-	if (standin) {
-		/* Stand-in: the "interface files" are ours to remove. */
-		int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-		DIR *dir = dfd >= 0 ? fdopendir(dfd) : NULL;
-		struct dirent *de;
-
-		while (dir && (de = readdir(dir)) != NULL)
-			if (de->d_name[0] != '.')
-				(void)unlinkat(fd, de->d_name, 0);
-		if (dir)
-			closedir(dir);
-		else if (dfd >= 0)
-			close(dfd);
+		/* Empty stale children (rmdir removes only an empty cgroup); on a
+		 * stand-in, the "interface files" are ours to remove. */
+		for (i = 0; i < n; i++) {
+			if (isdir[i] && !standin)
+				(void)unlinkat(fd, names[i], AT_REMOVEDIR);
+			else if (!isdir[i] && standin)
+				(void)unlinkat(fd, names[i], 0);
+			free(names[i]);
+		}
+		free(names);
+		free(isdir);
 	}
 	if (unlinkat(hierfd, rel, AT_REMOVEDIR) < 0 && errno != ENOENT)
 		return ward_error_sys(
