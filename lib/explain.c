@@ -19,10 +19,36 @@
 #include "landlock.h"
 #include "launch.h"
 #include "ns.h"
+#include "rootless.h"
 #include "seccomp/seccomp.h"
+#include "cgroup/cgroup.h"
 #include "util.h"
 
 #define HAS_CAP(p, c) (((p)->caps >> (c)) & 1ULL)
+
+static int explain_rootless = -1;
+
+void ward_explain_mode(int rootless)
+{
+	explain_rootless = rootless;
+}
+
+/* Rootless mode changes what some layers give (docs/rootless.md). */
+static bool rootless_mode(void)
+{
+	return explain_rootless < 0 ? ward_rootless() : explain_rootless != 0;
+}
+
+/* The vm.memfd_noexec a rootless sandbox inherits (it cannot raise it). */
+static int inherited_memfd_noexec(void)
+{
+	cleanup_free char *buf = NULL;
+	size_t len = 0;
+
+	if (ward_read_file("/proc/sys/vm/memfd_noexec", &buf, &len) < 0 || len == 0)
+		return -1;
+	return buf[0] - '0';
+}
 
 static void add(struct ward_threat *t, const char *layer)
 {
@@ -47,6 +73,7 @@ size_t ward_threat_matrix(const struct ward_policy *p, int abi, struct ward_thre
 	struct ward_sc_rules r = {0};
 	bool userns = p->namespaces & CLONE_NEWUSER;
 	bool ll = abi >= 1 && p->level != WARD_LEVEL_ADMIN; /* see ward_landlock_plan() */
+	bool rl = rootless_mode();
 	size_t n = 0;
 	struct ward_threat *t;
 
@@ -68,7 +95,9 @@ size_t ward_threat_matrix(const struct ward_policy *p, int abi, struct ward_thre
 	if (!HAS_CAP(p, CAP_SYS_ADMIN))
 		add(t, "capabilities: no CAP_SYS_ADMIN");
 	if (userns && p->level != WARD_LEVEL_ADMIN)
-		add(t, "namespaces: the mount namespace belongs to the host's user namespace");
+		add(t, rl ? "namespaces: the mount namespace belongs to init's user namespace, "
+			    "not the program's"
+			  : "namespaces: the mount namespace belongs to the host's user namespace");
 	if (ll)
 		add(t, "landlock: a Landlock-restricted process cannot change its mounts");
 
@@ -76,7 +105,9 @@ size_t ward_threat_matrix(const struct ward_policy *p, int abi, struct ward_thre
 	add(t, "namespaces: only the sandbox's own processes are visible (pid namespace)");
 	if (sc_denied(&r, "ptrace"))
 		add(t, "seccomp: ptrace(2) denied");
-	add(t, "identity: a host uid range of its own; other processes have other uids");
+	/* Rootless: every sandbox of a user runs as that user's uid. */
+	if (!rl)
+		add(t, "identity: a host uid range of its own; other processes have other uids");
 	if (ll)
 		add(t, "landlock: ptrace limited to its own Landlock domain");
 
@@ -84,7 +115,8 @@ size_t ward_threat_matrix(const struct ward_policy *p, int abi, struct ward_thre
 	add(t, "namespaces: other environments' processes are invisible (pid namespace)");
 	if (sc_denied(&r, "process_vm_readv"))
 		add(t, "seccomp: process_vm_readv(2) denied");
-	add(t, "identity: a host uid range of its own");
+	if (!rl)
+		add(t, "identity: a host uid range of its own");
 	if (ll)
 		add(t, "landlock: ptrace-class access limited to its own domain");
 
@@ -92,7 +124,7 @@ size_t ward_threat_matrix(const struct ward_policy *p, int abi, struct ward_thre
 	if (sc_denied(&r, "keyctl") && sc_denied(&r, "add_key"))
 		add(t, "seccomp: keyctl(2), add_key(2), request_key(2) denied");
 	add(t, "mounts: /proc/keys masked");
-	if (userns)
+	if (userns && !rl)
 		add(t, "identity: keys of the host's users belong to other uids");
 
 	NEXT("load a kernel module");
@@ -143,7 +175,8 @@ size_t ward_threat_matrix(const struct ward_policy *p, int abi, struct ward_thre
 
 	NEXT("fork bomb");
 	add(t, "cgroups: pids.max (process.limit)");
-	add(t, "rlimits: RLIMIT_NPROC on the sandbox's own host uid");
+	add(t, rl ? "rlimits: RLIMIT_NPROC, counted within the sandbox's user namespace"
+		  : "rlimits: RLIMIT_NPROC on the sandbox's own host uid");
 
 	NEXT("memory bomb");
 	/* One layer only, and said so: RLIMIT_AS or RLIMIT_DATA would break
@@ -154,7 +187,8 @@ size_t ward_threat_matrix(const struct ward_policy *p, int abi, struct ward_thre
 	add(t, "mounts: not in the sandbox's view");
 	if (ll)
 		add(t, "landlock: no rule grants them");
-	if (userns)
+	/* Rootless: the user's own files are the sandbox's (uid 0 inside). */
+	if (userns && !rl)
 		add(t, "identity: unmapped host owners; no capability over their files");
 
 	NEXT("reach the network");
@@ -206,7 +240,8 @@ size_t ward_threat_matrix(const struct ward_policy *p, int abi, struct ward_thre
 
 	NEXT("execute what the program wrote");
 	if (!p->scratch_exec) {
-		add(t, "pid namespace: vm.memfd_noexec=2 (no memfd is executable)");
+		if (!rl || inherited_memfd_noexec() >= 2)
+			add(t, "pid namespace: vm.memfd_noexec=2 (no memfd is executable)");
 		add(t, "seccomp: memfd_create(MFD_EXEC) refused");
 	}
 	if (ll)
@@ -339,6 +374,7 @@ struct layer_line {
 static size_t layer_summary(const struct ward_policy *p, int abi, struct layer_line *out)
 {
 	char buf[400], fam[128];
+	bool rl = rootless_mode();
 	size_t n = 0, allowed, denied, filtered;
 	struct ward_landlock_plan plan;
 	cleanup_free char *missing = NULL;
@@ -352,10 +388,36 @@ static size_t layer_summary(const struct ward_policy *p, int abi, struct layer_l
 
 	LINE(WARD_LAYER_NS, "new %s namespaces%s", ward_ns_names(p->namespaces, buf, sizeof(buf)),
 	     p->net == WARD_NET_HOST ? "; the host's network namespace (network.host)" : "");
-	if (!p->scratch_exec)
+	if (!p->scratch_exec && rl && inherited_memfd_noexec() < 2)
+		LINE(WARD_LAYER_NS,
+		     "rootless: vm.memfd_noexec stays %d, as the host has it (only host root may "
+		     "raise it): a memfd made without MFD_EXEC can be executed; set it to 2 on "
+		     "the host (sysctl vm.memfd_noexec=2) to close that",
+		     inherited_memfd_noexec());
+	else if (!p->scratch_exec)
 		LINE(WARD_LAYER_NS, "vm.memfd_noexec=2 in the sandbox's pid namespace: no memfd is "
 				    "executable; anonymous memory may still be mapped executable");
-	if (p->namespaces & CLONE_NEWUSER)
+	if (rl && (p->namespaces & CLONE_NEWUSER)) {
+		struct ward_rootless_ids ids;
+
+		ward_rootless_ids_plan(&ids);
+		LINE(WARD_LAYER_NS, "rootless: a user namespace of ward's own (for init) owns the "
+				    "other namespaces; the program's is nested in it");
+		if (ids.subids)
+			LINE(WARD_LAYER_IDENTITY,
+			     "rootless: uid/gid 0 inside is your uid %u/gid %u, ids 1..%u your "
+			     "subordinate ranges (%u.., %u..); no host range of its own: every "
+			     "sandbox of yours runs as you, apart by its pid namespace and "
+			     "Landlock's scoping",
+			     (unsigned)ids.uid, (unsigned)ids.gid, ids.count - 1, ids.sub_uid.start,
+			     ids.sub_gid.start);
+		else
+			LINE(WARD_LAYER_IDENTITY,
+			     "rootless: uid/gid 0 inside is your uid %u/gid %u, and only that "
+			     "(%s); "
+			     "setgroups is denied, so your supplementary groups stay",
+			     (unsigned)ids.uid, (unsigned)ids.gid, ids.why_not);
+	} else if (p->namespaces & CLONE_NEWUSER)
 		LINE(WARD_LAYER_IDENTITY,
 		     "uid/gid 0 inside a user namespace, mapped to %u unprivileged host ids "
 		     "of its own (never host root)",
@@ -372,7 +434,11 @@ static size_t layer_summary(const struct ward_policy *p, int abi, struct layer_l
 		const struct ward_path_grant *g = &p->paths[i];
 
 		LINE(WARD_LAYER_MOUNT, "%s: %s%s (%s)", g->path,
-		     (g->access & WARD_FS_WRITE) ? "read-write, idmapped" : "read-only",
+		     (g->access & WARD_FS_WRITE)
+			     ? (rl ? "read-write, not idmapped (rootless: your files are uid 0 "
+				     "inside, others' unmapped)"
+				   : "read-write, idmapped")
+			     : "read-only",
 		     (g->access & WARD_FS_EXEC) ? ", exec" : ", noexec", g->origin);
 	}
 	for (size_t i = 0; i < p->n_devices; i++)
@@ -478,6 +544,21 @@ static size_t layer_summary(const struct ward_policy *p, int abi, struct layer_l
 		snprintf(buf, sizeof(buf), "no CPU limit");
 	LINE(WARD_LAYER_CGROUP, "pids.max %llu (+1 for ward's init); memory %llu MiB, no swap; %s",
 	     (unsigned long long)p->pids_max, (unsigned long long)(p->memory_max >> 20), buf);
+	if (rl) {
+		const char *how = NULL;
+		cleanup_free char *d = ward_cgroup_delegated(NULL, geteuid(), &how);
+
+		if (d)
+			LINE(WARD_LAYER_CGROUP,
+			     "rootless: in the cgroup delegated to you, %s (%s); no v1 devices "
+			     "list (root only): the minimal /dev and nodev stand for it",
+			     d, how);
+		else
+			LINE(WARD_LAYER_CGROUP,
+			     "rootless: no cgroup is delegated to you: ward run refuses unless "
+			     "--best-effort (fix: sudo ward delegate %u)",
+			     (unsigned)geteuid());
+	}
 	LINE(WARD_LAYER_RLIMIT, "RLIMIT_NOFILE %llu; RLIMIT_CORE 0; RLIMIT_NPROC %llu",
 	     (unsigned long long)p->nofile, (unsigned long long)p->pids_max + 1);
 	LINE(WARD_LAYER_PROCESS,

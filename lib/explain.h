@@ -21,6 +21,9 @@ struct ward_threat {
 size_t ward_threat_matrix(const struct ward_policy *p, int landlock_abi, struct ward_threat *out,
 			  size_t max);
 
+/* Explain for root mode (0), rootless mode (1), or the mode of the caller
+ * (-1, the default: lib/rootless.c).  docs/rootless.md. */
+void ward_explain_mode(int rootless);
 int ward_explain_text(const struct ward_policy *p, int landlock_abi, FILE *out, ward_error_t *err);
 int ward_explain_json(const struct ward_policy *p, int landlock_abi, FILE *out, ward_error_t *err);
 

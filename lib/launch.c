@@ -67,6 +67,7 @@
 #define DEFAULT_STATE_DIR "/run/ward"
 #define SANDBOX_PATH	  "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define MAX_GROUPS	  32
+#define WARD_CG_MAX_PATHS 8
 
 struct launch {
 	const struct ward_policy *p;
@@ -95,6 +96,7 @@ struct launch {
 	 * builds the view from inside it. */
 	bool rootless;
 	struct ward_rootless_ids ids;
+	int cleaner_fd; /* rootless: its closing tells the cleaner to remove the cgroup */
 	sigset_t fwd_mask, old_mask;
 	bool masked; /* fwd_mask is blocked: until the cleanup is done */
 };
@@ -575,6 +577,8 @@ static __attribute__((noreturn)) void run_init(struct launch *l)
 	 * execve closes what is left. */
 	if (l->cg && ward_cgroup_dirfd(l->cg) >= 0)
 		close(ward_cgroup_dirfd(l->cg));
+	if (l->cleaner_fd >= 0)
+		close(l->cleaner_fd);
 	if (l->id_lock_fd >= 0)
 		close(l->id_lock_fd);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
@@ -809,6 +813,58 @@ static int prepare_groups(struct launch *l, ward_error_t *err)
 	return 0;
 }
 
+/*
+ * Rootless: a process that removes the sandbox's cgroup once the supervisor
+ * is gone, however it went.  Root mode's next run removes what a supervisor
+ * killed with SIGKILL left (ward_cgroup_gc); a user's next run may be days
+ * away, and the cgroup is in a subtree an administrator gave them.  The
+ * cleaner holds the read end of a pipe whose only writer is the supervisor:
+ * end of file comes when the supervisor closes it after its own cleanup, or
+ * when it dies.  The sandbox dies with it (init's parent-death signal), so the
+ * cgroup is empty within moments; rmdir is retried while the kernel says
+ * EBUSY.  It holds no other descriptor.
+ */
+static void start_cleaner(struct launch *l)
+{
+	const char *paths[WARD_CG_MAX_PATHS];
+	size_t n = ward_cgroup_paths(l->cg, paths, ARRAY_SIZE(paths)), i;
+	int p[2];
+	pid_t pid;
+
+	if (n == 0 || pipe2(p, O_CLOEXEC) < 0)
+		return;
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return;
+	}
+	if (pid == 0) {
+		sigset_t none;
+		char c;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		/* Not in the caller's session: a ^C or hangup there must not end
+		 * it before the sandbox's cgroup is gone. */
+		setsid();
+		if (dup3(p[0], 3, 0) < 0)
+			_exit(1);
+		syscall(SYS_close_range, 4, ~0U, 0);
+		while (read(3, &c, 1) < 0 && errno == EINTR)
+			;
+		for (i = 0; i < n; i++) {
+			int tries = 200;
+
+			while (rmdir(paths[i]) < 0 && errno == EBUSY && tries-- > 0)
+				usleep(10000);
+		}
+		_exit(0);
+	}
+	close(p[0]);
+	l->cleaner_fd = p[1];
+}
+
 /* Rootless: a cgroup delegated to the user, or a refusal that prints the
  * one command that fixes it (docs/rootless.md#limits). */
 static int rootless_cgroup(struct launch *l, ward_error_t *err)
@@ -850,6 +906,7 @@ static int rootless_cgroup(struct launch *l, ward_error_t *err)
 		warn(l, "%s; resource limits are not enforced (--best-effort)", (*err)->msg);
 		ward_error_free(err);
 	}
+	start_cleaner(l);
 	return 0;
 }
 
@@ -905,6 +962,8 @@ static void launch_free(struct launch *l)
 		ward_error_free(&e);
 		l->cg = NULL;
 	}
+	if (l->cleaner_fd >= 0)
+		close(l->cleaner_fd);
 	if (l->has_net) {
 		/* Init has been reaped on every path that made a veth. */
 		ward_net_release(&l->net, true);
@@ -1128,6 +1187,7 @@ int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int 
 	l.p = p;
 	l.o = o;
 	l.id_lock_fd = -1;
+	l.cleaner_fd = -1;
 	l.prog_fd = -1;
 	l.go[0] = l.go[1] = l.errp[0] = l.errp[1] = l.nsock[0] = l.nsock[1] = -1;
 	l.sc_mode = o->learn				  ? WARD_SC_LEARN

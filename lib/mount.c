@@ -933,8 +933,21 @@ static int learn_overlay(int rootfd, const struct ward_view_src *s, bool v_rootl
 	 * userxattr keeps its own in user.* (tmpfs has them since 6.6). */
 	data = ward_xasprintf("lowerdir=/proc/self/fd/%d,upperdir=%s,workdir=%s%s", s->fd, u, w,
 			      v_rootless ? ",userxattr" : "");
-	if (mount("overlay", target, "overlay", MS_NOSUID | MS_NODEV, data) < 0)
+	if (mount("overlay", target, "overlay", MS_NOSUID | MS_NODEV, data) < 0) {
+		/* Rootless: overlayfs clones its lower layer, which the kernel
+		 * refuses for a directory with mounts beneath it that the user
+		 * namespace may not reveal (locked).  Left out, and said, as
+		 * root mode does for what cannot be idmapped. */
+		if (v_rootless && (errno == EINVAL || errno == EPERM)) {
+			fprintf(stderr,
+				"ward: warning: ward learn: /%s is left out of the view (mounts "
+				"beneath it cannot be overlaid in a user namespace)\n",
+				name);
+			(void)unlinkat(rootfd, name, AT_REMOVEDIR);
+			return 0;
+		}
 		return ward_error_sys(err, "ward learn: cannot mount an overlay on /%s", name);
+	}
 	return 0;
 }
 

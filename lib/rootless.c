@@ -129,16 +129,18 @@ int ward_user_lookup(const char *user, uid_t *uid, gid_t *gid, ward_error_t *err
 	return 0;
 }
 
+/* The user's home: /etc/passwd's (whatever HOME the environment claims:
+ * ward's state belongs in the user's own directory), else $HOME. */
 static char *home_dir(void)
 {
 	const char *home = getenv("HOME");
 	char *pw_home = NULL;
 
-	if (home && home[0] == '/')
-		return ward_xstrdup(home);
 	if (passwd_lookup(geteuid(), NULL, &pw_home) == 0 && pw_home[0] == '/')
 		return pw_home;
 	free(pw_home);
+	if (home && home[0] == '/')
+		return ward_xstrdup(home);
 	return NULL;
 }
 

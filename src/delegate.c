@@ -17,7 +17,7 @@ static void delegate_usage(FILE *f)
 	fprintf(f,
 		"usage: ward delegate [--undo] [--cgroup-root DIR] USER\n"
 		"\n"
-		"As root: make ward's per-user cgroup subtree, ROOT[/CONTROLLER]/ward/user-UID,\n"
+		"As root: make ward's per-user cgroup subtree, ROOT[/CONTROLLER]/ward-users/user-UID,\n"
 		"in the pids, memory and cpu hierarchies (cgroup v1 and hybrid) or in the\n"
 		"unified hierarchy (v2), and give it to USER, so that USER's rootless\n"
 		"sandboxes can have process.limit, memory.limit and cpu.limit.  Running it\n"

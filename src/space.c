@@ -46,6 +46,7 @@
 #include "cli.h"
 #include "net/net.h"
 #include "space/space.h"
+#include "rootless.h"
 #include "util.h"
 
 int cmd_up(int argc, char **argv);
@@ -90,6 +91,15 @@ static const char *state_root(const char *opt)
 		return opt;
 	if (env && *env)
 		return env;
+	/* Rootless: the user's own (lib/rootless.c), made once per process. */
+	if (ward_rootless()) {
+		static char *own;
+
+		if (own == NULL)
+			own = ward_default_state_dir_path();
+		if (own)
+			return own;
+	}
 	return DEFAULT_STATE_DIR;
 }
 

@@ -7,9 +7,15 @@ Environment:
                 (default <repo>/build/tests/helpers)
 
 Every test gets a leak check (autouse): after it, there must be no new
-cgroup under /sys/fs/cgroup/*/ward/, no new mount in this mount namespace,
-no new named network namespace or nsfs mount, and no process left that the
-test started (a descendant of this process, or anything running a helper).
+cgroup under /sys/fs/cgroup/*/ward/ (or ward/user-UID/), no new mount in this
+mount namespace, no new named network namespace or nsfs mount, and no process
+left that the test started (a descendant of this process, or anything running
+a helper).
+
+Rootless mode: the modules named in ROOTLESS_MODULES run every test twice,
+as root and as an ordinary user the session creates (useradd, with ranges in
+/etc/subuid and /etc/subgid and `ward delegate`; all removed at the end, also
+after a failure), through runuser.  The `ward_mode` fixture says which.
 
 See docs/testing.md.
 """
@@ -39,6 +45,18 @@ EXIT_NOT_FOUND = 127
 EXIT_USAGE = 2
 
 DEFAULT_TIMEOUT = 30
+
+# Suites whose every test also runs as an ordinary user (docs/rootless.md,
+# docs/testing.md): the security battery's escape attempts and resource
+# bombs, the view, real programs.  Chosen for coverage per second.
+ROOTLESS_MODULES = {
+    "test_escape.py",
+    "test_resources.py",
+    "test_view.py",
+    "test_programs.py",
+}
+# The user the current test runs ward as (a RootlessUser), or None for root.
+_as_user = {"user": None}
 
 
 def _skip_reason():
@@ -109,10 +127,34 @@ class ProbeResult(Result):
 started_pids = set()
 
 
+def rootless():
+    """Does the current test run ward as the ordinary test user?"""
+    return _as_user["user"] is not None
+
+
+def rootless_uid():
+    """The test user's uid in rootless mode, else None."""
+    return _as_user["user"].uid if _as_user["user"] is not None else None
+
+
+def as_user_argv(argv, user=None, home=None):
+    """ARGV run as the rootless test user when the test is in rootless mode
+    (or as USER): runuser, with the user's own HOME (or HOME) and no
+    runtime directory of root's."""
+    user = user or _as_user["user"]
+    if user is None:
+        return list(argv)
+    return (["runuser", "-u", user.name, "--", "env", "-u", "XDG_RUNTIME_DIR",
+             f"HOME={home or user.home}", f"USER={user.name}", f"LOGNAME={user.name}"] +
+            [str(a) for a in argv])
+
+
 def run_ward(*args, timeout=DEFAULT_TIMEOUT, env=None, stdin=subprocess.DEVNULL, pass_fds=(),
              cwd=None):
-    """Run ward with ARGS; return a Result.  Fails the test on timeout."""
-    argv = [WARD] + [str(a) for a in args]
+    """Run ward with ARGS; return a Result.  Fails the test on timeout.
+    In rootless mode (ward_mode == "rootless") ward runs as the test user."""
+    argv = as_user_argv([WARD] + [str(a) for a in args],
+                        home=env.get("HOME") if env is not None else None)
     e = dict(os.environ) if env is None else env
     with subprocess.Popen(argv, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           env=e, pass_fds=pass_fds, cwd=cwd, errors="replace",
@@ -125,7 +167,7 @@ def run_ward(*args, timeout=DEFAULT_TIMEOUT, env=None, stdin=subprocess.DEVNULL,
             out, err = p.communicate()
             pytest.fail(f"ward {' '.join(argv[1:])} did not finish within {timeout}s\n"
                         f"stdout: {out!r}\nstderr: {err!r}")
-    return Result(argv[1:], p.returncode, out, err)
+    return Result([str(a) for a in args], p.returncode, out, err)
 
 
 def allow_args(allow):
@@ -211,6 +253,12 @@ def make_tmpdir():
 
     def make(uid=0, gid=0, mode=0o755):
         d = os.path.realpath(tempfile.mkdtemp(prefix="ward-test-", dir="/var/tmp"))
+        # Rootless: what root mode's idmapping gives (the sandbox's root
+        # owns the granted directory), only the user's own directory gives;
+        # a rootless sandbox can write nobody else's.
+        user = _as_user["user"]
+        if user is not None:
+            uid, gid = user.uid, user.gid
         os.chown(d, uid, gid)
         os.chmod(d, mode)
         made.append(d)
@@ -243,7 +291,10 @@ def spawned():
     def start(argv, **kw):
         kw.setdefault("stdin", subprocess.DEVNULL)
         kw.setdefault("start_new_session", True)
-        p = subprocess.Popen([str(a) for a in argv], **kw)
+        argv = [str(a) for a in argv]
+        if argv and argv[0] == WARD:
+            argv = as_user_argv(argv)
+        p = subprocess.Popen(argv, **kw)
         started_pids.add(p.pid)
         procs.append(p)
         return p
@@ -347,6 +398,16 @@ def cgroup_ward_dirs():
                     out.add(os.path.join(base, name))
         except OSError:
             pass
+        # Rootless users' sandboxes: ward-users/user-UID/run-PID (the
+        # delegated user-UID itself is the session's, made once).
+        users = os.path.join(CGROUP_ROOT, ctrl, "ward-users")
+        try:
+            for name in os.listdir(users):
+                for sub in os.listdir(os.path.join(users, name)):
+                    if os.path.isdir(os.path.join(users, name, sub)):
+                        out.add(os.path.join(users, name, sub))
+        except OSError:
+            pass
     return out
 
 
@@ -383,6 +444,10 @@ def helper_processes():
 
 
 def _ours(cgroup_dir):
+    # Every cgroup of the session's own rootless user is ours (runuser's
+    # child, not a pid we started, names it).
+    if RootlessUser.current and f"/user-{RootlessUser.current.uid}/" in cgroup_dir:
+        return True
     m = re.fullmatch(r"run-(\d+)", os.path.basename(cgroup_dir))
     return m is None or int(m.group(1)) in started_pids
 
@@ -414,8 +479,136 @@ def leaks(before):
     return found
 
 
+# ---------------------------------------------------------------- rootless
+
+class RootlessUser:
+    """An ordinary user made for this session: uid >= 1000, no capabilities,
+    subordinate ranges in /etc/subuid and /etc/subgid, ward's cgroups
+    delegated (`ward delegate`).  Removed at the end of the session."""
+
+    current = None
+    PREFIX = "wrl"
+
+    def __init__(self, prefix=PREFIX):
+        self.name = f"{prefix}{os.getpid()}"
+        subprocess.run(["useradd", "-m", "-s", "/bin/sh", "-U", self.name], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        import pwd
+        pw = pwd.getpwnam(self.name)
+        self.uid, self.gid, self.home = pw.pw_uid, pw.pw_gid, pw.pw_dir
+        os.chmod(self.home, 0o700)
+        for f, opt in (("/etc/subuid", "--add-subuids"), ("/etc/subgid", "--add-subgids")):
+            if not self._has_range(f):
+                start = self._free_start(f)
+                subprocess.run(["usermod", opt, f"{start}-{start + 65535}", self.name],
+                               check=True)
+        self.delegate()
+
+    def delegate(self):
+        """`ward delegate` (idempotent).  Called before every rootless test:
+        the leak check of a session running from an older conftest takes an
+        empty ward/user-UID for its own and removes it."""
+        r = subprocess.run([WARD, "delegate", self.name], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"ward delegate {self.name}: {r.stderr}")
+
+    def _has_range(self, f):
+        with open(f) as fh:
+            return any(l.split(":")[0] in (self.name, str(self.uid)) for l in fh)
+
+    @staticmethod
+    def _free_start(f):
+        end = 100000
+        with open(f) as fh:
+            for l in fh:
+                parts = l.strip().split(":")
+                if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
+                    end = max(end, int(parts[1]) + int(parts[2]))
+        return end
+
+    def processes(self):
+        out = []
+        for pid in os.listdir("/proc"):
+            if pid.isdigit():
+                try:
+                    if os.stat(f"/proc/{pid}").st_uid == self.uid:
+                        out.append(int(pid))
+                except OSError:
+                    pass
+        return out
+
+    def remove(self):
+        # The user's broker (started on demand) and anything else of theirs,
+        # by pid: the user is this session's own.
+        subprocess.run(as_user_argv([WARD, "broker", "--stop"], self),
+                       capture_output=True, timeout=30)
+        for pid in self.processes():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        deadline = time.monotonic() + 5
+        while self.processes() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        subprocess.run([WARD, "delegate", "--undo", self.name], capture_output=True)
+        subprocess.run(["userdel", "-r", "-f", self.name], capture_output=True)
+
+    @classmethod
+    def remove_stale(cls):
+        """Users of earlier sessions that died before their cleanup."""
+        with open("/etc/passwd") as fh:
+            names = [l.split(":")[0] for l in fh]
+        for n in names:
+            m = re.fullmatch(cls.PREFIX + r"x?(\d+)", n)
+            if m and not os.path.exists(f"/proc/{m.group(1)}"):
+                subprocess.run([WARD, "delegate", "--undo", n], capture_output=True)
+                subprocess.run(["userdel", "-r", "-f", n], capture_output=True)
+
+
+@pytest.fixture(scope="session")
+def rootless_user():
+    """The session's ordinary user (RootlessUser), made on first use."""
+    RootlessUser.remove_stale()
+    user = RootlessUser()
+    RootlessUser.current = user
+    try:
+        yield user
+    finally:
+        user.remove()
+        RootlessUser.current = None
+
+
+def pytest_generate_tests(metafunc):
+    if "ward_mode" in metafunc.fixturenames and \
+            os.path.basename(metafunc.module.__file__) in ROOTLESS_MODULES:
+        metafunc.parametrize("ward_mode", ["root", "rootless"], indirect=True)
+
+
 @pytest.fixture(autouse=True)
-def leak_check(request):
+def ward_mode(request):
+    """"root", or "rootless": every ward this test runs runs as the session's
+    ordinary user.  Defined before leak_check, so that the user exists
+    before the leak check's first look."""
+    mode = getattr(request, "param", "root")
+    if mode == "rootless":
+        if _skip_reason():
+            pytest.skip(_skip_reason())
+        _as_user["user"] = request.getfixturevalue("rootless_user")
+        _as_user["user"].delegate()
+    try:
+        yield mode
+    finally:
+        _as_user["user"] = None
+
+
+@pytest.fixture
+def as_user():
+    """as_user(argv) -> argv run as the test user in rootless mode."""
+    return as_user_argv
+
+
+@pytest.fixture(autouse=True)
+def leak_check(request, ward_mode):
     """After every test: nothing of the sandbox may remain."""
     if _skip_reason():
         yield

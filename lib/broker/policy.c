@@ -10,25 +10,24 @@
 #include <string.h>
 
 #include "../entitlements.h"
+#include "../rootless.h"
 #include "../util.h"
 #include "broker.h"
 
 char *ward_broker_dir(const char *dir)
 {
 	const char *env = getenv("WARD_STATE_DIR");
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	char *own;
 
 	if (dir && *dir)
 		return ward_xstrdup(dir);
 	if (env && *env)
 		return ward_xstrdup(env);
-	/* Rootless: one broker per user, in the user's runtime directory. */
-	if (geteuid() != 0) {
-		if (xdg && xdg[0] == '/')
-			return ward_xasprintf("%s/ward", xdg);
-		return ward_xasprintf("/tmp/ward-%u", (unsigned)geteuid());
-	}
-	return ward_xstrdup("/run/ward");
+	/* Rootless: one broker per user, in the user's own state directory
+	 * (lib/rootless.c: $XDG_RUNTIME_DIR/ward, else under their home;
+	 * never a shared path another user could make first). */
+	own = ward_default_state_dir_path();
+	return own ? own : ward_xstrdup("/run/ward");
 }
 
 bool ward_broker_name_match(const char *pattern, const char *name)

@@ -26,6 +26,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "../rootless.h"
 #include "../util.h"
 #include "bundle.h"
 
@@ -820,7 +821,8 @@ int ward_bundle_extract(struct ward_bundle *b, const char *state_dir, ward_error
 {
 	struct tar_pass tp = {.b = b};
 	struct ward_extract x = {.rootfd = -1};
-	const char *state = state_dir ? state_dir : "/run/ward";
+	const char *state = state_dir;
+	cleanup_free char *own_state = NULL;
 	cleanup_free char *base = NULL, *tmpl = NULL;
 	cleanup_close int sfd = -1, tfd = -1;
 	uint8_t digest[32];
@@ -828,6 +830,13 @@ int ward_bundle_extract(struct ward_bundle *b, const char *state_dir, ward_error
 
 	if (b->is_dir)
 		return 0;
+	if (state == NULL) {
+		/* /run/ward, or the user's own (lib/rootless.c), made and checked. */
+		own_state = ward_default_state_dir(err);
+		if (own_state == NULL)
+			return -1;
+		state = own_state;
+	}
 	base = ward_xasprintf("%s/bundles", state);
 	if (mkdir(state, 0755) < 0 && errno != EEXIST)
 		return ward_error_sys(err, "creating %s", state);

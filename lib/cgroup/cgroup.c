@@ -777,6 +777,16 @@ int ward_cgroup_destroy(struct ward_cgroup *cg, ward_error_t *err)
 	return ret;
 }
 
+size_t ward_cgroup_paths(const struct ward_cgroup *cg, const char **out, size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; cg && i < cg->n_dirs && n < max; i++)
+		if (cg->dirs[i].created && cg->dirs[i].path && !cg->standin)
+			out[n++] = cg->dirs[i].path;
+	return n;
+}
+
 enum ward_cgroup_layout ward_cgroup_get_layout(const struct ward_cgroup *cg)
 {
 	return cg ? cg->layout : WARD_CGROUP_NONE;

@@ -43,7 +43,7 @@ int ward_cgroup_create(const struct ward_policy *p, const char *root, const char
  * Where the sandboxes' cgroups are made.  root NULL: /sys/fs/cgroup.  parent
  * NULL: ROOT[/CONTROLLER]/ward, made when missing (root mode); otherwise a
  * path relative to each hierarchy that must exist and is never made or
- * removed: a cgroup delegated to the caller (rootless: ward/user-UID, made
+ * removed: a cgroup delegated to the caller (rootless: ward-users/user-UID, made
  * by `ward delegate`, or $WARD_CGROUP).  no_devices: on v1, do not join the
  * devices hierarchy (writing devices.allow needs CAP_SYS_ADMIN).
  */
@@ -56,10 +56,10 @@ int ward_cgroup_create_at(const struct ward_policy *p, const struct ward_cgroup_
 			  const char *name, struct ward_cgroup **out, ward_error_t *err);
 void ward_cgroup_gc_at(const struct ward_cgroup_where *w);
 /* Rootless: the delegated cgroup to make sandboxes in, relative to each
- * hierarchy ($WARD_CGROUP, else ward/user-UID when it belongs to uid), or
+ * hierarchy ($WARD_CGROUP, else ward-users/user-UID when it belongs to uid), or
  * NULL; *how names where it came from.  (lib/cgroup/delegate.c) */
 char *ward_cgroup_delegated(const char *root, uid_t uid, const char **how);
-/* ward delegate: make (or with undo remove) ROOT[/CONTROLLER]/ward/user-UID
+/* ward delegate: make (or with undo remove) ROOT[/CONTROLLER]/ward-users/user-UID
  * for uid:gid, idempotently; *done lists the directories (allocated). */
 int ward_cgroup_delegate(const char *root, uid_t uid, gid_t gid, bool undo, char **done,
 			 ward_error_t *err);
@@ -80,5 +80,8 @@ int ward_cgroup_destroy(struct ward_cgroup *cg, ward_error_t *err);
  * killed with SIGKILL cannot clean up).  Best effort, never fails. */
 void ward_cgroup_gc(const char *root);
 enum ward_cgroup_layout ward_cgroup_get_layout(const struct ward_cgroup *cg);
+/* The cgroup's directories (one per hierarchy), for a cleaner that outlives
+ * the caller; returns how many were put in out (pointers into cg). */
+size_t ward_cgroup_paths(const struct ward_cgroup *cg, const char **out, size_t max);
 
 #endif

@@ -3,18 +3,20 @@
  * Delegation: the cgroups an ordinary user may make sandboxes in.
  *
  * `ward delegate USER` (root) makes ward's per-user subtree in every
- * hierarchy ward uses, ROOT[/CONTROLLER]/ward/user-UID, and gives the user
+ * hierarchy ward uses, ROOT[/CONTROLLER]/ward-users/user-UID, and gives the user
  * the directory and the files that creating children and moving one's own
  * processes need (cgroup.procs, tasks on v1; cgroup.procs, cgroup.threads and
  * cgroup.subtree_control on v2).  Limits written there by an administrator
  * bound every sandbox of that user together; ward writes none.  The kernel's
- * own rules then apply: on v1, a user may move only their own processes; on
+ * own rules then apply (the subtree is apart from root mode's ward/, so that
+ * limits an administrator sets on ward-users/ bound every user's sandboxes
+ * together): on v1, a user may move only their own processes; on
  * v2, only between cgroups beneath one whose cgroup.procs they may write, so
  * the user's session must itself run inside the delegated subtree (systemd's
  * user@UID.service is such a subtree).
  *
  * ward_cgroup_delegated() finds, for a rootless run: $WARD_CGROUP, else
- * ward/user-UID when it belongs to the user.
+ * ward-users/user-UID when it belongs to the user.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -42,7 +44,7 @@ static const char *const v2_user_files[] = {"cgroup.procs", "cgroup.threads",
 
 static char *user_dir_name(uid_t uid)
 {
-	return ward_xasprintf(WARD_CG_PARENT "/user-%u", (unsigned)uid);
+	return ward_xasprintf(WARD_CG_USERS "/user-%u", (unsigned)uid);
 }
 
 char *ward_cgroup_delegated(const char *root, uid_t uid, const char **how)
@@ -86,8 +88,8 @@ static int give(int hierfd, const char *hierpath, const char *rel, uid_t uid, gi
 	cleanup_close int fd = -1;
 	size_t i;
 
-	if (mkdirat(hierfd, WARD_CG_PARENT, 0755) < 0 && errno != EEXIST)
-		return ward_error_sys(err, "cannot create %s/" WARD_CG_PARENT, hierpath);
+	if (mkdirat(hierfd, WARD_CG_USERS, 0755) < 0 && errno != EEXIST)
+		return ward_error_sys(err, "cannot create %s/" WARD_CG_USERS, hierpath);
 	if (mkdirat(hierfd, rel, 0755) < 0 && errno != EEXIST)
 		return ward_error_sys(err, "cannot create %s/%s", hierpath, rel);
 	fd = openat(hierfd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -123,41 +125,44 @@ static int take_back(int hierfd, const char *hierpath, const char *rel, bool sta
 		int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 		DIR *dir = dfd >= 0 ? fdopendir(dfd) : NULL;
 		struct dirent *de;
+		char **names = NULL;
+		bool *isdir = NULL;
+		size_t n = 0, i;
 
+		/* Listed first, removed after: removing while reading a
+		 * directory may skip entries. */
 		while (dir && (de = readdir(dir)) != NULL) {
 			struct stat st;
 
 			if (de->d_name[0] == '.' ||
-			    fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-			    !S_ISDIR(st.st_mode))
+			    fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 				continue;
-			if (!standin)
-				(void)unlinkat(fd, de->d_name, AT_REMOVEDIR);
+			names = ward_xrealloc(names, (n + 1) * sizeof(*names));
+			isdir = ward_xrealloc(isdir, (n + 1) * sizeof(*isdir));
+			names[n] = ward_xstrdup(de->d_name);
+			isdir[n++] = S_ISDIR(st.st_mode);
 		}
 		if (dir)
 			closedir(dir);
 		else if (dfd >= 0)
 			close(dfd);
-	}
-	if (standin) {
-		/* Stand-in: the "interface files" are ours to remove. */
-		int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-		DIR *dir = dfd >= 0 ? fdopendir(dfd) : NULL;
-		struct dirent *de;
-
-		while (dir && (de = readdir(dir)) != NULL)
-			if (de->d_name[0] != '.')
-				(void)unlinkat(fd, de->d_name, 0);
-		if (dir)
-			closedir(dir);
-		else if (dfd >= 0)
-			close(dfd);
+		/* Empty stale children (rmdir removes only an empty cgroup); on a
+		 * stand-in, the "interface files" are ours to remove. */
+		for (i = 0; i < n; i++) {
+			if (isdir[i] && !standin)
+				(void)unlinkat(fd, names[i], AT_REMOVEDIR);
+			else if (!isdir[i] && standin)
+				(void)unlinkat(fd, names[i], 0);
+			free(names[i]);
+		}
+		free(names);
+		free(isdir);
 	}
 	if (unlinkat(hierfd, rel, AT_REMOVEDIR) < 0 && errno != ENOENT)
 		return ward_error_sys(
 			err, "cannot remove %s/%s (sandboxes of the user still run in it?)",
 			hierpath, rel);
-	(void)unlinkat(hierfd, WARD_CG_PARENT, AT_REMOVEDIR);
+	(void)unlinkat(hierfd, WARD_CG_USERS, AT_REMOVEDIR);
 	return 0;
 }
 
@@ -207,13 +212,12 @@ int ward_cgroup_delegate(const char *root, uid_t uid, gid_t gid, bool undo, char
 		} else {
 			if (enable_v2(rootfd, root, standin, err) < 0)
 				return -1;
-			if (mkdirat(rootfd, WARD_CG_PARENT, 0755) < 0 && errno != EEXIST)
-				return ward_error_sys(err, "cannot create %s/" WARD_CG_PARENT,
-						      root);
-			wardfd = openat(rootfd, WARD_CG_PARENT,
+			if (mkdirat(rootfd, WARD_CG_USERS, 0755) < 0 && errno != EEXIST)
+				return ward_error_sys(err, "cannot create %s/" WARD_CG_USERS, root);
+			wardfd = openat(rootfd, WARD_CG_USERS,
 					O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (wardfd < 0)
-				return ward_error_sys(err, "cannot open %s/" WARD_CG_PARENT, root);
+				return ward_error_sys(err, "cannot open %s/" WARD_CG_USERS, root);
 			if (enable_v2(wardfd, root, standin, err) < 0 ||
 			    give(rootfd, root, rel, uid, gid, v2_user_files,
 				 ARRAY_SIZE(v2_user_files), standin, err) < 0)

@@ -15,6 +15,9 @@
 /* The directory ward creates in every hierarchy; sandboxes live beneath it.
  * It is shared: one sandbox never removes it while another one uses it. */
 #define WARD_CG_PARENT "ward"
+/* Rootless: the users' delegated subtrees, ROOT[/CONTROLLER]/ward-users/user-UID
+ * (`ward delegate`, delegate.c). */
+#define WARD_CG_USERS "ward-users"
 /* Longest sandbox name accepted (well under NAME_MAX). */
 #define WARD_CG_NAME_MAX 128
 

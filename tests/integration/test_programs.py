@@ -8,7 +8,7 @@ import tarfile
 
 import pytest
 
-from conftest import PROBE, run_ward
+from conftest import PROBE, rootless_uid, run_ward
 
 
 def test_shell_id_hostname_ls():
@@ -42,7 +42,9 @@ def test_python3():
 
 
 def test_tar_of_a_granted_directory(make_tmpdir):
-    d = make_tmpdir(uid=1000, gid=1000)
+    # Rootless, the user's own directory (nobody else's can be written).
+    owner = rootless_uid() or 1000
+    d = make_tmpdir(uid=owner, gid=owner)
     os.makedirs(os.path.join(d, "data", "sub"))
     for i in range(5):
         with open(os.path.join(d, "data", "sub", f"f{i}.txt"), "w") as f:
@@ -50,12 +52,12 @@ def test_tar_of_a_granted_directory(make_tmpdir):
     # The files belong to the directory's owner, as a user's files would.
     for top, dirs, files in os.walk(d):
         for n in dirs + files:
-            os.chown(os.path.join(top, n), 1000, 1000)
+            os.chown(os.path.join(top, n), owner, owner)
     r = run_ward("run", "-a", f"fs.write={d}", "-C", d, "--", "/bin/tar", "-cf", "out.tar",
                  "data")
     assert r.returncode == 0, r
     out = os.path.join(d, "out.tar")
-    assert os.stat(out).st_uid == 1000
+    assert os.stat(out).st_uid == owner
     with tarfile.open(out) as t:
         names = sorted(t.getnames())
     assert names == ["data", "data/sub"] + [f"data/sub/f{i}.txt" for i in range(5)], names

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from conftest import EXIT_USAGE, HELPERS, PROBE, exec_grant, run_probe, run_ward
+from conftest import EXIT_USAGE, HELPERS, PROBE, exec_grant, rootless, run_probe, run_ward
 
 WARD_ID_POOL_BASE = 0x70000000
 WARD_ID_RANGE = 65536
@@ -26,6 +26,14 @@ def test_hostname():
 def test_runs_as_root_of_a_user_namespace():
     r = run_probe("ids")
     assert (r["uid"], r["gid"], r["euid"], r["egid"]) == ("0", "0", "0", "0"), r
+    if rootless():
+        # Nested in init's namespace, whose 0 is the user and 1.. the
+        # user's subordinate range: the same ids, line by line.
+        for f in ("uid_map", "gid_map"):
+            r = run_probe("file", f"/proc/self/{f}")
+            got = r["content"].replace("_", " ").replace(";", " ").split()
+            assert got == ["0", "0", "1", "1", "1", "65535"], r
+        return
     r = run_probe("file", "/proc/self/uid_map")
     inside, outside, count = r["content"].replace("_", " ").split()
     assert inside == "0" and count == str(WARD_ID_RANGE), r
@@ -40,6 +48,10 @@ def test_runs_as_root_of_a_user_namespace():
 
 def test_uid_base_option():
     base = 0x60000000
+    if rootless():
+        r = run_ward("run", "--uid-base", str(base), "--", "/bin/true")
+        assert r.returncode == 125 and "--uid-base needs root" in r.stderr, r
+        return
     r = run_probe("file", "/proc/self/uid_map", ward_opts=["--uid-base", str(base)])
     assert r["content"].replace("_", " ").split() == ["0", str(base), str(WARD_ID_RANGE)], r
 

@@ -1,0 +1,354 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Rootless ward (docs/rootless.md): what only an ordinary user's ward does.
+
+The shared suites (test_escape, test_resources, test_view, test_programs) run
+every test as root and as the session's ordinary user (tests/conftest.py,
+ROOTLESS_MODULES).  These tests are about rootless mode itself: delegation
+(`ward delegate` on this host's v1 hierarchies and on a stand-in v2 tree), the
+refusal without delegation, nothing left after `kill -9` of ward, the
+identity (files written are the user's; the subordinate ranges or the own id
+only), the refusal to run set-id, the per-user broker and state, learn,
+explain, and the entitlements that need the host's privilege.
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from conftest import (EXIT_FAILURE, HELPERS, PROBE, WARD, RootlessUser, as_user_argv, exec_grant,
+                      proc_table, read_line, run_probe, run_ward)
+
+pytestmark = pytest.mark.usefixtures("rootless_user")
+
+
+@pytest.fixture
+def user(rootless_user):
+    return rootless_user
+
+
+def as_user(user, *args, timeout=60, env_home=None, extra_env=()):
+    argv = as_user_argv([WARD] + [str(a) for a in args], user, home=env_home)
+    if extra_env:
+        i = argv.index(WARD)
+        argv[i:i] = list(extra_env)
+    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL)
+
+
+def user_dir(user, mode=0o755):
+    d = os.path.realpath(tempfile.mkdtemp(prefix="ward-rl-", dir="/var/tmp"))
+    os.chown(d, user.uid, user.gid)
+    os.chmod(d, mode)
+    return d
+
+
+@pytest.fixture
+def udir(user):
+    made = []
+
+    def make(mode=0o755):
+        d = user_dir(user, mode)
+        made.append(d)
+        return d
+
+    yield make
+    for d in made:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def standin_v2(tmp, controllers="cpu memory pids"):
+    """A directory tree that stands in for a cgroup2 root (docs/cgroups.md)."""
+    os.makedirs(tmp, exist_ok=True)
+    with open(os.path.join(tmp, "cgroup.controllers"), "w") as f:
+        f.write(controllers + "\n")
+    return tmp
+
+
+# ---------------------------------------------------------------- identity
+
+
+def test_runs_without_any_privilege(user):
+    r = as_user(user, "run", "--", "/bin/sh", "-c", "id -u; cat /proc/self/uid_map")
+    assert r.returncode == 0, r
+    lines = r.stdout.split("\n")
+    assert lines[0] == "0", r
+    # Outside, the supervisor is the user, without capabilities.
+    r = subprocess.run(as_user_argv(["/bin/sh", "-c", "id -u; grep CapEff /proc/self/status"],
+                                    user), capture_output=True, text=True)
+    assert r.stdout.split("\n")[0] == str(user.uid) and "0000000000000000" in r.stdout, r
+
+
+def test_files_written_belong_to_the_user(user, udir):
+    d = udir()
+    r = as_user(user, "run", "-a", f"fs.write={d}", "--", "/bin/sh", "-c",
+                f"echo hi > {d}/f; mkdir {d}/sub")
+    assert r.returncode == 0, r
+    for n in ("f", "sub"):
+        st = os.stat(os.path.join(d, n))
+        assert (st.st_uid, st.st_gid) == (user.uid, user.gid), (n, st)
+
+
+def test_read_grant_is_a_read_only_bind(user, udir):
+    # The user's own file: the host's permissions allow the write, so EROFS
+    # is the read-only bind's answer (root mode proves it with idmapping).
+    d = udir()
+    with open(os.path.join(d, "f"), "w") as f:
+        f.write("x")
+    os.chown(os.path.join(d, "f"), user.uid, user.gid)
+    r = as_user(user, "run", "-q", "-a", exec_grant(), "-a", f"fs.read={d}", "--", PROBE,
+                "open", f"{d}/f", "w")
+    assert r.stdout.strip().startswith("errno=EROFS"), r
+
+
+def test_subordinate_ranges_mapped(user):
+    r = as_user(user, "run", "-a", "security.user", "--", "/bin/sh", "-c",
+                "cat /proc/self/uid_map; touch /tmp/x && chown 1000:1000 /tmp/x && "
+                "stat -c %u /tmp/x")
+    assert r.returncode == 0, r
+    assert r.stdout.split() == ["0", "0", "1", "1", "1", "65535", "1000"], r
+
+
+def test_own_id_only_without_subordinate_ranges(user):
+    other = RootlessUser(prefix="wrlx")
+    try:
+        for f, opt in (("/etc/subuid", "--del-subuids"), ("/etc/subgid", "--del-subgids")):
+            with open(f) as fh:
+                for line in fh:
+                    n, start, count = line.strip().split(":")
+                    if n == other.name:
+                        subprocess.run(["usermod", opt,
+                                        f"{start}-{int(start) + int(count) - 1}", other.name],
+                                       check=True)
+        r = as_user(other, "run", "--", "/bin/sh", "-c",
+                    "cat /proc/self/uid_map; grep Groups /proc/self/status")
+        assert r.returncode == 0, r
+        assert r.stdout.split()[:3] == ["0", "0", "1"] and len(r.stdout.split()) == 5, r
+        e = as_user(other, "explain")
+        assert "and only that (no range for this user in /etc/subuid" in e.stdout, e
+    finally:
+        other.remove()
+
+
+def test_host_process_of_the_same_user_unreachable(user, spawned):
+    # Rootless sandboxes run as the user's own uid: the pid namespace and
+    # Landlock's signal scoping keep them from the user's other processes.
+    sleeper = spawned(as_user_argv(["sleep", "60"], user))
+    time.sleep(0.2)
+    kids = [p for p, t in proc_table().items() if t[0] == sleeper.pid]
+    target = kids[0] if kids else sleeper.pid
+    r = as_user(user, "run", "-q", "-a", exec_grant(), "--", PROBE, "kill", target, "9")
+    assert r.stdout.strip().startswith("errno=ESRCH"), r
+    assert sleeper.poll() is None
+
+
+# ---------------------------------------------------------------- set-id
+
+
+@pytest.mark.parametrize("who", ["user", "root"])
+def test_refuses_to_run_setuid(who, user, tmpdir_real):
+    exe = os.path.join(tmpdir_real, "ward")
+    shutil.copy(WARD, exe)
+    os.chmod(exe, 0o4755)
+    argv = [exe, "run", "--", "/bin/true"]
+    if who == "user":
+        argv = as_user_argv(argv, user)
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+    assert r.returncode == EXIT_FAILURE, r
+    assert "set-user-ID" in r.stderr, r
+
+
+# ---------------------------------------------------------------- limits
+
+
+def test_delegate_v1_this_host(user):
+    hier = [f"/sys/fs/cgroup/{c}/ward-users/user-{user.uid}" for c in ("pids", "memory", "cpu")]
+    for h in hier:
+        st = os.stat(h)
+        assert st.st_uid == user.uid, h
+        assert os.stat(os.path.join(h, "cgroup.procs")).st_uid == user.uid, h
+    # Idempotent.
+    r = subprocess.run([WARD, "delegate", user.name], capture_output=True, text=True)
+    assert r.returncode == 0 and "delegated" in r.stdout, r
+    # The limits hold in the user's subtree.
+    r = as_user(user, "run", "-a", exec_grant(), "-a", "process.limit=8", "--", PROBE,
+                "forkbomb", "100", "10")
+    assert r.returncode == 0 and "process.limit" in r.stderr, r
+    # Undo, refused without delegation, delegate again.
+    r = subprocess.run([WARD, "delegate", "--undo", user.name], capture_output=True, text=True)
+    assert r.returncode == 0 and "removed" in r.stdout, r
+    assert not any(os.path.exists(h) for h in hier)
+    r = as_user(user, "run", "--", "/bin/true")
+    assert r.returncode == EXIT_FAILURE and f"sudo ward delegate {user.uid}" in r.stderr, r
+    user.delegate()
+
+
+def test_delegate_needs_root(user):
+    r = as_user(user, "delegate", user.name)
+    assert r.returncode == 1 and "only root can delegate" in r.stderr, r
+
+
+def test_delegate_v2_standin(user, tmpdir_real):
+    root = standin_v2(os.path.join(tmpdir_real, "cg"))
+    r = subprocess.run([WARD, "delegate", "--cgroup-root", root, user.name], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r
+    mine = os.path.join(root, "ward-users", f"user-{user.uid}")
+    assert os.stat(mine).st_uid == user.uid
+    for f in ("cgroup.procs", "cgroup.threads", "cgroup.subtree_control"):
+        assert os.stat(os.path.join(mine, f)).st_uid == user.uid, f
+    for d in (root, os.path.join(root, "ward-users")):
+        with open(os.path.join(d, "cgroup.subtree_control")) as fh:
+            assert fh.read().split() == ["+pids", "+memory", "+cpu"], d
+    # Again: nothing changes.
+    r = subprocess.run([WARD, "delegate", "--cgroup-root", root, user.name], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r
+    # A rootless sandbox in it: the limits are written there.
+    p = subprocess.Popen(as_user_argv([WARD, "run", "--cgroup-root", root, "-a",
+                                       "process.limit=7", "--", "sh", "-c",
+                                       "echo up; sleep 30"], user),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         start_new_session=True)
+    try:
+        assert read_line(p.stdout, 30) == "up\n"
+        runs = [n for n in os.listdir(mine) if n.startswith("run-")]
+        assert len(runs) == 1, os.listdir(mine)
+        with open(os.path.join(mine, runs[0], "pids.max")) as fh:
+            assert fh.read() == "8"
+    finally:
+        p.terminate()
+        p.wait(timeout=30)
+        p.stdout.close()
+        p.stderr.close()
+    assert not [n for n in os.listdir(mine) if n.startswith("run-")]
+    r = subprocess.run([WARD, "delegate", "--undo", "--cgroup-root", root, user.name],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and not os.path.exists(mine), r
+
+
+def test_refused_without_delegation(user, tmpdir_real):
+    root = standin_v2(os.path.join(tmpdir_real, "cg"))
+    os.chmod(tmpdir_real, 0o755)
+    r = as_user(user, "run", "--cgroup-root", root, "--", "/bin/true")
+    assert r.returncode == EXIT_FAILURE, r
+    assert "no cgroup is delegated to you" in r.stderr, r
+    assert f"sudo ward delegate {user.uid}" in r.stderr, r
+    r = as_user(user, "run", "--best-effort", "--cgroup-root", root, "--", "/bin/true")
+    assert r.returncode == 0 and "resource limits are not enforced" in r.stderr, r
+
+
+def test_ward_cgroup_names_a_delegated_cgroup(user, tmpdir_real):
+    root = standin_v2(os.path.join(tmpdir_real, "cg"))
+    mine = os.path.join(root, "mine")
+    os.makedirs(mine)
+    with open(os.path.join(mine, "cgroup.subtree_control"), "w") as f:
+        f.write("+pids +memory +cpu")
+    for dirpath, dirs, files in os.walk(root):
+        for n in dirs + files + ["."]:
+            os.chown(os.path.join(dirpath, n), user.uid, user.gid)
+    os.chmod(tmpdir_real, 0o755)
+    r = as_user(user, "run", "--cgroup-root", root, "--", "/bin/true",
+                extra_env=["WARD_CGROUP=/mine"])
+    assert r.returncode == 0, r
+
+
+def nothing_of(user, before):
+    """Processes of the user now that were not there before (but its broker)."""
+    table = proc_table()
+    return [p for p in user.processes() if p not in before and p in table and
+            "broker" not in table[p][2] and table[p][3] != "Z"]
+
+
+def test_kill_9_of_ward_leaves_nothing(user):
+    before = set(user.processes())
+    p = subprocess.Popen(as_user_argv([WARD, "run", "-a", exec_grant(), "--", "/bin/sh", "-c",
+                                       "echo up; sleep 60"], user),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         start_new_session=True)
+    try:
+        assert read_line(p.stdout, 30) == "up\n"
+        ward = [q for q, t in proc_table().items() if t[0] == p.pid]
+        assert len(ward) == 1
+        mine = f"/sys/fs/cgroup/pids/ward-users/user-{user.uid}/run-{ward[0]}"
+        assert os.path.isdir(mine)
+        os.kill(ward[0], signal.SIGKILL)
+        p.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while (os.path.exists(mine) or nothing_of(user, before)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not os.path.exists(mine), "the sandbox's cgroup is left after kill -9"
+        assert not nothing_of(user, before), "processes are left after kill -9"
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+        p.stdout.close()
+        p.stderr.close()
+
+
+# ---------------------------------------------------------------- state, broker, learn
+
+
+def test_state_directory_is_the_users_own(user):
+    r = as_user(user, "run", "--", "/bin/true")
+    assert r.returncode == 0, r
+    d = os.path.join(user.home, ".local/state/ward/run")
+    st = os.stat(d)
+    assert st.st_uid == user.uid and (st.st_mode & 0o777) == 0o700, oct(st.st_mode)
+    # A runtime directory that is not the user's own is not used.
+    r = as_user(user, "run", "--", "/bin/true", extra_env=["XDG_RUNTIME_DIR=/tmp"])
+    assert r.returncode == 0 and not os.path.exists(f"/tmp/ward"), r
+
+
+def test_broker_per_user(user):
+    p = subprocess.Popen(as_user_argv([WARD, "run", "--name", "rlbox", "-a", "ipc.recv", "--",
+                                       "/bin/sh", "-c", "echo up; sleep 30"], user),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         start_new_session=True)
+    try:
+        assert read_line(p.stdout, 30) == "up\n"
+        r = as_user(user, "ps")
+        assert "rlbox" in r.stdout, r
+        r = as_user(user, "msg", "send", "rlbox", "hello")
+        assert r.returncode == 0, r
+        # Root's broker is another one: it does not know the user's.
+        r = run_ward("ps")
+        assert "rlbox" not in r.stdout, r
+    finally:
+        p.terminate()
+        p.wait(timeout=30)
+        p.stdout.close()
+        p.stderr.close()
+
+
+def test_learn_nothing_persists(user):
+    marker = os.path.join(user.home, "learned-marker")
+    r = as_user(user, "learn", "--", "/bin/sh", "-c",
+                f"echo x > {marker}; echo y > /tmp/ward-rl-learned; cat /etc/hostname")
+    assert r.returncode == 0, r
+    assert "fs.write=" + user.home in r.stdout, r
+    assert not os.path.exists(marker) and not os.path.exists("/tmp/ward-rl-learned")
+
+
+def test_explain_says_what_differs(user):
+    r = as_user(user, "explain", "-a", f"fs.write={user.home}")
+    assert r.returncode == 0, r
+    for needle in ("rootless: uid/gid 0 inside is your uid", "not idmapped",
+                   f"ward-users/user-{user.uid}", "nested in it"):
+        assert needle in r.stdout, needle
+    # The matrix: a sandbox of the user is the user's uid.
+    assert "identity: a host uid range of its own" not in r.stdout
+
+
+@pytest.mark.parametrize("ent,needle", [
+    ("host.time", "host.time needs host privilege"),
+    ("network.outbound", "not yet available without root"),
+])
+def test_host_privilege_refused_with_reason(user, ent, needle):
+    r = as_user(user, "run", "-a", ent, "--", "/bin/true")
+    assert r.returncode == EXIT_FAILURE and needle in r.stderr, r
