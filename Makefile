@@ -3,7 +3,7 @@ BUILD      ?= build
 BUILD_ASAN ?= build-asan
 PYTHON     ?= /usr/bin/python3
 
-.PHONY: all deps build run check bench fuzz mutate install docs format format-check clean
+.PHONY: all deps build run check fresh-check soak bench fuzz mutate install docs format format-check clean
 
 all: build
 
@@ -24,6 +24,11 @@ run: deps build
 # Every test: unit (plain and ASan+UBSan), integration, security battery.
 check: deps
 	./scripts/check.sh
+
+# make check twice in a fresh clone, on a machine reset to a fresh state as
+# far as is safe (scripts/fresh-check.sh); fails on any difference.
+fresh-check: deps
+	./scripts/fresh-check.sh $(FRESH_ARGS)
 
 bench: deps build
 	./bench/bench.sh

@@ -27,10 +27,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
 #include <sys/prctl.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/capability.h>
+#include <linux/magic.h>
 #include <linux/securebits.h>
 
 #include "caps.h"
@@ -282,6 +285,51 @@ static int securebits_verify(unsigned want, ward_error_t *err)
 	return 0;
 }
 
+/*
+ * The bounding and ambient sets have no capget: prctl asks for one
+ * capability at a time (41 calls per set, each a full system call, and a
+ * filtered one after seccomp).  /proc/self/status has both sets in one
+ * read.  It is used when it is a procfs (the sandbox's own /proc, mounted
+ * by init; nothing of the sandbox has run yet), and the prctl loops
+ * otherwise, so the answer never depends on a file the caller could have
+ * put there.
+ */
+static int status_hex(const char *text, const char *key, uint64_t *out)
+{
+	const char *at = strstr(text, key);
+	char *end;
+
+	if (at == NULL)
+		return -1;
+	at += strlen(key);
+	errno = 0;
+	*out = strtoull(at, &end, 16);
+	return errno || end == at || *end != '\n' ? -1 : 0;
+}
+
+static int status_caps(uint64_t *bnd, uint64_t *amb)
+{
+	char buf[4096];
+	struct statfs sf;
+	size_t len = 0;
+	ssize_t n;
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int r = -1;
+
+	if (fd < 0)
+		return -1;
+	if (fstatfs(fd, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC)
+		goto out;
+	while (len < sizeof(buf) - 1 && (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += (size_t)n;
+	buf[len] = '\0';
+	if (status_hex(buf, "\nCapBnd:\t", bnd) == 0 && status_hex(buf, "\nCapAmb:\t", amb) == 0)
+		r = 0;
+out:
+	close(fd);
+	return r;
+}
+
 /* Every capability up to last that is not in keep must be out of the bounding set. */
 static int bounding_verify(uint64_t keep, int last, ward_error_t *err)
 {
@@ -299,6 +347,49 @@ static int bounding_verify(uint64_t keep, int last, ward_error_t *err)
 			return ward_error_set(err, EPERM, "%s is still in the bounding set",
 					      cap_label(cap, buf, sizeof(buf)));
 	}
+	return 0;
+}
+
+static int ambient_verify(uint64_t keep, int last, ward_error_t *err)
+{
+	char buf[32];
+	int cap, r;
+
+	for (cap = 0; cap <= last; cap++) {
+		r = prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, cap, 0, 0);
+		if (r < 0)
+			return ward_error_sys(err, "prctl(PR_CAP_AMBIENT_IS_SET, %s)",
+					      cap_label(cap, buf, sizeof(buf)));
+		if (!!r != !!(keep & CAP_BIT(cap)))
+			return ward_error_set(err, EPERM, "%s is %s the ambient set",
+					      cap_label(cap, buf, sizeof(buf)),
+					      r ? "still in" : "missing from");
+	}
+	return 0;
+}
+
+/* Read back: the bounding set holds nothing but keep, and (with ambient)
+ * the ambient set is exactly keep.  One read of /proc/self/status, or the
+ * prctl loops without a procfs. */
+static int sets_verify(uint64_t keep, int last, bool ambient, ward_error_t *err)
+{
+	uint64_t bnd, amb, bad;
+	char buf[32];
+
+	if (status_caps(&bnd, &amb) < 0) {
+		if (ambient && ambient_verify(keep, last, err) < 0)
+			return -1;
+		return bounding_verify(keep, last, err);
+	}
+	bad = bnd & ~keep & cap_mask_upto(last);
+	if (bad)
+		return ward_error_set(err, EPERM, "%s is still in the bounding set",
+				      cap_label(lowest_cap(bad), buf, sizeof(buf)));
+	bad = (amb ^ keep) & cap_mask_upto(last);
+	if (ambient && bad)
+		return ward_error_set(err, EPERM, "%s is %s the ambient set",
+				      cap_label(lowest_cap(bad), buf, sizeof(buf)),
+				      amb & bad ? "still in" : "missing from");
 	return 0;
 }
 
@@ -323,7 +414,7 @@ int ward_caps_drop_bounding(uint64_t keep, ward_error_t *err)
 {
 	int last = ward_cap_last(), cap, r;
 	struct capsets c;
-	uint64_t lacking = 0;
+	uint64_t lacking = 0, bnd, amb;
 	unsigned bits;
 	char buf[32];
 
@@ -339,11 +430,20 @@ int ward_caps_drop_bounding(uint64_t keep, ward_error_t *err)
 	 * capabilities, set-user-ID root when NOROOT is not set) and what can
 	 * be made inheritable.  Dropping needs CAP_SETPCAP; it never comes back.
 	 */
+	if (status_caps(&bnd, &amb) < 0) {
+		/* No procfs: one capability at a time. */
+		bnd = 0;
+		for (cap = 0; cap <= last; cap++) {
+			r = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+			if (r < 0)
+				return ward_error_sys(err, "prctl(PR_CAPBSET_READ, %s)",
+						      cap_label(cap, buf, sizeof(buf)));
+			if (r)
+				bnd |= CAP_BIT(cap);
+		}
+	}
 	for (cap = 0; cap <= last; cap++) {
-		r = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
-		if (r < 0)
-			return ward_error_sys(err, "prctl(PR_CAPBSET_READ, %s)",
-					      cap_label(cap, buf, sizeof(buf)));
+		r = (bnd & CAP_BIT(cap)) != 0;
 		if (keep & CAP_BIT(cap)) {
 			if (r == 0)
 				lacking |= CAP_BIT(cap);
@@ -387,7 +487,7 @@ int ward_caps_drop_bounding(uint64_t keep, ward_error_t *err)
 	if (caps_set(&c) < 0)
 		return ward_error_sys(err, "capset (inheritable = policy's set)");
 
-	if (bounding_verify(keep, last, err) < 0 || securebits_verify(bits, err) < 0)
+	if (sets_verify(keep, last, false, err) < 0 || securebits_verify(bits, err) < 0)
 		return -1;
 	if (caps_get(&c) < 0)
 		return ward_error_sys(err, "capget");
@@ -395,24 +495,6 @@ int ward_caps_drop_bounding(uint64_t keep, ward_error_t *err)
 		return ward_error_set(err, EPERM,
 				      "inheritable set is %#llx after setting it to %#llx",
 				      (unsigned long long)c.inh, (unsigned long long)keep);
-	return 0;
-}
-
-static int ambient_verify(uint64_t keep, int last, ward_error_t *err)
-{
-	char buf[32];
-	int cap, r;
-
-	for (cap = 0; cap <= last; cap++) {
-		r = prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, cap, 0, 0);
-		if (r < 0)
-			return ward_error_sys(err, "prctl(PR_CAP_AMBIENT_IS_SET, %s)",
-					      cap_label(cap, buf, sizeof(buf)));
-		if (!!r != !!(keep & CAP_BIT(cap)))
-			return ward_error_set(err, EPERM, "%s is %s the ambient set",
-					      cap_label(cap, buf, sizeof(buf)),
-					      r ? "still in" : "missing from");
-	}
 	return 0;
 }
 
@@ -482,7 +564,7 @@ int ward_caps_finish(uint64_t keep, ward_error_t *err)
 				      "permitted %#llx, inheritable %#llx (wanted %#llx)",
 				      (unsigned long long)c.eff, (unsigned long long)c.perm,
 				      (unsigned long long)c.inh, (unsigned long long)keep);
-	if (ambient_verify(keep, last, err) < 0 || bounding_verify(keep, last, err) < 0 ||
+	if (sets_verify(keep, last, true, err) < 0 ||
 	    securebits_verify(SECBITS_BASE | SECBITS_AMBIENT, err) < 0)
 		return -1;
 	return 0;

@@ -13,18 +13,35 @@ Suites, in order:
               (build-asan/src/ward as WARD_BROKER_DAEMON)
 
 The last line is "N passed, M failed, K skipped"; the exit status is 0 only
-when nothing failed and every suite ran.
+when nothing failed and every suite ran.  Each suite's wall time is printed
+as it ends ("time: NAME N s").
+
+--results FILE writes one line per result, "SUITE<TAB>NAME<TAB>OUTCOME"
+(a pytest test id and passed/failed/error/skipped; a cmocka binary and its
+counts; a fuzz target and ok/failed), sorted, so that two runs can be
+compared (scripts/fresh-check.sh).
 """
+import argparse
 import os
 import re
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 os.chdir(ROOT)
 totals = {"passed": 0, "failed": 0, "skipped": 0}
 problems = []
+results = []  # (suite, name, outcome)
+
+
+def timed(name, fn, *a, **kw):
+    t0 = time.monotonic()
+    try:
+        return fn(*a, **kw)
+    finally:
+        print(f"time: {name} {time.monotonic() - t0:.0f} s", flush=True)
 
 
 def sh(cmd, **kw):
@@ -82,6 +99,8 @@ def run_unit(builddir, label):
         status = "ok" if r.returncode == 0 else "FAILED"
         print(f"{label}: {n}: {counts['passed']} passed, {counts['failed']} failed, "
               f"{counts['skipped']} skipped [{status}]", flush=True)
+        results.append((label, n, f"{counts['passed']} passed {counts['failed']} failed "
+                                  f"{counts['skipped']} skipped {status}"))
         if r.returncode != 0:
             problems.append(f"{label}/{n}")
             sys.stdout.write(out[-6000:])
@@ -104,11 +123,13 @@ def run_fuzz():
     for m in map(FUZZ_LINE.match, out.splitlines()):
         if m:
             totals["passed"] += 1
+            results.append(("fuzz", m.group(1), "ok"))
             print(f"fuzz: {m.group(1)}: {m.group(2).replace('inputs in', 'inputs fuzzed')} "
                   "[ok]")
     if r.returncode != 0:
         totals["failed"] += 1
         problems.append("fuzz")
+        results.append(("fuzz", "run.sh", f"exited {r.returncode}"))
         sys.stdout.write(out[-6000:])
 
 
@@ -120,6 +141,7 @@ def run_mutate_check():
         return
     r = subprocess.run(["/usr/bin/python3", script, "--check"], capture_output=True, text=True)
     sys.stdout.write(r.stdout)
+    results.append(("mutate", "--check", "ok" if r.returncode == 0 else "failed"))
     if r.returncode == 0:
         totals["passed"] += 1
     else:
@@ -152,11 +174,20 @@ def run_pytest(sessions=PYTEST_SESSIONS, extra_env=None):
         if not dirs:
             continue
         junit = os.path.join("build", f"pytest-{name}.xml")
+        t0 = time.monotonic()
         r = sh(["/usr/bin/python3", "-m", "pytest", "-q", "-rfEs", "-p", "no:cacheprovider",
                 f"--junitxml={junit}"] + dirs, env=env)
+        print(f"time: pytest {name} {time.monotonic() - t0:.0f} s", flush=True)
         try:
             root = ET.parse(junit).getroot()
             suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+            for case in root.iter("testcase"):
+                outcome = "passed"
+                for tag in ("failure", "error", "skipped"):
+                    if case.find(tag) is not None:
+                        outcome = {"failure": "failed"}.get(tag, tag)
+                        break
+                results.append((name, f"{case.get('classname')}::{case.get('name')}", outcome))
             for s in suites:
                 tests = int(s.get("tests", 0))
                 fails = int(s.get("failures", 0)) + int(s.get("errors", 0))
@@ -194,30 +225,51 @@ def run_format_check():
         print("format: not in kernel style (run `make format`): " + " ".join(bad))
         totals["failed"] += 1
         problems.append("format")
+        results.append(("format", "clang-format", "failed"))
     else:
+        results.append(("format", "clang-format", "ok"))
         totals["passed"] += 1
         print(f"format: {len(files)} files in kernel style [ok]")
 
 
 def main():
-    ok = build("build", ["--buildtype=debugoptimized"])
+    ap = argparse.ArgumentParser(description="Run every test of ward (make check).")
+    ap.add_argument("--results", metavar="FILE",
+                    help="write one line per result (suite, name, outcome) to FILE")
+    args = ap.parse_args()
+    t_start = time.monotonic()
+    rc = run_all()
+    print(f"time: make check {time.monotonic() - t_start:.0f} s", flush=True)
+    if args.results:
+        with open(args.results, "w") as f:
+            for suite, name, outcome in sorted(results):
+                f.write(f"{suite}\t{name}\t{outcome}\n")
+    print(f"{totals['passed']} passed, {totals['failed']} failed, {totals['skipped']} skipped")
+    return rc
+
+
+def run_all():
+    ok = timed("build", build, "build", ["--buildtype=debugoptimized"])
     if not ok:
         print("build failed")
-        print("0 passed, 1 failed")
+        totals["failed"] += 1
+        results.append(("build", "build", "failed"))
         return 1
     # Sanitizer build of the library and unit tests; helpers are static and
     # run inside sandboxes, so they are built without sanitizers (off here).
-    ok_asan = build("build-asan", ["--buildtype=debug", "-Db_sanitize=address,undefined",
-                                   "-Db_lundef=false", "-Dhelpers=false"])
+    ok_asan = timed("build-asan", build, "build-asan",
+                    ["--buildtype=debug", "-Db_sanitize=address,undefined", "-Db_lundef=false",
+                     "-Dhelpers=false"])
     run_format_check()
-    run_unit("build", "unit")
+    timed("unit", run_unit, "build", "unit")
     if ok_asan:
-        run_unit("build-asan", "unit-asan")
+        timed("unit-asan", run_unit, "build-asan", "unit-asan")
     else:
         totals["failed"] += 1
         problems.append("asan build")
-    run_mutate_check()
-    run_fuzz()
+        results.append(("build", "build-asan", "failed"))
+    timed("mutate --check", run_mutate_check)
+    timed("fuzz", run_fuzz)
     run_pytest()
     if ok_asan:
         # The broker's tests again, with the daemon itself built with
@@ -227,7 +279,6 @@ def main():
                    {"WARD_BROKER_DAEMON": os.path.realpath("build-asan/src/ward")})
     if problems:
         print("problems: " + ", ".join(problems))
-    print(f"{totals['passed']} passed, {totals['failed']} failed, {totals['skipped']} skipped")
     return 0 if totals["failed"] == 0 and not problems else 1
 
 

@@ -18,7 +18,10 @@
  *   caps      the bounding-set drops, the securebits and the capset calls of
  *             the program are skipped (the read-backs see what ward asked
  *             for): uid 0 of the sandbox keeps every capability of its user
- *             namespace across execve
+ *             namespace across execve.  The program's open of
+ *             /proc/self/status (where ward reads its bounding and ambient
+ *             sets back) fails with ENOENT, so that ward asks prctl, which
+ *             layerdrop answers
  *   nnp       prctl(PR_SET_NO_NEW_PRIVS) is skipped (PR_GET answers 1)
  *   nosuid    MS_NOSUID / MOUNT_ATTR_NOSUID are cleared from every mount
  *   noexec    MS_NOEXEC / MOUNT_ATTR_NOEXEC likewise
@@ -276,6 +279,24 @@ static int fd_target(pid_t pid, long fd, char *buf, size_t len)
 	return 0;
 }
 
+/* Is the tracee's NUL-terminated string at addr exactly want? */
+static bool str_is(pid_t pid, uint64_t addr, const char *want)
+{
+	size_t len = strlen(want) + 1, off;
+	char buf[64];
+
+	if (addr == 0 || len > sizeof(buf))
+		return false;
+	for (off = 0; off < len; off += 8) {
+		uint64_t w;
+
+		if (peek(pid, addr + off, &w) < 0)
+			return false;
+		memcpy(buf + off, &w, off + 8 <= sizeof(buf) ? 8 : sizeof(buf) - off);
+	}
+	return memcmp(buf, want, len) == 0;
+}
+
 static bool ends_with(const char *s, const char *suffix)
 {
 	size_t a = strlen(s), b = strlen(suffix);
@@ -436,6 +457,11 @@ static void on_entry(struct tracee *t)
 	case SYS_capget:
 		if (drop[L_CAPS] && capset_seen && a1)
 			t->fix_cap = a1;
+		break;
+	case SYS_open:
+	case SYS_openat:
+		if (drop[L_CAPS] && str_is(t->pid, nr == SYS_open ? a0 : a1, "/proc/self/status"))
+			skip(t, &r, -ENOENT, L_CAPS, "open(/proc/self/status)");
 		break;
 	case SYS_prctl:
 		if (drop[L_SECCOMP] && a0 == PR_SET_SECCOMP && a1 == SECCOMP_MODE_FILTER && a2)
