@@ -48,6 +48,7 @@ struct ward_view {
 	bool proc_sys;	   /* mount a read-only sysfs */
 	bool learn;	   /* ward learn: every host directory through an overlay
 			    * whose writes land in a throw-away tmpfs */
+	bool tmp_noexec;   /* /tmp and /dev/shm noexec (fs.scratch.noexec) */
 };
 
 int ward_view_prepare(const struct ward_policy *p, const char *rootfs, struct ward_view *v,
