@@ -448,3 +448,29 @@ def test_landlock_records_of_other_sandboxes_are_not_ours(audit_restored):
         out, err = other.communicate(timeout=60)
     assert not refusal_lines(r.stderr), r
     assert any("refused mknod(/tmp" in l for l in refusal_lines(err)), err
+
+
+def test_learn_write_into_a_host_directory_under_tmp(tmpdir_real):
+    # Issue 13: a directory that exists on the host under /tmp is not the
+    # program's scratch space.  Before the fix, learn treated every path
+    # under /tmp as private, learned nothing, and the run failed with
+    # FileNotFoundError.
+    import tempfile
+    d = tempfile.mkdtemp(prefix="ward-learn-tmp-", dir="/tmp")
+    try:
+        script = f"open('{d}/out', 'w').write('x')"
+        out, lines = learn(tmpdir_real, PY, "-c", script)
+        assert f"fs.write={d}" in lines, lines
+        assert "fs.write=/tmp" not in lines, lines
+        assert not os.path.exists(os.path.join(d, "out")), "learning left a file on the host"
+        r = run_ward("run", "-q", "--manifest", out, "--", PY, "-c", script)
+        assert r.returncode == 0, r
+        with open(os.path.join(d, "out")) as f:
+            assert f.read() == "x"
+        # What the program makes in a fresh place under /tmp stays private.
+        out, lines = learn(tmpdir_real, PY, "-c",
+                           "import os; os.makedirs('/tmp/ward-fresh/x'); "
+                           "open('/tmp/ward-fresh/x/f', 'w').write('y')")
+        assert not [l for l in lines if l.startswith("fs.")], lines
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
