@@ -238,15 +238,24 @@ size_t ward_threat_matrix(const struct ward_policy *p, int abi, struct ward_thre
 		       "there");
 	}
 
-	NEXT("execute what the program wrote");
-	if (!p->scratch_exec) {
+	/* By default the scratch space (/tmp, /dev/shm, memfds) runs what the
+	 * program wrote there; what it writes into fs.write grants never runs. */
+	if (p->scratch_exec) {
+		NEXT("execute what the program wrote into a fs.write grant");
+		add(t, "mounts: fs.write grants noexec");
+		if (ll)
+			add(t, "landlock: execute only beneath the system directories, fs.exec "
+			       "grants and the private scratch space");
+	} else {
+		NEXT("execute what the program wrote");
 		if (!rl || inherited_memfd_noexec() >= 2)
 			add(t, "pid namespace: vm.memfd_noexec=2 (no memfd is executable)");
 		add(t, "seccomp: memfd_create(MFD_EXEC) refused");
+		add(t, "mounts: /tmp, /dev/shm and fs.write grants noexec");
+		if (ll)
+			add(t, "landlock: execute only beneath the system directories and fs.exec "
+			       "grants");
 	}
-	if (ll)
-		add(t, "landlock: execute only beneath the system directories and fs.exec "
-		       "grants");
 
 	NEXT("gain privileges through a setuid program");
 	if (p->no_new_privs)
@@ -427,9 +436,12 @@ static size_t layer_summary(const struct ward_policy *p, int abi, struct layer_l
 					  "namespace, for host.time); never host root");
 	LINE(WARD_LAYER_MOUNT,
 	     "/usr /bin /sbin /lib* /etc read-only%s; private /tmp and /dev/shm (tmpfs, %llu "
-	     "MiB); minimal /dev; fresh /proc with masked and read-only paths; read-only /sys; "
-	     "nothing else of the host",
-	     p->setuid ? "" : " and nosuid", (unsigned long long)(p->memory_max >> 20));
+	     "MiB, %s); minimal /dev; fresh /proc with masked and read-only paths; read-only "
+	     "/sys; nothing else of the host",
+	     p->setuid ? "" : " and nosuid", (unsigned long long)(p->memory_max >> 20),
+	     p->scratch_exec ? "executable: what the program writes there may run "
+			       "(fs.scratch.noexec refuses it)"
+			     : "noexec (fs.scratch.noexec)");
 	for (size_t i = 0; i < p->n_paths; i++) {
 		const struct ward_path_grant *g = &p->paths[i];
 

@@ -71,7 +71,8 @@ struct ll_ruleset_attr {
  * files, directories, symlinks, fifos and sockets, truncate, move between
  * directories.  Never MAKE_CHAR or MAKE_BLOCK: a device node made inside the
  * sandbox would be a way to the host's devices.  No EXECUTE: running a file
- * the program wrote itself needs fs.exec.
+ * the program wrote into a fs.write grant needs fs.exec (the scratch space
+ * gets EXECUTE separately, unless fs.scratch.noexec).
  */
 #define LL_FS_RW_DIR                                                                             \
 	(LL_FS_READ | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_REMOVE_DIR |            \
@@ -272,11 +273,17 @@ void ward_landlock_plan(const struct ward_policy *p, int abi, struct ward_landlo
 		out->missing |= WARD_LL_MISSING_SCOPE;
 		__attribute__((fallthrough));
 	case 6:
-		/* ABI 7 adds audit logging flags only; ward uses the defaults. */
-	case WARD_LL_ABI_KNOWN:
+		/* ABI 7 adds the audit logging flags: without them the kernel
+		 * logs only the launcher's own denials, never the program's. */
 		break;
+	case WARD_LL_ABI_KNOWN:
 	default:
-		/* Newer than ward knows: everything ward asks for exists. */
+		/* Newer than ward knows: everything ward asks for exists.
+		 * The program's denials (after its execve) go to the audit
+		 * subsystem, where the supervisor explains them
+		 * (lib/denials/audit.c); the launcher's own do not. */
+		out->restrict_flags = LANDLOCK_RESTRICT_SELF_LOG_SAME_EXEC_OFF |
+				      LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON;
 		break;
 	}
 	out->handled_fs = fs;
@@ -303,6 +310,18 @@ void ward_landlock_plan(const struct ward_policy *p, int abi, struct ward_landlo
 
 	for (i = 0; i < ARRAY_SIZE(view_rules); i++)
 		plan_add(out, view_rules[i].path, view_rules[i].access, NULL);
+	/* The scratch space runs what the program wrote there unless
+	 * fs.scratch.noexec; /tmp only while it is the private one (host.tmp
+	 * binds the host's /tmp, never executable). */
+	if (p->scratch_exec) {
+		bool host_tmp = false;
+
+		for (i = 0; i < p->n_paths; i++)
+			host_tmp |= strcmp(p->paths[i].path, "/tmp") == 0;
+		if (!host_tmp)
+			plan_add(out, "/tmp", LANDLOCK_ACCESS_FS_EXECUTE, NULL);
+		plan_add(out, "/dev/shm", LANDLOCK_ACCESS_FS_EXECUTE, NULL);
+	}
 
 	for (i = 0; i < p->n_paths; i++) {
 		const struct ward_path_grant *g = &p->paths[i];
@@ -542,7 +561,7 @@ int ward_landlock_apply(const struct ward_landlock_plan *plan, ward_error_t *err
 	 * ward_caps_drop_bounding() leaves the effective set for this).  The
 	 * domain is inherited by every child and survives execve.
 	 */
-	if (syscall(__NR_landlock_restrict_self, ruleset_fd, 0) < 0) {
+	if (syscall(__NR_landlock_restrict_self, ruleset_fd, plan->restrict_flags) < 0) {
 		if (errno == EPERM)
 			return ward_error_sys(err, "Landlock: landlock_restrict_self (needs "
 						   "no_new_privs or CAP_SYS_ADMIN)");

@@ -39,6 +39,10 @@
 #ifndef LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET
 #define LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET (1ULL << 0) /* ABI 6 */
 #endif
+#ifndef LANDLOCK_RESTRICT_SELF_LOG_SAME_EXEC_OFF
+#define LANDLOCK_RESTRICT_SELF_LOG_SAME_EXEC_OFF (1U << 0) /* ABI 7 */
+#define LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON	 (1U << 1) /* ABI 7 */
+#endif
 #ifndef LANDLOCK_SCOPE_SIGNAL
 #define LANDLOCK_SCOPE_SIGNAL (1ULL << 1) /* ABI 6 */
 #endif
@@ -82,6 +86,9 @@ struct ward_landlock_plan {
 	} * ports;
 	size_t n_ports;
 	unsigned missing; /* WARD_LL_MISSING_* */
+	/* landlock_restrict_self flags (ABI 7): log the program's denials to
+	 * the audit subsystem (after its execve), not the launcher's own. */
+	uint32_t restrict_flags;
 };
 
 /* Ask the kernel (landlock_create_ruleset with LANDLOCK_CREATE_RULESET_VERSION).

@@ -52,6 +52,7 @@
 
 #include "caps.h"
 #include "cgroup/cgroup.h"
+#include "denials/audit.h"
 #include "landlock.h"
 #include "launch.h"
 #include "mount.h"
@@ -85,6 +86,7 @@ struct launch {
 	int go[2];    /* supervisor -> init: "you are in the cgroup" */
 	int errp[2];  /* init, program -> supervisor: status byte + message */
 	int nsock[2]; /* program -> supervisor: the seccomp listener (SCM_RIGHTS) */
+	int audit_fd; /* Landlock's audit records (lib/denials/audit.h), or -1 */
 	enum ward_sc_mode sc_mode;
 	char **envp;
 	size_t n_env;
@@ -954,6 +956,8 @@ static void launch_free(struct launch *l)
 	ward_view_free(&l->view);
 	ward_seccomp_prog_free(&l->prog);
 	ward_landlock_plan_free(&l->ll);
+	if (l->audit_fd >= 0)
+		close(l->audit_fd);
 	if (l->cg) {
 		ward_error_t e = NULL;
 
@@ -1020,10 +1024,57 @@ static void notify_ready(const struct launch *l, int fd, pid_t init)
 		warn(l, "cannot write to --notify-fd: %s", strerror(errno));
 }
 
+/*
+ * Landlock's refusals explained from its audit records (ABI 7): only when
+ * the program's other denials are explained too, and only while the
+ * kernel's audit is enabled (it logs nothing otherwise).  --enable-audit
+ * turns it on, host-wide, and says so.  The socket is open before the
+ * program exists, so that no record of it is missed.
+ */
+static void prepare_audit(struct launch *l)
+{
+	ward_error_t aerr = NULL;
+	int on;
+
+	if (l->sc_mode != WARD_SC_REPORT || l->ll.restrict_flags == 0)
+		return;
+	on = ward_audit_enabled(&aerr);
+	if (on == 0 && l->o->enable_audit) {
+		if (ward_audit_enable(&aerr) < 0) {
+			warn(l, "%s; Landlock's refusals are not explained", aerr->msg);
+			ward_error_free(&aerr);
+			return;
+		}
+		warn(l, "turned the kernel's audit subsystem on (host-wide; it stays on) so "
+			"that Landlock's refusals are explained");
+		on = 1;
+	}
+	if (on > 0)
+		l->audit_fd = ward_audit_open(&aerr);
+	ward_error_free(&aerr);
+}
+
+/* The program's host pid (the one that created the Landlock domain): init's
+ * one child while it hands its listener over, before its execve. */
+static pid_t program_pid(pid_t init)
+{
+	char path[64], buf[64];
+	cleanup_close int fd = -1;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)init, (int)init);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || (n = read(fd, buf, sizeof(buf) - 1)) <= 0)
+		return 0;
+	buf[n] = '\0';
+	return (pid_t)strtol(buf, NULL, 10);
+}
+
 static int supervise(struct launch *l, pid_t init, int *wstatus, ward_error_t *err)
 {
 	struct ward_denials *d = NULL;
-	struct pollfd pf[4];
+	struct pollfd pf[5];
+	pid_t prog = 0;
 	cleanup_close int sfd = signalfd(-1, &l->fwd_mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	int notify = -1;
 	cleanup_close int listener = -1;
@@ -1046,6 +1097,8 @@ static int supervise(struct launch *l, pid_t init, int *wstatus, ward_error_t *e
 			pf[n++] = (struct pollfd){.fd = l->nsock[0], .events = POLLIN};
 		if (listener >= 0)
 			pf[n++] = (struct pollfd){.fd = listener, .events = POLLIN};
+		if (l->audit_fd >= 0 && prog > 0)
+			pf[n++] = (struct pollfd){.fd = l->audit_fd, .events = POLLIN};
 		if (poll(pf, n, -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -1065,7 +1118,9 @@ static int supervise(struct launch *l, pid_t init, int *wstatus, ward_error_t *e
 				listener = recv_fd(l->nsock[0]);
 				close(l->nsock[0]);
 				l->nsock[0] = -1;
-			} else if (pf[i].fd == listener && (pf[i].revents & POLLIN)) {
+				prog = program_pid(init);
+			} else if ((pf[i].fd == listener || pf[i].fd == l->audit_fd) &&
+				   (pf[i].revents & POLLIN)) {
 				if (d == NULL) {
 					struct ward_denials_options dopt = {0};
 
@@ -1094,11 +1149,18 @@ static int supervise(struct launch *l, pid_t init, int *wstatus, ward_error_t *e
 							(l->ll.handled_net &
 							 LANDLOCK_ACCESS_NET_CONNECT_TCP) != 0;
 					}
+					dopt.explain_exec = l->sc_mode == WARD_SC_REPORT;
+					dopt.ll = &l->ll;
+					dopt.landlock_audited = l->audit_fd >= 0;
 					d = ward_denials_new(l->p, &dopt, err);
 					if (d == NULL) {
 						rc = -1;
 						goto done;
 					}
+				}
+				if (pf[i].fd == l->audit_fd) {
+					ward_denials_audit(d, l->audit_fd, &prog, 1);
+					continue;
 				}
 				if (ward_denials_handle(d, listener, err) < 0) {
 					/* Without the supervisor the kernel answers
@@ -1125,6 +1187,11 @@ static int supervise(struct launch *l, pid_t init, int *wstatus, ward_error_t *e
 		}
 	}
 done:
+	/* Records of the program's last refusals may still be on their way
+	 * from the kernel's audit thread. */
+	if (d && l->audit_fd >= 0 && prog > 0 &&
+	    poll(&(struct pollfd){.fd = l->audit_fd, .events = POLLIN}, 1, 50) > 0)
+		ward_denials_audit(d, l->audit_fd, &prog, 1);
 	if (d) {
 		ward_denials_summary(d);
 		ward_denials_free(d);
@@ -1190,6 +1257,7 @@ int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int 
 	l.cleaner_fd = -1;
 	l.prog_fd = -1;
 	l.go[0] = l.go[1] = l.errp[0] = l.errp[1] = l.nsock[0] = l.nsock[1] = -1;
+	l.audit_fd = -1;
 	l.sc_mode = o->learn				  ? WARD_SC_LEARN
 		    : o->quiet_denials && !o->denials_log ? WARD_SC_ENFORCE
 							  : WARD_SC_REPORT;
@@ -1220,6 +1288,7 @@ int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int 
 		goto out;
 	if (prepare_landlock(&l, err) < 0)
 		goto out;
+	prepare_audit(&l);
 	/* A --rootfs brings its own top-level entries, bound like the host's
 	 * system directories: Landlock must let them be read and run too. */
 	if (o->rootfs)

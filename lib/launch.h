@@ -56,6 +56,7 @@ struct ward_run_options {
 	bool quiet;		  /* no warnings on stderr */
 	bool quiet_denials;	  /* do not explain denied syscalls on stderr */
 	const char *denials_log;  /* append every denial as a JSON line to this file */
+	bool enable_audit;	  /* turn the kernel's audit on to explain Landlock's refusals */
 	struct ward_learn *learn; /* ward learn: observe and record instead of deny */
 	/* The environment's end of its broker connection (lib/broker/), handed
 	 * to the program as fd WARD_RUN_BROKER_FD with WARD_BROKER_FD=3 and

@@ -282,6 +282,7 @@ int ward_view_prepare(const struct ward_policy *p, const char *rootfs, struct wa
 	v->tmp_size = p->memory_max;
 	v->nosuid = !p->setuid;
 	v->proc_sys = true;
+	v->tmp_noexec = !p->scratch_exec;
 
 	if (rootfs) {
 		if (prepare_rootfs(v, rootfs, err) < 0)
@@ -795,7 +796,9 @@ static int build_dev(int rootfd, const struct ward_view *v, ward_error_t *err)
 	if (mkdirat(rootfd, "dev/shm", 01777) < 0)
 		return ward_error_sys(err, "cannot create /dev/shm");
 	shm_opts = ward_xasprintf("mode=1777,size=%llu", (unsigned long long)v->tmp_size);
-	if (mount_tmpfs(NEWROOT "/dev/shm", MS_NOSUID | MS_NODEV | MS_NOEXEC, shm_opts, err) < 0)
+	/* Scratch space: executable unless fs.scratch.noexec (policy.h). */
+	if (mount_tmpfs(NEWROOT "/dev/shm", MS_NOSUID | MS_NODEV | (v->tmp_noexec ? MS_NOEXEC : 0),
+			shm_opts, err) < 0)
 		return -1;
 	for (i = 0; i < ARRAY_SIZE(links); i++) {
 		char rel[32];
@@ -1140,7 +1143,9 @@ int ward_view_build(const struct ward_view *v, ward_error_t *err)
 		if (mkdirat(rootfd, "tmp", 01777) < 0)
 			return ward_error_sys(err, "cannot create /tmp");
 		tmp_opts = ward_xasprintf("mode=1777,size=%llu", (unsigned long long)v->tmp_size);
-		if (mount_tmpfs(NEWROOT "/tmp", MS_NOSUID | MS_NODEV, tmp_opts, err) < 0)
+		if (mount_tmpfs(NEWROOT "/tmp",
+				MS_NOSUID | MS_NODEV | (v->tmp_noexec ? MS_NOEXEC : 0), tmp_opts,
+				err) < 0)
 			return -1;
 	}
 

@@ -56,6 +56,7 @@ struct ward_view {
 	 * rootless sandbox without a network namespace of its own
 	 * (network.host) may not mount one. */
 	bool sys_bind;
+	bool tmp_noexec; /* /tmp and /dev/shm noexec (fs.scratch.noexec) */
 };
 
 int ward_view_prepare(const struct ward_policy *p, const char *rootfs, struct ward_view *v,

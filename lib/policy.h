@@ -153,13 +153,15 @@ struct ward_policy {
 	bool allow_ns_clone;	  /* clone/unshare with CLONE_NEW* flags allowed */
 
 	/*
-	 * May the program execute what it wrote itself, without an fs.exec
-	 * grant?  false (the default, and what a zeroed policy means): no.
-	 * It governs every scratch place the sandbox writes to: memfds
-	 * (vm.memfd_noexec=2 in the sandbox's pid namespace, and the filter
-	 * refuses memfd_create(MFD_EXEC)) and, where Landlock enforces the
-	 * exec rule, the private /tmp and /dev/shm.  Anonymous memory mapped
-	 * PROT_EXEC stays possible either way (JIT compilers need it).
+	 * May the program execute what it wrote into its scratch space?  The
+	 * resolver sets it (the default: yes, as under Docker, Flatpak and
+	 * PrivateTmp); fs.scratch.noexec clears it.  A zeroed policy means
+	 * no, failing closed.  It governs every scratch place: memfds
+	 * (false: vm.memfd_noexec=2 in the sandbox's pid namespace, and the
+	 * filter refuses memfd_create(MFD_EXEC)) and the private /tmp and
+	 * /dev/shm (false: mounted noexec, no Landlock EXECUTE).  fs.write
+	 * grants are never executable; anonymous memory mapped PROT_EXEC
+	 * stays possible either way (JIT compilers need it).
 	 */
 	bool scratch_exec;
 };

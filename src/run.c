@@ -54,8 +54,13 @@ static void run_usage(FILE *f)
 		"      --state-dir DIR       ward's runtime state (default /run/ward)\n"
 		"      --trust FILE          trust policy for bundles (default $WARD_TRUST or "
 		"/etc/ward/trust)\n"
-		"      --quiet-denials       do not explain denied syscalls on stderr\n"
-		"      --denials-log FILE    append every denied syscall to FILE as a JSON line\n"
+		"      --quiet-denials       do not explain denied syscalls and refused files on "
+		"stderr\n"
+		"      --denials-log FILE    append every denial to FILE as a JSON line\n"
+		"      --enable-audit        turn the kernel's audit subsystem on (host-wide, it "
+		"stays on)\n"
+		"                            so that Landlock's refusals are explained "
+		"(docs/denials.md)\n"
 		"  -q, --quiet               no warnings\n"
 		"  -h, --help                this text\n"
 		"\n"
@@ -91,6 +96,7 @@ int cmd_run(int argc, char **argv)
 		{"quiet", no_argument, NULL, 'q'},
 		{"quiet-denials", no_argument, NULL, 'Q'},
 		{"denials-log", required_argument, NULL, 'D'},
+		{"enable-audit", no_argument, NULL, 'A'},
 		{"trust", required_argument, NULL, 'T'},
 		{"name", required_argument, NULL, 'N'},
 		{"publish", required_argument, NULL, 'P'},
@@ -173,6 +179,9 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'D':
 			o.denials_log = optarg;
+			break;
+		case 'A':
+			o.enable_audit = true;
 			break;
 		case 'T':
 			trust = optarg;

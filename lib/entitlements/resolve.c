@@ -380,7 +380,24 @@ static int apply_one(struct ward_policy *p, const struct ward_request *r, int de
 					      "%s: %s=%s: device nodes are granted with "
 					      "host.devices=%s",
 					      r->origin, name, r->value, path);
+		/* /tmp itself would be the host's /tmp bound over the private
+		 * one: every user's files and sockets.  Never by accident. */
+		if (strcmp(path, "/tmp") == 0)
+			return ward_error_set(
+				err, EINVAL,
+				"%s: %s=%s would replace the sandbox's private /tmp with the "
+				"host's /tmp (every user's files and sockets); the private /tmp "
+				"is already writable and executable (fs.scratch.noexec makes it "
+				"not executable). To share the host's /tmp, grant host.tmp "
+				"[dangerous]; to share one directory of it, grant %s=/tmp/NAME",
+				r->origin, name, r->value, name);
 		return add_path(p, path, access, r->origin);
+	}
+	if (strcmp(name, "host.tmp") == 0)
+		return add_path(p, "/tmp", WARD_FS_READ | WARD_FS_WRITE, r->origin);
+	if (strcmp(name, "fs.scratch.noexec") == 0) {
+		p->scratch_exec = false;
+		return 0;
 	}
 	if (strcmp(name, "host.devices") == 0) {
 		cleanup_free char *path = expand_path(r->value, ctx, r->origin, name, err);
@@ -579,6 +596,9 @@ int ward_resolve(const struct ward_request_list *l, const struct ward_resolve_ct
 	p.nofile = WARD_DEFAULT_NOFILE;
 	p.memory_max = ctx && ctx->physical_memory ? ctx->physical_memory / 4 : 1ULL << 30;
 	p.cpu_period_us = WARD_DEFAULT_CPU_PERIOD;
+	/* The private /tmp, /dev/shm and memfds are the program's scratch
+	 * space: executable unless fs.scratch.noexec (policy.h). */
+	p.scratch_exec = true;
 
 	sorted = ward_xcalloc(l->n, sizeof(*sorted));
 	for (i = 0; i < l->n; i++)

@@ -181,6 +181,22 @@ const struct ward_entitlement ward_entitlements[] = {
 		},
 	},
 
+	{
+		.name = "fs.scratch.noexec",
+		.arg = WARD_ARG_NONE,
+		.summary = "nothing the program writes may run: its private /tmp, /dev/shm and memfds "
+			   "are not executable (by default they are, as under Docker, Flatpak and "
+			   "systemd's PrivateTmp: the program is arbitrary code already)",
+		.layers = {
+			L(MOUNT) = "the private /tmp and /dev/shm mounted noexec",
+			L(NS) = "vm.memfd_noexec=2 in the sandbox's pid namespace: no memfd is "
+				"executable",
+			L(SECCOMP) = "memfd_create(MFD_EXEC) refused",
+			L(LANDLOCK) = "no execute beneath /tmp and /dev/shm (execute only beneath the "
+				      "system directories and fs.exec grants)",
+		},
+	},
+
 	/* ---- resources ---- */
 	{
 		.name = "process.limit",
@@ -255,8 +271,8 @@ const struct ward_entitlement ward_entitlements[] = {
 			L(CAPS) = "empty bounding, permitted, effective, inheritable and ambient sets; "
 				  "securebits lock uid 0 out of capabilities",
 			L(SECCOMP) = "strict allow-list; namespaces, mounts, kernel keyring, bpf, perf, "
-				     "io_uring, modules, kexec, ptrace denied (EPERM); set-id modes and "
-				     "memfd_create(MFD_EXEC) refused; unknown syscalls ENOSYS",
+				     "io_uring, modules, kexec, ptrace denied (EPERM); set-id modes "
+				     "refused; unknown syscalls ENOSYS",
 			L(NNP) = "no_new_privs set",
 		},
 	},
@@ -304,6 +320,21 @@ const struct ward_entitlement ward_entitlements[] = {
 			L(CGROUP) = "devices allow-list gains the node's major:minor (v1)",
 			L(IDENTITY) = "the node's group is added to the supplementary groups",
 			L(LANDLOCK) = "read, write and ioctl on the node",
+		},
+	},
+	{
+		.name = "host.tmp",
+		.arg = WARD_ARG_NONE,
+		.flags = WARD_ENT_DANGEROUS,
+		.summary = "share the host's /tmp (every user's files and sockets there, the X11 "
+			   "and other sockets included) in place of the private one; fs.read, "
+			   "fs.write and fs.exec of /tmp itself are refused so that this is never "
+			   "chosen by accident",
+		.layers = {
+			L(MOUNT) = "the host's /tmp bind-mounted read-write, nosuid, nodev, noexec over "
+				   "the private /tmp",
+			L(IDENTITY) = "idmapped mount: the owner of /tmp is the sandbox's user there",
+			L(LANDLOCK) = "read, write, create and remove beneath /tmp; never execute",
 		},
 	},
 	{

@@ -451,13 +451,45 @@ static const char *broad_write(const char *path)
 	return NULL;
 }
 
+static char *parent_of(const char *path);
+
+/*
+ * /tmp and /dev/shm start empty in every sandbox: what the program made
+ * there is its own.  A path there is private only when neither it nor any
+ * directory between it and the scratch root existed on the host: writing
+ * into a directory the host has under /tmp (mktemp -d before the run)
+ * needs a grant, which ward run then binds into the private /tmp.
+ */
+static bool scratch_private(const struct ward_learn_context *ctx, const char *path)
+{
+	const char *top = "/tmp";
+	cleanup_free char *p = NULL;
+
+	/* No host path under /dev can be granted (fs.* refuses /dev): the
+	 * host's /dev/shm stays out of reach, whatever the program used. */
+	if (!under(path, "/tmp"))
+		return true;
+	p = ward_xstrdup(path);
+
+	while (strcmp(p, top) != 0 && strcmp(p, "/") != 0) {
+		char *q;
+
+		if (kind_of(ctx, p) >= 0)
+			return false;
+		q = parent_of(p);
+		free(p);
+		p = q;
+	}
+	return true;
+}
+
 static bool in_default_view(const struct ward_learn_context *ctx, const char *path, unsigned access)
 {
 	static const char *const own[] = {"/proc", "/sys", "/dev"};
 	size_t i;
 
 	if (under(path, "/tmp") || under(path, "/dev/shm"))
-		return kind_of(ctx, path) < 0;
+		return scratch_private(ctx, path);
 	for (i = 0; i < ARRAY_SIZE(own); i++)
 		if (under(path, own[i]))
 			return true;
@@ -569,6 +601,12 @@ static size_t plan_paths(const struct ward_learn *l, const struct ward_learn_con
 			if (is_dir && strcmp(ex, r->path) == 0 && (acc & WARD_LEARN_WRITE))
 				target = (free(target), ward_xstrdup(ex));
 		} else {
+			target = existing(ctx, r->path, &is_dir);
+		}
+		/* A host file directly in /tmp: the file, never /tmp itself
+		 * (which would replace the whole private /tmp). */
+		if (strcmp(target, "/tmp") == 0 && strcmp(r->path, "/tmp") != 0) {
+			free(target);
 			target = existing(ctx, r->path, &is_dir);
 		}
 		if (acc & WARD_LEARN_WRITE)

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <linux/netlink.h>
+#include <linux/openat2.h>
 #include <linux/sched.h>
 #include <linux/seccomp.h>
 #include <sched.h>
@@ -18,11 +19,14 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "../denials/audit.h"
 #include "../entitlements.h"
 #include "../util.h"
 #include "learn.h"
@@ -32,7 +36,8 @@
 #define DEFAULT_MAX_LINES 20
 #define MAX_KINDS	  256
 
-/* One distinct denial: a syscall plus its decoded key argument. */
+/* One distinct denial: a syscall plus its decoded key argument (nr < 0: a
+ * refusal by another layer, named by key: "landlock execute /tmp/x"). */
 struct kind {
 	int nr;
 	char key[96];
@@ -57,7 +62,14 @@ struct ward_denials {
 	size_t n_kinds;
 	unsigned long total, unlisted;
 	unsigned printed;
-	int connect_nr;
+	int connect_nr, execve_nr, execveat_nr;
+	const struct ward_policy *p;
+	/* Landlock domains created by the program (from their audit records),
+	 * and access records that arrived before their domain's record. */
+	uint64_t domains[8];
+	size_t n_domains;
+	struct ward_audit_record pending[8];
+	size_t n_pending;
 };
 
 static int seccomp_sizes(struct seccomp_notif_sizes *s)
@@ -73,7 +85,10 @@ struct ward_denials *ward_denials_new(const struct ward_policy *p,
 	size_t i;
 
 	d->o = *o;
+	d->p = p;
 	d->connect_nr = seccomp_syscall_resolve_name("connect");
+	d->execve_nr = seccomp_syscall_resolve_name("execve");
+	d->execveat_nr = seccomp_syscall_resolve_name("execveat");
 	if (d->o.max_lines == 0)
 		d->o.max_lines = DEFAULT_MAX_LINES;
 	if (ward_seccomp_rules(p, &d->rules, err) < 0) {
@@ -506,6 +521,172 @@ static void handle_connect(struct ward_denials *d, int listener, pid_t host_pid,
 	}
 }
 
+/*
+ * execve(2)/execveat(2): will the mount layer or Landlock refuse it?  The
+ * path is read from the caller's memory and looked up beneath the
+ * sandbox's root (/proc/PID/root, RESOLVE_IN_ROOT: the program's symbolic
+ * links resolve inside its view, never in the supervisor's), O_PATH only:
+ * nothing is opened for reading, no FIFO or device is touched.  A missing
+ * file is not explained (shells and execvp try every PATH directory).
+ * Returns true with op/fix/key filled when the call will be refused.
+ */
+static bool under_dir(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (strcmp(dir, "/") == 0)
+		return true;
+	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+static bool explain_exec(const struct ward_denials *d, pid_t pid, const uint64_t *args, bool at,
+			 char *path, size_t pathlen, const char **layer, char *fix, size_t fixlen)
+{
+	char raw[4096], root[64], cwd[4096], dir[4096];
+	struct iovec local = {.iov_base = raw, .iov_len = sizeof(raw) - 1};
+	struct iovec remote;
+	struct open_how how = {.flags = O_PATH | O_CLOEXEC,
+			       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+	cleanup_close int rootfd = -1, fd = -1;
+	struct statvfs sv;
+	struct stat st;
+	ssize_t n;
+	char *slash;
+	size_t i;
+
+	remote.iov_base = (void *)(uintptr_t)args[at ? 1 : 0];
+	remote.iov_len = sizeof(raw) - 1;
+	/* A read may stop at the end of a mapping: retry with less. */
+	n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+	if (n <= 0) {
+		local.iov_len = remote.iov_len = 4096 - ((uintptr_t)remote.iov_base & 4095);
+		n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+	}
+	if (n <= 0)
+		return false;
+	raw[n] = '\0';
+	if (strlen(raw) == (size_t)n || raw[0] == '\0')
+		return false; /* no NUL within reach, or fexecve's "" */
+	if (raw[0] == '/') {
+		snprintf(path, pathlen, "%s", raw);
+	} else {
+		char link[64];
+		ssize_t c;
+
+		if (at && (int)args[0] != AT_FDCWD)
+			return false;
+		snprintf(link, sizeof(link), "/proc/%d/cwd", (int)pid);
+		c = readlink(link, cwd, sizeof(cwd) - 1);
+		if (c <= 0 || cwd[0] != '/')
+			return false;
+		cwd[c] = '\0';
+		if (snprintf(path, pathlen, "%s/%s", strcmp(cwd, "/") ? cwd : "", raw) >=
+		    (int)pathlen)
+			return false;
+	}
+	{
+		/* "/tmp/./x" is "/tmp/x" (".." is left as written). */
+		cleanup_free char *norm = ward_path_normalize(path);
+
+		if (norm)
+			snprintf(path, pathlen, "%s", norm);
+	}
+	snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
+	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return false;
+	fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111) ||
+	    fstatvfs(fd, &sv) < 0)
+		return false;
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	if (sv.f_flag & ST_NOEXEC) {
+		*layer = "the mount (noexec)";
+		if (!d->p->scratch_exec && (under_dir(path, "/tmp") || under_dir(path, "/dev/shm")))
+			snprintf(fix, fixlen,
+				 "the scratch space is not executable under "
+				 "fs.scratch.noexec; remove it to allow");
+		else
+			snprintf(fix, fixlen,
+				 "grant fs.exec=%.400s to allow (fs.read and fs.write "
+				 "grants never execute)",
+				 dir);
+		return true;
+	}
+	/* Landlock: explained by its own records when they are read; else
+	 * from the rules ward gave it. */
+	if (d->o.landlock_audited || d->o.ll == NULL || d->o.ll->abi <= 0 ||
+	    !(d->o.ll->handled_fs & LANDLOCK_ACCESS_FS_EXECUTE))
+		return false;
+	for (i = 0; i < d->o.ll->n_rules; i++)
+		if ((d->o.ll->rules[i].access & LANDLOCK_ACCESS_FS_EXECUTE) &&
+		    under_dir(path, d->o.ll->rules[i].path))
+			return false;
+	*layer = "Landlock";
+	if (!d->p->scratch_exec && (under_dir(path, "/tmp") || under_dir(path, "/dev/shm")))
+		snprintf(fix, fixlen,
+			 "the scratch space is not executable under "
+			 "fs.scratch.noexec; remove it to allow");
+	else
+		snprintf(fix, fixlen, "grant fs.exec=%.400s to allow", dir);
+	return true;
+}
+
+static void handle_exec(struct ward_denials *d, int listener, pid_t host_pid, int nr,
+			const uint64_t *args)
+{
+	char path[4096], fix[512], key[96], exe[1024];
+	const char *layer = NULL;
+	cleanup_free char *esc = NULL, *efix = NULL;
+	bool refused;
+	long ns_pid = 0;
+	struct kind *k;
+
+	memset(d->resp, 0, d->resp_size);
+	d->resp->id = d->req->id;
+	d->resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+	refused = explain_exec(d, host_pid, args, nr == d->execveat_nr, path, sizeof(path), &layer,
+			       fix, sizeof(fix));
+	if (refused)
+		describe_process(host_pid, &ns_pid, exe, sizeof(exe));
+	/* What was read belongs to the caller only if the notification is
+	 * still valid; the call goes on either way (the layers decide). */
+	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &d->req->id) < 0)
+		refused = false;
+	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, d->resp) < 0 || !refused)
+		return;
+	/* The path and the directory in the hint are the program's choice. */
+	esc = ward_escape(path, 200);
+	efix = ward_escape(fix, 400);
+	d->total++;
+	if (d->o.jsonl)
+		log_json(d, "execve", esc, ns_pid, host_pid, exe, EACCES, NULL, efix);
+	{
+		const char *slash = strrchr(esc, '/');
+		int dlen = slash && slash != esc ? (int)(slash - esc) : 1;
+
+		if (dlen > 64)
+			dlen = 64;
+		snprintf(key, sizeof(key), "exec beneath %.*s", dlen, esc);
+	}
+	k = find_kind(d, -2, key);
+	if (k == NULL) {
+		d->unlisted++;
+		return;
+	}
+	k->count++;
+	if (!k->printed && d->o.human && d->printed < d->o.max_lines) {
+		fprintf(d->o.human, "ward: refused execute(%s) by %s in pid %ld (%s) — %s\n", esc,
+			layer, ns_pid, *exe ? exe : "?", efix);
+		fflush(d->o.human);
+		k->printed = true;
+		d->printed++;
+	}
+}
+
 int ward_denials_handle(struct ward_denials *d, int listener, ward_error_t *err)
 {
 	const struct ward_sc_rule *r;
@@ -530,6 +711,11 @@ int ward_denials_handle(struct ward_denials *d, int listener, ward_error_t *err)
 	r = find_rule(d, d->req->data.nr, args);
 	if (r == NULL && !d->o.learn && d->o.explain_connect && d->req->data.nr == d->connect_nr) {
 		handle_connect(d, listener, host_pid, d->req->data.nr, args);
+		return 0;
+	}
+	if (r == NULL && !d->o.learn && d->o.explain_exec &&
+	    (d->req->data.nr == d->execve_nr || d->req->data.nr == d->execveat_nr)) {
+		handle_exec(d, listener, host_pid, d->req->data.nr, args);
 		return 0;
 	}
 	err_no = r ? r->err : EPERM;
@@ -611,6 +797,11 @@ void ward_denials_summary(struct ward_denials *d)
 
 		if (more == 0)
 			continue;
+		if (k->nr < 0) {
+			fprintf(d->o.human, "ward: %lu more refusal%s%s: %s\n", more,
+				more == 1 ? "" : "s", k->nr == -1 ? " by Landlock" : "", k->key);
+			continue;
+		}
 		name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, k->nr);
 		fprintf(d->o.human, "ward: %lu more denial%s of %s%s%s%s\n", more,
 			more == 1 ? "" : "s", name ? name : "?", *k->key ? "(" : "(2", k->key, ")");
@@ -618,4 +809,123 @@ void ward_denials_summary(struct ward_denials *d)
 	}
 	if (d->unlisted)
 		fprintf(d->o.human, "ward: %lu more denials of other kinds\n", d->unlisted);
+}
+
+/* ---------------------------------------------------------------- Landlock's records */
+
+static bool our_domain(const struct ward_denials *d, uint64_t domain)
+{
+	size_t i;
+
+	for (i = 0; i < d->n_domains; i++)
+		if (d->domains[i] == domain)
+			return true;
+	return false;
+}
+
+static void report_landlock(struct ward_denials *d, const struct ward_audit_record *r)
+{
+	const char *op = "access";
+	char fix[512], key[96];
+	cleanup_free char *path = ward_escape(r->path[0] ? r->path : "?", 200);
+	struct kind *k;
+
+	ward_audit_explain(d->p, r, &op, fix, sizeof(fix));
+	d->total++;
+	if (d->o.jsonl) {
+		json_t *o = json_object();
+		struct timespec ts;
+		char *line;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		json_object_set_new(o, "time", json_real((double)ts.tv_sec + ts.tv_nsec / 1e9));
+		json_object_set_new(o, "layer", json_string("landlock"));
+		json_object_set_new(o, "syscall", json_null());
+		json_object_set_new(o, "operation", json_string(op));
+		json_object_set_new(o, "arg", json_string(path));
+		json_object_set_new(o, "blockers", json_string(r->blockers));
+		json_object_set_new(o, "errno", json_integer(EACCES));
+		json_object_set_new(o, "hint", json_string(fix));
+		json_object_set_new(o, "learning", json_false());
+		line = json_dumps(o, JSON_COMPACT);
+		if (line) {
+			fprintf(d->o.jsonl, "%s\n", line);
+			fflush(d->o.jsonl);
+			free(line);
+		}
+		json_decref(o);
+	}
+	/* One line per operation and directory, so that a program refused on
+	 * a thousand files of one tree prints one line. */
+	{
+		const char *slash = strrchr(path, '/');
+		int dlen = slash && slash != path ? (int)(slash - path) : (int)strlen(path);
+
+		if (dlen > 64)
+			dlen = 64;
+		snprintf(key, sizeof(key), "%.16s beneath %.*s", op, dlen, path);
+	}
+	k = find_kind(d, -1, key);
+	if (k == NULL) {
+		d->unlisted++;
+		return;
+	}
+	k->count++;
+	if (!k->printed && d->o.human && d->printed < d->o.max_lines) {
+		fprintf(d->o.human, "ward: refused %s(%s) by Landlock — %s\n", op, path, fix);
+		fflush(d->o.human);
+		k->printed = true;
+		d->printed++;
+	}
+}
+
+void ward_denials_audit(struct ward_denials *d, int fd, const pid_t *pids, size_t n_pids)
+{
+	char buf[8192];
+	ssize_t n;
+
+	while ((n = recv(fd, buf, sizeof(buf), 0)) > 0) {
+		struct nlmsghdr *h = (struct nlmsghdr *)buf;
+
+		/* One record per datagram.  Its nlmsg_len is not to be trusted
+		 * (the audit subsystem has set it to the payload's length), so
+		 * the payload is what was received, up to its first NUL. */
+		if (n < (ssize_t)NLMSG_HDRLEN)
+			continue;
+		{
+			struct ward_audit_record r;
+			const char *text = buf + NLMSG_HDRLEN;
+			size_t i;
+
+			if (ward_audit_parse(h->nlmsg_type, text,
+					     strnlen(text, (size_t)n - NLMSG_HDRLEN), &r) < 0)
+				continue;
+			if (r.type == WARD_AUDIT_LANDLOCK_DOMAIN) {
+				bool ours = false;
+
+				/* The kernel logs a domain lazily, with its first
+				 * denial: the pid is the process that created it,
+				 * the program ward executed. */
+				for (i = 0; i < n_pids && r.allocated; i++)
+					ours |= r.pid == pids[i];
+				if (!ours || our_domain(d, r.domain))
+					continue;
+				if (d->n_domains < ARRAY_SIZE(d->domains))
+					d->domains[d->n_domains++] = r.domain;
+				for (i = 0; i < d->n_pending; i++)
+					if (d->pending[i].domain == r.domain)
+						report_landlock(d, &d->pending[i]);
+				d->n_pending = 0;
+				continue;
+			}
+			if (our_domain(d, r.domain))
+				report_landlock(d, &r);
+			else if (d->n_pending < ARRAY_SIZE(d->pending))
+				d->pending[d->n_pending++] = r;
+			else
+				/* Other sandboxes' records crowd the queue: keep
+				 * the newest, the one before its domain record. */
+				d->pending[ARRAY_SIZE(d->pending) - 1] = r;
+		}
+	}
 }

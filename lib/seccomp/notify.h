@@ -22,6 +22,7 @@
 #include <stdio.h>
 
 #include "../error.h"
+#include "../landlock.h"
 #include "../net/net.h"
 #include "../policy.h"
 
@@ -40,6 +41,12 @@ struct ward_denials_options {
 	const struct ward_net_peer *peers;
 	size_t n_peers;
 	bool landlock_net; /* Landlock handles TCP connect (ABI 4+) */
+	/* execve(2) and execveat(2) go past the supervisor, which explains an
+	 * execution the mount layer (noexec) or Landlock will refuse and lets
+	 * the call go on (seccomp.c notifies them under WARD_SC_REPORT). */
+	bool explain_exec;
+	const struct ward_landlock_plan *ll; /* what Landlock lets execute */
+	bool landlock_audited;		     /* Landlock's own records are read (audit.h) */
 };
 
 struct ward_denials *ward_denials_new(const struct ward_policy *p,
@@ -52,6 +59,10 @@ int ward_denials_handle(struct ward_denials *d, int listener, ward_error_t *err)
 void ward_denials_summary(struct ward_denials *d);
 unsigned long ward_denials_count(const struct ward_denials *d);
 void ward_denials_free(struct ward_denials *d);
+/* Read the Landlock records waiting on fd (lib/denials/audit.h) and explain
+ * those of the domains the program created (pids: the program's host pids,
+ * the creators ward knows). */
+void ward_denials_audit(struct ward_denials *d, int fd, const pid_t *pids, size_t n_pids);
 
 /* Decoding helpers, pure (unit-tested). */
 const char *ward_af_name(unsigned long af); /* "AF_INET" or NULL */

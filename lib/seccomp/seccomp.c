@@ -536,6 +536,15 @@ int ward_seccomp_prepare_mode(const struct ward_policy *p, enum ward_sc_mode mod
 			if (strcmp(rules.rules[i].syscall, "connect") == 0 &&
 			    rules.rules[i].action == WARD_SC_ALLOW && rules.rules[i].n_args == 0)
 				rules.rules[i].action = WARD_SC_NOTIFY;
+	/* execve(2) and execveat(2) go past the supervisor too, which explains
+	 * one that the mount layer or Landlock will refuse, and lets every one
+	 * go on (SECCOMP_USER_NOTIF_FLAG_CONTINUE: the layers decide). */
+	if (mode == WARD_SC_REPORT)
+		for (size_t i = 0; i < rules.n; i++)
+			if ((strcmp(rules.rules[i].syscall, "execve") == 0 ||
+			     strcmp(rules.rules[i].syscall, "execveat") == 0) &&
+			    rules.rules[i].action == WARD_SC_ALLOW && rules.rules[i].n_args == 0)
+				rules.rules[i].action = WARD_SC_NOTIFY;
 	cache_key(&rules, out->hash);
 
 	if (cache_dir) {

@@ -14,7 +14,7 @@ import shutil
 
 import pytest
 
-from conftest import HELPERS, PROBE, run_probe, run_ward
+from conftest import HELPERS, PROBE, WARD, run_probe, run_ward
 
 DANGEROUS = ("network.host", "security.admin", "process.setuid", "host.time", "host.devices")
 PY = shutil.which("python3", path="/usr/bin")
@@ -276,3 +276,201 @@ def test_learn_bad_usage():
     assert r.returncode == 2 and "no program given" in r.stderr
     r = run_ward("learn", "-o", "/nonexistent-dir/x.ent", "--", "/bin/true")
     assert r.returncode == 125 and "/nonexistent-dir/x.ent" in r.stderr, r
+
+
+# ---------------------------------------------------------------- issue 13: scratch space and file refusals
+
+SH = "/bin/sh"
+
+
+def refusal_lines(stderr):
+    return [l for l in stderr.splitlines() if l.startswith("ward: refused ")]
+
+
+def test_default_scratch_space_runs_what_the_program_wrote():
+    # What compilers, `go run` and test runners do: write a program into
+    # /tmp (or /dev/shm) and run it.  The default sandbox lets them.
+    r = run_ward("run", "--", SH, "-c",
+                 "cp /bin/true /tmp/x && /tmp/x && cp /bin/true /dev/shm/y && /dev/shm/y "
+                 "&& echo ran")
+    assert r.returncode == 0 and r.stdout.strip() == "ran", r
+    assert not refusal_lines(r.stderr), r
+
+
+def test_strict_scratch_refusal_is_explained():
+    r = run_ward("run", "-a", "fs.scratch.noexec", "--", SH, "-c",
+                 "cp /bin/true /tmp/x; cd /tmp; ./x; /tmp/x; echo status=$?")
+    assert "status=126" in r.stdout, r
+    lines = refusal_lines(r.stderr)
+    # One line for the directory, however often it is refused.
+    assert len(lines) == 1, r.stderr
+    assert re.match(r"ward: refused execute\(/tmp/x\) by the mount \(noexec\) in pid \d+ "
+                    r"\(/usr/bin/dash\) — the scratch space is not executable under "
+                    r"fs\.scratch\.noexec; remove it to allow$", lines[0]), lines[0]
+    assert "ward: 1 more refusal: exec beneath /tmp" in r.stderr, r
+
+
+def test_exec_in_a_write_grant_names_fs_exec(make_tmpdir):
+    d = make_tmpdir()
+    shutil.copy("/bin/true", os.path.join(d, "tool"))
+    r = run_ward("run", "-a", f"fs.write={d}", "--", SH, "-c", f"{d}/tool; echo status=$?")
+    assert "status=126" in r.stdout, r
+    lines = refusal_lines(r.stderr)
+    assert lines == [f"ward: refused execute({d}/tool) by the mount (noexec) in pid "
+                     f"{lines[0].split(' in pid ')[1].split()[0]} (/usr/bin/dash) — grant "
+                     f"fs.exec={d} to allow (fs.read and fs.write grants never execute)"], r
+    # The grant it names works.
+    r = run_ward("run", "-a", f"fs.write={d}", "-a", f"fs.exec={d}", "--", f"{d}/tool")
+    assert r.returncode == 0 and not refusal_lines(r.stderr), r
+
+
+def test_refusal_lines_escape_the_path(make_tmpdir):
+    # The path is the program's choice: a name with a newline and an escape
+    # sequence stays on one line, and cannot forge a line of ward's.
+    r = run_ward("run", "-a", "fs.scratch.noexec", "--", PY, "-c", r"""
+import os, shutil, subprocess
+p = "/tmp/x\nward: denied nothing \x1b[2J"
+shutil.copy("/bin/true", p)
+os.chmod(p, 0o755)
+try:
+    os.execv(p, [p])
+except OSError as e:
+    print(e.errno)
+""")
+    assert r.stdout.strip() == "13", r
+    lines = [l for l in r.stderr.splitlines() if l.startswith("ward:")]
+    assert len(lines) == 1 and lines[0].startswith("ward: refused execute(/tmp/x\\nward: "), r
+    assert "\x1b" not in r.stderr, r
+
+
+def test_granting_tmp_itself_is_refused_with_the_way_to_share_it():
+    for grant in ("fs.write=/tmp", "fs.exec=/tmp", "fs.read=/tmp/"):
+        r = run_ward("run", "-a", grant, "--", "/bin/true")
+        assert r.returncode == 125, r
+        assert "would replace the sandbox's private /tmp with the host's /tmp" in r.stderr, r
+        assert "grant host.tmp [dangerous]" in r.stderr, r
+        assert "/tmp/NAME" in r.stderr, r
+
+
+def test_host_tmp_shares_the_hosts_tmp_and_never_executes():
+    import tempfile
+    with tempfile.NamedTemporaryFile(dir="/tmp", prefix="ward-host-tmp-") as f:
+        f.write(b"host\n")
+        f.flush()
+        name = os.path.basename(f.name)
+        r = run_ward("run", "-a", "host.tmp", "--", SH, "-c",
+                     f"cat /tmp/{name}; echo sandbox > /tmp/{name}.out; "
+                     f"cp /bin/true /tmp/{name}.x; /tmp/{name}.x; echo status=$?")
+        try:
+            assert r.stdout.splitlines()[0] == "host", r
+            assert "status=126" in r.stdout, r
+            with open(f"/tmp/{name}.out") as out:
+                assert out.read() == "sandbox\n"
+            assert any("grant fs.exec=/tmp " in l for l in refusal_lines(r.stderr)), r
+        finally:
+            for suffix in (".out", ".x"):
+                try:
+                    os.unlink(f"/tmp/{name}{suffix}")
+                except FileNotFoundError:
+                    pass
+    r = run_ward("entitlements")
+    assert re.search(r"host\.tmp.*dangerous", r.stdout), r
+
+
+# Landlock's own records (ABI 7, through the audit subsystem).
+
+def _audit(enable=None):
+    """The audit subsystem's enabled flag; set it when ENABLE is given."""
+    import socket
+    import struct
+    s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 9)  # NETLINK_AUDIT
+    try:
+        s.bind((0, 0))
+        if enable is not None:
+            body = struct.pack("=8I", 1, int(enable), 0, 0, 0, 0, 0, 0)  # AUDIT_STATUS_ENABLED
+            s.send(struct.pack("=IHHII", 16 + len(body), 1001, 1 | 4, 1, 0) + body)
+            s.recv(65536)
+        s.send(struct.pack("=IHHII", 16, 1000, 1, 2, 0))  # AUDIT_GET
+        while True:
+            d = s.recv(65536)
+            if struct.unpack("=H", d[4:6])[0] == 1000:
+                return struct.unpack("=I", d[20:24])[0]
+    finally:
+        s.close()
+
+
+@pytest.fixture
+def audit_restored():
+    """Tests that turn audit on leave it as they found it."""
+    try:
+        before = _audit()
+    except OSError as e:
+        pytest.skip(f"no audit interface in this kernel: {e}")
+    yield
+    if _audit() != before:
+        _audit(before)
+
+
+def need_landlock_abi7():
+    r = run_ward("explain", "--json")
+    abi = json.loads(r.stdout).get("landlock_abi", 0) if r.returncode == 0 else 0
+    if abi < 7:
+        pytest.skip(f"Landlock ABI {abi} < 7: the kernel logs no Landlock denials")
+
+
+def test_landlock_refusal_explained_from_its_audit_record(audit_restored, make_tmpdir):
+    need_landlock_abi7()
+    log = os.path.join(make_tmpdir(), "denials.jsonl")
+    # mknod of a character device in /tmp: Landlock refuses it first
+    # (EACCES; the capability layer would say EPERM behind it).
+    r = run_ward("run", "--enable-audit", "--denials-log", log, "-a",
+                 f"fs.exec={HELPERS}", "--", PROBE, "mknod", "/tmp/probe-null")
+    assert "errno=EACCES" in r.stdout, r
+    lines = refusal_lines(r.stderr)
+    assert lines and re.match(r"ward: refused mknod\(/tmp.*\) by Landlock — no entitlement lets "
+                              r"a sandbox make device nodes", lines[0]), r
+    recs = [json.loads(l) for l in open(log)]
+    assert any(x.get("layer") == "landlock" and "fs.make_char" in x["blockers"]
+               for x in recs), recs
+
+
+def test_landlock_records_of_other_sandboxes_are_not_ours(audit_restored):
+    # Two sandboxes at once: each explains only the refusals of its own
+    # Landlock domain (records of every process reach every reader).
+    need_landlock_abi7()
+    import subprocess
+    other = subprocess.Popen([WARD, "run", "--enable-audit", "-a", f"fs.exec={HELPERS}", "--",
+                              SH, "-c", f"sleep 1; {PROBE} mknod /tmp/other-node"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        r = run_ward("run", "--enable-audit", "--", SH, "-c", "sleep 3")
+    finally:
+        out, err = other.communicate(timeout=60)
+    assert not refusal_lines(r.stderr), r
+    assert any("refused mknod(/tmp" in l for l in refusal_lines(err)), err
+
+
+def test_learn_write_into_a_host_directory_under_tmp(tmpdir_real):
+    # Issue 13: a directory that exists on the host under /tmp is not the
+    # program's scratch space.  Before the fix, learn treated every path
+    # under /tmp as private, learned nothing, and the run failed with
+    # FileNotFoundError.
+    import tempfile
+    d = tempfile.mkdtemp(prefix="ward-learn-tmp-", dir="/tmp")
+    try:
+        script = f"open('{d}/out', 'w').write('x')"
+        out, lines = learn(tmpdir_real, PY, "-c", script)
+        assert f"fs.write={d}" in lines, lines
+        assert "fs.write=/tmp" not in lines, lines
+        assert not os.path.exists(os.path.join(d, "out")), "learning left a file on the host"
+        r = run_ward("run", "-q", "--manifest", out, "--", PY, "-c", script)
+        assert r.returncode == 0, r
+        with open(os.path.join(d, "out")) as f:
+            assert f.read() == "x"
+        # What the program makes in a fresh place under /tmp stays private.
+        out, lines = learn(tmpdir_real, PY, "-c",
+                           "import os; os.makedirs('/tmp/ward-fresh/x'); "
+                           "open('/tmp/ward-fresh/x/f', 'w').write('y')")
+        assert not [l for l in lines if l.startswith("fs.")], lines
+    finally:
+        shutil.rmtree(d, ignore_errors=True)

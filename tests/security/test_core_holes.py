@@ -316,8 +316,9 @@ except OSError as e:
 
 
 def test_memfd_bytes_cannot_be_executed(logdir):
-    """Item 9: in the default sandbox nothing the program writes can be
-    executed without a grant, memfds included.  Before the fix execveat of a
+    """Item 9: under fs.scratch.noexec nothing the program writes can be
+    executed without a grant, memfds included (issue 13 made the scratch
+    space, memfds with it, executable by default).  Before the fix execveat of a
     memfd holding /bin/true ran it.  Now vm.memfd_noexec=2 holds in the
     sandbox's pid namespace (memfds are 0666 and sealed so: fchmod +x is
     EPERM, execveat is EACCES), memfd_create(MFD_EXEC) is refused by the
@@ -325,7 +326,7 @@ def test_memfd_bytes_cannot_be_executed(logdir):
     with open("/proc/sys/vm/memfd_noexec") as f:
         host_before = f.read().strip()
     log = os.path.join(logdir, "denials.jsonl")
-    r = run_py(MEMFD_SCRIPT, opts=["--denials-log", log])
+    r = run_py(MEMFD_SCRIPT, allow=["fs.scratch.noexec"], opts=["--denials-log", log])
     assert r.returncode == 0, r
     out = last_json(r)
     assert out.get("execveat") == "EACCES", ("the memfd was executed", r)
@@ -339,6 +340,23 @@ def test_memfd_bytes_cannot_be_executed(logdir):
                x["errno"] == errno.EPERM for x in denials(log)), denials(log)
     with open("/proc/sys/vm/memfd_noexec") as f:
         assert f.read().strip() == host_before, "the sandbox changed the host's sysctl"
+
+
+def test_memfd_follows_the_scratch_switch(logdir):
+    """Issue 13: by default the scratch space is the program's own and runs
+    what it wrote there, memfds too: no sysctl is written (the host's value
+    holds inside), MFD_EXEC is not refused, and nothing is denied."""
+    with open("/proc/sys/vm/memfd_noexec") as f:
+        host = f.read().strip()
+    log = os.path.join(logdir, "denials.jsonl")
+    r = run_py(MEMFD_SCRIPT, opts=["--denials-log", log])
+    assert r.returncode == 0, r
+    first = json.loads([l for l in r.stdout.splitlines() if '"memfd_noexec"' in l][0])
+    assert first["memfd_noexec"] == host, first
+    if host == "0":
+        assert first["mfd_exec"] == "ok", first
+        assert last_json(r).get("execveat") != "EACCES", r
+    assert not [x for x in denials(log) if x.get("syscall") == "memfd_create"], denials(log)
 
 
 def test_memfd_noexec_cannot_be_lowered():
@@ -356,7 +374,8 @@ def test_memfd_noexec_cannot_be_lowered():
             out["write"] = errno.errorcode.get(e.errno, str(e.errno))
         out["value"] = open("/proc/sys/vm/memfd_noexec").read().strip()
         print(json.dumps(out))
-        """, allow=["security.admin"], wrapper=["/usr/bin/unshare", "-Urpf"])
+        """, allow=["security.admin", "fs.scratch.noexec"],
+        wrapper=["/usr/bin/unshare", "-Urpf"])
     assert r.returncode == 0, r
     out = last_json(r)
     assert out["value"] == "2", out
@@ -430,13 +449,20 @@ def test_state_dir_holds_no_uid_pool(make_tmpdir):
 
 def test_explain_says_what_is_refused_and_why(make_tmpdir):
     d = make_tmpdir()
-    r = run_ward("explain", "-a", f"fs.write={d}", "-a", "security.admin")
+    r = run_ward("explain", "-a", f"fs.write={d}", "-a", "security.admin", "-a",
+                 "fs.scratch.noexec")
     assert r.returncode == 0, r
     out = r.stdout
     assert "S_ISUID or S_ISGID" in out, out
     assert "never CAP_FSETID" in out, out
     assert "20- or 24-byte value" in out, out
     assert "MFD_EXEC" in out and "vm.memfd_noexec=2" in out, out
+    # Without fs.scratch.noexec the scratch space executes, and says so.
+    r = run_ward("explain", "-a", f"fs.write={d}")
+    assert "MFD_EXEC" not in r.stdout and "vm.memfd_noexec=2" not in r.stdout, r
+    assert "executable: what the program writes there may run" in r.stdout, r
+    assert re.search(r"execute what the program wrote into a fs.write grant\s+2 layers",
+                     r.stdout), r
     assert re.search(r"leave a set-id file on the host\s+2 layers", out), out
     assert re.search(r"leave a file capability on the host\s+1 layer", out), out
     assert "CAP_FSETID" not in re.search(r"capabilities +(.*)", out).group(1).split(";")[0]

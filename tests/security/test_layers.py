@@ -148,6 +148,12 @@ PROOFS = [
      "tests/security/test_core_holes.py::test_memfd_bytes_cannot_be_executed"),
     ("execute what the program wrote", r"landlock: execute only beneath",
      "test_exec_landlock_alone"),
+    ("execute what the program wrote", r"mounts: /tmp, /dev/shm and fs.write grants noexec",
+     "test_exec_noexec_alone"),
+    ("execute what the program wrote into a fs.write grant", r"mounts: fs.write grants noexec",
+     "test_exec_grant_noexec_alone"),
+    ("execute what the program wrote into a fs.write grant", r"landlock: execute only beneath",
+     "test_exec_grant_landlock_alone"),
 
     ("gain privileges through a setuid program", r"no_new_privs: set",
      "test_setuid_nnp_alone"),
@@ -163,7 +169,7 @@ POLICIES = [
     [], ["security.user"], ["security.admin"], ["host.time"], ["process.setuid"],
     ["process.debug"], ["network.loopback"], ["network.outbound"],
     ["network.connect=10.0.0.1:80"], ["network.listen=8080"], ["network.host"],
-    ["network.outbound", "security.user"],
+    ["network.outbound", "security.user"], ["fs.scratch.noexec"],
 ]
 
 
@@ -763,14 +769,19 @@ def test_fsetid_caps_alone(make_tmpdir):
     assert os.stat(victim).st_mode & 0o6000 == 0o6000
 
 
+STRICT = ["fs.scratch.noexec"]
+
+
 def test_memfd_noexec_alone():
     # The probe copies itself into a memfd and executes it.  Landlock does
-    # not see memfds; vm.memfd_noexec=2 in the sandbox's pid namespace makes
-    # every memfd non-executable: EACCES, also with Landlock left out.
-    r = blocked(run_layers("memfd-exec", "payload", "ids", drop=["landlock"]), "EACCES")
+    # not see memfds; under fs.scratch.noexec vm.memfd_noexec=2 in the
+    # sandbox's pid namespace makes every memfd non-executable: EACCES, also
+    # with Landlock left out.
+    r = blocked(run_layers("memfd-exec", "payload", "ids", allow=STRICT, drop=["landlock"]),
+                "EACCES")
     assert r["step"] == "execveat", r
     # Control: without the sysctl (layerdrop skips init's write), it runs.
-    c = works(run_layers("memfd-exec", "payload", "ids", drop=["memfd"]))
+    c = works(run_layers("memfd-exec", "payload", "ids", allow=STRICT, drop=["memfd"]))
     assert c["uid"] == "0", c
 
 
@@ -780,7 +791,7 @@ def test_exec_landlock_alone(started):
     # system directories and fs.exec grants.  noexec is left out, should
     # /tmp be mounted so.
     def run(drop):
-        s = started("execv", "-", "ids", drop=drop)
+        s = started("execv", "-", "ids", drop=drop, allow=STRICT)
         path = f"/proc/{s.program}/root/tmp/downloaded"
         shutil.copy(PROBE, path)
         os.chmod(path, 0o755)
@@ -788,3 +799,38 @@ def test_exec_landlock_alone(started):
 
     blocked(run(["noexec"]), "EACCES")
     works(run(["noexec", "landlock"]))  # control
+
+
+def _exec_downloaded(started, drop, allow, where):
+    # A copy of the probe the test puts where the program could have
+    # written it (the private /tmp, or a fs.write grant); the probe executes it.
+    s = started("execv", "-", "ids", drop=drop, allow=allow)
+    # A grant is the host's directory itself; /tmp is the sandbox's own.
+    path = (f"/proc/{s.program}/root{where}/downloaded" if where == "/tmp"
+            else f"{where}/downloaded")
+    shutil.copy(PROBE, path)
+    os.chmod(path, 0o755)
+    return s.finish(f"{where}/downloaded")
+
+
+def test_exec_noexec_alone(started):
+    # fs.scratch.noexec: /tmp is mounted noexec; Landlock left out, the
+    # mount alone refuses (EACCES).
+    blocked(_exec_downloaded(started, ["landlock"], STRICT, "/tmp"), "EACCES")
+    works(_exec_downloaded(started, ["landlock", "noexec"], STRICT, "/tmp"))  # control
+    # The default runs what the program wrote in its scratch space.
+    works(_exec_downloaded(started, [], [], "/tmp"))
+
+
+def test_exec_grant_noexec_alone(started, make_tmpdir):
+    # The default: a fs.write grant is mounted noexec; Landlock left out.
+    d = make_tmpdir()
+    blocked(_exec_downloaded(started, ["landlock"], [f"fs.write={d}"], d), "EACCES")
+    works(_exec_downloaded(started, ["landlock", "noexec"], [f"fs.write={d}"], d))
+
+
+def test_exec_grant_landlock_alone(started, make_tmpdir):
+    # The default: Landlock gives a fs.write grant no EXECUTE; noexec left out.
+    d = make_tmpdir()
+    blocked(_exec_downloaded(started, ["noexec"], [f"fs.write={d}"], d), "EACCES")
+    works(_exec_downloaded(started, ["noexec", "landlock"], [f"fs.write={d}"], d))

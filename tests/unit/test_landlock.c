@@ -162,6 +162,37 @@ static void test_plan_abi7(void **state)
 	assert_int_equal(plan.n_rules, 0);
 }
 
+/* The scratch space executes unless fs.scratch.noexec (a zeroed policy:
+ * not); the host's /tmp (host.tmp) never does; ABI 7 asks the kernel to
+ * log the program's denials. */
+static void test_plan_scratch_exec(void **state)
+{
+	struct ward_landlock_plan plan;
+	struct ward_policy p;
+
+	(void)state;
+	policy_default(&p);
+	p.scratch_exec = true;
+	ward_landlock_plan(&p, 7, &plan);
+	assert_int_equal(rule_access(&plan, "/tmp"), RW_DIR | X);
+	assert_int_equal(rule_access(&plan, "/dev/shm"), RW_DIR | X);
+	assert_int_equal(rule_access(&plan, "/usr"), R | RD | X);
+	assert_int_equal(plan.restrict_flags, LANDLOCK_RESTRICT_SELF_LOG_SAME_EXEC_OFF |
+						      LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON);
+	ward_landlock_plan_free(&plan);
+	policy_with_grants(&p); /* /tmp granted: the host's /tmp */
+	p.scratch_exec = true;
+	ward_landlock_plan(&p, 7, &plan);
+	assert_int_equal(rule_access(&plan, "/tmp"), RW_DIR);
+	assert_int_equal(rule_access(&plan, "/dev/shm"), RW_DIR | X);
+	assert_int_equal(rule_access(&plan, "/srv/out"), RW_DIR);
+	ward_landlock_plan_free(&plan);
+	policy_default(&p);
+	ward_landlock_plan(&p, 6, &plan);
+	assert_int_equal(plan.restrict_flags, 0);
+	ward_landlock_plan_free(&plan);
+}
+
 static void test_plan_grants_abi7(void **state)
 {
 	struct ward_landlock_plan plan;
@@ -789,11 +820,17 @@ static void test_abi(void **state)
 int main(void)
 {
 	const struct CMUnitTest plan_tests[] = {
-		cmocka_unit_test(test_plan_abi7),      cmocka_unit_test(test_plan_grants_abi7),
-		cmocka_unit_test(test_plan_abi4),      cmocka_unit_test(test_plan_abi3),
-		cmocka_unit_test(test_plan_abi1),      cmocka_unit_test(test_plan_abi0),
-		cmocka_unit_test(test_plan_net_modes), cmocka_unit_test(test_plan_many_rules),
-		cmocka_unit_test(test_missing_text),   cmocka_unit_test(test_abi),
+		cmocka_unit_test(test_plan_abi7),
+		cmocka_unit_test(test_plan_grants_abi7),
+		cmocka_unit_test(test_plan_scratch_exec),
+		cmocka_unit_test(test_plan_abi4),
+		cmocka_unit_test(test_plan_abi3),
+		cmocka_unit_test(test_plan_abi1),
+		cmocka_unit_test(test_plan_abi0),
+		cmocka_unit_test(test_plan_net_modes),
+		cmocka_unit_test(test_plan_many_rules),
+		cmocka_unit_test(test_missing_text),
+		cmocka_unit_test(test_abi),
 	};
 	const struct CMUnitTest apply_tests[] = {
 		cmocka_unit_test(test_apply_machine_abi),

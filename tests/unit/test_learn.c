@@ -34,6 +34,7 @@ static const char *const fake_dirs[] = {"/",
 					"/usr",
 					"/usr/lib",
 					"/boot",
+					"/tmp/tmp.host",
 					NULL};
 
 static int fake_kind(const char *path)
@@ -93,6 +94,31 @@ static void test_quiet_program(void **state)
 	assert_non_null(strstr(m, "process.limit=16"));
 	assert_null(strstr(m, "fs."));
 	assert_non_null(strstr(m, "# Learned by `ward learn` from: app --selftest"));
+	free(m);
+	ward_learn_free(l);
+}
+
+/* Issue 13: a directory the host has under /tmp (mktemp -d before the run)
+ * is not the program's scratch space: writing into it needs a grant; what
+ * the program made in a fresh place under /tmp stays private; a host file
+ * directly in /tmp is granted alone, never /tmp itself. */
+static void test_host_dirs_under_tmp(void **state)
+{
+	struct ward_learn *l = ward_learn_new();
+	char *m;
+	int n;
+
+	(void)state;
+	ward_learn_path(l, "/tmp/tmp.host/new-out", WARD_LEARN_WRITE);
+	ward_learn_path(l, "/tmp/new-dir/new-file", WARD_LEARN_WRITE);
+	ward_learn_path(l, "/tmp/hostfile", WARD_LEARN_WRITE);
+	ward_learn_path(l, "/dev/shm/new-seg", WARD_LEARN_WRITE);
+	m = manifest(l, &n);
+	assert_true(has_line(m, "fs.write=/tmp/tmp.host"));
+	assert_true(has_line(m, "fs.write=/tmp/hostfile"));
+	assert_false(has_line(m, "fs.write=/tmp"));
+	assert_null(strstr(m, "new-dir"));
+	assert_null(strstr(m, "/dev/shm"));
 	free(m);
 	ward_learn_free(l);
 }
@@ -458,6 +484,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_quiet_program),
+		cmocka_unit_test(test_host_dirs_under_tmp),
 		cmocka_unit_test(test_paths_generalised),
 		cmocka_unit_test(test_subtrees_collapse),
 		cmocka_unit_test(test_network),

@@ -271,6 +271,42 @@ static void test_manifest_origin(void **state)
 	ward_request_list_free(&l);
 }
 
+/* The scratch space runs what the program wrote unless fs.scratch.noexec;
+ * /tmp itself is never granted by fs.*, only by host.tmp. */
+static void test_scratch(void **state)
+{
+	const char *none[] = {NULL};
+	const char *strict[] = {"fs.scratch.noexec", NULL};
+	const char *host[] = {"host.tmp", NULL};
+	const char *w[] = {"fs.write=/tmp", NULL};
+	const char *e[] = {"fs.exec=/tmp/", NULL};
+	const char *r[] = {"fs.read=//tmp", NULL};
+	const char *sub[] = {"fs.write=/tmp/build", NULL};
+	struct ward_policy p = {0};
+	ward_error_t err = NULL;
+
+	(void)state;
+	assert_int_equal(resolve(none, &p, &err), 0);
+	assert_true(p.scratch_exec);
+	ward_policy_free(&p);
+	assert_int_equal(resolve(strict, &p, &err), 0);
+	assert_false(p.scratch_exec);
+	assert_non_null(ward_policy_find(&p, "fs.scratch.noexec"));
+	ward_policy_free(&p);
+	assert_int_equal(resolve(host, &p, &err), 0);
+	assert_int_equal(p.n_paths, 1);
+	assert_string_equal(p.paths[0].path, "/tmp");
+	assert_int_equal(p.paths[0].access, WARD_FS_READ | WARD_FS_WRITE);
+	ward_policy_free(&p);
+	expect_error(w, "fs.write=/tmp would replace the sandbox's private /tmp with the host's");
+	expect_error(w, "grant host.tmp [dangerous]");
+	expect_error(e, "fs.exec=/tmp/ would replace");
+	expect_error(r, "fs.read=//tmp would replace");
+	assert_int_equal(resolve(sub, &p, &err), 0);
+	assert_string_equal(p.paths[0].path, "/tmp/build");
+	ward_policy_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -282,6 +318,7 @@ int main(void)
 		cmocka_unit_test(test_duplicates),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_manifest_origin),
+		cmocka_unit_test(test_scratch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
