@@ -14,21 +14,21 @@
 
 static void delegate_usage(FILE *f)
 {
-	fprintf(f,
-		"usage: ward delegate [--undo] [--cgroup-root DIR] USER\n"
-		"\n"
-		"As root: make ward's per-user cgroup subtree, ROOT[/CONTROLLER]/ward-users/user-UID,\n"
-		"in the pids, memory and cpu hierarchies (cgroup v1 and hybrid) or in the\n"
-		"unified hierarchy (v2), and give it to USER, so that USER's rootless\n"
-		"sandboxes can have process.limit, memory.limit and cpu.limit.  Running it\n"
-		"again changes nothing.  Limits an administrator writes there bound all of\n"
-		"USER's sandboxes together.  On cgroup v2 the kernel lets a user move\n"
-		"processes only within a subtree they own: USER's session must run inside\n"
-		"it (docs/rootless.md).\n"
-		"\n"
-		"  --undo              remove the subtree (refused while sandboxes run in it)\n"
-		"  --cgroup-root DIR   cgroup hierarchy root (default /sys/fs/cgroup)\n"
-		"  -h, --help          this text\n");
+	fprintf(f, "usage: ward delegate [--undo] [--cgroup-root DIR] USER\n"
+		   "\n"
+		   "As root: make ward's per-user cgroup subtree, "
+		   "ROOT[/CONTROLLER]/ward-users/user-UID,\n"
+		   "in the pids, memory and cpu hierarchies (cgroup v1 and hybrid) or in the\n"
+		   "unified hierarchy (v2), and give it to USER, so that USER's rootless\n"
+		   "sandboxes can have process.limit, memory.limit and cpu.limit.  Running it\n"
+		   "again changes nothing.  Limits an administrator writes there bound all of\n"
+		   "USER's sandboxes together.  On cgroup v2 the kernel lets a user move\n"
+		   "processes only within a subtree they own: USER's session must run inside\n"
+		   "it (docs/rootless.md).\n"
+		   "\n"
+		   "  --undo              remove the subtree (refused while sandboxes run in it)\n"
+		   "  --cgroup-root DIR   cgroup hierarchy root (default /sys/fs/cgroup)\n"
+		   "  -h, --help          this text\n");
 }
 
 int cmd_delegate(int argc, char **argv)
