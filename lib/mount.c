@@ -1204,3 +1204,25 @@ int ward_view_build(const struct ward_view *v, ward_error_t *err)
 	}
 	return 0;
 }
+
+/* The masked (masked != 0) or read-only paths of /proc and /sys, as
+ * absolute paths, for `ward export`: the lists build_proc and build_sys
+ * apply.  A NULL-terminated array; free each string and the array. */
+char **ward_view_special_paths(bool masked)
+{
+	char **out = ward_xcalloc(32, sizeof(*out));
+	size_t n = 0, i;
+
+	if (masked) {
+		for (i = 0; i < ARRAY_SIZE(proc_masked_files); i++)
+			out[n++] = ward_xasprintf("/proc/%s", proc_masked_files[i]);
+		for (i = 0; i < ARRAY_SIZE(proc_masked_dirs); i++)
+			out[n++] = ward_xasprintf("/proc/%s", proc_masked_dirs[i]);
+		for (i = 0; i < ARRAY_SIZE(sys_masked_dirs); i++)
+			out[n++] = ward_xasprintf("/sys/%s", sys_masked_dirs[i]);
+	} else {
+		for (i = 0; i < ARRAY_SIZE(proc_readonly); i++)
+			out[n++] = ward_xasprintf("/proc/%s", proc_readonly[i]);
+	}
+	return out;
+}
