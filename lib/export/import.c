@@ -164,7 +164,14 @@ static bool ward_allows(const struct result *r, const char *extra, const char *s
 		const struct ward_request *q = &r->reqs.items[i];
 		cleanup_free char *t = q->value ? ward_xasprintf("%s=%s", q->name, q->value)
 						: ward_xstrdup(q->name);
+		int qd = ward_entitlement_lookup(q->name),
+		    xd = extra ? ward_entitlement_lookup(extra) : -1;
 
+		/* EXTRA replaces a choice of the same group (a higher level). */
+		if (qd >= 0 && xd >= 0 && ward_entitlements[qd].group &&
+		    ward_entitlements[xd].group &&
+		    strcmp(ward_entitlements[qd].group, ward_entitlements[xd].group) == 0)
+			continue;
 		(void)ward_parse_allow(&l, t, "import", &err);
 		ward_error_free(&err);
 	}
@@ -183,14 +190,38 @@ static bool ward_allows(const struct result *r, const char *extra, const char *s
 	return yes;
 }
 
-/* Does ward know SYSCALL at all (a rule of the strongest policy)? */
+/* Does ward know SYSCALL at all: a rule (allowing or refusing) in the
+ * profile of the policies that allow the most (host.time cannot be
+ * combined with a security level)? */
+static bool knows_under(const char *const *allow, const char *syscall)
+{
+	struct ward_request_list l = {0};
+	struct ward_policy p = {0};
+	struct ward_sc_rules rules = {0};
+	ward_error_t err = NULL;
+	bool yes = false;
+	size_t i;
+
+	for (; *allow; allow++)
+		(void)ward_parse_allow(&l, *allow, "import", &err);
+	ward_error_free(&err);
+	if (ward_resolve(&l, NULL, &p, &err) == 0 && ward_seccomp_rules(&p, &rules, &err) == 0) {
+		for (i = 0; i < rules.n && !yes; i++)
+			yes = strcmp(rules.rules[i].syscall, syscall) == 0;
+		ward_sc_rules_free(&rules);
+	}
+	ward_error_free(&err);
+	ward_policy_free(&p);
+	ward_request_list_free(&l);
+	return yes;
+}
+
 static bool ward_knows(const char *syscall)
 {
-	struct result none = {0};
+	static const char *const admin[] = {"security.admin", "process.debug", NULL};
+	static const char *const time_[] = {"host.time", NULL};
 
-	return ward_allows(&none, "security.admin", syscall) ||
-	       ward_allows(&none, "host.time", syscall) ||
-	       ward_allows(&none, "process.debug", syscall);
+	return knows_under(admin, syscall) || knows_under(time_, syscall);
 }
 
 static int level_of(const char *name)
@@ -223,29 +254,70 @@ static void need_syscall(struct result *r, const char *syscall, const char *why)
 			if ((pass == 0 && (dangerous || lvl)) || (pass == 1 && (lvl != 1)) ||
 			    (pass == 2 && !(dangerous || lvl == 2)))
 				continue;
-			if (lvl) {
-				/* One security level: the higher one wins. */
-				bool have_admin = granted(r, "security.admin", NULL);
-
-				if (have_admin)
-					return;
-				if (lvl == 2)
-					drop(r, "security.user");
-			}
+			/* One security level: never a second one beside admin. */
+			if (lvl && granted(r, "security.admin", NULL))
+				return;
 			if (!ward_allows(r, e->name, syscall))
 				continue;
-			grant(r, e->name, NULL, "%s allows %s(2)%s", why, syscall,
-			      dangerous ? " [dangerous]" : "");
+			/* A profile allows; the capabilities decide.  A dangerous
+			 * entitlement is never granted on a profile's word. */
+			if (dangerous || lvl == 2) {
+				note(r,
+				     "%s allows %s(2), which only %s [dangerous] allows: grant it "
+				     "by hand if the program needs it",
+				     why, syscall, e->name);
+				return;
+			}
+			grant(r, e->name, NULL, "%s allows %s(2)", why, syscall);
 			return;
 		}
 	}
-	if (ward_knows(syscall))
-		note(r, "%s allows %s(2), which no entitlement of ward allows", why, syscall);
+	note(r, "%s allows %s(2), which no entitlement of ward allows", why, syscall);
 }
 
 static bool is_allow(const char *action)
 {
 	return action && strcmp(action, "SCMP_ACT_ALLOW") == 0;
+}
+
+/* Docker's and podman's profiles hold entries for other architectures
+ * and entries that hold only when the container keeps a capability
+ * ("includes": {"arches": [...], "caps": [...]}, "excludes"): an entry
+ * for another architecture is skipped; one that needs a capability is
+ * taken as the container without it (ward's capabilities come from the
+ * security level, not from the profile), and said. */
+static bool applies(struct result *r, json_t *e, const char *what)
+{
+	json_t *inc = json_object_get(e, "includes"), *v;
+	json_t *arches = json_object_get(inc, "arches"), *caps = json_object_get(inc, "caps");
+	size_t i;
+	bool native = json_array_size(arches) == 0;
+
+	json_array_foreach(arches, i, v)
+	{
+		const char *a = json_string_value(v);
+
+		native |= a && (strcmp(a, "amd64") == 0 || strcmp(a, "x86_64") == 0);
+	}
+	if (!native)
+		return false;
+	if (json_array_size(caps)) {
+		json_t *names = json_object_get(e, "names"), *n0 = json_array_get(names, 0);
+		cleanup_free char *en =
+			ward_escape(json_string_value(n0) ? json_string_value(n0) : "?", 64);
+		cleanup_free char *ec =
+			ward_escape(json_string_value(json_array_get(caps, 0))
+					    ? json_string_value(json_array_get(caps, 0))
+					    : "?",
+				    64);
+
+		if (json_string_value(json_object_get(e, "action")) &&
+		    is_allow(json_string_value(json_object_get(e, "action"))))
+			note(r, "%s allows %s(2)%s only with %s: taken as without it", what, en,
+			     json_array_size(names) > 1 ? " and others" : "", ec);
+		return false;
+	}
+	return json_array_size(json_object_get(json_object_get(e, "excludes"), "caps")) || true;
 }
 
 /* A linux.seccomp object or a Docker profile. */
@@ -265,7 +337,6 @@ static void import_seccomp(struct result *r, json_t *sc, const char *what)
 		     "SCMP_ACT_ALLOW); ward allows only what it knows: the nearest is "
 		     "security.admin's list",
 		     what);
-		grant(r, "security.admin", NULL, "%s is a deny-list [dangerous]", what);
 	}
 	json_array_foreach(calls, i, e)
 	{
@@ -273,6 +344,8 @@ static void import_seccomp(struct result *r, json_t *sc, const char *what)
 		json_t *names = json_object_get(e, "names"), *nm;
 		json_t *args = json_object_get(e, "args");
 
+		if (!applies(r, e, what))
+			continue;
 		if (names == NULL && json_object_get(e, "name"))
 			names = json_pack("[O]", json_object_get(e, "name"));
 		else
@@ -334,8 +407,13 @@ static void import_seccomp(struct result *r, json_t *sc, const char *what)
 				inet = true;
 			json_array_foreach(args, k, a)
 			{
+				const char *op = json_string_value(json_object_get(a, "op"));
 				json_int_t v = json_integer_value(json_object_get(a, "value"));
 
+				/* EQ FAMILY, or MASKED_EQ 0xffffffff FAMILY (the
+				 * family is a 32-bit int). */
+				if (op && strcmp(op, "SCMP_CMP_MASKED_EQ") == 0)
+					v = json_integer_value(json_object_get(a, "valueTwo"));
 				if (json_integer_value(json_object_get(a, "index")) == 0 &&
 				    (v == AF_INET || v == AF_INET6))
 					inet = true;
