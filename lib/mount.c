@@ -1140,12 +1140,13 @@ int ward_view_build(const struct ward_view *v, ward_error_t *err)
 	}
 
 	if (!v->learn) {
+		/* Scratch space: executable unless fs.scratch.noexec (policy.h). */
+		unsigned long scratch = v->tmp_noexec ? MS_NOEXEC : 0;
+
 		if (mkdirat(rootfd, "tmp", 01777) < 0)
 			return ward_error_sys(err, "cannot create /tmp");
 		tmp_opts = ward_xasprintf("mode=1777,size=%llu", (unsigned long long)v->tmp_size);
-		if (mount_tmpfs(NEWROOT "/tmp",
-				MS_NOSUID | MS_NODEV | (v->tmp_noexec ? MS_NOEXEC : 0), tmp_opts,
-				err) < 0)
+		if (mount_tmpfs(NEWROOT "/tmp", MS_NOSUID | MS_NODEV | scratch, tmp_opts, err) < 0)
 			return -1;
 	}
 
