@@ -1140,12 +1140,13 @@ int ward_view_build(const struct ward_view *v, ward_error_t *err)
 	}
 
 	if (!v->learn) {
+		/* Scratch space: executable unless fs.scratch.noexec (policy.h). */
+		unsigned long scratch = v->tmp_noexec ? MS_NOEXEC : 0;
+
 		if (mkdirat(rootfd, "tmp", 01777) < 0)
 			return ward_error_sys(err, "cannot create /tmp");
 		tmp_opts = ward_xasprintf("mode=1777,size=%llu", (unsigned long long)v->tmp_size);
-		if (mount_tmpfs(NEWROOT "/tmp",
-				MS_NOSUID | MS_NODEV | (v->tmp_noexec ? MS_NOEXEC : 0), tmp_opts,
-				err) < 0)
+		if (mount_tmpfs(NEWROOT "/tmp", MS_NOSUID | MS_NODEV | scratch, tmp_opts, err) < 0)
 			return -1;
 	}
 
@@ -1203,4 +1204,26 @@ int ward_view_build(const struct ward_view *v, ward_error_t *err)
 			return ward_error_sys(err, "cannot make the new root read-only");
 	}
 	return 0;
+}
+
+/* The masked (masked != 0) or read-only paths of /proc and /sys, as
+ * absolute paths, for `ward export`: the lists build_proc and build_sys
+ * apply.  A NULL-terminated array; free each string and the array. */
+char **ward_view_special_paths(bool masked)
+{
+	char **out = ward_xcalloc(32, sizeof(*out));
+	size_t n = 0, i;
+
+	if (masked) {
+		for (i = 0; i < ARRAY_SIZE(proc_masked_files); i++)
+			out[n++] = ward_xasprintf("/proc/%s", proc_masked_files[i]);
+		for (i = 0; i < ARRAY_SIZE(proc_masked_dirs); i++)
+			out[n++] = ward_xasprintf("/proc/%s", proc_masked_dirs[i]);
+		for (i = 0; i < ARRAY_SIZE(sys_masked_dirs); i++)
+			out[n++] = ward_xasprintf("/sys/%s", sys_masked_dirs[i]);
+	} else {
+		for (i = 0; i < ARRAY_SIZE(proc_readonly); i++)
+			out[n++] = ward_xasprintf("/proc/%s", proc_readonly[i]);
+	}
+	return out;
 }

@@ -89,6 +89,9 @@ int ward_view_add_file(struct ward_view *v, const char *host_path, const char *i
  * does, without idmapping.  ward learn's directories are opened here. */
 int ward_view_rootless_detach(struct ward_view *v, ward_error_t *err);
 int ward_view_build(const struct ward_view *v, ward_error_t *err);
+/* /proc and /sys paths the view masks (true) or makes read-only (false),
+ * for ward export: NULL-terminated, each string and the array allocated. */
+char **ward_view_special_paths(bool masked);
 void ward_view_free(struct ward_view *v);
 
 #endif

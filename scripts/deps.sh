@@ -6,7 +6,8 @@ set -eu
 PKGS="gcc make meson ninja-build pkg-config libc6-dev
 libseccomp-dev libjansson-dev libcap-dev libcmocka-dev libsodium-dev minisign clang
 python3 python3-pytest busybox-static iproute2 nftables
-bubblewrap crun hyperfine clang-format git time strace"
+bubblewrap crun hyperfine clang-format git time strace
+libyaml-dev python3-yaml python3-jsonschema golang-github-opencontainers-specs-dev systemd"
 
 missing=""
 for p in $PKGS; do

@@ -26,6 +26,8 @@ int cmd_explain(int argc, char **argv);
 int cmd_learn(int argc, char **argv);
 int cmd_entitlements(int argc, char **argv);
 int cmd_delegate(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 
 /* --allow / --manifest handling shared by run and explain. */
 struct policy_args {

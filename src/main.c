@@ -44,6 +44,11 @@ static void usage(FILE *f)
 		"                                       what the entitlements compile to, layer by "
 		"layer\n"
 		"  entitlements [--json|--markdown]     the catalog of entitlements\n"
+		"  export --format F [--allow E]...     the same entitlements for docker/podman "
+		"seccomp,\n"
+		"                                       OCI, Kubernetes or systemd "
+		"(docs/export.md)\n"
+		"  import --from F FILE                 the nearest manifest for such a profile\n"
 		"  up FILE, down FILE|NAME, ps, gc      start and stop a space: environments "
 		"that\n"
 		"                                       talk to each other (docs/spaces.md)\n"
@@ -171,6 +176,10 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "explain") == 0)
 		return cmd_explain(argc, argv);
+	if (strcmp(cmd, "export") == 0)
+		return cmd_export(argc, argv);
+	if (strcmp(cmd, "import") == 0)
+		return cmd_import(argc, argv);
 	if (strcmp(cmd, "learn") == 0)
 		return cmd_learn(argc, argv);
 	if (strcmp(cmd, "entitlements") == 0)

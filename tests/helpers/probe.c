@@ -1818,6 +1818,25 @@ static int cmd_syscall(int argc, char **argv)
 	return result(syscall(a[0], a[1], a[2], a[3], a[4], a[5], a[6]));
 }
 
+/* int80: getpid(2) through the i386 ABI (int 0x80) from this 64-bit
+ * process.  A filter of the native architecture only has no rule for it:
+ * the filter's bad-architecture action answers (ward: kill). */
+static int cmd_int80(int argc, char **argv)
+{
+	long ret = 20; /* __NR_getpid on i386 */
+
+	(void)argc;
+	(void)argv;
+#if defined(__x86_64__)
+	__asm__ volatile("int $0x80" : "+a"(ret) : : "memory");
+	if (ret < 0)
+		return fail((int)-ret);
+	return ok();
+#else
+	return fail(ENOSYS);
+#endif
+}
+
 /* mounts-lacking OPT: the mount points (of /proc/self/mountinfo) whose
  * per-mount options lack OPT ("nosuid"): "ok lacking=-" when none does. */
 static int cmd_mounts_lacking(int argc, char **argv)
@@ -2162,6 +2181,7 @@ static const struct command {
 	{"execv", 1, 16, cmd_execv, "PATH [ARGS...]  execv(2) PATH"},
 	{"ifflags", 1, 1, cmd_ifflags, "IFNAME  write an interface's flags back"},
 	{"syscall", 1, 7, cmd_syscall, "NR [ARG...]  the raw syscall NR"},
+	{"int80", 0, 0, cmd_int80, "  getpid(2) through the i386 ABI (int 0x80)"},
 	{"mounts-lacking", 1, 1, cmd_mounts_lacking, "OPT  mount points whose options lack OPT"},
 	{"fstype", 1, 1, cmd_fstype, "PATH  the file system type of PATH"},
 	{"then-stdin", 1, 16, cmd_then_stdin, "COMMAND [ARGS...]  ready; \"-\" args from stdin"},

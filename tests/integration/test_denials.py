@@ -474,3 +474,30 @@ def test_learn_write_into_a_host_directory_under_tmp(tmpdir_real):
         assert not [l for l in lines if l.startswith("fs.")], lines
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+def test_exec_lookup_stays_inside_the_sandbox(make_tmpdir):
+    # The supervisor looks an exec path up to explain a refusal.  A symbolic
+    # link the program makes to a host path must resolve in the sandbox's
+    # view (where the target does not exist: nothing to explain), never in
+    # the supervisor's, where the target is an executable on a noexec mount
+    # and an explanation would tell the program about the host's files.
+    import subprocess
+    d = make_tmpdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "noexec,size=1m", "ward-test", d], check=True)
+    try:
+        target = os.path.join(d, "host-only")
+        shutil.copy("/bin/true", target)
+        os.chmod(target, 0o755)
+        rel = "../" * 20 + target.lstrip("/")
+        r = run_ward("run", "--", SH, "-c",
+                     f"ln -s {target} /tmp/abs; ln -s {rel} /tmp/rel; "
+                     f"/tmp/abs; /tmp/rel; {target}; echo done")
+        assert "done" in r.stdout, r
+        assert not refusal_lines(r.stderr), r
+        # Control: the same file reached inside the sandbox (a grant of the
+        # noexec mount) is explained.
+        r = run_ward("run", "-a", f"fs.read={d}", "--", SH, "-c", f"{target}; echo done")
+        assert any("by the mount (noexec)" in l for l in refusal_lines(r.stderr)), r
+    finally:
+        subprocess.run(["umount", d], check=False)
