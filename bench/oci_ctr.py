@@ -38,11 +38,15 @@ def main():
                 continue
             args += ["-n", name, cmd]
         js = os.path.join(out, "ctr.json")
-        subprocess.run(["hyperfine", "-N", "-w", "2", "-r", runs, "--export-json", js] + args,
-                       check=False, stdout=subprocess.DEVNULL)
-        r = {x["command"]: x["median"] * 1000 for x in json.load(open(js))["results"]}
-        for k, v in r.items():
-            print(f"  median {k:34s} {v:7.2f} ms")
+        # -i: a failed run is counted and said below, not a lost table.
+        subprocess.run(["hyperfine", "-N", "-i", "-w", "2", "-r", runs, "--export-json", js] +
+                       args, check=False, stdout=subprocess.DEVNULL)
+        res = json.load(open(js))["results"]
+        r = {x["command"]: x["median"] * 1000 for x in res}
+        for x in res:
+            bad = sum(1 for e in x.get("exit_codes", []) if e)
+            note = f"   ({bad} of {len(x['exit_codes'])} runs failed)" if bad else ""
+            print(f"  median {x['command']:34s} {x['median'] * 1000:7.2f} ms{note}")
         if "ctr + ward" in r and "ctr + runc" in r:
             print(f"  ctr + ward / ctr + runc = {r['ctr + ward'] / r['ctr + runc']:.2f}")
     finally:
