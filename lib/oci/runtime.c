@@ -779,8 +779,7 @@ fail:
 	 * the init exists) stops the container and goes on at step 9: it is
 	 * destroyed below, and the poststop hooks run (warnings only). */
 	if (pid > 0 && c->cfg->hooks[WARD_HOOK_POSTSTOP].n) {
-		cleanup_free char *text =
-			hook_state(o->id, "stopped", pid, c->cfg->bundle, c->cfg);
+		cleanup_free char *text = hook_state(o->id, "stopped", pid, c->cfg->bundle, c->cfg);
 
 		ward_oci_hooks_run_warn(&c->cfg->hooks[WARD_HOOK_POSTSTOP], "poststop", text);
 	}

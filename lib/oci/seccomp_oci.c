@@ -220,8 +220,8 @@ static int cache_dir(void)
 
 	(void)ward_mkdir_p(CACHE_DIR, 0700);
 	fd = open(CACHE_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd >= 0 && (fstat(fd, &st) < 0 || st.st_uid != geteuid() ||
-			(st.st_mode & (S_IWGRP | S_IWOTH)))) {
+	if (fd >= 0 &&
+	    (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)))) {
 		close(fd);
 		fd = -1;
 	}
