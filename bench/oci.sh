@@ -1,12 +1,16 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # `make bench`, OCI part: start-to-exit of /bin/true in a busybox bundle.
-#   ward run    vs  crun run  (and runc run)       same bundle, same config
+#   ward run    vs  crun run  (and runc run)       same bundle, same config,
+#               without and with the same Docker-like seccomp profile
+#   ctr run --rm with ward and with runc           a private containerd 1.6
+#               (bench/oci_ctr.py), the runc v2 shim's whole path
 #   podman run  with --runtime ward, runc (and crun)
 # crun 1.8.1 refuses this machine's hybrid cgroup layout, so it runs in a
-# private mount namespace whose /sys/fs/cgroup is the host's cgroup2 mount
-# (nothing of the host changes); the cost of that wrapper (unshare + mount)
-# is measured on its own and printed, so it can be subtracted.
+# private mount namespace in which a small tmpfs hides
+# /sys/fs/cgroup/unified (crun then sees v1, like ward and runc; nothing
+# of the host changes); the cost of that wrapper (unshare + mount) is
+# measured on its own and subtracted.
 # Usage: bench/oci.sh [WARD]   (default build/src/ward).  Needs root and
 # busybox-static; hyperfine when present (otherwise a plain loop).
 set -eu
@@ -16,11 +20,12 @@ RUNS=${RUNS:-40}
 tmp=$(mktemp -d /tmp/ward-bench-oci.XXXXXX)
 chmod 755 "$tmp"
 cleanup() {
-	for r in "$tmp/ward-root" "$tmp/runc-root"; do
+	for r in "$tmp/ward-root" "$tmp/runc-root" "$tmp/crun-root"; do
 		[ -d "$r" ] || continue
 		for id in $(ls "$r" 2>/dev/null); do
 			"$WARD" --root "$r" delete --force "$id" >/dev/null 2>&1 || true
 			runc --root "$r" delete --force "$id" >/dev/null 2>&1 || true
+			[ -x "$tmp/crun-v1" ] && "$tmp/crun-v1" --root "$r" delete --force "$id" >/dev/null 2>&1 || true
 		done
 	done
 	if [ -n "${PODMAN_READY:-}" ]; then
@@ -28,6 +33,9 @@ cleanup() {
 		podman system reset --force >/dev/null 2>&1 || true
 		umount -R "$tmp/graph" >/dev/null 2>&1 || true
 	fi
+	for d in /sys/fs/cgroup/*/wardbench-oci-$$; do
+		[ -d "$d" ] && rmdir "$d" 2>/dev/null
+	done
 	rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
@@ -40,10 +48,12 @@ for a in $(/bin/busybox --list); do
 	[ "$a" = busybox ] || ln -s busybox "$b/rootfs/bin/$a"
 done
 (cd "$b" && "$WARD" spec)
-/usr/bin/python3 - "$b/config.json" <<'PY'
+/usr/bin/python3 - "$b/config.json" "/wardbench-oci-$$" <<'PY'
 import json, sys
 p = sys.argv[1]
 c = json.load(open(p))
+# one cgroup path for every runtime (each run makes and removes it)
+c["linux"]["cgroupsPath"] = sys.argv[2]
 c["process"]["terminal"] = False
 c["process"]["args"] = ["/bin/true"]
 # crun on cgroup2 would load a device eBPF program (and raise RLIMIT_MEMLOCK,
@@ -51,21 +61,34 @@ c["process"]["args"] = ["/bin/true"]
 c["linux"].pop("resources", None)
 json.dump(c, open(p, "w"), indent=1)
 PY
+# The same bundle with the Docker-like profile (bench/docker-profile.txt,
+# as bench.sh gives crun) as linux.seccomp.
+bs="$tmp/bundle-seccomp"
+mkdir "$bs"
+/usr/bin/python3 - "$b/config.json" "$bs/config.json" "$b/rootfs" <<'PY'
+import json, sys
+sys.path.insert(0, "bench")
+import benchlib
+c = json.load(open(sys.argv[1]))
+c["root"]["path"] = sys.argv[3]  # the same tree (runc refuses a symlinked rootfs)
+c["linux"]["seccomp"] = benchlib.oci_seccomp("bench/docker-profile.txt")
+json.dump(c, open(sys.argv[2], "w"), indent=1)
+PY
 
-cat > "$tmp/crun-v2" <<'SH'
+cat > "$tmp/crun-v1" <<'SH'
 #!/bin/sh
-exec unshare -m --propagation private sh -c 'mount --bind /sys/fs/cgroup/unified /sys/fs/cgroup && exec crun "$@"' crun "$@"
+exec unshare -m --propagation private sh -c 'mount -t tmpfs -o size=1m,mode=755 wardbench-cgroup2 /sys/fs/cgroup/unified && exec crun "$@"' crun "$@"
 SH
-chmod +x "$tmp/crun-v2"
+chmod +x "$tmp/crun-v1"
 
-n=0
-ward_cmd="$WARD --root $tmp/ward-root run --bundle $b w"
-cmds="ward:$ward_cmd"
+ward_cmd="$WARD --root $tmp/ward-root run --bundle"
+cmds="ward:$ward_cmd $b w|ward + seccomp:$ward_cmd $bs ws"
 if command -v crun >/dev/null 2>&1; then
-	cmds="$cmds|crun (private mount ns):$tmp/crun-v2 --root $tmp/crun-root run --bundle $b c"
-	cmds="$cmds|wrapper alone (unshare + mount):unshare -m --propagation private sh -c 'mount --bind /sys/fs/cgroup/unified /sys/fs/cgroup'"
+	crun_cmd="$tmp/crun-v1 --cgroup-manager=cgroupfs --root $tmp/crun-root run --bundle"
+	cmds="$cmds|crun:$crun_cmd $b c|crun + seccomp:$crun_cmd $bs cs"
+	cmds="$cmds|wrapper alone:unshare -m --propagation private sh -c 'mount -t tmpfs -o size=1m,mode=755 wardbench-cgroup2 /sys/fs/cgroup/unified'"
 fi
-command -v runc >/dev/null 2>&1 && cmds="$cmds|runc:runc --root $tmp/runc-root run --bundle $b r"
+command -v runc >/dev/null 2>&1 && cmds="$cmds|runc + seccomp:runc --root $tmp/runc-root run --bundle $bs r"
 
 echo "== OCI run of /bin/true ($RUNS runs each) =="
 if command -v hyperfine >/dev/null 2>&1; then
@@ -81,9 +104,15 @@ import json, sys
 r = {x["command"]: x["median"] * 1000 for x in json.load(open(sys.argv[1]))["results"]}
 for k, v in r.items():
     print(f"  median {k:34s} {v:7.2f} ms")
-if "ward" in r and "crun (private mount ns)" in r:
-    crun = r["crun (private mount ns)"] - r.get("wrapper alone (unshare + mount)", 0)
-    print(f"  ward / crun (wrapper subtracted) = {r['ward'] / crun:.2f}  (target <= 0.5)")
+w = r.get("wrapper alone", 0)
+for suffix in ("", " + seccomp"):
+    if "ward" + suffix in r and "crun" + suffix in r:
+        crun = r["crun" + suffix] - w
+        target = "  (target <= 0.4)" if suffix else ""
+        print(f"  ward{suffix} / crun{suffix} (wrapper subtracted: {crun:.2f} ms)"
+              f" = {r['ward' + suffix] / crun:.2f}{target}")
+if "ward + seccomp" in r and "runc + seccomp" in r:
+    print(f"  ward + seccomp / runc + seccomp = {r['ward + seccomp'] / r['runc + seccomp']:.2f}")
 PY
 else
 	IFS='|'
@@ -95,6 +124,13 @@ else
 		echo "  mean $name: $(( (end - start) / RUNS / 1000 )) us"
 	done
 	unset IFS
+fi
+
+# ctr run --rm through a private containerd and the runc v2 shim.
+if command -v containerd >/dev/null 2>&1 && command -v ctr >/dev/null 2>&1 &&
+	command -v hyperfine >/dev/null 2>&1; then
+	echo "== ctr run --rm IMAGE /bin/true (private containerd 1.6, runc v2 shim) =="
+	/usr/bin/python3 bench/oci_ctr.py "$WARD" "${CTR_RUNS:-20}" || echo "  (ctr rows failed)"
 fi
 
 # podman run with each runtime (own containers.conf/storage.conf: nothing in /etc changes).

@@ -401,6 +401,18 @@ int ward_oci_process_parse(json_t *j, const char *name, struct ward_oci_process 
 	memset(p, 0, sizeof(*p));
 	if (!json_is_object(j))
 		return bad(&x, "process", "expected an object");
+	{
+		static const char *const unsupported[] = {"scheduler", "ioPriority",
+							  "execCPUAffinity"};
+
+		for (i = 0; i < ARRAY_SIZE(unsupported); i++)
+			if (get(j, unsupported[i]))
+				return ward_error_set(
+					err, EOPNOTSUPP,
+					"%s: process.%s is not supported by ward "
+					"(remove it, or use a runtime that applies it)",
+					name, unsupported[i]);
+	}
 	if (get_bool(&x, j, "terminal", "process.terminal", &p->terminal) < 0)
 		return -1;
 	cs = get(j, "consoleSize");
@@ -897,6 +909,21 @@ static int parse_linux(struct ctx *x, json_t *lx, struct ward_oci_config *c)
 
 	if (!json_is_object(lx))
 		return bad(x, "linux", "expected an object");
+	/* Properties of the spec that ward cannot apply: an error, not silence
+	 * (runtime.md: a property that cannot be applied MUST be an error).
+	 * Properties the spec does not know are ignored, as it asks. */
+	{
+		static const char *const unsupported[] = {"intelRdt", "timeOffsets", "memoryPolicy",
+							  "netDevices"};
+
+		for (i = 0; i < ARRAY_SIZE(unsupported); i++)
+			if (get(lx, unsupported[i]))
+				return ward_error_set(
+					x->err, EOPNOTSUPP,
+					"%s: linux.%s is not supported by ward (remove "
+					"it, or use a runtime that applies it)",
+					x->file, unsupported[i]);
+	}
 	if (nss) {
 		if (!json_is_array(nss))
 			return bad(x, "linux.namespaces", "expected an array");
@@ -1198,6 +1225,11 @@ static int parse_document(struct ward_oci_config *c, ward_error_t *err)
 	ann = get(root, "annotations");
 	if (parse_kv_object(&x, ann, "annotations", &c->annotations, &c->n_annotations) < 0)
 		return -1;
+	for (size_t i = 0; i < c->n_annotations; i++)
+		if (c->annotations[i].key[0] == '\0')
+			return bad(&x, "annotations",
+				   "a key is empty (config.md: keys MUST NOT be "
+				   "an empty string)");
 	lx = get(root, "linux");
 	if (lx && parse_linux(&x, lx, c) < 0)
 		return -1;

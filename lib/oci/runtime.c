@@ -775,6 +775,14 @@ static int do_create(const struct ward_oci_opts *o, pid_t *out_pid, struct oci_c
 fail:
 	if (pid > 0)
 		kill_and_reap(pid);
+	/* runtime.md lifecycle 4: a failing prestart hook (or any failure once
+	 * the init exists) stops the container and goes on at step 9: it is
+	 * destroyed below, and the poststop hooks run (warnings only). */
+	if (pid > 0 && c->cfg->hooks[WARD_HOOK_POSTSTOP].n) {
+		cleanup_free char *text = hook_state(o->id, "stopped", pid, c->cfg->bundle, c->cfg);
+
+		ward_oci_hooks_run_warn(&c->cfg->hooks[WARD_HOOK_POSTSTOP], "poststop", text);
+	}
 	if (c->pool_held) {
 		ward_oci_pool_release(c->pool_slot, st->dir ? st->dir : "");
 		c->pool_held = false;

@@ -161,8 +161,171 @@ static int add_rule(scmp_filter_ctx ctx, const char *name, int nr, uint32_t act,
 	return 0;
 }
 
+/*
+ * Compiled programs are cached (libseccomp takes about 10 ms for a
+ * Docker-size profile, most of a container's start): /run/ward/seccomp-oci/
+ * KEY.bpf, KEY the SHA-256 of the profile's canonical JSON (keys sorted),
+ * ward's and libseccomp's versions and the native architecture, so any
+ * change of what the program depends on changes the name.  A file holds a
+ * header (magic, the seccomp(2) flags, notify), the instructions and a
+ * SHA-256 over the key and all of that, which catches a damaged file.  The
+ * directory and the files must be the runtime's and writable by nobody
+ * else: whoever can write an entry chooses a container's filter.
+ */
+#define CACHE_DIR   "/run/ward/seccomp-oci"
+#define CACHE_MAGIC 0x3143534fu /* "OSC1" */
+
+struct cache_head {
+	uint32_t magic;
+	uint32_t flags;
+	uint32_t notify;
+	uint32_t n_insns;
+};
+
+static void cache_key(json_t *sc, char hex[65])
+{
+	const struct scmp_version *v = seccomp_version();
+	cleanup_free char *canon = json_dumps(sc, JSON_COMPACT | JSON_SORT_KEYS);
+	struct ward_sha256 h;
+	uint8_t d[32];
+	char buf[128];
+	int i;
+
+	snprintf(buf, sizeof(buf), "ward-oci-seccomp/1 %s libseccomp %u.%u.%u arch %u",
+		 WARD_VERSION, v ? v->major : 0, v ? v->minor : 0, v ? v->micro : 0,
+		 seccomp_arch_native());
+	ward_sha256_init(&h);
+	ward_sha256_update(&h, buf, strlen(buf) + 1);
+	if (canon)
+		ward_sha256_update(&h, canon, strlen(canon));
+	ward_sha256_final(&h, d);
+	for (i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", d[i]);
+}
+
+static void cache_digest(const char *key, const void *data, size_t len, uint8_t out[32])
+{
+	struct ward_sha256 h;
+
+	ward_sha256_init(&h);
+	ward_sha256_update(&h, key, strlen(key));
+	ward_sha256_update(&h, data, len);
+	ward_sha256_final(&h, out);
+}
+
+static int cache_dir(void)
+{
+	struct stat st;
+	int fd;
+
+	(void)ward_mkdir_p(CACHE_DIR, 0700);
+	fd = open(CACHE_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0 &&
+	    (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+static bool cache_load(const char *key, struct oci_seccomp *out)
+{
+	cleanup_close int dfd = cache_dir();
+	cleanup_close int fd = -1;
+	cleanup_free char *name = ward_xasprintf("%s.bpf", key);
+	cleanup_free uint8_t *buf = NULL;
+	struct cache_head hd;
+	struct stat st;
+	uint8_t d[32];
+	size_t size;
+
+	if (dfd < 0)
+		return false;
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH)) ||
+	    st.st_size < (off_t)(sizeof(hd) + sizeof(struct sock_filter) + 32) ||
+	    st.st_size > (off_t)(sizeof(hd) + BPF_MAXINSNS * sizeof(struct sock_filter) + 32))
+		return false;
+	size = (size_t)st.st_size;
+	buf = ward_xmalloc(size);
+	if (ward_read_all(fd, buf, size) != (ssize_t)size)
+		return false;
+	cache_digest(key, buf, size - 32, d);
+	memcpy(&hd, buf, sizeof(hd));
+	if (memcmp(d, buf + size - 32, 32) != 0 || hd.magic != CACHE_MAGIC ||
+	    (size_t)hd.n_insns * sizeof(struct sock_filter) != size - 32 - sizeof(hd))
+		return false;
+	out->prog.n_insns = hd.n_insns;
+	out->prog.insns = ward_xmalloc(size - 32 - sizeof(hd));
+	memcpy(out->prog.insns, buf + sizeof(hd), size - 32 - sizeof(hd));
+	out->prog.from_cache = true;
+	out->flags = hd.flags;
+	out->notify = hd.notify != 0;
+	return true;
+}
+
+/* A temporary name renamed over the entry: readers see a whole file. */
+static void cache_store(const char *key, const struct oci_seccomp *sc)
+{
+	cleanup_close int dfd = cache_dir();
+	cleanup_free char *name = ward_xasprintf("%s.bpf", key);
+	cleanup_free char *tmp = ward_xasprintf(".%s.%ld.tmp", key, (long)getpid());
+	size_t n = sc->prog.n_insns * sizeof(struct sock_filter);
+	struct cache_head hd = {CACHE_MAGIC, sc->flags, sc->notify, (uint32_t)sc->prog.n_insns};
+	cleanup_free uint8_t *buf = ward_xmalloc(sizeof(hd) + n + 32);
+	int fd;
+	bool ok;
+
+	if (dfd < 0)
+		return;
+	memcpy(buf, &hd, sizeof(hd));
+	memcpy(buf + sizeof(hd), sc->prog.insns, n);
+	cache_digest(key, buf, sizeof(hd) + n, buf + sizeof(hd) + n);
+	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	ok = ward_write_all(fd, buf, sizeof(hd) + n + 32) == (ssize_t)(sizeof(hd) + n + 32);
+	if (close(fd) < 0)
+		ok = false;
+	if (!ok || renameat(dfd, tmp, dfd, name) < 0)
+		(void)unlinkat(dfd, tmp, 0);
+}
+
+static int compile(json_t *sc, const char *file, struct oci_seccomp *out, ward_error_t *err);
+
 int ward_oci_seccomp_compile(json_t *sc, const char *file, struct oci_seccomp *out,
 			     ward_error_t *err)
+{
+	char key[65];
+	json_t *v;
+
+	memset(out, 0, sizeof(*out));
+	cache_key(sc, key);
+	if (cache_load(key, out)) {
+		/* It compiled before, as it is: the strings are all that is
+		 * left to take from it. */
+		v = json_object_get(sc, "listenerPath");
+		if (json_is_string(v) && *json_string_value(v))
+			out->listener_path = ward_xstrdup(json_string_value(v));
+		v = json_object_get(sc, "listenerMetadata");
+		if (json_is_string(v))
+			out->listener_metadata = ward_xstrdup(json_string_value(v));
+		memcpy(out->prog.hash, key, sizeof(key));
+		ward_oci_log(WARD_LOG_DEBUG, "seccomp: the program of %s is %s in the cache", file,
+			     key);
+		return 0;
+	}
+	if (compile(sc, file, out, err) < 0)
+		return -1;
+	memcpy(out->prog.hash, key, sizeof(key));
+	cache_store(key, out);
+	ward_oci_log(WARD_LOG_DEBUG, "seccomp: compiled the program of %s (cached as %s)", file,
+		     key);
+	return 0;
+}
+
+static int compile(json_t *sc, const char *file, struct oci_seccomp *out, ward_error_t *err)
 {
 	__attribute__((cleanup(release))) scmp_filter_ctx ctx = NULL;
 	json_t *v, *rule, *e;

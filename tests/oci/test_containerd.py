@@ -326,7 +326,10 @@ def test_pod_join_only_the_sandbox_namespaces(ns, netns):
     assert start_sandbox(ns, netns).returncode == 0
     ns.wait_task("sbx", "RUNNING")
     spid = json.loads(ns.ward("state", "sbx").stdout)["pid"]
-    r = ns.run("app3", "true", extra=app_args(spid, paths={"net": "/proc/1/ns/net"}))
+    # the host's network namespace (the test's own; /proc/1 is not
+    # readable on this VM)
+    host = f"/proc/{os.getpid()}/ns/net"
+    r = ns.run("app3", "true", extra=app_args(spid, paths={"net": host}))
     assert r.returncode != 0 and "joining a network namespace by path" in r.stderr, r
 
 

@@ -288,3 +288,47 @@ def test_filter_capability_does_not_reach_the_program(oci, uid):
     else:
         assert caps["CapPrm"] == caps["CapEff"] == 0, caps
     assert not (caps["CapEff"] | caps["CapPrm"]) & CAP_SYS_ADMIN
+
+
+# ---- the compiled-program cache (/run/ward/seccomp-oci) ----
+
+CACHE = "/run/ward/seccomp-oci"
+
+
+def run_logged(oci, cid):
+    log = os.path.join(oci.tmp, f"{cid}.log")
+    oci.write_config()
+    oci.ids.append(cid)
+    r = oci.ward("--log", log, "--debug", "run", "--bundle", oci.bundle, cid, root=True)
+    with open(log) as f:
+        return r, f.read()
+
+
+def test_compiled_profile_is_cached_and_a_damaged_entry_is_recompiled(oci):
+    # a profile no other test uses: errno 77 for mkdir
+    oci.config["process"]["args"] = ["mkdir", "/x"]
+    oci.config["linux"]["seccomp"] = profile([
+        {"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 77},
+        {"names": ["w_oci_cache_test_marker"], "action": "SCMP_ACT_ERRNO"}])
+    r, log = run_logged(oci, f"cache1-{os.getpid()}")
+    assert r.returncode == 1 and os.strerror(77) in r.stderr, r
+    # compiled now, or by an earlier run of this test
+    key = log.split("cached as ")[1].split(")")[0] if "cached as " in log else \
+        log.split("is ")[1].split(" in the cache")[0]
+    entry = os.path.join(CACHE, key + ".bpf")
+    assert os.path.isfile(entry), log
+    st = os.stat(os.path.dirname(entry))
+    assert st.st_uid == 0 and not st.st_mode & 0o022
+    r, log = run_logged(oci, f"cache2-{os.getpid()}")
+    assert f"{key} in the cache" in log, log
+    assert r.returncode == 1 and os.strerror(77) in r.stderr, r
+    # Damage one instruction: the digest no longer matches, the entry is
+    # recompiled, and the filter still does what the profile says.
+    with open(entry, "r+b") as f:
+        f.seek(20)
+        b = f.read(1)
+        f.seek(20)
+        f.write(bytes([b[0] ^ 0xff]))
+    r, log = run_logged(oci, f"cache3-{os.getpid()}")
+    assert "compiled the program" in log, log
+    assert r.returncode == 1 and os.strerror(77) in r.stderr, r

@@ -218,3 +218,183 @@ def test_missing_controller_fails_create(oci, what, res, missing):
     assert "this host cannot apply it" in r.stderr and missing in r.stderr, r
     assert oci.ward("state", cid).returncode != 0
     assert not os.path.exists(f"/sys/fs/cgroup/pids/ward-test-oci/{cid}")
+
+
+# ---- runtime.md: operations ----
+
+def test_state_of_a_missing_container_is_an_error(oci):
+    """runtime.md state: "Attempting to query a container that does not
+    exist MUST generate an error"; and without an id."""
+    r = oci.ward("state", "no-such-container")
+    assert r.returncode != 0 and "does not exist" in r.stderr, r
+    assert oci.ward("state").returncode != 0
+
+
+def test_state_document(oci):
+    """runtime.md "State": ociVersion, id, status, pid while created or
+    running, bundle (absolute), annotations."""
+    oci.config["annotations"] = {"org.example.k": "v", "org.example.empty": ""}
+    cid = f"st-{os.getpid()}"
+    oci.create(cid, "sleep", "30")
+    st = oci.state(cid)
+    assert st["id"] == cid and st["status"] == "created" and st["pid"] > 0
+    assert st["ociVersion"].startswith("1.") and os.path.isabs(st["bundle"])
+    assert st["bundle"] == oci.bundle and st["annotations"]["org.example.k"] == "v"
+    assert st["annotations"]["org.example.empty"] == ""
+    oci.ward("delete", "--force", cid, check=True)
+
+
+def test_program_does_not_run_before_start(oci):
+    """runtime.md create: "process.args MUST NOT be applied until triggered
+    by the start operation"."""
+    oci.config["mounts"].append({"destination": "/out", "type": "bind",
+                                 "source": oci.tmp, "options": ["rbind"]})
+    cid = f"nostart-{os.getpid()}"
+    oci.create(cid, "touch", "/out/ran")
+    time.sleep(0.3)
+    assert not os.path.exists(os.path.join(oci.tmp, "ran"))
+    oci.ward("start", cid, check=True)
+    oci.wait_status(cid, "stopped")
+    assert os.path.exists(os.path.join(oci.tmp, "ran"))
+    oci.ward("delete", cid, check=True)
+
+
+def test_start_twice_is_an_error_without_effect(oci):
+    """runtime.md start: "Attempting to start a container that is not
+    created MUST have no effect on the container and MUST generate an
+    error"."""
+    cid = f"twice-{os.getpid()}"
+    oci.create(cid, "sleep", "30")
+    oci.ward("start", cid, check=True)
+    pid = oci.state(cid)["pid"]
+    r = oci.ward("start", cid)
+    assert r.returncode != 0 and "not created" in r.stderr, r
+    st = oci.state(cid)
+    assert st["status"] == "running" and st["pid"] == pid
+    oci.ward("delete", "--force", cid, check=True)
+
+
+def test_kill_of_a_stopped_container_is_an_error(oci):
+    """runtime.md kill: a container neither created nor running -> error,
+    no effect."""
+    cid = f"killst-{os.getpid()}"
+    oci.create(cid, "true")
+    oci.ward("start", cid, check=True)
+    oci.wait_status(cid, "stopped")
+    r = oci.ward("kill", cid, "TERM")
+    assert r.returncode != 0 and "not running" in r.stderr, r
+    assert oci.state(cid)["status"] == "stopped"
+    oci.ward("delete", cid, check=True)
+
+
+def test_delete_of_a_running_container_is_an_error_without_effect(oci):
+    """runtime.md delete: "Attempting to delete a container that is not
+    stopped MUST have no effect on the container and MUST generate an
+    error" (ward deletes a created one, as runc: docs/oci.md says why)."""
+    cid = f"delrun-{os.getpid()}"
+    oci.create(cid, "sleep", "30")
+    oci.ward("start", cid, check=True)
+    r = oci.ward("delete", cid)
+    assert r.returncode != 0 and "running" in r.stderr, r
+    assert oci.state(cid)["status"] == "running"
+    oci.ward("delete", "--force", cid, check=True)
+
+
+def test_failing_prestart_hook_stops_and_destroys_then_poststop(oci):
+    """runtime.md lifecycle 4: a failing prestart hook: an error, the
+    container stopped, and the lifecycle goes on at step 9 (destroyed, then
+    the poststop hooks)."""
+    mark = os.path.join(oci.tmp, "poststop-ran")
+    oci.config["hooks"] = {"prestart": [{"path": "/bin/false"}],
+                           "poststop": [{"path": hook_script(oci, "post", f"cat > {mark}")}]}
+    oci.config["linux"]["cgroupsPath"] = f"/ward-test-oci/pre-{os.getpid()}"
+    cid = f"prefail-{os.getpid()}"
+    r = oci.create(cid, "true", check=False)
+    assert r.returncode != 0 and "prestart hook /bin/false failed" in r.stderr, r
+    assert oci.ward("state", cid).returncode != 0
+    assert not os.path.exists(f"/sys/fs/cgroup/pids/ward-test-oci/pre-{os.getpid()}")
+    with open(mark) as f:
+        assert json.load(f)["status"] == "stopped"
+
+
+# ---- config.md ----
+
+@pytest.mark.parametrize("field,value,words", [
+    ("ociVersion", "banana", "ociVersion"),
+    ("process.cwd", "relative/dir", "cwd"),
+    ("process.args", [], "args"),
+    ("process.rlimits", [{"type": "RLIMIT_BANANA", "soft": 1, "hard": 1}], "RLIMIT_BANANA"),
+    ("annotations", {"": "empty key"}, "annotations"),
+    ("linux.namespaces", [{"type": "pid"}, {"type": "pid"}], "pid"),
+    ("linux.intelRdt", {"closID": "x"}, "intelRdt"),
+    ("process.ioPriority", {"class": "IOPRIO_CLASS_IDLE", "priority": 0}, "ioPriority"),
+])
+def test_invalid_config_is_an_error_and_creates_nothing(oci, field, value, words):
+    """config.md and config-linux.md: values that cannot be applied are
+    errors (runtime.md: "a new container MUST NOT be created")."""
+    obj = oci.config
+    *path, last = field.split(".")
+    for k in path:
+        obj = obj.setdefault(k, {})
+    obj[last] = value
+    cid = f"bad-{os.getpid()}"
+    if field == "process.args":
+        oci.write_config()
+        r = oci.create(cid, check=False)
+    else:
+        r = oci.create(cid, "true", check=False)
+    assert r.returncode != 0 and words in r.stderr, r
+    assert oci.ward("state", cid).returncode != 0
+    assert not os.path.exists(os.path.join(oci.root, cid))
+
+
+def test_mounts_in_listed_order(oci):
+    """config.md mounts: "The runtime MUST mount entries in the listed
+    order": a later mount on the same destination is the one seen."""
+    src = os.path.join(oci.tmp, "src")
+    os.makedirs(src)
+    with open(os.path.join(src, "marker"), "w") as f:
+        f.write("bind\n")
+    oci.config["mounts"] += [
+        {"destination": "/data", "type": "tmpfs", "source": "tmpfs"},
+        {"destination": "/data", "type": "bind", "source": src, "options": ["rbind", "ro"]}]
+    r = oci.run("cat", "/data/marker")
+    assert r.returncode == 0 and r.stdout == "bind\n", r
+    oci.config["mounts"][-2:] = list(reversed(oci.config["mounts"][-2:]))
+    r = oci.run("cat", "/data/marker")
+    assert r.returncode != 0, r
+
+
+def test_oom_score_adj(oci):
+    oci.config["process"]["oomScoreAdj"] = 123
+    r = oci.run("cat", "/proc/self/oom_score_adj")
+    assert r.returncode == 0 and r.stdout.strip() == "123", r
+
+
+# ---- config-linux.md ----
+
+def test_namespace_path_of_the_wrong_type_is_an_error(oci):
+    """config-linux.md namespaces: a path that is not a namespace of that
+    type is an error."""
+    oci.config["linux"]["namespaces"] = [n for n in oci.config["linux"]["namespaces"]
+                                         if n["type"] != "network"]
+    oci.config["linux"]["namespaces"].append({"type": "network",
+                                              "path": "/proc/self/ns/uts"})
+    r = oci.run("true")
+    assert r.returncode != 0 and "is not a network namespace" in r.stderr, r
+
+
+def test_default_dev_symlinks(oci):
+    """config-linux.md "Default Devices"/"/dev symbolic links": /dev/fd,
+    stdin, stdout, stderr and /dev/ptmx when /dev is the runtime's tmpfs."""
+    r = oci.sh("for l in fd stdin stdout stderr ptmx; do echo $l $(readlink /dev/$l); done")
+    got = dict(line.split() for line in r.stdout.splitlines())
+    assert got == {"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0",
+                   "stdout": "/proc/self/fd/1", "stderr": "/proc/self/fd/2",
+                   "ptmx": "pts/ptmx"}, r
+
+
+def test_personality_linux32(oci):
+    oci.config["linux"]["personality"] = {"domain": "LINUX32"}
+    r = oci.run("uname", "-m")
+    assert r.returncode == 0 and r.stdout.strip() in ("i686", "i386"), r
