@@ -68,6 +68,12 @@ struct ward_net_peer {
 struct ward_net {
 	char *dir;   /* WARD_NET_STATE: the lock files */
 	int slot_fd; /* flock'ed STATE/net/SLOT.lock: this sandbox's address */
+	/* NETLINK_NETFILTER sockets of the host and of the sandbox's
+	 * namespace, kept until the end: closing one that has sent a
+	 * transaction waits for the kernel's deferred free of transactions (an
+	 * RCU grace period, nft_rcv_nl_event), which must not be part of a
+	 * start.  -1: none. */
+	int nft_fd, inner_nft_fd;
 	unsigned slot;
 	uint32_t net; /* range, host byte order */
 	unsigned prefix;
@@ -140,8 +146,9 @@ int ward_net_attach(struct ward_net *n, pid_t init, ward_error_t *err);
  * there (the supervisor, root mode, enters it for this; init, rootless,
  * is in it): IPv6 off for interfaces made from now on, low ports bindable
  * (network.connect/listen), and the rules of ward_net_inner_plan(), loaded
- * in one nftables transaction. */
-int ward_net_setup_inside(const struct ward_net *n, ward_error_t *err);
+ * in one nftables transaction.  With keep_fd, the netlink socket is handed
+ * back there (see nft_fd) instead of being closed. */
+int ward_net_setup_inside(const struct ward_net *n, int *keep_fd, ward_error_t *err);
 /* Init, in the sandbox's namespace: lo up, eth0's address, routes. */
 int ward_net_configure_inside(const struct ward_net *n, ward_error_t *err);
 /* Supervisor: remove every nftables element and free the address; the veth

@@ -460,6 +460,7 @@ void ward_nft_batch_del_table(struct ward_nft_batch *b, uint8_t family, const ch
 			      ward_xasprintf("delete table %s %s",
 					     family == NFPROTO_BRIDGE ? "bridge"
 					     : family == NFPROTO_INET ? "inet"
+					     : family == NFPROTO_IPV6 ? "ip6"
 								      : "ip",
 					     table));
 

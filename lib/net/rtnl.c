@@ -240,6 +240,12 @@ int ward_rtnl_add_veth(const char *host_if, const char *master, const char *peer
 	add_str(&r, IFLA_IFNAME, host_if);
 	add_u32(&r, IFLA_MTU, mtu);
 	add_u32(&r, IFLA_MASTER, (uint32_t)midx);
+	/* One queue each way, as the veth driver would set anyway: said at
+	 * creation, so the driver does not lower the count of a registered
+	 * device afterwards, which waits for an RCU grace period
+	 * (netif_set_real_num_tx_queues -> synchronize_net) on each end. */
+	add_u32(&r, IFLA_NUM_TX_QUEUES, 1);
+	add_u32(&r, IFLA_NUM_RX_QUEUES, 1);
 	info = nest(&r, IFLA_LINKINFO);
 	add_str(&r, IFLA_INFO_KIND, "veth");
 	data = nest(&r, IFLA_INFO_DATA);
@@ -259,6 +265,8 @@ int ward_rtnl_add_veth(const char *host_if, const char *master, const char *peer
 	if (peer_mac)
 		add_attr(&r, IFLA_ADDRESS, peer_mac, 6);
 	add_u32(&r, IFLA_MTU, mtu);
+	add_u32(&r, IFLA_NUM_TX_QUEUES, 1);
+	add_u32(&r, IFLA_NUM_RX_QUEUES, 1);
 	add_u32(&r, IFLA_NET_NS_PID, (uint32_t)peer_pid);
 	nest_end(&r, pa);
 	nest_end(&r, data);
