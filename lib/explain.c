@@ -409,7 +409,7 @@ static size_t layer_summary(const struct ward_policy *p, int abi, struct layer_l
 	if (rl && (p->namespaces & CLONE_NEWUSER)) {
 		struct ward_rootless_ids ids;
 
-		ward_rootless_ids_plan(&ids);
+		ward_rootless_ids_plan(&ids, ward_rootless_wants_range(p, false));
 		LINE(WARD_LAYER_NS, "rootless: a user namespace of ward's own (for init) owns the "
 				    "other namespaces; the program's is nested in it");
 		if (ids.subids)

@@ -787,7 +787,7 @@ static int rootless_check(struct launch *l, ward_error_t *err)
 		return ward_error_set(err, EINVAL,
 				      "--uid-base needs root: an ordinary user maps only their own "
 				      "ids and their ranges of /etc/subuid and /etc/subgid");
-	ward_rootless_ids_plan(&l->ids);
+	ward_rootless_ids_plan(&l->ids, ward_rootless_wants_range(p, l->o->learn != NULL));
 	return 0;
 }
 

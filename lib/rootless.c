@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "policy.h"
 #include "rootless.h"
 #include "util.h"
 
@@ -260,7 +261,12 @@ static char *find_helper(const char *name)
 	return NULL;
 }
 
-void ward_rootless_ids_plan(struct ward_rootless_ids *ids)
+bool ward_rootless_wants_range(const struct ward_policy *p, bool learn)
+{
+	return learn || p->setuid || p->level != WARD_LEVEL_CONFINED || p->caps != 0;
+}
+
+void ward_rootless_ids_plan(struct ward_rootless_ids *ids, bool want_range)
 {
 	cleanup_free char *user = NULL;
 	cleanup_free char *nu = NULL;
@@ -270,6 +276,11 @@ void ward_rootless_ids_plan(struct ward_rootless_ids *ids)
 	ids->uid = geteuid();
 	ids->gid = getegid();
 	ids->count = 1;
+	if (!want_range) {
+		ids->why_not = "this policy holds no capability to use other ids "
+			       "(security.confined): none needed";
+		return;
+	}
 	(void)passwd_lookup(ids->uid, &user, NULL);
 	if (ward_subid_find("/etc/subuid", user, ids->uid, &ids->sub_uid) < 0 ||
 	    ward_subid_find("/etc/subgid", user, ids->uid, &ids->sub_gid) < 0) {
