@@ -105,6 +105,15 @@ def test_read_grant_is_a_read_only_bind(user, udir):
     assert r.stdout.strip().startswith("errno=EROFS"), r
 
 
+def test_confined_maps_only_the_own_id(user):
+    # security.confined can never hold another id: no range, no set-user-ID
+    # helper at its start; explain says why.
+    r = as_user(user, "run", "--", "/bin/cat", "/proc/self/uid_map")
+    assert r.stdout.split() == ["0", "0", "1"], r
+    e = as_user(user, "explain")
+    assert "only that (this policy holds no capability to use other ids" in e.stdout, e
+
+
 def test_subordinate_ranges_mapped(user):
     r = as_user(user, "run", "-a", "security.user", "--", "/bin/sh", "-c",
                 "cat /proc/self/uid_map; touch /tmp/x && chown 1000:1000 /tmp/x && "
@@ -124,11 +133,11 @@ def test_own_id_only_without_subordinate_ranges(user):
                         subprocess.run(["usermod", opt,
                                         f"{start}-{int(start) + int(count) - 1}", other.name],
                                        check=True)
-        r = as_user(other, "run", "--", "/bin/sh", "-c",
+        r = as_user(other, "run", "-a", "security.user", "--", "/bin/sh", "-c",
                     "cat /proc/self/uid_map; grep Groups /proc/self/status")
         assert r.returncode == 0, r
         assert r.stdout.split()[:3] == ["0", "0", "1"] and len(r.stdout.split()) == 5, r
-        e = as_user(other, "explain")
+        e = as_user(other, "explain", "-a", "security.user")
         assert "and only that (no range for this user in /etc/subuid" in e.stdout, e
     finally:
         other.remove()
