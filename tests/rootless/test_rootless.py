@@ -361,3 +361,44 @@ def test_explain_says_what_differs(user):
 def test_host_privilege_refused_with_reason(user, ent, needle):
     r = as_user(user, "run", "-a", ent, "--", "/bin/true")
     assert r.returncode == EXIT_FAILURE and needle in r.stderr, r
+
+
+# ---------------------------------------------------------------- bundles
+
+
+@pytest.mark.skipif(not os.path.exists("/bin/busybox"), reason="busybox-static is missing")
+def test_bundle_trusted_by_the_users_policy_bounded_by_the_systems(user, udir, tmpdir_real):
+    w = udir()
+    root = os.path.join(w, "root")
+    os.makedirs(os.path.join(root, "bin"))
+    shutil.copy2("/bin/busybox", os.path.join(root, "bin", "busybox"))
+    os.symlink("busybox", os.path.join(root, "bin", "sh"))
+    with open(os.path.join(w, "app.ent"), "w") as f:
+        f.write("network.loopback\nprocess.limit=64\n")
+    subprocess.run(["chown", "-R", f"{user.uid}:{user.gid}", w], check=True)
+
+    def ok(*args, extra_env=()):
+        r = as_user(user, *args, extra_env=extra_env)
+        assert r.returncode == 0, r
+        return r
+
+    ok("key", "generate", "--out", f"{w}/pub")
+    ok("bundle", "create", "--rootfs", root, "--cmd", "/bin/sh", "--arg", "-c", "--arg",
+       "echo from-bundle", "--manifest", f"{w}/app.ent", "-o", f"{w}/app.ward")
+    ok("bundle", "sign", "--key", f"{w}/pub.key", f"{w}/app.ward")
+    # The user's own policy: ~/.config/ward/trust.
+    os.makedirs(os.path.join(user.home, ".config", "ward"), exist_ok=True)
+    subprocess.run(["chown", "-R", f"{user.uid}:{user.gid}", os.path.join(user.home, ".config")],
+                   check=True)
+    ok("trust", "add", "--key", f"{w}/pub.pub", "--may", "network.*,process.limit<=256")
+    assert os.path.exists(os.path.join(user.home, ".config", "ward", "trust"))
+    r = ok("run", f"{w}/app.ward")
+    assert "from-bundle" in r.stdout, r
+    # A system policy that trusts the key for less bounds the user's.
+    system = os.path.join(tmpdir_real, "trust")
+    r = subprocess.run([WARD, "trust", "add", "--trust", system, "--key", f"{w}/pub.pub",
+                        "--may", "process.limit<=256"], capture_output=True, text=True)
+    assert r.returncode == 0, r
+    r = as_user(user, "run", f"{w}/app.ward", extra_env=[f"WARD_TRUST_SYSTEM={system}"])
+    assert r.returncode == EXIT_FAILURE, r
+    assert f"{system} bounds your trust policy" in r.stderr and "network.loopback" in r.stderr, r
