@@ -569,7 +569,7 @@ static size_t layer_summary(const struct ward_policy *p, int abi, struct layer_l
 			LINE(WARD_LAYER_CGROUP,
 			     "rootless: no cgroup is delegated to you: ward run refuses unless "
 			     "--best-effort (fix: sudo ward delegate %u)",
-			     (unsigned)geteuid());
+			     (unsigned)ward_host_uid());
 	}
 	LINE(WARD_LAYER_RLIMIT, "RLIMIT_NOFILE %llu; RLIMIT_CORE 0; RLIMIT_NPROC %llu",
 	     (unsigned long long)p->nofile, (unsigned long long)p->pids_max + 1);

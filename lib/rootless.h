@@ -24,8 +24,14 @@
 
 #include "error.h"
 
-/* Rootless when the effective uid is not 0. */
+/* Rootless when the effective uid is not 0, or ward runs in a user
+ * namespace other than the host's (as root of podman's rootless namespace,
+ * or under `unshare -r`): no host privilege either way. */
 bool ward_rootless(void);
+
+/* The caller's uid in the host's user namespace (its euid, mapped out
+ * through /proc/self/uid_map; in a nested namespace, its parent's view). */
+uid_t ward_host_uid(void);
 
 /* Refuse to run set-user-ID or set-group-ID (the file's mode, or an
  * effective id other than the real one): ward is not written to be a
