@@ -402,3 +402,15 @@ def test_bundle_trusted_by_the_users_policy_bounded_by_the_systems(user, udir, t
     r = as_user(user, "run", f"{w}/app.ward", extra_env=[f"WARD_TRUST_SYSTEM={system}"])
     assert r.returncode == EXIT_FAILURE, r
     assert f"{system} bounds your trust policy" in r.stderr and "network.loopback" in r.stderr, r
+
+
+def test_root_of_a_user_namespace_is_rootless(user):
+    # Root of a namespace that is not the host's (podman's rootless one,
+    # unshare -r) has no host privilege: ward takes the rootless path, and
+    # finds the cgroup delegated to the user by the host uid.
+    r = subprocess.run(as_user_argv(["unshare", "-r", WARD, "run", "-a", "process.limit=9", "--",
+                                     "/bin/sh", "-c", "cat /proc/self/uid_map"], user),
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r
+    assert r.stdout.split() == ["0", "0", "1"], r
+    assert "delegate" not in r.stderr, r
