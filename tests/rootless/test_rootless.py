@@ -414,3 +414,30 @@ def test_root_of_a_user_namespace_is_rootless(user):
     assert r.returncode == 0, r
     assert r.stdout.split() == ["0", "0", "1"], r
     assert "delegate" not in r.stderr, r
+
+
+def test_space_up_ps_down(user, udir):
+    # A space whose environments need no interface (talk-to and --publish go
+    # through pasta, not yet): up, ps, down as the user; nothing left.
+    d = udir()
+    with open(os.path.join(d, "rl.toml"), "w") as f:
+        f.write('[env.a]\ncommand = ["sleep", "30"]\n[env.b]\ncommand = ["sleep", "30"]\n'
+                'allow = ["process.limit=8"]\n')
+    os.chown(os.path.join(d, "rl.toml"), user.uid, user.gid)
+    before = set(user.processes())
+    r = as_user(user, "up", os.path.join(d, "rl.toml"))
+    try:
+        assert r.returncode == 0, r
+        r = as_user(user, "ps")
+        assert r.returncode == 0 and r.stdout.count("running") == 2, r
+    finally:
+        r = as_user(user, "down", "rl")
+    assert r.returncode == 0, r
+    deadline = time.monotonic() + 10
+    while nothing_of(user, before) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not nothing_of(user, before)
+    assert not [n for n in os.listdir(f"/sys/fs/cgroup/pids/ward-users/user-{user.uid}")
+                if n.startswith("run-")]
+    r = as_user(user, "gc")
+    assert r.returncode == 0, r
