@@ -44,8 +44,15 @@ fuzz: deps
 mutate: deps
 	$(PYTHON) ./scripts/mutate.py $(if $(MUTATE),--only $(MUTATE)) $(MUTATE_ARGS)
 
+# As root through sudo, it also delegates cgroups to the user who ran sudo,
+# so that their rootless sandboxes have limits (docs/rootless.md).
 install: build
 	ninja -C $(BUILD) install
+	@if [ "$$(id -u)" = 0 ] && [ -n "$${SUDO_USER:-}" ] && [ "$$SUDO_USER" != root ]; then \
+		./$(BUILD)/src/ward delegate "$$SUDO_USER"; \
+	else \
+		echo "ward: for an ordinary user's sandboxes to have limits, run once: sudo ward delegate USER"; \
+	fi
 
 docs: build
 	./$(BUILD)/src/ward entitlements --markdown > docs/entitlements.md

@@ -316,7 +316,7 @@ echo
 "$PY" bench/benchlib.py report "$T" || die "report failed"
 
 # The subsystems' own benchmarks, each printing its table.
-for extra in oci broker net; do
+for extra in oci broker net rootless; do
 	if [ -f "$ROOT/bench/$extra.sh" ]; then
 		echo
 		echo "== bench/$extra.sh =="

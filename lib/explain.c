@@ -409,7 +409,7 @@ static size_t layer_summary(const struct ward_policy *p, int abi, struct layer_l
 	if (rl && (p->namespaces & CLONE_NEWUSER)) {
 		struct ward_rootless_ids ids;
 
-		ward_rootless_ids_plan(&ids);
+		ward_rootless_ids_plan(&ids, ward_rootless_wants_range(p, false));
 		LINE(WARD_LAYER_NS, "rootless: a user namespace of ward's own (for init) owns the "
 				    "other namespaces; the program's is nested in it");
 		if (ids.subids)
@@ -569,7 +569,7 @@ static size_t layer_summary(const struct ward_policy *p, int abi, struct layer_l
 			LINE(WARD_LAYER_CGROUP,
 			     "rootless: no cgroup is delegated to you: ward run refuses unless "
 			     "--best-effort (fix: sudo ward delegate %u)",
-			     (unsigned)geteuid());
+			     (unsigned)ward_host_uid());
 	}
 	LINE(WARD_LAYER_RLIMIT, "RLIMIT_NOFILE %llu; RLIMIT_CORE 0; RLIMIT_NPROC %llu",
 	     (unsigned long long)p->nofile, (unsigned long long)p->pids_max + 1);

@@ -787,7 +787,7 @@ static int rootless_check(struct launch *l, ward_error_t *err)
 		return ward_error_set(err, EINVAL,
 				      "--uid-base needs root: an ordinary user maps only their own "
 				      "ids and their ranges of /etc/subuid and /etc/subgid");
-	ward_rootless_ids_plan(&l->ids);
+	ward_rootless_ids_plan(&l->ids, ward_rootless_wants_range(p, l->o->learn != NULL));
 	return 0;
 }
 
@@ -886,11 +886,11 @@ static int rootless_cgroup(struct launch *l, ward_error_t *err)
 				"once with: sudo ward delegate %u  (or set WARD_CGROUP to a cgroup "
 				"delegated to you; run with --best-effort to accept the weaker "
 				"sandbox)",
-				(unsigned)geteuid(), (unsigned)geteuid());
+				(unsigned)ward_host_uid(), (unsigned)ward_host_uid());
 		warn(l,
 		     "no cgroup delegated to uid %u: resource limits are not enforced "
 		     "(--best-effort; fix: sudo ward delegate %u)",
-		     (unsigned)geteuid(), (unsigned)geteuid());
+		     (unsigned)ward_host_uid(), (unsigned)ward_host_uid());
 		return 0;
 	}
 	w.parent = parent;

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "policy.h"
 #include "rootless.h"
 #include "util.h"
 
@@ -24,9 +25,47 @@
  * with the caller's environment cleared. */
 static const char *const uidmap_dirs[] = {"/usr/bin", "/usr/sbin", "/bin", "/sbin"};
 
+/* Is this the host's user namespace?  Its uid map is the identity over
+ * every id: "0 0 4294967295". */
+static bool initial_userns(void)
+{
+	cleanup_free char *map = NULL;
+	size_t len = 0;
+	unsigned long a, b, c;
+
+	if (ward_read_file("/proc/self/uid_map", &map, &len) < 0)
+		return true; /* no /proc: nothing to tell; root mode fails closed */
+	return sscanf(map, " %lu %lu %lu", &a, &b, &c) == 3 && a == 0 && b == 0 &&
+	       c == 4294967295UL && strchr(map, '\n') == map + len - 1;
+}
+
+uid_t ward_host_uid(void)
+{
+	cleanup_free char *map = NULL;
+	size_t len = 0;
+	uid_t me = geteuid();
+	char *line, *save = NULL;
+
+	if (ward_read_file("/proc/self/uid_map", &map, &len) < 0)
+		return me;
+	for (line = strtok_r(map, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned long in, out, n;
+
+		if (sscanf(line, " %lu %lu %lu", &in, &out, &n) == 3 && me >= in && me - in < n)
+			return (uid_t)(out + (me - in));
+	}
+	return me;
+}
+
 bool ward_rootless(void)
 {
-	return geteuid() != 0;
+	static int cached = -1;
+
+	/* Root of a user namespace that is not the host's (podman's rootless
+	 * namespace, `unshare -r`) has no host privilege either. */
+	if (cached < 0)
+		cached = geteuid() != 0 || !initial_userns();
+	return cached != 0;
 }
 
 int ward_refuse_setid(ward_error_t *err)
@@ -129,17 +168,26 @@ int ward_user_lookup(const char *user, uid_t *uid, gid_t *gid, ward_error_t *err
 	return 0;
 }
 
-/* The user's home: /etc/passwd's (whatever HOME the environment claims:
- * ward's state belongs in the user's own directory), else $HOME. */
+static bool owned_dir(const char *path)
+{
+	struct stat st;
+
+	return path && path[0] == '/' && stat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
+	       st.st_uid == geteuid();
+}
+
+/* The user's home, a directory of theirs: /etc/passwd's (whatever HOME the
+ * environment claims: ward's state belongs in the user's own directory),
+ * else $HOME (root of a user namespace: passwd's /root is not theirs). */
 static char *home_dir(void)
 {
 	const char *home = getenv("HOME");
 	char *pw_home = NULL;
 
-	if (passwd_lookup(geteuid(), NULL, &pw_home) == 0 && pw_home[0] == '/')
+	if (passwd_lookup(geteuid(), NULL, &pw_home) == 0 && owned_dir(pw_home))
 		return pw_home;
 	free(pw_home);
-	if (home && home[0] == '/')
+	if (owned_dir(home))
 		return ward_xstrdup(home);
 	return NULL;
 }
@@ -260,7 +308,12 @@ static char *find_helper(const char *name)
 	return NULL;
 }
 
-void ward_rootless_ids_plan(struct ward_rootless_ids *ids)
+bool ward_rootless_wants_range(const struct ward_policy *p, bool learn)
+{
+	return learn || p->setuid || p->level != WARD_LEVEL_CONFINED || p->caps != 0;
+}
+
+void ward_rootless_ids_plan(struct ward_rootless_ids *ids, bool want_range)
 {
 	cleanup_free char *user = NULL;
 	cleanup_free char *nu = NULL;
@@ -270,6 +323,11 @@ void ward_rootless_ids_plan(struct ward_rootless_ids *ids)
 	ids->uid = geteuid();
 	ids->gid = getegid();
 	ids->count = 1;
+	if (!want_range) {
+		ids->why_not = "this policy holds no capability to use other ids "
+			       "(security.confined): none needed";
+		return;
+	}
 	(void)passwd_lookup(ids->uid, &user, NULL);
 	if (ward_subid_find("/etc/subuid", user, ids->uid, &ids->sub_uid) < 0 ||
 	    ward_subid_find("/etc/subgid", user, ids->uid, &ids->sub_gid) < 0) {

@@ -24,8 +24,14 @@
 
 #include "error.h"
 
-/* Rootless when the effective uid is not 0. */
+/* Rootless when the effective uid is not 0, or ward runs in a user
+ * namespace other than the host's (as root of podman's rootless namespace,
+ * or under `unshare -r`): no host privilege either way. */
 bool ward_rootless(void);
+
+/* The caller's uid in the host's user namespace (its euid, mapped out
+ * through /proc/self/uid_map; in a nested namespace, its parent's view). */
+uid_t ward_host_uid(void);
 
 /* Refuse to run set-user-ID or set-group-ID (the file's mode, or an
  * effective id other than the real one): ward is not written to be a
@@ -70,9 +76,16 @@ struct ward_rootless_ids {
 	const char *why_not; /* !subids: why only the own id is mapped (static text) */
 };
 
-/* Decide the identity: subordinate ranges when the user has both, capped at
- * 65535 ids, and both helpers are installed; else only the own ids. */
-void ward_rootless_ids_plan(struct ward_rootless_ids *ids);
+/* Decide the identity: subordinate ranges when the policy can use more than
+ * one id (want_range: capabilities to change ids or owners, set-id programs,
+ * ward learn), the user has both ranges, capped at 65535 ids, and both
+ * helpers are installed; else only the own ids.  A sandbox that can never
+ * hold another id gains nothing from a range, and the two set-user-ID
+ * helpers would cost more than the rest of its start. */
+void ward_rootless_ids_plan(struct ward_rootless_ids *ids, bool want_range);
+/* Does the policy make use of a range of ids (see above)? */
+struct ward_policy;
+bool ward_rootless_wants_range(const struct ward_policy *p, bool learn);
 /* Write the maps of pid's (new) user namespace, from its parent: the
  * helpers, started at once and waited for together, or the kernel files
  * directly (own ids only; setgroups is then denied, as the kernel demands).

@@ -8,7 +8,9 @@ Suites, in order:
   fuzz        every libFuzzer target: its regression inputs replayed, then
               fuzzed briefly (tests/fuzz/run.sh, FUZZ_TIME=10)
   pytest      integration tests and the security battery, driving the real
-              ward binary as root (tests/integration, tests/security)
+              ward binary as root and, for the suites tests/conftest.py names,
+              as an ordinary user too (tests/integration, tests/security,
+              tests/network, tests/rootless)
   broker-asan tests/broker again with the broker daemon built with ASan+UBSan
               (build-asan/src/ward as WARD_BROKER_DAEMON)
 
@@ -152,7 +154,7 @@ def run_mutate_check():
 # Suites with their own conftest run in their own pytest session: each
 # suite's helpers are imported as `conftest`, which must not collide.
 PYTEST_SESSIONS = [
-    ("sandbox", ["tests/integration", "tests/security", "tests/network"]),
+    ("sandbox", ["tests/integration", "tests/security", "tests/network", "tests/rootless"]),
     ("oci", ["tests/oci"]),
     ("broker", ["tests/broker"]),
 ]

@@ -469,8 +469,13 @@ static void free_strv(char **v, size_t n)
  * Returns for how many sandboxes network leftovers were removed. */
 static int gc_leftovers(void)
 {
-	int n = ward_net_gc();
+	int n;
 
+	/* Rootless: no veth or nftables of the host's are ever the user's,
+	 * and the delegated cgroups are cleaned by each run's cleaner. */
+	if (ward_rootless())
+		return 0;
+	n = ward_net_gc();
 	ward_cgroup_gc(NULL);
 	return n;
 }
@@ -1041,11 +1046,8 @@ int cmd_up(int argc, char **argv)
 	}
 	u.s = &s;
 	u.root = state_root(state_opt);
-	if (geteuid() != 0) {
-		fprintf(stderr, "ward: ward up needs root in this version (as ward run); run it "
-				"with sudo\n");
-		goto out;
-	}
+	/* Rootless (docs/rootless.md): each environment's `ward run` is
+	 * rootless too, and refuses what needs the host's privilege. */
 
 	u.st.dir = ward_xasprintf("%s/spaces/%s", u.root, s.name);
 	lock = space_lock(u.st.dir, true, false);
@@ -1425,10 +1427,6 @@ int cmd_gc(int argc, char **argv)
 	}
 	if (optind < argc)
 		return usage_error("gc", "unexpected argument \"%s\"", argv[optind]);
-	if (geteuid() != 0) {
-		fprintf(stderr, "ward: ward gc needs root in this version; run it with sudo\n");
-		return 1;
-	}
 	root = state_root(state_opt);
 	names = list_spaces(root, &n);
 	for (i = 0; i < n; i++) {

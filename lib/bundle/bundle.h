@@ -486,7 +486,13 @@ void ward_signers_free(struct ward_signer *s, size_t n);
  * running as root, a policy file that others than root could change is
  * refused. */
 int ward_trust_load(const char *path, struct ward_trust *t, ward_error_t *err);
+/* $WARD_TRUST, else /etc/ward/trust for root, else the user's own
+ * ($XDG_CONFIG_HOME/ward/trust, default ~/.config/ward/trust). */
 const char *ward_trust_default_path(void);
+/* Rootless: what the user's policy (used) let the bundle's signers grant
+ * (reqs) must also be granted by /etc/ward/trust, when that exists. */
+int ward_trust_check_bound(const struct ward_bundle *b, const char *used,
+			   const struct ward_request_list *reqs, ward_error_t *err);
 
 /* ------------------------------------------------------------ writing */
 

@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
+#include <time.h>
 
 #include "../rootless.h"
 #include "../util.h"
@@ -1076,9 +1077,56 @@ int ward_bundle_signers(const struct ward_bundle *b, const struct ward_trust *t,
 
 const char *ward_trust_default_path(void)
 {
+	static char *own;
 	const char *env = getenv("WARD_TRUST");
+	const char *cfg = getenv("XDG_CONFIG_HOME");
+	const char *home = getenv("HOME");
 
-	return env && env[0] ? env : WARD_TRUST_DEFAULT;
+	if (env && env[0])
+		return env;
+	if (!ward_rootless())
+		return WARD_TRUST_DEFAULT;
+	/* An ordinary user's own policy, for their own bundles; bounded by the
+	 * system's (ward_trust_check_bound). */
+	if (own == NULL && cfg && cfg[0] == '/')
+		own = ward_xasprintf("%s/ward/trust", cfg);
+	else if (own == NULL && home && home[0] == '/')
+		own = ward_xasprintf("%s/.config/ward/trust", home);
+	return own ? own : WARD_TRUST_DEFAULT;
+}
+
+int ward_trust_check_bound(const struct ward_bundle *b, const char *used,
+			   const struct ward_request_list *reqs, ward_error_t *err)
+{
+	struct ward_trust sys = {0};
+	struct ward_trust_report rep = {0};
+	struct ward_signer *signers = NULL;
+	/* $WARD_TRUST_SYSTEM names another bounding file (tests).  It is no
+	 * way around anything: the bound protects the user from bundles'
+	 * signers, and the user may grant their own sandboxes anything with
+	 * --allow. */
+	const char *bound = getenv("WARD_TRUST_SYSTEM");
+	size_t n_signers = 0;
+	struct stat st;
+	int rc;
+
+	if (bound == NULL || bound[0] != '/')
+		bound = WARD_TRUST_DEFAULT;
+	if (!ward_rootless() || reqs->n == 0 || (used && strcmp(used, bound) == 0) ||
+	    stat(bound, &st) < 0)
+		return 0;
+	if (ward_trust_load(bound, &sys, err) < 0)
+		return ward_error_wrap(err, "the system's trust policy bounds yours");
+	rc = ward_bundle_signers(b, &sys, NULL, 0, time(NULL), &signers, &n_signers, err);
+	if (rc == 0)
+		rc = ward_trust_decide(&sys, signers, n_signers, reqs, &rep, err);
+	if (rc < 0)
+		ward_error_wrap(err, "%s: %s bounds your trust policy (%s) and does not grant it",
+				b->path, bound, used ? used : "?");
+	ward_trust_report_free(&rep);
+	ward_signers_free(signers, n_signers);
+	ward_trust_free(&sys);
+	return rc < 0 ? -1 : 0;
 }
 
 int ward_trust_load(const char *path, struct ward_trust *t, ward_error_t *err)
@@ -1094,22 +1142,26 @@ int ward_trust_load(const char *path, struct ward_trust *t, ward_error_t *err)
 	/* The directory too: whoever can write to it can put another file in
 	 * the policy's place.  Open the file beneath the checked directory.
 	 * A sticky directory (/tmp) lets no one else replace root's file. */
-	if (geteuid() == 0) {
+	{
 		cleanup_free char *copy = ward_xstrdup(path);
 		const char *dir = dirname(copy);
+		uid_t me = geteuid();
 
 		dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dfd >= 0) {
 			if (fstat(dfd, &st) < 0)
 				return ward_error_sys(err, "trust policy %s", path);
-			if (st.st_uid != 0 || ((st.st_mode & 022) && !(st.st_mode & S_ISVTX)))
+			/* An ordinary user's own policy may live in their own
+			 * directory; nobody else's. */
+			if ((st.st_uid != 0 && st.st_uid != me) ||
+			    ((st.st_mode & 022) && !(st.st_mode & S_ISVTX)))
 				return ward_error_set(
 					err, EPERM,
 					"trust policy %s: its directory %s can be changed by "
 					"others "
-					"than root (owner uid %u, mode %04o): refused (chown root "
+					"than %s (owner uid %u, mode %04o): refused (chown it "
 					"and chmod go-w it)",
-					path, dir, (unsigned)st.st_uid,
+					path, dir, me ? "you or root" : "root", (unsigned)st.st_uid,
 					(unsigned)(st.st_mode & 07777));
 		}
 	}

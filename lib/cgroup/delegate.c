@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "../rootless.h"
 #include "../util.h"
 
 #define DEFAULT_ROOT "/sys/fs/cgroup"
@@ -72,7 +73,8 @@ char *ward_cgroup_delegated(const char *root, uid_t uid, const char **how)
 	layout = ward_cgroup_detect(root);
 	if (layout == WARD_CGROUP_NONE)
 		return NULL;
-	rel = user_dir_name(uid);
+	/* Named by the host's uid; owned, as this namespace sees it, by us. */
+	rel = user_dir_name(ward_host_uid());
 	path = layout == WARD_CGROUP_V2 ? ward_xasprintf("%s/%s", root, rel)
 					: ward_xasprintf("%s/pids/%s", root, rel);
 	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != uid)

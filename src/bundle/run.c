@@ -83,7 +83,7 @@ int bundle_cli_run(const char *bundle, char **args, const struct ward_request_li
 	/* Every entitlement the bundle asks for needs a trusted signer whose
 	 * key may grant it, or the operator's own grant on the command line. */
 	{
-		struct ward_request_list need = {0}, by_operator = {0};
+		struct ward_request_list need = {0}, by_operator = {0}, by_signers = {0};
 		ward_error_t ignored = NULL;
 
 		ward_trust_decide(&t, signers, n_signers, &b.manifest.reqs, &rep, &ignored);
@@ -101,6 +101,19 @@ int bundle_cli_run(const char *bundle, char **args, const struct ward_request_li
 				push_request(&by_operator, op);
 			else
 				push_request(&need, r);
+		}
+		for (i = 0; i < b.manifest.reqs.n && i < rep.n; i++)
+			if (rep.items[i].granted)
+				push_request(&by_signers, &b.manifest.reqs.items[i]);
+		/* Rootless: bounded by the system's policy (lib/bundle/extract.c). */
+		rc = ward_trust_check_bound(&b, trust ? trust : ward_trust_default_path(),
+					    &by_signers, err);
+		ward_request_list_free(&by_signers);
+		if (rc < 0) {
+			ward_request_list_free(&need);
+			ward_request_list_free(&by_operator);
+			ward_trust_report_free(&rep);
+			goto out;
 		}
 		ward_trust_report_free(&rep);
 		rc = ward_trust_decide(&t, signers, n_signers, &need, &rep, err);

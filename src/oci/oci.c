@@ -20,12 +20,30 @@
 #include "util.h"
 #include "oci/log.h"
 #include "oci/oci.h"
+#include "rootless.h"
+#include "util.h"
 
 int cmd_oci(int argc, char **argv);
 
 static const char *state_root(void)
 {
-	return ward_globals.root ? ward_globals.root : WARD_OCI_DEFAULT_ROOT;
+	static char *own;
+
+	if (ward_globals.root)
+		return ward_globals.root;
+	/* Rootless (podman's rootless user namespace): the user's own state
+	 * directory (lib/rootless.c), never /run/ward. */
+	if (ward_rootless()) {
+		if (own == NULL) {
+			cleanup_free char *dir = ward_default_state_dir_path();
+
+			if (dir)
+				own = ward_xasprintf("%s/oci", dir);
+		}
+		if (own)
+			return own;
+	}
+	return WARD_OCI_DEFAULT_ROOT;
 }
 
 static int fail(ward_error_t *err)

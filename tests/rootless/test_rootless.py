@@ -105,6 +105,15 @@ def test_read_grant_is_a_read_only_bind(user, udir):
     assert r.stdout.strip().startswith("errno=EROFS"), r
 
 
+def test_confined_maps_only_the_own_id(user):
+    # security.confined can never hold another id: no range, no set-user-ID
+    # helper at its start; explain says why.
+    r = as_user(user, "run", "--", "/bin/cat", "/proc/self/uid_map")
+    assert r.stdout.split() == ["0", "0", "1"], r
+    e = as_user(user, "explain")
+    assert "only that (this policy holds no capability to use other ids" in e.stdout, e
+
+
 def test_subordinate_ranges_mapped(user):
     r = as_user(user, "run", "-a", "security.user", "--", "/bin/sh", "-c",
                 "cat /proc/self/uid_map; touch /tmp/x && chown 1000:1000 /tmp/x && "
@@ -124,11 +133,11 @@ def test_own_id_only_without_subordinate_ranges(user):
                         subprocess.run(["usermod", opt,
                                         f"{start}-{int(start) + int(count) - 1}", other.name],
                                        check=True)
-        r = as_user(other, "run", "--", "/bin/sh", "-c",
+        r = as_user(other, "run", "-a", "security.user", "--", "/bin/sh", "-c",
                     "cat /proc/self/uid_map; grep Groups /proc/self/status")
         assert r.returncode == 0, r
         assert r.stdout.split()[:3] == ["0", "0", "1"] and len(r.stdout.split()) == 5, r
-        e = as_user(other, "explain")
+        e = as_user(other, "explain", "-a", "security.user")
         assert "and only that (no range for this user in /etc/subuid" in e.stdout, e
     finally:
         other.remove()
@@ -352,3 +361,83 @@ def test_explain_says_what_differs(user):
 def test_host_privilege_refused_with_reason(user, ent, needle):
     r = as_user(user, "run", "-a", ent, "--", "/bin/true")
     assert r.returncode == EXIT_FAILURE and needle in r.stderr, r
+
+
+# ---------------------------------------------------------------- bundles
+
+
+@pytest.mark.skipif(not os.path.exists("/bin/busybox"), reason="busybox-static is missing")
+def test_bundle_trusted_by_the_users_policy_bounded_by_the_systems(user, udir, tmpdir_real):
+    w = udir()
+    root = os.path.join(w, "root")
+    os.makedirs(os.path.join(root, "bin"))
+    shutil.copy2("/bin/busybox", os.path.join(root, "bin", "busybox"))
+    os.symlink("busybox", os.path.join(root, "bin", "sh"))
+    with open(os.path.join(w, "app.ent"), "w") as f:
+        f.write("network.loopback\nprocess.limit=64\n")
+    subprocess.run(["chown", "-R", f"{user.uid}:{user.gid}", w], check=True)
+
+    def ok(*args, extra_env=()):
+        r = as_user(user, *args, extra_env=extra_env)
+        assert r.returncode == 0, r
+        return r
+
+    ok("key", "generate", "--out", f"{w}/pub")
+    ok("bundle", "create", "--rootfs", root, "--cmd", "/bin/sh", "--arg", "-c", "--arg",
+       "echo from-bundle", "--manifest", f"{w}/app.ent", "-o", f"{w}/app.ward")
+    ok("bundle", "sign", "--key", f"{w}/pub.key", f"{w}/app.ward")
+    # The user's own policy: ~/.config/ward/trust.
+    os.makedirs(os.path.join(user.home, ".config", "ward"), exist_ok=True)
+    subprocess.run(["chown", "-R", f"{user.uid}:{user.gid}", os.path.join(user.home, ".config")],
+                   check=True)
+    ok("trust", "add", "--key", f"{w}/pub.pub", "--may", "network.*,process.limit<=256")
+    assert os.path.exists(os.path.join(user.home, ".config", "ward", "trust"))
+    r = ok("run", f"{w}/app.ward")
+    assert "from-bundle" in r.stdout, r
+    # A system policy that trusts the key for less bounds the user's.
+    system = os.path.join(tmpdir_real, "trust")
+    r = subprocess.run([WARD, "trust", "add", "--trust", system, "--key", f"{w}/pub.pub",
+                        "--may", "process.limit<=256"], capture_output=True, text=True)
+    assert r.returncode == 0, r
+    r = as_user(user, "run", f"{w}/app.ward", extra_env=[f"WARD_TRUST_SYSTEM={system}"])
+    assert r.returncode == EXIT_FAILURE, r
+    assert f"{system} bounds your trust policy" in r.stderr and "network.loopback" in r.stderr, r
+
+
+def test_root_of_a_user_namespace_is_rootless(user):
+    # Root of a namespace that is not the host's (podman's rootless one,
+    # unshare -r) has no host privilege: ward takes the rootless path, and
+    # finds the cgroup delegated to the user by the host uid.
+    r = subprocess.run(as_user_argv(["unshare", "-r", WARD, "run", "-a", "process.limit=9", "--",
+                                     "/bin/sh", "-c", "cat /proc/self/uid_map"], user),
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r
+    assert r.stdout.split() == ["0", "0", "1"], r
+    assert "delegate" not in r.stderr, r
+
+
+def test_space_up_ps_down(user, udir):
+    # A space whose environments need no interface (talk-to and --publish go
+    # through pasta, not yet): up, ps, down as the user; nothing left.
+    d = udir()
+    with open(os.path.join(d, "rl.toml"), "w") as f:
+        f.write('[env.a]\ncommand = ["sleep", "30"]\n[env.b]\ncommand = ["sleep", "30"]\n'
+                'allow = ["process.limit=8"]\n')
+    os.chown(os.path.join(d, "rl.toml"), user.uid, user.gid)
+    before = set(user.processes())
+    r = as_user(user, "up", os.path.join(d, "rl.toml"))
+    try:
+        assert r.returncode == 0, r
+        r = as_user(user, "ps")
+        assert r.returncode == 0 and r.stdout.count("running") == 2, r
+    finally:
+        r = as_user(user, "down", "rl")
+    assert r.returncode == 0, r
+    deadline = time.monotonic() + 10
+    while nothing_of(user, before) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not nothing_of(user, before)
+    assert not [n for n in os.listdir(f"/sys/fs/cgroup/pids/ward-users/user-{user.uid}")
+                if n.startswith("run-")]
+    r = as_user(user, "gc")
+    assert r.returncode == 0, r
