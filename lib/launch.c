@@ -101,6 +101,7 @@ struct launch {
 	int cleaner_fd; /* rootless: its closing tells the cleaner to remove the cgroup */
 	sigset_t fwd_mask, old_mask;
 	bool masked; /* fwd_mask is blocked: until the cleanup is done */
+	bool cg_gc_done;
 };
 
 /* WARD_DEBUG_TIMING=1: phase timestamps on stderr (ms since ward_run began),
@@ -898,6 +899,7 @@ static int rootless_cgroup(struct launch *l, ward_error_t *err)
 	l->cg_policy.pids_max = l->p->pids_max + 1;
 	snprintf(name, sizeof(name), "run-%d", (int)getpid());
 	ward_cgroup_gc_at(&w);
+	l->cg_gc_done = true;
 	if (ward_cgroup_create_at(&l->cg_policy, &w, name, &l->cg, err) < 0) {
 		if (!l->o->best_effort)
 			return ward_error_wrap(err,
@@ -936,10 +938,17 @@ static int prepare_cgroup(struct launch *l, ward_error_t *err)
 	l->cg_policy = *l->p;
 	l->cg_policy.pids_max = l->p->pids_max + 1;
 	snprintf(name, sizeof(name), "run-%d", (int)getpid());
-	/* Supervisors killed with SIGKILL leave empty cgroups behind; the next
-	 * run removes them (and any stale one with our own pid). */
-	ward_cgroup_gc(l->o->cgroup_root);
-	if (ward_cgroup_create(&l->cg_policy, l->o->cgroup_root, name, &l->cg, err) < 0) {
+	/* A supervisor killed with SIGKILL leaves its empty cgroups behind, and
+	 * pids are reused: one of an earlier ward with our pid is removed
+	 * first.  The others are collected once the sandbox starts. */
+	if (ward_cgroup_create(&l->cg_policy, l->o->cgroup_root, name, &l->cg, err) < 0 &&
+	    (*err)->code == EEXIST) {
+		ward_error_free(err);
+		ward_cgroup_gc(l->o->cgroup_root);
+		l->cg_gc_done = true;
+		(void)ward_cgroup_create(&l->cg_policy, l->o->cgroup_root, name, &l->cg, err);
+	}
+	if (l->cg == NULL) {
 		if (!l->o->best_effort)
 			return ward_error_wrap(err, "cannot create the sandbox's cgroup (run with "
 						    "--best-effort to accept no resource limits)");
@@ -1451,6 +1460,10 @@ ids_done:
 	close(l.go[1]);
 	l.go[1] = -1;
 	phase("supervisor: init in the cgroup");
+	/* Empty cgroups of supervisors killed with SIGKILL: removed while the
+	 * sandbox starts, not before it (a scan of every hierarchy). */
+	if (l.cg && !l.cg_gc_done)
+		ward_cgroup_gc_others(o->cgroup_root);
 
 	if (supervise(&l, init, &wstatus, err) < 0) {
 		abort_init(init);

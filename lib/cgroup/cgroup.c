@@ -799,7 +799,7 @@ enum ward_cgroup_layout ward_cgroup_get_layout(const struct ward_cgroup *cg)
  * the same pid), is stale.  rmdir only removes an empty cgroup, so a
  * sandbox that is still dying is left for the next time.
  */
-static void gc_hierarchy(int hierfd, const char *parent)
+static void gc_hierarchy(int hierfd, const char *parent, bool keep_own)
 {
 	cleanup_close int wardfd = open_dir_at(hierfd, parent, true);
 	struct dirent *de;
@@ -825,21 +825,35 @@ static void gc_hierarchy(int hierfd, const char *parent)
 		pid = strtol(de->d_name + 4, &end, 10);
 		if (end == de->d_name + 4 || *end != '\0' || pid <= 0)
 			continue;
-		if (pid != (long)getpid() && (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+		if (pid == (long)getpid() ? keep_own : (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
 			continue;
 		(void)unlinkat(wardfd, de->d_name, AT_REMOVEDIR);
 	}
 	closedir(d);
 }
 
+static void gc_at(const struct ward_cgroup_where *w, bool keep_own);
+
 void ward_cgroup_gc(const char *root)
 {
 	struct ward_cgroup_where w = {.root = root};
 
-	ward_cgroup_gc_at(&w);
+	gc_at(&w, false);
+}
+
+void ward_cgroup_gc_others(const char *root)
+{
+	struct ward_cgroup_where w = {.root = root};
+
+	gc_at(&w, true);
 }
 
 void ward_cgroup_gc_at(const struct ward_cgroup_where *w)
+{
+	gc_at(w, false);
+}
+
+static void gc_at(const struct ward_cgroup_where *w, bool keep_own)
 {
 	const char *root = w->root;
 	const char *parent = w->parent ? w->parent : WARD_CG_PARENT;
@@ -855,13 +869,13 @@ void ward_cgroup_gc_at(const struct ward_cgroup_where *w)
 	if (layout == WARD_CGROUP_V2) {
 		/* Never on a stand-in tree: its files are plain files. */
 		if (ward_cg_fs_is(rootfd, CGROUP2_SUPER_MAGIC))
-			gc_hierarchy(rootfd, parent);
+			gc_hierarchy(rootfd, parent, keep_own);
 		return;
 	}
 	for (i = 0; i < ARRAY_SIZE(v1_hierarchies); i++) {
 		cleanup_close int fd = open_dir_at(rootfd, v1_hierarchies[i], false);
 
 		if (ward_cg_fs_is(fd, CGROUP_SUPER_MAGIC))
-			gc_hierarchy(fd, parent);
+			gc_hierarchy(fd, parent, keep_own);
 	}
 }
