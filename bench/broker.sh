@@ -25,6 +25,8 @@ WARD=${1:-${WARD:-$ROOT/build/src/ward}}
 N=${BENCH_MSGS:-200000}
 RTT=${BENCH_RTT:-20000}
 REPS=${BENCH_REPS:-3}
+# The daemon may come from another build (an A/B comparison of the broker).
+DAEMON=${BENCH_BROKER_DAEMON:-$WARD}
 
 die() {
 	echo "bench: $*" >&2
@@ -86,7 +88,7 @@ best() { # best of numbers on stdin (largest)
 }
 least() { sort -g | head -1; }
 
-"$WARD" broker --state-dir "$WARD_STATE_DIR" >/dev/null || die "cannot start the broker"
+"$DAEMON" broker --state-dir "$WARD_STATE_DIR" >/dev/null || die "cannot start the broker"
 
 echo "bench: $N messages per throughput run, $RTT round trips, best of $REPS"
 plain_tp=() plain_p50=() plain_p99=() mb_tp=() mb_p50=() mb_p99=() sv_tp=() sv_p50=() sv_p99=()
