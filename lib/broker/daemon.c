@@ -993,6 +993,13 @@ int ward_broker_serve(const struct ward_broker_options *o, bool *detached, bool 
 	if (geteuid() == 0 && setgroups(0, NULL) < 0)
 		return ward_error_sys(err, "setgroups");
 
+	/* Not dumpable: no core file with what passed through it, and no
+	 * ptrace or /proc/PID/fd, mem, environ for processes of its own uid
+	 * (a rootless broker's user runs other programs too); its /proc
+	 * entries belong to root.  Before anyone can know its pid (the pid
+	 * file, the ready byte): the daemon forked below inherits it. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return ward_error_sys(err, "prctl(PR_SET_DUMPABLE)");
 	if (!o->foreground) {
 		int ready[2];
 		pid_t pid;
@@ -1057,12 +1064,6 @@ int ward_broker_serve(const struct ward_broker_options *o, bool *detached, bool 
 	}
 	bk_log("serving %s (pid %d; mailboxes of %u messages, %zu bytes)", sock_path, (int)getpid(),
 	       B.depth_max, B.bytes_max);
-	/* Not dumpable: no core file with what passed through it, and no
-	 * ptrace or /proc/PID/fd, mem, environ for processes of its own uid
-	 * (a rootless broker's user runs other programs too); its /proc
-	 * entries belong to root. */
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-		bk_log("prctl(PR_SET_DUMPABLE): %s", strerror(errno));
 	{
 		/* Descriptors are what the broker holds for environments; the
 		 * per-environment limits keep their number proportional to
