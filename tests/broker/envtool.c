@@ -13,13 +13,18 @@
  *   envtool wait-broker               block in recv until the broker goes away
  *   envtool undelivered NAME          send one message, then wait for the notice
  *   envtool ready-recv                print "ready", then receive one message
- *   envtool bench-mb-send NAME N SIZE   bench: N pipelined SIZE-byte sends
- *   envtool bench-mb-recv N PREFETCH    bench: receive N, print msgs/s
+ *   envtool bench-mb-send NAME N SIZE [GO]  bench: N pipelined SIZE-byte sends
+ *                                     (once the file GO exists, if given)
+ *   envtool bench-mb-recv N PREFETCH    bench: receive N, print msgs/s and the
+ *                                     CLOCK_MONOTONIC times of the first and
+ *                                     last message (t0=, t1=)
  *   envtool bench-mb-ping NAME N       bench: round trips through mailboxes
  *   envtool bench-mb-pong NAME N       bench: answer N pings
  *   envtool bench-svc SERVICE N SIZE   bench: connect, stream + ping-pong
  *   envtool bench-svc-serve SERVICE    bench: the other side
  *   envtool bench-plain N SIZE         bench: the same over a plain socketpair
+ *   envtool bench-plain-k K N SIZE     bench: K socket pairs at once, N messages
+ *                                     in all: "plain-k msgs_per_s=R"
  *   envtool reopen PATH                api.open PATH read-only, then try to write
  *                                      through the descriptor and to reopen it
  *                                      read-write, then read-only, by
@@ -187,6 +192,8 @@ static void pair_sender(int fd, long n, size_t size, const char *label)
 	latency_report(label, lat, n);
 	free(lat);
 }
+
+static char buf_plain[65536];
 
 static void pair_receiver(int fd, long n)
 {
@@ -370,6 +377,50 @@ int main(int argc, char **argv)
 		waitpid(pid, NULL, 0);
 		return 0;
 	}
+	if (strcmp(cmd, "bench-plain-k") == 0 && argc == 5) {
+		long k = atol(argv[2]), n = atol(argv[3]), j, i;
+		size_t size = (size_t)atol(argv[4]);
+		int go[2];
+		double t0;
+
+		if (k < 1 || k > 256 || pipe(go) < 0)
+			return 2;
+		for (j = 0; j < k; j++) {
+			int sv[2];
+			char gobyte;
+
+			if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) < 0)
+				return 1;
+			if (fork() == 0) {
+				close(sv[0]);
+				close(go[1]);
+				for (i = 0; i < n / k; i++)
+					if (read(sv[1], buf_plain, sizeof(buf_plain)) <= 0)
+						_exit(1);
+				_exit(0);
+			}
+			if (fork() == 0) {
+				close(sv[1]);
+				close(go[1]);
+				/* all senders start together: go closes */
+				if (read(go[0], &gobyte, 1) < 0)
+					_exit(1);
+				for (i = 0; i < n / k; i++)
+					if (write(sv[0], buf_plain, size) != (ssize_t)size)
+						_exit(1);
+				_exit(0);
+			}
+			close(sv[0]);
+			close(sv[1]);
+		}
+		close(go[0]);
+		t0 = now();
+		close(go[1]);
+		while (wait(NULL) > 0)
+			;
+		printf("plain-k msgs_per_s=%.0f\n", (double)(n / k * k) / (now() - t0));
+		return 0;
+	}
 	if (strcmp(cmd, "raw") == 0)
 		return raw(argc - 2, argv + 2);
 	if (strcmp(cmd, "fds") == 0) {
@@ -515,11 +566,17 @@ int main(int argc, char **argv)
 		printf("error ETIMEDOUT no notice\n");
 		return 1;
 	}
-	if (strcmp(cmd, "bench-mb-send") == 0 && argc == 5) {
+	if (strcmp(cmd, "bench-mb-send") == 0 && (argc == 5 || argc == 6)) {
 		long n = atol(argv[3]), i;
 		size_t size = (size_t)atol(argv[4]);
 		static char buf[65536];
 
+		/* Many senders start together: each says it is armed, then waits
+		 * for the go file. */
+		if (argc == 6)
+			printf("armed\n");
+		for (i = 0; argc == 6 && access(argv[5], F_OK) != 0 && i < 60000; i++)
+			usleep(1000);
 		for (i = 0; i < n; i++) {
 			r = ward_send_async(c, argv[2], buf, size);
 			if (r == -EAGAIN) {
@@ -550,7 +607,12 @@ int main(int argc, char **argv)
 			if (i == 0)
 				t0 = now();
 		}
-		printf("mailbox msgs_per_s=%.0f\n", (double)(n - 1) / (now() - t0));
+		{
+			double t1 = now();
+
+			printf("mailbox msgs_per_s=%.0f t0=%.6f t1=%.6f\n",
+			       (double)(n - 1) / (t1 - t0), t0, t1);
+		}
 		return 0;
 	}
 	if ((strcmp(cmd, "bench-mb-ping") == 0 || strcmp(cmd, "bench-mb-pong") == 0) && argc == 4) {
