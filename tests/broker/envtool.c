@@ -18,6 +18,10 @@
  *   envtool bench-mb-recv N PREFETCH    bench: receive N, print msgs/s and the
  *                                     CLOCK_MONOTONIC times of the first and
  *                                     last message (t0=, t1=)
+ *   envtool send-seq NAME N            N pipelined sends "m1".."mN", then flush
+ *   envtool recv-seq N PREFETCH        print "ready", receive N with prefetch,
+ *                                     check they are "m1".."mN" in order:
+ *                                     "in order N" or "out of order at I: TEXT"
  *   envtool bench-mb-ping NAME N       bench: round trips through mailboxes
  *   envtool bench-mb-pong NAME N       bench: answer N pings
  *   envtool bench-svc SERVICE N SIZE   bench: connect, stream + ping-pong
@@ -565,6 +569,40 @@ int main(int argc, char **argv)
 		}
 		printf("error ETIMEDOUT no notice\n");
 		return 1;
+	}
+	if (strcmp(cmd, "send-seq") == 0 && argc == 4) {
+		long n = atol(argv[3]), i;
+		char m[32];
+
+		for (i = 1; i <= n; i++) {
+			snprintf(m, sizeof(m), "m%ld", i);
+			r = ward_send_async(c, argv[2], m, strlen(m));
+			if (r < 0)
+				return err(c, r);
+		}
+		r = ward_flush(c);
+		return r < 0 ? err(c, r) : 0;
+	}
+	if (strcmp(cmd, "recv-seq") == 0 && argc == 4) {
+		long n = atol(argv[2]), i;
+		char m[64], want[32];
+
+		ward_set_prefetch(c, (unsigned)atoi(argv[3]));
+		printf("ready\n");
+		for (i = 1; i <= n; i++) {
+			ssize_t k = ward_recv(c, m, sizeof(m) - 1, NULL, 0, 20000);
+
+			if (k < 0)
+				return err(c, (int)k);
+			m[k] = '\0';
+			snprintf(want, sizeof(want), "m%ld", i);
+			if (strcmp(m, want) != 0) {
+				printf("out of order at %ld: %s\n", i, m);
+				return 1;
+			}
+		}
+		printf("in order %ld\n", n);
+		return 0;
 	}
 	if (strcmp(cmd, "bench-mb-send") == 0 && (argc == 5 || argc == 6)) {
 		long n = atol(argv[3]), i;
