@@ -77,7 +77,23 @@ static int open_dir_at(int dirfd, const char *name, bool nofollow)
 		      O_RDONLY | O_DIRECTORY | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
 }
 
+static enum ward_cgroup_layout detect(const char *root);
+
+/* The host's layout (root NULL) does not change while one ward runs; ward
+ * run asks several times per start (about ten system calls each), so the
+ * first answer is kept.  Other roots (stand-in trees) are asked every time. */
 enum ward_cgroup_layout ward_cgroup_detect(const char *root)
+{
+	static int host = -1;
+
+	if (root)
+		return detect(root);
+	if (host < 0)
+		host = (int)detect(NULL);
+	return (enum ward_cgroup_layout)host;
+}
+
+static enum ward_cgroup_layout detect(const char *root)
 {
 	cleanup_close int rootfd = -1;
 	cleanup_close int ufd = -1;
