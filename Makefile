@@ -30,6 +30,12 @@ check: deps
 fresh-check: deps
 	./scripts/fresh-check.sh $(FRESH_ARGS)
 
+# 2,000 sandboxes started and stopped (one at a time and 16 at a time,
+# mixed entitlements), 50 killed during their start; then nothing may be
+# left and the broker must answer (scripts/soak.py; minutes, not in check).
+soak: deps build
+	$(PYTHON) ./scripts/soak.py $(SOAK_ARGS)
+
 bench: deps build
 	./bench/bench.sh
 

@@ -315,12 +315,19 @@ echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 "$PY" bench/benchlib.py report "$T" || die "report failed"
 
-# The subsystems' own benchmarks, each printing its table.
+# The subsystems' own benchmarks, each printing its table (and kept for the
+# summary below).
 for extra in oci broker net rootless; do
 	if [ -f "$ROOT/bench/$extra.sh" ]; then
 		echo
 		echo "== bench/$extra.sh =="
-		bash "$ROOT/bench/$extra.sh" "$WARD" || note "bench/$extra.sh failed"
+		bash "$ROOT/bench/$extra.sh" "$WARD" 2>&1 | tee "$T/$extra.out" ||
+			note "bench/$extra.sh failed"
 	fi
 done
+
+# Every figure of the README's table, from this one run.
+echo
+echo "== for the README (this run; load after: $(cut -d' ' -f1-3 /proc/loadavg)) =="
+"$PY" bench/benchlib.py readme "$T" || note "the summary failed"
 exit 0

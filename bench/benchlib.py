@@ -12,10 +12,15 @@
       print "SUM NAME KB + NAME KB ... (payload sleep KB)", where SUM adds
       up the processes other than the payload.
   benchlib.py report DIR
-      Print the result table from the files bench.sh left in DIR.
+      Print the result table from the files bench.sh left in DIR (and keep
+      its figures in DIR/figures.json).
+  benchlib.py readme DIR
+      The README's performance table (Markdown) from figures.json and the
+      outputs of bench/oci.sh, broker.sh and net.sh saved in DIR.
 """
 import glob
 import json
+import re
 import os
 import statistics
 import subprocess
@@ -223,6 +228,9 @@ def cmd_report(argv):
     print()
     w = med("ward")
     wu = med("ward security.user")
+    figures = {k: med(k) for k in res}
+    figures["crun net"] = net("crun")
+    figures["crun+seccomp net"] = net("crun+seccomp")
     r1 = ratio(w, med("bwrap+seccomp"))
     r2 = ratio(w, net("crun+seccomp"))
     print("   ratios (medians)                                    ratio  target")
@@ -285,6 +293,8 @@ def cmd_report(argv):
     if r is not None:
         rline("getppid: ward / unfiltered (medians)", r, 1.15)
     print()
+    for cfg, _ in cfgs:
+        figures[f"getppid {cfg}"] = sc.get((cfg, "getppid"))
 
     # 3. memory
     print("3. Peak RSS (kB)")
@@ -294,6 +304,115 @@ def cmd_report(argv):
         with open(p) as f:
             for line in f:
                 print("   " + line.rstrip("\n"))
+                m = re.match(r"(.*?)\s{2,}(\d+)\s", line)
+                if m:
+                    figures[f"rss {m.group(1).strip()}"] = int(m.group(2))
+    with open(os.path.join(d, "figures.json"), "w") as f:
+        json.dump(figures, f, indent=1)
+    return 0
+
+
+def _grab(text, rx, conv=float):
+    m = re.search(rx, text, re.M)
+    return conv(m.group(1)) if m else None
+
+
+def cmd_readme(argv):
+    """The README's performance table from one run: bench.sh's figures.json
+    and the outputs of bench/oci.sh, broker.sh and net.sh saved beside it."""
+    d = argv[0]
+    try:
+        with open(os.path.join(d, "figures.json")) as f:
+            fig = json.load(f)
+    except OSError:
+        fig = {}
+
+    def out(name):
+        try:
+            with open(os.path.join(d, f"{name}.out"), errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def ms(v):
+        return "—" if v is None else f"{v * 1e3:.1f} ms"
+
+    def x(a, b):
+        return "" if a is None or b is None or b == 0 else f" ({a / b:.2f}×)"
+
+    rows = []
+    w = fig.get("ward")
+    rows.append(("start to exit of `/bin/true`: plain", ms(fig.get("/bin/true")), ""))
+    rows.append(("unshare, all 8 namespaces (the floor)", ms(fig.get("unshare")), ""))
+    rows.append(("bwrap, full sandbox / + Docker-like seccomp",
+                 f"{ms(fig.get('bwrap'))} / {ms(fig.get('bwrap+seccomp'))}", ""))
+    rows.append(("crun run / + Docker-like seccomp",
+                 f"{ms(fig.get('crun net'))} / {ms(fig.get('crun+seccomp net'))}", ""))
+    rows.append(("**ward run, default sandbox (every layer)**", f"**{ms(w)}**",
+                 f"{x(w, fig.get('unshare'))[2:-1]} unshare, {x(w, fig.get('bwrap+seccomp'))[2:-1]}"
+                 f" bwrap+seccomp, {x(w, fig.get('crun+seccomp net'))[2:-1]} crun+seccomp"
+                 if w else ""))
+    rows.append(("ward run --allow security.user", ms(fig.get("ward security.user")), ""))
+    rows.append(("ward run --quiet-denials (no denial listener)",
+                 ms(fig.get("ward quiet-denials")), ""))
+    g0, gw = fig.get("getppid plain"), fig.get("getppid ward")
+    if g0 and gw:
+        rows.append(("an allowed getppid under the filter", f"{gw:.0f} ns",
+                     f"{gw / g0:.2f}× unfiltered ({g0:.0f} ns)"))
+    rw, rb, rc = (fig.get("rss ward run"), fig.get("rss bwrap + seccomp"),
+                  fig.get("rss crun run + seccomp"))
+    if rw:
+        rows.append(("peak RSS of the manager", f"{rw / 1024:.1f} MB",
+                     f"bwrap {rb / 1024:.1f} MB, crun {rc / 1024:.1f} MB" if rb and rc else ""))
+    net = out("net")
+    none = _grab(net, r"no interface \(network.none\)\s+([\d.]+) ms")
+    lis = _grab(net, r"network.listen=80\)\s+([\d.]+) ms")
+    outb = _grab(net, r"network.outbound\)\s+([\d.]+) ms")
+    if none:
+        rows.append(("start with an interface: network.listen / network.outbound",
+                     f"{lis} ms / {outb} ms", f"{x(lis, none)[2:-1]} / {x(outb, none)[2:-1]}"
+                     f" a start without one ({none} ms, same run)"))
+    lo = _grab(net, r"host's loopback\s+([\d.]+)")
+    sb = _grab(net, r"two sandboxes \(connect -> listen\)\s+([\d.]+)")
+    if lo and sb:
+        rows.append(("TCP between two sandboxes", f"{sb:.0f} MiB/s",
+                     f"{sb / lo:.2f}× two processes on the host's loopback ({lo:.0f} MiB/s)"))
+    br = out("broker")
+    pp = _grab(br, r"^plain\s+(\d+)")
+    mb = _grab(br, r"^mailbox\s+(\d+)")
+    sv = _grab(br, r"^service\s+(\d+)")
+    if pp and mb:
+        rows.append(("mailbox messages (64 B, one sender, one receiver)", f"{mb:,.0f}/s",
+                     f"{mb / pp:.2f}× a plain socket pair ({pp:,.0f}/s)"))
+    p50p = _grab(br, r"^plain\s+\d+\s+[\d.]+\s+([\d.]+)")
+    p50m = _grab(br, r"^mailbox\s+\d+\s+[\d.]+\s+([\d.]+)")
+    if p50p and p50m:
+        rows.append(("mailbox round trip, p50", f"{p50m:.0f} µs",
+                     f"plain socket pair {p50p:.0f} µs"))
+    for k, envs in (("1", 2), ("4", 8), ("32", 64)):
+        m = re.search(rf"^{k}\s+{envs}\s+(\d+)\s+(\d+)\s+([\d.]+)x", br, re.M)
+        if m:
+            rows.append((f"mailbox messages, {envs} environments at once",
+                         f"{int(m.group(2)):,}/s",
+                         f"{float(m.group(3)):.2f}× {k} plain pair(s) at once "
+                         f"({int(m.group(1)):,}/s)"))
+    if pp and sv:
+        rows.append(("service.connect socket", f"{sv:,.0f}/s", f"{sv / pp:.2f}× a plain socket pair"))
+    oci = out("oci")
+    pw = _grab(oci, r"podman \+ ward\s*\n\s*Time \(mean[^:]*:\s*([\d.]+) ms")
+    pr = _grab(oci, r"podman \+ runc\s*\n\s*Time \(mean[^:]*:\s*([\d.]+) ms")
+    if pw:
+        rows.append(("`podman run --rm` of `/bin/true` (OCI runtime)", f"{pw:.0f} ms",
+                     f"runc {pr:.0f} ms" if pr else ""))
+    ow = _grab(oci, r"median ward\s+([\d.]+) ms")
+    oc = _grab(oci, r"ward / crun \(wrapper subtracted\) = ([\d.]+)")
+    if ow:
+        rows.append(("OCI `run` of a busybox bundle", f"{ow:.1f} ms",
+                     f"{oc:.2f}× crun" if oc else ""))
+    print("| figure (same run) | ward | compared with |")
+    print("| --- | --- | --- |")
+    for a, b, c in rows:
+        print(f"| {a} | {b} | {c} |")
     return 0
 
 
@@ -307,6 +426,8 @@ def main():
         return cmd_rss(argv)
     if cmd == "report":
         return cmd_report(argv)
+    if cmd == "readme":
+        return cmd_readme(argv)
     sys.exit(__doc__)
 
 

@@ -246,6 +246,46 @@ static bool take_send_answer(struct ward_client *c, const struct ward_proto_msg 
 	return true;
 }
 
+static uint32_t get_u32le(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* A record of several MESSAGE packets back to back (WARD_RECV_F_BATCH):
+ * the first may go straight to the caller's buffer, the rest wait in the
+ * stash, in order.  Anything but MESSAGE packets in such a record is a
+ * protocol error. */
+static int read_batch(struct ward_client *c, size_t n, void *direct, size_t direct_size, char *from,
+		      size_t fromsize, ssize_t *direct_len)
+{
+	size_t off = 0;
+
+	while (off < n) {
+		struct ward_proto_msg m;
+		const char *why;
+		size_t len;
+
+		if (n - off < WARD_PROTO_HDR_SIZE)
+			return set_error(c, EPROTO, "the broker sent a malformed message");
+		len = WARD_PROTO_HDR_SIZE + (size_t)get_u32le(c->rbuf + off + 8);
+		if (len > n - off || ward_proto_decode(c->rbuf + off, len, &m, &why) < 0 ||
+		    m.type != WARD_MSG_MESSAGE)
+			return set_error(c, EPROTO, "the broker sent a malformed message");
+		if (c->credits)
+			c->credits--;
+		if (direct && *direct_len < 0 && c->stash == NULL && m.data_len <= direct_size) {
+			memcpy(direct, m.data, m.data_len);
+			if (from)
+				ward_proto_strcpy(from, fromsize, m.from);
+			*direct_len = (ssize_t)m.data_len;
+		} else {
+			stash_message(c, &m);
+		}
+		off += len;
+	}
+	return 1;
+}
+
 /* Read one packet, waiting up to timeout_ms, and file it.  If direct is
  * given and the packet is a message with no stash in front of it, it is
  * copied there instead (*direct_len set).  Returns 1 when a packet was
@@ -281,6 +321,12 @@ static int read_one(struct ward_client *c, int timeout_ms, void *direct, size_t 
 		return set_error(c, ECONNRESET,
 				 "the broker closed the connection (it stopped, or it refused a "
 				 "malformed request)");
+	}
+	if (!trunc && (size_t)n >= WARD_PROTO_HDR_SIZE &&
+	    WARD_PROTO_HDR_SIZE + (size_t)get_u32le(c->rbuf + 8) < (size_t)n) {
+		if (fd >= 0)
+			close(fd);
+		return read_batch(c, (size_t)n, direct, direct_size, from, fromsize, direct_len);
 	}
 	if (trunc || ward_proto_decode(c->rbuf, (size_t)n, &m, &why) < 0) {
 		if (fd >= 0)
@@ -590,7 +636,7 @@ API ssize_t ward_recv(struct ward_client *c, void *buf, size_t size, char *from,
 		uint32_t add = c->prefetch - c->credits;
 
 		begin(c, &b, WARD_MSG_RECV);
-		ward_proto_put_u32(&b, WARD_ATTR_FLAGS, WARD_RECV_F_WAIT);
+		ward_proto_put_u32(&b, WARD_ATTR_FLAGS, WARD_RECV_F_WAIT | WARD_RECV_F_BATCH);
 		ward_proto_put_u32(&b, WARD_ATTR_COUNT, add);
 		n = ward_proto_end(&b);
 		c->have_reply = false;

@@ -76,7 +76,10 @@ struct launch {
 	struct ward_policy cg_policy; /* shallow copy with room for init in pids.max */
 	struct ward_view view;
 	struct ward_seccomp_prog prog;
-	int prog_fd; /* memfd: the supervisor writes the filter after clone */
+	/* A pipe: the supervisor writes the filter (its length, then the
+	 * instructions) once init is under way; the program reads it when it
+	 * gets to seccomp, waiting for it if need be. */
+	int prog_fd, prog_wfd;
 	struct ward_landlock_plan ll;
 	struct ward_cgroup *cg;
 	struct ward_net net; /* network.outbound: address, veth, NAT (lib/net/net.c) */
@@ -101,6 +104,7 @@ struct launch {
 	int cleaner_fd; /* rootless: its closing tells the cleaner to remove the cgroup */
 	sigset_t fwd_mask, old_mask;
 	bool masked; /* fwd_mask is blocked: until the cleanup is done */
+	bool cg_gc_done;
 };
 
 /* WARD_DEBUG_TIMING=1: phase timestamps on stderr (ms since ward_run began),
@@ -345,23 +349,38 @@ static int recv_fd(int sock)
 	return fd;
 }
 
+static int read_full(int fd, void *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = read(fd, (char *)buf + got, len - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	return 0;
+}
+
 static int load_prog(struct launch *l)
 {
-	struct stat st;
+	uint32_t size;
 
-	if (fstat(l->prog_fd, &st) < 0)
+	if (read_full(l->prog_fd, &size, sizeof(size)) < 0)
 		return -1;
-	if (st.st_size <= 0 || st.st_size % 8 != 0 || st.st_size > 4096 * 8) {
+	if (size == 0 || size % 8 != 0 || size > 4096 * 8) {
 		errno = EINVAL;
 		return -1;
 	}
-	l->prog.insns = ward_xmalloc((size_t)st.st_size);
-	l->prog.n_insns = (size_t)st.st_size / 8;
-	if (pread(l->prog_fd, l->prog.insns, (size_t)st.st_size, 0) != st.st_size) {
-		errno = EIO;
-		return -1;
-	}
-	return 0;
+	l->prog.insns = ward_xmalloc(size);
+	l->prog.n_insns = size / 8;
+	return read_full(l->prog_fd, l->prog.insns, size);
 }
 
 static __attribute__((noreturn)) void run_program(struct launch *l, int ab_read)
@@ -898,6 +917,7 @@ static int rootless_cgroup(struct launch *l, ward_error_t *err)
 	l->cg_policy.pids_max = l->p->pids_max + 1;
 	snprintf(name, sizeof(name), "run-%d", (int)getpid());
 	ward_cgroup_gc_at(&w);
+	l->cg_gc_done = true;
 	if (ward_cgroup_create_at(&l->cg_policy, &w, name, &l->cg, err) < 0) {
 		if (!l->o->best_effort)
 			return ward_error_wrap(err,
@@ -936,10 +956,17 @@ static int prepare_cgroup(struct launch *l, ward_error_t *err)
 	l->cg_policy = *l->p;
 	l->cg_policy.pids_max = l->p->pids_max + 1;
 	snprintf(name, sizeof(name), "run-%d", (int)getpid());
-	/* Supervisors killed with SIGKILL leave empty cgroups behind; the next
-	 * run removes them (and any stale one with our own pid). */
-	ward_cgroup_gc(l->o->cgroup_root);
-	if (ward_cgroup_create(&l->cg_policy, l->o->cgroup_root, name, &l->cg, err) < 0) {
+	/* A supervisor killed with SIGKILL leaves its empty cgroups behind, and
+	 * pids are reused: one of an earlier ward with our pid is removed
+	 * first.  The others are collected once the sandbox starts. */
+	if (ward_cgroup_create(&l->cg_policy, l->o->cgroup_root, name, &l->cg, err) < 0 &&
+	    (*err)->code == EEXIST) {
+		ward_error_free(err);
+		ward_cgroup_gc(l->o->cgroup_root);
+		l->cg_gc_done = true;
+		(void)ward_cgroup_create(&l->cg_policy, l->o->cgroup_root, name, &l->cg, err);
+	}
+	if (l->cg == NULL) {
 		if (!l->o->best_effort)
 			return ward_error_wrap(err, "cannot create the sandbox's cgroup (run with "
 						    "--best-effort to accept no resource limits)");
@@ -977,6 +1004,8 @@ static void launch_free(struct launch *l)
 		close(l->id_lock_fd);
 	if (l->prog_fd >= 0)
 		close(l->prog_fd);
+	if (l->prog_wfd >= 0)
+		close(l->prog_wfd);
 	for (i = 0; i < 2; i++) {
 		if (l->go[i] >= 0)
 			close(l->go[i]);
@@ -1228,9 +1257,11 @@ static void release_signals(struct launch *l)
 
 static int write_prog(struct launch *l, ward_error_t *err)
 {
-	size_t len = l->prog.n_insns * 8;
+	uint32_t size = (uint32_t)(l->prog.n_insns * 8);
 
-	if (ward_write_all(l->prog_fd, l->prog.insns, len) != (ssize_t)len)
+	/* At most 32 KiB: the pipe takes it without a reader. */
+	if (ward_write_all(l->prog_wfd, &size, sizeof(size)) != (ssize_t)sizeof(size) ||
+	    ward_write_all(l->prog_wfd, l->prog.insns, size) != (ssize_t)size)
 		return ward_error_sys(err, "cannot hand the syscall filter over");
 	return 0;
 }
@@ -1255,7 +1286,7 @@ int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int 
 	l.o = o;
 	l.id_lock_fd = -1;
 	l.cleaner_fd = -1;
-	l.prog_fd = -1;
+	l.prog_fd = l.prog_wfd = -1;
 	l.go[0] = l.go[1] = l.errp[0] = l.errp[1] = l.nsock[0] = l.nsock[1] = -1;
 	l.audit_fd = -1;
 	l.sc_mode = o->learn				  ? WARD_SC_LEARN
@@ -1360,10 +1391,15 @@ ids_done:
 	cg_first = ward_cgroup_detect(o->cgroup_root) == WARD_CGROUP_V2;
 	if (cg_first && prepare_cgroup(&l, err) < 0)
 		goto out;
-	l.prog_fd = memfd_create("ward-seccomp", MFD_CLOEXEC);
-	if (l.prog_fd < 0) {
-		ward_error_sys(err, "memfd_create");
-		goto out;
+	{
+		int pp[2];
+
+		if (pipe2(pp, O_CLOEXEC) < 0) {
+			ward_error_sys(err, "pipe");
+			goto out;
+		}
+		l.prog_fd = pp[0];
+		l.prog_wfd = pp[1];
 	}
 
 	if (pipe2(l.go, O_CLOEXEC) < 0 || pipe2(l.errp, O_CLOEXEC) < 0) {
@@ -1418,17 +1454,10 @@ ids_done:
 		}
 		phase("supervisor: user namespace mapped");
 	}
-	/* Init builds the view meanwhile: the syscall filter and (on v1) the
-	 * cgroup are made in its shadow.  The first write to a v1 cgroup.procs
-	 * can wait for an RCU grace period; that wait overlaps too. */
-	cache_dir = ward_xasprintf("%s/seccomp", state_dir);
-	if (ward_seccomp_prepare_mode(p, l.sc_mode, cache_dir, &l.prog, err) < 0 ||
-	    write_prog(&l, err) < 0) {
-		abort_init(init);
-		goto out;
-	}
-	phase(l.prog.from_cache ? "supervisor: seccomp loaded from cache"
-				: "supervisor: seccomp compiled");
+	/* Init builds the view meanwhile: (on v1) the cgroup is made in its
+	 * shadow, and init is told to go on as soon as it is in it.  The first
+	 * write to a v1 cgroup.procs can wait for an RCU grace period; that
+	 * wait overlaps too. */
 	if (!cg_first && prepare_cgroup(&l, err) < 0) {
 		abort_init(init);
 		goto out;
@@ -1451,6 +1480,20 @@ ids_done:
 	close(l.go[1]);
 	l.go[1] = -1;
 	phase("supervisor: init in the cgroup");
+	/* The syscall filter last: the program needs it only after its user
+	 * namespace, capabilities and Landlock, and reads it from the pipe. */
+	cache_dir = ward_xasprintf("%s/seccomp", state_dir);
+	if (ward_seccomp_prepare_mode(p, l.sc_mode, cache_dir, &l.prog, err) < 0 ||
+	    write_prog(&l, err) < 0) {
+		abort_init(init);
+		goto out;
+	}
+	phase(l.prog.from_cache ? "supervisor: seccomp loaded from cache"
+				: "supervisor: seccomp compiled");
+	/* Empty cgroups of supervisors killed with SIGKILL: removed while the
+	 * sandbox starts, not before it (a scan of every hierarchy). */
+	if (l.cg && !l.cg_gc_done)
+		ward_cgroup_gc_others(o->cgroup_root);
 
 	if (supervise(&l, init, &wstatus, err) < 0) {
 		abort_init(init);

@@ -12,11 +12,17 @@
  *            from a name the environment claims);
  *   provide  the broker's end of a service's accept channel.
  *
- * Every socket is non-blocking.  What cannot be written at once waits in a
- * per-connection queue, and while it is not empty the broker reads no more
- * requests from that connection; a connection that lets the queue grow past
- * MAX_OUT packets is closed.  Memory is bounded by the mailbox limits, the
- * parked sends per connection and those queues.
+ * Every socket is non-blocking.  Small packets (messages, acknowledgements)
+ * made while one round of the loop handles its events are collected in the
+ * transmit batch and written when the round ends, with one sendmmsg per
+ * connection: a system call per message was most of the broker's cost.
+ * The batch holds at most TX_MAX packets and TX_BYTES bytes for all
+ * connections together, and is written early when it is full.  What cannot
+ * be written at once waits in a per-connection queue, and while it is not
+ * empty the broker reads no more requests from that connection; a
+ * connection that lets the queue grow past MAX_OUT packets is closed.
+ * Memory is bounded by the mailbox limits, the parked sends per connection,
+ * the transmit batch and those queues.
  *
  * A malformed or oversized message closes the connection it came on, with
  * the reason in the log; nothing else is affected.
@@ -45,9 +51,11 @@
 #include "../util.h"
 #include "internal.h"
 
-#define BATCHES_PER_EV 4u	   /* then the other connections get their turn */
-#define MAX_OUT	       8192u	   /* packets waiting to be written to one connection */
-#define MAX_OUT_BYTES  (16u << 20) /* and their bytes */
+#define BATCHES_PER_EV 4u	    /* then the other connections get their turn */
+#define MAX_OUT	       8192u	    /* packets waiting to be written to one connection */
+#define MAX_OUT_BYTES  (16u << 20)  /* and their bytes */
+#define TX_BYTES       (512u << 10) /* the transmit batch's bytes */
+#define TX_SMALL       (16u << 10)  /* larger packets are written at once */
 
 struct broker_state B;
 
@@ -78,6 +86,7 @@ struct conn *bk_conn_new(int fd, enum conn_kind kind)
 
 	c->fd = fd;
 	c->kind = kind;
+	c->tx_head = c->tx_tail = -1;
 	c->events = EPOLLIN;
 	ev.events = EPOLLIN;
 	ev.data.ptr = c;
@@ -101,6 +110,10 @@ void bk_conn_kill(struct conn *c, const char *fmt, ...)
 	if (c->dead)
 		return;
 	c->dead = true;
+	/* What waits in the transmit batch for it is dropped with its queue. */
+	for (int i = c->tx_head; i >= 0; i = B.tx[i].next)
+		B.tx[i].c = NULL;
+	c->tx_head = c->tx_tail = -1;
 	if (fmt) {
 		char buf[512];
 
@@ -152,9 +165,99 @@ static void out_append(struct conn *c, const void *buf, size_t len, int fd, stru
 	conn_set_events(c);
 }
 
-/* Write a packet to c now or queue it.  fd stays the caller's. */
-static void out_push(struct conn *c, const void *buf, size_t len, int fd, struct conn *charge)
+/* Write c's packets of the transmit batch, in order, with one sendmmsg;
+ * what the socket does not take goes to its queue. */
+static void tx_flush_conn(struct conn *c)
 {
+	unsigned n = 0, k;
+	int i, r;
+
+	for (i = c->tx_head; i >= 0; i = B.tx[i].next) {
+		B.tx_iov[n].iov_base = B.txbuf + B.tx[i].off;
+		B.tx_iov[n].iov_len = B.tx[i].len;
+		memset(&B.tx_mm[n].msg_hdr, 0, sizeof(B.tx_mm[n].msg_hdr));
+		B.tx_mm[n].msg_hdr.msg_iov = &B.tx_iov[n];
+		B.tx_mm[n].msg_hdr.msg_iovlen = 1;
+		n++;
+	}
+	c->tx_head = c->tx_tail = -1;
+	if (n == 0)
+		return;
+	do
+		r = sendmmsg(c->fd, B.tx_mm, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		if (errno != EAGAIN && errno != ENOBUFS) {
+			bk_conn_kill(c, NULL);
+			return;
+		}
+		r = 0;
+	}
+	for (k = (unsigned)r; k < n && !c->dead; k++)
+		out_append(c, B.tx_iov[k].iov_base, B.tx_iov[k].iov_len, -1, NULL);
+}
+
+void bk_tx_flush(void)
+{
+	unsigned i;
+
+	for (i = 0; i < B.n_tx; i++) {
+		struct conn *c = B.tx[i].c;
+
+		/* A connection's first packet in the batch starts its run. */
+		if (c && c->tx_head == (int)i)
+			tx_flush_conn(c);
+	}
+	B.n_tx = 0;
+	B.tx_used = 0;
+}
+
+/* Write a packet to c now, in this round's transmit batch, or queue it.
+ * fd stays the caller's.  merge: a MESSAGE for a batch receiver, which
+ * joins the record of the one before it when that is the batch's last. */
+static void out_push(struct conn *c, const void *buf, size_t len, int fd, struct conn *charge,
+		     bool merge)
+{
+	if (c->dead)
+		return;
+	if (c->n_out == 0 && fd < 0 && charge == NULL && len <= TX_SMALL && B.txbuf) {
+		struct bk_tx *t;
+
+		if (B.tx_used + len > TX_BYTES)
+			bk_tx_flush();
+		if (merge && c->tx_tail >= 0 && c->tx_tail == (int)B.n_tx - 1 &&
+		    B.tx[c->tx_tail].merge && B.tx[c->tx_tail].len + len <= TX_SMALL) {
+			/* The record ends where the batch's bytes end: extend it. */
+			memcpy(B.txbuf + B.tx_used, buf, len);
+			B.tx_used += len;
+			B.tx[c->tx_tail].len += (uint32_t)len;
+			return;
+		}
+		if (B.n_tx == TX_MAX)
+			bk_tx_flush();
+		if (c->dead || c->n_out) {
+			out_push(c, buf, len, fd, charge, false);
+			return;
+		}
+		t = &B.tx[B.n_tx];
+		t->c = c;
+		t->off = (uint32_t)B.tx_used;
+		t->len = (uint32_t)len;
+		t->next = -1;
+		t->merge = merge;
+		memcpy(B.txbuf + B.tx_used, buf, len);
+		B.tx_used += len;
+		if (c->tx_tail >= 0)
+			B.tx[c->tx_tail].next = (int)B.n_tx;
+		else
+			c->tx_head = (int)B.n_tx;
+		c->tx_tail = (int)B.n_tx;
+		B.n_tx++;
+		return;
+	}
+	/* In order: what waits in the batch goes first. */
+	if (c->tx_head >= 0)
+		tx_flush_conn(c);
 	if (c->dead)
 		return;
 	if (c->n_out == 0) {
@@ -232,7 +335,18 @@ void bk_send_buf_charged(struct conn *c, struct ward_proto_buf *b, int fd, struc
 		bk_log("internal error: a reply did not fit");
 		return;
 	}
-	out_push(c, b->p, (size_t)n, fd, charge);
+	out_push(c, b->p, (size_t)n, fd, charge, false);
+}
+
+void bk_send_msg(struct conn *c, struct ward_proto_buf *b, bool merge)
+{
+	long n = ward_proto_end(b);
+
+	if (n < 0) {
+		bk_log("internal error: a message did not fit");
+		return;
+	}
+	out_push(c, b->p, (size_t)n, -1, NULL, merge);
 }
 
 void bk_send_buf(struct conn *c, struct ward_proto_buf *b, int fd)
@@ -715,6 +829,9 @@ int bk_core_start(void)
 	}
 	B.cbuf = ward_xmalloc(WARD_PROTO_MAX_PACKET + 1);
 	B.obuf = ward_xmalloc(WARD_PROTO_MAX_PACKET);
+	B.txbuf = ward_xmalloc(TX_BYTES);
+	B.n_tx = 0;
+	B.tx_used = 0;
 	return 0;
 }
 
@@ -741,7 +858,11 @@ void bk_core_step(int timeout_ms)
 	}
 	for (i = 0; i < n; i++)
 		handle_event(evs[i].data.ptr, evs[i].events);
+	/* Written before the dead are freed (their packets were dropped), and
+	 * again for what reaping them sent (notices to senders, summaries). */
+	bk_tx_flush();
 	reap();
+	bk_tx_flush();
 }
 
 void bk_core_stop(void)
@@ -750,13 +871,15 @@ void bk_core_stop(void)
 	for (struct conn *c = B.conns; c; c = c->next)
 		bk_conn_kill(c, NULL);
 	reap();
+	bk_tx_flush();
 	if (B.ep >= 0)
 		close(B.ep);
 	B.ep = -1;
 	free(B.rbuf);
 	free(B.cbuf);
 	free(B.obuf);
-	B.rbuf = B.cbuf = B.obuf = NULL;
+	free(B.txbuf);
+	B.rbuf = B.cbuf = B.obuf = B.txbuf = NULL;
 }
 
 static void write_pid_file(const char *path)
@@ -776,8 +899,8 @@ static void write_pid_file(const char *path)
 
 static int serve_loop(int lfd)
 {
-	struct conn listen_c = {.kind = CONN_LISTEN, .fd = lfd};
-	struct conn sig_c = {.kind = CONN_SIGNAL};
+	struct conn listen_c = {.kind = CONN_LISTEN, .fd = lfd, .tx_head = -1, .tx_tail = -1};
+	struct conn sig_c = {.kind = CONN_SIGNAL, .tx_head = -1, .tx_tail = -1};
 	struct epoll_event ev = {0};
 	sigset_t mask;
 	int sfd;
@@ -870,6 +993,13 @@ int ward_broker_serve(const struct ward_broker_options *o, bool *detached, bool 
 	if (geteuid() == 0 && setgroups(0, NULL) < 0)
 		return ward_error_sys(err, "setgroups");
 
+	/* Not dumpable: no core file with what passed through it, and no
+	 * ptrace or /proc/PID/fd, mem, environ for processes of its own uid
+	 * (a rootless broker's user runs other programs too); its /proc
+	 * entries belong to root.  Before anyone can know its pid (the pid
+	 * file, the ready byte): the daemon forked below inherits it. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return ward_error_sys(err, "prctl(PR_SET_DUMPABLE)");
 	if (!o->foreground) {
 		int ready[2];
 		pid_t pid;
@@ -934,12 +1064,6 @@ int ward_broker_serve(const struct ward_broker_options *o, bool *detached, bool 
 	}
 	bk_log("serving %s (pid %d; mailboxes of %u messages, %zu bytes)", sock_path, (int)getpid(),
 	       B.depth_max, B.bytes_max);
-	/* Not dumpable: no core file with what passed through it, and no
-	 * ptrace or /proc/PID/fd, mem, environ for processes of its own uid
-	 * (a rootless broker's user runs other programs too); its /proc
-	 * entries belong to root. */
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-		bk_log("prctl(PR_SET_DUMPABLE): %s", strerror(errno));
 	{
 		/* Descriptors are what the broker holds for environments; the
 		 * per-environment limits keep their number proportional to

@@ -22,6 +22,7 @@
 #include "broker.h"
 
 #define BATCH	  32u  /* requests read with one recvmmsg */
+#define TX_MAX	  256u /* packets written with sendmmsg at the end of a round */
 #define HASH_SIZE 256u /* buckets of the name table */
 
 struct outpkt {
@@ -64,6 +65,9 @@ struct conn {
 	/* CONN_ENV: connections it made (CONNECT) that wait in a provider's
 	 * queue in the broker, each holding a descriptor */
 	unsigned pending;
+	/* packets of this round not written yet (daemon.c, the transmit
+	 * batch): the first and last of them in B.tx, -1 when none */
+	int tx_head, tx_tail;
 };
 
 /* A queued message. */
@@ -106,6 +110,7 @@ struct env {
 	size_t bytes;
 	struct parked *w, *w_tail;
 	uint32_t credits, recv_id;
+	bool batch; /* its last RECV asked for WARD_RECV_F_BATCH */
 	/* its refusals, as logged and told to its ward run */
 	struct bk_ratelimit denials;
 };
@@ -138,6 +143,19 @@ struct broker_state {
 	struct iovec iov[BATCH];
 	uint8_t *cbuf;
 	uint8_t *obuf;
+	/* The transmit batch: small packets of one round of the loop, written
+	 * per connection with one sendmmsg when the round ends. */
+	struct bk_tx {
+		struct conn *c; /* NULL once the connection was closed */
+		uint32_t off, len;
+		int next;   /* the connection's next packet, or -1 */
+		bool merge; /* MESSAGE packets for a batch receiver: one record */
+	} tx[TX_MAX];
+	unsigned n_tx;
+	size_t tx_used;
+	uint8_t *txbuf;
+	struct mmsghdr tx_mm[TX_MAX];
+	struct iovec tx_iov[TX_MAX];
 };
 
 extern struct broker_state B;
@@ -163,6 +181,9 @@ bool bk_ratelimit_take(struct bk_ratelimit *r);
 struct conn *bk_conn_new(int fd, enum conn_kind kind);
 void bk_conn_kill(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void bk_send_buf(struct conn *c, struct ward_proto_buf *b, int fd);
+/* A MESSAGE: with merge (the receiver asked for WARD_RECV_F_BATCH), it may
+ * share one record with the MESSAGE packets before it. */
+void bk_send_msg(struct conn *c, struct ward_proto_buf *b, bool merge);
 /* The same; if it has to wait in c's queue, it counts in charge->pending
  * until it is written. */
 void bk_send_buf_charged(struct conn *c, struct ward_proto_buf *b, int fd, struct conn *charge);
@@ -184,6 +205,7 @@ void bk_core_config(const struct ward_broker_options *o);
 int bk_core_start(void);
 struct conn *bk_core_adopt_control(int fd);
 void bk_core_step(int timeout_ms); /* one epoll_wait, its events, then the dead are reaped */
+void bk_tx_flush(void);		   /* write the transmit batch (bk_core_step does) */
 void bk_core_stop(void);	   /* close every connection, free everything */
 
 /* registry.c */

@@ -34,7 +34,7 @@ static void push_message(struct env *t, struct qmsg *m)
 	if (m->flags)
 		ward_proto_put_u32(&b, WARD_ATTR_FLAGS, m->flags);
 	ward_proto_put(&b, WARD_ATTR_DATA, m->data, m->len);
-	bk_send_buf(t->conn, &b, -1);
+	bk_send_msg(t->conn, &b, t->batch);
 }
 
 static bool has_room(const struct env *t, size_t len)
@@ -189,7 +189,7 @@ void bk_do_send(struct conn *c, struct env *e, const struct ward_proto_msg *m)
 		else
 			ward_proto_put_u32(&b, WARD_ATTR_FLAGS, WARD_MSG_F_HOST);
 		ward_proto_put(&b, WARD_ATTR_DATA, m->data, m->data_len);
-		bk_send_buf(t->conn, &b, -1);
+		bk_send_msg(t->conn, &b, t->batch);
 		t->credits--;
 	} else {
 		enqueue(t, qmsg_new(c, m, e ? e->name : NULL, e ? 0 : WARD_MSG_F_HOST));
@@ -213,6 +213,7 @@ void bk_do_recv(struct conn *c, struct env *e, const struct ward_proto_msg *m)
 		return;
 	}
 	e->recv_id = m->id;
+	e->batch = (m->flags & WARD_RECV_F_BATCH) != 0;
 	if (m->flags & WARD_RECV_F_WAIT) {
 		uint32_t n = ward_proto_has(m, WARD_ATTR_COUNT) ? m->count : 1;
 

@@ -81,6 +81,9 @@ enum ward_proto_tag {
 #define WARD_SEND_F_WAIT 0x1u /* wait for room in a full mailbox instead of refusing */
 /* FLAGS of RECV */
 #define WARD_RECV_F_WAIT 0x1u /* wait for a message instead of answering EAGAIN */
+/* the receiver reads records that may hold several MESSAGE packets back to
+ * back (each with its own header), never with a descriptor */
+#define WARD_RECV_F_BATCH 0x2u
 /* FLAGS of MESSAGE */
 #define WARD_MSG_F_HOST 0x1u /* sent by the operator from the host */
 /* FLAGS of LOOKUP's answer and of ENTRY */

@@ -77,7 +77,23 @@ static int open_dir_at(int dirfd, const char *name, bool nofollow)
 		      O_RDONLY | O_DIRECTORY | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
 }
 
+static enum ward_cgroup_layout detect(const char *root);
+
+/* The host's layout (root NULL) does not change while one ward runs; ward
+ * run asks several times per start (about ten system calls each), so the
+ * first answer is kept.  Other roots (stand-in trees) are asked every time. */
 enum ward_cgroup_layout ward_cgroup_detect(const char *root)
+{
+	static int host = -1;
+
+	if (root)
+		return detect(root);
+	if (host < 0)
+		host = (int)detect(NULL);
+	return (enum ward_cgroup_layout)host;
+}
+
+static enum ward_cgroup_layout detect(const char *root)
 {
 	cleanup_close int rootfd = -1;
 	cleanup_close int ufd = -1;
@@ -799,7 +815,7 @@ enum ward_cgroup_layout ward_cgroup_get_layout(const struct ward_cgroup *cg)
  * the same pid), is stale.  rmdir only removes an empty cgroup, so a
  * sandbox that is still dying is left for the next time.
  */
-static void gc_hierarchy(int hierfd, const char *parent)
+static void gc_hierarchy(int hierfd, const char *parent, bool keep_own)
 {
 	cleanup_close int wardfd = open_dir_at(hierfd, parent, true);
 	struct dirent *de;
@@ -825,21 +841,35 @@ static void gc_hierarchy(int hierfd, const char *parent)
 		pid = strtol(de->d_name + 4, &end, 10);
 		if (end == de->d_name + 4 || *end != '\0' || pid <= 0)
 			continue;
-		if (pid != (long)getpid() && (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+		if (pid == (long)getpid() ? keep_own : (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
 			continue;
 		(void)unlinkat(wardfd, de->d_name, AT_REMOVEDIR);
 	}
 	closedir(d);
 }
 
+static void gc_at(const struct ward_cgroup_where *w, bool keep_own);
+
 void ward_cgroup_gc(const char *root)
 {
 	struct ward_cgroup_where w = {.root = root};
 
-	ward_cgroup_gc_at(&w);
+	gc_at(&w, false);
+}
+
+void ward_cgroup_gc_others(const char *root)
+{
+	struct ward_cgroup_where w = {.root = root};
+
+	gc_at(&w, true);
 }
 
 void ward_cgroup_gc_at(const struct ward_cgroup_where *w)
+{
+	gc_at(w, false);
+}
+
+static void gc_at(const struct ward_cgroup_where *w, bool keep_own)
 {
 	const char *root = w->root;
 	const char *parent = w->parent ? w->parent : WARD_CG_PARENT;
@@ -855,13 +885,13 @@ void ward_cgroup_gc_at(const struct ward_cgroup_where *w)
 	if (layout == WARD_CGROUP_V2) {
 		/* Never on a stand-in tree: its files are plain files. */
 		if (ward_cg_fs_is(rootfd, CGROUP2_SUPER_MAGIC))
-			gc_hierarchy(rootfd, parent);
+			gc_hierarchy(rootfd, parent, keep_own);
 		return;
 	}
 	for (i = 0; i < ARRAY_SIZE(v1_hierarchies); i++) {
 		cleanup_close int fd = open_dir_at(rootfd, v1_hierarchies[i], false);
 
 		if (ward_cg_fs_is(fd, CGROUP_SUPER_MAGIC))
-			gc_hierarchy(fd, parent);
+			gc_hierarchy(fd, parent, keep_own);
 	}
 }

@@ -79,6 +79,9 @@ int ward_cgroup_destroy(struct ward_cgroup *cg, ward_error_t *err);
 /* Remove empty ROOT/.../ward/run-PID cgroups whose PID is gone (a supervisor
  * killed with SIGKILL cannot clean up).  Best effort, never fails. */
 void ward_cgroup_gc(const char *root);
+/* The same, but never the caller's own run-PID, even when it is empty (a
+ * supervisor collecting while its own sandbox runs or has just ended). */
+void ward_cgroup_gc_others(const char *root);
 enum ward_cgroup_layout ward_cgroup_get_layout(const struct ward_cgroup *cg);
 /* The cgroup's directories (one per hierarchy), for a cleaner that outlives
  * the caller; returns how many were put in out (pointers into cg). */

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "../util.h"
@@ -94,6 +95,13 @@ static int setup_cpu(const struct ward_cg_dir *d, const struct ward_policy *p, w
 {
 	uint64_t period = p->cpu_period_us ? p->cpu_period_us : WARD_DEFAULT_CPU_PERIOD;
 
+	/* No cpu.limit: the new cgroup already has no quota and the default
+	 * period (the kernel's defaults, 100 ms and -1).  Writing them again
+	 * would cost two bandwidth updates (a CPU-hotplug lock and a walk of
+	 * the task groups) at every start.  The cgroup itself still groups the
+	 * sandbox's tasks into one scheduling entity. */
+	if (p->cpu_quota_us == 0 && period == WARD_DEFAULT_CPU_PERIOD)
+		return 0;
 	/* Period first: the quota is checked against it. */
 	if (set_u64(d, "cpu.cfs_period_us", period, "cpu period", err) < 0)
 		return -1;
@@ -105,15 +113,23 @@ static int setup_cpu(const struct ward_cg_dir *d, const struct ward_policy *p, w
 static int setup_devices(const struct ward_cg_dir *d, const struct ward_policy *p,
 			 ward_error_t *err)
 {
+	cleanup_close int allow = -1;
 	size_t i;
 
 	/* Deny everything first, then allow: the list is then exactly ours,
 	 * whatever the parent allowed. */
 	if (set_value(d, "devices.deny", "a", "device list", err) < 0)
 		return -1;
-	for (i = 0; i < ARRAY_SIZE(default_devices); i++)
+	/* Each write of devices.allow is one rule: one open for all of them. */
+	allow = openat(d->fd, "devices.allow", O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+	for (i = 0; i < ARRAY_SIZE(default_devices); i++) {
+		size_t len = strlen(default_devices[i]);
+
+		if (allow >= 0 && write(allow, default_devices[i], len) == (ssize_t)len)
+			continue;
 		if (set_value(d, "devices.allow", default_devices[i], "device list", err) < 0)
 			return -1;
+	}
 	for (i = 0; i < p->n_devices; i++) {
 		const char *path = p->devices[i].path;
 		char rule[64];

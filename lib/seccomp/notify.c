@@ -500,15 +500,15 @@ static void handle_connect(struct ward_denials *d, int listener, pid_t host_pid,
 		describe_process(host_pid, &ns_pid, exe, sizeof(exe));
 	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &d->req->id) < 0)
 		return;
-	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, d->resp) < 0 || !refused)
-		return;
+	if (!refused)
+		goto answer;
 	d->total++;
 	if (d->o.jsonl)
 		log_json(d, "connect", key, ns_pid, host_pid, exe, err_no, NULL, fix);
 	k = find_kind(d, nr, key);
 	if (k == NULL) {
 		d->unlisted++;
-		return;
+		goto answer;
 	}
 	k->count++;
 	if (!k->printed && d->o.human && d->printed < d->o.max_lines) {
@@ -519,6 +519,9 @@ static void handle_connect(struct ward_denials *d, int listener, pid_t host_pid,
 		k->printed = true;
 		d->printed++;
 	}
+answer:
+	/* The call goes on only now, after the line (as for execute). */
+	(void)ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, d->resp);
 }
 
 /*
@@ -656,8 +659,8 @@ static void handle_exec(struct ward_denials *d, int listener, pid_t host_pid, in
 	 * still valid; the call goes on either way (the layers decide). */
 	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &d->req->id) < 0)
 		refused = false;
-	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, d->resp) < 0 || !refused)
-		return;
+	if (!refused)
+		goto answer;
 	/* The path and the directory in the hint are the program's choice. */
 	esc = ward_escape(path, 200);
 	efix = ward_escape(fix, 400);
@@ -675,7 +678,7 @@ static void handle_exec(struct ward_denials *d, int listener, pid_t host_pid, in
 	k = find_kind(d, -2, key);
 	if (k == NULL) {
 		d->unlisted++;
-		return;
+		goto answer;
 	}
 	k->count++;
 	if (!k->printed && d->o.human && d->printed < d->o.max_lines) {
@@ -685,6 +688,10 @@ static void handle_exec(struct ward_denials *d, int listener, pid_t host_pid, in
 		k->printed = true;
 		d->printed++;
 	}
+answer:
+	/* The call goes on only now: the line comes before whatever the
+	 * program writes about the refusal to the same terminal. */
+	(void)ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, d->resp);
 }
 
 int ward_denials_handle(struct ward_denials *d, int listener, ward_error_t *err)
@@ -754,11 +761,6 @@ int ward_denials_handle(struct ward_denials *d, int listener, ward_error_t *err)
 		ward_learn_merge(d->o.learn, seen);
 		ward_learn_free(seen);
 	}
-	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, d->resp) < 0 && errno != ENOENT) {
-		free(name);
-		return ward_error_sys(err, "answering a seccomp notification");
-	}
-
 	if (*key)
 		snprintf(call, sizeof(call), "%s(%s)", name ? name : "?", key);
 	else
@@ -779,6 +781,13 @@ int ward_denials_handle(struct ward_denials *d, int listener, ward_error_t *err)
 			k->printed = true;
 			d->printed++;
 		}
+	}
+	/* Answered last: the denial's line is written before the program can
+	 * go on and write its own error to the same terminal (it was sometimes
+	 * in the middle of the program's "mount: " on a busy machine). */
+	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, d->resp) < 0 && errno != ENOENT) {
+		free(name);
+		return ward_error_sys(err, "answering a seccomp notification");
 	}
 	free(name);
 	return 0;

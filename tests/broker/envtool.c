@@ -13,13 +13,22 @@
  *   envtool wait-broker               block in recv until the broker goes away
  *   envtool undelivered NAME          send one message, then wait for the notice
  *   envtool ready-recv                print "ready", then receive one message
- *   envtool bench-mb-send NAME N SIZE   bench: N pipelined SIZE-byte sends
- *   envtool bench-mb-recv N PREFETCH    bench: receive N, print msgs/s
+ *   envtool bench-mb-send NAME N SIZE [GO]  bench: N pipelined SIZE-byte sends
+ *                                     (once the file GO exists, if given)
+ *   envtool bench-mb-recv N PREFETCH    bench: receive N, print msgs/s and the
+ *                                     CLOCK_MONOTONIC times of the first and
+ *                                     last message (t0=, t1=)
+ *   envtool send-seq NAME N            N pipelined sends "m1".."mN", then flush
+ *   envtool recv-seq N PREFETCH        print "ready", receive N with prefetch,
+ *                                     check they are "m1".."mN" in order:
+ *                                     "in order N" or "out of order at I: TEXT"
  *   envtool bench-mb-ping NAME N       bench: round trips through mailboxes
  *   envtool bench-mb-pong NAME N       bench: answer N pings
  *   envtool bench-svc SERVICE N SIZE   bench: connect, stream + ping-pong
  *   envtool bench-svc-serve SERVICE    bench: the other side
  *   envtool bench-plain N SIZE         bench: the same over a plain socketpair
+ *   envtool bench-plain-k K N SIZE     bench: K socket pairs at once, N messages
+ *                                     in all: "plain-k msgs_per_s=R"
  *   envtool reopen PATH                api.open PATH read-only, then try to write
  *                                      through the descriptor and to reopen it
  *                                      read-write, then read-only, by
@@ -187,6 +196,8 @@ static void pair_sender(int fd, long n, size_t size, const char *label)
 	latency_report(label, lat, n);
 	free(lat);
 }
+
+static char buf_plain[65536];
 
 static void pair_receiver(int fd, long n)
 {
@@ -370,6 +381,50 @@ int main(int argc, char **argv)
 		waitpid(pid, NULL, 0);
 		return 0;
 	}
+	if (strcmp(cmd, "bench-plain-k") == 0 && argc == 5) {
+		long k = atol(argv[2]), n = atol(argv[3]), j, i;
+		size_t size = (size_t)atol(argv[4]);
+		int go[2];
+		double t0;
+
+		if (k < 1 || k > 256 || pipe(go) < 0)
+			return 2;
+		for (j = 0; j < k; j++) {
+			int sv[2];
+			char gobyte;
+
+			if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) < 0)
+				return 1;
+			if (fork() == 0) {
+				close(sv[0]);
+				close(go[1]);
+				for (i = 0; i < n / k; i++)
+					if (read(sv[1], buf_plain, sizeof(buf_plain)) <= 0)
+						_exit(1);
+				_exit(0);
+			}
+			if (fork() == 0) {
+				close(sv[1]);
+				close(go[1]);
+				/* all senders start together: go closes */
+				if (read(go[0], &gobyte, 1) < 0)
+					_exit(1);
+				for (i = 0; i < n / k; i++)
+					if (write(sv[0], buf_plain, size) != (ssize_t)size)
+						_exit(1);
+				_exit(0);
+			}
+			close(sv[0]);
+			close(sv[1]);
+		}
+		close(go[0]);
+		t0 = now();
+		close(go[1]);
+		while (wait(NULL) > 0)
+			;
+		printf("plain-k msgs_per_s=%.0f\n", (double)(n / k * k) / (now() - t0));
+		return 0;
+	}
 	if (strcmp(cmd, "raw") == 0)
 		return raw(argc - 2, argv + 2);
 	if (strcmp(cmd, "fds") == 0) {
@@ -515,11 +570,51 @@ int main(int argc, char **argv)
 		printf("error ETIMEDOUT no notice\n");
 		return 1;
 	}
-	if (strcmp(cmd, "bench-mb-send") == 0 && argc == 5) {
+	if (strcmp(cmd, "send-seq") == 0 && argc == 4) {
+		long n = atol(argv[3]), i;
+		char m[32];
+
+		for (i = 1; i <= n; i++) {
+			snprintf(m, sizeof(m), "m%ld", i);
+			r = ward_send_async(c, argv[2], m, strlen(m));
+			if (r < 0)
+				return err(c, r);
+		}
+		r = ward_flush(c);
+		return r < 0 ? err(c, r) : 0;
+	}
+	if (strcmp(cmd, "recv-seq") == 0 && argc == 4) {
+		long n = atol(argv[2]), i;
+		char m[64], want[32];
+
+		ward_set_prefetch(c, (unsigned)atoi(argv[3]));
+		printf("ready\n");
+		for (i = 1; i <= n; i++) {
+			ssize_t k = ward_recv(c, m, sizeof(m) - 1, NULL, 0, 20000);
+
+			if (k < 0)
+				return err(c, (int)k);
+			m[k] = '\0';
+			snprintf(want, sizeof(want), "m%ld", i);
+			if (strcmp(m, want) != 0) {
+				printf("out of order at %ld: %s\n", i, m);
+				return 1;
+			}
+		}
+		printf("in order %ld\n", n);
+		return 0;
+	}
+	if (strcmp(cmd, "bench-mb-send") == 0 && (argc == 5 || argc == 6)) {
 		long n = atol(argv[3]), i;
 		size_t size = (size_t)atol(argv[4]);
 		static char buf[65536];
 
+		/* Many senders start together: each says it is armed, then waits
+		 * for the go file. */
+		if (argc == 6)
+			printf("armed\n");
+		for (i = 0; argc == 6 && access(argv[5], F_OK) != 0 && i < 60000; i++)
+			usleep(1000);
 		for (i = 0; i < n; i++) {
 			r = ward_send_async(c, argv[2], buf, size);
 			if (r == -EAGAIN) {
@@ -550,7 +645,12 @@ int main(int argc, char **argv)
 			if (i == 0)
 				t0 = now();
 		}
-		printf("mailbox msgs_per_s=%.0f\n", (double)(n - 1) / (now() - t0));
+		{
+			double t1 = now();
+
+			printf("mailbox msgs_per_s=%.0f t0=%.6f t1=%.6f\n",
+			       (double)(n - 1) / (t1 - t0), t0, t1);
+		}
 		return 0;
 	}
 	if ((strcmp(cmd, "bench-mb-ping") == 0 || strcmp(cmd, "bench-mb-pong") == 0) && argc == 4) {

@@ -119,3 +119,49 @@ def test_pipelined_sends_are_acknowledged_in_one_answer(broker):
         assert mid == acked
     ps = broker.ward("ps", "--json").stdout
     assert '"depth": 10' in ps
+
+
+def split_record(rec):
+    """The packets of one record, each decoded."""
+    out, off = [], 0
+    while off < len(rec):
+        plen = int.from_bytes(rec[off + 8:off + 12], "little")
+        out.append(decode(rec[off:off + 12 + plen]))
+        off += 12 + plen
+    return out
+
+
+@pytest.mark.parametrize("batch", [False, True])
+def test_several_messages_share_a_record_only_when_the_receiver_asks(broker, batch):
+    """WARD_RECV_F_BATCH (2): the broker may write queued MESSAGE packets
+    back to back in one record.  A receiver that did not ask (an older
+    client, or one that reads packet by packet) gets one packet per record,
+    as before; one that asked gets them in order, none lost."""
+    broker.start()
+    _, db = broker.register("db", ["ipc.recv"])
+    _, s = broker.register("s", ["ipc.send=db"])
+    for i in range(1, 6):
+        s.send(packet("SEND", i, ("NAME", "db"), ("DATA", f"m{i}".encode())))
+    s.settimeout(5)
+    acked = 0
+    while acked < 5:
+        t, _, attrs = decode(s.recv(1 << 18))
+        assert t == T["OK"]
+        acked += attrs.get("COUNT", [1])[0]
+    db.settimeout(5)
+    db.send(packet("RECV", 7, ("FLAGS", 1 | (2 if batch else 0)), ("COUNT", 5)))
+    got, records = [], 0
+    while len(got) < 5:
+        packets = split_record(db.recv(1 << 18))
+        assert batch or len(packets) == 1, packets
+        got += packets
+        records += 1
+    # Queued together, pumped in one round: one record when asked for.
+    assert records == (1 if batch else 5)
+    assert [p[0] for p in got] == [T["MESSAGE"]] * 5
+    assert [p[2]["DATA"][0] for p in got] == [f"m{i}".encode() for i in range(1, 6)]
+    assert all(p[2]["FROM"] == ["s"] for p in got)
+    # Nothing more: five credits, five messages.
+    db.settimeout(0.3)
+    with pytest.raises(socket.timeout):
+        db.recv(1 << 18)
