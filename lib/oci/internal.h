@@ -78,6 +78,9 @@ struct oci_seccomp {
 };
 int ward_oci_seccomp_compile(json_t *seccomp, const char *file, struct oci_seccomp *out,
 			     ward_error_t *err);
+/* The same through the cache of compiled programs (create and run). */
+int ward_oci_seccomp_prepare(json_t *seccomp, const char *file, struct oci_seccomp *out,
+			     ward_error_t *err);
 void ward_oci_seccomp_free(struct oci_seccomp *s);
 /* Save/load a compiled program in the state directory (for exec). */
 int ward_oci_prog_save(int dirfd, const char *name, const struct ward_seccomp_prog *p,

@@ -497,7 +497,7 @@ static int prepare(struct oci_container *c, int dirfd, ward_error_t *err)
 		}
 	}
 	if (cfg->seccomp) {
-		if (ward_oci_seccomp_compile(cfg->seccomp, cfg->path, &c->sc, err) < 0)
+		if (ward_oci_seccomp_prepare(cfg->seccomp, cfg->path, &c->sc, err) < 0)
 			return -1;
 		if (ward_oci_prog_save(dirfd, "seccomp.bpf", &c->sc.prog, c->sc.flags, err) < 0)
 			return -1;
