@@ -101,9 +101,17 @@ if command -v hyperfine >/dev/null 2>&1; then
 	hyperfine -N -w 3 -r "$RUNS" --export-json "$tmp/run.json" "$@" 2>&1 | grep -v '^ *$' || true
 	/usr/bin/python3 - "$tmp/run.json" <<'PY'
 import json, sys
-r = {x["command"]: x["median"] * 1000 for x in json.load(open(sys.argv[1]))["results"]}
+res = json.load(open(sys.argv[1]))["results"]
+r = {x["command"]: x["median"] * 1000 for x in res}
+# CPU time (user + system, means): what each runtime itself costs, less
+# disturbed than wall time when other work shares the two vCPUs.
+cpu = {x["command"]: (x["user"] + x["system"]) * 1000 for x in res}
 for k, v in r.items():
-    print(f"  median {k:34s} {v:7.2f} ms")
+    print(f"  median {k:34s} {v:7.2f} ms   cpu {cpu[k]:6.2f} ms")
+wc = cpu.get("wrapper alone", 0)
+if "ward + seccomp" in cpu and "crun + seccomp" in cpu:
+    print(f"  cpu: ward + seccomp / crun + seccomp (wrapper subtracted) = "
+          f"{cpu['ward + seccomp'] / (cpu['crun + seccomp'] - wc):.2f}")
 w = r.get("wrapper alone", 0)
 for suffix in ("", " + seccomp"):
     if "ward" + suffix in r and "crun" + suffix in r:

@@ -46,6 +46,7 @@ def main():
         for x in res:
             bad = sum(1 for e in x.get("exit_codes", []) if e)
             note = f"   ({bad} of {len(x['exit_codes'])} runs failed)" if bad else ""
+            # (no CPU time: the shim and the runtime are not ctr's children)
             print(f"  median {x['command']:34s} {x['median'] * 1000:7.2f} ms{note}")
         if "ctr + ward" in r and "ctr + runc" in r:
             print(f"  ctr + ward / ctr + runc = {r['ctr + ward'] / r['ctr + runc']:.2f}")

@@ -314,8 +314,7 @@ static void check_namespaces(struct ward_oci_config *c, struct oci_entitlements 
 			continue;
 		v = ward_escape(ns->path, 256);
 		if (e->pod_why)
-			why = ward_xasprintf("; not the namespace of this container's pod sandbox: "
-					     "%s",
+			why = ward_xasprintf("; as a pod's namespace it is refused too: %s",
 					     e->pod_why);
 		ward_oci_refuse(
 			e,

@@ -117,7 +117,23 @@ static void send_msg(int fd, char m)
 /* Join every namespace given by path, the user namespace first (the
  * others may be owned by it), the mount namespace last (it changes what
  * paths mean). */
-static void join_namespaces(struct oci_container *c, int fd, bool user)
+enum join_which {
+	JOIN_USER,  /* the user namespace */
+	JOIN_EARLY, /* all but the user and mount namespaces, where allowed yet */
+	JOIN_REST,  /* all not joined yet but the user namespace, the mount one last */
+};
+
+/*
+ * Join the namespaces given by path.  The user namespace is joined (or
+ * made) between the two other passes.  JOIN_EARLY comes before it: with
+ * the runtime's credentials, setns into a namespace owned by another user
+ * namespace (a pod network the engine made belongs to the host's) works,
+ * from inside a new user namespace it would not; a namespace the runtime
+ * may not join yet (a rootless runtime, one owned by the user namespace
+ * to join) is left for JOIN_REST, after the user namespace.  The mount
+ * namespace is always joined last (it changes what paths mean).
+ */
+static void join_namespaces(struct oci_container *c, int fd, enum join_which which)
 {
 	size_t i;
 	int pass;
@@ -126,13 +142,18 @@ static void join_namespaces(struct oci_container *c, int fd, bool user)
 		for (i = 0; i < c->n_joins; i++) {
 			int t = c->joins[i].type;
 
-			if ((t == CLONE_NEWUSER) != user)
+			if (c->joins[i].fd < 0 || (t == CLONE_NEWUSER) != (which == JOIN_USER))
 				continue;
-			if ((t == CLONE_NEWNS) != (pass == 1))
+			if ((t == CLONE_NEWNS) != (pass == 1) || (which == JOIN_EARLY && pass == 1))
 				continue;
-			if (setns(c->joins[i].fd, t) < 0)
+			if (setns(c->joins[i].fd, t) < 0) {
+				if (which == JOIN_EARLY && errno == EPERM)
+					continue;
 				ward_oci_child_fail(fd, 1, "cannot join the %s namespace: %s",
 						    ward_oci_ns_name(t), strerror(errno));
+			}
+			close(c->joins[i].fd);
+			c->joins[i].fd = -1;
 			/* The container's root is built by propagation changes,
 			 * mounts and a pivot_root, and pivot_root moves the root
 			 * of every process of the namespace that had the old
@@ -211,7 +232,8 @@ void ward_oci_stage1(struct oci_container *c)
 
 	close(c->sync[0]);
 	close_inherited(c);
-	join_namespaces(c, fd, true);
+	join_namespaces(c, fd, JOIN_EARLY);
+	join_namespaces(c, fd, JOIN_USER);
 	if (c->new_ns & CLONE_NEWUSER) {
 		if (unshare(CLONE_NEWUSER) < 0)
 			ward_oci_child_fail(fd, 1, "cannot create the user namespace: %s",
@@ -222,7 +244,7 @@ void ward_oci_stage1(struct oci_container *c)
 	} else if (ward_oci_ns_find(c->cfg, CLONE_NEWUSER)) {
 		become_root_in_userns(fd);
 	}
-	join_namespaces(c, fd, false);
+	join_namespaces(c, fd, JOIN_REST);
 	/* New namespaces, except the cgroup one (made by init once it is in
 	 * the cgroup); a new pid or time namespace applies to children. */
 	flags = c->new_ns & ~(unsigned long)(CLONE_NEWUSER | CLONE_NEWCGROUP);
@@ -375,7 +397,7 @@ void ward_oci_init(struct oci_container *c, bool ns_done)
 			wait_msg(fd, SYNC_MAPS);
 			become_root_in_userns(fd);
 		}
-		join_namespaces(c, fd, false);
+		join_namespaces(c, fd, JOIN_REST);
 	}
 	/* ward run waits for the container: it must not outlive ward.  (Not
 	 * after a stage 1, whose exit would fire it.) */

@@ -78,6 +78,9 @@ struct oci_seccomp {
 };
 int ward_oci_seccomp_compile(json_t *seccomp, const char *file, struct oci_seccomp *out,
 			     ward_error_t *err);
+/* The same through the cache of compiled programs (create and run). */
+int ward_oci_seccomp_prepare(json_t *seccomp, const char *file, struct oci_seccomp *out,
+			     ward_error_t *err);
 void ward_oci_seccomp_free(struct oci_seccomp *s);
 /* Save/load a compiled program in the state directory (for exec). */
 int ward_oci_prog_save(int dirfd, const char *name, const struct ward_seccomp_prog *p,
@@ -132,6 +135,10 @@ struct oci_entitlements {
  * collected; create fails with the first, explain prints them all). */
 int ward_oci_entitlements_apply(struct ward_oci_config *c, const char *id, const char *state_root,
 				struct oci_entitlements *e, ward_error_t *err);
+/* pod.c: a pod container's /sys, mounted by the runtime in its joined
+ * network namespace (under the entitlements). */
+struct oci_container;
+int ward_oci_pod_sysfs(struct oci_container *c, ward_error_t *err);
 /* pod.c: a CRI sandbox's or application container's namespaces (see there). */
 void ward_oci_pod_namespaces(struct ward_oci_config *c, struct oci_entitlements *e,
 			     const char *root);

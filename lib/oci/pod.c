@@ -17,9 +17,16 @@
  *    configured.  Under network.none or network.loopback that pod network
  *    is more than the entitlements give: the path is dropped and the
  *    sandbox gets a new network namespace of its own, which the pod's
- *    containers then share (loopback only, as the entitlement says).  A
- *    CNI network for network.outbound and the other network entitlements
- *    is refused for now (docs/kubernetes.md).
+ *    containers then share (loopback only, as the entitlement says).
+ *    Under network.outbound, network.connect or network.listen the
+ *    sandbox joins the pod network (Landlock still limits the TCP ports
+ *    to the entitlements'), but only a namespace that is the engine's
+ *    fresh pod network: an nsfs file right under /run/netns (containerd's
+ *    /var/run/netns/cni-*), not the runtime's own network namespace, and
+ *    with no process in it yet, so it is no other pod's or the host's.
+ *    That namespace belongs to the host's user namespace, where the
+ *    container's root cannot mount sysfs: the runtime mounts the
+ *    container's /sys in it (ward_oci_pod_sysfs).
  *
  *  - An application container (container-type "container") may join the
  *    net, ipc, uts and pid namespaces of its sandbox
@@ -49,7 +56,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <linux/magic.h>
+#include <linux/mount.h>
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "../util.h"
@@ -129,6 +143,71 @@ out:
 	return pid;
 }
 
+/* Is any process in the network namespace (dev, ino)?  Processes whose
+ * entry cannot be read are not counted (pid 1 of this VM hides its own). */
+static bool netns_in_use(dev_t dev, ino_t ino)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	bool used = false;
+
+	while (d && !used && (de = readdir(d)) != NULL) {
+		char path[300];
+		struct stat st;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/ns/net", de->d_name);
+		used = stat(path, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
+	}
+	if (d)
+		closedir(d);
+	return used;
+}
+
+/* The sandbox under a network entitlement: join the engine's fresh pod
+ * network, or leave the path for the caller to refuse (with the reason). */
+static void pod_network(struct ward_oci_ns *ns, struct oci_entitlements *e)
+{
+	cleanup_free char *real = realpath(ns->path, NULL);
+	cleanup_close int fd = -1;
+	struct stat st, mine;
+	struct statfs sfs;
+
+	if (real == NULL || !ward_str_has_prefix(real, "/run/netns/") ||
+	    strchr(real + strlen("/run/netns/"), '/') != NULL) {
+		e->pod_why = ward_xstrdup("a pod network must be an nsfs file right under "
+					  "/run/netns (the engine's)");
+		return;
+	}
+	fd = open(real, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstatfs(fd, &sfs) < 0 || sfs.f_type != NSFS_MAGIC || fstat(fd, &st) < 0 ||
+	    ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET) {
+		e->pod_why = ward_xstrdup("it is not a network namespace");
+		return;
+	}
+	if (stat("/proc/self/ns/net", &mine) == 0 && mine.st_dev == st.st_dev &&
+	    mine.st_ino == st.st_ino) {
+		e->pod_why = ward_xstrdup("it is the host's network namespace (grant "
+					  "network.host with hostNetwork instead)");
+		return;
+	}
+	if (netns_in_use(st.st_dev, st.st_ino)) {
+		e->pod_why = ward_xstrdup("processes are in it already: it is not a fresh pod "
+					  "network");
+		return;
+	}
+	free(ns->path);
+	ns->path = steal_pointer(&real);
+	ns->pinned = true;
+	ns->dev = st.st_dev;
+	ns->ino = st.st_ino;
+	ward_oci_note(e,
+		      "linux.namespaces: joins the pod network %s (fresh, made by the "
+		      "engine; TCP ports still as the network entitlements say)",
+		      ns->path);
+}
+
 static int ns_id(const char *path, dev_t *dev, ino_t *ino)
 {
 	struct stat st;
@@ -154,9 +233,12 @@ void ward_oci_pod_namespaces(struct ward_oci_config *c, struct oci_entitlements 
 		for (i = 0; i < c->n_namespaces; i++) {
 			struct ward_oci_ns *ns = &c->namespaces[i];
 
-			if (ns->type != CLONE_NEWNET || ns->path == NULL || *ns->path == '\0' ||
-			    (e->policy.net != WARD_NET_NONE && e->policy.net != WARD_NET_LOOPBACK))
+			if (ns->type != CLONE_NEWNET || ns->path == NULL || *ns->path == '\0')
 				continue;
+			if (e->policy.net != WARD_NET_NONE && e->policy.net != WARD_NET_LOOPBACK) {
+				pod_network(ns, e);
+				continue;
+			}
 			free(ns->path);
 			ns->path = NULL;
 			ward_oci_note(e,
@@ -233,4 +315,70 @@ void ward_oci_pod_namespaces(struct ward_oci_config *c, struct oci_entitlements 
 			      "is one uid range",
 			      sid);
 	}
+}
+
+/*
+ * Under the entitlements, a container whose network namespace is joined
+ * (a pod's) gets its /sys from the runtime: sysfs shows the network
+ * namespace of whoever mounts it, and only a task with CAP_SYS_ADMIN over
+ * that namespace's owner may mount it; a pod network made by the engine
+ * belongs to the host's user namespace, where the container's root has
+ * nothing.  So the runtime (host root) enters the namespace (the pinned
+ * one, checked again), makes a read-only, nosuid, nodev, noexec sysfs
+ * tree there and comes back; the init attaches the tree like the bind
+ * mounts.
+ */
+int ward_oci_pod_sysfs(struct oci_container *c, ward_error_t *err)
+{
+	const struct ward_oci_config *cfg = c->cfg;
+	struct ward_oci_ns *net = NULL;
+	cleanup_close int self = -1;
+	cleanup_close int nsfd = -1;
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < cfg->n_namespaces; i++)
+		if (cfg->namespaces[i].type == CLONE_NEWNET && cfg->namespaces[i].pinned)
+			net = &cfg->namespaces[i];
+	if (net == NULL || !c->ent.present || c->trees == NULL)
+		return 0;
+	for (i = 0; i < cfg->n_mounts && i < c->n_trees; i++) {
+		const struct ward_oci_mount *m = &cfg->mounts[i];
+		int fs, mnt = -1, r = 0;
+
+		if (m->type == NULL || strcmp(m->type, "sysfs") != 0 || c->trees[i] >= 0)
+			continue;
+		if (self < 0) {
+			self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+			nsfd = open(net->path, O_RDONLY | O_CLOEXEC);
+			if (self < 0 || nsfd < 0 || fstat(nsfd, &st) < 0 || st.st_dev != net->dev ||
+			    st.st_ino != net->ino)
+				return ward_error_sys(err,
+						      "cannot open the pod's network namespace "
+						      "to mount its /sys");
+		}
+		if (setns(nsfd, CLONE_NEWNET) < 0)
+			return ward_error_sys(err, "cannot enter the pod's network namespace");
+		fs = (int)syscall(SYS_fsopen, "sysfs", FSOPEN_CLOEXEC);
+		if (fs >= 0 && syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
+			mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC,
+					   MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+						   MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+		r = errno;
+		if (fs >= 0)
+			close(fs);
+		/* Back first: the runtime must not go on in the pod's
+		 * namespace (it cannot fail: host root, a descriptor of the
+		 * namespace it came from; if it did, stop here). */
+		if (setns(self, CLONE_NEWNET) < 0)
+			abort();
+		if (mnt < 0) {
+			errno = r;
+			return ward_error_sys(err,
+					      "cannot mount sysfs in the pod's network namespace");
+		}
+		c->trees[i] = mnt;
+		c->ent.srcs[i].is_dir = true;
+	}
+	return 0;
 }

@@ -463,7 +463,7 @@ static int prepare(struct oci_container *c, int dirfd, ward_error_t *err)
 		}
 		/* Every host source as a detached tree, from the descriptors
 		 * the checks opened. */
-		if (ward_oci_rootfs_trees(c, err) < 0)
+		if (ward_oci_rootfs_trees(c, err) < 0 || ward_oci_pod_sysfs(c, err) < 0)
 			return -1;
 		/* ward's own filter for the policy, stacked on the config's. */
 		if (ward_seccomp_prepare(&c->ent.policy, "/run/ward/seccomp", &c->ward_sc, err) < 0)
@@ -497,7 +497,7 @@ static int prepare(struct oci_container *c, int dirfd, ward_error_t *err)
 		}
 	}
 	if (cfg->seccomp) {
-		if (ward_oci_seccomp_compile(cfg->seccomp, cfg->path, &c->sc, err) < 0)
+		if (ward_oci_seccomp_prepare(cfg->seccomp, cfg->path, &c->sc, err) < 0)
 			return -1;
 		if (ward_oci_prog_save(dirfd, "seccomp.bpf", &c->sc.prog, c->sc.flags, err) < 0)
 			return -1;

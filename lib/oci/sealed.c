@@ -29,6 +29,7 @@
  * (init.c, exec.c).
  */
 #define _GNU_SOURCE
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/memfd.h>
@@ -86,6 +87,37 @@ static int copy_all(int to, int from, off_t size)
 	return 0;
 }
 
+/*
+ * How much of the binary the copy needs: up to the end of its last
+ * loadable segment (and of its program headers).  What follows (section
+ * headers, symbols, debugging information: half of a debugoptimized
+ * build) is read by debuggers, never by execve; not copying it halves the
+ * cost of every create, run and exec.  Anything unexpected: all of it.
+ */
+static off_t loadable_size(int fd, off_t size)
+{
+	Elf64_Ehdr eh;
+	off_t end;
+	int i;
+
+	if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) ||
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0 || eh.e_phnum > 64)
+		return size;
+	end = (off_t)(eh.e_phoff + (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr));
+	for (i = 0; i < eh.e_phnum; i++) {
+		Elf64_Phdr ph;
+
+		if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + (uint64_t)i * sizeof(ph))) !=
+		    (ssize_t)sizeof(ph))
+			return size;
+		/* A segment the loader reads from the file, wherever it is. */
+		if (ph.p_type != PT_NULL && (off_t)(ph.p_offset + ph.p_filesz) > end)
+			end = (off_t)(ph.p_offset + ph.p_filesz);
+	}
+	return end > 0 && end <= size ? end : size;
+}
+
 /* The seals of the running binary; -1 when it is not a memfd. */
 static int own_seals(void)
 {
@@ -123,7 +155,7 @@ int ward_oci_protect_self(ward_error_t *err)
 		mem = memfd_create("ward", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (mem < 0)
 		return ward_error_sys(err, "memfd_create for a sealed copy of ward");
-	if (copy_all(mem, self, st.st_size) < 0)
+	if (copy_all(mem, self, loadable_size(self, st.st_size)) < 0)
 		return ward_error_sys(err, "copying ward into a sealed memfd");
 	if (fcntl(mem, F_ADD_SEALS, SEALS) < 0)
 		return ward_error_sys(err, "sealing the copy of ward");

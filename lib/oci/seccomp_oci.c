@@ -292,9 +292,7 @@ static void cache_store(const char *key, const struct oci_seccomp *sc)
 		(void)unlinkat(dfd, tmp, 0);
 }
 
-static int compile(json_t *sc, const char *file, struct oci_seccomp *out, ward_error_t *err);
-
-int ward_oci_seccomp_compile(json_t *sc, const char *file, struct oci_seccomp *out,
+int ward_oci_seccomp_prepare(json_t *sc, const char *file, struct oci_seccomp *out,
 			     ward_error_t *err)
 {
 	char key[65];
@@ -316,7 +314,7 @@ int ward_oci_seccomp_compile(json_t *sc, const char *file, struct oci_seccomp *o
 			     key);
 		return 0;
 	}
-	if (compile(sc, file, out, err) < 0)
+	if (ward_oci_seccomp_compile(sc, file, out, err) < 0)
 		return -1;
 	memcpy(out->prog.hash, key, sizeof(key));
 	cache_store(key, out);
@@ -325,7 +323,8 @@ int ward_oci_seccomp_compile(json_t *sc, const char *file, struct oci_seccomp *o
 	return 0;
 }
 
-static int compile(json_t *sc, const char *file, struct oci_seccomp *out, ward_error_t *err)
+int ward_oci_seccomp_compile(json_t *sc, const char *file, struct oci_seccomp *out,
+			     ward_error_t *err)
 {
 	__attribute__((cleanup(release))) scmp_filter_ctx ctx = NULL;
 	json_t *v, *rule, *e;

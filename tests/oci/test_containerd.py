@@ -350,7 +350,51 @@ def test_pod_join_refused_outside_the_pods_shim(ns, netns, oci):
     assert "not started by the process that runs this create" in r.stderr, r
 
 
-def test_pod_network_of_the_cni_refused_for_network_entitlements(ns, netns):
+def test_pod_network_joined_under_network_outbound(ns, netns):
+    """network.outbound: the sandbox joins the engine's fresh pod network,
+    and its /sys is that namespace's (mounted by the runtime there, not
+    the host's /sys bound in)."""
+    ns.pod_parent()
     r = start_sandbox(ns, netns, ent="network.outbound")
-    assert r.returncode != 0, r
-    assert "joining a network namespace by path" in r.stderr, r
+    assert r.returncode == 0, r
+    ns.wait_task("sbx", "RUNNING")
+    spid = json.loads(ns.ward("state", "sbx").stdout)["pid"]
+    assert os.stat(f"/proc/{spid}/ns/net").st_ino == os.stat(netns).st_ino
+    assert sorted(os.listdir(f"/proc/{spid}/root/sys/class/net")) == ["lo"]
+    assert sorted(os.listdir("/sys/class/net")) != ["lo"]
+    # and the pod's containers share it
+    r = ns.run("app", "sleep", "1000", extra=app_args(spid, ent="network.outbound"),
+               detach=True)
+    assert r.returncode == 0, r
+    ns.wait_task("app", "RUNNING")
+    apid = json.loads(ns.ward("state", "app").stdout)["pid"]
+    assert ns_ids(apid) == ns_ids(spid)
+    assert sorted(os.listdir(f"/proc/{apid}/root/sys/class/net")) == ["lo"]
+
+
+def test_pod_network_must_be_fresh(ns, netns):
+    """Attack: a sandbox names a network namespace something already uses
+    (another pod's)."""
+    name = os.path.basename(netns)
+    p = subprocess.Popen(["ip", "netns", "exec", name, "sleep", "100"])
+    try:
+        time.sleep(0.3)
+        r = start_sandbox(ns, netns, ent="network.outbound")
+        assert r.returncode != 0 and "processes are in it already" in r.stderr, r
+    finally:
+        p.kill()
+        p.wait()
+
+
+def test_pod_network_may_not_be_the_hosts(ns):
+    """Attack: the host's network namespace under /run/netns."""
+    name = f"w-oci-host-{uuid.uuid4().hex[:6]}"
+    subprocess.run(["ip", "netns", "attach", name, str(os.getpid())], check=True)
+    try:
+        r = start_sandbox(ns, f"/run/netns/{name}", ent="network.outbound")
+        assert r.returncode != 0 and "host's network namespace" in r.stderr, r
+        r = start_sandbox(ns, f"/proc/{os.getpid()}/ns/net", ent="network.outbound",
+                          sid="sbx2")
+        assert r.returncode != 0 and "right under /run/netns" in r.stderr, r
+    finally:
+        subprocess.run(["ip", "netns", "delete", name])

@@ -332,3 +332,45 @@ def test_compiled_profile_is_cached_and_a_damaged_entry_is_recompiled(oci):
     r, log = run_logged(oci, f"cache3-{os.getpid()}")
     assert "compiled the program" in log, log
     assert r.returncode == 1 and os.strerror(77) in r.stderr, r
+
+
+def test_notify_listener_after_start_with_create(oci):
+    """create + start: the runtime connects to listenerPath at create (the
+    host path), the init hands the listener on after start, once its
+    filter is in (the last thing before execve)."""
+    path = os.path.join(oci.tmp, "listener2.sock")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(1)
+    got = {}
+
+    def serve():
+        conn, _ = srv.accept()
+        got["connected"] = True
+        msg, fds, _, _ = socket.recv_fds(conn, 65536, 4)
+        got["msg"] = json.loads(msg)
+        got["fds"] = len(fds)
+        for fd in fds:
+            os.close(fd)
+        conn.close()
+
+    t = threading.Thread(target=serve)
+    t.start()
+    try:
+        oci.config["linux"]["seccomp"] = profile(
+            [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"}],
+            listenerPath=path, listenerMetadata="m2")
+        cid = f"notify-{os.getpid()}"
+        oci.create(cid, "sh", "-c", "mkdir /x; echo done")
+        t.join(0.5)
+        assert got.get("connected") and "fds" not in got, got  # nothing before start
+        oci.ward("start", cid, check=True)
+        t.join(10)
+        assert got.get("fds") == 1 and got["msg"]["metadata"] == "m2", got
+        assert got["msg"]["pid"] == oci.state(cid)["pid"]
+        oci.wait_status(cid, "stopped")
+        assert "done" in oci.output(cid)
+        oci.ward("delete", cid, check=True)
+    finally:
+        srv.close()
+        t.join(1)
