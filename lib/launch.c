@@ -1429,7 +1429,19 @@ ids_done:
 				   (l.rootless ? CLONE_NEWUSER : 0),
 			   l.cg ? ward_cgroup_dirfd(l.cg) : -1);
 	if (init < 0) {
-		ward_error_sys(err, "cannot create the sandbox's namespaces");
+		/* Rootless on cgroup v2: the kernel moves a process only between
+		 * cgroups beneath one whose cgroup.procs the user may write
+		 * (docs/rootless.md#limits-delegation). */
+		if (l.rootless && errno == EACCES && l.cg && ward_cgroup_dirfd(l.cg) >= 0)
+			ward_error_set(
+				err, EACCES,
+				"cannot start the sandbox in its cgroup: on cgroup v2 a user "
+				"may move processes only within a subtree delegated to them, "
+				"and ward runs outside it (see /proc/self/cgroup); start your "
+				"session inside the delegated cgroup, or set WARD_CGROUP to "
+				"one that holds it");
+		else
+			ward_error_sys(err, "cannot create the sandbox's namespaces");
 		goto out;
 	}
 	if (init == 0)
