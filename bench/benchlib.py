@@ -405,10 +405,20 @@ def cmd_readme(argv):
         rows.append(("`podman run --rm` of `/bin/true` (OCI runtime)", f"{pw:.0f} ms",
                      f"runc {pr:.0f} ms" if pr else ""))
     ow = _grab(oci, r"median ward\s+([\d.]+) ms")
-    oc = _grab(oci, r"ward / crun \(wrapper subtracted\) = ([\d.]+)")
+    oc = _grab(oci, r"^\s*ward / crun \(wrapper subtracted[^)]*\) = ([\d.]+)")
+    osc = _grab(oci, r"^\s*ward \+ seccomp / crun \+ seccomp \(wrapper subtracted[^)]*\) = ([\d.]+)")
+    orc = _grab(oci, r"^\s*ward \+ seccomp / runc \+ seccomp = ([\d.]+)")
     if ow:
+        cmp = [f"{oc:.2f}× crun" if oc else "",
+               f"with the same seccomp profile {osc:.2f}× crun" if osc else "",
+               f"{orc:.2f}× runc" if orc else ""]
         rows.append(("OCI `run` of a busybox bundle", f"{ow:.1f} ms",
-                     f"{oc:.2f}× crun" if oc else ""))
+                     ", ".join(c for c in cmp if c)))
+    cw = _grab(oci, r"median ctr \+ ward\s+([\d.]+) ms")
+    cr = _grab(oci, r"median ctr \+ runc\s+([\d.]+) ms")
+    if cw:
+        rows.append(("`ctr run --rm` (containerd, runc v2 shim)", f"{cw:.0f} ms",
+                     f"runc {cr:.0f} ms" if cr else ""))
     print("| figure (same run) | ward | compared with |")
     print("| --- | --- | --- |")
     for a, b, c in rows:

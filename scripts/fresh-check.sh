@@ -154,6 +154,10 @@ else
 	FRESH=0
 fi
 snapshot >"$LOGS/state-before.txt"
+# What make check installs first (a fresh machine has none of it).
+say "scripts/deps.sh (log: $LOGS/deps.log)"
+(cd "$WORK/ward" && ./scripts/deps.sh) </dev/null >"$LOGS/deps.log" 2>&1 ||
+	say "scripts/deps.sh failed (see the log); running the suite anyway"
 
 status=0
 for i in $(seq 1 "$RUNS"); do
