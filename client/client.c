@@ -808,6 +808,24 @@ API int ward_accept(int provide_fd, char *from, size_t fromsize)
 	}
 }
 
+API int ward_attest(struct ward_client *c, const void *nonce, size_t len)
+{
+	struct ward_proto_buf b;
+	int r, fd;
+
+	if (nonce == NULL || len < 8 || len > 64)
+		return set_error(c, EINVAL, "a nonce is 8 to 64 bytes");
+	r = ward_flush(c);
+	if (r < 0)
+		return r;
+	begin(c, &b, WARD_MSG_ATTEST);
+	ward_proto_put(&b, WARD_ATTR_DATA, nonce, len);
+	r = request(c, &b, &fd);
+	if (r < 0)
+		return r;
+	return fd >= 0 ? fd : set_error(c, EPROTO, "the broker answered without a descriptor");
+}
+
 API int ward_open(struct ward_client *c, const char *path, int flags)
 {
 	struct ward_proto_buf b;

@@ -9,6 +9,7 @@
  *   ward-msg open [--write|--append|--create] PATH
  *   ward-msg connect SERVICE                (relays standard input and output)
  *   ward-msg provide SERVICE                (accepts one connection and relays)
+ *   ward-msg attest NONCE [DIR]             (api.attest: the quote's files into DIR)
  *
  * Exit status: 0; 1 when the broker refused or failed (the reason and the
  * missing entitlement on stderr); 2 for a bad command line.
@@ -22,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ward/client.h"
@@ -33,7 +35,7 @@ static int usage(void)
 	fputs("usage: ward-msg whoami | send [--wait] NAME [TEXT] | recv [--timeout MS] "
 	      "[--count N] [--from]\n"
 	      "       | lookup NAME | open [--write|--append|--create] PATH | connect SERVICE\n"
-	      "       | provide SERVICE\n",
+	      "       | provide SERVICE | attest NONCE [DIR]\n",
 	      stderr);
 	return 2;
 }
@@ -102,6 +104,111 @@ static int relay(int sock)
 			}
 		}
 	}
+}
+
+/* One line of at most max bytes, without its newline; -1 at the end. */
+static int read_line(int fd, char *buf, size_t max)
+{
+	size_t n = 0;
+
+	while (n + 1 < max) {
+		ssize_t r = read(fd, buf + n, 1);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		if (buf[n] == '\n')
+			break;
+		n++;
+	}
+	buf[n] = '\0';
+	return 0;
+}
+
+/* ward-msg attest NONCE [DIR]: the broker's attestation stream, written
+ * as files of DIR.  Only the names the stream format knows are written,
+ * beneath DIR, never through a link. */
+static int attest(struct ward_client *c, const char *hex, const char *dir)
+{
+	static const char *const names[] = {"quote.msg", "quote.sig",  "quote.pcrs", "eventlog",
+					    "kind",	 "qualifying", "event"};
+	unsigned char nonce[64];
+	size_t n = strlen(hex), i;
+	char line[1100];
+	int fd, dfd;
+
+	if (n % 2 || n / 2 < 8 || n / 2 > 64) {
+		fprintf(stderr, "ward-msg: attest: the nonce is 8 to 64 bytes in hex\n");
+		return 2;
+	}
+	for (i = 0; i < n / 2; i++) {
+		unsigned v;
+
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1) {
+			fprintf(stderr, "ward-msg: attest: the nonce is hex\n");
+			return 2;
+		}
+		nonce[i] = (unsigned char)v;
+	}
+	fd = ward_attest(c, nonce, n / 2);
+	if (fd < 0)
+		return fail(c, "attest", fd);
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		fprintf(stderr, "ward-msg: %s: %s\n", dir, strerror(errno));
+		return 1;
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || read_line(fd, line, sizeof(line)) < 0 ||
+	    strcmp(line, "ward-attestation 1") != 0) {
+		fprintf(stderr, "ward-msg: attest: no attestation from the broker\n");
+		return 1;
+	}
+	for (;;) {
+		char name[32];
+		size_t len, got = 0;
+		const char *known = NULL;
+		int out;
+
+		if (read_line(fd, line, sizeof(line)) < 0)
+			break;
+		if (strcmp(line, "end") == 0)
+			return 0;
+		if (strncmp(line, "error ", 6) == 0) {
+			fprintf(stderr, "ward-msg: attest: %s\n", line + 6);
+			return 1;
+		}
+		if (sscanf(line, "file %31s %zu", name, &len) != 2)
+			break;
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (strcmp(name, names[i]) == 0)
+				known = names[i];
+		if (known == NULL)
+			break;
+		out = openat(dfd, known, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+			     0644);
+		if (out < 0) {
+			fprintf(stderr, "ward-msg: %s/%s: %s\n", dir, known, strerror(errno));
+			return 1;
+		}
+		while (got < len) {
+			char buf[65536];
+			size_t want = len - got < sizeof(buf) ? len - got : sizeof(buf);
+			ssize_t r = read(fd, buf, want);
+
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0 || write_all(out, buf, (size_t)r) < 0) {
+				close(out);
+				goto cut;
+			}
+			got += (size_t)r;
+		}
+		close(out);
+	}
+cut:
+	fprintf(stderr, "ward-msg: attest: the attestation stream was cut or malformed\n");
+	return 1;
 }
 
 int main(int argc, char **argv)
@@ -245,6 +352,11 @@ int main(int argc, char **argv)
 				}
 		}
 		return n < 0 ? 1 : 0;
+	}
+	if (strcmp(cmd, "attest") == 0) {
+		if (argc != 3 && argc != 4)
+			return usage();
+		return attest(c, argv[2], argc == 4 ? argv[3] : ".");
 	}
 	if (strcmp(cmd, "connect") == 0 || strcmp(cmd, "provide") == 0) {
 		int fd;

@@ -85,6 +85,7 @@ enum ward_broker_kind {
 	WARD_BROKER_CONNECT, /* service.connect=NAME */
 	WARD_BROKER_PROVIDE, /* service.provide=NAME */
 	WARD_BROKER_OPEN,    /* api.open=PATH[:ro|rw] */
+	WARD_BROKER_ATTEST,  /* api.attest (no name) */
 };
 
 struct ward_broker_grant {

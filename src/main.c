@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "attest_cli.h"
 #include "cli.h"
 #include "rootless.h"
 
@@ -63,6 +64,9 @@ static void usage(FILE *f)
 	if (cmd_key || cmd_bundle || cmd_trust)
 		fprintf(f, "  key, bundle, trust                   signed bundles and the trust "
 			   "policy (`ward bundle --help`)\n");
+	if (cmd_attest)
+		fprintf(f, "  attest init|quote|verify|log         measured launch and attestation "
+			   "(docs/attestation.md)\n");
 	if (cmd_oci)
 		fprintf(f, "  create, start, state, kill, delete, run --bundle, exec, spec, "
 			   "features,\n"
@@ -192,6 +196,8 @@ int main(int argc, char **argv)
 		return cmd_trust(argc, argv);
 	if (strcmp(cmd, "broker") == 0 && cmd_broker)
 		return cmd_broker(argc, argv);
+	if (strcmp(cmd, "attest") == 0 && cmd_attest)
+		return cmd_attest(argc, argv);
 	if (strcmp(cmd, "up") == 0)
 		return cmd_up(argc, argv);
 	if (strcmp(cmd, "down") == 0)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attest_cli.h"
 #include "broker/broker_cli.h"
 #include "bundle/bundle_cli.h"
 #include "cli.h"
@@ -54,6 +55,9 @@ static void run_usage(FILE *f)
 		"      --state-dir DIR       ward's runtime state (default /run/ward)\n"
 		"      --trust FILE          trust policy for bundles (default $WARD_TRUST or "
 		"/etc/ward/trust)\n"
+		"      --measure             measure this launch (a bundle's always is; so is one "
+		"granted\n"
+		"                            api.attest): docs/attestation.md\n"
 		"      --quiet-denials       do not explain denied syscalls and refused files on "
 		"stderr\n"
 		"      --denials-log FILE    append every denial to FILE as a JSON line\n"
@@ -103,6 +107,7 @@ int cmd_run(int argc, char **argv)
 		{"add-host", required_argument, NULL, 'H'},
 		{"hostname", required_argument, NULL, 'n'},
 		{"notify-fd", required_argument, NULL, 'F'},
+		{"measure", no_argument, NULL, 'M'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -113,6 +118,8 @@ int cmd_run(int argc, char **argv)
 	cleanup_free char **env = NULL;
 	const char *trust = NULL;
 	struct broker_attach ba = {.ctl = -1, .env_fd = -1};
+	struct attest_hook measured = {0};
+	bool measure = false;
 	struct ward_net_host *hosts = NULL;
 	struct ward_net_publish *publish = NULL;
 	size_t n_env = 0, n_hosts = 0, n_publish = 0, i;
@@ -244,6 +251,9 @@ int cmd_run(int argc, char **argv)
 			close((int)v);
 			break;
 		}
+		case 'M':
+			measure = true;
+			break;
 		case 'h':
 			run_usage(stdout);
 			status = 0;
@@ -292,7 +302,17 @@ int cmd_run(int argc, char **argv)
 		o.broker_fd = ba.env_fd;
 		o.name = ba.name;
 	}
+	/* Measured launch (src/attest_hook.c): on request, and whenever the
+	 * environment may ask for an attestation of its own launch. */
+	if ((measure || ward_policy_find(&p, "api.attest")) && attest_hook_launch &&
+	    attest_hook_launch(&p, &o, NULL, &measured, &err) < 0) {
+		if (o.broker_fd > 2)
+			broker_cli_detach(&ba);
+		goto fail;
+	}
 	rc = ward_run(&p, &o, &status, &err);
+	if (attest_hook_done)
+		attest_hook_done(&measured);
 	if (o.broker_fd > 2)
 		broker_cli_detach(&ba);
 	if (rc < 0)

@@ -507,6 +507,9 @@ static void handle_env(struct conn *c, const struct ward_proto_msg *m)
 	case WARD_MSG_OPEN:
 		do_open(c, e, m);
 		break;
+	case WARD_MSG_ATTEST:
+		bk_do_attest(c, e, m);
+		break;
 	case WARD_MSG_REGISTER:
 	case WARD_MSG_PS:
 		bk_reply_error(c, m->id, EPERM, NULL,
@@ -810,6 +813,7 @@ void bk_core_config(const struct ward_broker_options *o)
 {
 	memset(&B, 0, sizeof(B));
 	B.ep = -1;
+	bk_attest_config(o->dir);
 	B.depth_max = o->queue_depth ? o->queue_depth : WARD_BROKER_DEFAULT_DEPTH;
 	B.bytes_max = o->queue_bytes ? o->queue_bytes : WARD_BROKER_DEFAULT_BYTES;
 	B.uid = geteuid();

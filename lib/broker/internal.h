@@ -224,6 +224,10 @@ void bk_do_send(struct conn *c, struct env *e, const struct ward_proto_msg *m);
 void bk_do_recv(struct conn *c, struct env *e, const struct ward_proto_msg *m);
 void bk_do_lookup(struct conn *c, struct env *e, const struct ward_proto_msg *m);
 
+/* attest.c: api.attest */
+void bk_attest_config(const char *dir);
+void bk_do_attest(struct conn *c, struct env *e, const struct ward_proto_msg *m);
+
 /* service.c */
 struct service *bk_svc_find(const char *name);
 void bk_do_provide(struct conn *c, struct env *e, const struct ward_proto_msg *m);

@@ -47,7 +47,8 @@ const struct ward_broker_grant *ward_broker_allows(const struct ward_broker_gran
 	for (i = 0; i < n; i++) {
 		if (g[i].kind != kind)
 			continue;
-		if (kind == WARD_BROKER_RECV || ward_broker_name_match(g[i].name, name))
+		if (kind == WARD_BROKER_RECV || kind == WARD_BROKER_ATTEST ||
+		    ward_broker_name_match(g[i].name, name))
 			return &g[i];
 	}
 	return NULL;
@@ -103,12 +104,12 @@ const struct ward_broker_grant *ward_broker_open_grant(const struct ward_broker_
 static const char *const kind_names[] = {
 	[WARD_BROKER_SEND] = "ipc.send",	   [WARD_BROKER_RECV] = "ipc.recv",
 	[WARD_BROKER_CONNECT] = "service.connect", [WARD_BROKER_PROVIDE] = "service.provide",
-	[WARD_BROKER_OPEN] = "api.open",
+	[WARD_BROKER_OPEN] = "api.open",	   [WARD_BROKER_ATTEST] = "api.attest",
 };
 
 char *ward_broker_grant_text(const struct ward_broker_grant *g)
 {
-	if (g->kind == WARD_BROKER_RECV)
+	if (g->kind == WARD_BROKER_RECV || g->kind == WARD_BROKER_ATTEST)
 		return ward_xstrdup(kind_names[g->kind]);
 	if (g->kind == WARD_BROKER_OPEN)
 		return ward_xasprintf("api.open=%s:%s", g->name, g->write ? "rw" : "ro");

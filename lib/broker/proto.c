@@ -82,6 +82,7 @@ static bool known_type(uint16_t t)
 	case WARD_MSG_CONNECT:
 	case WARD_MSG_PROVIDE:
 	case WARD_MSG_OPEN:
+	case WARD_MSG_ATTEST:
 	case WARD_MSG_REGISTER:
 	case WARD_MSG_PS:
 	case WARD_MSG_OK:
@@ -113,6 +114,7 @@ static uint32_t required(uint16_t t)
 	case WARD_MSG_ERROR:
 		return B(CODE) | B(TEXT);
 	case WARD_MSG_MESSAGE:
+	case WARD_MSG_ATTEST:
 		return B(DATA);
 	case WARD_MSG_UNDELIVERED:
 		return B(NAME) | B(CODE) | B(TEXT);

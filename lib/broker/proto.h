@@ -47,6 +47,7 @@ enum ward_proto_type {
 	WARD_MSG_CONNECT = 5, /* NAME, [FLAGS] -> OK + descriptor | ERROR */
 	WARD_MSG_PROVIDE = 6, /* NAME -> OK + descriptor | ERROR */
 	WARD_MSG_OPEN = 7,    /* PATH, [FLAGS] -> OK + descriptor | ERROR */
+	WARD_MSG_ATTEST = 8,  /* DATA (the nonce) -> OK + descriptor (the attestation) | ERROR */
 	/* requests only the control socket (the operator) may make */
 	WARD_MSG_REGISTER = 16, /* [NAME], ENT..., PID -> OK(NAME) + descriptor */
 	WARD_MSG_PS = 17,	/* -> ENTRY... then OK(COUNT) */

@@ -565,6 +565,10 @@ static int apply_one(struct ward_policy *p, const struct ward_request *r, int de
 		add_broker(p, WARD_BROKER_OPEN, path, write, r->origin);
 		return 0;
 	}
+	if (strcmp(name, "api.attest") == 0) {
+		add_broker(p, WARD_BROKER_ATTEST, NULL, false, r->origin);
+		return 0;
+	}
 	/* Every available entitlement is handled above; the table test checks it. */
 	return ward_error_set(err, ENOSYS, "%s: internal error: no resolver for %s", r->origin,
 			      name);

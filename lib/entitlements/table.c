@@ -416,8 +416,16 @@ const struct ward_entitlement ward_entitlements[] = {
 	{
 		.name = "api.attest",
 		.arg = WARD_ARG_NONE,
-		.flags = WARD_ENT_UNAVAILABLE,
-		.summary = "ask for a signed attestation of its own launch",
+		.summary = "ask the broker for a quote over its own launch event, with a nonce from a "
+			   "remote verifier (ward-msg attest NONCE)",
+		.layers = {
+			L(PROCESS) = "one descriptor to the broker; the launch is measured (an event in "
+				     "ward's measurement log, extended into the TPM's PCR or the "
+				     "software chain), and an ATTEST request returns a quote whose "
+				     "qualifying data binds the nonce to that event, with the log",
+			L(MOUNT) = "nothing mounted: the TPM, the log and the keys stay outside the "
+				   "sandbox's view",
+		},
 	},
 };
 

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "attest_cli.h"
+#include "broker/broker_cli.h"
 #include "bundle/bundle.h"
 #include "bundle_cli.h"
 #include "cli.h"
@@ -58,7 +60,9 @@ int bundle_cli_run(const char *bundle, char **args, const struct ward_request_li
 {
 	struct ward_bundle b = {.fd = -1};
 	struct ward_trust t = {0};
-	struct ward_trust_report rep = {0};
+	struct ward_trust_report rep = {0}, first = {0};
+	struct attest_hook measured = {0};
+	struct broker_attach ba = {.ctl = -1, .env_fd = -1};
 	struct ward_signer *signers = NULL;
 	struct policy_args pa = {0};
 	struct ward_policy p = {0};
@@ -86,7 +90,7 @@ int bundle_cli_run(const char *bundle, char **args, const struct ward_request_li
 		struct ward_request_list need = {0}, by_operator = {0}, by_signers = {0};
 		ward_error_t ignored = NULL;
 
-		ward_trust_decide(&t, signers, n_signers, &b.manifest.reqs, &rep, &ignored);
+		ward_trust_decide(&t, signers, n_signers, &b.manifest.reqs, &first, &ignored);
 		ward_error_free(&ignored);
 		for (i = 0; i < b.manifest.reqs.n; i++) {
 			const struct ward_request *r = &b.manifest.reqs.items[i];
@@ -95,15 +99,15 @@ int bundle_cli_run(const char *bundle, char **args, const struct ward_request_li
 			for (j = 0; operator_reqs && j < operator_reqs->n && !op; j++)
 				if (same_request(r, &operator_reqs->items[j]))
 					op = &operator_reqs->items[j];
-			if (i < rep.n && rep.items[i].granted)
+			if (i < first.n && first.items[i].granted)
 				continue;
 			if (op)
 				push_request(&by_operator, op);
 			else
 				push_request(&need, r);
 		}
-		for (i = 0; i < b.manifest.reqs.n && i < rep.n; i++)
-			if (rep.items[i].granted)
+		for (i = 0; i < b.manifest.reqs.n && i < first.n; i++)
+			if (first.items[i].granted)
 				push_request(&by_signers, &b.manifest.reqs.items[i]);
 		/* Rootless: bounded by the system's policy (lib/bundle/extract.c). */
 		rc = ward_trust_check_bound(&b, trust ? trust : ward_trust_default_path(),
@@ -112,10 +116,8 @@ int bundle_cli_run(const char *bundle, char **args, const struct ward_request_li
 		if (rc < 0) {
 			ward_request_list_free(&need);
 			ward_request_list_free(&by_operator);
-			ward_trust_report_free(&rep);
 			goto out;
 		}
-		ward_trust_report_free(&rep);
 		rc = ward_trust_decide(&t, signers, n_signers, &need, &rep, err);
 		ward_request_list_free(&need);
 		if (rc < 0) {
@@ -195,7 +197,35 @@ int bundle_cli_run(const char *bundle, char **args, const struct ward_request_li
 		o->home = getenv("HOME");
 	if (o->term == NULL)
 		o->term = getenv("TERM");
+	/* A bundle's environment with a name or a broker entitlement gets
+	 * its descriptor to the broker, as `ward run --name` does. */
+	if ((o->name || p.n_broker) && broker_cli_attach) {
+		if (broker_cli_attach(&ba, o->state_dir, o->name, &p,
+				      o->quiet_denials && !o->denials_log, err) < 0) {
+			rc = -1;
+			goto restore;
+		}
+		o->broker_fd = ba.env_fd;
+		o->name = ba.name;
+	}
+	/* Measured launch: what runs next, exactly (src/attest_hook.c). */
+	if (attest_hook_launch) {
+		struct attest_hook_bundle hb = {&b, signers, n_signers, &first};
+
+		if (attest_hook_launch(&p, o, &hb, &measured, err) < 0) {
+			rc = -1;
+			goto restore;
+		}
+	}
 	rc = ward_run(&p, o, status, err);
+restore:
+	if (attest_hook_done)
+		attest_hook_done(&measured);
+	if (ba.env_fd > 2 || ba.ctl >= 0) {
+		o->broker_fd = 0;
+		o->name = NULL;
+		broker_cli_detach(&ba);
+	}
 	if (own_cwd)
 		o->cwd = NULL;
 	o->rootfs = NULL;
@@ -205,6 +235,7 @@ out:
 	ward_policy_free(&p);
 	policy_args_free(&pa);
 	ward_trust_report_free(&rep);
+	ward_trust_report_free(&first);
 	ward_signers_free(signers, n_signers);
 	ward_trust_free(&t);
 	/* Removes the extracted root filesystem, on success and on failure. */

@@ -80,6 +80,15 @@ int ward_accept(int provide_fd, char *from, size_t fromsize);
  * O_RDWR, with O_CREAT, O_TRUNC, O_APPEND. */
 int ward_open(struct ward_client *c, const char *path, int flags);
 
+/* Ask for an attestation of this environment's own launch (api.attest),
+ * with a nonce of 8 to 64 bytes from the verifier.  Returns a descriptor
+ * to read it from until end of file: "ward-attestation 1\n", then for
+ * each file "file NAME LEN\n" and LEN bytes (quote.msg, quote.sig,
+ * quote.pcrs, eventlog, kind, qualifying, event), then "end\n"; or
+ * "error TEXT\n" when the quote failed.  ward-msg attest writes them
+ * into a directory for `ward attest verify` (docs/attestation.md). */
+int ward_attest(struct ward_client *c, const void *nonce, size_t len);
+
 #ifdef __cplusplus
 }
 #endif
