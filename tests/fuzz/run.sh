@@ -53,18 +53,27 @@ if [ -f "$lib" ] && [ -n "$(find lib -name '*.h' -newer "$lib" | head -1)" ]; th
 	rm -f "$OUT"/obj/*.o
 fi
 objs=""
+todo=""
 for src in $(find lib -name '*.c' | sort); do
 	obj="$OUT/obj/$(echo "$src" | tr / _ | sed 's/\.c$/.o/')"
 	objs="$objs $obj"
 	if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ]; then
-		# shellcheck disable=SC2086
-		if ! $CC $COMMON -fsanitize=fuzzer-no-link -c "$src" -o "$obj" 2>"$OUT/build-lib.log"; then
-			echo "fuzz: compiling $src failed:" >&2
-			cat "$OUT/build-lib.log" >&2
-			exit 1
-		fi
+		todo="$todo $src"
 	fi
 done
+# Compiled in parallel (one job a CPU): on a fresh machine this is every
+# file of libward with ASan, the longest part of a short fuzz run.
+if [ -n "$todo" ]; then
+	export CC COMMON OUT
+	# shellcheck disable=SC2016,SC2086
+	if ! printf '%s\n' $todo | xargs -P "$(nproc)" -I{} sh -c '
+		src={}; obj="$OUT/obj/$(echo "$src" | tr / _ | sed "s/\.c\$/.o/")"
+		$CC $COMMON -fsanitize=fuzzer-no-link -c "$src" -o "$obj" 2>"$obj.log" ||
+			{ echo "fuzz: compiling $src failed:" >&2; cat "$obj.log" >&2; rm -f "$obj"; exit 255; }
+		rm -f "$obj.log"'; then
+		exit 1
+	fi
+fi
 # Objects of sources that are gone must not stay in the archive.
 rm -f "$lib"
 # shellcheck disable=SC2086
