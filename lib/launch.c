@@ -1474,7 +1474,8 @@ ids_done:
 		abort_init(init);
 		goto out;
 	}
-	if (l.cg && ward_cgroup_dirfd(l.cg) < 0 && ward_cgroup_enter(l.cg, init, err) < 0) {
+	if (l.cg && (ward_cgroup_dirfd(l.cg) < 0 || ward_clone3_missing()) &&
+	    ward_cgroup_enter(l.cg, init, err) < 0) {
 		abort_init(init);
 		goto out;
 	}
