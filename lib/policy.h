@@ -118,6 +118,12 @@ struct ward_policy {
 	bool debug;  /* process.debug: ptrace inside the sandbox */
 	bool setuid; /* process.setuid: no_new_privs is not set */
 
+	/* network.admin: CAP_NET_ADMIN and CAP_NET_RAW in a network namespace
+	 * that the program's own user namespace owns (docs/engines.md): the
+	 * program is cloned into a new one, the veth (if any) is moved there,
+	 * and its /proc/sys/net is writable. */
+	bool net_admin;
+
 	/* host.* */
 	bool host_time; /* host.time: CAP_SYS_TIME, clock syscalls */
 	struct ward_device_grant *devices;

@@ -486,6 +486,10 @@ static int apply_one(struct ward_policy *p, const struct ward_request *r, int de
 		p->host_time = true;
 		return 0;
 	}
+	if (strcmp(name, "network.admin") == 0) {
+		p->net_admin = true;
+		return 0;
+	}
 	if (strcmp(name, "network.none") == 0) {
 		p->net = WARD_NET_NONE;
 		return 0;
@@ -734,6 +738,22 @@ int ward_resolve(const struct ward_request_list *l, const struct ward_resolve_ct
 			       "host.time cannot be combined with %s: without a user namespace "
 			       "its capabilities would hold on the host; use security.confined",
 			       p.level == WARD_LEVEL_USER ? "security.user" : "security.admin");
+		goto fail;
+	}
+	if (p.net_admin && (p.net == WARD_NET_HOST || p.host_time)) {
+		/* Its capabilities must hold in a namespace of the sandbox's
+		 * own; network.host has none, and host.time has no user
+		 * namespace (CAP_NET_ADMIN would be the host's). */
+		const struct ward_grant *g = ward_policy_find(&p, "network.admin");
+
+		ward_error_set(err, EINVAL,
+			       "%s: network.admin conflicts with %s: network.admin administers the "
+			       "sandbox's own network namespace only, and %s; remove one",
+			       g ? g->origin : "network.admin",
+			       p.host_time ? "host.time" : "network.host",
+			       p.host_time ? "host.time runs without a user namespace, where "
+					     "CAP_NET_ADMIN would hold on the host"
+					   : "network.host shares the host's");
 		goto fail;
 	}
 	p.socket_families = 1ULL << AF_UNIX;

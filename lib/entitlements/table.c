@@ -138,8 +138,34 @@ const struct ward_entitlement ward_entitlements[] = {
 	{
 		.name = "network.admin",
 		.arg = WARD_ARG_NONE,
-		.flags = WARD_ENT_UNAVAILABLE | WARD_ENT_DANGEROUS,
-		.summary = "CAP_NET_ADMIN and CAP_NET_RAW inside its own network namespace",
+		.flags = WARD_ENT_DANGEROUS,
+		.summary = "administer the sandbox's own network namespace: interfaces, addresses, "
+			   "routes, nftables, bridges, veths and tun devices for nested containers; "
+			   "never the host's (combine with network.loopback, network.outbound, "
+			   "network.connect or network.listen for a way out; network.host is refused)",
+		.layers = {
+			L(NS) = "the program is cloned into a network namespace of its own user "
+				"namespace (so its capabilities hold there and nowhere else); the "
+				"sandbox's eth0, if it has one, is moved into it and configured; its "
+				"/proc/sys/net (that namespace's sysctls only) is writable; the host's "
+				"namespace cannot be joined (setns needs CAP_SYS_ADMIN over the host's "
+				"user namespace)",
+			L(CAPS) = "CAP_NET_ADMIN and CAP_NET_RAW, within the sandbox's own user "
+				  "namespace",
+			L(SECCOMP) = "socket(2) allowed for AF_UNIX, AF_INET, AF_INET6, AF_NETLINK, "
+				     "AF_PACKET",
+			L(NFT) = "the rules ward loads inside the namespace are the program's to change: "
+				 "what holds is enforced on the host (table bridge ward: the veth sends "
+				 "only IPv4 and ARP as its own MAC and address; table ip ward_nat: "
+				 "forwarding only as the network entitlements say; no port of the host "
+				 "itself)",
+			L(LANDLOCK) = "TCP bind and connect rules of network.connect and network.listen "
+				      "still apply (a process-wide LSM: changing the namespace does not "
+				      "lift them), unless security.admin turns Landlock off",
+		},
+		.caps = CAP(CAP_NET_ADMIN) | CAP(CAP_NET_RAW),
+		.socket_families = FAM(AF_UNIX) | FAM(AF_INET) | FAM(AF_INET6) | FAM(AF_NETLINK) |
+				   FAM(AF_PACKET),
 	},
 
 	/* ---- filesystem ---- */

@@ -369,7 +369,7 @@ def test_host_time_refuses_wider_levels():
 
 # ---------------------------------------------------------------- not yet available
 
-@pytest.mark.parametrize("name", ["network.admin", "process.host",
+@pytest.mark.parametrize("name", ["process.host",
                                   "host.devices.admin", "api.attest"])
 def test_not_yet_available_refused(name):
     r = run_ward("run", "-a", name, "--", "/bin/true")

@@ -75,3 +75,105 @@ def test_clone3_enosys_namespaces_still_made():
     works(r)
     # A new pid namespace: the program sees itself and init only.
     assert r["n"] == "2" and r["self"] == "2", r
+
+
+# ---------------------------------------------------------------- network.admin
+
+def sh(*allow, script, timeout=60):
+    """Run a shell script in a sandbox with ALLOW (and the helpers)."""
+    return run_ward("run", "-q", "-a", f"fs.exec={HELPERS}", *sum((["-a", a] for a in allow), []),
+                    "--", "/bin/sh", "-c", script, timeout=timeout)
+
+
+def test_net_admin_absent_refused():
+    # Without it, uid 0 of the sandbox holds no network capability: the
+    # kernel refuses to change an interface of its namespace.
+    r = run_probe("ifflags", "lo", allow=["network.loopback"])
+    blocked(r, "EPERM")
+    assert r["step"] == "set", r
+    r = run_probe("caps", allow=["network.loopback"])
+    assert r["CapEff"] == "0000000000000000", r
+
+
+def test_net_admin_granted_works():
+    r = run_probe("caps", allow=["network.admin"])
+    # CAP_NET_ADMIN (12) and CAP_NET_RAW (13), nothing else.
+    assert r["CapEff"] == "0000000000003000" and r["CapBnd"] == "0000000000003000", r
+    works(run_probe("ifflags", "lo", allow=["network.admin"]))
+    # What an engine does for its containers: a bridge, a veth pair into
+    # it, a table of rules, forwarding on.
+    r = sh("network.admin", "network.outbound", script=(
+        "set -e; ip link add br9 type bridge; ip link add v1 type veth peer name v2; "
+        "ip link set v1 master br9; ip link set br9 up; nft add table inet engine; "
+        "echo 1 > /proc/sys/net/ipv4/ip_forward; ip -o link show | cut -d: -f2; "
+        "nft list tables; cat /proc/sys/net/ipv4/ip_forward"))
+    assert r.returncode == 0, r
+    names = r.stdout.split()
+    for want in ("lo", "eth0@if", "br9", "v1@v2", "v2@v1", "engine"):
+        assert any(n.startswith(want) for n in names), r
+    assert r.stdout.split()[-1] == "1", r
+
+
+def test_net_admin_sees_only_its_namespace():
+    # The host's interfaces (ward0, the host's uplink, other sandboxes'
+    # veths) are not in the program's namespace: only lo and its eth0.
+    r = works(run_probe("netifs", allow=["network.admin", "network.outbound"]))
+    assert sorted(r["ifs"].split(",")) == ["eth0", "lo"], r
+    r = works(run_probe("netifs", allow=["network.admin"]))
+    assert r["ifs"] == "lo", r
+
+
+def test_net_admin_sysctls_are_its_own():
+    # /proc/sys/net is writable under network.admin, and it is the
+    # program's namespace's: the host's value does not move.
+    with open("/proc/sys/net/ipv4/ip_default_ttl") as f:
+        host_before = f.read().strip()
+    new = "99" if host_before != "99" else "98"
+    r = sh("network.admin", script=(
+        f"echo {new} > /proc/sys/net/ipv4/ip_default_ttl && "
+        "cat /proc/sys/net/ipv4/ip_default_ttl"))
+    assert r.returncode == 0 and r.stdout.strip() == new, r
+    with open("/proc/sys/net/ipv4/ip_default_ttl") as f:
+        assert f.read().strip() == host_before
+    # The rest of /proc/sys stays out of reach (the host's kernel sysctls).
+    r = run_probe("rewrite", "/proc/sys/kernel/hostname", allow=["network.admin"])
+    blocked(r, "EACCES", "EROFS")
+
+
+def test_net_admin_host_side_rules_hold(make_tmpdir):
+    # The program flushes every rule ward put in its namespace, then tries
+    # a service of the host through ward0's address: the host's own table
+    # (ip ward_nat) still rejects it (ICMP host unreachable).  Control: the
+    # host itself reaches the listener.
+    import socket
+    srv = None
+    for port in range(46100, 46200):
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("0.0.0.0", port))
+        except OSError:
+            s.close()
+            continue
+        srv = s
+        break
+    assert srv is not None, "no free port in 46100-46199"
+    try:
+        srv.listen(4)
+        r = sh("network.admin", "network.outbound", script=(
+            f"nft flush ruleset && nft list ruleset | wc -l && "
+            f"{PROBE} tcp-connect 10.88.0.1 {port}"))
+        assert r.returncode == 0, r
+        lines = r.stdout.split("\n")
+        assert lines[0].strip() == "0", r
+        assert lines[1].startswith("errno=EHOSTUNREACH"), r
+        c = socket.create_connection(("10.88.0.1", port), timeout=10)
+        c.close()
+    finally:
+        srv.close()
+
+
+def test_net_admin_refuses_host_namespace():
+    r = run_ward("run", "-a", "network.admin", "-a", "network.host", "--", "/bin/true")
+    assert r.returncode == conftest.EXIT_FAILURE, r
+    assert "network.admin conflicts with network.host" in r.stderr, r

@@ -159,6 +159,33 @@ static void test_levels(void **state)
 	ward_policy_free(&p);
 }
 
+/* network.admin: two capabilities in a namespace of the sandbox's own;
+ * combined with a way out, the way out is unchanged. */
+static void test_net_admin(void **state)
+{
+	const char *alone[] = {"network.admin", NULL};
+	const char *out[] = {"network.admin", "network.outbound", NULL};
+	struct ward_policy p = {0};
+	ward_error_t err = NULL;
+
+	(void)state;
+	assert_int_equal(resolve(alone, &p, &err), 0);
+	assert_true(p.net_admin);
+	assert_int_equal(p.net, WARD_NET_NONE);
+	assert_true(p.caps == ((1ULL << CAP_NET_ADMIN) | (1ULL << CAP_NET_RAW)));
+	assert_true(p.namespaces & CLONE_NEWNET);
+	assert_true(p.namespaces & CLONE_NEWUSER);
+	assert_true(p.socket_families & (1ULL << AF_PACKET));
+	assert_true(p.socket_families & (1ULL << AF_NETLINK));
+	assert_false(p.allow_ns_clone);
+	ward_policy_free(&p);
+
+	assert_int_equal(resolve(out, &p, &err), 0);
+	assert_true(p.net_admin);
+	assert_int_equal(p.net, WARD_NET_OUTBOUND);
+	ward_policy_free(&p);
+}
+
 static void test_order_independent(void **state)
 {
 	const char *a[] = {"fs.read=/b",      "network.loopback", "fs.write=/a",
@@ -207,7 +234,9 @@ static void test_errors(void **state)
 	const char *unknown[] = {"netwrok.none", NULL};
 	const char *nohint[] = {"zzzzzzzzzzzz", NULL};
 	const char *domain[] = {"network", NULL};
-	const char *unavailable[] = {"network.admin", NULL};
+	const char *unavailable[] = {"process.host", NULL};
+	const char *admin_host[] = {"network.admin", "network.host", NULL};
+	const char *admin_time[] = {"network.admin", "host.time", NULL};
 	const char *conflict[] = {"network.none", "network.host", NULL};
 	const char *level[] = {"security.user", "security.admin", NULL};
 	const char *twice[] = {"process.limit=9", "process.limit=10", NULL};
@@ -232,7 +261,9 @@ static void test_errors(void **state)
 			      "\"network.none\"?)");
 	expect_error(nohint, "`ward entitlements` lists them all");
 	expect_error(domain, "did you mean \"network.none\"?");
-	expect_error(unavailable, "\"network.admin\" is not yet available");
+	expect_error(unavailable, "\"process.host\" is not yet available");
+	expect_error(admin_host, "network.admin conflicts with network.host");
+	expect_error(admin_time, "network.admin conflicts with host.time");
 	expect_error(conflict, "network.none conflicts with network.host (--allow): choose one "
 			       "network entitlement");
 	expect_error(level, "choose one security entitlement");
@@ -310,15 +341,11 @@ static void test_scratch(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_values),
-		cmocka_unit_test(test_paths),
-		cmocka_unit_test(test_levels),
-		cmocka_unit_test(test_order_independent),
-		cmocka_unit_test(test_duplicates),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_manifest_origin),
-		cmocka_unit_test(test_scratch),
+		cmocka_unit_test(test_defaults),	cmocka_unit_test(test_values),
+		cmocka_unit_test(test_paths),		cmocka_unit_test(test_levels),
+		cmocka_unit_test(test_net_admin),	cmocka_unit_test(test_order_independent),
+		cmocka_unit_test(test_duplicates),	cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_manifest_origin), cmocka_unit_test(test_scratch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
