@@ -72,6 +72,10 @@ struct ward_path_grant {
 	char *origin;	 /* where it was granted: "app.ent:3" or "--allow" */
 };
 
+/* host.devices.admin's device classes (docs/engines.md). */
+#define WARD_DEVADMIN_FUSE 0x1u /* /dev/fuse, c 10:229 */
+#define WARD_DEVADMIN_TUN  0x2u /* /dev/net/tun, c 10:200 */
+
 struct ward_device_grant {
 	char *path; /* absolute path of a device node under /dev */
 	char *origin;
@@ -126,6 +130,10 @@ struct ward_policy {
 
 	/* host.* */
 	bool host_time; /* host.time: CAP_SYS_TIME, clock syscalls */
+	/* host.devices.admin: WARD_DEVADMIN_* classes granted; their nodes are
+	 * in devices[] too, so every device layer treats them as host.devices
+	 * grants. */
+	unsigned dev_admin;
 	struct ward_device_grant *devices;
 	size_t n_devices;
 

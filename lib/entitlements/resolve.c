@@ -296,6 +296,21 @@ static void add_broker(struct ward_policy *p, enum ward_broker_kind kind, const 
 	p->n_broker++;
 }
 
+/* A device node granted by host.devices or host.devices.admin; the first
+ * origin in sort order stays. */
+static void add_device(struct ward_policy *p, const char *path, const char *origin)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_devices; i++)
+		if (strcmp(p->devices[i].path, path) == 0)
+			return;
+	p->devices = ward_xrealloc(p->devices, (p->n_devices + 1) * sizeof(*p->devices));
+	p->devices[p->n_devices].path = ward_xstrdup(path);
+	p->devices[p->n_devices].origin = ward_xstrdup(origin);
+	p->n_devices++;
+}
+
 /* Find an earlier grant of the same definition. */
 static struct ward_grant *find_grant(struct ward_policy *p, int def)
 {
@@ -346,7 +361,7 @@ static int check_value(const struct ward_entitlement *e, const struct ward_reque
 	if (e->arg == WARD_ARG_NONE && r->value)
 		return ward_error_set(err, EINVAL, "%s: %s takes no value (write just \"%s\")",
 				      r->origin, e->name, e->name);
-	if (e->arg != WARD_ARG_NONE && r->value == NULL)
+	if (e->arg != WARD_ARG_NONE && r->value == NULL && !(e->flags & WARD_ENT_VALUE_OPTIONAL))
 		return ward_error_set(err, EINVAL, "%s: %s needs a value: %s=%s", r->origin,
 				      e->name, e->name, ward_arg_kind_hint(e->arg));
 	return 0;
@@ -401,7 +416,6 @@ static int apply_one(struct ward_policy *p, const struct ward_request *r, int de
 	}
 	if (strcmp(name, "host.devices") == 0) {
 		cleanup_free char *path = expand_path(r->value, ctx, r->origin, name, err);
-		size_t i;
 
 		if (path == NULL)
 			return -1;
@@ -410,13 +424,40 @@ static int apply_one(struct ward_policy *p, const struct ward_request *r, int de
 					      "%s: host.devices=%s: name a device node under /dev, "
 					      "e.g. host.devices=/dev/fuse",
 					      r->origin, r->value);
-		for (i = 0; i < p->n_devices; i++)
-			if (strcmp(p->devices[i].path, path) == 0)
-				return 0;
-		p->devices = ward_xrealloc(p->devices, (p->n_devices + 1) * sizeof(*p->devices));
-		p->devices[p->n_devices].path = steal_pointer(&path);
-		p->devices[p->n_devices].origin = ward_xstrdup(r->origin);
-		p->n_devices++;
+		add_device(p, path, r->origin);
+		return 0;
+	}
+	if (strcmp(name, "host.devices.admin") == 0) {
+		const char *dv = r->value;
+		unsigned want;
+
+		/* Exactly these classes; see the table for why loop devices
+		 * are not among them. */
+		if (dv == NULL)
+			want = WARD_DEVADMIN_FUSE | WARD_DEVADMIN_TUN;
+		else if (strcmp(dv, "fuse") == 0)
+			want = WARD_DEVADMIN_FUSE;
+		else if (strcmp(dv, "tun") == 0)
+			want = WARD_DEVADMIN_TUN;
+		else if (strcmp(dv, "loop") == 0)
+			return ward_error_set(
+				err, ENOTSUP,
+				"%s: host.devices.admin=loop: loop devices are not granted: they "
+				"are shared with the host (any of them may hold a host image), and "
+				"the block file systems they carry cannot be mounted in a user "
+				"namespace; mount images with FUSE (fuse2fs, squashfuse) through "
+				"host.devices.admin=fuse",
+				r->origin);
+		else
+			return ward_error_set(err, EINVAL,
+					      "%s: host.devices.admin=%s: the devices are fuse and "
+					      "tun (host.devices.admin alone grants both)",
+					      r->origin, dv);
+		if (want & WARD_DEVADMIN_FUSE)
+			add_device(p, "/dev/fuse", r->origin);
+		if (want & WARD_DEVADMIN_TUN)
+			add_device(p, "/dev/net/tun", r->origin);
+		p->dev_admin |= want;
 		return 0;
 	}
 	if (strcmp(name, "process.limit") == 0 || strcmp(name, "files.limit") == 0) {

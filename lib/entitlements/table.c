@@ -365,9 +365,24 @@ const struct ward_entitlement ward_entitlements[] = {
 	},
 	{
 		.name = "host.devices.admin",
-		.arg = WARD_ARG_NONE,
-		.flags = WARD_ENT_UNAVAILABLE | WARD_ENT_DANGEROUS,
-		.summary = "create device nodes and use any device",
+		.arg = WARD_ARG_NAME,
+		.flags = WARD_ENT_REPEATABLE | WARD_ENT_VALUE_OPTIONAL | WARD_ENT_DANGEROUS,
+		.summary = "the devices a container engine needs, and no other: /dev/fuse "
+			   "(fuse-overlayfs, FUSE file systems) and /dev/net/tun (tap and tun "
+			   "interfaces); =fuse or =tun for one of them. Loop devices are refused "
+			   "(they are shared with the host, and the file systems they hold cannot "
+			   "be mounted in a user namespace; use FUSE instead), and so is mknod: the "
+			   "kernel lets no user namespace create device nodes, so engines bind the "
+			   "nodes ward provides",
+		.layers = {
+			L(MOUNT) = "/dev/fuse and /dev/net/tun bind-mounted from the host into the "
+				   "sandbox's /dev, as host.devices grants",
+			L(CGROUP) = "devices allow-list (v1) gains c 10:229 rw and c 10:200 rw, no 'm'; "
+				    "everything else stays denied",
+			L(CAPS) = "no capability in the host's user namespace: mknod of any device "
+				  "(CAP_MKNOD there) stays impossible",
+			L(LANDLOCK) = "read, write and ioctl on the two nodes only",
+		},
 	},
 	{
 		.name = "host.time",

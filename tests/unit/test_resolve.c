@@ -186,6 +186,42 @@ static void test_net_admin(void **state)
 	ward_policy_free(&p);
 }
 
+/* host.devices.admin: fuse and tun as device grants, one of them by value,
+ * loop and anything else refused. */
+static void test_devices_admin(void **state)
+{
+	const char *both[] = {"host.devices.admin", NULL};
+	const char *tun[] = {"host.devices.admin=tun", NULL};
+	const char *mixed[] = {"host.devices.admin=fuse", "host.devices=/dev/fuse",
+			       "host.devices.admin", NULL};
+	const char *loop[] = {"host.devices.admin=loop", NULL};
+	const char *other[] = {"host.devices.admin=sda", NULL};
+	struct ward_policy p = {0};
+	ward_error_t err = NULL;
+
+	(void)state;
+	assert_int_equal(resolve(both, &p, &err), 0);
+	assert_int_equal(p.dev_admin, WARD_DEVADMIN_FUSE | WARD_DEVADMIN_TUN);
+	assert_int_equal(p.n_devices, 2);
+	assert_string_equal(p.devices[0].path, "/dev/fuse");
+	assert_string_equal(p.devices[1].path, "/dev/net/tun");
+	assert_int_equal(p.caps, 0);
+	ward_policy_free(&p);
+
+	assert_int_equal(resolve(tun, &p, &err), 0);
+	assert_int_equal(p.dev_admin, WARD_DEVADMIN_TUN);
+	assert_int_equal(p.n_devices, 1);
+	assert_string_equal(p.devices[0].path, "/dev/net/tun");
+	ward_policy_free(&p);
+
+	assert_int_equal(resolve(mixed, &p, &err), 0);
+	assert_int_equal(p.n_devices, 2);
+	ward_policy_free(&p);
+
+	expect_error(loop, "host.devices.admin=loop: loop devices are not granted");
+	expect_error(other, "host.devices.admin=sda: the devices are fuse and tun");
+}
+
 static void test_order_independent(void **state)
 {
 	const char *a[] = {"fs.read=/b",      "network.loopback", "fs.write=/a",
@@ -341,11 +377,17 @@ static void test_scratch(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),	cmocka_unit_test(test_values),
-		cmocka_unit_test(test_paths),		cmocka_unit_test(test_levels),
-		cmocka_unit_test(test_net_admin),	cmocka_unit_test(test_order_independent),
-		cmocka_unit_test(test_duplicates),	cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_manifest_origin), cmocka_unit_test(test_scratch),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_paths),
+		cmocka_unit_test(test_levels),
+		cmocka_unit_test(test_net_admin),
+		cmocka_unit_test(test_devices_admin),
+		cmocka_unit_test(test_order_independent),
+		cmocka_unit_test(test_duplicates),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_manifest_origin),
+		cmocka_unit_test(test_scratch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
