@@ -30,6 +30,7 @@ enum ward_arg_kind {
 #define WARD_ENT_UNAVAILABLE 0x2u /* listed, refused with "not yet available" */
 #define WARD_ENT_DEFAULT     0x4u /* in force when nothing else of its group is */
 #define WARD_ENT_REPEATABLE  0x8u /* may appear several times with different values */
+#define WARD_ENT_VALUE_OPTIONAL 0x10u /* "=VALUE" may be left out (host.devices.admin) */
 
 struct ward_entitlement {
 	const char *name;

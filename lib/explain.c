@@ -741,6 +741,8 @@ static void name_with_arg(const struct ward_entitlement *e, char *buf, size_t le
 {
 	if (e->arg == WARD_ARG_NONE)
 		snprintf(buf, len, "%s", e->name);
+	else if (e->flags & WARD_ENT_VALUE_OPTIONAL)
+		snprintf(buf, len, "%s[=%s]", e->name, ward_arg_kind_hint(e->arg));
 	else
 		snprintf(buf, len, "%s=%s", e->name, ward_arg_kind_hint(e->arg));
 }

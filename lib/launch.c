@@ -57,6 +57,7 @@
 #include "launch.h"
 #include "mount.h"
 #include "net/net.h"
+#include "net/rtnl.h"
 #include "ns.h"
 #include "rlimit.h"
 #include "rootless.h"
@@ -579,6 +580,52 @@ static void memfd_noexec(struct launch *l)
 					 : "");
 }
 
+/*
+ * network.admin.  The sandbox's first network namespace was made by the
+ * supervisor (or by init, rootless) and belongs to a user namespace above
+ * the program's, where its CAP_NET_ADMIN means nothing: the kernel checks a
+ * network capability against the user namespace that owns the network
+ * namespace.  So the program is cloned into a second network namespace,
+ * which its own user namespace owns (clone makes the user namespace first).
+ * Init, still root of the user namespace above, prepares it before the
+ * program runs: the rules and IPv6 default of ward_net_setup_inside (the
+ * program may change them: what must hold is enforced on the host, see
+ * docs/engines.md), then eth0 moved in and configured, or lo brought up
+ * for network.loopback.  Init stays in that namespace; it never uses it.
+ */
+static int net_admin_enter(struct launch *l, pid_t child, ward_error_t *err)
+{
+	const struct ward_policy *p = l->p;
+	cleanup_close int self = -1, ns = -1;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)child);
+	ns = open(path, O_RDONLY | O_CLOEXEC);
+	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (ns < 0 || self < 0)
+		return ward_error_sys(err, "network.admin: cannot open the network namespaces");
+	if (WARD_NET_HAS_VETH(p)) {
+		if (setns(ns, CLONE_NEWNET) < 0)
+			return ward_error_sys(err, "network.admin: cannot enter the program's "
+						   "network namespace");
+		if (ward_net_setup_inside(&l->net, NULL, err) < 0)
+			return -1;
+		if (setns(self, CLONE_NEWNET) < 0)
+			return ward_error_sys(err, "network.admin: cannot return to init's "
+						   "network namespace");
+		if (ward_rtnl_set_netns("eth0", ns, err) < 0)
+			return -1;
+	}
+	if (setns(ns, CLONE_NEWNET) < 0)
+		return ward_error_sys(
+			err, "network.admin: cannot enter the program's network namespace");
+	if (WARD_NET_HAS_VETH(p))
+		return ward_net_configure_inside(&l->net, err);
+	if (p->net == WARD_NET_LOOPBACK)
+		return ward_ns_loopback_up(err);
+	return 0;
+}
+
 static __attribute__((noreturn)) void run_init(struct launch *l)
 {
 	const struct ward_policy *p = l->p;
@@ -642,7 +689,7 @@ static __attribute__((noreturn)) void run_init(struct launch *l)
 	/* A veth (network.outbound/connect/listen): the supervisor has created
 	 * the pair (eth0 here), the host side and the rules before "go";
 	 * configure this side before the program exists. */
-	if (WARD_NET_HAS_VETH(p) && ward_net_configure_inside(&l->net, &err) < 0)
+	if (WARD_NET_HAS_VETH(p) && !p->net_admin && ward_net_configure_inside(&l->net, &err) < 0)
 		child_fail_err(efd, WARD_EXIT_FAILURE, &err);
 	if (unshare(CLONE_NEWCGROUP | (p->namespaces & CLONE_NEWTIME)) < 0)
 		child_fail(efd, WARD_EXIT_FAILURE, "cannot create the cgroup/time namespaces: %s",
@@ -658,7 +705,8 @@ static __attribute__((noreturn)) void run_init(struct launch *l)
 
 	if (pipe2(ab, O_CLOEXEC) < 0)
 		child_fail(efd, WARD_EXIT_FAILURE, "pipe: %s", strerror(errno));
-	child = ward_clone3(p->namespaces & CLONE_NEWUSER, -1);
+	child = ward_clone3((p->namespaces & CLONE_NEWUSER) | (p->net_admin ? CLONE_NEWNET : 0),
+			    -1);
 	if (child < 0)
 		child_fail(efd, WARD_EXIT_FAILURE, "cannot start the program: %s", strerror(errno));
 	if (child == 0) {
@@ -685,6 +733,10 @@ static __attribute__((noreturn)) void run_init(struct launch *l)
 			     ? ward_ns_write_maps_nested(child, l->ids.count, allow_setgroups, &err)
 			     : ward_ns_write_maps(child, l->id_base, l->id_base, WARD_ID_RANGE,
 						  allow_setgroups, &err)) < 0) {
+			kill(child, SIGKILL);
+			child_fail_err(efd, WARD_EXIT_FAILURE, &err);
+		}
+		if (p->net_admin && net_admin_enter(l, child, &err) < 0) {
 			kill(child, SIGKILL);
 			child_fail_err(efd, WARD_EXIT_FAILURE, &err);
 		}
@@ -1474,7 +1526,8 @@ ids_done:
 		abort_init(init);
 		goto out;
 	}
-	if (l.cg && ward_cgroup_dirfd(l.cg) < 0 && ward_cgroup_enter(l.cg, init, err) < 0) {
+	if (l.cg && (ward_cgroup_dirfd(l.cg) < 0 || ward_clone3_missing()) &&
+	    ward_cgroup_enter(l.cg, init, err) < 0) {
 		abort_init(init);
 		goto out;
 	}

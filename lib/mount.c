@@ -283,6 +283,7 @@ int ward_view_prepare(const struct ward_policy *p, const char *rootfs, struct wa
 	v->nosuid = !p->setuid;
 	v->proc_sys = true;
 	v->tmp_noexec = !p->scratch_exec;
+	v->proc_net_rw = p->net_admin;
 
 	if (rootfs) {
 		if (prepare_rootfs(v, rootfs, err) < 0)
@@ -851,11 +852,12 @@ static const char *const sys_masked_dirs[] = {
 	"firmware", "devices/virtual/powercap", "kernel/security", "kernel/debug", "fs/bpf",
 };
 
-static int build_proc(int rootfd, ward_error_t *err)
+static int build_proc(int rootfd, const struct ward_view *v, ward_error_t *err)
 {
 	const uint64_t ro =
 		MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
 	char rel[64], abs[96];
+	cleanup_close int net_tree = -1;
 	size_t i;
 
 	if (mkdirat(rootfd, "proc", 0555) < 0)
@@ -879,6 +881,15 @@ static int build_proc(int rootfd, ward_error_t *err)
 				"mode=0555,size=4k", err) < 0)
 			return -1;
 	}
+	/* network.admin: a writable clone of /proc/sys/net, taken before
+	 * /proc/sys turns read-only and placed over it after (ward_view). */
+	if (v->proc_net_rw && exists_at(rootfd, "proc/sys/net")) {
+		net_tree = make_tree(-1, NEWROOT "/proc/sys/net",
+				     MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, -1,
+				     false, "network.admin's /proc/sys/net", "/proc/sys/net", err);
+		if (net_tree < 0)
+			return -1;
+	}
 	for (i = 0; i < ARRAY_SIZE(proc_readonly); i++) {
 		snprintf(rel, sizeof(rel), "proc/%s", proc_readonly[i]);
 		snprintf(abs, sizeof(abs), NEWROOT "/%s", rel);
@@ -887,6 +898,9 @@ static int build_proc(int rootfd, ward_error_t *err)
 		if (attach(rootfd, abs, rel, false, ro, true, "read-only /proc", err) < 0)
 			return -1;
 	}
+	if (net_tree >= 0 && place_tree(rootfd, net_tree, "proc/sys/net", true,
+					"network.admin's /proc/sys/net", err) < 0)
+		return -1;
 	return 0;
 }
 
@@ -1167,7 +1181,7 @@ int ward_view_build(const struct ward_view *v, ward_error_t *err)
 			return -1;
 	}
 
-	if (build_dev(rootfd, v, err) < 0 || build_proc(rootfd, err) < 0)
+	if (build_dev(rootfd, v, err) < 0 || build_proc(rootfd, v, err) < 0)
 		return -1;
 	if (v->proc_sys && build_sys(rootfd, v->sys_bind, err) < 0)
 		return -1;

@@ -57,6 +57,11 @@ struct ward_view {
 	 * (network.host) may not mount one. */
 	bool sys_bind;
 	bool tmp_noexec; /* /tmp and /dev/shm noexec (fs.scratch.noexec) */
+	/* network.admin: /proc/sys/net stays writable under the read-only
+	 * /proc/sys.  Its files are those of the opener's network namespace,
+	 * and the kernel lets only root of the user namespace that owns it
+	 * write them: the program reaches its own namespace's only. */
+	bool proc_net_rw;
 };
 
 int ward_view_prepare(const struct ward_policy *p, const char *rootfs, struct ward_view *v,

@@ -16,20 +16,53 @@
 #include "ns.h"
 #include "util.h"
 
+/* Set once clone3 has answered ENOSYS in this process: a seccomp filter
+ * around ward (ward inside ward, a container engine's default profile)
+ * refuses it that way because a filter cannot read flags passed in memory,
+ * expecting callers to fall back to clone(2), as glibc does. */
+static bool clone3_missing;
+
+bool ward_clone3_missing(void)
+{
+	return clone3_missing;
+}
+
 pid_t ward_clone3(uint64_t flags, int cgroup_fd)
 {
 	struct clone_args args;
+	pid_t pid;
 
-	memset(&args, 0, sizeof(args));
-	args.flags = flags;
-	args.exit_signal = SIGCHLD;
-	if (cgroup_fd >= 0) {
-		args.flags |= CLONE_INTO_CGROUP;
-		args.cgroup = (uint64_t)cgroup_fd;
+	if (!clone3_missing) {
+		memset(&args, 0, sizeof(args));
+		args.flags = flags;
+		args.exit_signal = SIGCHLD;
+		if (cgroup_fd >= 0) {
+			args.flags |= CLONE_INTO_CGROUP;
+			args.cgroup = (uint64_t)cgroup_fd;
+		}
+		/* The raw syscall returns twice like fork(); glibc's cached
+		 * state is not involved (2.36 caches no pid). */
+		pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+		if (pid >= 0 || errno != ENOSYS)
+			return pid;
+		clone3_missing = true;
 	}
-	/* The raw syscall returns twice like fork(); glibc's cached state is not
-	 * involved (2.36 caches no pid). */
-	return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	/*
+	 * clone(2) cannot start a child in a cgroup (CLONE_INTO_CGROUP is
+	 * clone3's) nor create a time namespace (CLONE_NEWTIME's bit is part
+	 * of clone's exit-signal byte): the caller moves the child into its
+	 * cgroup afterwards (ward_clone3_missing() tells it to), and ward
+	 * creates time namespaces with unshare(2) only.  Without a stack
+	 * argument, clone returns twice like fork().  The argument order of
+	 * the raw call (flags, stack, parent_tid, child_tid, tls) is x86-64's
+	 * and arm64's.
+	 */
+	if (flags & ~(uint64_t)(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC |
+				CLONE_NEWUTS | CLONE_NEWUSER | CLONE_NEWCGROUP)) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, 0UL);
 }
 
 int ward_ns_write_maps(pid_t pid, uint32_t uid_base, uint32_t gid_base, uint32_t count,

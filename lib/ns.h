@@ -10,8 +10,13 @@
 #include "error.h"
 
 /* fork()-like clone3: returns 0 in the child, the pid in the parent, -1 with
- * errno on failure.  cgroup_fd >= 0 adds CLONE_INTO_CGROUP. */
+ * errno on failure.  cgroup_fd >= 0 adds CLONE_INTO_CGROUP.  Falls back to
+ * clone(2) when clone3 answers ENOSYS. */
 pid_t ward_clone3(uint64_t flags, int cgroup_fd);
+/* clone3 answered ENOSYS (a seccomp filter around ward): ward_clone3 fell
+ * back to clone(2), which ignored cgroup_fd; the caller must move the child
+ * into its cgroup itself. */
+bool ward_clone3_missing(void);
 /* Map inside ids [0, count) of pid's user namespace to host [base, base+count). */
 int ward_ns_write_maps(pid_t pid, uint32_t uid_base, uint32_t gid_base, uint32_t count,
 		       bool allow_setgroups, ward_error_t *err);

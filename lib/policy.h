@@ -72,6 +72,10 @@ struct ward_path_grant {
 	char *origin;	 /* where it was granted: "app.ent:3" or "--allow" */
 };
 
+/* host.devices.admin's device classes (docs/engines.md). */
+#define WARD_DEVADMIN_FUSE 0x1u /* /dev/fuse, c 10:229 */
+#define WARD_DEVADMIN_TUN  0x2u /* /dev/net/tun, c 10:200 */
+
 struct ward_device_grant {
 	char *path; /* absolute path of a device node under /dev */
 	char *origin;
@@ -118,8 +122,18 @@ struct ward_policy {
 	bool debug;  /* process.debug: ptrace inside the sandbox */
 	bool setuid; /* process.setuid: no_new_privs is not set */
 
+	/* network.admin: CAP_NET_ADMIN and CAP_NET_RAW in a network namespace
+	 * that the program's own user namespace owns (docs/engines.md): the
+	 * program is cloned into a new one, the veth (if any) is moved there,
+	 * and its /proc/sys/net is writable. */
+	bool net_admin;
+
 	/* host.* */
 	bool host_time; /* host.time: CAP_SYS_TIME, clock syscalls */
+	/* host.devices.admin: WARD_DEVADMIN_* classes granted; their nodes are
+	 * in devices[] too, so every device layer treats them as host.devices
+	 * grants. */
+	unsigned dev_admin;
 	struct ward_device_grant *devices;
 	size_t n_devices;
 

@@ -296,6 +296,21 @@ static void add_broker(struct ward_policy *p, enum ward_broker_kind kind, const 
 	p->n_broker++;
 }
 
+/* A device node granted by host.devices or host.devices.admin; the first
+ * origin in sort order stays. */
+static void add_device(struct ward_policy *p, const char *path, const char *origin)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_devices; i++)
+		if (strcmp(p->devices[i].path, path) == 0)
+			return;
+	p->devices = ward_xrealloc(p->devices, (p->n_devices + 1) * sizeof(*p->devices));
+	p->devices[p->n_devices].path = ward_xstrdup(path);
+	p->devices[p->n_devices].origin = ward_xstrdup(origin);
+	p->n_devices++;
+}
+
 /* Find an earlier grant of the same definition. */
 static struct ward_grant *find_grant(struct ward_policy *p, int def)
 {
@@ -346,7 +361,7 @@ static int check_value(const struct ward_entitlement *e, const struct ward_reque
 	if (e->arg == WARD_ARG_NONE && r->value)
 		return ward_error_set(err, EINVAL, "%s: %s takes no value (write just \"%s\")",
 				      r->origin, e->name, e->name);
-	if (e->arg != WARD_ARG_NONE && r->value == NULL)
+	if (e->arg != WARD_ARG_NONE && r->value == NULL && !(e->flags & WARD_ENT_VALUE_OPTIONAL))
 		return ward_error_set(err, EINVAL, "%s: %s needs a value: %s=%s", r->origin,
 				      e->name, e->name, ward_arg_kind_hint(e->arg));
 	return 0;
@@ -401,7 +416,6 @@ static int apply_one(struct ward_policy *p, const struct ward_request *r, int de
 	}
 	if (strcmp(name, "host.devices") == 0) {
 		cleanup_free char *path = expand_path(r->value, ctx, r->origin, name, err);
-		size_t i;
 
 		if (path == NULL)
 			return -1;
@@ -410,13 +424,40 @@ static int apply_one(struct ward_policy *p, const struct ward_request *r, int de
 					      "%s: host.devices=%s: name a device node under /dev, "
 					      "e.g. host.devices=/dev/fuse",
 					      r->origin, r->value);
-		for (i = 0; i < p->n_devices; i++)
-			if (strcmp(p->devices[i].path, path) == 0)
-				return 0;
-		p->devices = ward_xrealloc(p->devices, (p->n_devices + 1) * sizeof(*p->devices));
-		p->devices[p->n_devices].path = steal_pointer(&path);
-		p->devices[p->n_devices].origin = ward_xstrdup(r->origin);
-		p->n_devices++;
+		add_device(p, path, r->origin);
+		return 0;
+	}
+	if (strcmp(name, "host.devices.admin") == 0) {
+		const char *dv = r->value;
+		unsigned want;
+
+		/* Exactly these classes; see the table for why loop devices
+		 * are not among them. */
+		if (dv == NULL)
+			want = WARD_DEVADMIN_FUSE | WARD_DEVADMIN_TUN;
+		else if (strcmp(dv, "fuse") == 0)
+			want = WARD_DEVADMIN_FUSE;
+		else if (strcmp(dv, "tun") == 0)
+			want = WARD_DEVADMIN_TUN;
+		else if (strcmp(dv, "loop") == 0)
+			return ward_error_set(
+				err, ENOTSUP,
+				"%s: host.devices.admin=loop: loop devices are not granted: they "
+				"are shared with the host (any of them may hold a host image), and "
+				"the block file systems they carry cannot be mounted in a user "
+				"namespace; mount images with FUSE (fuse2fs, squashfuse) through "
+				"host.devices.admin=fuse",
+				r->origin);
+		else
+			return ward_error_set(err, EINVAL,
+					      "%s: host.devices.admin=%s: the devices are fuse and "
+					      "tun (host.devices.admin alone grants both)",
+					      r->origin, dv);
+		if (want & WARD_DEVADMIN_FUSE)
+			add_device(p, "/dev/fuse", r->origin);
+		if (want & WARD_DEVADMIN_TUN)
+			add_device(p, "/dev/net/tun", r->origin);
+		p->dev_admin |= want;
 		return 0;
 	}
 	if (strcmp(name, "process.limit") == 0 || strcmp(name, "files.limit") == 0) {
@@ -484,6 +525,10 @@ static int apply_one(struct ward_policy *p, const struct ward_request *r, int de
 	}
 	if (strcmp(name, "host.time") == 0) {
 		p->host_time = true;
+		return 0;
+	}
+	if (strcmp(name, "network.admin") == 0) {
+		p->net_admin = true;
 		return 0;
 	}
 	if (strcmp(name, "network.none") == 0) {
@@ -734,6 +779,22 @@ int ward_resolve(const struct ward_request_list *l, const struct ward_resolve_ct
 			       "host.time cannot be combined with %s: without a user namespace "
 			       "its capabilities would hold on the host; use security.confined",
 			       p.level == WARD_LEVEL_USER ? "security.user" : "security.admin");
+		goto fail;
+	}
+	if (p.net_admin && (p.net == WARD_NET_HOST || p.host_time)) {
+		/* Its capabilities must hold in a namespace of the sandbox's
+		 * own; network.host has none, and host.time has no user
+		 * namespace (CAP_NET_ADMIN would be the host's). */
+		const struct ward_grant *g = ward_policy_find(&p, "network.admin");
+
+		ward_error_set(err, EINVAL,
+			       "%s: network.admin conflicts with %s: network.admin administers the "
+			       "sandbox's own network namespace only, and %s; remove one",
+			       g ? g->origin : "network.admin",
+			       p.host_time ? "host.time" : "network.host",
+			       p.host_time ? "host.time runs without a user namespace, where "
+					     "CAP_NET_ADMIN would hold on the host"
+					   : "network.host shares the host's");
 		goto fail;
 	}
 	p.socket_families = 1ULL << AF_UNIX;

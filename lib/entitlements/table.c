@@ -138,8 +138,34 @@ const struct ward_entitlement ward_entitlements[] = {
 	{
 		.name = "network.admin",
 		.arg = WARD_ARG_NONE,
-		.flags = WARD_ENT_UNAVAILABLE | WARD_ENT_DANGEROUS,
-		.summary = "CAP_NET_ADMIN and CAP_NET_RAW inside its own network namespace",
+		.flags = WARD_ENT_DANGEROUS,
+		.summary = "administer the sandbox's own network namespace: interfaces, addresses, "
+			   "routes, nftables, bridges, veths and tun devices for nested containers; "
+			   "never the host's (combine with network.loopback, network.outbound, "
+			   "network.connect or network.listen for a way out; network.host is refused)",
+		.layers = {
+			L(NS) = "the program is cloned into a network namespace of its own user "
+				"namespace (so its capabilities hold there and nowhere else); the "
+				"sandbox's eth0, if it has one, is moved into it and configured; its "
+				"/proc/sys/net (that namespace's sysctls only) is writable; the host's "
+				"namespace cannot be joined (setns needs CAP_SYS_ADMIN over the host's "
+				"user namespace)",
+			L(CAPS) = "CAP_NET_ADMIN and CAP_NET_RAW, within the sandbox's own user "
+				  "namespace",
+			L(SECCOMP) = "socket(2) allowed for AF_UNIX, AF_INET, AF_INET6, AF_NETLINK, "
+				     "AF_PACKET",
+			L(NFT) = "the rules ward loads inside the namespace are the program's to change: "
+				 "what holds is enforced on the host (table bridge ward: the veth sends "
+				 "only IPv4 and ARP as its own MAC and address; table ip ward_nat: "
+				 "forwarding only as the network entitlements say; no port of the host "
+				 "itself)",
+			L(LANDLOCK) = "TCP bind and connect rules of network.connect and network.listen "
+				      "still apply (a process-wide LSM: changing the namespace does not "
+				      "lift them), unless security.admin turns Landlock off",
+		},
+		.caps = CAP(CAP_NET_ADMIN) | CAP(CAP_NET_RAW),
+		.socket_families = FAM(AF_UNIX) | FAM(AF_INET) | FAM(AF_INET6) | FAM(AF_NETLINK) |
+				   FAM(AF_PACKET),
 	},
 
 	/* ---- filesystem ---- */
@@ -339,9 +365,24 @@ const struct ward_entitlement ward_entitlements[] = {
 	},
 	{
 		.name = "host.devices.admin",
-		.arg = WARD_ARG_NONE,
-		.flags = WARD_ENT_UNAVAILABLE | WARD_ENT_DANGEROUS,
-		.summary = "create device nodes and use any device",
+		.arg = WARD_ARG_NAME,
+		.flags = WARD_ENT_REPEATABLE | WARD_ENT_VALUE_OPTIONAL | WARD_ENT_DANGEROUS,
+		.summary = "the devices a container engine needs, and no other: /dev/fuse "
+			   "(fuse-overlayfs, FUSE file systems) and /dev/net/tun (tap and tun "
+			   "interfaces); =fuse or =tun for one of them. Loop devices are refused "
+			   "(they are shared with the host, and the file systems they hold cannot "
+			   "be mounted in a user namespace; use FUSE instead), and so is mknod: the "
+			   "kernel lets no user namespace create device nodes, so engines bind the "
+			   "nodes ward provides",
+		.layers = {
+			L(MOUNT) = "/dev/fuse and /dev/net/tun bind-mounted from the host into the "
+				   "sandbox's /dev, as host.devices grants",
+			L(CGROUP) = "devices allow-list (v1) gains c 10:229 rw and c 10:200 rw, no 'm'; "
+				    "everything else stays denied",
+			L(CAPS) = "no capability in the host's user namespace: mknod of any device "
+				  "(CAP_MKNOD there) stays impossible",
+			L(LANDLOCK) = "read, write and ioctl on the two nodes only",
+		},
 	},
 	{
 		.name = "host.time",

@@ -314,3 +314,20 @@ int ward_rtnl_del_link(const char *ifname, ward_error_t *err)
 		return ward_error_sys(err, "network: cannot delete the link %s", ifname);
 	return 0;
 }
+
+/* network.admin (w-admin): move a link into the network namespace nsfd. */
+int ward_rtnl_set_netns(const char *ifname, int nsfd, ward_error_t *err)
+{
+	struct req r;
+	int idx = index_of(ifname, err), rc;
+
+	if (idx < 0)
+		return -1;
+	init_link(&r, RTM_NEWLINK, 0, idx);
+	add_u32(&r, IFLA_NET_NS_FD, (uint32_t)nsfd);
+	rc = talk(&r);
+	if (rc < 0 && set_errno(rc))
+		return ward_error_sys(err, "network: cannot move %s into the program's namespace",
+				      ifname);
+	return 0;
+}

@@ -36,4 +36,7 @@ int ward_rtnl_isolate_port(const char *ifname, ward_error_t *err);
 /* Delete a link; 0 when it is already gone. */
 int ward_rtnl_del_link(const char *ifname, ward_error_t *err);
 
+/* Move a link into the network namespace nsfd (network.admin). */
+int ward_rtnl_set_netns(const char *ifname, int nsfd, ward_error_t *err);
+
 #endif

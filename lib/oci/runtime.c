@@ -634,7 +634,8 @@ static int finish_create(struct oci_container *c, pid_t pid, ward_error_t *err)
 	}
 	/* v1 (and the hybrid layout): join after clone.  The first write may
 	 * wait for an RCU grace period; the init builds its root meanwhile. */
-	if (ward_oci_cgroup_dirfd(c->cg) < 0 && ward_oci_cgroup_enter(c->cg, pid, err) < 0)
+	if ((ward_oci_cgroup_dirfd(c->cg) < 0 || ward_clone3_missing()) &&
+	    ward_oci_cgroup_enter(c->cg, pid, err) < 0)
 		return -1;
 	if (send(c->sync[0], (char[]){SYNC_CGROUP}, 1, MSG_NOSIGNAL) != 1)
 		goto died;

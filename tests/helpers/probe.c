@@ -410,6 +410,34 @@ static int cmd_mknod(int argc, char **argv)
 	return ok();
 }
 
+/* mknod-dev b|c MAJOR:MINOR PATH: create any device node (a disk's, e.g.
+ * b 8:0), open it read-only, remove it.  step=mknod or step=open. */
+static int cmd_mknod_dev(int argc, char **argv)
+{
+	unsigned maj, min;
+	int fd;
+
+	(void)argc;
+	if ((argv[0][0] != 'b' && argv[0][0] != 'c') || argv[0][1] != '\0' ||
+	    sscanf(argv[1], "%u:%u", &maj, &min) != 2)
+		return usage_error("mknod-dev: b|c MAJOR:MINOR PATH");
+	if (mknod(argv[2], (argv[0][0] == 'b' ? S_IFBLK : S_IFCHR) | 0600, makedev(maj, min)) < 0) {
+		printf("errno=%s step=mknod\n", errname(errno));
+		return 0;
+	}
+	fd = open(argv[2], O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		int e = errno;
+
+		unlink(argv[2]);
+		printf("errno=%s step=open\n", errname(e));
+		return 0;
+	}
+	close(fd);
+	unlink(argv[2]);
+	return ok();
+}
+
 /* exec PATH: does execve succeed?  (The new image is PATH with argument
  * "--probe-exec"; use a program that exits at once, e.g. /bin/true, or the
  * probe itself.) */
@@ -2108,6 +2136,7 @@ static const struct command {
 	{"stat", 1, 1, cmd_stat, "PATH  type, mode, owner, device"},
 	{"file", 1, 1, cmd_file, "FILE  a small file's content"},
 	{"mknod", 0, 1, cmd_mknod, "[PATH]  create a character device (1:3)"},
+	{"mknod-dev", 3, 3, cmd_mknod_dev, "b|c MAJ:MIN PATH  create a device node and open it"},
 	{"exec", 1, 1, cmd_exec, "PATH  can PATH be executed?"},
 	{"open-by-handle", 0, 1, cmd_open_by_handle, "[PATH]  open_by_handle_at(2)"},
 	{"chroot", 0, 1, cmd_chroot, "[DIR]  chroot(2)"},

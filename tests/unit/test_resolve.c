@@ -159,6 +159,69 @@ static void test_levels(void **state)
 	ward_policy_free(&p);
 }
 
+/* network.admin: two capabilities in a namespace of the sandbox's own;
+ * combined with a way out, the way out is unchanged. */
+static void test_net_admin(void **state)
+{
+	const char *alone[] = {"network.admin", NULL};
+	const char *out[] = {"network.admin", "network.outbound", NULL};
+	struct ward_policy p = {0};
+	ward_error_t err = NULL;
+
+	(void)state;
+	assert_int_equal(resolve(alone, &p, &err), 0);
+	assert_true(p.net_admin);
+	assert_int_equal(p.net, WARD_NET_NONE);
+	assert_true(p.caps == ((1ULL << CAP_NET_ADMIN) | (1ULL << CAP_NET_RAW)));
+	assert_true(p.namespaces & CLONE_NEWNET);
+	assert_true(p.namespaces & CLONE_NEWUSER);
+	assert_true(p.socket_families & (1ULL << AF_PACKET));
+	assert_true(p.socket_families & (1ULL << AF_NETLINK));
+	assert_false(p.allow_ns_clone);
+	ward_policy_free(&p);
+
+	assert_int_equal(resolve(out, &p, &err), 0);
+	assert_true(p.net_admin);
+	assert_int_equal(p.net, WARD_NET_OUTBOUND);
+	ward_policy_free(&p);
+}
+
+/* host.devices.admin: fuse and tun as device grants, one of them by value,
+ * loop and anything else refused. */
+static void test_devices_admin(void **state)
+{
+	const char *both[] = {"host.devices.admin", NULL};
+	const char *tun[] = {"host.devices.admin=tun", NULL};
+	const char *mixed[] = {"host.devices.admin=fuse", "host.devices=/dev/fuse",
+			       "host.devices.admin", NULL};
+	const char *loop[] = {"host.devices.admin=loop", NULL};
+	const char *other[] = {"host.devices.admin=sda", NULL};
+	struct ward_policy p = {0};
+	ward_error_t err = NULL;
+
+	(void)state;
+	assert_int_equal(resolve(both, &p, &err), 0);
+	assert_int_equal(p.dev_admin, WARD_DEVADMIN_FUSE | WARD_DEVADMIN_TUN);
+	assert_int_equal(p.n_devices, 2);
+	assert_string_equal(p.devices[0].path, "/dev/fuse");
+	assert_string_equal(p.devices[1].path, "/dev/net/tun");
+	assert_int_equal(p.caps, 0);
+	ward_policy_free(&p);
+
+	assert_int_equal(resolve(tun, &p, &err), 0);
+	assert_int_equal(p.dev_admin, WARD_DEVADMIN_TUN);
+	assert_int_equal(p.n_devices, 1);
+	assert_string_equal(p.devices[0].path, "/dev/net/tun");
+	ward_policy_free(&p);
+
+	assert_int_equal(resolve(mixed, &p, &err), 0);
+	assert_int_equal(p.n_devices, 2);
+	ward_policy_free(&p);
+
+	expect_error(loop, "host.devices.admin=loop: loop devices are not granted");
+	expect_error(other, "host.devices.admin=sda: the devices are fuse and tun");
+}
+
 static void test_order_independent(void **state)
 {
 	const char *a[] = {"fs.read=/b",      "network.loopback", "fs.write=/a",
@@ -207,7 +270,9 @@ static void test_errors(void **state)
 	const char *unknown[] = {"netwrok.none", NULL};
 	const char *nohint[] = {"zzzzzzzzzzzz", NULL};
 	const char *domain[] = {"network", NULL};
-	const char *unavailable[] = {"network.admin", NULL};
+	const char *unavailable[] = {"process.host", NULL};
+	const char *admin_host[] = {"network.admin", "network.host", NULL};
+	const char *admin_time[] = {"network.admin", "host.time", NULL};
 	const char *conflict[] = {"network.none", "network.host", NULL};
 	const char *level[] = {"security.user", "security.admin", NULL};
 	const char *twice[] = {"process.limit=9", "process.limit=10", NULL};
@@ -232,7 +297,9 @@ static void test_errors(void **state)
 			      "\"network.none\"?)");
 	expect_error(nohint, "`ward entitlements` lists them all");
 	expect_error(domain, "did you mean \"network.none\"?");
-	expect_error(unavailable, "\"network.admin\" is not yet available");
+	expect_error(unavailable, "\"process.host\" is not yet available");
+	expect_error(admin_host, "network.admin conflicts with network.host");
+	expect_error(admin_time, "network.admin conflicts with host.time");
 	expect_error(conflict, "network.none conflicts with network.host (--allow): choose one "
 			       "network entitlement");
 	expect_error(level, "choose one security entitlement");
@@ -314,6 +381,8 @@ int main(void)
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_levels),
+		cmocka_unit_test(test_net_admin),
+		cmocka_unit_test(test_devices_admin),
 		cmocka_unit_test(test_order_independent),
 		cmocka_unit_test(test_duplicates),
 		cmocka_unit_test(test_errors),

@@ -486,7 +486,7 @@ static void test_confined_none(void **state)
 	expect_call(&r, "socket", AF_INET, SOCK_STREAM, WARD_SC_ERRNO, EPERM, "network.loopback");
 	expect_call(&r, "socket", AF_INET6, SOCK_DGRAM, WARD_SC_ERRNO, EPERM, "network.loopback");
 	expect_call(&r, "socket", AF_NETLINK, SOCK_RAW, WARD_SC_ERRNO, EPERM, "network.loopback");
-	expect_call(&r, "socket", AF_PACKET, SOCK_RAW, WARD_SC_ERRNO, EPERM, NULL);
+	expect_call(&r, "socket", AF_PACKET, SOCK_RAW, WARD_SC_ERRNO, EPERM, "network.admin");
 	expect_call(&r, "socket", AF_VSOCK, SOCK_STREAM, WARD_SC_ERRNO, EPERM, NULL);
 	expect_call(&r, "socket", AF_UNSPEC, 0, WARD_SC_ERRNO, EPERM, NULL);
 	expect_call(&r, "socket", 63, 0, WARD_SC_ERRNO, EPERM, NULL);
@@ -539,7 +539,7 @@ static void test_loopback(void **state)
 	expect_call(&r, "socket", AF_INET, 0, WARD_SC_ALLOW, 0, NULL);
 	expect_call(&r, "socket", AF_INET6, 0, WARD_SC_ALLOW, 0, NULL);
 	expect_call(&r, "socket", AF_NETLINK, 0, WARD_SC_ALLOW, 0, NULL);
-	expect_call(&r, "socket", AF_PACKET, 0, WARD_SC_ERRNO, EPERM, NULL);
+	expect_call(&r, "socket", AF_PACKET, 0, WARD_SC_ERRNO, EPERM, "network.admin");
 	expect_call(&r, "socket", AF_BLUETOOTH, 0, WARD_SC_ERRNO, EPERM, NULL);
 	/* Netlink: every protocol but the host's device events. */
 	{

@@ -107,7 +107,7 @@ static void test_every_available_entitlement_resolves(void **state)
 			sample = "8080";
 			break;
 		case WARD_ARG_NAME:
-			sample = "db";
+			sample = strcmp(e->name, "host.devices.admin") == 0 ? "fuse" : "db";
 			break;
 		case WARD_ARG_PATHMODE:
 			sample = "/srv:ro";
