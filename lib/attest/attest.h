@@ -245,7 +245,8 @@ struct ward_quote {
 };
 
 /* Quote (under the log's lock): qualifying data = nonce, or the nonce
- * bound to env's launch event (seq, for api.attest). */
+ * bound to env's launch event (seq, for api.attest; the event must name
+ * env when env is given). */
 int ward_attest_quote(const struct ward_attest_config *c, const uint8_t *nonce, size_t nonce_len,
 		      const char *env, bool bind, uint64_t bind_seq, struct ward_quote *q,
 		      ward_error_t *err);
