@@ -106,6 +106,25 @@ def test_verify_refuses_each_wrong_quote_naming_what_differs(tpm_host):
     assert r.returncode == 1 and "not signed by the key of" in r.stderr, r
     assert "an unknown AK" in r.stderr, r
 
+    # the quote's own files altered: the PCR value, the signed message, the signature
+    pcr = bytes.fromhex(h.tpm.pcr(23))
+    for name, change, words in (
+            ("quote.pcrs", lambda d: d.replace(pcr, bytes([pcr[0] ^ 1]) + pcr[1:]),
+             "the PCR values of quote.pcrs are not the ones the TPM quoted"),
+            ("quote.msg", lambda d: d[:-1] + bytes([d[-1] ^ 1]), "not signed by the key of"),
+            ("quote.sig", lambda d: d[:3], "quote.sig is not a TPMT_SIGNATURE")):
+        bad = h.p("bad-" + name)
+        shutil.copytree(old, bad)
+        with open(f"{bad}/{name}", "rb") as f:
+            data = f.read()
+        changed = change(data)
+        assert changed != data
+        with open(f"{bad}/{name}", "wb") as f:
+            f.write(changed)
+        r = h.verify(n1, bad)
+        assert r.returncode == 1 and words in r.stderr, (name, r)
+        assert checkquote(h, bad, n1).returncode != 0
+
     # edited log: one byte of an event changed
     edited = h.p("edited")
     shutil.copytree(old, edited)
