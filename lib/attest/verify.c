@@ -271,6 +271,9 @@ int ward_attest_verify(const struct ward_attest_expect *x, char **report, ward_e
 		  software ? "software-rooted" : "TPM", x->ak, pcr, hex);
 	if (info)
 		sb_printf(&rep, "  TPM clock %s\n", info);
+	if (!software && (pcr == 16 || pcr == 23)) {
+		sb_printf(&rep, "note: " WARD_ATTEST_RESETTABLE_NOTE "\n", pcr);
+	}
 
 	/* The log. */
 	if (read_in(x->quote_dir, WARD_QUOTE_LOG, false, &logdata, &log_len, err) < 0)

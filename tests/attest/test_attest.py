@@ -74,6 +74,7 @@ def test_quote_verifies_with_tpm2_checkquote_and_ward(tpm_host):
     v = h.verify(n, q, "--expect-bundle", b, "--expect-policy", "process.limit=64")
     assert v.returncode == 0, v
     assert "nonce: matches" in v.stdout and "replay to the quoted PCR" in v.stdout
+    assert "note: PCR 23 can be reset" in v.stdout
     assert v.stdout.rstrip().endswith("verified")
 
 
