@@ -22,12 +22,17 @@
 # never started.  Ports: 44900-44901 (BENCH_SWTPM_PORT).
 #
 # Environment: WARD (default build/src/ward; also the first argument),
-# BENCH_ATTEST_RUNS (30 timed runs of each command), BENCH_WARMUP (3).
+# BENCH_ATTEST_RUNS (60 timed runs of each command, in BENCH_ROUNDS=3
+# rounds), BENCH_WARMUP (3 per round).  Each row: the median wall time, its
+# p90, and the mean CPU time (user+sys of ward and what it waited for, so
+# ward-tpm's but not swtpm's): on a loaded machine the CPU column is the
+# steadier one.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 ROOT=$(pwd)
 WARD=${1:-${WARD:-$ROOT/build/src/ward}}
-RUNS=${BENCH_ATTEST_RUNS:-30}
+RUNS=${BENCH_ATTEST_RUNS:-60}
+ROUNDS=${BENCH_ROUNDS:-3}
 WARMUP=${BENCH_WARMUP:-3}
 PORT=${BENCH_SWTPM_PORT:-44900}
 PY=/usr/bin/python3
@@ -126,27 +131,38 @@ if [ "$HAVE_TPM" = 1 ]; then
 	)
 fi
 
-hyperfine -N --runs "$RUNS" --warmup "$WARMUP" --export-json "$T/attest.json" \
-	"${cmds[@]}" >"$T/hyperfine.out" 2>&1 || {
-	cat "$T/hyperfine.out"
-	die "hyperfine failed"
-}
+# Rounds, so that a change of the machine's load hits every row.
+for round in $(seq "$ROUNDS"); do
+	hyperfine -N --runs $((RUNS / ROUNDS)) --warmup "$WARMUP" \
+		--export-json "$T/attest.$round.json" "${cmds[@]}" >"$T/hyperfine.out" 2>&1 || {
+		cat "$T/hyperfine.out"
+		die "hyperfine failed"
+	}
+done
 
-"$PY" - "$T/attest.json" "$RUNS" <<'EOF'
+"$PY" - "$RUNS" "$T"/attest.*.json <<'EOF2'
 import json, statistics, sys
-res = {r["command"]: sorted(r["times"]) for r in json.load(open(sys.argv[1]))["results"]}
-med = {k: statistics.median(v) * 1000 for k, v in res.items()}
-p90 = {k: v[int(len(v) * 0.9) - 1] * 1000 for k, v in res.items()}
-print(f"measured launch and attestation: medians of {sys.argv[2]} runs (ms), p90 in brackets")
+times, cpu = {}, {}
+for f in sys.argv[2:]:
+    for r in json.load(open(f))["results"]:
+        times.setdefault(r["command"], []).extend(r["times"])
+        cpu.setdefault(r["command"], []).append((r["user"] + r["system"], len(r["times"])))
+med = {k: statistics.median(v) * 1000 for k, v in times.items()}
+p90 = {k: sorted(v)[int(len(v) * 0.9) - 1] * 1000 for k, v in times.items()}
+cpu = {k: sum(c * n for c, n in v) / sum(n for _, n in v) * 1000 for k, v in cpu.items()}
+print(f"measured launch and attestation: {sys.argv[1]} runs each, in rounds")
+print(f"  {'':24s} {'median':>8s} {'p90':>8s} {'CPU':>8s}   (ms; CPU: user+sys of ward"
+      " and its children, not swtpm's)")
 for k in med:
-    print(f"  {k:24s} {med[k]:8.1f}  [{p90[k]:.1f}]")
-base = med["run"]
-print("what measurement adds:")
-print(f"  to a launch, no TPM          {med['run --measure (sw)'] - base:+8.1f} ms")
+    print(f"  {k:24s} {med[k]:8.1f} {p90[k]:8.1f} {cpu[k]:8.1f}")
+base = "run"
+print("what measurement adds (median wall / CPU):")
+def row(label, a, b):
+    print(f"  {label:36s} {med[a] - med[b]:+7.1f} ms / {cpu[a] - cpu[b]:+6.1f} ms")
+row("to a launch, no TPM", "run --measure (sw)", "run")
 if "run --measure (swtpm)" in med:
-    print(f"  to a launch, swtpm           {med['run --measure (swtpm)'] - base:+8.1f} ms")
-    print(f"  to a bundle launch, swtpm    {med['bundle (swtpm)'] - med['bundle (sw)']:+8.1f} ms "
-          "more than without a TPM")
+    row("to a launch, swtpm", "run --measure (swtpm)", "run")
+    row("to a bundle launch, swtpm vs no TPM", "bundle (swtpm)", "bundle (sw)")
 print(f"time of a quote: software {med['quote (sw)']:.1f} ms"
       + (f", swtpm {med['quote (swtpm)']:.1f} ms" if "quote (swtpm)" in med else ""))
-EOF
+EOF2
