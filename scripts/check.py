@@ -10,7 +10,7 @@ Suites, in order:
   pytest      integration tests and the security battery, driving the real
               ward binary as root and, for the suites tests/conftest.py names,
               as an ordinary user too (tests/integration, tests/security,
-              tests/network, tests/rootless)
+              tests/network, tests/rootless, tests/attest)
   broker-asan tests/broker again with the broker daemon built with ASan+UBSan
               (build-asan/src/ward as WARD_BROKER_DAEMON)
 
@@ -154,7 +154,8 @@ def run_mutate_check():
 # Suites with their own conftest run in their own pytest session: each
 # suite's helpers are imported as `conftest`, which must not collide.
 PYTEST_SESSIONS = [
-    ("sandbox", ["tests/integration", "tests/security", "tests/network", "tests/rootless"]),
+    ("sandbox", ["tests/integration", "tests/security", "tests/network", "tests/rootless",
+                 "tests/attest"]),
     ("oci", ["tests/oci"]),
     ("broker", ["tests/broker"]),
 ]

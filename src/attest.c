@@ -258,6 +258,8 @@ static int do_init(struct args *a, ward_error_t *err)
 	if (ward_attest_config_save(&c, err) < 0)
 		goto fail;
 	printf("measurements: PCR %u, log %s/log (config %s/config)\n", c.pcr, c.dir, c.dir);
+	if (c.tcti && (c.pcr == 16 || c.pcr == 23))
+		printf("note: " WARD_ATTEST_RESETTABLE_NOTE "\n", c.pcr);
 	if (a->new_log) {
 		cleanup_close int dirfd = ward_attest_dir_open(c.dir, true, err);
 		cleanup_close int lock = dirfd < 0 ? -1 : ward_attest_lock(dirfd, true, err);

@@ -36,6 +36,12 @@ struct attest_hook {
 int attest_hook_launch(const struct ward_policy *p, const struct ward_run_options *o,
 		       const struct attest_hook_bundle *hb, struct attest_hook *h,
 		       ward_error_t *err) __attribute__((weak));
+/* Refuse a policy whose fs.write or api.open grants reach the attestation
+ * directory (the log, the records binding quotes to environments), or
+ * whose grants reach the software host key: for every launch, measured or
+ * not, as the sandbox would outlive the run's measurement. */
+int attest_hook_guard(const struct ward_policy *p, const struct ward_run_options *o, bool measured,
+		      ward_error_t *err) __attribute__((weak));
 /* After the program ended. */
 void attest_hook_done(struct attest_hook *h) __attribute__((weak));
 

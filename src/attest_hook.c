@@ -9,6 +9,10 @@
  * to measure refuses the launch).
  */
 #define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -49,6 +53,108 @@ static const char *granted_by(const struct ward_grant *g, const struct attest_ho
 	return "operator";
 }
 
+/* Does a grant of path a reach b (a is b or one of its ancestors), or is a
+ * beneath b?  Both as the kernel resolves them, where they exist. */
+static bool overlaps(const char *a, const char *b)
+{
+	char ra[PATH_MAX], rb[PATH_MAX];
+	size_t na, nb;
+
+	if (realpath(a, ra) == NULL)
+		snprintf(ra, sizeof(ra), "%s", a);
+	if (realpath(b, rb) == NULL)
+		snprintf(rb, sizeof(rb), "%s", b);
+	na = strlen(ra);
+	nb = strlen(rb);
+	if (strcmp(ra, "/") == 0 || strcmp(rb, "/") == 0)
+		return true;
+	if (na <= nb)
+		return strncmp(ra, rb, na) == 0 && (rb[na] == '/' || rb[na] == '\0');
+	return strncmp(ra, rb, nb) == 0 && ra[nb] == '/';
+}
+
+static int guard_refuse(const char *grant, const char *origin, const char *what, const char *path,
+			ward_error_t *err)
+{
+	cleanup_free char *g = ward_escape(grant, 300);
+	cleanup_free char *o = ward_escape(origin ? origin : "--allow", 100);
+
+	return ward_error_set(err, EPERM,
+			      "%s (%s) reaches %s %s: the sandbox could %s.  Grant a path that "
+			      "neither contains it nor lies beneath it (or move ward's state "
+			      "with --state-dir)",
+			      g, o, what, path,
+			      strstr(what, "key") ? "read the key that signs software-rooted "
+						    "quotes, and forge them"
+						  : "rewrite the measurement log and the records "
+						    "that bind its quotes to environments");
+}
+
+int attest_hook_guard(const struct ward_policy *p, const struct ward_run_options *o, bool measured,
+		      ward_error_t *err)
+{
+	struct ward_attest_config c;
+	ward_error_t ignored = NULL;
+	bool key;
+	size_t i;
+	int rc = -1;
+
+	/* Software or not, the key is guarded where it exists; a broken
+	 * configuration is the measured launch's own refusal (it loads it
+	 * next), not every run's. */
+	if (ward_attest_config_load(o->state_dir, "none", &c, &ignored) < 0) {
+		ward_error_free(&ignored);
+		return 0;
+	}
+	/* An unmeasured launch where nothing was ever measured has no log to
+	 * protect: what it could plant there, the first measured launch
+	 * refuses or starts over (docs/threat-model/attest.md). */
+	if (!measured && access(c.dir, F_OK) != 0) {
+		ward_attest_config_free(&c);
+		return 0;
+	}
+	key = access(c.key, F_OK) == 0;
+	for (i = 0; i < p->n_paths; i++) {
+		const struct ward_path_grant *g = &p->paths[i];
+		cleanup_free char *text =
+			ward_xasprintf("%s=%s",
+				       g->access & WARD_FS_WRITE
+					       ? "fs.write"
+					       : (g->access & WARD_FS_EXEC ? "fs.exec" : "fs.read"),
+				       g->path);
+
+		if ((g->access & WARD_FS_WRITE) && overlaps(g->path, c.dir)) {
+			guard_refuse(text, g->origin, "ward's attestation directory", c.dir, err);
+			goto out;
+		}
+		if (key && overlaps(g->path, c.key)) {
+			guard_refuse(text, g->origin, "the software-rooted host key", c.key, err);
+			goto out;
+		}
+	}
+	/* api.open: the broker opens files with the grant owner's rights. */
+	for (i = 0; i < p->n_broker; i++) {
+		const struct ward_broker_grant *b = &p->broker[i];
+		cleanup_free char *text = NULL;
+
+		if (b->kind != WARD_BROKER_OPEN || b->name == NULL)
+			continue;
+		text = ward_xasprintf("api.open=%s:%s", b->name, b->write ? "rw" : "ro");
+		if (b->write && overlaps(b->name, c.dir)) {
+			guard_refuse(text, b->origin, "ward's attestation directory", c.dir, err);
+			goto out;
+		}
+		if (key && overlaps(b->name, c.key)) {
+			guard_refuse(text, b->origin, "the software-rooted host key", c.key, err);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	ward_attest_config_free(&c);
+	return rc;
+}
+
 int attest_hook_launch(const struct ward_policy *p, const struct ward_run_options *o,
 		       const struct attest_hook_bundle *hb, struct attest_hook *h,
 		       ward_error_t *err)
@@ -62,6 +168,8 @@ int attest_hook_launch(const struct ward_policy *p, const struct ward_run_option
 	int rc = -1;
 
 	memset(h, 0, sizeof(*h));
+	if (attest_hook_guard(p, o, true, err) < 0)
+		return -1;
 	if (ward_attest_config_load(o->state_dir, NULL, &h->cfg, err) < 0)
 		return ward_error_wrap(err, "measured launch");
 	h->loaded = true;

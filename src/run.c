@@ -310,6 +310,13 @@ int cmd_run(int argc, char **argv)
 			broker_cli_detach(&ba);
 		goto fail;
 	}
+	/* Unmeasured, the sandbox still must not reach the log that later
+	 * launches are measured into. */
+	if (!measured.measured && attest_hook_guard && attest_hook_guard(&p, &o, false, &err) < 0) {
+		if (o.broker_fd > 2)
+			broker_cli_detach(&ba);
+		goto fail;
+	}
 	rc = ward_run(&p, &o, &status, &err);
 	if (attest_hook_done)
 		attest_hook_done(&measured);

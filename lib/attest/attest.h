@@ -43,6 +43,14 @@
 	"does "                                                                                    \
 	"not prove the host booted what it claims, nor that root did not rewrite the log"
 
+/* What a TPM quote of a resettable PCR (16, 23) does not prove. */
+#define WARD_ATTEST_RESETTABLE_NOTE                                                               \
+	"PCR %u can be reset (TPM2_PCR_Reset, locality 0) by whoever reaches the TPM: root, and " \
+	"members of the tss group through /dev/tpmrm0.  The quote proves that this TPM signed "   \
+	"it, fresh, over a PCR that this log replays to; that the log is the host's whole "       \
+	"history since boot holds only as far as they are trusted (a PCR that cannot be reset "   \
+	"binds the log to the boot: ward attest init --pcr N)"
+
 /* ------------------------------------------------------------ event text (event.c) */
 
 struct ward_attest_signer {
@@ -245,7 +253,8 @@ struct ward_quote {
 };
 
 /* Quote (under the log's lock): qualifying data = nonce, or the nonce
- * bound to env's launch event (seq, for api.attest). */
+ * bound to env's launch event (seq, for api.attest; the event must name
+ * env when env is given). */
 int ward_attest_quote(const struct ward_attest_config *c, const uint8_t *nonce, size_t nonce_len,
 		      const char *env, bool bind, uint64_t bind_seq, struct ward_quote *q,
 		      ward_error_t *err);

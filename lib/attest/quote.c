@@ -165,6 +165,24 @@ int ward_attest_quote(const struct ward_attest_config *c, const uint8_t *nonce, 
 					      (unsigned long long)bind_seq, origin);
 		}
 		at = (ssize_t)bind_seq;
+		/* The record that names the event lives beside the log: check
+		 * that the event is the asking environment's own launch. */
+		if (env) {
+			cleanup_free char *name = ward_attest_field(
+				log.ev[at].body, log.ev[at].body_len, "env", NULL);
+
+			if (name == NULL || strcmp(name, env) != 0) {
+				cleanup_free char *a = ward_escape(env, 100);
+				cleanup_free char *b = ward_escape(name ? name : "-", 100);
+
+				ward_attest_log_free(&log);
+				return ward_error_set(err, EPERM,
+						      "event %llu of %s is the launch of \"%s\", "
+						      "not of \"%s\": the record that binds "
+						      "environments to their events was altered",
+						      (unsigned long long)bind_seq, origin, b, a);
+			}
+		}
 		ward_attest_bind(nonce, nonce_len, bind_seq, log.ev[at].digest, qual);
 		qual_len = WARD_ATTEST_DIGEST;
 	} else if (env) {

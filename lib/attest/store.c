@@ -16,8 +16,10 @@
  *   4. update "state".
  *
  * A crash between 2 and 3 leaves an event the PCR never saw: the next
- * append finds the PCR equal to the replay without it, and extends it then
- * (it was about to be launched; measuring it late is the honest error).  A
+ * append finds the PCR equal to the replay without it, and moves it out of
+ * the log into log.unmeasured.  It is never extended late: that launch
+ * never ran (a launch runs only once measured), and an event the PCR never
+ * saw may as well have been appended by something else.  A
  * PCR equal to none of the log's replays (another program extends it, or
  * the TPM was reset) refuses the launch, except for a PCR of zeros, which
  * starts a new log (the old one is kept as log.1).  A log of the other mode
@@ -239,8 +241,11 @@ static int rotate(int dirfd, int *logfd, const char *dir, const char *why, ward_
 	return 0;
 }
 
-/* The replays of every prefix of the log, to find where a PCR stands. */
-static ssize_t find_prefix(int logfd, const uint8_t actual[32], size_t *count, ward_error_t *err)
+/* The replays of every prefix of the log, to find where a PCR stands: the
+ * number of events whose replay it holds (-1: none, -2: error), and where
+ * the first event it does not hold starts. */
+static ssize_t find_prefix(int logfd, const uint8_t actual[32], size_t *count, size_t *cut,
+			   ward_error_t *err)
 {
 	cleanup_free char *data = NULL;
 	struct ward_attest_log log;
@@ -253,6 +258,7 @@ static ssize_t find_prefix(int logfd, const uint8_t actual[32], size_t *count, w
 	if (ward_attest_log_parse(data, len, "the measurement log", &log, err) < 0)
 		return -2;
 	*count = log.n;
+	*cut = log.good_end;
 	if (memcmp(v, actual, 32) == 0)
 		found = 0;
 	for (i = 0; i < log.n && found < 0; i++) {
@@ -260,30 +266,33 @@ static ssize_t find_prefix(int logfd, const uint8_t actual[32], size_t *count, w
 		if (memcmp(v, actual, 32) == 0)
 			found = (ssize_t)i + 1;
 	}
+	if (found >= 0 && (size_t)found < log.n)
+		*cut = log.ev[found].offset;
 	ward_attest_log_free(&log);
 	return found;
 }
 
-/* The digests of events [from, count) of the log. */
-static uint8_t (*digests_from(int logfd, size_t from, size_t *n))[32]
+/* Events the PCR never saw: move them out of the log into log.unmeasured
+ * (kept for whoever investigates) and cut the log where the PCR stands. */
+static int cut_unmeasured(int dirfd, int logfd, size_t cut, const char *dir, ward_error_t *err)
 {
 	cleanup_free char *data = NULL;
-	struct ward_attest_log log;
-	ward_error_t ignored = NULL;
-	uint8_t(*d)[32] = NULL;
-	size_t len, i;
+	cleanup_close int fd = -1;
+	size_t len;
 
-	*n = 0;
-	if (read_fd(logfd, WARD_ATTEST_LOG_MAX, &data, &len, "log", &ignored) < 0 ||
-	    ward_attest_log_parse(data, len, "log", &log, &ignored) < 0) {
-		ward_error_free(&ignored);
-		return NULL;
-	}
-	d = ward_xcalloc(log.n - from + 1, 32);
-	for (i = from; i < log.n; i++)
-		memcpy(d[(*n)++], log.ev[i].digest, 32);
-	ward_attest_log_free(&log);
-	return d;
+	if (read_fd(logfd, WARD_ATTEST_LOG_MAX, &data, &len, "the measurement log", err) < 0)
+		return -1;
+	if (cut > len)
+		return ward_error_set(err, EIO, "%s/" LOG_NAME " shrank while locked", dir);
+	fd = openat(dirfd, LOG_NAME ".unmeasured",
+		    O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || ward_write_all(fd, data + cut, len - cut) < 0 || fdatasync(fd) < 0)
+		return ward_error_sys(err, "%s/" LOG_NAME ".unmeasured", dir);
+	if (ftruncate(logfd, (off_t)cut) < 0 || fdatasync(logfd) < 0)
+		return ward_error_sys(err, "%s/" LOG_NAME ": cannot cut off unmeasured events",
+				      dir);
+	(void)unlinkat(dirfd, STATE_NAME, 0);
+	return 0;
 }
 
 static int append(int logfd, const char *rec, size_t len, const char *dir, ward_error_t *err)
@@ -338,7 +347,6 @@ int ward_attest_measure(const struct ward_attest_config *c, const char *body, si
 	}
 
 	for (attempt = 0; attempt < 2; attempt++) {
-		uint8_t(*ds)[32] = NULL;
 		uint8_t actual[32], before[32];
 		size_t n = 0, nd = 0;
 		off_t start = (off_t)p.size;
@@ -382,14 +390,14 @@ int ward_attest_measure(const struct ward_attest_config *c, const char *body, si
 			}
 			if (r == 1) {
 				ssize_t at;
-				size_t count = 0;
+				size_t count = 0, cut = 0;
 				char hex[WARD_ATTEST_HEX];
 
 				/* The PCR does not hold the log's replay: take our
 				 * records back and see where it stands. */
 				if (ftruncate(logfd, start) < 0)
 					return ward_error_sys(err, "%s/" LOG_NAME, c->dir);
-				at = find_prefix(logfd, actual, &count, err);
+				at = find_prefix(logfd, actual, &count, &cut, err);
 				if (at == -2)
 					return -1;
 				ward_attest_hex(actual, 32, hex);
@@ -401,28 +409,24 @@ int ward_attest_measure(const struct ward_attest_config *c, const char *body, si
 					memset(&p, 0, sizeof(p));
 					continue;
 				}
-				if (at >= 0 && (size_t)at < count && attempt == 0) {
-					/* Events appended but never extended (ward
-					 * stopped between the two): extend them now. */
-					ds = digests_from(logfd, (size_t)at, &n);
+				if (at > 0 && (size_t)at < count && attempt == 0) {
+					/* Events in the log that the PCR never saw:
+					 * ward stopped between its append and its
+					 * extend (that launch never ran: it runs only
+					 * once measured), or someone appended them.
+					 * Either way they describe nothing that ran
+					 * measured: never extend them late, cut them
+					 * off (kept in log.unmeasured). */
 					fprintf(stderr,
 						"ward: %s/" LOG_NAME
-						": %zu event(s) from event %zd "
-						"were written but never measured (ward stopped in "
-						"between); measured now\n",
-						c->dir, n, at);
-					r = ds ? ward_attest_tpm_extend(c, actual,
-									(const uint8_t(*)[32])ds, n,
-									actual, err)
-					       : -1;
-					free(ds);
-					if (r != 0) {
-						if (r == 1)
-							ward_error_set(err, EAGAIN,
-								       "the PCR changed while "
-								       "ward measured");
-						return ward_error_wrap(err, "catching up the PCR");
-					}
+						": %zu event(s) from event %zd were never "
+						"extended into PCR %u (ward stopped in between, or "
+						"they were appended by something else): moved to "
+						"%s/" LOG_NAME ".unmeasured, not measured\n",
+						c->dir, count - (size_t)at, at, c->pcr, c->dir);
+					if (cut_unmeasured(dirfd, logfd, cut, c->dir, err) < 0 ||
+					    position(dirfd, logfd, c->dir, &p, err) < 0)
+						return ward_error_wrap(err, "measured launch");
 					continue;
 				}
 				return ward_error_set(

@@ -239,6 +239,7 @@ int ward_attest_verify(const struct ward_attest_expect *x, char **report, ward_e
 	unsigned pcr = 0;
 	bool software, bound = false, log_ok = false;
 	ssize_t subject = -1;
+	const char *how = "bound to the quote";
 	char hex[WARD_ATTEST_HEX], hex2[WARD_ATTEST_HEX];
 	int rc = -1;
 
@@ -270,6 +271,9 @@ int ward_attest_verify(const struct ward_attest_expect *x, char **report, ward_e
 		  software ? "software-rooted" : "TPM", x->ak, pcr, hex);
 	if (info)
 		sb_printf(&rep, "  TPM clock %s\n", info);
+	if (!software && (pcr == 16 || pcr == 23)) {
+		sb_printf(&rep, "note: " WARD_ATTEST_RESETTABLE_NOTE "\n", pcr);
+	}
 
 	/* The log. */
 	if (read_in(x->quote_dir, WARD_QUOTE_LOG, false, &logdata, &log_len, err) < 0)
@@ -366,6 +370,7 @@ int ward_attest_verify(const struct ward_attest_expect *x, char **report, ward_e
 			}
 		} else if (x->env) {
 			subject = ward_attest_find_env(&log, x->env);
+			how = "the last launch of that environment in the log";
 			if (subject < 0) {
 				cleanup_free char *b = ward_escape(x->env, 100);
 
@@ -374,12 +379,18 @@ int ward_attest_verify(const struct ward_attest_expect *x, char **report, ward_e
 			}
 		} else {
 			subject = ward_attest_find_env(&log, NULL);
+			how = "the last launch in the log; --env NAME chooses one";
 			if (evfile) {
 				unsigned long long s;
 
+				/* Not signed: it only chooses which event to
+				 * show and check, among events the quote covers. */
 				if (sscanf(evfile, "seq %llu", &s) == 1 && s < log.n &&
-				    log.ev[s].type == WARD_EVENT_LAUNCH)
+				    log.ev[s].type == WARD_EVENT_LAUNCH) {
 					subject = (ssize_t)s;
+					how = "named by the quote's event file, which is not "
+					      "signed; --env NAME chooses one";
+				}
 			}
 			if (subject < 0)
 				sb_printf(&diff, "  the log holds no launch\n");
@@ -389,7 +400,7 @@ int ward_attest_verify(const struct ward_attest_expect *x, char **report, ward_e
 		const struct ward_attest_event *e = &log.ev[subject];
 
 		ward_attest_hex(e->digest, 32, hex);
-		sb_printf(&rep, "launch: event %zd, sha256:%s\n", subject, hex);
+		sb_printf(&rep, "launch: event %zd, sha256:%s (%s)\n", subject, hex, how);
 		describe(e, &rep);
 		if (x->bundle)
 			check_bundle(x, e, &diff);

@@ -80,7 +80,7 @@ static bool take(struct bucket *b, unsigned burst, unsigned rate)
 	return true;
 }
 
-static void worker(int wfd, uint64_t seq, const uint8_t *nonce, size_t n)
+static void worker(int wfd, const char *name, uint64_t seq, const uint8_t *nonce, size_t n)
 {
 	struct ward_attest_config c;
 	struct ward_quote q;
@@ -93,7 +93,7 @@ static void worker(int wfd, uint64_t seq, const uint8_t *nonce, size_t n)
 		_exit(1);
 	syscall(SYS_close_range, 4, ~0U, 0);
 	if (ward_attest_config_load(dir, NULL, &c, &err) < 0 ||
-	    ward_attest_quote(&c, nonce, n, NULL, true, seq, &q, &err) < 0) {
+	    ward_attest_quote(&c, nonce, n, name, true, seq, &q, &err) < 0) {
 		dprintf(3, "ward-attestation 1\nerror %s\n", err ? err->msg : "failed");
 		_exit(1);
 	}
@@ -147,7 +147,7 @@ void bk_do_attest(struct conn *c, struct env *e, const struct ward_proto_msg *m)
 	pid = fork();
 	if (pid == 0) {
 		if (fork() == 0)
-			worker(p[1], seq, nonce, m->data_len);
+			worker(p[1], e->name, seq, nonce, m->data_len);
 		_exit(0);
 	}
 	close(p[1]);

@@ -132,7 +132,7 @@ int ward_broker_grants_parse(char *const *ents, size_t n, struct ward_policy *ou
 	for (i = 0; i < n; i++) {
 		/* Only the broker's entitlements travel to it. */
 		if (strncmp(ents[i], "ipc.", 4) != 0 && strncmp(ents[i], "service.", 8) != 0 &&
-		    strncmp(ents[i], "api.open", 8) != 0) {
+		    strncmp(ents[i], "api.open", 8) != 0 && strcmp(ents[i], "api.attest") != 0) {
 			ward_request_list_free(&l);
 			return ward_error_set(err, EINVAL, "%s: not a broker entitlement", ents[i]);
 		}
