@@ -380,40 +380,42 @@ static int setup_inside_from_host(struct ward_net *n, int nsfd, ward_error_t *er
 	return rc;
 }
 
+/*
+ * Links of the caller's network namespace, by ioctl on a socket of it.  Not
+ * by /sys/class/net: a sysfs shows the namespace it was mounted in, the
+ * host's, also to a rootless supervisor that has joined the user's router.
+ */
+static int link_ioctl(const char *ifname, unsigned long req, struct ifreq *ifr)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc;
+
+	if (fd < 0)
+		return -1;
+	memset(ifr, 0, sizeof(*ifr));
+	snprintf(ifr->ifr_name, sizeof(ifr->ifr_name), "%s", ifname);
+	rc = ioctl(fd, req, ifr);
+	close(fd);
+	return rc;
+}
+
 static bool link_exists(const char *name)
 {
-	char path[64];
-
-	snprintf(path, sizeof(path), "/sys/class/net/%s", name);
-	return access(path, F_OK) == 0;
+	return if_nametoindex(name) != 0;
 }
 
 static int read_mtu(const char *ifname)
 {
-	char path[64], buf[16] = "";
-	int fd, len;
+	struct ifreq ifr;
 
-	snprintf(path, sizeof(path), "/sys/class/net/%s/mtu", ifname);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	len = (int)read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	return len > 0 ? atoi(buf) : -1;
+	return link_ioctl(ifname, SIOCGIFMTU, &ifr) < 0 ? -1 : ifr.ifr_mtu;
 }
 
-static bool link_mac_is(const char *ifname, const char *mac)
+static bool link_mac_is(const char *ifname, const uint8_t mac[6])
 {
-	char path[64], buf[32] = "";
-	int fd, len;
+	struct ifreq ifr;
 
-	snprintf(path, sizeof(path), "/sys/class/net/%s/address", ifname);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	len = (int)read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	return len >= 17 && strncmp(buf, mac, 17) == 0;
+	return link_ioctl(ifname, SIOCGIFHWADDR, &ifr) == 0 &&
+	       memcmp(ifr.ifr_hwaddr.sa_data, mac, 6) == 0;
 }
 
 /* ---- collision detection ---- */
@@ -732,18 +734,15 @@ static int gc_dir(const char *dir)
  * wv<pid> whose supervisor is gone. */
 static void remove_orphan_veths(void)
 {
-	DIR *d = opendir("/sys/class/net");
-	struct dirent *e;
+	struct if_nameindex *links = if_nameindex(), *e;
 
-	if (d == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
+	for (e = links; e && e->if_index; e++) {
 		char proc[64], *end;
 		long pid;
 
-		if (strncmp(e->d_name, "wv", 2) != 0)
+		if (strncmp(e->if_name, "wv", 2) != 0)
 			continue;
-		pid = strtol(e->d_name + 2, &end, 10);
+		pid = strtol(e->if_name + 2, &end, 10);
 		if (*end || pid <= 0)
 			continue;
 		snprintf(proc, sizeof(proc), "/proc/%ld", pid);
@@ -752,11 +751,12 @@ static void remove_orphan_veths(void)
 		{
 			ward_error_t err = NULL;
 
-			ward_rtnl_del_link(e->d_name, &err);
+			ward_rtnl_del_link(e->if_name, &err);
 			ward_error_free(&err);
 		}
 	}
-	closedir(d);
+	if (links)
+		if_freenameindex(links);
 }
 
 /* No sandbox with an interface is left (no slot file): remove ward0 (with
@@ -1316,7 +1316,6 @@ static int no_ipv6(const char *ifname, ward_error_t *err)
 static int ensure_bridge(const struct ward_net *n, ward_error_t *err)
 {
 	uint8_t mac[6];
-	char want[18];
 
 	/* ward0's MAC is set (02:77 + the gateway address, which no sandbox
 	 * has): a bridge without one takes the lowest of its ports' and
@@ -1327,7 +1326,6 @@ static int ensure_bridge(const struct ward_net *n, ward_error_t *err)
 	 * up, so that it never has one.  Both again on a bridge an older ward
 	 * made. */
 	ward_net_mac(n->gw, mac);
-	fmt_mac(n->gw, want);
 	if (!link_exists(WARD_NET_BRIDGE)) {
 		if (ward_rtnl_add_bridge(WARD_NET_BRIDGE, WARD_NET_MTU, mac, err) < 0 ||
 		    no_ipv6(WARD_NET_BRIDGE, err) < 0 ||
@@ -1335,7 +1333,7 @@ static int ensure_bridge(const struct ward_net *n, ward_error_t *err)
 		    ward_rtnl_set_up(WARD_NET_BRIDGE, 0, err) < 0)
 			return -1;
 	} else if (no_ipv6(WARD_NET_BRIDGE, err) < 0 ||
-		   (!link_mac_is(WARD_NET_BRIDGE, want) &&
+		   (!link_mac_is(WARD_NET_BRIDGE, mac) &&
 		    ward_rtnl_set_mac(WARD_NET_BRIDGE, mac, err) < 0)) {
 		return -1;
 	} else if (read_mtu(WARD_NET_BRIDGE) != WARD_NET_MTU &&
