@@ -43,6 +43,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -51,6 +52,7 @@
 #include "nft.h"
 #include "rtnl.h"
 #include "ns.h"
+#include "rootless.h"
 #include "util.h"
 
 #define NFT_BIN		 "/usr/sbin/nft"
@@ -61,6 +63,7 @@
 #define PUB_MAP		 "publish"    /* host port : sandbox address . port (DNAT) */
 #define LAYOUT_SET	 "layout"     /* one element: host_layout() of the tables */
 #define HOOKS_TABLE	 "ward_hooks" /* ip6: empty chains (see ward_net_host_rules) */
+#define HOSTADDR_SET	 "hostaddrs"  /* rootless: the host's addresses (ward_net_host_rules) */
 #define WARD_NET_MTU	 65520
 #define WARD_NET_MTU_STR "65520"
 
@@ -809,12 +812,61 @@ static void remove_if_idle(const char *dir)
 	}
 }
 
+/* Rootless: the same in the user's router, from a child that joins it
+ * (the caller stays in the host's namespaces); the router ends when no
+ * sandbox of the user has a network. */
+static int gc_router(void)
+{
+	cleanup_free char *state = ward_default_state_dir_path();
+	cleanup_free char *dir = state ? ward_xasprintf("%s/net", state) : NULL;
+	int st = 0;
+	pid_t pid;
+
+	if (dir == NULL || access(dir, F_OK) < 0)
+		return 0;
+	pid = fork();
+	if (pid < 0)
+		return 0;
+	if (pid == 0) {
+		struct ward_net n = {.slot_fd = -1, .rootless = true};
+		ward_error_t err = NULL;
+		int lk, removed = 0, idle;
+		DIR *d;
+		struct dirent *e;
+
+		if (!ward_net_router_join_if_running(dir))
+			_exit(0);
+		n.dir = dir;
+		lk = global_lock(&n, &err);
+		if (lk < 0)
+			_exit(0);
+		removed = gc_dir(dir);
+		remove_orphan_veths();
+		idle = 1;
+		d = opendir(dir);
+		while (d && idle && (e = readdir(d)) != NULL)
+			idle = !is_slot_file(e->d_name);
+		if (d)
+			closedir(d);
+		_exit((removed > 100 ? 100 : removed) + (idle ? 128 : 0));
+	}
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(st))
+		return 0;
+	if (WEXITSTATUS(st) & 128)
+		ward_net_router_stop(dir);
+	return WEXITSTATUS(st) & 127;
+}
+
 int ward_net_gc(void)
 {
 	struct ward_net n = {.slot_fd = -1};
 	ward_error_t err = NULL;
 	int lk, removed;
 
+	if (ward_rootless())
+		return gc_router();
 	n.dir = ward_xstrdup(WARD_NET_STATE);
 	if (access(n.dir, F_OK) < 0) {
 		free(n.dir);
@@ -1099,7 +1151,8 @@ static int check_publish(struct ward_net *n, const struct ward_net_opts *o, ward
 		if (fd < 0)
 			return ward_error_sys(err, "--publish: socket");
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+		if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
+		    (n->rootless && listen(fd, 128) < 0)) {
 			int e = errno;
 
 			close(fd);
@@ -1109,13 +1162,29 @@ static int check_publish(struct ward_net *n, const struct ward_net_opts *o, ward
 					"--publish %u:%u: a program of the host already "
 					"uses TCP port %u; choose another host port",
 					pb->host_port, pb->port, pb->host_port);
+			if (e == EACCES && n->rootless)
+				return ward_error_set(err, EACCES,
+						      "--publish %u:%u: host ports below "
+						      "net.ipv4.ip_unprivileged_port_start need "
+						      "root; choose a host port of 1024 or more",
+						      pb->host_port, pb->port);
 			errno = e;
 			return ward_error_sys(err, "--publish %u:%u: cannot check host port %u",
 					      pb->host_port, pb->port, pb->host_port);
 		}
-		close(fd);
 		n->publish = ward_xrealloc(n->publish, (n->n_publish + 1) * sizeof(*n->publish));
-		n->publish[n->n_publish++] = *pb;
+		n->publish[n->n_publish] = *pb;
+		/* Rootless: the port is the user's own socket, which the
+		 * router's holder serves (router.h); root: a DNAT element. */
+		if (n->rootless) {
+			n->pub_fds =
+				ward_xrealloc(n->pub_fds, (n->n_publish + 1) * sizeof(*n->pub_fds));
+			fcntl(fd, F_SETFL, O_NONBLOCK);
+			n->pub_fds[n->n_publish] = fd;
+		} else {
+			close(fd);
+		}
+		n->n_publish++;
 	}
 	return 0;
 }
@@ -1172,6 +1241,30 @@ static char *resolv_text(const struct ward_net *n)
 	return s;
 }
 
+/* Rootless: the host's IPv4 addresses, other than those of ward's own
+ * bridge.  Through pasta a sandbox would reach the host's services on
+ * them; the router refuses to forward there (ward_net_host_rules). */
+static void collect_host_addresses(struct ward_net *n)
+{
+	struct ifaddrs *ifa, *i;
+
+	if (getifaddrs(&ifa) < 0)
+		return;
+	for (i = ifa; i; i = i->ifa_next) {
+		uint32_t a;
+
+		if (i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET)
+			continue;
+		a = ntohl(((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr.s_addr);
+		if ((a >> 24) == 127 || ward_net_overlaps(a, 32, n->net, n->prefix))
+			continue;
+		n->hostaddrs =
+			ward_xrealloc(n->hostaddrs, (n->n_hostaddrs + 1) * sizeof(*n->hostaddrs));
+		n->hostaddrs[n->n_hostaddrs++] = a;
+	}
+	freeifaddrs(ifa);
+}
+
 int ward_net_prepare(struct ward_net *n, const struct ward_policy *p, const struct ward_net_opts *o,
 		     ward_error_t *err)
 {
@@ -1193,7 +1286,9 @@ int ward_net_prepare(struct ward_net *n, const struct ward_policy *p, const stru
 				      "the sandbox's network needs %s (apt-get install nftables)",
 				      NFT_BIN);
 	n->gw = n->net + 1;
-	n->dir = ward_xstrdup(WARD_NET_STATE);
+	n->rootless = o && o->rootless_ids;
+	n->dir = ward_xstrdup(n->rootless && o->net_dir ? o->net_dir : WARD_NET_STATE);
+	n->router.holder_ctl = -1;
 	n->state_dir = o ? o->state_dir : NULL;
 	name_scope(n->state_dir, n->scope, sizeof(n->scope));
 	if (o && o->name &&
@@ -1217,6 +1312,14 @@ int ward_net_prepare(struct ward_net *n, const struct ward_policy *p, const stru
 		nslots = WARD_NET_MAX_SLOTS;
 	if (check_routes(n, range, err) < 0)
 		return -1;
+	if (n->rootless) {
+		/* Everything above looked at the host's network; from here on
+		 * the supervisor is in the user's router (router.h), where the
+		 * slots, the bridge and the tables are. */
+		collect_host_addresses(n);
+		if (ward_net_router_enter(n->dir, o->rootless_ids, &n->router, err) < 0)
+			return -1;
+	}
 	lk = global_lock(n, err);
 	if (lk < 0)
 		return -1;
@@ -1407,7 +1510,7 @@ char *ward_net_host_rules(const struct ward_net *n)
 	 * key from off to on and back patches the kernel's code on every CPU
 	 * (text_poke), which cost about 2 ms of each start here.
 	 */
-	return ward_xasprintf(
+	char *s = ward_xasprintf(
 		"add table ip " NAT_TABLE "; "
 		"add set ip " NAT_TABLE " " NAT_SET " { type ipv4_addr; }; "
 		"add set ip " NAT_TABLE " " OUT_SET " { type ipv4_addr; }; "
@@ -1513,6 +1616,32 @@ char *ward_net_host_rules(const struct ward_net *n)
 		"add chain ip6 " HOOKS_TABLE " postrouting { type filter hook postrouting "
 		"priority filter; policy accept; }; ",
 		rangecidr);
+	size_t k;
+
+	/*
+	 * Rootless, in the user's router: what the router forwards out of
+	 * the uplink, pasta opens as sockets of the user on the host, which
+	 * would reach the host's own services on its addresses.  The host's
+	 * input chain cannot be had without root; the router refuses instead
+	 * (in guard, whatever forward accepts) every address the host had
+	 * when the tables were made; their list is part of the script, so a
+	 * host that gains or loses an address gets new tables at the next
+	 * start.  127.0.0.0/8 is the router's own.
+	 */
+	if (!n->rootless)
+		return s;
+	cat(&s, "add set ip " NAT_TABLE " " HOSTADDR_SET " { type ipv4_addr; flags interval; }; "
+		"flush set ip " NAT_TABLE " " HOSTADDR_SET "; "
+		"add element ip " NAT_TABLE " " HOSTADDR_SET " { 127.0.0.0/8");
+	for (k = 0; k < n->n_hostaddrs; k++) {
+		char a[INET_ADDRSTRLEN];
+
+		fmt_addr(n->hostaddrs[k], a);
+		cat(&s, ", %s", a);
+	}
+	cat(&s, " }; add rule ip " NAT_TABLE " guard iifname \"" WARD_NET_BRIDGE
+		"\" ip daddr @" HOSTADDR_SET " reject with icmp type admin-prohibited; ");
+	return s;
 }
 
 /* Record one more element in the slot file (appended). */
@@ -1594,6 +1723,57 @@ static int host_tables(const struct ward_net *n, const char *script, uint32_t la
 	return 0;
 }
 
+/* Rootless --publish: hand each listening socket to the router's holder
+ * with the sandbox's address and port (router.c); the connection stays
+ * open for the sandbox's life, and its end closes the ports. */
+static int publish_rootless(struct ward_net *n, ward_error_t *err)
+{
+	cleanup_free char *path = ward_xasprintf("%s/router.sock", n->dir);
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char a[INET_ADDRSTRLEN];
+	size_t i;
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return ward_error_set(err, ENAMETOOLONG, "network: %s: path too long", path);
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		ward_error_sys(err, "--publish: cannot reach the router's holder (%s)", path);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	n->router.holder_ctl = fd;
+	fmt_addr(n->addr, a);
+	for (i = 0; i < n->n_publish; i++) {
+		char msg[64], ctl[CMSG_SPACE(sizeof(int))], ans = 0;
+		struct iovec iov = {.iov_base = msg};
+		struct msghdr mh = {.msg_iov = &iov,
+				    .msg_iovlen = 1,
+				    .msg_control = ctl,
+				    .msg_controllen = sizeof(ctl)};
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+
+		iov.iov_len =
+			(size_t)snprintf(msg, sizeof(msg), "pub %s %u", a, n->publish[i].port);
+		memset(ctl, 0, sizeof(ctl));
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &n->pub_fds[i], sizeof(int));
+		if (sendmsg(fd, &mh, MSG_NOSIGNAL) < 0 || read(fd, &ans, 1) != 1 || ans != 'o')
+			return ward_error_set(
+				err, EIO,
+				"--publish %u:%u: the router's holder did not take the "
+				"port",
+				n->publish[i].host_port, n->publish[i].port);
+		close(n->pub_fds[i]);
+		n->pub_fds[i] = -1;
+	}
+	return 0;
+}
+
 int ward_net_attach(struct ward_net *n, pid_t init, ward_error_t *err)
 {
 	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN], macs[18];
@@ -1660,8 +1840,9 @@ int ward_net_attach(struct ward_net *n, pid_t init, ward_error_t *err)
 		cat(&records, "nat %s\n", a);
 	if (n->outbound)
 		cat(&records, "out %s\n", a);
-	/* create, not add: a host port another sandbox publishes is an error. */
-	for (i = 0; i < n->n_publish; i++)
+	/* create, not add: a host port another sandbox publishes is an error.
+	 * Rootless, the holder serves the user's own sockets instead. */
+	for (i = 0; i < n->n_publish && !n->rootless; i++)
 		cat(&records, "pub %u %s %u\n", n->publish[i].host_port, a, n->publish[i].port);
 	record(n, "%s", records);
 	host_script = ward_net_host_rules(n);
@@ -1680,6 +1861,8 @@ int ward_net_attach(struct ward_net *n, pid_t init, ward_error_t *err)
 			goto publish_or_fail;
 	}
 	n->nat = nat;
+	if (n->rootless && n->n_publish && publish_rootless(n, err) < 0)
+		goto out;
 	rc = 0;
 	goto out;
 publish_or_fail:
@@ -1742,6 +1925,17 @@ void ward_net_release(struct ward_net *n, bool init_gone)
 	n->hosts_path = NULL;
 	free(n->resolv_path);
 	n->resolv_path = NULL;
+	free(n->hostaddrs);
+	n->hostaddrs = NULL;
+	n->n_hostaddrs = 0;
+	for (size_t i = 0; n->pub_fds && i < n->n_publish; i++)
+		if (n->pub_fds[i] >= 0)
+			close(n->pub_fds[i]);
+	free(n->pub_fds);
+	n->pub_fds = NULL;
+	if (n->router.holder_ctl >= 0)
+		close(n->router.holder_ctl);
+	n->router.holder_ctl = -1;
 }
 
 /* ---- sandbox side (init) ---- */
