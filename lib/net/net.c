@@ -484,18 +484,28 @@ static int check_routes(const struct ward_net *n, const char *range, ward_error_
 static int global_lock(const struct ward_net *n, ward_error_t *err)
 {
 	cleanup_free char *path = ward_xasprintf("%s/lock", n->dir);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 
-	if (fd < 0)
-		return ward_error_sys(err, "cannot open %s", path);
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			ward_error_sys(err, "cannot lock %s", path);
-			close(fd);
-			return -1;
+	/* Rootless, the router's netd unlinks the lock it holds when the
+	 * router ends (router.c): a lock on a file no longer linked there is
+	 * taken again. */
+	for (;;) {
+		struct stat a, b;
+		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+		if (fd < 0)
+			return ward_error_sys(err, "cannot open %s", path);
+		while (flock(fd, LOCK_EX) < 0) {
+			if (errno != EINTR) {
+				ward_error_sys(err, "cannot lock %s", path);
+				close(fd);
+				return -1;
+			}
 		}
+		if (fstat(fd, &a) == 0 && lstat(path, &b) == 0 && a.st_dev == b.st_dev &&
+		    a.st_ino == b.st_ino)
+			return fd;
+		close(fd);
 	}
-	return fd;
 }
 
 /* "SLOT.lock": a slot file (the lock file of the whole directory is "lock"). */
@@ -1274,6 +1284,7 @@ int ward_net_prepare(struct ward_net *n, const struct ward_policy *p, const stru
 
 	memset(n, 0, sizeof(*n));
 	n->slot_fd = n->nft_fd = n->inner_nft_fd = -1;
+	n->router.holder_ctl = n->router.lock_fd = -1;
 	n->outbound = p->net == WARD_NET_OUTBOUND;
 	n->lo_open = p->net_lo_open;
 	n->filter = p->n_net_rules > 0;
@@ -1288,7 +1299,6 @@ int ward_net_prepare(struct ward_net *n, const struct ward_policy *p, const stru
 	n->gw = n->net + 1;
 	n->rootless = o && o->rootless_ids;
 	n->dir = ward_xstrdup(n->rootless && o->net_dir ? o->net_dir : WARD_NET_STATE);
-	n->router.holder_ctl = -1;
 	n->state_dir = o ? o->state_dir : NULL;
 	name_scope(n->state_dir, n->scope, sizeof(n->scope));
 	if (o && o->name &&
@@ -1321,6 +1331,12 @@ int ward_net_prepare(struct ward_net *n, const struct ward_policy *p, const stru
 			return -1;
 	}
 	lk = global_lock(n, err);
+	if (n->router.lock_fd >= 0) {
+		/* The slots are looked at under the global lock from here on,
+		 * netd too (router.c). */
+		close(n->router.lock_fd);
+		n->router.lock_fd = -1;
+	}
 	if (lk < 0)
 		return -1;
 	gc_dir(n->dir);
@@ -1935,7 +1951,9 @@ void ward_net_release(struct ward_net *n, bool init_gone)
 	n->pub_fds = NULL;
 	if (n->router.holder_ctl >= 0)
 		close(n->router.holder_ctl);
-	n->router.holder_ctl = -1;
+	if (n->router.lock_fd >= 0)
+		close(n->router.lock_fd);
+	n->router.holder_ctl = n->router.lock_fd = -1;
 }
 
 /* ---- sandbox side (init) ---- */

@@ -48,20 +48,34 @@ static char *path_in(const char *dir, const char *name)
 	return ward_xasprintf("%s/%s", dir, name);
 }
 
+/*
+ * Lock DIR/NAME.  netd unlinks the router's files, lock files too, when the
+ * router ends (holding those locks): a lock taken on a file that is no
+ * longer DIR/NAME is dropped and taken again on the new one.
+ */
 static int lock_file(const char *dir, const char *name, ward_error_t *err)
 {
 	cleanup_free char *path = path_in(dir, name);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 
-	if (fd < 0)
-		return ward_error_sys(err, "cannot open %s", path);
-	while (flock(fd, LOCK_EX) < 0)
-		if (errno != EINTR) {
-			ward_error_sys(err, "cannot lock %s", path);
-			close(fd);
-			return -1;
-		}
-	return fd;
+	for (;;) {
+		struct stat a, b;
+		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+		if (fd < 0 && errno == ENOENT && ward_mkdir_p(dir, 0700) == 0)
+			continue;
+		if (fd < 0)
+			return ward_error_sys(err, "cannot open %s", path);
+		while (flock(fd, LOCK_EX) < 0)
+			if (errno != EINTR) {
+				ward_error_sys(err, "cannot lock %s", path);
+				close(fd);
+				return -1;
+			}
+		if (fstat(fd, &a) == 0 && lstat(path, &b) == 0 && a.st_dev == b.st_dev &&
+		    a.st_ino == b.st_ino)
+			return fd;
+		close(fd);
+	}
 }
 
 static int read_rec(const char *dir, struct router_rec *r)
@@ -195,8 +209,9 @@ static void pub_accept(const struct pub *p)
 		return;
 	}
 	/* The relay: the client and a connection to the sandbox, made here,
-	 * in the router's network namespace; nothing else. */
-	if (dup3(c, 3, 0) < 0)
+	 * in the router's network namespace; nothing else.  It ends with the
+	 * holder (it would keep the router's namespace alive). */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || dup3(c, 3, 0) < 0)
 		_exit(1);
 	syscall(SYS_close_range, 4, ~0U, 0);
 	s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -501,6 +516,68 @@ static bool busy(const char *dir)
 	return found;
 }
 
+/*
+ * What the router leaves when it ends: the files of every slot no sandbox
+ * holds (those of supervisors killed with SIGKILL included), and, when no
+ * sandbox holds one, everything else too, the directory included.  Under
+ * the network directory's lock (net.c), and router.lock when OWN_RLK; a
+ * lock file is unlinked only by its holder (lock_file() then takes the new
+ * one).
+ */
+static void sweep(const char *dir, bool own_rlk)
+{
+	static const char *const files[] = {"router",	 "router.tmp", "router.sock",
+					    "pasta.pid", "pasta.log",  NULL};
+	ward_error_t err = NULL;
+	int lk = lock_file(dir, "lock", &err), dfd, i;
+	bool live = false;
+	DIR *d;
+	struct dirent *e;
+
+	ward_error_free(&err);
+	if (lk < 0)
+		return;
+	d = opendir(dir);
+	dfd = d ? dirfd(d) : -1;
+	while (d && (e = readdir(d)) != NULL) {
+		size_t n = strlen(e->d_name);
+		char base[256];
+		int fd;
+
+		if (n <= 5 || n >= sizeof(base) || e->d_name[0] < '0' || e->d_name[0] > '9' ||
+		    strcmp(e->d_name + n - 5, ".lock") != 0)
+			continue;
+		fd = openat(dfd, e->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0)
+			continue;
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			live = true;
+		} else {
+			char other[300];
+
+			snprintf(base, sizeof(base), "%.*s", (int)(n - 5), e->d_name);
+			snprintf(other, sizeof(other), "%s.hosts", base);
+			unlinkat(dfd, other, 0);
+			snprintf(other, sizeof(other), "%s.resolv", base);
+			unlinkat(dfd, other, 0);
+			unlinkat(dfd, e->d_name, 0);
+		}
+		close(fd);
+	}
+	if (d && !live) {
+		for (i = 0; files[i]; i++)
+			unlinkat(dfd, files[i], 0);
+		unlinkat(dfd, "lock", 0);
+		if (own_rlk) {
+			unlinkat(dfd, "router.lock", 0);
+			rmdir(dir);
+		}
+	}
+	if (d)
+		closedir(d);
+	close(lk);
+}
+
 /* netd's end: under router.lock (once it runs), so that no supervisor is
  * between reading the record and joining; then the children go. */
 #define LOCK_TAKE (-1) /* netd_end takes router.lock */
@@ -525,6 +602,7 @@ static __attribute__((noreturn)) void netd_end(const char *dir, pid_t holder, pi
 	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
 		;
 	unlink(pidf);
+	sweep(dir, lk >= 0);
 	if (lk >= 0)
 		close(lk);
 	_exit(0);
@@ -637,7 +715,7 @@ static __attribute__((noreturn)) void netd_main(const char *dir,
 	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	for (;;) {
-		struct timespec tick = {.tv_sec = 5};
+		struct timespec tick = {.tv_sec = 1};
 		pid_t gone;
 
 		sig = sigtimedwait(&set, NULL, &tick);
@@ -656,7 +734,7 @@ static __attribute__((noreturn)) void netd_main(const char *dir,
 		while ((gone = waitpid(-1, NULL, WNOHANG)) > 0)
 			if (gone == holder || gone == pasta)
 				netd_end(dir, gone == holder ? -1 : holder,
-					 gone == pasta ? -1 : pasta, true);
+					 gone == pasta ? -1 : pasta, LOCK_TAKE);
 		if (sig < 0 && errno == EAGAIN) {
 			time_t now = time(NULL);
 
@@ -747,7 +825,7 @@ int ward_net_router_enter(const char *dir, const struct ward_rootless_ids *ids,
 	struct router_rec r;
 	cleanup_close int lk = -1, ufd = -1, nfd = -1;
 
-	out->holder_ctl = -1;
+	out->holder_ctl = out->lock_fd = -1;
 	if (ward_mkdir_p(dir, 0700) < 0)
 		return ward_error_sys(err, "cannot create %s", dir);
 	lk = lock_file(dir, "router.lock", err);
@@ -788,6 +866,7 @@ int ward_net_router_enter(const char *dir, const struct ward_rootless_ids *ids,
 		return ward_error_sys(err, "network: cannot join the router's network namespace");
 	out->count = r.count;
 	out->setgroups = r.setgroups != 0;
+	out->lock_fd = steal_fd(&lk);
 	return 0;
 }
 

@@ -37,7 +37,7 @@
 
 #define WARD_NET_PASTA	     "/usr/bin/pasta"
 #define WARD_NET_UPLINK	     "uplink"
-#define WARD_NET_ROUTER_IDLE 60
+#define WARD_NET_ROUTER_IDLE 2
 
 /* What a sandbox nested in the router's user namespace may map: ids
  * 0..count-1 of the router's, and whether setgroups is allowed there. */
@@ -45,6 +45,10 @@ struct ward_net_router {
 	uint32_t count;
 	bool setgroups;
 	int holder_ctl; /* a connection to the holder (--publish); -1: none */
+	/* router.lock, held from the join until the sandbox has its slot
+	 * (netd ends the router only under it, when no slot is held); -1
+	 * once closed. */
+	int lock_fd;
 };
 
 /* Supervisor, rootless, before it clones init: make the user's router if
