@@ -1632,30 +1632,24 @@ char *ward_net_host_rules(const struct ward_net *n)
 		"add chain ip6 " HOOKS_TABLE " postrouting { type filter hook postrouting "
 		"priority filter; policy accept; }; ",
 		rangecidr);
-	size_t k;
 
 	/*
 	 * Rootless, in the user's router: what the router forwards out of
 	 * the uplink, pasta opens as sockets of the user on the host, which
 	 * would reach the host's own services on its addresses.  The host's
 	 * input chain cannot be had without root; the router refuses instead
-	 * (in guard, whatever forward accepts) every address the host had
-	 * when the tables were made; their list is part of the script, so a
-	 * host that gains or loses an address gets new tables at the next
-	 * start.  127.0.0.0/8 is the router's own.
+	 * (in guard, whatever forward accepts) every address of the host's.
+	 * Every start adds the addresses the host has then (add_elements):
+	 * the set only grows while the router lives, so a sandbox that
+	 * started earlier, with an older list, never takes a newer address
+	 * out.  127.0.0.0/8 never leaves the router; refused here too.
 	 */
 	if (!n->rootless)
 		return s;
-	cat(&s, "add set ip " NAT_TABLE " " HOSTADDR_SET " { type ipv4_addr; flags interval; }; "
-		"flush set ip " NAT_TABLE " " HOSTADDR_SET "; "
-		"add element ip " NAT_TABLE " " HOSTADDR_SET " { 127.0.0.0/8");
-	for (k = 0; k < n->n_hostaddrs; k++) {
-		char a[INET_ADDRSTRLEN];
-
-		fmt_addr(n->hostaddrs[k], a);
-		cat(&s, ", %s", a);
-	}
-	cat(&s, " }; add rule ip " NAT_TABLE " guard iifname \"" WARD_NET_BRIDGE
+	cat(&s, "add set ip " NAT_TABLE " " HOSTADDR_SET " { type ipv4_addr; }; "
+		"add rule ip " NAT_TABLE " guard iifname \"" WARD_NET_BRIDGE
+		"\" ip daddr 127.0.0.0/8 reject with icmp type admin-prohibited; "
+		"add rule ip " NAT_TABLE " guard iifname \"" WARD_NET_BRIDGE
 		"\" ip daddr @" HOSTADDR_SET " reject with icmp type admin-prohibited; ");
 	return s;
 }
@@ -1711,7 +1705,18 @@ static int add_elements(const struct ward_net *n, int fd, uint32_t layout, const
 				      strncmp(line, "pub ", 4) == 0 ? WARD_NFT_ELEM_CREATE
 								    : WARD_NFT_ELEM_ADD,
 				      line, -1);
-	(void)n;
+	/* Rootless: the host's addresses as of this start (never removed:
+	 * see ward_net_host_rules). */
+	for (size_t i = 0; n->rootless && i < n->n_hostaddrs; i++) {
+		uint32_t be = htonl(n->hostaddrs[i]);
+		char a[INET_ADDRSTRLEN];
+		cleanup_free char *w = NULL;
+
+		fmt_addr(n->hostaddrs[i], a);
+		w = ward_xasprintf("ip " NAT_TABLE " " HOSTADDR_SET " { %s }", a);
+		ward_nft_batch_elem(&b, WARD_NFT_ELEM_ADD, NFPROTO_IPV4, NAT_TABLE, HOSTADDR_SET,
+				    &be, 4, NULL, 0, w);
+	}
 	rc = ward_nft_commit(fd, &b, err);
 	ward_nft_batch_free(&b);
 	return rc;
