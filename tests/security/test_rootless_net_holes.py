@@ -12,7 +12,8 @@ and one router per user, whose range is the user's alone.
 
 Each test has its control: the host's service and the other user's
 published port answer the host itself.  Ports 42030-42039; an address
-10.92.N.1/32 on a link the test makes and removes.
+10.92.N.1/32 on a link the test makes (while the user's router runs) and
+removes.
 """
 
 import errno
@@ -100,18 +101,50 @@ class HostListener:
         self.s.close()
 
 
+def router_up(user):
+    for pid in os.listdir("/proc"):
+        try:
+            if pid.isdigit() and os.stat(f"/proc/{pid}").st_uid == user.uid and \
+                    open(f"/proc/{pid}/comm").read().strip() == "ward-netd":
+                return True
+        except OSError:
+            pass
+    return False
+
+
 @pytest.fixture
-def dummy_address():
-    """An address of the host's own on a link of its own (not eth0, not lo)."""
+def host_address_later(rootless_user):
+    """add() -> an address of the host's own on a link of its own (not eth0,
+    not lo), added while the user's router already runs (a sandbox of the
+    user's keeps it up): the router must learn it at the next start."""
     pid = os.getpid()
     link, peer, addr = f"wrd{pid}"[:15], f"wre{pid}"[:15], f"10.92.{pid % 250 + 1}.1"
-    # A veth with both ends on the host (this kernel may have no dummy links).
-    subprocess.run(["ip", "link", "add", link, "type", "veth", "peer", "name", peer], check=True)
-    try:
+    keeper = subprocess.Popen(as_user_argv([WARD, "run", "-q", "--allow", "network.outbound",
+                                            "--", "sleep", "120"], rootless_user),
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, start_new_session=True)
+
+    def add():
+        deadline = time.monotonic() + TIMEOUT
+        while not router_up(rootless_user) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert router_up(rootless_user)
+        # A veth with both ends on the host (this kernel may have no dummy links).
+        subprocess.run(["ip", "link", "add", link, "type", "veth", "peer", "name", peer],
+                       check=True)
         subprocess.run(["ip", "addr", "add", f"{addr}/32", "dev", link], check=True)
         subprocess.run(["ip", "link", "set", link, "up"], check=True)
-        yield addr
+        return addr
+
+    try:
+        yield add
     finally:
+        keeper.terminate()
+        try:
+            keeper.wait(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.killpg(keeper.pid, 9)
+            keeper.wait()
         subprocess.run(["ip", "link", "del", link], capture_output=True)
 
 
@@ -121,12 +154,13 @@ def run_as(user, *args, timeout=TIMEOUT):
                           stdin=subprocess.DEVNULL)
 
 
-def test_attack_rootless_sandbox_reaches_no_host_service(rootless_user, dummy_address):
+def test_attack_rootless_sandbox_reaches_no_host_service(rootless_user, host_address_later):
     port = 42030
     svc = HostListener(port)
     try:
+        added = host_address_later()
         addrs = host_addresses()
-        assert dummy_address in addrs
+        assert added in addrs
         # Control: the service answers the host on each of its addresses.
         for a in addrs:
             socket.create_connection((a, port), timeout=5).close()
