@@ -417,7 +417,7 @@ def test_root_of_a_user_namespace_is_rootless(user):
 
 def test_space_up_ps_down(user, udir):
     # A space whose environments need no interface: up, ps, down as the user;
-    # nothing left (talk-to and --publish: tests/network/test_rootless.py).
+    # nothing left (talk-to and --publish: tests/network/test_rootless_net.py).
     d = udir()
     with open(os.path.join(d, "rl.toml"), "w") as f:
         f.write('[env.a]\ncommand = ["sleep", "30"]\n[env.b]\ncommand = ["sleep", "30"]\n'
