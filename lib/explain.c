@@ -22,6 +22,7 @@
 #include "rootless.h"
 #include "seccomp/seccomp.h"
 #include "cgroup/cgroup.h"
+#include "net/router.h"
 #include "util.h"
 
 #define HAS_CAP(p, c) (((p)->caps >> (c)) & 1ULL)
@@ -532,6 +533,14 @@ static size_t layer_summary(const struct ward_policy *p, int abi, struct layer_l
 		LINE(WARD_LAYER_NFT,
 		     "host (table bridge ward): its veth sends only IPv4 and ARP as "
 		     "its own MAC and address, and receives only for that address");
+		if (rl)
+			LINE(WARD_LAYER_NFT,
+			     "rootless: \"host\" above is your router, a network namespace of "
+			     "yours (one per user, made on demand, gone %d s after your last "
+			     "sandbox with a network) that pasta joins to the host's network as "
+			     "you; the router rejects every address of the host's own (its "
+			     "services); --publish listens as you on the host",
+			     WARD_NET_ROUTER_IDLE);
 		LINE(WARD_LAYER_NFT, "inside: IPv6 dropped on eth0 (which has IPv6 disabled); ::1 "
 				     "on lo only");
 		for (size_t k = 0; k < p->n_net_rules; k++) {

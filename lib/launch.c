@@ -849,11 +849,6 @@ static int rootless_check(struct launch *l, ward_error_t *err)
 				      "takes CAP_SYS_TIME in the host's user namespace, which an "
 				      "ordinary user (uid %u) cannot give; run ward as root",
 				      (unsigned)geteuid());
-	if (WARD_NET_HAS_VETH(p) || l->o->n_publish)
-		return ward_error_set(err, EPERM,
-				      "network.outbound, network.connect, network.listen and "
-				      "--publish are not yet available without root (they will go "
-				      "through pasta); run ward as root, or use network.loopback");
 	if (l->o->uid_base)
 		return ward_error_set(err, EINVAL,
 				      "--uid-base needs root: an ordinary user maps only their own "
@@ -1410,10 +1405,25 @@ int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int 
 		goto out;
 ids_done:
 	phase("supervisor: ids taken, trees detached");
+	/* On cgroup v2 the sandbox is cloned straight into its cgroup
+	 * (CLONE_INTO_CGROUP), so the cgroup comes first; on v1 and hybrid
+	 * layouts it is made after clone, while init builds the view.
+	 * Rootless with a network, first too: the supervisor is about to join
+	 * the user's router (lib/net/router.h), where its uid reads 0, and
+	 * the delegated cgroup is found by the user's own uid. */
+	cg_first = ward_cgroup_detect(o->cgroup_root) == WARD_CGROUP_V2 ||
+		   (l.rootless && WARD_NET_HAS_VETH(p));
+	if (cg_first && prepare_cgroup(&l, err) < 0)
+		goto out;
 	/* A veth: check the range, resolve network.connect hosts, check
 	 * --publish and take an address before init exists (init inherits
-	 * it); the veth is made once init's pid is known. */
+	 * it); the veth is made once init's pid is known.  Rootless, the
+	 * supervisor joins the user's router at the end of this (and the
+	 * sandbox's user namespace then nests in the router's). */
 	if (WARD_NET_HAS_VETH(p)) {
+		/* Rootless: one router per user, whatever --state-dir says. */
+		cleanup_free char *user_dir = l.rootless ? ward_default_state_dir(err) : NULL;
+		cleanup_free char *net_dir = user_dir ? ward_xasprintf("%s/net", user_dir) : NULL;
 		struct ward_net_opts no = {
 			.hosts = o->hosts,
 			.n_hosts = o->n_hosts,
@@ -1422,8 +1432,12 @@ ids_done:
 			.hostname = o->hostname,
 			.name = o->name,
 			.state_dir = state_dir,
+			.rootless_ids = l.rootless ? &l.ids : NULL,
+			.net_dir = net_dir,
 		};
 
+		if (l.rootless && user_dir == NULL)
+			goto out;
 		l.has_net = true;
 		if (ward_net_prepare(&l.net, p, &no, err) < 0 ||
 		    ward_view_add_file(&l.view, l.net.hosts_path, "/etc/hosts", err) < 0 ||
@@ -1437,12 +1451,6 @@ ids_done:
 			       "--publish needs a network interface: grant network.listen=PORT");
 		goto out;
 	}
-	/* On cgroup v2 the sandbox is cloned straight into its cgroup
-	 * (CLONE_INTO_CGROUP), so the cgroup comes first; on v1 and hybrid
-	 * layouts it is made after clone, while init builds the view. */
-	cg_first = ward_cgroup_detect(o->cgroup_root) == WARD_CGROUP_V2;
-	if (cg_first && prepare_cgroup(&l, err) < 0)
-		goto out;
 	{
 		int pp[2];
 
@@ -1509,7 +1517,13 @@ ids_done:
 		l.nsock[1] = -1;
 	}
 	if (l.rootless) {
-		if (ward_rootless_write_maps(init, &l.ids, err) < 0 ||
+		/* In the user's router, the supervisor is root of the parent
+		 * user namespace and writes the maps itself: the ids the router
+		 * maps, from 0 (lib/net/router.h). */
+		if ((l.has_net ? ward_ns_write_maps_nested(init, l.ids.count,
+							   l.ids.subids && l.net.router.setgroups,
+							   err)
+			       : ward_rootless_write_maps(init, &l.ids, err)) < 0 ||
 		    write(l.go[1], "m", 1) != 1) {
 			if (*err == NULL)
 				ward_error_sys(err, "cannot start the sandbox");

@@ -43,6 +43,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -51,6 +52,7 @@
 #include "nft.h"
 #include "rtnl.h"
 #include "ns.h"
+#include "rootless.h"
 #include "util.h"
 
 #define NFT_BIN		 "/usr/sbin/nft"
@@ -61,6 +63,7 @@
 #define PUB_MAP		 "publish"    /* host port : sandbox address . port (DNAT) */
 #define LAYOUT_SET	 "layout"     /* one element: host_layout() of the tables */
 #define HOOKS_TABLE	 "ward_hooks" /* ip6: empty chains (see ward_net_host_rules) */
+#define HOSTADDR_SET	 "hostaddrs"  /* rootless: the host's addresses (ward_net_host_rules) */
 #define WARD_NET_MTU	 65520
 #define WARD_NET_MTU_STR "65520"
 
@@ -380,40 +383,42 @@ static int setup_inside_from_host(struct ward_net *n, int nsfd, ward_error_t *er
 	return rc;
 }
 
+/*
+ * Links of the caller's network namespace, by ioctl on a socket of it.  Not
+ * by /sys/class/net: a sysfs shows the namespace it was mounted in, the
+ * host's, also to a rootless supervisor that has joined the user's router.
+ */
+static int link_ioctl(const char *ifname, unsigned long req, struct ifreq *ifr)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc;
+
+	if (fd < 0)
+		return -1;
+	memset(ifr, 0, sizeof(*ifr));
+	snprintf(ifr->ifr_name, sizeof(ifr->ifr_name), "%s", ifname);
+	rc = ioctl(fd, req, ifr);
+	close(fd);
+	return rc;
+}
+
 static bool link_exists(const char *name)
 {
-	char path[64];
-
-	snprintf(path, sizeof(path), "/sys/class/net/%s", name);
-	return access(path, F_OK) == 0;
+	return if_nametoindex(name) != 0;
 }
 
 static int read_mtu(const char *ifname)
 {
-	char path[64], buf[16] = "";
-	int fd, len;
+	struct ifreq ifr;
 
-	snprintf(path, sizeof(path), "/sys/class/net/%s/mtu", ifname);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	len = (int)read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	return len > 0 ? atoi(buf) : -1;
+	return link_ioctl(ifname, SIOCGIFMTU, &ifr) < 0 ? -1 : ifr.ifr_mtu;
 }
 
-static bool link_mac_is(const char *ifname, const char *mac)
+static bool link_mac_is(const char *ifname, const uint8_t mac[6])
 {
-	char path[64], buf[32] = "";
-	int fd, len;
+	struct ifreq ifr;
 
-	snprintf(path, sizeof(path), "/sys/class/net/%s/address", ifname);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	len = (int)read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	return len >= 17 && strncmp(buf, mac, 17) == 0;
+	return link_ioctl(ifname, SIOCGIFHWADDR, &ifr) == 0 &&
+	       memcmp(ifr.ifr_hwaddr.sa_data, mac, 6) == 0;
 }
 
 /* ---- collision detection ---- */
@@ -479,18 +484,28 @@ static int check_routes(const struct ward_net *n, const char *range, ward_error_
 static int global_lock(const struct ward_net *n, ward_error_t *err)
 {
 	cleanup_free char *path = ward_xasprintf("%s/lock", n->dir);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 
-	if (fd < 0)
-		return ward_error_sys(err, "cannot open %s", path);
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			ward_error_sys(err, "cannot lock %s", path);
-			close(fd);
-			return -1;
+	/* Rootless, the router's netd unlinks the lock it holds when the
+	 * router ends (router.c): a lock on a file no longer linked there is
+	 * taken again. */
+	for (;;) {
+		struct stat a, b;
+		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+		if (fd < 0)
+			return ward_error_sys(err, "cannot open %s", path);
+		while (flock(fd, LOCK_EX) < 0) {
+			if (errno != EINTR) {
+				ward_error_sys(err, "cannot lock %s", path);
+				close(fd);
+				return -1;
+			}
 		}
+		if (fstat(fd, &a) == 0 && lstat(path, &b) == 0 && a.st_dev == b.st_dev &&
+		    a.st_ino == b.st_ino)
+			return fd;
+		close(fd);
 	}
-	return fd;
 }
 
 /* "SLOT.lock": a slot file (the lock file of the whole directory is "lock"). */
@@ -732,18 +747,15 @@ static int gc_dir(const char *dir)
  * wv<pid> whose supervisor is gone. */
 static void remove_orphan_veths(void)
 {
-	DIR *d = opendir("/sys/class/net");
-	struct dirent *e;
+	struct if_nameindex *links = if_nameindex(), *e;
 
-	if (d == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
+	for (e = links; e && e->if_index; e++) {
 		char proc[64], *end;
 		long pid;
 
-		if (strncmp(e->d_name, "wv", 2) != 0)
+		if (strncmp(e->if_name, "wv", 2) != 0)
 			continue;
-		pid = strtol(e->d_name + 2, &end, 10);
+		pid = strtol(e->if_name + 2, &end, 10);
 		if (*end || pid <= 0)
 			continue;
 		snprintf(proc, sizeof(proc), "/proc/%ld", pid);
@@ -752,11 +764,12 @@ static void remove_orphan_veths(void)
 		{
 			ward_error_t err = NULL;
 
-			ward_rtnl_del_link(e->d_name, &err);
+			ward_rtnl_del_link(e->if_name, &err);
 			ward_error_free(&err);
 		}
 	}
-	closedir(d);
+	if (links)
+		if_freenameindex(links);
 }
 
 /* No sandbox with an interface is left (no slot file): remove ward0 (with
@@ -809,12 +822,61 @@ static void remove_if_idle(const char *dir)
 	}
 }
 
+/* Rootless: the same in the user's router, from a child that joins it
+ * (the caller stays in the host's namespaces); the router ends when no
+ * sandbox of the user has a network. */
+static int gc_router(void)
+{
+	cleanup_free char *state = ward_default_state_dir_path();
+	cleanup_free char *dir = state ? ward_xasprintf("%s/net", state) : NULL;
+	int st = 0;
+	pid_t pid;
+
+	if (dir == NULL || access(dir, F_OK) < 0)
+		return 0;
+	pid = fork();
+	if (pid < 0)
+		return 0;
+	if (pid == 0) {
+		struct ward_net n = {.slot_fd = -1, .rootless = true};
+		ward_error_t err = NULL;
+		int lk, removed = 0, idle;
+		DIR *d;
+		struct dirent *e;
+
+		if (!ward_net_router_join_if_running(dir))
+			_exit(0);
+		n.dir = dir;
+		lk = global_lock(&n, &err);
+		if (lk < 0)
+			_exit(0);
+		removed = gc_dir(dir);
+		remove_orphan_veths();
+		idle = 1;
+		d = opendir(dir);
+		while (d && idle && (e = readdir(d)) != NULL)
+			idle = !is_slot_file(e->d_name);
+		if (d)
+			closedir(d);
+		_exit((removed > 100 ? 100 : removed) + (idle ? 128 : 0));
+	}
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(st))
+		return 0;
+	if (WEXITSTATUS(st) & 128)
+		ward_net_router_stop(dir);
+	return WEXITSTATUS(st) & 127;
+}
+
 int ward_net_gc(void)
 {
 	struct ward_net n = {.slot_fd = -1};
 	ward_error_t err = NULL;
 	int lk, removed;
 
+	if (ward_rootless())
+		return gc_router();
 	n.dir = ward_xstrdup(WARD_NET_STATE);
 	if (access(n.dir, F_OK) < 0) {
 		free(n.dir);
@@ -1099,7 +1161,8 @@ static int check_publish(struct ward_net *n, const struct ward_net_opts *o, ward
 		if (fd < 0)
 			return ward_error_sys(err, "--publish: socket");
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+		if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
+		    (n->rootless && listen(fd, 128) < 0)) {
 			int e = errno;
 
 			close(fd);
@@ -1109,13 +1172,29 @@ static int check_publish(struct ward_net *n, const struct ward_net_opts *o, ward
 					"--publish %u:%u: a program of the host already "
 					"uses TCP port %u; choose another host port",
 					pb->host_port, pb->port, pb->host_port);
+			if (e == EACCES && n->rootless)
+				return ward_error_set(err, EACCES,
+						      "--publish %u:%u: host ports below "
+						      "net.ipv4.ip_unprivileged_port_start need "
+						      "root; choose a host port of 1024 or more",
+						      pb->host_port, pb->port);
 			errno = e;
 			return ward_error_sys(err, "--publish %u:%u: cannot check host port %u",
 					      pb->host_port, pb->port, pb->host_port);
 		}
-		close(fd);
 		n->publish = ward_xrealloc(n->publish, (n->n_publish + 1) * sizeof(*n->publish));
-		n->publish[n->n_publish++] = *pb;
+		n->publish[n->n_publish] = *pb;
+		/* Rootless: the port is the user's own socket, which the
+		 * router's holder serves (router.h); root: a DNAT element. */
+		if (n->rootless) {
+			n->pub_fds =
+				ward_xrealloc(n->pub_fds, (n->n_publish + 1) * sizeof(*n->pub_fds));
+			fcntl(fd, F_SETFL, O_NONBLOCK);
+			n->pub_fds[n->n_publish] = fd;
+		} else {
+			close(fd);
+		}
+		n->n_publish++;
 	}
 	return 0;
 }
@@ -1172,6 +1251,30 @@ static char *resolv_text(const struct ward_net *n)
 	return s;
 }
 
+/* Rootless: the host's IPv4 addresses, other than those of ward's own
+ * bridge.  Through pasta a sandbox would reach the host's services on
+ * them; the router refuses to forward there (ward_net_host_rules). */
+static void collect_host_addresses(struct ward_net *n)
+{
+	struct ifaddrs *ifa, *i;
+
+	if (getifaddrs(&ifa) < 0)
+		return;
+	for (i = ifa; i; i = i->ifa_next) {
+		uint32_t a;
+
+		if (i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET)
+			continue;
+		a = ntohl(((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr.s_addr);
+		if ((a >> 24) == 127 || ward_net_overlaps(a, 32, n->net, n->prefix))
+			continue;
+		n->hostaddrs =
+			ward_xrealloc(n->hostaddrs, (n->n_hostaddrs + 1) * sizeof(*n->hostaddrs));
+		n->hostaddrs[n->n_hostaddrs++] = a;
+	}
+	freeifaddrs(ifa);
+}
+
 int ward_net_prepare(struct ward_net *n, const struct ward_policy *p, const struct ward_net_opts *o,
 		     ward_error_t *err)
 {
@@ -1181,6 +1284,7 @@ int ward_net_prepare(struct ward_net *n, const struct ward_policy *p, const stru
 
 	memset(n, 0, sizeof(*n));
 	n->slot_fd = n->nft_fd = n->inner_nft_fd = -1;
+	n->router.holder_ctl = n->router.lock_fd = -1;
 	n->outbound = p->net == WARD_NET_OUTBOUND;
 	n->lo_open = p->net_lo_open;
 	n->filter = p->n_net_rules > 0;
@@ -1193,7 +1297,8 @@ int ward_net_prepare(struct ward_net *n, const struct ward_policy *p, const stru
 				      "the sandbox's network needs %s (apt-get install nftables)",
 				      NFT_BIN);
 	n->gw = n->net + 1;
-	n->dir = ward_xstrdup(WARD_NET_STATE);
+	n->rootless = o && o->rootless_ids;
+	n->dir = ward_xstrdup(n->rootless && o->net_dir ? o->net_dir : WARD_NET_STATE);
 	n->state_dir = o ? o->state_dir : NULL;
 	name_scope(n->state_dir, n->scope, sizeof(n->scope));
 	if (o && o->name &&
@@ -1217,7 +1322,21 @@ int ward_net_prepare(struct ward_net *n, const struct ward_policy *p, const stru
 		nslots = WARD_NET_MAX_SLOTS;
 	if (check_routes(n, range, err) < 0)
 		return -1;
+	if (n->rootless) {
+		/* Everything above looked at the host's network; from here on
+		 * the supervisor is in the user's router (router.h), where the
+		 * slots, the bridge and the tables are. */
+		collect_host_addresses(n);
+		if (ward_net_router_enter(n->dir, o->rootless_ids, &n->router, err) < 0)
+			return -1;
+	}
 	lk = global_lock(n, err);
+	if (n->router.lock_fd >= 0) {
+		/* The slots are looked at under the global lock from here on,
+		 * netd too (router.c). */
+		close(n->router.lock_fd);
+		n->router.lock_fd = -1;
+	}
 	if (lk < 0)
 		return -1;
 	gc_dir(n->dir);
@@ -1316,7 +1435,6 @@ static int no_ipv6(const char *ifname, ward_error_t *err)
 static int ensure_bridge(const struct ward_net *n, ward_error_t *err)
 {
 	uint8_t mac[6];
-	char want[18];
 
 	/* ward0's MAC is set (02:77 + the gateway address, which no sandbox
 	 * has): a bridge without one takes the lowest of its ports' and
@@ -1327,7 +1445,6 @@ static int ensure_bridge(const struct ward_net *n, ward_error_t *err)
 	 * up, so that it never has one.  Both again on a bridge an older ward
 	 * made. */
 	ward_net_mac(n->gw, mac);
-	fmt_mac(n->gw, want);
 	if (!link_exists(WARD_NET_BRIDGE)) {
 		if (ward_rtnl_add_bridge(WARD_NET_BRIDGE, WARD_NET_MTU, mac, err) < 0 ||
 		    no_ipv6(WARD_NET_BRIDGE, err) < 0 ||
@@ -1335,7 +1452,7 @@ static int ensure_bridge(const struct ward_net *n, ward_error_t *err)
 		    ward_rtnl_set_up(WARD_NET_BRIDGE, 0, err) < 0)
 			return -1;
 	} else if (no_ipv6(WARD_NET_BRIDGE, err) < 0 ||
-		   (!link_mac_is(WARD_NET_BRIDGE, want) &&
+		   (!link_mac_is(WARD_NET_BRIDGE, mac) &&
 		    ward_rtnl_set_mac(WARD_NET_BRIDGE, mac, err) < 0)) {
 		return -1;
 	} else if (read_mtu(WARD_NET_BRIDGE) != WARD_NET_MTU &&
@@ -1409,7 +1526,7 @@ char *ward_net_host_rules(const struct ward_net *n)
 	 * key from off to on and back patches the kernel's code on every CPU
 	 * (text_poke), which cost about 2 ms of each start here.
 	 */
-	return ward_xasprintf(
+	char *s = ward_xasprintf(
 		"add table ip " NAT_TABLE "; "
 		"add set ip " NAT_TABLE " " NAT_SET " { type ipv4_addr; }; "
 		"add set ip " NAT_TABLE " " OUT_SET " { type ipv4_addr; }; "
@@ -1515,6 +1632,26 @@ char *ward_net_host_rules(const struct ward_net *n)
 		"add chain ip6 " HOOKS_TABLE " postrouting { type filter hook postrouting "
 		"priority filter; policy accept; }; ",
 		rangecidr);
+
+	/*
+	 * Rootless, in the user's router: what the router forwards out of
+	 * the uplink, pasta opens as sockets of the user on the host, which
+	 * would reach the host's own services on its addresses.  The host's
+	 * input chain cannot be had without root; the router refuses instead
+	 * (in guard, whatever forward accepts) every address of the host's.
+	 * Every start adds the addresses the host has then (add_elements):
+	 * the set only grows while the router lives, so a sandbox that
+	 * started earlier, with an older list, never takes a newer address
+	 * out.  127.0.0.0/8 never leaves the router; refused here too.
+	 */
+	if (!n->rootless)
+		return s;
+	cat(&s, "add set ip " NAT_TABLE " " HOSTADDR_SET " { type ipv4_addr; }; "
+		"add rule ip " NAT_TABLE " guard iifname \"" WARD_NET_BRIDGE
+		"\" ip daddr 127.0.0.0/8 reject with icmp type admin-prohibited; "
+		"add rule ip " NAT_TABLE " guard iifname \"" WARD_NET_BRIDGE
+		"\" ip daddr @" HOSTADDR_SET " reject with icmp type admin-prohibited; ");
+	return s;
 }
 
 /* Record one more element in the slot file (appended). */
@@ -1568,7 +1705,18 @@ static int add_elements(const struct ward_net *n, int fd, uint32_t layout, const
 				      strncmp(line, "pub ", 4) == 0 ? WARD_NFT_ELEM_CREATE
 								    : WARD_NFT_ELEM_ADD,
 				      line, -1);
-	(void)n;
+	/* Rootless: the host's addresses as of this start (never removed:
+	 * see ward_net_host_rules). */
+	for (size_t i = 0; n->rootless && i < n->n_hostaddrs; i++) {
+		uint32_t be = htonl(n->hostaddrs[i]);
+		char a[INET_ADDRSTRLEN];
+		cleanup_free char *w = NULL;
+
+		fmt_addr(n->hostaddrs[i], a);
+		w = ward_xasprintf("ip " NAT_TABLE " " HOSTADDR_SET " { %s }", a);
+		ward_nft_batch_elem(&b, WARD_NFT_ELEM_ADD, NFPROTO_IPV4, NAT_TABLE, HOSTADDR_SET,
+				    &be, 4, NULL, 0, w);
+	}
 	rc = ward_nft_commit(fd, &b, err);
 	ward_nft_batch_free(&b);
 	return rc;
@@ -1593,6 +1741,57 @@ static int host_tables(const struct ward_net *n, const char *script, uint32_t la
 				      "network: the nftables tables ip " NAT_TABLE
 				      " and bridge " BR_TABLE " could not be made: %s",
 				      msg[0] ? msg : "(no message)");
+	return 0;
+}
+
+/* Rootless --publish: hand each listening socket to the router's holder
+ * with the sandbox's address and port (router.c); the connection stays
+ * open for the sandbox's life, and its end closes the ports. */
+static int publish_rootless(struct ward_net *n, ward_error_t *err)
+{
+	cleanup_free char *path = ward_xasprintf("%s/router.sock", n->dir);
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char a[INET_ADDRSTRLEN];
+	size_t i;
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return ward_error_set(err, ENAMETOOLONG, "network: %s: path too long", path);
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		ward_error_sys(err, "--publish: cannot reach the router's holder (%s)", path);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	n->router.holder_ctl = fd;
+	fmt_addr(n->addr, a);
+	for (i = 0; i < n->n_publish; i++) {
+		char msg[64], ctl[CMSG_SPACE(sizeof(int))], ans = 0;
+		struct iovec iov = {.iov_base = msg};
+		struct msghdr mh = {.msg_iov = &iov,
+				    .msg_iovlen = 1,
+				    .msg_control = ctl,
+				    .msg_controllen = sizeof(ctl)};
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+
+		iov.iov_len =
+			(size_t)snprintf(msg, sizeof(msg), "pub %s %u", a, n->publish[i].port);
+		memset(ctl, 0, sizeof(ctl));
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &n->pub_fds[i], sizeof(int));
+		if (sendmsg(fd, &mh, MSG_NOSIGNAL) < 0 || read(fd, &ans, 1) != 1 || ans != 'o')
+			return ward_error_set(
+				err, EIO,
+				"--publish %u:%u: the router's holder did not take the "
+				"port",
+				n->publish[i].host_port, n->publish[i].port);
+		close(n->pub_fds[i]);
+		n->pub_fds[i] = -1;
+	}
 	return 0;
 }
 
@@ -1662,8 +1861,9 @@ int ward_net_attach(struct ward_net *n, pid_t init, ward_error_t *err)
 		cat(&records, "nat %s\n", a);
 	if (n->outbound)
 		cat(&records, "out %s\n", a);
-	/* create, not add: a host port another sandbox publishes is an error. */
-	for (i = 0; i < n->n_publish; i++)
+	/* create, not add: a host port another sandbox publishes is an error.
+	 * Rootless, the holder serves the user's own sockets instead. */
+	for (i = 0; i < n->n_publish && !n->rootless; i++)
 		cat(&records, "pub %u %s %u\n", n->publish[i].host_port, a, n->publish[i].port);
 	record(n, "%s", records);
 	host_script = ward_net_host_rules(n);
@@ -1682,6 +1882,8 @@ int ward_net_attach(struct ward_net *n, pid_t init, ward_error_t *err)
 			goto publish_or_fail;
 	}
 	n->nat = nat;
+	if (n->rootless && n->n_publish && publish_rootless(n, err) < 0)
+		goto out;
 	rc = 0;
 	goto out;
 publish_or_fail:
@@ -1744,6 +1946,19 @@ void ward_net_release(struct ward_net *n, bool init_gone)
 	n->hosts_path = NULL;
 	free(n->resolv_path);
 	n->resolv_path = NULL;
+	free(n->hostaddrs);
+	n->hostaddrs = NULL;
+	n->n_hostaddrs = 0;
+	for (size_t i = 0; n->pub_fds && i < n->n_publish; i++)
+		if (n->pub_fds[i] >= 0)
+			close(n->pub_fds[i]);
+	free(n->pub_fds);
+	n->pub_fds = NULL;
+	if (n->router.holder_ctl >= 0)
+		close(n->router.holder_ctl);
+	if (n->router.lock_fd >= 0)
+		close(n->router.lock_fd);
+	n->router.holder_ctl = n->router.lock_fd = -1;
 }
 
 /* ---- sandbox side (init) ---- */

@@ -19,6 +19,7 @@
 
 #include "error.h"
 #include "policy.h"
+#include "router.h"
 
 #define WARD_NET_DEFAULT_RANGE "10.88.0.0/16"
 #define WARD_NET_BRIDGE	       "ward0"
@@ -53,6 +54,11 @@ struct ward_net_opts {
 	 * broker: a name is recorded with, and looked up in, this directory
 	 * alone.  NULL: names are neither recorded nor looked up. */
 	const char *state_dir;
+	/* Rootless (lib/net/router.c): the user's identity (ward_rootless_ids,
+	 * full plan) and network directory (<state>/net); NULL in root mode,
+	 * whose network state is WARD_NET_STATE. */
+	const struct ward_rootless_ids *rootless_ids;
+	const char *net_dir;
 };
 
 /* A network.connect rule with its address, resolved at start. */
@@ -96,7 +102,15 @@ struct ward_net {
 	char *hosts_path;      /* STATE/net/SLOT.hosts: the sandbox's /etc/hosts */
 	char *resolv_path;     /* STATE/net/SLOT.resolv: its /etc/resolv.conf, or NULL */
 	const char *state_dir; /* opts->state_dir (not owned), for messages */
-	char scope[48];	       /* "DEV:INO" of state_dir: where names are unique */
+	/* Rootless: the supervisor has joined the user's router (router.h);
+	 * the host's IPv4 addresses (host byte order), which the router refuses
+	 * to forward to (pasta would reach the host's services there). */
+	bool rootless;
+	struct ward_net_router router;
+	uint32_t *hostaddrs;
+	size_t n_hostaddrs;
+	int *pub_fds;	/* rootless --publish: the host's listening sockets, per publish */
+	char scope[48]; /* "DEV:INO" of state_dir: where names are unique */
 };
 
 /* Pure: the MAC address of the sandbox's eth0, derived from its address

@@ -356,7 +356,6 @@ def test_explain_says_what_differs(user):
 
 @pytest.mark.parametrize("ent,needle", [
     ("host.time", "host.time needs host privilege"),
-    ("network.outbound", "not yet available without root"),
 ])
 def test_host_privilege_refused_with_reason(user, ent, needle):
     r = as_user(user, "run", "-a", ent, "--", "/bin/true")
@@ -417,8 +416,8 @@ def test_root_of_a_user_namespace_is_rootless(user):
 
 
 def test_space_up_ps_down(user, udir):
-    # A space whose environments need no interface (talk-to and --publish go
-    # through pasta, not yet): up, ps, down as the user; nothing left.
+    # A space whose environments need no interface: up, ps, down as the user;
+    # nothing left (talk-to and --publish: tests/network/test_rootless_net.py).
     d = udir()
     with open(os.path.join(d, "rl.toml"), "w") as f:
         f.write('[env.a]\ncommand = ["sleep", "30"]\n[env.b]\ncommand = ["sleep", "30"]\n'
