@@ -249,6 +249,10 @@ int ward_oci_rootfs_finish(struct oci_container *c, ward_error_t *err);
 /* Chroot-style (no mount namespace), in the runtime. */
 uint64_t ward_oci_chroot_mnt_id(const char *root);
 void ward_oci_chroot_detach(const char *root, uint64_t before_id);
+/* Chroot-style: Landlock keeps every filesystem access beneath the root
+ * (into ll; refused without Landlock when bounding holds CAP_SYS_CHROOT). */
+int ward_oci_chroot_confine(struct ward_landlock_plan *ll, bool *has_ll, uint64_t bounding,
+			    const char *plan_path, ward_error_t *err);
 /* A shared or unbindable rootfsPropagation, once the root is complete. */
 int ward_oci_rootfs_propagation(struct oci_container *c, ward_error_t *err);
 /* After pivot: bind the terminal onto /dev/console (if it exists). */

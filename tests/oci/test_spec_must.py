@@ -131,6 +131,27 @@ def test_no_mount_namespace_is_chroot_style_and_leaves_nothing(oci):
     assert host_mounts_under(root) == []
 
 
+def test_no_namespaces_at_all_inherit_every_runtime_namespace(oci):
+    """runtime-tools' linux_ns_itype: every namespace removed from the
+    config (and the hostname, which needs a UTS namespace); each of the
+    container's namespaces is the runtime's, and the container still works
+    (its root is the bundle's rootfs, confined by Landlock: the attack is
+    test_attack_nomntns.py)."""
+    oci.config["linux"]["namespaces"] = []
+    oci.config.pop("hostname", None)
+    root = oci.rootfs_in_bundle()
+    cid = f"itype-{os.getpid()}"
+    oci.create(cid, "sleep", "30")
+    pid = oci.state(cid)["pid"]
+    for ns in ("cgroup", "ipc", "mnt", "net", "pid", "user", "uts"):
+        assert os.readlink(f"/proc/{pid}/ns/{ns}") == os.readlink(f"/proc/self/ns/{ns}"), ns
+    oci.ward("start", cid, check=True)
+    r = oci.ward("exec", cid, "cat", "/etc/passwd")
+    assert r.returncode == 0 and "root:x:0:0" in r.stdout, r
+    oci.ward("delete", "--force", cid, check=True)
+    assert host_mounts_under(root) == []
+
+
 def test_no_mount_namespace_failed_create_leaves_nothing(oci):
     oci.config["linux"]["namespaces"] = [n for n in oci.config["linux"]["namespaces"]
                                          if n["type"] != "mount"]
