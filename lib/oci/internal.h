@@ -129,12 +129,18 @@ struct oci_entitlements {
 	const char *state_root; /* --root, where a pod's sandbox is found */
 	char *pod_why;		/* why the sandbox's namespaces may not be joined */
 	char *pod_sandbox;	/* joined: the sandbox's id (its user namespace too) */
+	/* explain: the view at admission, from outside the pod's shim (the
+	 * shim condition of pod.c is create's, and said so). */
+	bool admission;
 };
 /* Parse the annotation (if any) and bound the config by it: trim what can
  * be trimmed (a note each), refuse what cannot (every refusal is
  * collected; create fails with the first, explain prints them all). */
 int ward_oci_entitlements_apply(struct ward_oci_config *c, const char *id, const char *state_root,
 				struct oci_entitlements *e, ward_error_t *err);
+/* The same for explain (admission true: no pod shim to check). */
+int ward_oci_entitlements_bound(struct ward_oci_config *c, const char *id, const char *state_root,
+				bool admission, struct oci_entitlements *e, ward_error_t *err);
 /* pod.c: a pod container's /sys, mounted by the runtime in its joined
  * network namespace (under the entitlements). */
 struct oci_container;
