@@ -583,7 +583,29 @@ static int make_device(struct oci_container *c, const char *path, char type, uns
 		if (real < 0)
 			return ward_error_sys(err, "cannot open %s in the rootfs",
 					      *dir ? dir : "/");
-		(void)unlinkat(real, name, 0);
+		/* config-linux.md: a file already at the path that is not the
+		 * requested device is an error -- never removed (the rootfs may
+		 * be a host directory).  The same device is made again, with
+		 * the config's owner and mode. */
+		{
+			struct stat old;
+
+			if (fstatat(real, name, &old, AT_SYMLINK_NOFOLLOW) == 0) {
+				if ((old.st_mode & S_IFMT) != fmt ||
+				    (fmt != S_IFIFO && old.st_rdev != makedev(major, minor)))
+					return ward_error_set(
+						err, EEXIST,
+						"linux.devices: %s already exists in the rootfs "
+						"and "
+						"is not that device (%c %u:%u); remove it from the "
+						"image or choose another path",
+						path, type, major, minor);
+				if (unlinkat(real, name, 0) < 0)
+					return ward_error_sys(err, "cannot replace %s", path);
+			} else if (errno != ENOENT) {
+				return ward_error_sys(err, "cannot look at %s", path);
+			}
+		}
 		if (!(c->new_ns & CLONE_NEWUSER) &&
 		    mknodat(real, name, fmt | (mode & 07777), makedev(major, minor)) == 0) {
 			/* Owner and mode through a descriptor of the node just
