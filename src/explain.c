@@ -21,6 +21,7 @@ int cmd_explain(int argc, char **argv)
 		{"json", no_argument, NULL, 'j'},
 		{"landlock-abi", required_argument, NULL, 'L'},
 		{"bundle", required_argument, NULL, 'b'},
+		{"root", required_argument, NULL, 'r'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -28,7 +29,7 @@ int cmd_explain(int argc, char **argv)
 	struct ward_policy p = {0};
 	ward_error_t err = NULL;
 	bool json = false;
-	const char *bundle = NULL;
+	const char *bundle = NULL, *root = NULL;
 	int c, status = 1, abi = -1;
 
 	opterr = 0;
@@ -49,6 +50,9 @@ int cmd_explain(int argc, char **argv)
 		case 'b':
 			bundle = optarg;
 			break;
+		case 'r':
+			root = optarg;
+			break;
 		case 'L': {
 			char *end;
 
@@ -65,13 +69,18 @@ int cmd_explain(int argc, char **argv)
 		case 'h':
 			printf("usage: ward explain [--allow NAME[=VALUE]]... [--manifest FILE]... "
 			       "[--json]\n"
-			       "       ward explain --bundle DIR [--json]   (an OCI bundle)\n"
+			       "       ward explain --bundle DIR [--root DIR] [--json]   (an OCI "
+			       "bundle)\n"
 			       "                    [--landlock-abi N]\n\n"
 			       "Print what the entitlements compile to in each layer, and for each "
 			       "sensitive\noperation which layers stop it (a warning where only "
 			       "one "
 			       "does).\n--landlock-abi shows the policy as a kernel with that "
-			       "Landlock ABI would enforce it.\n");
+			       "Landlock ABI would enforce it.\n"
+			       "--root is the OCI runtime's state directory (ward --root: "
+			       "containerd's\nRoot option plus the namespace, e.g. "
+			       "/run/containerd/ward/k8s.io), where\nthe sandbox of a Kubernetes "
+			       "pod's container is found.\n");
 			status = 0;
 			goto out;
 		case ':':
@@ -97,7 +106,7 @@ int cmd_explain(int argc, char **argv)
 			goto out;
 		}
 #ifdef WARD_WITH_OCI
-		if (ward_oci_explain(bundle, stdout, json, &err) < 0)
+		if (ward_oci_explain(bundle, root, stdout, json, &err) < 0)
 			goto fail;
 		status = 0;
 #else

@@ -378,10 +378,17 @@ static int parse_caps(struct ctx *x, json_t *obj, struct ward_oci_caps *caps)
 			if (!json_is_string(e))
 				return bad(x, field, "expected an array of capability names");
 			cap = ward_cap_from_name(json_string_value(e));
-			/* As runc and crun do: a capability this kernel (or ward)
-			 * does not know is skipped, so that a config written for a
-			 * newer kernel still runs.  It could not be granted anyway. */
-			if (cap < 0 || cap > last || cap > 63)
+			/* A name that is no capability: config-linux.md, "Any
+			 * value which cannot be mapped to a relevant kernel
+			 * interface MUST cause an error".  A capability this
+			 * kernel does not have yet is skipped, as runc and crun
+			 * do, so that a config written for a newer kernel still
+			 * runs; it could not be granted anyway. */
+			if (cap < 0)
+				return ward_error_set(x->err, EINVAL,
+						      "%s: %s: unknown capability \"%s\"", x->file,
+						      field, json_string_value(e));
+			if (cap > last || cap > 63)
 				continue;
 			*dst[s] |= UINT64_C(1) << cap;
 		}
@@ -828,6 +835,12 @@ static int parse_resources(struct ctx *x, json_t *res, struct ward_oci_resources
 				if (get_int(x, e, "leafWeight", f, &v, &has) < 0)
 					return -1;
 				d->leaf_weight = has ? (int)v : -1;
+				if (d->weight < 0 && d->leaf_weight < 0)
+					return ward_error_set(
+						x->err, EINVAL,
+						"%s: %s[%zu]: give weight or leafWeight "
+						"(or both)",
+						x->file, f, i);
 			}
 		}
 	}
@@ -955,6 +968,16 @@ static int parse_linux(struct ctx *x, json_t *lx, struct ward_oci_config *c)
 			c->namespaces[c->n_namespaces].type = type;
 			if (get_str(x, e, "path", field, &c->namespaces[c->n_namespaces].path) < 0)
 				return -1;
+			{
+				const char *np = c->namespaces[c->n_namespaces].path;
+
+				if (np && *np && np[0] != '/')
+					return ward_error_set(x->err, EINVAL,
+							      "%s: %s.path: \"%s\" must be an "
+							      "absolute path in the "
+							      "runtime's mount namespace",
+							      x->file, field, np);
+			}
 			c->n_namespaces++;
 		}
 	}
@@ -980,6 +1003,18 @@ static int parse_linux(struct ctx *x, json_t *lx, struct ward_oci_config *c)
 		     &c->n_readonly_paths) < 0 ||
 	    get_str(x, lx, "rootfsPropagation", "linux.rootfsPropagation", &prop) < 0)
 		return -1;
+	for (size_t k = 0; k < c->n_masked_paths + c->n_readonly_paths; k++) {
+		bool masked = k < c->n_masked_paths;
+		const char *mp =
+			masked ? c->masked_paths[k] : c->readonly_paths[k - c->n_masked_paths];
+
+		if (mp[0] != '/')
+			return ward_error_set(x->err, EINVAL,
+					      "%s: linux.%s[%zu]: \"%s\" must be an absolute path "
+					      "inside the container",
+					      x->file, masked ? "maskedPaths" : "readonlyPaths",
+					      masked ? k : k - c->n_masked_paths, mp);
+	}
 	if (prop && *prop) {
 		bool found = false;
 
@@ -1103,12 +1138,19 @@ static int parse_mounts(struct ctx *x, json_t *arr, struct ward_oci_config *c)
 		    get_str(x, e, "source", field, &m->source) < 0 ||
 		    get_strv(x, e, "options", field, &m->options, &m->n_options) < 0)
 			return -1;
-		if (m->destination == NULL || m->destination[0] != '/')
+		if (m->destination == NULL || m->destination[0] == '\0')
 			return ward_error_set(x->err, EINVAL,
-					      "%s: %s.destination: must be an absolute path inside "
-					      "the container (got \"%s\")",
-					      x->file, field,
-					      m->destination ? m->destination : "(none)");
+					      "%s: %s.destination: must be a path inside the "
+					      "container",
+					      x->file, field);
+		/* config.md (1.1): a relative destination "MUST be interpreted
+		 * as relative to /" (deprecated; old configs have them). */
+		if (m->destination[0] != '/') {
+			char *abs = ward_xasprintf("/%s", m->destination);
+
+			free(m->destination);
+			m->destination = abs;
+		}
 		if (strstr(m->destination, "/../") || ward_str_has_prefix(m->destination, "/..") ||
 		    (strlen(m->destination) >= 3 &&
 		     strcmp(m->destination + strlen(m->destination) - 3, "/..") == 0))

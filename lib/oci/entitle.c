@@ -614,11 +614,18 @@ static void check_misc(struct ward_oci_config *c, struct oci_entitlements *e)
 int ward_oci_entitlements_apply(struct ward_oci_config *c, const char *id, const char *state_root,
 				struct oci_entitlements *e, ward_error_t *err)
 {
+	return ward_oci_entitlements_bound(c, id, state_root, false, e, err);
+}
+
+int ward_oci_entitlements_bound(struct ward_oci_config *c, const char *id, const char *state_root,
+				bool admission, struct oci_entitlements *e, ward_error_t *err)
+{
 	const char *text = ward_oci_annotation(c, WARD_OCI_ENTITLEMENTS);
 
 	memset(e, 0, sizeof(*e));
 	e->root.fd = -1;
 	e->state_root = state_root;
+	e->admission = admission;
 	if (text == NULL)
 		return 0;
 	e->present = true;

@@ -284,6 +284,11 @@ static int build_process(struct exec_ctx *x, const struct oci_state *s, ward_err
 		x->ll.scoped = LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET | LANDLOCK_SCOPE_SIGNAL;
 		x->has_ll = x->ll.abi >= 6;
 	}
+	/* A container without a mount namespace: the same confinement to its
+	 * root as the init's (rootfs.c, ward_oci_chroot_confine). */
+	if (json_object_get(s->json, "chroot_root") &&
+	    ward_oci_chroot_confine(&x->ll, &x->has_ll, x->proc.caps.bounding, "exec", err) < 0)
+		return -1;
 	return 0;
 }
 

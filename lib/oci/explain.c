@@ -97,6 +97,15 @@ static const char *userns_text(const struct ward_oci_config *c, const struct oci
 		       "OCI pool, one per container";
 	if (!ward_oci_ns_find(c, CLONE_NEWUSER))
 		return "none: the container's uid 0 is the host's uid 0";
+	if (e->pod_sandbox) {
+		cleanup_free char *s = ward_escape(e->pod_sandbox, 128);
+
+		snprintf(buf, len,
+			 "its pod sandbox \"%s\"'s (joined): the pod is one host uid range of "
+			 "the OCI pool",
+			 s);
+		return buf;
+	}
 	if (c->n_uid_maps)
 		snprintf(buf, len, "the config's: container uid %u -> host uid %u (%u ids)%s",
 			 c->uid_maps[0].container_id, c->uid_maps[0].host_id, c->uid_maps[0].size,
@@ -104,6 +113,65 @@ static const char *userns_text(const struct ward_oci_config *c, const struct oci
 	else
 		snprintf(buf, len, "the config's");
 	return buf;
+}
+
+static json_t *caps_json(uint64_t caps)
+{
+	json_t *a = json_array();
+	int cap;
+
+	for (cap = 0; cap < 64; cap++) {
+		const char *n;
+
+		if ((caps & (UINT64_C(1) << cap)) && (n = ward_cap_name(cap)) != NULL)
+			json_array_append_new(a, json_string(n));
+	}
+	return a;
+}
+
+/* What the container gets besides the filesystem, as create applies it:
+ * the five capability sets, rlimits, the cgroup limits, the id maps. */
+static void json_process_and_limits(const struct ward_oci_config *c, json_t *o)
+{
+	const struct ward_oci_process *p = &c->process;
+	const struct ward_oci_resources *r = &c->resources;
+	json_t *rl = json_array(), *res = json_object(), *maps = json_array();
+	size_t i, k, n = 0;
+
+	json_object_set_new(
+		o, "capabilitySets",
+		json_pack("{s:o,s:o,s:o,s:o,s:o}", "bounding", caps_json(p->caps.bounding),
+			  "effective", caps_json(p->caps.effective), "permitted",
+			  caps_json(p->caps.permitted), "inheritable",
+			  caps_json(p->caps.inheritable), "ambient", caps_json(p->caps.ambient)));
+	for (i = 0; i < p->n_rlimits; i++)
+		json_array_append_new(rl, json_pack("{s:s,s:I,s:I}", "type",
+						    ward_oci_rlimit_name(p->rlimits[i].resource),
+						    "soft", (json_int_t)p->rlimits[i].soft, "hard",
+						    (json_int_t)p->rlimits[i].hard));
+	json_object_set_new(o, "rlimits", rl);
+	if (r->has_pids_limit)
+		json_object_set_new(res, "pidsLimit", json_integer(r->pids_limit));
+	if (r->has_mem_limit)
+		json_object_set_new(res, "memoryLimit", json_integer(r->mem_limit));
+	if (r->has_mem_swap)
+		json_object_set_new(res, "memorySwap", json_integer(r->mem_swap));
+	if (r->has_cpu_quota)
+		json_object_set_new(res, "cpuQuota", json_integer(r->cpu_quota));
+	if (r->has_cpu_period)
+		json_object_set_new(res, "cpuPeriod", json_integer((json_int_t)r->cpu_period));
+	json_object_set_new(o, "resources", res);
+	json_object_set_new(o, "cgroupsPath",
+			    c->cgroups_path ? json_string(c->cgroups_path) : json_null());
+	for (i = 0; i < c->n_uid_maps; i++)
+		json_array_append_new(maps, json_pack("{s:I,s:I,s:I}", "containerID",
+						      (json_int_t)c->uid_maps[i].container_id,
+						      "hostID", (json_int_t)c->uid_maps[i].host_id,
+						      "size", (json_int_t)c->uid_maps[i].size));
+	json_object_set_new(o, "uidMappings", maps);
+	for (k = 0; k < WARD_HOOK_NKINDS; k++)
+		n += c->hooks[k].n;
+	json_object_set_new(o, "hooks", json_integer((json_int_t)n));
 }
 
 static void print_json(const struct ward_oci_config *c, const struct oci_entitlements *e, FILE *out)
@@ -151,6 +219,10 @@ static void print_json(const struct ward_oci_config *c, const struct oci_entitle
 	json_object_set_new(o, "noNewPrivileges", json_boolean(c->process.no_new_privileges));
 	json_object_set_new(o, "seccomp", json_boolean(c->seccomp != NULL));
 	json_object_set_new(o, "wardSeccomp", json_boolean(e->present));
+	json_object_set_new(o, "hostname", c->hostname ? json_string(c->hostname) : json_null());
+	json_object_set_new(o, "podSandbox",
+			    e->pod_sandbox ? json_string(e->pod_sandbox) : json_null());
+	json_process_and_limits(c, o);
 	json_dumpf(o, out, JSON_INDENT(2));
 	fputc('\n', out);
 	json_decref(o);
@@ -260,7 +332,7 @@ static void print_result(const struct ward_oci_config *c, const struct oci_entit
 			(unsigned long long)c->resources.cpu_period);
 }
 
-int ward_oci_explain(const char *bundle, FILE *out, bool json, ward_error_t *err)
+int ward_oci_explain(const char *bundle, const char *root, FILE *out, bool json, ward_error_t *err)
 {
 	struct ward_oci_config cfg;
 	struct oci_entitlements e;
@@ -273,7 +345,7 @@ int ward_oci_explain(const char *bundle, FILE *out, bool json, ward_error_t *err
 	if (ward_oci_config_load(bundle, &cfg, err) < 0)
 		goto out;
 	id = guess_id(cfg.bundle);
-	if (ward_oci_entitlements_apply(&cfg, id, NULL, &e, err) < 0) {
+	if (ward_oci_entitlements_bound(&cfg, id, root, true, &e, err) < 0) {
 		if (e.n_refusals == 0)
 			goto out; /* the annotation itself is wrong */
 		ward_error_free(err);

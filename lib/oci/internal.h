@@ -129,12 +129,18 @@ struct oci_entitlements {
 	const char *state_root; /* --root, where a pod's sandbox is found */
 	char *pod_why;		/* why the sandbox's namespaces may not be joined */
 	char *pod_sandbox;	/* joined: the sandbox's id (its user namespace too) */
+	/* explain: the view at admission, from outside the pod's shim (the
+	 * shim condition of pod.c is create's, and said so). */
+	bool admission;
 };
 /* Parse the annotation (if any) and bound the config by it: trim what can
  * be trimmed (a note each), refuse what cannot (every refusal is
  * collected; create fails with the first, explain prints them all). */
 int ward_oci_entitlements_apply(struct ward_oci_config *c, const char *id, const char *state_root,
 				struct oci_entitlements *e, ward_error_t *err);
+/* The same for explain (admission true: no pod shim to check). */
+int ward_oci_entitlements_bound(struct ward_oci_config *c, const char *id, const char *state_root,
+				bool admission, struct oci_entitlements *e, ward_error_t *err);
 /* pod.c: a pod container's /sys, mounted by the runtime in its joined
  * network namespace (under the entitlements). */
 struct oci_container;
@@ -249,6 +255,10 @@ int ward_oci_rootfs_finish(struct oci_container *c, ward_error_t *err);
 /* Chroot-style (no mount namespace), in the runtime. */
 uint64_t ward_oci_chroot_mnt_id(const char *root);
 void ward_oci_chroot_detach(const char *root, uint64_t before_id);
+/* Chroot-style: Landlock keeps every filesystem access beneath the root
+ * (into ll; refused without Landlock when bounding holds CAP_SYS_CHROOT). */
+int ward_oci_chroot_confine(struct ward_landlock_plan *ll, bool *has_ll, uint64_t bounding,
+			    const char *plan_path, ward_error_t *err);
 /* A shared or unbindable rootfsPropagation, once the root is complete. */
 int ward_oci_rootfs_propagation(struct oci_container *c, ward_error_t *err);
 /* After pivot: bind the terminal onto /dev/console (if it exists). */

@@ -85,7 +85,7 @@ int ward_oci_spec(const char *bundle, bool rootless, ward_error_t *err);
 int ward_oci_features(FILE *out, ward_error_t *err);
 /* `ward explain --bundle DIR`: what the config and its entitlements
  * annotation give the container, layer by layer. */
-int ward_oci_explain(const char *bundle, FILE *out, bool json, ward_error_t *err);
+int ward_oci_explain(const char *bundle, const char *root, FILE *out, bool json, ward_error_t *err);
 
 /* CVE-2019-5736 (sealed.c): the commands that put a process into a
  * container call this first.  It re-executes ward from a copy of its binary

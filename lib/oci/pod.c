@@ -108,7 +108,8 @@ static pid_t parent_of(pid_t pid)
 }
 
 /* The sandbox's init if conditions 1-3 hold; 0 with *why set otherwise. */
-static pid_t find_sandbox(const char *root, const char *sid, const char *text, char **why)
+static pid_t find_sandbox(const char *root, const char *sid, const char *text, bool shim,
+			  char **why)
 {
 	struct oci_state s;
 	ward_error_t err = NULL;
@@ -132,7 +133,7 @@ static pid_t find_sandbox(const char *root, const char *sid, const char *text, c
 	} else if (s.pid <= 0 || s.start_time == 0 ||
 		   ward_oci_proc_start_time(s.pid) != s.start_time) {
 		*why = ward_xstrdup("the sandbox is not running");
-	} else if (parent_of(s.pid) != getppid()) {
+	} else if (shim && parent_of(s.pid) != getppid()) {
 		*why = ward_xstrdup("the sandbox was not started by the process that runs this "
 				    "create (the pod's shim)");
 	} else {
@@ -260,7 +261,8 @@ void ward_oci_pod_namespaces(struct ward_oci_config *c, struct oci_entitlements 
 	if (!ward_oci_id_ok(sid, NULL)) {
 		why = ward_xstrdup("the sandbox id is not a container id");
 	} else {
-		sandbox = find_sandbox(root ? root : WARD_OCI_DEFAULT_ROOT, sid, e->text, &why);
+		sandbox = find_sandbox(root ? root : WARD_OCI_DEFAULT_ROOT, sid, e->text,
+				       !e->admission, &why);
 	}
 	for (i = 0; i < c->n_namespaces; i++) {
 		struct ward_oci_ns *ns = &c->namespaces[i];
@@ -311,9 +313,12 @@ void ward_oci_pod_namespaces(struct ward_oci_config *c, struct oci_entitlements 
 		e->pod_sandbox = ward_xstrdup(sid);
 		ward_oci_note(e,
 			      "linux.namespaces: joins the namespaces of its pod sandbox \"%s\" "
-			      "(same entitlements, same shim), and its user namespace: the pod "
+			      "(same entitlements, %s), and its user namespace: the pod "
 			      "is one uid range",
-			      sid);
+			      sid,
+			      e->admission ? "and create checks that it runs under the sandbox's "
+					     "shim"
+					   : "same shim");
 	}
 }
 

@@ -24,6 +24,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/openat2.h>
 #include <sched.h>
 #include <stdio.h>
@@ -582,7 +583,29 @@ static int make_device(struct oci_container *c, const char *path, char type, uns
 		if (real < 0)
 			return ward_error_sys(err, "cannot open %s in the rootfs",
 					      *dir ? dir : "/");
-		(void)unlinkat(real, name, 0);
+		/* config-linux.md: a file already at the path that is not the
+		 * requested device is an error -- never removed (the rootfs may
+		 * be a host directory).  The same device is made again, with
+		 * the config's owner and mode. */
+		{
+			struct stat old;
+
+			if (fstatat(real, name, &old, AT_SYMLINK_NOFOLLOW) == 0) {
+				if ((old.st_mode & S_IFMT) != fmt ||
+				    (fmt != S_IFIFO && old.st_rdev != makedev(major, minor)))
+					return ward_error_set(
+						err, EEXIST,
+						"linux.devices: %s already exists in the rootfs "
+						"and "
+						"is not that device (%c %u:%u); remove it from the "
+						"image or choose another path",
+						path, type, major, minor);
+				if (unlinkat(real, name, 0) < 0)
+					return ward_error_sys(err, "cannot replace %s", path);
+			} else if (errno != ENOENT) {
+				return ward_error_sys(err, "cannot look at %s", path);
+			}
+		}
 		if (!(c->new_ns & CLONE_NEWUSER) &&
 		    mknodat(real, name, fmt | (mode & 07777), makedev(major, minor)) == 0) {
 			/* Owner and mode through a descriptor of the node just
@@ -885,6 +908,60 @@ uint64_t ward_oci_chroot_mnt_id(const char *root)
 	    !(stx.stx_mask & STATX_MNT_ID))
 		return 0;
 	return stx.stx_mnt_id;
+}
+
+/*
+ * Chroot-style: chroot(2) is no boundary for a process holding
+ * CAP_SYS_CHROOT in its user namespace (chroot a subdirectory, walk ".."
+ * from a working directory left outside it, chroot "."), and without a
+ * mount namespace what lies above the root is the runtime's whole
+ * filesystem.  Landlock walks a path up to the real root of the mount
+ * namespace, not to the process's root: a ruleset that handles every
+ * filesystem right and grants them all beneath the container's root
+ * (the init's and exec's "/", after their chroot) leaves nothing outside
+ * it to read, write, list or execute, whatever root the process chroots
+ * to later.  Mounts beneath the root (the config's, the host sources it
+ * binds) are reached through the root and stay usable.  Without Landlock
+ * this cannot be made safe for a process that may hold CAP_SYS_CHROOT:
+ * refused.  ll and has_ll are the container's plan (scoping may be in it
+ * already); plan_path names the config in the error.
+ */
+int ward_oci_chroot_confine(struct ward_landlock_plan *ll, bool *has_ll, uint64_t bounding,
+			    const char *plan_path, ward_error_t *err)
+{
+	int abi = ward_landlock_abi();
+	uint64_t fs = (LANDLOCK_ACCESS_FS_MAKE_SYM << 1) - 1; /* ABI 1: bits 0..12 */
+
+	if (abi <= 0) {
+		if (!(bounding & (UINT64_C(1) << CAP_SYS_CHROOT)))
+			return 0;
+		return ward_error_set(
+			err, EPERM,
+			"%s: without a mount namespace the container's root is a chroot, which "
+			"CAP_SYS_CHROOT can leave, and this kernel has no Landlock to confine it "
+			"to its root: add {\"type\": \"mount\"} to linux.namespaces, or remove "
+			"CAP_SYS_CHROOT from process.capabilities.bounding",
+			plan_path);
+	}
+	if (abi >= 2)
+		fs |= LANDLOCK_ACCESS_FS_REFER;
+	if (abi >= 3)
+		fs |= LANDLOCK_ACCESS_FS_TRUNCATE;
+	if (abi >= 5)
+		fs |= LANDLOCK_ACCESS_FS_IOCTL_DEV;
+	if (!*has_ll) {
+		memset(ll, 0, sizeof(*ll));
+		ll->abi = abi;
+		*has_ll = true;
+	}
+	ll->handled_fs |= fs;
+	ll->rules = ward_xrealloc(ll->rules, (ll->n_rules + 1) * sizeof(*ll->rules));
+	ll->rules[ll->n_rules].path = ward_xstrdup("/");
+	ll->rules[ll->n_rules].access = fs;
+	ll->rules[ll->n_rules].origin = ward_xstrdup("root.path (a container without a mount "
+						     "namespace)");
+	ll->n_rules++;
+	return 0;
 }
 
 /*

@@ -178,6 +178,17 @@ static int plan_namespaces(struct oci_container *c, ward_error_t *err)
 	 * entitlements, which add a mount namespace (entitle.c): chroot is
 	 * no boundary for a process with CAP_SYS_CHROOT. */
 	if (!(c->new_ns & CLONE_NEWNS) && !ward_oci_ns_find(cfg, CLONE_NEWNS)) {
+		/* The init builds the root by mounting in the runtime's mount
+		 * namespace, which a user namespace of its own cannot do. */
+		if (ward_oci_ns_find(cfg, CLONE_NEWUSER))
+			return ward_error_set(
+				err, EINVAL,
+				"%s: linux.namespaces has a user namespace but no "
+				"mount namespace: ward builds the container's root by "
+				"mounting, which the container's user namespace may "
+				"not do in the runtime's mount namespace; add "
+				"{\"type\": \"mount\"}",
+				cfg->path);
 		c->chroot_style = true;
 		c->root_mnt_id = ward_oci_chroot_mnt_id(cfg->root_path);
 		if (c->root_mnt_id == 0)
@@ -496,6 +507,10 @@ static int prepare(struct oci_container *c, int dirfd, ward_error_t *err)
 			c->has_ll = true;
 		}
 	}
+	if (c->chroot_style &&
+	    ward_oci_chroot_confine(&c->ll, &c->has_ll, cfg->process.caps.bounding, cfg->path,
+				    err) < 0)
+		return -1;
 	if (cfg->seccomp) {
 		if (ward_oci_seccomp_prepare(cfg->seccomp, cfg->path, &c->sc, err) < 0)
 			return -1;

@@ -191,7 +191,10 @@ static void cache_key(json_t *sc, char hex[65])
 	char buf[128];
 	int i;
 
-	snprintf(buf, sizeof(buf), "ward-oci-seccomp/1 %s libseccomp %u.%u.%u arch %u",
+	/* The format number changes whenever the compiler's checks do: a
+	 * profile an older ward cached must be checked again (2: syscalls[]
+	 * without names is an error). */
+	snprintf(buf, sizeof(buf), "ward-oci-seccomp/2 %s libseccomp %u.%u.%u arch %u",
 		 WARD_VERSION, v ? v->major : 0, v ? v->minor : 0, v ? v->micro : 0,
 		 seccomp_arch_native());
 	ward_sha256_init(&h);
@@ -433,14 +436,21 @@ int ward_oci_seccomp_compile(json_t *sc, const char *file, struct oci_seccomp *o
 			count[conds[n].arg]++;
 			n++;
 		}
-		if (act == def_act)
-			continue;
 		/* Old profiles use "name" instead of "names". */
 		if (names == NULL && json_is_string(json_object_get(rule, "name"))) {
 			names = json_array();
 			json_array_append(names, json_object_get(rule, "name"));
 			json_object_set_new(rule, "names", names);
 		}
+		/* config-linux.md: names "MUST contain at least one entry". */
+		if (!json_is_array(names) || json_array_size(names) == 0)
+			return ward_error_set(
+				err, EINVAL,
+				"%s: linux.seccomp.syscalls[%zu].names: give at least "
+				"one syscall name",
+				file, i);
+		if (act == def_act)
+			continue;
 		json_array_foreach(names, j, nm)
 		{
 			const char *name = json_string_value(nm);

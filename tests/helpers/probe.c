@@ -512,6 +512,50 @@ static int cmd_chroot(int argc, char **argv)
 	return result(chroot(argc > 0 ? argv[0] : "/"));
 }
 
+/* The classic way out of a chroot: chroot into a subdirectory while the
+ * working directory stays outside it, walk ".." up to the real root of the
+ * mount namespace, and chroot there; then open PATH (a file of the host).
+ * ok: the file was opened and read (the escape worked); errno=: the first
+ * step the kernel or ward refused, named by step=. */
+static int cmd_chroot_escape(int argc, char **argv)
+{
+	char buf[64];
+	int i, fd;
+
+	(void)argc;
+	if (mkdir("/tmp/probe-chroot", 0700) < 0 && errno != EEXIST)
+		return setup_error("mkdir");
+	if (chdir("/") < 0)
+		return setup_error("chdir");
+	if (chroot("/tmp/probe-chroot") < 0) {
+		add("step=chroot");
+		return fail(errno);
+	}
+	for (i = 0; i < 64; i++)
+		if (chdir("..") < 0) {
+			add("step=dotdot");
+			return fail(errno);
+		}
+	if (chroot(".") < 0) {
+		add("step=chroot-dot");
+		return fail(errno);
+	}
+	fd = open(argv[0], O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		add("step=open");
+		return fail(errno);
+	}
+	if (read(fd, buf, sizeof(buf)) < 0) {
+		int e = errno;
+
+		close(fd);
+		add("step=read");
+		return fail(e);
+	}
+	close(fd);
+	return ok();
+}
+
 /* ---- kernel interfaces ---- */
 
 static int cmd_keyctl(int argc, char **argv)
@@ -2140,6 +2184,8 @@ static const struct command {
 	{"exec", 1, 1, cmd_exec, "PATH  can PATH be executed?"},
 	{"open-by-handle", 0, 1, cmd_open_by_handle, "[PATH]  open_by_handle_at(2)"},
 	{"chroot", 0, 1, cmd_chroot, "[DIR]  chroot(2)"},
+	{"chroot-escape", 1, 1, cmd_chroot_escape,
+	 "HOSTFILE  leave a chroot (chroot a subdirectory, .. up, chroot .), read HOSTFILE"},
 	{"mountopts", 1, 1, cmd_mountopts, "PATH  options of the mount at PATH"},
 	/* kernel */
 	{"keyctl", 0, 0, cmd_keyctl, "  keyctl(KEYCTL_GET_KEYRING_ID)"},

@@ -398,3 +398,136 @@ def test_pod_network_may_not_be_the_hosts(ns):
         assert r.returncode != 0 and "right under /run/netns" in r.stderr, r
     finally:
         subprocess.run(["ip", "netns", "delete", name])
+
+
+# ---- the admission-time view (issue 12 §3) ----
+
+EXAMPLE_ENT = "network.none,process.limit=64,memory.limit=128M"  # deploy/kubernetes/pod-example.yaml
+
+CAP_FIELDS = {"bounding": "CapBnd", "effective": "CapEff", "permitted": "CapPrm",
+              "inheritable": "CapInh", "ambient": "CapAmb"}
+RLIMIT_ROWS = {"RLIMIT_NOFILE": "Max open files", "RLIMIT_NPROC": "Max processes",
+               "RLIMIT_CORE": "Max core file size"}
+
+
+def cap_mask(names):
+    nums = {"CAP_CHOWN": 0, "CAP_DAC_OVERRIDE": 1, "CAP_DAC_READ_SEARCH": 2, "CAP_FOWNER": 3,
+            "CAP_FSETID": 4, "CAP_KILL": 5, "CAP_SETGID": 6, "CAP_SETUID": 7,
+            "CAP_SETPCAP": 8, "CAP_NET_BIND_SERVICE": 10, "CAP_NET_RAW": 13,
+            "CAP_SYS_CHROOT": 18, "CAP_MKNOD": 27, "CAP_AUDIT_WRITE": 29, "CAP_SETFCAP": 31}
+    m = 0
+    for n in names:
+        m |= 1 << nums[n]
+    return m
+
+
+def test_explain_of_a_pod_config_is_what_the_container_gets(ns, netns):
+    """The config containerd generates for a pod's sandbox and for a
+    container of the pod, with the example Pod's annotation
+    (deploy/kubernetes/pod-example.yaml): it is captured from the task's
+    bundle, `ward explain --bundle --json` is run on it, and each thing
+    explain says the annotation allowed is compared with the running
+    container -- capability sets, no_new_privs, filters, rlimits, cgroup
+    limits, namespaces, the uid range, mounts and masked paths.  explain
+    must say exactly what is enforced, neither more nor less."""
+    ns.pod_parent()
+    r = start_sandbox(ns, netns, ent=EXAMPLE_ENT)
+    assert r.returncode == 0, r
+    ns.wait_task("sbx", "RUNNING")
+    spid = json.loads(ns.ward("state", "sbx").stdout)["pid"]
+    r = ns.run("app", "sleep", "1000", extra=app_args(spid, ent=EXAMPLE_ENT), detach=True)
+    assert r.returncode == 0, r
+    ns.wait_task("app", "RUNNING")
+    for cid, kind in (("sbx", "sandbox"), ("app", "container")):
+        bundle = ns.bundle(cid)
+        with open(os.path.join(bundle, "config.json")) as f:
+            captured = json.load(f)
+        # it is containerd's config, with the pod's annotations through
+        assert captured["annotations"]["org.ward.entitlements"] == EXAMPLE_ENT
+        assert captured["annotations"][CRI_TYPE] == kind
+        x = subprocess.run([WARD, "explain", "--bundle", bundle, "--root",
+                            os.path.join(ns.root, ns.ns), "--json"],
+                           capture_output=True, text=True, timeout=60)
+        assert x.returncode == 0, x
+        ex = json.loads(x.stdout)
+        assert ex["entitlements"] == EXAMPLE_ENT and ex["refusals"] == [], ex
+        st = json.loads(ns.ward("state", cid).stdout)
+        pid = st["pid"]
+        status = dict(line.split(":\t", 1) for line in
+                      open(f"/proc/{pid}/status").read().splitlines() if ":\t" in line)
+        if kind == "sandbox":
+            # network.none: the CNI's namespace is replaced (a change explain names)
+            assert any("pod network namespace the engine made is replaced" in c
+                       for c in ex["changes"]), ex["changes"]
+            assert {"type": "network", "path": None} in ex["namespaces"], ex["namespaces"]
+            assert os.stat(f"/proc/{pid}/ns/net").st_ino != os.stat(netns).st_ino
+            assert ex["podSandbox"] is None
+            assert ex["userNamespace"].startswith("new (added by ward)")
+        else:
+            # joins its sandbox's namespaces and user namespace, and only those
+            assert ex["podSandbox"] == "sbx"
+            assert "pod sandbox \"sbx\"" in ex["userNamespace"], ex["userNamespace"]
+            joined = {n["type"]: n["path"] for n in ex["namespaces"] if n["path"]}
+            assert sorted(joined) == ["ipc", "network", "user", "uts"], ex["namespaces"]
+            for t, path in joined.items():
+                f = {"network": "net"}.get(t, t)
+                assert path == f"/proc/{spid}/ns/{f}", (t, path)
+                assert os.stat(f"/proc/{pid}/ns/{f}").st_ino == \
+                    os.stat(f"/proc/{spid}/ns/{f}").st_ino, t
+            assert open(f"/proc/{pid}/uid_map").read() == open(f"/proc/{spid}/uid_map").read()
+            # explain with the wrong --root finds no sandbox: refused, never a false allow
+            y = subprocess.run([WARD, "explain", "--bundle", bundle, "--json"],
+                               capture_output=True, text=True, timeout=60)
+            assert y.returncode == 1 and "does not exist" in y.stdout, y
+        # capabilities: every set, as the kernel reports them
+        for field, row in CAP_FIELDS.items():
+            assert int(status[row].strip(), 16) == cap_mask(ex["capabilitySets"][field]), \
+                (cid, field, ex["capabilitySets"][field], status[row])
+        assert ex["capabilitySets"]["effective"] == []  # security.confined
+        assert ex["noNewPrivileges"] is True and status["NoNewPrivs"].strip() == "1"
+        # filters: ward's for the entitlements, plus the config's if any
+        assert ex["wardSeccomp"] is True
+        assert int(status["Seccomp_filters"]) == 1 + (1 if ex["seccomp"] else 0), status
+        # rlimits
+        limits = open(f"/proc/{pid}/limits").read().splitlines()
+        for rl in ex["rlimits"]:
+            row = RLIMIT_ROWS.get(rl["type"])
+            if row is None:
+                continue
+            line = [ln for ln in limits if ln.startswith(row)][0]
+            soft, hard = line[len(row):].split()[:2]
+            conv = lambda v: -1 if v == "unlimited" else int(v)  # noqa: E731
+            assert (conv(soft), conv(hard)) in ((rl["soft"], rl["hard"]),), (cid, rl, line)
+        # cgroup limits: process.limit=64, memory.limit=128M
+        cg = f"/{ns.ns}/{cid}"
+        assert ex["resources"]["pidsLimit"] == 64
+        assert open(f"/sys/fs/cgroup/pids{cg}/pids.max").read().strip() == "64"
+        assert ex["resources"]["memoryLimit"] == 128 << 20
+        assert open(f"/sys/fs/cgroup/memory{cg}/memory.limit_in_bytes").read().strip() == \
+            str(128 << 20)
+        # namespaces: explain's new ones are the container's own (not the test's)
+        for n in ex["namespaces"]:
+            t = {"network": "net", "mount": "mnt"}.get(n["type"], n["type"])
+            assert os.stat(f"/proc/{pid}/ns/{t}").st_ino != os.stat(f"/proc/self/ns/{t}").st_ino
+        # the uid range: ward's OCI pool, never host uid 0
+        uid_map = open(f"/proc/{pid}/uid_map").read().split()
+        assert uid_map[0] == "0" and int(uid_map[1]) >= 0x74000000 and uid_map[2] == "65536"
+        # mounts: each destination is a mount point, read-only where explain says
+        info = open(f"/proc/{pid}/mountinfo").read().splitlines()
+        points = {}
+        for ln in info:
+            f = ln.split(" - ")[0].split()
+            points[f[4]] = f[5].split(",")
+        for m in ex["mounts"]:
+            assert m["destination"] in points, (cid, m, sorted(points))
+            if "ro" in m["options"]:
+                assert "ro" in points[m["destination"]], (cid, m)
+            if "nosuid" in m["options"]:
+                assert "nosuid" in points[m["destination"]], (cid, m)
+        # masked paths: what exists in the image is covered
+        for p in ex["maskedPaths"]:
+            if os.path.lexists(f"/proc/{pid}/root{p}"):
+                assert p in points, (cid, p)
+    for cid in ("app", "sbx"):
+        ns.ctr("task", "kill", "-s", "KILL", cid)
+        ns.wait_task(cid, "STOPPED")
