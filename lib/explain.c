@@ -569,11 +569,17 @@ static size_t layer_summary(const struct ward_policy *p, int abi, struct layer_l
 		const char *how = NULL;
 		cleanup_free char *d = ward_cgroup_delegated(NULL, geteuid(), &how);
 
-		if (d)
+		if (d) {
+			cleanup_free char *e = ward_escape(d, 256);
+
 			LINE(WARD_LAYER_CGROUP,
 			     "rootless: in the cgroup delegated to you, %s (%s); no v1 devices "
 			     "list (root only): the minimal /dev and nodev stand for it",
-			     d, how);
+			     e, how);
+		} else if (how)
+			LINE(WARD_LAYER_CGROUP,
+			     "rootless: WARD_CGROUP is not a cgroup below the hierarchy's root "
+			     "(\"..\"): ward run refuses it");
 		else
 			LINE(WARD_LAYER_CGROUP,
 			     "rootless: no cgroup is delegated to you: ward run refuses unless "

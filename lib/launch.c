@@ -942,6 +942,15 @@ static int rootless_cgroup(struct launch *l, ward_error_t *err)
 	cleanup_free char *parent = ward_cgroup_delegated(l->o->cgroup_root, geteuid(), &how);
 	char name[64];
 
+	if (parent == NULL && how) {
+		cleanup_free char *e = ward_escape(getenv("WARD_CGROUP"), 256);
+
+		return ward_error_set(err, EINVAL,
+				      "WARD_CGROUP=\"%s\" is not a cgroup: it must name a cgroup "
+				      "delegated to you, below the hierarchy's root and without "
+				      "\"..\" (or unset it)",
+				      e);
+	}
 	if (parent == NULL) {
 		if (!l->o->best_effort)
 			return ward_error_set(

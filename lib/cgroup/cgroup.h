@@ -57,7 +57,9 @@ int ward_cgroup_create_at(const struct ward_policy *p, const struct ward_cgroup_
 void ward_cgroup_gc_at(const struct ward_cgroup_where *w);
 /* Rootless: the delegated cgroup to make sandboxes in, relative to each
  * hierarchy ($WARD_CGROUP, else ward-users/user-UID when it belongs to uid), or
- * NULL; *how names where it came from.  (lib/cgroup/delegate.c) */
+ * NULL; *how names where it came from.  NULL with *how set: $WARD_CGROUP is
+ * not a path below the root (empty after normalizing, or with a ".."
+ * component), which callers refuse.  (lib/cgroup/delegate.c) */
 char *ward_cgroup_delegated(const char *root, uid_t uid, const char **how);
 /* ward delegate: make (or with undo remove) ROOT[/CONTROLLER]/ward-users/user-UID
  * for uid:gid, idempotently; *done lists the directories (allocated). */

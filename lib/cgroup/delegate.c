@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,21 @@ static char *user_dir_name(uid_t uid)
 	return ward_xasprintf(WARD_CG_USERS "/user-%u", (unsigned)uid);
 }
 
+/* Does the path have a ".." component? */
+static bool has_dotdot(const char *p)
+{
+	while (*p) {
+		size_t n = strcspn(p, "/");
+
+		if (n == 2 && p[0] == '.' && p[1] == '.')
+			return true;
+		p += n;
+		while (*p == '/')
+			p++;
+	}
+	return false;
+}
+
 char *ward_cgroup_delegated(const char *root, uid_t uid, const char **how)
 {
 	const char *env = getenv("WARD_CGROUP");
@@ -62,13 +78,21 @@ char *ward_cgroup_delegated(const char *root, uid_t uid, const char **how)
 		size_t n = strlen(root);
 		const char *p = env;
 
+		cleanup_free char *abs = NULL, *norm = NULL;
+
 		/* A path as /proc/self/cgroup shows it, or beneath the root. */
 		if (strncmp(p, root, n) == 0 && p[n] == '/')
 			p += n;
-		while (*p == '/')
-			p++;
 		*how = "WARD_CGROUP";
-		return ward_xstrdup(*p ? p : ".");
+		/* Below the hierarchy's root, or nothing: "..", which the
+		 * kernel would follow out of the cgroup file system (into a
+		 * directory of the user's own, where limits are just files),
+		 * makes it no cgroup at all (NULL with *how set). */
+		abs = ward_xasprintf("/%s", p);
+		norm = ward_path_normalize(abs);
+		if (norm == NULL || strcmp(norm, "/") == 0 || has_dotdot(p))
+			return NULL;
+		return ward_xstrdup(norm + 1);
 	}
 	layout = ward_cgroup_detect(root);
 	if (layout == WARD_CGROUP_NONE)

@@ -378,14 +378,46 @@ static struct ward_oci_cgroup *cg_new(const char *root, const char *path)
 	return cg;
 }
 
-int ward_oci_cgroup_open(const char *root, const char *path, bool create,
-			 struct ward_oci_cgroup **out, ward_error_t *err)
+static void rm_levels(struct ward_oci_cgroup *cg, struct ward_oci_cg_dir *d);
+
+/* Partial (rootless): a hierarchy where the caller may not make or open the
+ * path is left out, when nothing was made in it. */
+static int add_dir_partial(struct ward_oci_cgroup *cg, int rootfd, const char *name, bool create,
+			   ward_error_t *err)
+{
+	ward_error_t e = NULL;
+	struct ward_oci_cg_dir *d;
+
+	if (!cg->partial)
+		return add_dir(cg, rootfd, name, create, err);
+	if (add_dir(cg, rootfd, name, create, &e) == 0)
+		return 0;
+	d = &cg->dirs[cg->n_dirs - 1];
+	if (d->created ||
+	    (e->code != EACCES && e->code != EPERM && e->code != ENOENT && e->code != EROFS)) {
+		*err = e;
+		return -1;
+	}
+	ward_error_free(&e);
+	if (d->fd >= 0)
+		close(d->fd);
+	free(d->name);
+	free(d->path);
+	dir_init(d);
+	cg->n_dirs--;
+	return 0;
+}
+
+static int open_cgroup(const char *root, const char *path, bool create, bool partial,
+		       struct ward_oci_cgroup **out, ward_error_t *err)
 {
 	struct ward_oci_cgroup *cg = cg_new(root, path);
 	cleanup_close int rootfd = -1;
 	size_t i;
 
 	*out = NULL;
+	cg->partial = partial;
+	cg->no_devices = partial;
 	cg->layout = ward_cgroup_detect(cg->root);
 	rootfd = open(cg->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cg->layout == WARD_CGROUP_NONE || rootfd < 0) {
@@ -397,7 +429,7 @@ int ward_oci_cgroup_open(const char *root, const char *path, bool create,
 	}
 	if (cg->layout == WARD_CGROUP_V2) {
 		cg->standin = !ward_cg_fs_is(rootfd, CGROUP2_SUPER_MAGIC);
-		if (add_dir(cg, rootfd, "", create, err) < 0)
+		if (add_dir_partial(cg, rootfd, "", create, err) < 0)
 			goto fail;
 	} else {
 		char **names = NULL;
@@ -407,7 +439,7 @@ int ward_oci_cgroup_open(const char *root, const char *path, bool create,
 			goto fail;
 		qsort(names, n, sizeof(char *), cmp_str);
 		for (i = 0; i < n; i++) {
-			if (add_dir(cg, rootfd, names[i], create, err) < 0) {
+			if (add_dir_partial(cg, rootfd, names[i], create, err) < 0) {
 				for (; i < n; i++)
 					free(names[i]);
 				free(names);
@@ -416,6 +448,10 @@ int ward_oci_cgroup_open(const char *root, const char *path, bool create,
 			free(names[i]);
 		}
 		free(names);
+	}
+	if (cg->n_dirs == 0 && partial) {
+		ward_oci_cgroup_free(cg);
+		return 0;
 	}
 	*out = cg;
 	return 0;
@@ -429,6 +465,18 @@ fail:
 		ward_oci_cgroup_free(cg);
 	}
 	return -1;
+}
+
+int ward_oci_cgroup_open(const char *root, const char *path, bool create,
+			 struct ward_oci_cgroup **out, ward_error_t *err)
+{
+	return open_cgroup(root, path, create, false, out, err);
+}
+
+int ward_oci_cgroup_open_partial(const char *root, const char *path, bool create,
+				 struct ward_oci_cgroup **out, ward_error_t *err)
+{
+	return open_cgroup(root, path, create, true, out, err);
 }
 
 /* ---- resources, v1 ---- */
@@ -1472,8 +1520,9 @@ json_t *ward_oci_cgroup_to_json(const struct ward_oci_cgroup *cg)
 
 	for (i = 0; i < cg->n_dirs; i++)
 		json_object_set_new(created, cg->dirs[i].name, json_integer(cg->dirs[i].created));
-	return json_pack("{s:s,s:s,s:s,s:o}", "root", cg->root, "path", cg->path, "layout",
-			 ward_cgroup_layout_name(cg->layout), "created", created);
+	return json_pack("{s:s,s:s,s:s,s:o,s:b}", "root", cg->root, "path", cg->path, "layout",
+			 ward_cgroup_layout_name(cg->layout), "created", created, "partial",
+			 cg->partial);
 }
 
 int ward_oci_cgroup_from_json(json_t *j, struct ward_oci_cgroup **out, ward_error_t *err)
@@ -1481,15 +1530,19 @@ int ward_oci_cgroup_from_json(json_t *j, struct ward_oci_cgroup **out, ward_erro
 	const char *root = NULL, *path = NULL;
 	json_t *created = NULL;
 	struct ward_oci_cgroup *cg = NULL;
+	int partial = 0;
 	size_t i;
 
 	*out = NULL;
-	if (json_unpack(j, "{s:s,s:s,s?o}", "root", &root, "path", &path, "created", &created) < 0)
+	if (json_unpack(j, "{s:s,s:s,s?o,s?b}", "root", &root, "path", &path, "created", &created,
+			"partial", &partial) < 0)
 		return ward_error_set(err, EINVAL, "state: malformed cgroup entry");
 	/* Finding fails only when the directories are gone: then there is
 	 * nothing left to manage. */
-	if (ward_oci_cgroup_open(root, path, false, &cg, err) < 0)
+	if (open_cgroup(root, path, false, partial, &cg, err) < 0)
 		return -1;
+	if (cg == NULL)
+		return ward_error_set(err, ENOENT, "cgroup %s is gone", path);
 	for (i = 0; created && i < cg->n_dirs; i++) {
 		json_t *v = json_object_get(created, cg->dirs[i].name);
 

@@ -53,6 +53,7 @@ struct ward_oci_cgroup {
 	struct ward_oci_cg_scope scope;
 	bool standin;	 /* v2 stand-in tree: interface files are created by writes */
 	bool no_devices; /* update: the device rules stay as they are */
+	bool partial;	 /* rootless: only the hierarchies the caller may write */
 	char *root;	 /* /sys/fs/cgroup */
 	char *path;	 /* absolute cgroup path, "/libpod_parent/libpod-ID" */
 	struct ward_oci_cg_dir dirs[WARD_OCI_CG_MAX];
@@ -70,6 +71,14 @@ char *ward_oci_cgroup_path(const char *cgroups_path, const char *id, bool system
  * /sys/fs/cgroup). */
 int ward_oci_cgroup_open(const char *root, const char *path, bool create,
 			 struct ward_oci_cgroup **out, ward_error_t *err);
+/* Rootless (docs/rootless.md, OCI): the same, but PATH is made only in the
+ * hierarchies where the caller may make it (those delegated to the user);
+ * the others are left out, and the device rules are never written (a
+ * devices list or a v2 device program needs the host's CAP_SYS_ADMIN; the
+ * user namespace makes every device node the container mounts nodev).
+ * *out is NULL, and 0 returned, when no hierarchy is writable at all. */
+int ward_oci_cgroup_open_partial(const char *root, const char *path, bool create,
+				 struct ward_oci_cgroup **out, ward_error_t *err);
 /* Write the resources.  A resource the host has no controller or file
  * for is an error (runtime-spec: a property that cannot be applied), but
  * for memory.swap without swap accounting and the deprecated

@@ -40,8 +40,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../cgroup/cgroup.h"
 #include "../launch.h"
 #include "../ns.h"
+#include "../rootless.h"
 #include "../util.h"
 #include "internal.h"
 #include "log.h"
@@ -270,6 +272,100 @@ static int recv_msg(int fd, char *buf, size_t size, ssize_t *len)
 		return 0;
 	buf[n] = '\0';
 	return (unsigned char)buf[0];
+}
+
+/* Does the config ask for a limit that only a cgroup enforces?  (Device
+ * rules are left out: rootless, the user namespace stands for them.) */
+static bool resources_limit(const struct ward_oci_resources *r)
+{
+	size_t i;
+
+	for (i = 0; i < 4; i++)
+		if (r->n_throttle[i])
+			return true;
+	return r->has_mem_limit || r->has_mem_reservation || r->has_mem_swap || r->has_swappiness ||
+	       r->disable_oom_killer || r->has_cpu_shares || r->has_cpu_quota ||
+	       r->has_cpu_period || r->has_rt_runtime || r->has_rt_period || r->has_cpu_idle ||
+	       r->cpus || r->mems || r->has_pids_limit || r->blkio_weight >= 0 ||
+	       r->blkio_leaf_weight >= 0 || r->n_weight_devices || r->n_unified || r->n_hugepages ||
+	       r->has_net_classid || r->n_net_priorities || r->has_kmem || r->has_kmem_tcp;
+}
+
+/*
+ * Rootless (podman's rootless user namespace; docs/rootless.md, OCI): the
+ * container's cgroup is made only where the user may make it.  The
+ * config's cgroupsPath when it names one; else oci-ID in the cgroup
+ * delegated to the user (`ward delegate`, $WARD_CGROUP), in the
+ * hierarchies delegated (pids, memory, cpu); else none, as podman itself
+ * runs rootless containers on cgroup v1: the container then stays in the
+ * engine's cgroup, which is said, and a config that asks for limits is
+ * refused with the command that gives the user a cgroup.
+ */
+static int rootless_cgroup(struct oci_container *c, ward_error_t *err)
+{
+	const struct ward_oci_opts *o = c->o;
+	const struct ward_oci_config *cfg = c->cfg;
+	cleanup_free char *path = NULL;
+	cleanup_free char *deleg = NULL;
+	const char *how = NULL;
+	uid_t host = ward_host_uid();
+
+	if (cfg->cgroups_path && *cfg->cgroups_path) {
+		path = ward_oci_cgroup_path(cfg->cgroups_path, o->id, o->systemd_cgroup, err);
+		if (path == NULL)
+			return -1;
+	} else {
+		deleg = ward_cgroup_delegated(o->cgroup_root, getuid(), &how);
+		if (deleg == NULL && how)
+			return ward_error_set(err, EINVAL,
+					      "WARD_CGROUP names no usable cgroup: it must name a "
+					      "cgroup below the root, without \"..\"");
+		if (deleg) {
+			cleanup_free char *abs = ward_xasprintf("/%s/oci-%s", deleg, o->id);
+
+			path = ward_path_normalize(abs);
+			if (path == NULL || strcmp(path, "/") == 0)
+				return ward_error_set(err, EINVAL,
+						      "%s names no usable cgroup: it must name a "
+						      "cgroup below the root, without \"..\"",
+						      how);
+		}
+	}
+	if (path && ward_oci_cgroup_open_partial(o->cgroup_root, path, true, &c->cg, err) < 0)
+		return ward_error_wrap(err, "cannot create the container's cgroup");
+	if (c->cg)
+		return 0;
+	if (how && strcmp(how, "WARD_CGROUP") == 0) {
+		cleanup_free char *e = ward_escape(getenv("WARD_CGROUP"), 256);
+
+		if (resources_limit(&cfg->resources))
+			return ward_error_set(
+				err, EACCES,
+				"%s: linux.resources sets limits, but WARD_CGROUP=\"%s\" "
+				"names no cgroup where you (uid %u) may make the "
+				"container's: name a cgroup delegated to you, or unset "
+				"it (`sudo ward delegate %u` gives you one; "
+				"docs/rootless.md)",
+				cfg->path, e, (unsigned)host, (unsigned)host);
+		ward_oci_log(WARD_LOG_WARN,
+			     "rootless: WARD_CGROUP=\"%s\" names no cgroup where you (uid %u) "
+			     "may make the container's: it stays in the engine's cgroup",
+			     e, (unsigned)host);
+		return 0;
+	}
+	if (resources_limit(&cfg->resources))
+		return ward_error_set(err, EACCES,
+				      "%s: linux.resources sets limits, but no cgroup is delegated "
+				      "to you (uid %u) where rootless ward could enforce them: "
+				      "`sudo ward delegate %u` gives you one (docs/rootless.md), "
+				      "or leave the limits out",
+				      cfg->path, (unsigned)host, (unsigned)host);
+	ward_oci_log(WARD_LOG_WARN,
+		     "rootless: no cgroup is delegated to you (uid %u): the container stays "
+		     "in the engine's cgroup, without a cgroup of its own; `sudo ward delegate "
+		     "%u` gives it one (docs/rootless.md)",
+		     (unsigned)host, (unsigned)host);
+	return 0;
 }
 
 /*
@@ -521,11 +617,16 @@ static int prepare(struct oci_container *c, int dirfd, ward_error_t *err)
 	    ward_oci_prog_save(dirfd, "ward-seccomp.bpf", &c->ward_sc, 0, err) < 0)
 		return -1;
 
-	cgpath = ward_oci_cgroup_path(cfg->cgroups_path, o->id, o->systemd_cgroup, err);
-	if (cgpath == NULL)
-		return -1;
-	if (ward_oci_cgroup_open(o->cgroup_root, cgpath, true, &c->cg, err) < 0)
-		return ward_error_wrap(err, "cannot create the container's cgroup");
+	if (ward_rootless()) {
+		if (rootless_cgroup(c, err) < 0)
+			return -1;
+	} else {
+		cgpath = ward_oci_cgroup_path(cfg->cgroups_path, o->id, o->systemd_cgroup, err);
+		if (cgpath == NULL)
+			return -1;
+		if (ward_oci_cgroup_open(o->cgroup_root, cgpath, true, &c->cg, err) < 0)
+			return ward_error_wrap(err, "cannot create the container's cgroup");
+	}
 	/* A cgroup that exists already belongs to somebody else: writing the
 	 * container's limits there, or killing what it holds, is taking it
 	 * over.  Under the entitlements only a cgroup ward makes is used. */
@@ -539,7 +640,7 @@ static int prepare(struct oci_container *c, int dirfd, ward_error_t *err)
 				      "(remove linux.cgroupsPath, or name a new cgroup)",
 				      cfg->path, e, WARD_OCI_ENTITLEMENTS);
 	}
-	if (ward_oci_cgroup_apply(c->cg, &cfg->resources, true, err) < 0)
+	if (c->cg && ward_oci_cgroup_apply(c->cg, &cfg->resources, true, err) < 0)
 		return -1;
 
 	if (!c->run_mode) {
@@ -649,7 +750,7 @@ static int finish_create(struct oci_container *c, pid_t pid, ward_error_t *err)
 	}
 	/* v1 (and the hybrid layout): join after clone.  The first write may
 	 * wait for an RCU grace period; the init builds its root meanwhile. */
-	if ((ward_oci_cgroup_dirfd(c->cg) < 0 || ward_clone3_missing()) &&
+	if (c->cg && (ward_oci_cgroup_dirfd(c->cg) < 0 || ward_clone3_missing()) &&
 	    ward_oci_cgroup_enter(c->cg, pid, err) < 0)
 		return -1;
 	if (send(c->sync[0], (char[]){SYNC_CGROUP}, 1, MSG_NOSIGNAL) != 1)

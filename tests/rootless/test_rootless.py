@@ -266,6 +266,29 @@ def test_ward_cgroup_names_a_delegated_cgroup(user, tmpdir_real):
     assert r.returncode == 0, r
 
 
+
+@pytest.mark.parametrize("best_effort", [False, True])
+def test_hostile_ward_cgroup_out_of_the_cgroup_fs_refused(user, udir, best_effort):
+    # WARD_CGROUP with "..": the kernel would follow it out of the cgroup
+    # file system into a directory of the user's, where "limits" are plain
+    # files and ward's collector would remove the user's run-* directories.
+    # Refused as bad input, also under --best-effort; nothing made there.
+    fake = udir(0o755)
+    rel = "../" * 8 + fake.lstrip("/")
+    opts = ["--best-effort"] if best_effort else []
+    r = as_user(user, "run", *opts, "--", "/bin/true", extra_env=[f"WARD_CGROUP={rel}"])
+    assert r.returncode == EXIT_FAILURE, r
+    assert "is not a cgroup: it must name a cgroup delegated to you" in r.stderr, r
+    assert os.listdir(fake) == []
+    # The parent of every user's subtree (another user's sandboxes'
+    # siblings): the kernel refuses the user there.
+    r = as_user(user, "run", *opts, "--", "/bin/true", extra_env=["WARD_CGROUP=/ward-users"])
+    if best_effort:
+        assert r.returncode == 0 and "Permission denied" in r.stderr, r
+    else:
+        assert r.returncode == EXIT_FAILURE and "Permission denied" in r.stderr, r
+
+
 def nothing_of(user, before):
     """Processes of the user now that were not there before (but its broker)."""
     table = proc_table()
