@@ -26,10 +26,10 @@ enum ward_arg_kind {
 	WARD_ARG_PATHMODE, /* api.open=PATH[:ro|rw] */
 };
 
-#define WARD_ENT_DANGEROUS   0x1u /* marked as such; a trust policy may refuse it */
-#define WARD_ENT_UNAVAILABLE 0x2u /* listed, refused with "not yet available" */
-#define WARD_ENT_DEFAULT     0x4u /* in force when nothing else of its group is */
-#define WARD_ENT_REPEATABLE  0x8u /* may appear several times with different values */
+#define WARD_ENT_DANGEROUS	0x1u  /* marked as such; a trust policy may refuse it */
+#define WARD_ENT_UNAVAILABLE	0x2u  /* listed, refused with "not yet available" */
+#define WARD_ENT_DEFAULT	0x4u  /* in force when nothing else of its group is */
+#define WARD_ENT_REPEATABLE	0x8u  /* may appear several times with different values */
 #define WARD_ENT_VALUE_OPTIONAL 0x10u /* "=VALUE" may be left out (host.devices.admin) */
 
 struct ward_entitlement {
