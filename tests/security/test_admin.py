@@ -261,3 +261,29 @@ def test_devices_admin_cgroup_list_is_exact(spawned):
     assert "c 10:229 rw" in rules and "c 10:200 rw" in rules, rules
     assert not any(r.startswith("b ") or r.startswith("a ") for r in rules), rules
     assert not any("m" in r.split()[-1] for r in rules), rules
+
+
+# ---------------------------------------------------------------- ward explain
+
+def test_explain_admin_combination():
+    r = run_ward("explain", "-a", "security.admin", "-a", "network.admin", "-a",
+                 "host.devices.admin", "-a", "process.limit=200")
+    assert r.returncode == 0, r
+    out = r.stdout
+    holds, given = out.split("what still protects the host:\n")[1].split(
+        "What is given up compared with the default:\n")
+    for want in ("no host namespace", "no host capability", "init_module", "kexec_load",
+                 "bpf", "perf_event_open", "keyctl", "clock_settime",
+                 "/dev/fuse, /dev/net/tun", "pids.max 200", "enforced on the host"):
+        assert want in holds, (want, holds)
+    for want in ("Landlock is not applied", "mount, pivot_root", "program's to change",
+                 "FUSE and tun drivers"):
+        assert want in given, (want, given)
+    j = run_ward("explain", "--json", "-a", "security.admin", "-a", "network.admin")
+    import json
+    d = json.loads(j.stdout)
+    assert any("no host capability" in h for h in d["admin"]["holds"]), d["admin"]
+    assert not any("FUSE" in g for g in d["admin"]["given_up"]), d["admin"]
+    # Without an admin entitlement there is no such section.
+    r = run_ward("explain")
+    assert "what still protects the host" not in r.stdout, r
