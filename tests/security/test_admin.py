@@ -287,3 +287,89 @@ def test_explain_admin_combination():
     # Without an admin entitlement there is no such section.
     r = run_ward("explain")
     assert "what still protects the host" not in r.stdout, r
+
+
+# ---------------------------------------------------------------- ward inside ward
+
+def nested(tmpdir, outer_allow, inner_args, script=None, timeout=120):
+    """Run ward inside a security.admin sandbox.  ward is copied to TMPDIR
+    (granted with fs.exec) so that the inner ward runs the binary under
+    test; the inner command is INNER_ARGS after `ward run -q`, or SCRIPT
+    (a shell script where $W is the inner ward)."""
+    import shutil
+    w = os.path.join(tmpdir, "ward")
+    shutil.copy(WARD, w)
+    os.chmod(w, 0o755)
+    allow = ["security.admin", f"fs.exec={tmpdir}", f"fs.exec={HELPERS}", *outer_allow]
+    if script is None:
+        script = " ".join(["$W", "run", "-q", "--state-dir", "/tmp/ws", *inner_args])
+    return run_ward("run", "-q", *sum((["-a", a] for a in allow), []), "--", "/bin/sh", "-c",
+                    f"W={w}; {script}", timeout=timeout)
+
+
+def test_ward_inside_ward_runs(tmpdir_real):
+    # The issue's case: clone3 refused with ENOSYS by the outer filter,
+    # openat2 too; a procfs for the inner pid namespace; the inner ward's
+    # own cgroup in the outer's.
+    r = nested(tmpdir_real, [], ["-a", f"fs.exec={HELPERS}", "--", PROBE, "pids"])
+    assert r.returncode == 0, r
+    p = ProbeResult(r)
+    assert p.ok and p["n"] == "2" and p["self"] == "2", r
+    assert "Function not implemented" not in r.stderr, r
+
+
+def test_ward_inside_ward_inner_limit(tmpdir_real):
+    r = nested(tmpdir_real, ["process.limit=60"],
+               ["-a", f"fs.exec={HELPERS}", "-a", "process.limit=8", "--", PROBE, "forkbomb",
+                "100"])
+    p = ProbeResult(r)
+    assert r.returncode == 0 and p.errno == "EAGAIN", r
+    # The program and its forks: at most the inner limit.
+    assert int(p["forks"]) < 8, r
+
+
+def test_ward_inside_ward_outer_limit_holds(tmpdir_real):
+    # The inner ward asks for more than the outer allows; then the program
+    # of the outer sandbox makes a child cgroup without a limit and moves
+    # itself there.  Both are refused (the outer RLIMIT_NPROC, inherited,
+    # and the outer cgroup's pids.max, root's file, which the sandbox cannot
+    # write), and the outer cgroup's pids.peak shows that the whole tree
+    # never held more than the outer limit.
+    script = (
+        f"$W run -q --state-dir /tmp/ws -a fs.exec={HELPERS} -a process.limit=500 -- "
+        f"{PROBE} forkbomb 200; "
+        "mkdir /sys/fs/cgroup/pids/esc && echo max > /sys/fs/cgroup/pids/esc/pids.max && "
+        "echo $$ > /sys/fs/cgroup/pids/esc/cgroup.procs && "
+        f"{PROBE} forkbomb 200; "
+        "echo 1000 > /sys/fs/cgroup/pids/pids.max || echo own-limit-refused; "
+        "cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/pids/pids.peak")
+    r = nested(tmpdir_real, ["process.limit=30"], None, script=script)
+    assert r.returncode == 0, r
+    lines = r.stdout.split("\n")
+    inner, esc = ProbeResult(Result([], 0, lines[0], "")), ProbeResult(Result([], 0, lines[1], ""))
+    assert inner.errno == "EAGAIN" and int(inner["forks"]) < 30, r
+    assert esc.errno == "EAGAIN" and int(esc["forks"]) < 30, r
+    assert "own-limit-refused" in r.stdout, r
+    rest = [l for l in lines[2:] if l and l != "own-limit-refused"]
+    assert rest[0] == "31", r   # process.limit + 1 (ward's init)
+    assert 0 < int(rest[1]) <= 31, r
+
+
+def test_ward_inside_ward_escape_battery(tmpdir_real):
+    # The same attempts in a plain sandbox and in one inside a
+    # security.admin sandbox: the inner sandbox blocks each the same way.
+    probes = [["mount-tmpfs"], ["keyctl"], ["bpf"], ["perf"], ["init-module"], ["kexec"],
+              ["clock-invalid"], ["io-uring"], ["userfaultfd"], ["socket", "packet"],
+              ["socket", "inet"], ["unshare", "user"], ["chroot", "/"], ["open-by-handle"],
+              ["ptrace", "1"], ["open", "/dev/vda", "r"], ["mknod"]]
+    script = "; ".join(
+        f"$W run -q --state-dir /tmp/ws -a fs.exec={HELPERS} -- {PROBE} {' '.join(a)}"
+        for a in probes)
+    r = nested(tmpdir_real, [], None, script=script, timeout=300)
+    assert r.returncode == 0, r
+    got = [l for l in r.stdout.split("\n") if l]
+    assert len(got) == len(probes), r
+    for a, line in zip(probes, got):
+        plain = run_probe(*a)
+        assert plain.line.split()[0] == line.split()[0], (a, plain.line, line)
+        assert not line.startswith("ok"), (a, line)
