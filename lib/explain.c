@@ -397,7 +397,8 @@ size_t ward_engine_summary(const struct ward_policy *p, int abi, struct ward_eng
 		      "reachable (a larger attack surface than the default's)");
 		eline(out, max, &n, false,
 		      "security.admin: CAP_SYS_ADMIN and Docker's capability set within its own "
-		      "namespaces");
+		      "namespaces, which may be kept across a uid change there (KEEP_CAPS "
+		      "unlocked, for an engine's runtime)");
 	}
 	if (p->net_admin)
 		eline(out, max, &n, false,

@@ -373,3 +373,71 @@ def test_ward_inside_ward_escape_battery(tmpdir_real):
         plain = run_probe(*a)
         assert plain.line.split()[0] == line.split()[0], (a, plain.line, line)
         assert not line.startswith("ok"), (a, line)
+
+
+# ---------------------------------------------------------------- podman inside ward
+
+PODMAN_CONF = """[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "{d}/run/events.log"
+runtime = "crun"
+tmp_dir = "{d}/run/libpod"
+static_dir = "{d}/storage/libpod"
+volume_path = "{d}/storage/volumes"
+[containers]
+default_ulimits = []
+netns = "none"
+keyring = false
+"""
+STORAGE_CONF = """[storage]
+driver = "vfs"
+runroot = "{d}/run"
+graphroot = "{d}/storage"
+"""
+
+
+def test_podman_inside_ward(tmpdir_real):
+    # podman (Debian's 4.3, crun, conmon) runs a busybox rootfs inside a
+    # sandbox with the three admin entitlements, with vfs storage and a
+    # network namespace of its own (--network none: lo only), and passes
+    # the container's exit status back.  Its cgroups are disabled: podman's
+    # cgroupfs manager wants every v1 hierarchy, ward gives pids, memory
+    # and cpu (the outer limits still cap the container).
+    import shutil
+    for tool in ("/usr/bin/podman", "/usr/bin/crun", "/usr/bin/conmon"):
+        if not os.access(tool, os.X_OK):
+            pytest.skip(f"{tool} is not installed (apt-get install podman)")
+    busybox = shutil.which("busybox")
+    if busybox is None or b"statically linked" not in subprocess.run(
+            ["file", "-L", busybox], capture_output=True).stdout:
+        pytest.skip("no static busybox (apt-get install busybox-static)")
+    d = tmpdir_real
+    root = os.path.join(d, "rootfs")
+    for sub in ("bin", "proc", "sys", "dev", "etc", "tmp"):
+        os.makedirs(os.path.join(root, sub))
+    shutil.copy(busybox, os.path.join(root, "bin", "busybox"))
+    for name in ("sh", "echo", "cat"):
+        os.symlink("busybox", os.path.join(root, "bin", name))
+    for sub in ("storage", "run/crun", "tmp", "conf"):
+        os.makedirs(os.path.join(d, sub))
+    with open(os.path.join(d, "conf", "containers.conf"), "w") as f:
+        f.write(PODMAN_CONF.format(d=d))
+    with open(os.path.join(d, "conf", "storage.conf"), "w") as f:
+        f.write(STORAGE_CONF.format(d=d))
+    argv = ["run", "-q", "-a", "security.admin", "-a", "network.admin", "-a",
+            "host.devices.admin", "-a", "process.limit=300", "-a", f"fs.write={d}", "-a",
+            f"fs.exec={d}", "--setenv", f"CONTAINERS_CONF={d}/conf/containers.conf",
+            "--setenv", f"CONTAINERS_STORAGE_CONF={d}/conf/storage.conf", "--setenv",
+            f"TMPDIR={d}/tmp", "--", "/usr/bin/podman", "--root", f"{d}/storage", "--runroot",
+            f"{d}/run", "--tmpdir", f"{d}/run/libpod", "--storage-driver", "vfs",
+            "--cgroup-manager", "cgroupfs", "--events-backend", "file", "--runtime-flag",
+            f"root={d}/run/crun", "run", "--rm", "--network", "none", "--cgroups", "disabled",
+            "--ulimit", "host", "--rootfs", root, "/bin/sh", "-c"]
+    r = run_ward(*argv, "echo hello from podman; cat /proc/net/dev | wc -l", timeout=180)
+    assert r.returncode == 0, r
+    out = r.stdout.split("\n")
+    assert out[0] == "hello from podman", r
+    assert out[1].strip() == "3", r   # two header lines and lo: no other interface
+    r = run_ward(*argv, "exit 7", timeout=180)
+    assert r.returncode == 7, r
