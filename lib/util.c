@@ -478,7 +478,7 @@ int ward_read_file(const char *path, char **out, size_t *len)
  * absolute path beneath a directory is EXDEV.  Stricter than openat2, never
  * looser.
  */
-static int openat2_walk(int dirfd, const char *path, uint64_t flags, uint64_t resolve)
+int ward_openat2_walk(int dirfd, const char *path, uint64_t flags, uint64_t resolve)
 {
 	cleanup_free char *copy = ward_xstrdup(path);
 	cleanup_close int cur = -1;
@@ -548,6 +548,6 @@ int ward_openat2(int dirfd, const char *path, uint64_t flags, uint64_t resolve)
 	int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
 
 	if (fd < 0 && errno == ENOSYS)
-		return openat2_walk(dirfd, path, flags, resolve);
+		return ward_openat2_walk(dirfd, path, flags, resolve);
 	return fd;
 }

@@ -100,5 +100,7 @@ ssize_t ward_read_all(int fd, void *buf, size_t len);
  * with O_NOFOLLOW for callers that ask for RESOLVE_NO_SYMLINKS: stricter
  * than openat2 (".." refused), never looser.  -1 with errno. */
 int ward_openat2(int dirfd, const char *path, uint64_t flags, uint64_t resolve);
+/* The walk alone (what ward_openat2 falls back to); for tests. */
+int ward_openat2_walk(int dirfd, const char *path, uint64_t flags, uint64_t resolve);
 
 #endif

@@ -441,3 +441,34 @@ def test_podman_inside_ward(tmpdir_real):
     assert out[1].strip() == "3", r   # two header lines and lo: no other interface
     r = run_ward(*argv, "exit 7", timeout=180)
     assert r.returncode == 7, r
+
+
+def test_nested_procfs_stays_hidden():
+    # The unmasked procfs ward mounts for nesting lies under a covering
+    # tmpfs that is locked in the program's mount namespace: it can neither
+    # be uncovered (umount EINVAL) nor listed (mode 000, unmapped owner);
+    # and the program cannot mount a procfs of the sandbox's own pid
+    # namespace (owned by the host's user namespace: EPERM).  Control: a
+    # procfs for a pid namespace of its own mounts (what nesting needs).
+    code = (
+        "import ctypes, os, subprocess\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "def e(r): return 'ok' if r == 0 else os.strerror(ctypes.get_errno())\n"
+        "print('umount', e(libc.umount2(b'/dev/.ward-nest', 0)))\n"
+        "print('detach', e(libc.umount2(b'/dev/.ward-nest', 2)))\n"
+        "try:\n"
+        "    os.listdir('/dev/.ward-nest'); print('list ok')\n"
+        "except OSError as x: print('list', x.strerror)\n"
+        "os.mkdir('/tmp/p')\n"
+        "print('ownpid', e(libc.mount(b'proc', b'/tmp/p', b'proc', 0, None)))\n"
+        "r = subprocess.run(['unshare', '-p', '-f', '--mount-proc=/tmp/p', 'true'])\n"
+        "print('newpid', 'ok' if r.returncode == 0 else r.returncode)\n")
+    if not os.access("/usr/bin/python3", os.X_OK):
+        pytest.skip("python3 is not installed")
+    r = run_ward("run", "-q", "-a", "security.admin", "--", "/usr/bin/python3", "-c", code)
+    assert r.returncode == 0, r
+    got = dict(l.split(" ", 1) for l in r.stdout.strip().split("\n"))
+    assert got["umount"] == "Invalid argument" and got["detach"] == "Invalid argument", r
+    assert got["list"] == "Permission denied", r
+    assert got["ownpid"] == "Operation not permitted", r
+    assert got["newpid"] == "ok", r
