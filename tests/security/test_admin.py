@@ -472,3 +472,25 @@ def test_nested_procfs_stays_hidden():
     assert got["list"] == "Permission denied", r
     assert got["ownpid"] == "Operation not permitted", r
     assert got["newpid"] == "ok", r
+
+
+@pytest.mark.parametrize("attempt,syscall", [
+    (["init-module"], "init_module"), (["finit-module"], "finit_module"),
+    (["kexec"], "kexec_load"), (["clock-invalid"], "clock_settime"),
+    (["settimeofday-tz"], "settimeofday"), (["bpf"], "bpf"), (["perf"], "perf_event_open"),
+    (["keyctl"], "keyctl"),
+])
+def test_admin_combination_still_denies(attempt, syscall):
+    # The three admin entitlements together: module loading, kexec, the
+    # clock, bpf, perf and the keyring are still refused by the filter
+    # (its own denial record names the syscall), with EPERM.
+    r = run_probe(*attempt, allow=ADMIN3)
+    blocked(r, "EPERM")
+    assert f"denied {syscall}(2) by the syscall filter" in r.stderr, r
+
+
+def test_admin_combination_adjtimex_cannot_set():
+    # adjtimex may read the clock; setting the tick needs CAP_SYS_TIME of
+    # the host's user namespace.
+    r = run_probe("adjtimex-tick", allow=ADMIN3)
+    blocked(r, "EPERM")
