@@ -608,7 +608,12 @@ static int net_admin_enter(struct launch *l, pid_t child, ward_error_t *err)
 		if (setns(ns, CLONE_NEWNET) < 0)
 			return ward_error_sys(err, "network.admin: cannot enter the program's "
 						   "network namespace");
-		if (ward_net_setup_inside(&l->net, NULL, err) < 0)
+		/* The netlink socket stays open until init's close_range,
+		 * after the program was let go: closing one that sent a
+		 * transaction waits for an RCU grace period (lib/net/net.h). */
+		int nft_fd = -1;
+
+		if (ward_net_setup_inside(&l->net, &nft_fd, err) < 0)
 			return -1;
 		if (setns(self, CLONE_NEWNET) < 0)
 			return ward_error_sys(err, "network.admin: cannot return to init's "
