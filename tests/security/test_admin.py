@@ -494,3 +494,21 @@ def test_admin_combination_adjtimex_cannot_set():
     # the host's user namespace.
     r = run_probe("adjtimex-tick", allow=ADMIN3)
     blocked(r, "EPERM")
+
+
+def test_admin_cgroup_given_only_with_security_admin():
+    # security.admin: the sandbox's own cgroup to divide at /sys/fs/cgroup
+    # (a child can be made; its own limit file stays root's).  Without it:
+    # no cgroup hierarchy in the view at all.
+    script = ("ls /sys/fs/cgroup; mkdir /sys/fs/cgroup/pids/child && echo made; "
+              "echo 5 > /sys/fs/cgroup/pids/pids.max || echo refused")
+    r = run_ward("run", "-q", "-a", "security.admin", "-a", "process.limit=40", "--",
+                 "/bin/sh", "-c", script)
+    assert r.returncode == 0, r
+    out = r.stdout.split()
+    if os.path.isdir("/sys/fs/cgroup/pids"):
+        assert {"pids", "memory", "cpu"} <= set(out), r
+        assert "devices" not in out, r
+    assert "made" in out and "refused" in out, r
+    r = run_ward("run", "-q", "-a", "security.user", "--", "/bin/sh", "-c", script)
+    assert "made" not in r.stdout.split() and "pids" not in r.stdout.split(), r
