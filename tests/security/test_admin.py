@@ -512,3 +512,23 @@ def test_admin_cgroup_given_only_with_security_admin():
     assert "made" in out and "refused" in out, r
     r = run_ward("run", "-q", "-a", "security.user", "--", "/bin/sh", "-c", script)
     assert "made" not in r.stdout.split() and "pids" not in r.stdout.split(), r
+
+
+def test_import_maps_cap_net_admin_to_network_admin(tmpdir_real):
+    # ward import of a config.json that keeps CAP_NET_ADMIN: the nearest
+    # entitlement is network.admin (its own namespace only), not
+    # security.admin with a note that nothing gives it.
+    import json
+    cfg = os.path.join(tmpdir_real, "config.json")
+    caps = ["CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_CHOWN"]
+    with open(cfg, "w") as f:
+        json.dump({"ociVersion": "1.0.2",
+                   "process": {"args": ["sh"], "noNewPrivileges": True,
+                               "capabilities": {k: caps for k in
+                                                ("bounding", "effective", "permitted")}},
+                   "linux": {"namespaces": [{"type": "network"}, {"type": "pid"},
+                                            {"type": "mount"}]}}, f)
+    r = run_ward("import", "--from", "oci", cfg)
+    lines = [l.split("#")[0].strip() for l in r.stdout.splitlines()]
+    assert "network.admin" in lines and "security.user" in lines, r
+    assert "security.admin" not in lines and "which no entitlement gives" not in r.stdout, r
