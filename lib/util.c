@@ -486,7 +486,12 @@ int ward_openat2_walk(int dirfd, const char *path, uint64_t flags, uint64_t reso
 	struct stat st;
 	int fd;
 
-	if (!(resolve & RESOLVE_NO_SYMLINKS)) {
+	/* Only what ward's callers ask for: no creation (there is no mode
+	 * here), and no resolution rule but the ones below. */
+	if (!(resolve & RESOLVE_NO_SYMLINKS) || (flags & O_CREAT) ||
+	    (flags & O_TMPFILE) == O_TMPFILE ||
+	    (resolve &
+	     ~(uint64_t)(RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH))) {
 		errno = ENOSYS;
 		return -1;
 	}

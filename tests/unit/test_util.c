@@ -185,6 +185,15 @@ static void test_openat2_walk(void **state)
 	assert_int_equal(fstat(fd, &st), 0);
 	assert_true(S_ISREG(st.st_mode));
 	close(fd);
+	fd = ward_openat2_walk(root, "a", O_PATH | O_DIRECTORY | O_CLOEXEC,
+			       RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
+	assert_true(fd >= 0);
+	close(fd);
+	errno = 0;
+	assert_int_equal(
+		ward_openat2_walk(root, "a/g", O_RDWR | O_CREAT | O_CLOEXEC, RESOLVE_NO_SYMLINKS),
+		-1);
+	assert_int_equal(errno, ENOSYS);
 	fd = ward_openat2_walk(root, "a//./f", O_PATH | O_CLOEXEC, RESOLVE_NO_SYMLINKS);
 	assert_true(fd >= 0);
 	close(fd);
