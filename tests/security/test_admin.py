@@ -462,7 +462,13 @@ def test_nested_procfs_stays_hidden():
         "os.mkdir('/tmp/p')\n"
         "print('ownpid', e(libc.mount(b'proc', b'/tmp/p', b'proc', 0, None)))\n"
         "r = subprocess.run(['unshare', '-p', '-f', '--mount-proc=/tmp/p', 'true'])\n"
-        "print('newpid', 'ok' if r.returncode == 0 else r.returncode)\n")
+        "print('newpid', 'ok' if r.returncode == 0 else r.returncode)\n"
+        "m = [l.split() for l in open('/proc/self/mountinfo')]\n"
+        "at = lambda p: [x for x in m if x[4] == p]\n"
+        "cover, proc = at('/dev/.ward-nest'), at('/dev/.ward-nest/proc')\n"
+        "print('cover', cover[-1][cover[-1].index('-') + 1] if cover else 'none')\n"
+        "print('hidden', 'yes' if cover and proc and proc[0][1] != cover[-1][0] and\n"
+        "      int(cover[-1][0]) > int(proc[0][0]) else 'no')\n")
     if not os.access("/usr/bin/python3", os.X_OK):
         pytest.skip("python3 is not installed")
     r = run_ward("run", "-q", "-a", "security.admin", "--", "/usr/bin/python3", "-c", code)
@@ -472,6 +478,10 @@ def test_nested_procfs_stays_hidden():
     assert got["list"] == "Permission denied", r
     assert got["ownpid"] == "Operation not permitted", r
     assert got["newpid"] == "ok", r
+    # Two layers keep it out of reach: the covering tmpfs (mounted after
+    # the procfs, on the directory above it) and that directory's owner
+    # (host root, unmapped) and mode.
+    assert got["cover"] == "tmpfs" and got["hidden"] == "yes", r
 
 
 @pytest.mark.parametrize("attempt,syscall", [
