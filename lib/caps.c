@@ -120,6 +120,21 @@ static const char *const cap_names[] = {
 /* Bits that must be clear once the base bits are locked. */
 #define SECBITS_CLEAR SECBIT_NO_SETUID_FIXUP
 
+/*
+ * security.admin (CAP_SYS_ADMIN kept): KEEP_CAPS is left unlocked.  An engine
+ * inside (crun under podman, an inner ward) sets PR_SET_KEEPCAPS to keep its
+ * capabilities across its switch to a container's uid; every capability the
+ * sandbox holds is within its own user namespace, so keeping one across a
+ * uid change there reaches nothing of the host.  NOROOT, the setuid fixup
+ * and ambient raising stay locked.
+ */
+static unsigned base_bits(uint64_t keep)
+{
+	if (keep & (1ULL << CAP_SYS_ADMIN))
+		return SECBITS_BASE & ~(unsigned)SECBIT_KEEP_CAPS_LOCKED;
+	return SECBITS_BASE;
+}
+
 const char *ward_cap_name(int cap)
 {
 	if (cap < 0 || (size_t)cap >= ARRAY_SIZE(cap_names))
@@ -473,7 +488,7 @@ int ward_caps_drop_bounding(uint64_t keep, ward_error_t *err)
 	 * to keep, ward_caps_finish() raises them as ambient first and locks
 	 * afterwards.
 	 */
-	bits = SECBITS_BASE | (keep == 0 ? SECBITS_AMBIENT : 0);
+	bits = base_bits(keep) | (keep == 0 ? SECBITS_AMBIENT : 0);
 	if (securebits_set(bits, err) < 0)
 		return -1;
 
@@ -547,7 +562,7 @@ int ward_caps_finish(uint64_t keep, ward_error_t *err)
 	 * lowers an ambient capability cannot raise it again.  This needs
 	 * CAP_SETPCAP in the effective set, which is why the trim comes last.
 	 */
-	if (securebits_set(SECBITS_BASE | SECBITS_AMBIENT, err) < 0)
+	if (securebits_set(base_bits(keep) | SECBITS_AMBIENT, err) < 0)
 		return -1;
 
 	/* Lowering permitted and effective needs no privilege and cannot be undone. */
@@ -565,7 +580,7 @@ int ward_caps_finish(uint64_t keep, ward_error_t *err)
 				      (unsigned long long)c.eff, (unsigned long long)c.perm,
 				      (unsigned long long)c.inh, (unsigned long long)keep);
 	if (sets_verify(keep, last, true, err) < 0 ||
-	    securebits_verify(SECBITS_BASE | SECBITS_AMBIENT, err) < 0)
+	    securebits_verify(base_bits(keep) | SECBITS_AMBIENT, err) < 0)
 		return -1;
 	return 0;
 }

@@ -10,6 +10,8 @@
 #include <linux/capability.h>
 #include <linux/sched.h>
 #include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -141,6 +143,9 @@ size_t ward_threat_matrix(const struct ward_policy *p, int abi, struct ward_thre
 		add(t, "seccomp: socket(AF_PACKET) denied");
 	if (!HAS_CAP(p, CAP_NET_RAW))
 		add(t, "capabilities: no CAP_NET_RAW");
+	else if (userns && p->net_admin)
+		add(t, "namespaces: CAP_NET_RAW only in its own network namespace (its own "
+		       "interfaces' packets)");
 	else if (userns && p->net != WARD_NET_HOST)
 		add(t, "namespaces: CAP_NET_RAW only over a network namespace it does not own");
 	if (p->net != WARD_NET_HOST)
@@ -194,21 +199,26 @@ size_t ward_threat_matrix(const struct ward_policy *p, int abi, struct ward_thre
 
 	NEXT("reach the network");
 	if (p->net == WARD_NET_NONE) {
-		add(t, "namespaces: own network namespace with loopback only");
-		add(t, "seccomp: socket(2) only for AF_UNIX");
-		if (abi >= 4)
+		add(t, p->net_admin ? "namespaces: own network namespace with no way out (what "
+				      "network.admin builds stays inside it)"
+				    : "namespaces: own network namespace with loopback only");
+		if (!(p->socket_families & ~(1ULL << AF_UNIX)))
+			add(t, "seccomp: socket(2) only for AF_UNIX");
+		if (ll && abi >= 4)
 			add(t, "landlock: TCP bind and connect denied");
-		add(t, "landlock: abstract Unix sockets scoped to the sandbox");
+		if (ll)
+			add(t, "landlock: abstract Unix sockets scoped to the sandbox");
 	} else if (p->net == WARD_NET_LOOPBACK) {
 		add(t, "namespaces: own network namespace with loopback only");
 	} else if (p->net == WARD_NET_PORTS) {
 		add(t, "namespaces: own network namespace; one veth into ward0, no route "
 		       "anywhere but through the host");
-		add(t, "nftables: inside its namespace only the network.connect destinations "
-		       "and network.listen ports, the rest dropped");
+		if (!p->net_admin)
+			add(t, "nftables: inside its namespace only the network.connect "
+			       "destinations and network.listen ports, the rest dropped");
 		add(t, "nftables: on the host, forwarded only to its network.connect "
 		       "destinations");
-		if (abi >= 4 && !p->net_lo_open)
+		if (ll && abi >= 4 && !p->net_lo_open)
 			add(t, "landlock: TCP connect and bind only to the granted ports");
 		if (!HAS_CAP(p, CAP_NET_ADMIN))
 			add(t, "capabilities: no CAP_NET_ADMIN (cannot change its address or "
@@ -267,6 +277,141 @@ size_t ward_threat_matrix(const struct ward_policy *p, int abi, struct ward_thre
 		add(t, "identity: setuid-root files belong to an unmapped uid");
 done:
 #undef NEXT
+	ward_sc_rules_free(&r);
+	return n;
+}
+
+static void eline(struct ward_engine_line *out, size_t max, size_t *n, bool holds, const char *fmt,
+		  ...) __attribute__((format(printf, 5, 6)));
+static void eline(struct ward_engine_line *out, size_t max, size_t *n, bool holds, const char *fmt,
+		  ...)
+{
+	va_list ap;
+
+	if (*n >= max)
+		return;
+	out[*n].holds = holds;
+	va_start(ap, fmt);
+	vsnprintf(out[*n].text, sizeof(out[*n].text), fmt, ap);
+	va_end(ap);
+	(*n)++;
+}
+
+size_t ward_engine_summary(const struct ward_policy *p, int abi, struct ward_engine_line *out,
+			   size_t max)
+{
+	static const char *const never[] = {
+		"init_module",
+		"finit_module",
+		"kexec_load",
+		"kexec_file_load",
+		"bpf",
+		"perf_event_open",
+		"keyctl",
+		"add_key",
+		"userfaultfd",
+		"io_uring_setup",
+		"open_by_handle_at",
+		"reboot",
+		"swapon",
+	};
+	struct ward_sc_rules r = {0};
+	bool admin = p->level == WARD_LEVEL_ADMIN;
+	char list[320], devs[160];
+	size_t n = 0, i, o;
+
+	if (!admin && !p->net_admin && !p->dev_admin)
+		return 0;
+	if (ward_seccomp_rules(p, &r, NULL) < 0)
+		memset(&r, 0, sizeof(r));
+
+	/* What still protects the host. */
+	if ((p->namespaces & CLONE_NEWUSER) && p->net != WARD_NET_HOST)
+		eline(out, max, &n, true,
+		      "no host namespace: user, mount, pid, network, ipc, uts, cgroup and time "
+		      "namespaces of its own; nested ones (an engine's containers) are made "
+		      "inside them, and setns cannot reach the host's");
+	if (p->namespaces & CLONE_NEWUSER)
+		eline(out, max, &n, true,
+		      "no host capability: every capability it holds is within its own user "
+		      "namespace, whose uid 0 is an unprivileged host uid");
+	for (i = 0, o = 0, list[0] = '\0'; i < ARRAY_SIZE(never); i++)
+		if (sc_denied(&r, never[i]) && o < sizeof(list))
+			o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", o ? ", " : "",
+					      never[i]);
+	eline(out, max, &n, true,
+	      "still denied by the syscall filter under every policy: %s (module loading, "
+	      "kexec, bpf, perf, the kernel keyring)",
+	      list);
+	if (!p->host_time && sc_denied(&r, "clock_settime"))
+		eline(out, max, &n, true,
+		      "the clock: clock_settime, settimeofday and adjtimex denied; CAP_SYS_TIME "
+		      "counts only in the host's user namespace");
+	for (i = 0, o = 0, devs[0] = '\0'; i < p->n_devices && o < sizeof(devs); i++)
+		o += (size_t)snprintf(devs + o, sizeof(devs) - o, "%s%s", o ? ", " : "",
+				      p->devices[i].path);
+	eline(out, max, &n, true,
+	      "devices: the minimal /dev%s%s; the v1 device list allows nothing else and no "
+	      "mknod, which no user namespace may do anyway",
+	      p->n_devices ? " plus " : "", devs);
+	if (p->cpu_quota_us)
+		eline(out, max, &n, true,
+		      "limits: pids.max %llu, memory %llu MiB, cpu %llu.%02llu; everything "
+		      "nested inside (an inner ward, an engine's containers) counts against them: "
+		      "the sandbox's cgroup is the root of its cgroup namespace",
+		      (unsigned long long)p->pids_max, (unsigned long long)(p->memory_max >> 20),
+		      (unsigned long long)(p->cpu_quota_us / p->cpu_period_us),
+		      (unsigned long long)(p->cpu_quota_us * 100 / p->cpu_period_us % 100));
+	else
+		eline(out, max, &n, true,
+		      "limits: pids.max %llu, memory %llu MiB; everything nested inside (an "
+		      "inner ward, an engine's containers) counts against them: the sandbox's "
+		      "cgroup is the root of its cgroup namespace",
+		      (unsigned long long)p->pids_max, (unsigned long long)(p->memory_max >> 20));
+	if (p->net != WARD_NET_HOST)
+		eline(out, max, &n, true,
+		      "the host's network: not in the sandbox's namespaces; /proc/sys read-only%s",
+		      p->net_admin ? " but /proc/sys/net, which shows the opener's own namespace"
+				   : "");
+	if (p->net_admin)
+		eline(out, max, &n, true,
+		      "network: only its own namespace is administered; what its network "
+		      "entitlement grants is enforced on the host (table ip ward_nat, table "
+		      "bridge ward), where the program cannot change it");
+	if (p->no_new_privs)
+		eline(out, max, &n, true,
+		      "no_new_privs: no set-id or file-capability program "
+		      "gains anything");
+
+	/* What is given up compared with the default (security.confined,
+	 * network.none). */
+	if (admin) {
+		eline(out, max, &n, false,
+		      "security.admin: Landlock is not applied (a Landlock-restricted process "
+		      "cannot mount): the file system rests on the view, the identity and the "
+		      "filter%s",
+		      abi >= 4 ? "; TCP port rules of network.connect/listen are not applied" : "");
+		eline(out, max, &n, false,
+		      "security.admin: mount, pivot_root, the new mount API, setns and namespace "
+		      "creation are allowed: the kernel's user-namespace and mount code is "
+		      "reachable (a larger attack surface than the default's)");
+		eline(out, max, &n, false,
+		      "security.admin: CAP_SYS_ADMIN and Docker's capability set within its own "
+		      "namespaces, which may be kept across a uid change there (KEEP_CAPS "
+		      "unlocked, for an engine's runtime)");
+	}
+	if (p->net_admin)
+		eline(out, max, &n, false,
+		      "network.admin: the rules ward puts inside the sandbox's namespace are the "
+		      "program's to change; AF_PACKET and raw sockets on its own interfaces; the "
+		      "kernel's netlink, nftables, bridge and veth code is reachable");
+	if (p->dev_admin)
+		eline(out, max, &n, false,
+		      "host.devices.admin: the %s driver%s reachable from the sandbox",
+		      p->dev_admin == (WARD_DEVADMIN_FUSE | WARD_DEVADMIN_TUN) ? "FUSE and tun"
+		      : (p->dev_admin & WARD_DEVADMIN_FUSE)		       ? "FUSE"
+									       : "tun",
+		      p->dev_admin == (WARD_DEVADMIN_FUSE | WARD_DEVADMIN_TUN) ? "s are" : " is");
 	ward_sc_rules_free(&r);
 	return n;
 }
@@ -641,6 +786,24 @@ int ward_explain_text(const struct ward_policy *p, int abi, FILE *f, ward_error_
 		else if (threats[i].n_layers == 1)
 			fprintf(f, "      warning: only one layer stops it\n");
 	}
+
+	{
+		struct ward_engine_line el[24];
+		size_t ne = ward_engine_summary(p, abi, el, ARRAY_SIZE(el));
+
+		if (ne) {
+			fprintf(f,
+				"\nAdmin entitlements (engines inside ward): what still protects "
+				"the host:\n");
+			for (i = 0; i < ne; i++)
+				if (el[i].holds)
+					fprintf(f, "  - %s\n", el[i].text);
+			fprintf(f, "What is given up compared with the default:\n");
+			for (i = 0; i < ne; i++)
+				if (!el[i].holds)
+					fprintf(f, "  - %s\n", el[i].text);
+		}
+	}
 	return 0;
 }
 
@@ -735,6 +898,21 @@ int ward_explain_json(const struct ward_policy *p, int abi, FILE *f, ward_error_
 		json_array_append_new(matrix, o);
 	}
 	json_object_set_new(root, "defense_in_depth", matrix);
+	{
+		struct ward_engine_line el[24];
+		size_t ne = ward_engine_summary(p, abi, el, ARRAY_SIZE(el));
+
+		if (ne) {
+			json_t *eng = json_object(), *holds = json_array(), *given = json_array();
+
+			for (i = 0; i < ne; i++)
+				json_array_append_new(el[i].holds ? holds : given,
+						      json_string(el[i].text));
+			json_object_set_new(eng, "holds", holds);
+			json_object_set_new(eng, "given_up", given);
+			json_object_set_new(root, "admin", eng);
+		}
+	}
 
 	if (json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0)
 		rc = ward_error_set(err, EIO, "cannot write JSON");

@@ -21,6 +21,19 @@ struct ward_threat {
 size_t ward_threat_matrix(const struct ward_policy *p, int landlock_abi, struct ward_threat *out,
 			  size_t max);
 
+/* The admin entitlements (security.admin, network.admin, host.devices.admin:
+ * engines inside ward, docs/engines.md): what still protects the host
+ * (holds) and what is given up compared with the default sandbox. */
+struct ward_engine_line {
+	bool holds;
+	char text[400];
+};
+
+/* Fill out[] (at most max) for a policy with an admin entitlement; 0 lines
+ * for a policy without one. */
+size_t ward_engine_summary(const struct ward_policy *p, int landlock_abi,
+			   struct ward_engine_line *out, size_t max);
+
 /* Explain for root mode (0), rootless mode (1), or the mode of the caller
  * (-1, the default: lib/rootless.c).  docs/rootless.md. */
 void ward_explain_mode(int rootless);

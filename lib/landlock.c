@@ -441,12 +441,7 @@ char *ward_landlock_missing_text(unsigned missing)
  */
 static int open_rule_path(const char *path)
 {
-	struct open_how how;
-
-	memset(&how, 0, sizeof(how));
-	how.flags = O_PATH | O_CLOEXEC;
-	how.resolve = RESOLVE_NO_SYMLINKS;
-	return (int)syscall(__NR_openat2, AT_FDCWD, path, &how, sizeof(how));
+	return ward_openat2(AT_FDCWD, path, O_PATH | O_CLOEXEC, RESOLVE_NO_SYMLINKS);
 }
 
 static int add_path_rule(int ruleset_fd, const struct ward_ll_path_rule *r, ward_error_t *err)

@@ -608,7 +608,12 @@ static int net_admin_enter(struct launch *l, pid_t child, ward_error_t *err)
 		if (setns(ns, CLONE_NEWNET) < 0)
 			return ward_error_sys(err, "network.admin: cannot enter the program's "
 						   "network namespace");
-		if (ward_net_setup_inside(&l->net, NULL, err) < 0)
+		/* The netlink socket stays open until init's close_range,
+		 * after the program was let go: closing one that sent a
+		 * transaction waits for an RCU grace period (lib/net/net.h). */
+		int nft_fd = -1;
+
+		if (ward_net_setup_inside(&l->net, &nft_fd, err) < 0)
 			return -1;
 		if (setns(self, CLONE_NEWNET) < 0)
 			return ward_error_sys(err, "network.admin: cannot return to init's "
@@ -624,6 +629,14 @@ static int net_admin_enter(struct launch *l, pid_t child, ward_error_t *err)
 	if (p->net == WARD_NET_LOOPBACK)
 		return ward_ns_loopback_up(err);
 	return 0;
+}
+
+/* Does the sandbox get its cgroup to divide (security.admin, root mode,
+ * a cgroup made)? */
+static bool admin_cgroup(const struct launch *l)
+{
+	return l->p->level == WARD_LEVEL_ADMIN && !l->rootless && l->cg &&
+	       (l->p->namespaces & CLONE_NEWUSER) && !l->o->learn;
 }
 
 static __attribute__((noreturn)) void run_init(struct launch *l)
@@ -683,7 +696,9 @@ static __attribute__((noreturn)) void run_init(struct launch *l)
 
 	/* The cgroup namespace must be made after joining the cgroup, so that
 	 * its root is the sandbox's cgroup. */
-	if (read(l->go[0], &c, 1) != 1 || c != 'g')
+	/* "G": and the cgroup is the sandbox's to divide (admin_cgroup: the
+	 * supervisor decides once the cgroup exists, after init was cloned). */
+	if (read(l->go[0], &c, 1) != 1 || (c != 'g' && c != 'G'))
 		_exit(WARD_EXIT_FAILURE);
 	close(l->go[0]);
 	/* A veth (network.outbound/connect/listen): the supervisor has created
@@ -694,6 +709,12 @@ static __attribute__((noreturn)) void run_init(struct launch *l)
 	if (unshare(CLONE_NEWCGROUP | (p->namespaces & CLONE_NEWTIME)) < 0)
 		child_fail(efd, WARD_EXIT_FAILURE, "cannot create the cgroup/time namespaces: %s",
 			   strerror(errno));
+	/* security.admin: the sandbox's cgroup, given to it by the supervisor
+	 * (ward_cgroup_give), is the root of what it sees at /sys/fs/cgroup,
+	 * to divide among what it runs (an inner ward, an engine's
+	 * containers); everything there counts against its limits. */
+	if (c == 'G' && ward_cgroup_mount_inside("/sys/fs/cgroup", &err) < 0)
+		child_fail_err(efd, WARD_EXIT_FAILURE, &err);
 	/* Host root's supplementary groups must not reach the program; it gets
 	 * only the groups of granted devices.  Rootless, the caller's groups
 	 * can be dropped only where newgidmap left setgroups allowed, and are
@@ -781,6 +802,20 @@ static __attribute__((noreturn)) void run_init(struct launch *l)
 }
 
 /* ---- supervisor ---- */
+
+/* Is this process already under a seccomp filter (Seccomp: 2 in its
+ * status)? */
+static bool under_seccomp_filter(void)
+{
+	cleanup_free char *st = NULL;
+	size_t len = 0;
+	const char *f;
+
+	if (ward_read_file("/proc/self/status", &st, &len) < 0)
+		return false;
+	f = strstr(st, "\nSeccomp:");
+	return f && strtol(f + 9, NULL, 10) == SECCOMP_MODE_FILTER;
+}
 
 static void warn(const struct launch *l, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -1029,6 +1064,8 @@ static int prepare_cgroup(struct launch *l, ward_error_t *err)
 		warn(l, "%s; resource limits are not enforced (--best-effort)", (*err)->msg);
 		ward_error_free(err);
 	}
+	if (admin_cgroup(l) && ward_cgroup_give(l->cg, l->id_base, l->id_base, err) < 0)
+		return -1;
 	return 0;
 }
 
@@ -1350,6 +1387,16 @@ int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int 
 							  : WARD_SC_REPORT;
 	l.view.rootfs_fd = -1;
 	*status = WARD_EXIT_FAILURE;
+	/* Under a filter of another sandbox (ward inside ward), the kernel
+	 * refuses a second listener in the chain (EBUSY): enforce without
+	 * reports (the outer ward still reports what its own filter denies). */
+	if (l.sc_mode == WARD_SC_REPORT && under_seccomp_filter()) {
+		l.sc_mode = WARD_SC_ENFORCE;
+		if (!o->quiet_denials)
+			warn(&l, "ward runs under a seccomp filter (inside another sandbox?): "
+				 "the kernel allows one listener per filter chain, so denials are "
+				 "enforced but not reported");
+	}
 
 	if (o->argv == NULL || o->argv[0] == NULL || o->argv[0][0] == '\0') {
 		ward_error_set(err, EINVAL,
@@ -1560,7 +1607,7 @@ ids_done:
 	}
 	if (l.has_net)
 		phase("supervisor: network attached");
-	if (write(l.go[1], "g", 1) != 1) {
+	if (write(l.go[1], admin_cgroup(&l) ? "G" : "g", 1) != 1) {
 		ward_error_sys(err, "cannot start the sandbox");
 		abort_init(init);
 		goto out;

@@ -45,11 +45,10 @@ static const char *const host_system_dirs[] = {
 /* Entries of a --rootfs that ward provides itself. */
 static const char *const own_entries[] = {"proc", "dev", "sys", "tmp"};
 
+/* openat2, or its walk where a filter around ward refuses it (util.h). */
 static int sys_openat2(int dirfd, const char *path, uint64_t flags, uint64_t resolve)
 {
-	struct open_how how = {.flags = flags, .mode = 0, .resolve = resolve};
-
-	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+	return ward_openat2(dirfd, path, flags, resolve);
 }
 
 static void src_free(struct ward_view_src *s)
@@ -284,6 +283,7 @@ int ward_view_prepare(const struct ward_policy *p, const char *rootfs, struct wa
 	v->proc_sys = true;
 	v->tmp_noexec = !p->scratch_exec;
 	v->proc_net_rw = p->net_admin;
+	v->nest_proc = p->level == WARD_LEVEL_ADMIN;
 
 	if (rootfs) {
 		if (prepare_rootfs(v, rootfs, err) < 0)
@@ -865,6 +865,31 @@ static int build_proc(int rootfd, const struct ward_view *v, ward_error_t *err)
 	/* proc of the sandbox's pid namespace: it shows only the sandbox. */
 	if (mount("proc", NEWROOT "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		return ward_error_sys(err, "cannot mount /proc");
+	/*
+	 * security.admin.  The kernel lets a user namespace mount a procfs
+	 * only if one is already "fully visible" in its mount namespace: not
+	 * covered, beneath any mount locked from it, except on empty
+	 * directories (mount_too_revealing).  The sandbox's /proc has masked
+	 * files and read-only directories, so an engine inside could never
+	 * mount the /proc of its containers.  A second procfs of the same pid
+	 * namespace, with no mount beneath it, fulfils the rule; it is put
+	 * in a directory that a read-only, empty tmpfs then covers, so the
+	 * program cannot reach it (the covering mount is locked in the
+	 * program's namespace).  What this gives up: a procfs the program
+	 * mounts for its own pid namespace is unmasked (docs/engines.md).
+	 */
+	if (v->nest_proc) {
+		if (mkdirat(rootfd, "dev/.ward-nest", 0700) < 0 ||
+		    mkdirat(rootfd, "dev/.ward-nest/proc", 0555) < 0)
+			return ward_error_sys(err, "security.admin: cannot create /dev/.ward-nest");
+		if (mount("proc", NEWROOT "/dev/.ward-nest/proc", "proc",
+			  MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+			return ward_error_sys(err, "security.admin: cannot mount the nested /proc");
+		if (mount_tmpfs(NEWROOT "/dev/.ward-nest",
+				MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0000,size=4k",
+				err) < 0)
+			return -1;
+	}
 	for (i = 0; i < ARRAY_SIZE(proc_masked_files); i++) {
 		snprintf(rel, sizeof(rel), "proc/%s", proc_masked_files[i]);
 		if (!exists_at(rootfd, rel))
@@ -904,13 +929,22 @@ static int build_proc(int rootfd, const struct ward_view *v, ward_error_t *err)
 	return 0;
 }
 
-static int build_sys(int rootfd, bool sys_bind, ward_error_t *err)
+static int build_sys(int rootfd, bool sys_bind, bool rootless, ward_error_t *err)
 {
 	char rel[64], abs[96];
 	size_t i;
 
 	if (mkdirat(rootfd, "sys", 0555) < 0)
 		return ward_error_sys(err, "cannot create /sys");
+	if (!sys_bind && mount("sysfs", NEWROOT "/sys", "sysfs",
+			       MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+		/* Inside another sandbox (ward inside ward), the kernel refuses
+		 * a new sysfs because the outer /sys has masked directories
+		 * (mount_too_revealing): bind that one, masks and all. */
+		if (!rootless || errno != EPERM)
+			return ward_error_sys(err, "cannot mount a read-only /sys");
+		sys_bind = true;
+	}
 	if (sys_bind) {
 		/* A sysfs belongs to a network namespace: without one of its
 		 * own, a rootless sandbox binds the host's, read-only. */
@@ -919,9 +953,7 @@ static int build_sys(int rootfd, bool sys_bind, ward_error_t *err)
 				   MOUNT_ATTR_NOEXEC,
 			   true, "/sys", err) < 0)
 			return -1;
-	} else if (mount("sysfs", NEWROOT "/sys", "sysfs",
-			 MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-		return ward_error_sys(err, "cannot mount a read-only /sys");
+	}
 	for (i = 0; i < ARRAY_SIZE(sys_masked_dirs); i++) {
 		snprintf(rel, sizeof(rel), "sys/%s", sys_masked_dirs[i]);
 		snprintf(abs, sizeof(abs), NEWROOT "/%s", rel);
@@ -1183,7 +1215,7 @@ int ward_view_build(const struct ward_view *v, ward_error_t *err)
 
 	if (build_dev(rootfd, v, err) < 0 || build_proc(rootfd, v, err) < 0)
 		return -1;
-	if (v->proc_sys && build_sys(rootfd, v->sys_bind, err) < 0)
+	if (v->proc_sys && build_sys(rootfd, v->sys_bind, v->rootless, err) < 0)
 		return -1;
 
 	/* Grants are sorted by path: a parent is mounted before its children. */

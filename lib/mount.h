@@ -62,6 +62,11 @@ struct ward_view {
 	 * and the kernel lets only root of the user namespace that owns it
 	 * write them: the program reaches its own namespace's only. */
 	bool proc_net_rw;
+	/* security.admin: a second, unmasked procfs of the sandbox's pid
+	 * namespace, mounted beneath /dev/.ward-nest and covered, so that the
+	 * kernel lets the program mount a procfs for a pid namespace of its
+	 * own (ward inside ward, an engine's containers; see build_proc). */
+	bool nest_proc;
 };
 
 int ward_view_prepare(const struct ward_policy *p, const char *rootfs, struct ward_view *v,

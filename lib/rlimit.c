@@ -67,7 +67,17 @@ int ward_rlimits_apply(const struct ward_policy *p, ward_error_t *err)
 	/* One above process.limit: the pids cgroup is checked later in fork()
 	 * than RLIMIT_NPROC, and should be the one that trips (its pids.events
 	 * counter lets ward explain the refusal); the rlimit is the backstop. */
-	rl.rlim_cur = rl.rlim_max = (rlim_t)p->pids_max + 1;
+	/* A lower hard limit set from outside (ward inside a sandbox, whose
+	 * process.limit set it) stays: raising it needs CAP_SYS_RESOURCE of
+	 * the host, and the lower one is the stricter. */
+	{
+		struct rlimit now;
+
+		rl.rlim_cur = rl.rlim_max = (rlim_t)p->pids_max + 1;
+		if (getrlimit(RLIMIT_NPROC, &now) == 0 && now.rlim_max != RLIM_INFINITY &&
+		    now.rlim_max < rl.rlim_max)
+			rl.rlim_cur = rl.rlim_max = now.rlim_max;
+	}
 	if (setrlimit(RLIMIT_NPROC, &rl) < 0)
 		return ward_error_sys(err, "setrlimit(RLIMIT_NPROC, %llu) for process.limit",
 				      (unsigned long long)p->pids_max);

@@ -95,4 +95,12 @@ int ward_read_file(const char *path, char **out, size_t *len); /* -errno on fail
 ssize_t ward_write_all(int fd, const void *buf, size_t len);
 ssize_t ward_read_all(int fd, void *buf, size_t len);
 
+/* openat2(2) with flags (mode 0) and resolve; where a seccomp filter around
+ * ward answers ENOSYS (ward inside ward), a walk of one component at a time
+ * with O_NOFOLLOW for callers that ask for RESOLVE_NO_SYMLINKS: stricter
+ * than openat2 (".." refused), never looser.  -1 with errno. */
+int ward_openat2(int dirfd, const char *path, uint64_t flags, uint64_t resolve);
+/* The walk alone (what ward_openat2 falls back to); for tests. */
+int ward_openat2_walk(int dirfd, const char *path, uint64_t flags, uint64_t resolve);
+
 #endif

@@ -573,6 +573,37 @@ static int cg_rmdir(int parentfd, const char *name, bool standin)
 	}
 }
 
+/* Child cgroups a sandbox made in its own (security.admin delegates it):
+ * removed depth first.  Their processes are gone with the sandbox's pid
+ * namespace; a busy one is left, and the rmdir of its parent then says so. */
+static void remove_children(int fd, unsigned depth)
+{
+	int dfd;
+	DIR *dir;
+	struct dirent *de;
+
+	if (depth > 32 || (dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0)
+		return;
+	dir = fdopendir(dfd);
+	if (dir == NULL) {
+		close(dfd);
+		return;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		int cfd;
+
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		cfd = openat(fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (cfd < 0)
+			continue;
+		remove_children(cfd, depth + 1);
+		close(cfd);
+		(void)cg_rmdir(fd, de->d_name, false);
+	}
+	closedir(dir);
+}
+
 int ward_cg_dir_remove(struct ward_cg_dir *d, const char *name, bool standin, ward_error_t *err)
 {
 	int ret = 0, r;
@@ -584,6 +615,8 @@ int ward_cg_dir_remove(struct ward_cg_dir *d, const char *name, bool standin, wa
 		 * lists. */
 		r = standin ? -EBUSY : (unlinkat(d->wardfd, name, AT_REMOVEDIR) < 0 ? -errno : 0);
 		if (r == -EBUSY) {
+			if (!standin && d->fd >= 0)
+				remove_children(d->fd, 0);
 			if (!standin && d->fd >= 0 && kill_all(d, err) < 0)
 				ret = -1;
 			r = cg_rmdir(d->wardfd, name, standin);

@@ -65,6 +65,17 @@ char *ward_cgroup_delegated(const char *root, uid_t uid, const char **how);
  * for uid:gid, idempotently; *done lists the directories (allocated). */
 int ward_cgroup_delegate(const char *root, uid_t uid, gid_t gid, bool undo, char **done,
 			 ward_error_t *err);
+/* security.admin (docs/engines.md): give the sandbox's own cgroup to
+ * uid:gid so the sandbox may divide it (mkdir, and moving its own processes:
+ * the directory, cgroup.procs and tasks on v1; cgroup.procs, cgroup.threads
+ * and cgroup.subtree_control on v2), in the pids, memory and cpu hierarchies;
+ * its limit files stay root's, and the kernel counts every child against
+ * them.  Not the devices hierarchy. */
+int ward_cgroup_give(struct ward_cgroup *cg, uid_t uid, gid_t gid, ward_error_t *err);
+/* Init of a security.admin sandbox, in its new cgroup namespace: mount its
+ * pids, memory and cpu hierarchies (v1, each rooted at the sandbox's cgroup)
+ * or cgroup2 on target (/sys/fs/cgroup of the view). */
+int ward_cgroup_mount_inside(const char *target, ward_error_t *err);
 /* Move pid into the cgroup in every hierarchy. */
 int ward_cgroup_enter(struct ward_cgroup *cg, pid_t pid, ward_error_t *err);
 /* On v2: an O_DIRECTORY fd of the cgroup, usable with clone3(CLONE_INTO_CGROUP).

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -101,10 +102,77 @@ char *ward_cgroup_delegated(const char *root, uid_t uid, const char **how)
 	rel = user_dir_name(ward_host_uid());
 	path = layout == WARD_CGROUP_V2 ? ward_xasprintf("%s/%s", root, rel)
 					: ward_xasprintf("%s/pids/%s", root, rel);
-	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != uid)
-		return NULL;
-	*how = "ward delegate";
-	return steal_pointer(&rel);
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == uid) {
+		*how = "ward delegate";
+		return steal_pointer(&rel);
+	}
+	/* Inside a sandbox of security.admin: the root of the cgroup
+	 * namespace's hierarchies is the sandbox's own cgroup, given to it
+	 * (ward_cgroup_give); an inner ward divides it. */
+	free(path);
+	path = layout == WARD_CGROUP_V2 ? ward_xstrdup(root) : ward_xasprintf("%s/pids", root);
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == uid) {
+		*how = "the sandbox's own cgroup (security.admin)";
+		return ward_xstrdup(".");
+	}
+	return NULL;
+}
+
+int ward_cgroup_mount_inside(const char *target, ward_error_t *err)
+{
+	cleanup_free char *self = NULL;
+	const unsigned long fl = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+	size_t len = 0;
+	bool v1 = false;
+	char *line, *save = NULL;
+	int r;
+
+	r = ward_read_file("/proc/self/cgroup", &self, &len);
+	if (r < 0) {
+		errno = -r;
+		return ward_error_sys(err, "security.admin: cannot read /proc/self/cgroup");
+	}
+	if (mount("tmpfs", target, "tmpfs", fl, "mode=0755,size=16k") < 0)
+		return ward_error_sys(err, "security.admin: cannot mount a tmpfs on %s", target);
+	for (line = strtok_r(self, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *ctl = strchr(line, ':'), *end;
+		cleanup_free char *dir = NULL;
+
+		if (ctl == NULL || (end = strchr(++ctl, ':')) == NULL)
+			continue;
+		*end = '\0';
+		/* pids, memory and cpu (with cpuacct where they share a
+		 * hierarchy): the ones ward made the sandbox's cgroup in and
+		 * gave to it.  Never devices, never a named hierarchy. */
+		if (strcmp(ctl, "pids") != 0 && strcmp(ctl, "memory") != 0 &&
+		    strcmp(ctl, "cpu") != 0 && strcmp(ctl, "cpu,cpuacct") != 0 &&
+		    strcmp(ctl, "cpuacct,cpu") != 0)
+			continue;
+		v1 = true;
+		dir = ward_xasprintf("%s/%s", target, ctl);
+		if (mkdir(dir, 0755) < 0 || mount("cgroup", dir, "cgroup", fl, ctl) < 0)
+			return ward_error_sys(
+				err, "security.admin: cannot mount the %s cgroup on %s", ctl, dir);
+		if (strcmp(ctl, "pids") && strcmp(ctl, "memory") && strcmp(ctl, "cpu")) {
+			cleanup_free char *link = ward_xasprintf("%s/cpu", target);
+
+			if (symlink(ctl, link) < 0 && errno != EEXIST)
+				return ward_error_sys(err, "security.admin: cannot link %s", link);
+		}
+	}
+	if (!v1) {
+		/* v2: the unified hierarchy, rooted at the sandbox's cgroup by
+		 * the cgroup namespace. */
+		if (umount2(target, MNT_DETACH) < 0 ||
+		    mount("cgroup2", target, "cgroup2", fl, NULL) < 0)
+			return ward_error_sys(err, "security.admin: cannot mount cgroup2 on %s",
+					      target);
+		return 0;
+	}
+	/* The tmpfs holding the mount points: read-only from now on. */
+	if (mount(NULL, target, NULL, MS_REMOUNT | MS_RDONLY | fl, "mode=0755,size=16k") < 0)
+		return ward_error_sys(err, "security.admin: cannot make %s read-only", target);
+	return 0;
 }
 
 /* mkdir that is idempotent, then chown the directory and the user's files. */
@@ -276,5 +344,35 @@ int ward_cgroup_delegate(const char *root, uid_t uid, gid_t gid, bool undo, char
 		list = more;
 	}
 	*done = list;
+	return 0;
+}
+
+int ward_cgroup_give(struct ward_cgroup *cg, uid_t uid, gid_t gid, ward_error_t *err)
+{
+	size_t i, j;
+
+	if (cg == NULL)
+		return 0;
+	for (i = 0; i < cg->n_dirs; i++) {
+		const struct ward_cg_dir *d = &cg->dirs[i];
+		const char *const *files =
+			cg->layout == WARD_CGROUP_V2 ? v2_user_files : v1_user_files;
+		size_t n = cg->layout == WARD_CGROUP_V2 ? ARRAY_SIZE(v2_user_files)
+							: ARRAY_SIZE(v1_user_files);
+
+		/* A device list can be changed only with CAP_SYS_ADMIN of the
+		 * host's user namespace; the sandbox's stays exactly ward's. */
+		if (i == WARD_CG_DEVICES || d->fd < 0)
+			continue;
+		if (fchown(d->fd, uid, gid) < 0)
+			return ward_error_sys(err, "cannot give cgroup %s to the sandbox", d->path);
+		for (j = 0; j < n; j++) {
+			if (cg->standin && !ward_cg_exists_at(d->fd, files[j]))
+				(void)ward_cg_write_at(d->fd, files[j], "", true);
+			if (fchownat(d->fd, files[j], uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+				return ward_error_sys(err, "cannot give %s/%s to the sandbox",
+						      d->path, files[j]);
+		}
+	}
 	return 0;
 }

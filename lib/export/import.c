@@ -453,6 +453,15 @@ static void import_caps(struct result *r, json_t *list, const char *what)
 		if (name && strcmp(name, "ALL") == 0)
 			caps = ~0ULL;
 	}
+	/* CAP_NET_ADMIN: network.admin gives it (with CAP_NET_RAW) in the
+	 * sandbox's own network namespace only. */
+	if (caps != ~0ULL && (caps & (1ULL << CAP_NET_ADMIN))) {
+		grant(r, "network.admin", NULL,
+		      "%s keeps CAP_NET_ADMIN (ward gives it in the sandbox's own network "
+		      "namespace only) [dangerous]",
+		      what);
+		caps &= ~((1ULL << CAP_NET_ADMIN) | (1ULL << CAP_NET_RAW));
+	}
 	(void)ward_parse_allow(&l, "security.user", "import", &err);
 	(void)ward_resolve(&l, NULL, &user, &err);
 	ward_request_list_free(&l);

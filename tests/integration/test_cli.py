@@ -19,9 +19,9 @@ IMPLEMENTED = [
     "network.listen", "fs.read",
     "fs.write", "fs.exec", "process.limit", "memory.limit", "cpu.limit", "files.limit", "process.debug",
     "process.setuid", "security.confined", "security.user", "security.admin", "host.devices",
-    "host.time", "network.admin", "host.devices.admin", "ipc.send", "ipc.recv", "service.connect", "service.provide", "api.open",
+    "host.time", "network.admin", "host.devices.admin", "ipc.send", "ipc.recv", "service.connect", "service.provide", "api.open", "api.attest",
 ]
-NOT_YET = ["process.host", "api.attest"]
+NOT_YET = ["process.host"]
 LAYERS = ["namespaces", "identity", "mounts", "capabilities", "no_new_privs", "seccomp",
           "landlock", "nftables", "cgroups", "rlimits"]
 

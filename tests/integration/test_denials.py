@@ -68,7 +68,7 @@ def test_denied_socket_names_the_network_entitlement():
     lines = denial_lines(p.stderr)
     assert lines and "socket(AF_INET)" in lines[0], p.stderr
     assert ("grant network.loopback (or network.outbound, network.connect, network.listen, "
-            "network.host [dangerous]) to allow"
+            "network.host [dangerous], network.admin [dangerous]) to allow"
             in lines[0])
 
 

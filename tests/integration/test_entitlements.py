@@ -369,7 +369,7 @@ def test_host_time_refuses_wider_levels():
 
 # ---------------------------------------------------------------- not yet available
 
-@pytest.mark.parametrize("name", ["process.host", "api.attest"])
+@pytest.mark.parametrize("name", ["process.host"])
 def test_not_yet_available_refused(name):
     r = run_ward("run", "-a", name, "--", "/bin/true")
     assert_ward_error(r, name.split("=")[0], "not yet available")

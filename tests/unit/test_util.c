@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -7,6 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -149,13 +155,93 @@ static void test_error_wrap(void **state)
 	assert_int_equal(ward_error_set(NULL, 1, "x"), -1);
 }
 
+/* The walk that replaces openat2 under an outer filter (ward inside ward):
+ * never looser than openat2 with RESOLVE_NO_SYMLINKS (and BENEATH). */
+static void test_openat2_walk(void **state)
+{
+	char dir[] = "/tmp/ward-walk-XXXXXX", path[256];
+	int root, fd;
+	struct stat st;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/a", dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/a/f", dir);
+	fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	close(fd);
+	snprintf(path, sizeof(path), "%s/link", dir);
+	assert_int_equal(symlink("a", path), 0);
+	snprintf(path, sizeof(path), "%s/a/flink", dir);
+	assert_int_equal(symlink("f", path), 0);
+	root = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	assert_true(root >= 0);
+
+	/* A real path opens, and is what it names. */
+	fd = ward_openat2_walk(root, "a/f", O_PATH | O_CLOEXEC,
+			       RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	close(fd);
+	fd = ward_openat2_walk(root, "a", O_PATH | O_DIRECTORY | O_CLOEXEC,
+			       RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
+	assert_true(fd >= 0);
+	close(fd);
+	errno = 0;
+	assert_int_equal(
+		ward_openat2_walk(root, "a/g", O_RDWR | O_CREAT | O_CLOEXEC, RESOLVE_NO_SYMLINKS),
+		-1);
+	assert_int_equal(errno, ENOSYS);
+	fd = ward_openat2_walk(root, "a//./f", O_PATH | O_CLOEXEC, RESOLVE_NO_SYMLINKS);
+	assert_true(fd >= 0);
+	close(fd);
+	/* A symlink in a middle component, and as the last one: ELOOP. */
+	errno = 0;
+	assert_int_equal(ward_openat2_walk(root, "link/f", O_PATH | O_CLOEXEC, RESOLVE_NO_SYMLINKS),
+			 -1);
+	assert_int_equal(errno, ELOOP);
+	errno = 0;
+	assert_int_equal(
+		ward_openat2_walk(root, "a/flink", O_PATH | O_CLOEXEC, RESOLVE_NO_SYMLINKS), -1);
+	assert_int_equal(errno, ELOOP);
+	/* "..": refused, even when it would stay beneath. */
+	errno = 0;
+	assert_int_equal(ward_openat2_walk(root, "a/../a/f", O_PATH | O_CLOEXEC,
+					   RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS),
+			 -1);
+	assert_int_equal(errno, EXDEV);
+	/* An absolute path beneath a directory: EXDEV. */
+	errno = 0;
+	assert_int_equal(ward_openat2_walk(root, "/etc/passwd", O_PATH | O_CLOEXEC,
+					   RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS),
+			 -1);
+	assert_int_equal(errno, EXDEV);
+	/* A magic link of /proc (the root's own descriptor): ELOOP. */
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)getpid(), root);
+	errno = 0;
+	assert_int_equal(ward_openat2_walk(AT_FDCWD, path, O_PATH | O_CLOEXEC,
+					   RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS),
+			 -1);
+	assert_int_equal(errno, ELOOP);
+	/* Without RESOLVE_NO_SYMLINKS the walk does not pretend: ENOSYS. */
+	errno = 0;
+	assert_int_equal(ward_openat2_walk(root, "a/f", O_PATH | O_CLOEXEC, RESOLVE_BENEATH), -1);
+	assert_int_equal(errno, ENOSYS);
+
+	close(root);
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	assert_int_equal(system(path), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_size),     cmocka_unit_test(test_parse_milli),
 		cmocka_unit_test(test_escape),	       cmocka_unit_test(test_parse_u64),
 		cmocka_unit_test(test_path_normalize), cmocka_unit_test(test_edit_distance),
-		cmocka_unit_test(test_error_wrap),
+		cmocka_unit_test(test_error_wrap),     cmocka_unit_test(test_openat2_walk),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
