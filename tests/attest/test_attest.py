@@ -71,6 +71,13 @@ def test_quote_verifies_with_tpm2_checkquote_and_ward(tpm_host):
     assert h.tpm.pcr(23) in c.stdout.lower()
     with open(f"{q}/eventlog", "rb") as f:
         assert replay(parse_log(f.read())) == h.tpm.pcr(23)
+    # never into a directory others can write (its files could be links)
+    shared = h.p("shared")
+    os.mkdir(shared)
+    os.chmod(shared, 0o1777)
+    r = h.quote(n, shared)
+    assert r.returncode == 1 and "nobody else can write" in r.stderr, r
+    assert os.listdir(shared) == []
     v = h.verify(n, q, "--expect-bundle", b, "--expect-policy", "process.limit=64")
     assert v.returncode == 0, v
     assert "nonce: matches" in v.stdout and "replay to the quoted PCR" in v.stdout
