@@ -133,6 +133,20 @@ def test_verify_refuses_each_wrong_quote_naming_what_differs(tpm_host):
         assert r.returncode == 1 and words in r.stderr, (name, r)
         assert checkquote(h, bad, n1).returncode != 0
 
+    # files a hostile host could send that would hang or exhaust the verifier
+    odd = h.p("odd")
+    shutil.copytree(old, odd)
+    os.unlink(f"{odd}/quote.msg")
+    os.mkfifo(f"{odd}/quote.msg")
+    r = h.verify(n1, odd)
+    assert r.returncode == 1 and "quote.msg: not a regular file" in r.stderr, r
+    os.unlink(f"{odd}/quote.msg")
+    shutil.copy(f"{old}/quote.msg", f"{odd}/quote.msg")
+    os.unlink(f"{odd}/eventlog")
+    os.symlink("/dev/zero", f"{odd}/eventlog")
+    r = h.verify(n1, odd)
+    assert r.returncode == 1 and "eventlog: not a regular file" in r.stderr, r
+
     # edited log: one byte of an event changed
     edited = h.p("edited")
     shutil.copytree(old, edited)
