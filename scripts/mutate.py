@@ -17,7 +17,8 @@ proves: add the test.
     scripts/mutate.py --report FILE   also write the result table (markdown)
     scripts/mutate.py --keep          keep the scratch copy (its path is printed)
 
-The battery is every tests/security/test_*.py (test_layers.py first), run with pytest -x
+The battery is every tests/security/test_*.py (test_layers.py first) and
+tests/attest/test_attack_attest.py, run with pytest -x
 against the scratch build's ward and helpers; BATTERY="..." replaces it.
 The matrix-coverage checks of test_layers.py (test_every_*) are left out:
 they notice a removed rule by reading `ward explain`, without a sandbox.
@@ -42,11 +43,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def default_battery(tree):
-    """tests/security, test_layers.py first (it fails fastest)."""
+    """tests/security, test_layers.py first (it fails fastest); then the
+    attacks on measured launch (tests/attest/test_attack_attest.py)."""
     sec = os.path.join(tree, "tests", "security")
     rest = sorted(f"tests/security/{n}" for n in os.listdir(sec)
                   if n.startswith("test_") and n.endswith(".py") and n != "test_layers.py")
-    return ["tests/security/test_layers.py"] + rest
+    attest = "tests/attest/test_attack_attest.py"
+    extra = [attest] if os.path.exists(os.path.join(tree, attest)) else []
+    return ["tests/security/test_layers.py"] + rest + extra
 
 
 def allow_rule(syscall, value=None):
@@ -166,6 +170,18 @@ MUTATIONS = {
         skip_call("lib/cgroup/v2.c", "set_value(cg, \"memory.max\"")]),
     "rlimit:nproc": ("RLIMIT_NPROC is not set", [skip_call("lib/rlimit.c",
                                                            "setrlimit(RLIMIT_NPROC")]),
+    # -- measured launch and attestation (tests/attest/test_attack_attest.py)
+    "attest:guard": ("grants that reach the attestation directory or host key are allowed", [
+        ("src/attest_hook.c", "\t/* Software or not, the key is guarded where it exists;",
+         "\treturn 0; /* MUTATION */\n\t/* Software or not, the key is guarded where it exists;")]),
+    "attest:unmeasured": ("events the PCR never saw stay in the log", [
+        ("lib/attest/store.c", "\tif (read_fd(logfd, WARD_ATTEST_LOG_MAX, &data, &len, "
+         "\"the measurement log\", err) < 0)\n\t\treturn -1;\n\tif (cut > len)",
+         "\treturn 0; /* MUTATION */\n\tif (read_fd(logfd, WARD_ATTEST_LOG_MAX, &data, &len, "
+         "\"the measurement log\", err) < 0)\n\t\treturn -1;\n\tif (cut > len)")]),
+    "attest:broker-env": ("the broker quotes an event without checking that it names the asker", [
+        ("lib/broker/attest.c", "ward_attest_quote(&c, nonce, n, name, true,",
+         "ward_attest_quote(&c, nonce, n, ((void)name, (const char *)NULL), true,")]),
 }
 
 

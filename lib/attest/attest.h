@@ -39,9 +39,9 @@
 /* What every software-rooted output says. */
 #define WARD_ATTEST_SOFT_LABEL                                                                     \
 	"SOFTWARE-ROOTED: no TPM; the chain is the log's own replay, signed with the host's key. " \
-	"It proves only that whoever holds that key (root on the host) produced this log; it "     \
-	"does "                                                                                    \
-	"not prove the host booted what it claims, nor that root did not rewrite the log"
+	"It proves only that whoever holds that key (root on the host; rootless, the user) "       \
+	"produced this log; it does not prove the host booted what it claims, nor that root "      \
+	"did not rewrite the log"
 
 /* What a TPM quote of a resettable PCR (16, 23) does not prove. */
 #define WARD_ATTEST_RESETTABLE_NOTE                                                               \

@@ -260,6 +260,25 @@ int ward_quote_write_dir(const struct ward_quote *q, const char *dir, ward_error
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0)
 		return ward_error_sys(err, "%s", dir);
+	/* Files are replaced in place: in a directory someone else may write,
+	 * they could be links to files of ours. */
+	{
+		struct stat st;
+
+		if (fstat(dfd, &st) < 0)
+			return ward_error_sys(err, "%s", dir);
+		if (st.st_uid != geteuid() || (st.st_mode & 022)) {
+			cleanup_free char *esc = ward_escape(dir, 300);
+
+			return ward_error_set(
+				err, EPERM,
+				"--out %s: a directory of uid %u that nobody else can "
+				"write is needed (it is uid %u's, mode %04o): give a "
+				"new path",
+				esc, (unsigned)geteuid(), (unsigned)st.st_uid,
+				(unsigned)(st.st_mode & 07777));
+		}
+	}
 	for (i = 0; i < q->n; i++) {
 		int fd = openat(dfd, q->files[i].name,
 				O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);

@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../bundle/bundle.h"
@@ -44,21 +45,43 @@ static void sb_printf(struct sbuf *b, const char *fmt, ...)
 	free(s);
 }
 
+/* A file of the quote (or the AK): what the attested host sent, so a
+ * regular file of bounded size, never a FIFO or device to wait on. */
 static int read_in(const char *dir, const char *name, bool optional, char **data, size_t *len,
 		   ward_error_t *err)
 {
 	cleanup_free char *path = dir ? ward_xasprintf("%s/%s", dir, name) : ward_xstrdup(name);
-	int r = ward_read_file(path, data, len);
+	size_t max = strcmp(name, WARD_QUOTE_LOG) == 0 ? WARD_ATTEST_LOG_MAX : (1u << 20);
+	cleanup_close int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	struct stat st;
+	size_t done = 0;
+	char *buf;
 
-	if (r == -ENOENT && optional) {
-		*data = NULL;
-		*len = 0;
+	*data = NULL;
+	*len = 0;
+	if (fd < 0 && errno == ENOENT && optional)
 		return 0;
-	}
-	if (r < 0) {
-		errno = -r;
+	if (fd < 0 || fstat(fd, &st) < 0)
 		return ward_error_sys(err, "%s", path);
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
+		cleanup_free char *esc = ward_escape(path, 300);
+
+		return ward_error_set(err, EINVAL, "%s: not a regular file of at most %zu bytes",
+				      esc, max);
 	}
+	buf = ward_xmalloc((size_t)st.st_size + 1);
+	while (done < (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + done, (size_t)st.st_size - done);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		done += (size_t)r;
+	}
+	buf[done] = '\0';
+	*data = buf;
+	*len = done;
 	return 0;
 }
 
@@ -263,8 +286,21 @@ int ward_attest_verify(const struct ward_attest_expect *x, char **report, ward_e
 		pcr = sq.pcr;
 		memcpy(value, sq.value, 32);
 		sb_printf(&rep, "%s\n", WARD_ATTEST_SOFT_LABEL);
-	} else if (tpm_check(x, qual, &qual_len, &pcr, value, &info, err) < 0) {
-		return -1;
+	} else {
+		static const char *const files[] = {WARD_QUOTE_MSG, WARD_QUOTE_SIG,
+						    WARD_QUOTE_PCRS};
+		size_t i;
+
+		/* ward-tpm reads them: checked here first. */
+		for (i = 0; i < ARRAY_SIZE(files); i++) {
+			cleanup_free char *d = NULL;
+			size_t n;
+
+			if (read_in(x->quote_dir, files[i], false, &d, &n, err) < 0)
+				return -1;
+		}
+		if (tpm_check(x, qual, &qual_len, &pcr, value, &info, err) < 0)
+			return -1;
 	}
 	ward_attest_hex(value, 32, hex);
 	sb_printf(&rep, "quote: %s, signed by the key of %s; PCR %u = %s\n",

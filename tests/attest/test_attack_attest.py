@@ -9,6 +9,8 @@ the PCR that ward did not measure, a quote that passes for another
 environment's launch, two different launches with one digest."""
 
 import os
+import re
+import struct
 import subprocess
 import time
 
@@ -235,3 +237,25 @@ def test_hostile_bundle_fields_never_make_two_launches_one_digest(tpm_host):
     v = h.verify(n, h.p("q"), "--expect-policy", "")
     assert v.returncode == 0, v
     assert "network.host" not in v.stdout.replace("network.host\\x20", "")
+
+
+def _attest_packet(nonce_bytes, mid=1):
+    """An ATTEST request (lib/broker/proto.h: type 8, the nonce as DATA)."""
+    data = struct.pack("<HHI", 2, 0, len(nonce_bytes)) + nonce_bytes
+    return (struct.pack("<HHII", 1, 8, mid, len(data)) + data).hex()
+
+
+def test_api_attest_requests_are_rate_limited(tpm_host):
+    """Each request is a root process and TPM time: a burst from one
+    environment is cut off with a named refusal, not queued."""
+    h = tpm_host
+    h.init()
+    envtool = os.path.join(BROKER_HELPERS, "envtool")
+    r = h.run("--name", "att-flood", "-a", "api.attest", "-a", f"fs.exec={BROKER_HELPERS}",
+              "--", envtool, "raw", f"n:20:{_attest_packet(os.urandom(16))}")
+    assert r.returncode == 0, r
+    m = re.search(r"repeat 20 ok=(\d+) error=(\d+) .*first_text=(.*)", r.stdout)
+    assert m, r
+    ok, refused = int(m.group(1)), int(m.group(2))
+    assert ok >= 1 and refused >= 5 and ok + refused == 20, r
+    assert "too many attestation requests" in m.group(3), r

@@ -71,6 +71,13 @@ def test_quote_verifies_with_tpm2_checkquote_and_ward(tpm_host):
     assert h.tpm.pcr(23) in c.stdout.lower()
     with open(f"{q}/eventlog", "rb") as f:
         assert replay(parse_log(f.read())) == h.tpm.pcr(23)
+    # never into a directory others can write (its files could be links)
+    shared = h.p("shared")
+    os.mkdir(shared)
+    os.chmod(shared, 0o1777)
+    r = h.quote(n, shared)
+    assert r.returncode == 1 and "nobody else can write" in r.stderr, r
+    assert os.listdir(shared) == []
     v = h.verify(n, q, "--expect-bundle", b, "--expect-policy", "process.limit=64")
     assert v.returncode == 0, v
     assert "nonce: matches" in v.stdout and "replay to the quoted PCR" in v.stdout
@@ -125,6 +132,20 @@ def test_verify_refuses_each_wrong_quote_naming_what_differs(tpm_host):
         r = h.verify(n1, bad)
         assert r.returncode == 1 and words in r.stderr, (name, r)
         assert checkquote(h, bad, n1).returncode != 0
+
+    # files a hostile host could send that would hang or exhaust the verifier
+    odd = h.p("odd")
+    shutil.copytree(old, odd)
+    os.unlink(f"{odd}/quote.msg")
+    os.mkfifo(f"{odd}/quote.msg")
+    r = h.verify(n1, odd)
+    assert r.returncode == 1 and "quote.msg: not a regular file" in r.stderr, r
+    os.unlink(f"{odd}/quote.msg")
+    shutil.copy(f"{old}/quote.msg", f"{odd}/quote.msg")
+    os.unlink(f"{odd}/eventlog")
+    os.symlink("/dev/zero", f"{odd}/eventlog")
+    r = h.verify(n1, odd)
+    assert r.returncode == 1 and "eventlog: not a regular file" in r.stderr, r
 
     # edited log: one byte of an event changed
     edited = h.p("edited")

@@ -13,7 +13,9 @@
 # scratch directory), broker (the broker's message decoder; seeds in
 # tests/broker/corpus), space (space files), oci (an OCI config.json, bounded
 # by its entitlements annotation, its seccomp profile compiled), oci_seccomp
-# (an OCI or Docker seccomp profile on its own, compiled).
+# (an OCI or Docker seccomp profile on its own, compiled), attest (what a
+# verifier reads from the host it attests: the measurement log, a software
+# quote; the escaping of event values).
 #
 # The whole of lib/ is compiled once into $FUZZ_BUILD/libward-fuzz.a
 # (default build-fuzz/), so a target may call anything of libward.
