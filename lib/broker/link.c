@@ -1067,13 +1067,26 @@ static void delivered_frame(const uint8_t *p, size_t len)
 		for (struct lk_in *w = L.in; w; w = w->next) {
 			struct ward_remote_frame g;
 
-			if (w->len == in->len && memcmp(w->frame, in->frame, in->len) == 0 &&
-			    ward_remote_decode(w->frame, w->len, &g, &why) == 0) {
+			if (w->len != in->len || memcmp(w->frame, in->frame, in->len) != 0 ||
+			    ward_remote_decode(w->frame, w->len, &g, &why) < 0)
+				continue;
+			if (w->gen == in->gen) {
+				/* Two messages in the queue with one id: a
+				 * replay, published by someone else. */
+				char hid[2 * WARD_REMOTE_ID_BYTES + 1];
+
+				hex_id(f.id, hid);
+				dropped("a replay or second copy of message %s from \"%s@%s\"", hid,
+					f.from_name, f.from_host);
+				mq_ack(in);
+			} else {
+				/* Delivered again after a reconnection: the
+				 * old tag died with its connection. */
 				w->tag = in->tag;
 				w->gen = in->gen;
-				free(in);
-				return;
 			}
+			free(in);
+			return;
 		}
 	}
 	if (L.in == NULL && take_frame(in) == V_DONE) {
