@@ -8,7 +8,8 @@
  * broker, no environments.
  *
  *   mqdirect recv URL QUEUE N          consume N; "direct msgs_per_s=R"
- *   mqdirect send URL QUEUE N SIZE     publish N of SIZE bytes
+ *   mqdirect send URL QUEUE N SIZE [W] publish N of SIZE bytes, at most W
+ *                                      unconfirmed (1024)
  *   mqdirect ping URL N                N round trips through queues
  *                                      bench.ping/bench.pong: p50/p99 in us
  *   mqdirect pong URL N                answer them
@@ -145,11 +146,11 @@ int main(int argc, char **argv)
 		printf("direct msgs_per_s=%.0f\n", (double)(n - 1) / (now() - t0));
 		return 0;
 	}
-	if (argc == 6 && strcmp(argv[1], "send") == 0) {
+	if ((argc == 6 || argc == 7) && strcmp(argv[1], "send") == 0) {
 		amqp_connection_state_t c = open_conn(argv[2]);
 		long n = atol(argv[4]), i;
 		size_t size = (size_t)atol(argv[5]);
-		uint64_t acked = 0;
+		uint64_t acked = 0, window = argc == 7 ? (uint64_t)atol(argv[6]) : 1024;
 
 		declare(c, argv[3]);
 		amqp_confirm_select(c, 1);
@@ -157,7 +158,7 @@ int main(int argc, char **argv)
 			die("confirm.select");
 		for (i = 0; i < n; i++) {
 			publish(c, argv[3], buf, size);
-			confirms(c, (uint64_t)i + 1, &acked, 1024);
+			confirms(c, (uint64_t)i + 1, &acked, window);
 		}
 		confirms(c, (uint64_t)n, &acked, 0);
 		return 0;

@@ -245,6 +245,8 @@ int bk_link_timeout(void); /* ms until bk_link_tick is due, or -1 */
 void bk_link_tick(void);
 void bk_link_send(struct conn *c, struct env *e, const struct ward_proto_msg *m, const char *addr);
 void bk_link_conn_gone(struct conn *c);
+/* A mailbox made room: deliver remote messages that wait for it. */
+void bk_link_room(void);
 /* A remote message left in a mailbox that closed: tell its sending host. */
 void bk_link_undelivered(const char *from, const uint8_t rid[16], const char *mailbox,
 			 const char *why);

@@ -64,7 +64,8 @@
 #define RESTART_MS     1000u
 #define SEEN_FILE      "remote.seen"
 #define SEEN_REC       (WARD_REMOTE_ID_BYTES + 8u)
-#define MAX_FAILED_LOG 20u /* frames dropped that are logged one by one */
+#define MAX_FAILED_LOG 20u  /* frames dropped that are logged one by one */
+#define MAX_ACKS       512u /* acknowledgements in one packet to ward-mq */
 
 struct lk_out {
 	struct lk_out *next;
@@ -83,8 +84,9 @@ struct lk_out {
 struct lk_in {
 	struct lk_in *next;
 	uint64_t tag;
-	unsigned gen; /* the ward-mq whose tag it is */
-	bool checked; /* its id passed the replay window */
+	unsigned gen;			       /* the ward-mq whose tag it is */
+	bool checked;			       /* its id passed the replay window */
+	char to_name[WARD_PROTO_MAX_NAME + 1]; /* its receiver ("" if it does not decode) */
 	uint64_t since;
 	size_t len;
 	uint8_t frame[];
@@ -128,6 +130,8 @@ static struct {
 	uint64_t n_sent, n_received, n_refused, n_dropped;
 	unsigned dropped_logged;
 	uint8_t fbuf[WARD_REMOTE_MAX_FRAME];
+	uint8_t acks[1 + 8 * MAX_ACKS];
+	unsigned n_acks;
 } L = {.seen_fd = -1, .c = {.fd = -1}};
 
 static uint64_t mono_ms(void)
@@ -241,18 +245,29 @@ static void mq_publish(struct lk_out *o)
 	}
 }
 
+/* Acknowledgements of one round of the loop travel in one packet
+ * (bk_link_tick, or when full): ward-mq then acknowledges a run of them
+ * with one basic.ack (multiple). */
+static void acks_flush(void)
+{
+	if (L.n_acks == 0)
+		return;
+	L.acks[0] = 'A';
+	to_mq(L.acks, 1 + 8 * (size_t)L.n_acks, NULL, 0);
+	L.n_acks = 0;
+}
+
 static void mq_ack(const struct lk_in *in)
 {
-	uint8_t a[9];
 	uint64_t tag = htole64(in->tag);
 
 	/* A tag of an earlier ward-mq is void: RabbitMQ delivers that message
 	 * again, and its id is known by then. */
 	if (in->gen != L.gen)
 		return;
-	a[0] = 'A';
-	memcpy(a + 1, &tag, 8);
-	to_mq(a, sizeof(a), NULL, 0);
+	memcpy(L.acks + 1 + 8 * (size_t)L.n_acks, &tag, 8);
+	if (++L.n_acks == MAX_ACKS)
+		acks_flush();
 }
 
 /* ---- starting ward-mq ---- */
@@ -400,6 +415,7 @@ static void helper_gone(const char *why)
 	}
 	L.wq_tail = NULL;
 	L.wq_bytes = 0;
+	L.n_acks = 0;
 	if (L.pid > 0) {
 		kill(L.pid, SIGTERM);
 		while (waitpid(L.pid, &st, 0) < 0 && errno == EINTR)
@@ -1016,32 +1032,41 @@ static void in_remove(struct lk_in *in, struct lk_in *prev)
 }
 
 /* Deliver what waits, in order per receiver: a message for a receiver with
- * an earlier one waiting waits too. */
+ * an earlier one waiting waits too.  Called when a frame arrives, when a
+ * mailbox makes room (bk_link_room) and every TICK_MS while any waits. */
 static void in_drain(void)
 {
 	char blocked[64][WARD_PROTO_MAX_NAME + 1];
 	unsigned n_blocked = 0;
 	struct lk_in *in, *prev = NULL, *next;
+	static bool draining;
 
+	/* Delivering pumps the mailbox, which may call back here. */
+	if (draining)
+		return;
+	draining = true;
 	for (in = L.in; in; in = next) {
-		struct ward_remote_frame f;
-		const char *why;
 		bool skip = false;
 
 		next = in->next;
-		if (ward_remote_decode(in->frame, in->len, &f, &why) == 0)
-			for (unsigned i = 0; i < n_blocked; i++)
-				if (strcmp(blocked[i], f.to_name) == 0)
-					skip = true;
+		for (unsigned i = 0; i < n_blocked && !skip; i++)
+			skip = strcmp(blocked[i], in->to_name) == 0;
 		if (!skip && take_frame(in) == V_DONE) {
 			mq_ack(in);
 			in_remove(in, prev);
 			continue;
 		}
-		if (n_blocked < 64)
-			snprintf(blocked[n_blocked++], sizeof(blocked[0]), "%s", f.to_name);
+		if (!skip && n_blocked < 64)
+			snprintf(blocked[n_blocked++], sizeof(blocked[0]), "%s", in->to_name);
 		prev = in;
 	}
+	draining = false;
+}
+
+void bk_link_room(void)
+{
+	if (L.on && L.in)
+		in_drain();
 }
 
 static void delivered_frame(const uint8_t *p, size_t len)
@@ -1064,6 +1089,7 @@ static void delivered_frame(const uint8_t *p, size_t len)
 	 * again after a reconnection): keep the waiting one, with the new
 	 * tag (the old one died with its connection). */
 	if (ward_remote_decode(in->frame, in->len, &f, &why) == 0) {
+		snprintf(in->to_name, sizeof(in->to_name), "%s", f.to_name);
 		for (struct lk_in *w = L.in; w; w = w->next) {
 			struct ward_remote_frame g;
 
@@ -1116,11 +1142,16 @@ static void on_packet(const uint8_t *p, size_t n)
 {
 	switch (p[0]) {
 	case 'C':
-		if (n == 10) {
-			uint64_t seq;
+		/* first, last, ok: a run of sequence numbers confirmed at once */
+		if (n == 18) {
+			uint64_t first, last;
 
-			memcpy(&seq, p + 1, 8);
-			confirmed(le64toh(seq), p[9] != 0);
+			memcpy(&first, p + 1, 8);
+			memcpy(&last, p + 9, 8);
+			first = le64toh(first);
+			last = le64toh(last);
+			for (uint64_t q = first; q <= last && q - first < 65536; q++)
+				confirmed(q, p[17] != 0);
 		}
 		break;
 	case 'D':
@@ -1224,6 +1255,7 @@ void bk_link_tick(void)
 {
 	if (!L.on)
 		return;
+	acks_flush();
 	if (L.c.fd < 0 && L.restart_at && mono_ms() >= L.restart_at)
 		start_helper();
 	if (L.in)

@@ -86,8 +86,12 @@ void bk_pump(struct env *t)
 			push_message(t, m);
 			free(m);
 		}
-		if (t->w == NULL || !has_room(t, t->w->m->len))
+		if (t->w == NULL || !has_room(t, t->w->m->len)) {
+			/* Remote messages wait behind parked senders. */
+			if (t->w == NULL && has_room(t, 0))
+				bk_link_room();
 			return;
+		}
 		{
 			struct parked *p = t->w;
 

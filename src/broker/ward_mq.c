@@ -80,7 +80,13 @@ static struct {
 	struct pub *pubs, *pubs_tail; /* not confirmed yet, in order */
 	uint8_t buf[MAX_PKT];
 	uint64_t depth_at, retry_at, retry_ms;
+	/* this connection's deliveries: all up to ack_upto acknowledged, and
+	 * these above it (sorted) */
+	uint64_t ack_upto, above[1024];
+	size_t n_above;
 } M;
+
+static void settled(uint64_t tag);
 
 static uint64_t now_ms(void)
 {
@@ -333,6 +339,8 @@ static void connect_node(void)
 	}
 	M.conn_no++;
 	M.next_tag = 0;
+	M.ack_upto = 0;
+	M.n_above = 0;
 	M.retry_ms = RETRY_MIN_MS;
 	/* What the last connection did not get confirmed, again and in order. */
 	for (p = M.pubs; p; p = p->next)
@@ -342,17 +350,39 @@ static void connect_node(void)
 	M.depth_at = 0;
 }
 
+static void send_confirm(uint64_t first, uint64_t last, bool ok)
+{
+	uint8_t out[18];
+	uint64_t a = htole64(first), b = htole64(last);
+
+	out[0] = 'C';
+	memcpy(out + 1, &a, 8);
+	memcpy(out + 9, &b, 8);
+	out[17] = ok ? 1 : 0;
+	to_broker(out, sizeof(out));
+}
+
 static void confirm(uint64_t tag, bool multiple, bool ok)
 {
+	uint64_t first = 0, last = 0;
+	bool run = false, run_ok = true;
+
+	/* In order on one channel: a run of the oldest publishes, reported as
+	 * ranges of their sequence numbers (consecutive in the broker). */
 	while (M.pubs && M.pubs->tag && (M.pubs->tag == tag || (multiple && M.pubs->tag <= tag))) {
 		struct pub *p = M.pubs;
-		uint8_t out[10];
-		uint64_t seq = htole64(p->seq);
+		bool this_ok = ok && !p->returned;
 
-		out[0] = 'C';
-		memcpy(out + 1, &seq, 8);
-		out[9] = ok && !p->returned ? 1 : 0;
-		to_broker(out, sizeof(out));
+		if (run && (p->seq != last + 1 || this_ok != run_ok)) {
+			send_confirm(first, last, run_ok);
+			run = false;
+		}
+		if (!run) {
+			first = p->seq;
+			run_ok = this_ok;
+			run = true;
+		}
+		last = p->seq;
 		M.pubs = p->next;
 		if (M.pubs == NULL)
 			M.pubs_tail = NULL;
@@ -360,31 +390,25 @@ static void confirm(uint64_t tag, bool multiple, bool ok)
 		if (!multiple)
 			break;
 	}
-	/* Confirms come in order on one channel; a single one for a later
-	 * tag leaves the earlier ones pending (they come on their own). */
-	if (!multiple && M.pubs && M.pubs->tag != tag) {
-		struct pub **pp;
-
-		for (pp = &M.pubs; *pp; pp = &(*pp)->next)
-			if ((*pp)->tag == tag) {
-				struct pub *p = *pp;
-				uint8_t out[10];
-				uint64_t seq = htole64(p->seq);
-
-				out[0] = 'C';
-				memcpy(out + 1, &seq, 8);
-				out[9] = ok && !p->returned ? 1 : 0;
-				to_broker(out, sizeof(out));
-				*pp = p->next;
-				if (M.pubs_tail == p) {
-					M.pubs_tail = NULL;
-					for (struct pub *q = M.pubs; q; q = q->next)
-						M.pubs_tail = q;
-				}
-				free(p);
-				break;
-			}
+	if (run) {
+		send_confirm(first, last, run_ok);
+		return;
 	}
+	/* A single confirm of a later tag: the earlier ones come on their own. */
+	for (struct pub **pp = &M.pubs; *pp; pp = &(*pp)->next)
+		if ((*pp)->tag == tag) {
+			struct pub *p = *pp;
+
+			send_confirm(p->seq, p->seq, ok && !p->returned);
+			*pp = p->next;
+			if (M.pubs_tail == p) {
+				M.pubs_tail = NULL;
+				for (struct pub *q = M.pubs; q; q = q->next)
+					M.pubs_tail = q;
+			}
+			free(p);
+			break;
+		}
 }
 
 static void other_frame(void)
@@ -491,6 +515,7 @@ static void from_node(void)
 				    "any ward frame",
 				    n);
 				amqp_basic_reject(M.conn, CHAN, env.delivery_tag, 0);
+				settled(env.delivery_tag);
 			}
 			amqp_destroy_envelope(&env);
 			continue;
@@ -561,6 +586,91 @@ static void configure(char *text)
 	}
 }
 
+/* A delivery settled here without the broker (rejected): it counts as
+ * acknowledged for the runs below. */
+static void settled(uint64_t tag)
+{
+	size_t j;
+
+	if (tag == M.ack_upto + 1) {
+		M.ack_upto = tag;
+		while (M.n_above && M.above[0] == M.ack_upto + 1) {
+			M.ack_upto = M.above[0];
+			memmove(M.above, M.above + 1, --M.n_above * sizeof(M.above[0]));
+		}
+		return;
+	}
+	if (M.n_above == sizeof(M.above) / sizeof(M.above[0]))
+		return;
+	for (j = M.n_above++; j && M.above[j - 1] > tag; j--)
+		M.above[j] = M.above[j - 1];
+	M.above[j] = tag;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Acknowledge what the broker delivered (or refused).  A run that follows
+ * everything acknowledged so far goes as one basic.ack with multiple, for
+ * the highest of the run (it acknowledges only deliveries still outstanding
+ * up to that tag: those the broker holds are never below ack_upto); the
+ * others one by one. */
+static void acks(const uint8_t *p, size_t n)
+{
+	static uint64_t tags[MAX_PKT / 8];
+	size_t i, k = 0;
+	uint64_t multi_tag = 0;
+	bool multi = false;
+
+	for (i = 0; i < n; i++) {
+		uint64_t t;
+
+		memcpy(&t, p + 8 * i, 8);
+		t = le64toh(t);
+		/* Only this connection's deliveries can be acknowledged. */
+		if ((t >> 48) == M.conn_no)
+			tags[k++] = t & ((1ULL << 48) - 1);
+	}
+	if (!M.conn || !M.up || k == 0)
+		return;
+	qsort(tags, k, sizeof(tags[0]), cmp_u64);
+	for (i = 0; i < k; i++) {
+		if (tags[i] == M.ack_upto + 1) {
+			M.ack_upto = tags[i];
+			/* The tag of a multiple ack must itself be outstanding
+			 * (RabbitMQ closes the channel otherwise): one of this
+			 * batch, not one settled before. */
+			multi_tag = tags[i];
+			multi = true;
+			/* and past those acknowledged one by one before */
+			while (M.n_above && M.above[0] == M.ack_upto + 1) {
+				M.ack_upto = M.above[0];
+				memmove(M.above, M.above + 1, --M.n_above * sizeof(M.above[0]));
+			}
+			continue;
+		}
+		if (amqp_basic_ack(M.conn, CHAN, tags[i], 0) != 0) {
+			disconnect("ack: the connection failed");
+			return;
+		}
+		if (M.n_above < sizeof(M.above) / sizeof(M.above[0])) {
+			size_t j = M.n_above++;
+
+			while (j && M.above[j - 1] > tags[i]) {
+				M.above[j] = M.above[j - 1];
+				j--;
+			}
+			M.above[j] = tags[i];
+		}
+	}
+	if (multi && amqp_basic_ack(M.conn, CHAN, multi_tag, 1) != 0)
+		disconnect("ack: the connection failed");
+}
+
 static void from_broker(void)
 {
 	for (;;) {
@@ -602,19 +712,11 @@ static void from_broker(void)
 				publish(p);
 			break;
 		}
-		case 'A': {
-			uint64_t tag;
-
-			if (n != 9)
+		case 'A':
+			if (n < 9 || (n - 1) % 8 != 0)
 				break;
-			memcpy(&tag, M.buf + 1, 8);
-			tag = le64toh(tag);
-			/* Only this connection's deliveries can be acknowledged. */
-			if (M.conn && M.up && (tag >> 48) == M.conn_no &&
-			    amqp_basic_ack(M.conn, CHAN, tag & ((1ULL << 48) - 1), 0) != 0)
-				disconnect("ack: the connection failed");
+			acks((const uint8_t *)M.buf + 1, (size_t)(n - 1) / 8);
 			break;
-		}
 		default:
 			break;
 		}

@@ -168,3 +168,17 @@ def test_receiving_broker_down_then_up(hosts, bhelpers, spawned):
     ready(inv)
     rc, out, err = finish(inv, 120)
     assert rc == 0 and out.splitlines()[-1] == f"in order {n}", (out, err, b.log()[-3000:])
+
+
+def test_ten_thousand_in_order_per_sender(hosts, bhelpers, spawned):
+    a, b = two_hosts(hosts)
+    em = f"{bhelpers}/envtool"
+    n = 10000
+    inv = start(spawned, b, bhelpers, "inventory", ["ipc.recv"],
+                [em, "recv-seq", str(n), "256", "60000"])
+    ready(inv)
+    r = run(a, bhelpers, "web", ["ipc.send=inventory@b"], [em, "send-seq", "inventory@b", str(n)],
+            timeout=600)
+    assert r.returncode == 0, r
+    rc, out, err = finish(inv, 600)
+    assert rc == 0 and out.splitlines()[-1] == f"in order {n}", (out, err, b.log()[-3000:])
