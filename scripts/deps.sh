@@ -6,6 +6,7 @@ set -eu
 PKGS="gcc make meson ninja-build pkg-config libc6-dev
 libseccomp-dev libjansson-dev libcap-dev libcmocka-dev libsodium-dev minisign clang
 python3 python3-pytest busybox-static iproute2 nftables passt
+librabbitmq-dev rabbitmq-server python3-pika
 bubblewrap crun hyperfine clang-format git time strace
 libyaml-dev python3-yaml python3-jsonschema golang-github-opencontainers-specs-dev systemd
 libtss2-dev libssl-dev swtpm swtpm-tools tpm2-tools"

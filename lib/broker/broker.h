@@ -50,6 +50,8 @@
  * /run/ward (root) or $XDG_RUNTIME_DIR/ward (rootless).  Allocated. */
 char *ward_broker_dir(const char *dir);
 
+struct ward_remote_config;
+
 /* ---- pure policy (policy.c) ---- */
 
 /* Does pattern ("db", "db-*", "*") match the exact name? */
@@ -101,6 +103,10 @@ struct ward_broker_options {
 	unsigned queue_depth; /* 0: WARD_BROKER_DEFAULT_DEPTH */
 	unsigned queue_bytes; /* 0: WARD_BROKER_DEFAULT_BYTES */
 	size_t log_max;	      /* 0: WARD_BROKER_LOG_MAX */
+	/* mailboxes across hosts (lib/broker/remote.h, docs/remote.md): NULL
+	 * or no host for a local-only broker; its allocations pass to the
+	 * broker */
+	const struct ward_remote_config *remote;
 };
 
 /* Take the lock, bind the socket, and serve until SIGTERM or SIGINT.
@@ -145,6 +151,10 @@ struct ward_broker_env_info {
 };
 
 int ward_broker_ps(int ctl, struct ward_broker_env_info **out, size_t *n, ward_error_t *err);
+/* The same, and *remote (allocated, or left NULL) the state of the link to
+ * other hosts (docs/remote.md): its lines as `ward ps` prints them. */
+int ward_broker_ps_remote(int ctl, struct ward_broker_env_info **out, size_t *n, char **remote,
+			  ward_error_t *err);
 void ward_broker_env_info_free(struct ward_broker_env_info *v, size_t n);
 
 /* Send data to the mailbox name with the operator's rights. */

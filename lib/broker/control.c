@@ -317,6 +317,12 @@ void ward_broker_env_info_free(struct ward_broker_env_info *v, size_t n)
 
 int ward_broker_ps(int ctl, struct ward_broker_env_info **out, size_t *n, ward_error_t *err)
 {
+	return ward_broker_ps_remote(ctl, out, n, NULL, err);
+}
+
+int ward_broker_ps_remote(int ctl, struct ward_broker_env_info **out, size_t *n, char **remote,
+			  ward_error_t *err)
+{
 	cleanup_free uint8_t *buf = ward_xmalloc(WARD_PROTO_MAX_PACKET);
 	struct ward_broker_env_info *v = NULL;
 	struct ward_proto_msg m;
@@ -335,8 +341,14 @@ int ward_broker_ps(int ctl, struct ward_broker_env_info **out, size_t *n, ward_e
 			return -1;
 		}
 		req = NULL;
-		if (m.type == WARD_MSG_OK)
+		if (m.type == WARD_MSG_OK) {
+			/* A broker joined to other hosts says how the link is. */
+			if (remote && ward_proto_has(&m, WARD_ATTR_TEXT)) {
+				*remote = ward_xmalloc(m.text.len + 1);
+				ward_proto_strcpy(*remote, m.text.len + 1, m.text);
+			}
 			break;
+		}
 		if (m.type != WARD_MSG_ENTRY)
 			continue;
 		v = ward_xrealloc(v, (k + 1) * sizeof(*v));

@@ -695,6 +695,7 @@ static void conn_forget(struct conn *c)
 		for (struct outpkt *p = o->out; p; p = p->next)
 			if (p->charge == c)
 				p->charge = NULL;
+	bk_link_conn_gone(c);
 	for (e = B.envs; e; e = e->next) {
 		struct qmsg *q;
 		struct parked **pp;
@@ -774,6 +775,10 @@ static void handle_event(struct conn *c, uint32_t ev)
 		return;
 	if (c->kind == CONN_LISTEN) {
 		accept_control(c->fd);
+		return;
+	}
+	if (c->kind == CONN_LINK) {
+		bk_link_event(ev);
 		return;
 	}
 	if (c->kind == CONN_SIGNAL) {
@@ -925,8 +930,12 @@ static int serve_loop(int lfd)
 	ev.data.ptr = &sig_c;
 	epoll_ctl(B.ep, EPOLL_CTL_ADD, sfd, &ev);
 
-	while (!B.stop)
-		bk_core_step(-1);
+	bk_link_start();
+	while (!B.stop) {
+		bk_core_step(bk_link_timeout());
+		bk_link_tick();
+	}
+	bk_link_stop();
 	bk_core_stop();
 	close(sfd);
 	return 0;
@@ -948,6 +957,7 @@ int ward_broker_serve(const struct ward_broker_options *o, bool *detached, bool 
 
 	*detached = *already = false;
 	bk_core_config(o);
+	bk_link_config(o->remote, o->dir);
 
 	if (strlen(sock_path) >= sizeof(sa.sun_path))
 		return ward_error_set(err, ENAMETOOLONG,

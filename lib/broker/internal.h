@@ -33,7 +33,7 @@ struct outpkt {
 	uint8_t data[];
 };
 
-enum conn_kind { CONN_LISTEN, CONN_SIGNAL, CONN_CONTROL, CONN_ENV, CONN_PROVIDE };
+enum conn_kind { CONN_LISTEN, CONN_SIGNAL, CONN_CONTROL, CONN_ENV, CONN_PROVIDE, CONN_LINK };
 
 struct env;
 struct service;
@@ -77,6 +77,8 @@ struct qmsg {
 	uint32_t send_id;
 	uint32_t flags; /* WARD_MSG_F_* */
 	char from[WARD_PROTO_MAX_NAME + 1];
+	bool remote;	 /* from another host (from is NAME@HOST) */
+	uint8_t rid[16]; /* then its message id, for the notice if undelivered */
 	uint32_t len;
 	uint8_t data[];
 };
@@ -223,6 +225,32 @@ void bk_pump(struct env *t);
 void bk_do_send(struct conn *c, struct env *e, const struct ward_proto_msg *m);
 void bk_do_recv(struct conn *c, struct env *e, const struct ward_proto_msg *m);
 void bk_do_lookup(struct conn *c, struct env *e, const struct ward_proto_msg *m);
+
+/* mailbox.c, for link.c */
+bool bk_mailbox_has_room(const struct env *t, size_t len);
+/* Put a message from another host into t's mailbox (room checked). */
+void bk_mailbox_put_remote(struct env *t, const char *from, const uint8_t rid[16], const void *data,
+			   size_t len);
+
+/* link.c: mailboxes across hosts (docs/remote.md) */
+struct ward_remote_config;
+/* The remote settings (NULL, or no host: local only); cfg's allocations
+ * are the link's from then on. */
+int bk_link_config(const struct ward_remote_config *cfg, const char *dir);
+void bk_link_start(void); /* after bk_core_start: starts ward-mq */
+void bk_link_stop(void);
+bool bk_link_on(void);
+void bk_link_event(uint32_t ev);
+int bk_link_timeout(void); /* ms until bk_link_tick is due, or -1 */
+void bk_link_tick(void);
+void bk_link_send(struct conn *c, struct env *e, const struct ward_proto_msg *m, const char *addr);
+void bk_link_conn_gone(struct conn *c);
+/* A mailbox made room: deliver remote messages that wait for it. */
+void bk_link_room(void);
+/* A remote message left in a mailbox that closed: tell its sending host. */
+void bk_link_undelivered(const char *from, const uint8_t rid[16], const char *mailbox,
+			 const char *why);
+char *bk_link_ps_text(void); /* allocated; NULL when local only */
 
 /* attest.c: api.attest */
 void bk_attest_config(const char *dir);

@@ -42,6 +42,12 @@ static bool has_room(const struct env *t, size_t len)
 	return t->depth < B.depth_max && t->bytes + len <= B.bytes_max;
 }
 
+bool bk_mailbox_has_room(const struct env *t, size_t len)
+{
+	/* Behind senders waiting for room too: they came first. */
+	return has_room(t, len) && t->w == NULL;
+}
+
 static void enqueue(struct env *t, struct qmsg *m)
 {
 	m->next = NULL;
@@ -80,8 +86,12 @@ void bk_pump(struct env *t)
 			push_message(t, m);
 			free(m);
 		}
-		if (t->w == NULL || !has_room(t, t->w->m->len))
+		if (t->w == NULL || !has_room(t, t->w->m->len)) {
+			/* Remote messages wait behind parked senders. */
+			if (t->w == NULL && has_room(t, 0))
+				bk_link_room();
 			return;
+		}
 		{
 			struct parked *p = t->w;
 
@@ -106,11 +116,31 @@ static struct qmsg *qmsg_new(struct conn *sender, const struct ward_proto_msg *m
 	q->sender = sender;
 	q->send_id = m->id;
 	q->flags = flags;
+	q->remote = false;
 	snprintf(q->from, sizeof(q->from), "%s", from ? from : "");
 	q->len = m->data_len;
 	if (m->data_len)
 		memcpy(q->data, m->data, m->data_len);
 	return q;
+}
+
+void bk_mailbox_put_remote(struct env *t, const char *from, const uint8_t rid[16], const void *data,
+			   size_t len)
+{
+	struct qmsg *q = ward_xmalloc(sizeof(*q) + len);
+
+	q->next = NULL;
+	q->sender = NULL;
+	q->send_id = 0;
+	q->flags = 0;
+	snprintf(q->from, sizeof(q->from), "%s", from);
+	q->remote = true;
+	memcpy(q->rid, rid, sizeof(q->rid));
+	q->len = (uint32_t)len;
+	if (len)
+		memcpy(q->data, data, len);
+	enqueue(t, q);
+	bk_pump(t);
 }
 
 /* ---- requests ---- */
@@ -127,6 +157,11 @@ void bk_do_send(struct conn *c, struct env *e, const struct ward_proto_msg *m)
 		snprintf(what, sizeof(what), "send to \"%s\"", name);
 		snprintf(miss, sizeof(miss), "ipc.send=%s", name);
 		bk_deny(c, e, m->id, what, miss);
+		return;
+	}
+	if (strchr(name, '@')) {
+		/* NAME@HOST: signed and handed to RabbitMQ (link.c). */
+		bk_link_send(c, e, m, name);
 		return;
 	}
 	t = bk_env_find(name);
@@ -241,6 +276,14 @@ void bk_do_lookup(struct conn *c, struct env *e, const struct ward_proto_msg *m)
 	uint32_t flags = 0;
 
 	ward_proto_strcpy(name, sizeof(name), m->name);
+	if (strchr(name, '@')) {
+		/* What another host runs is its business: it answers by
+		 * delivering, or by an undelivered notice. */
+		bk_reply_error(c, m->id, EOPNOTSUPP, NULL,
+			       "\"%s\": a mailbox on another host cannot be looked up; send to it",
+			       name);
+		return;
+	}
 	if (e && !ward_broker_allows(e->pol.broker, e->pol.n_broker, WARD_BROKER_SEND, name) &&
 	    !ward_broker_allows(e->pol.broker, e->pol.n_broker, WARD_BROKER_CONNECT, name)) {
 		char what[160], miss[2 * WARD_PROTO_MAX_NAME + 40];

@@ -30,13 +30,28 @@ char *ward_broker_dir(const char *dir)
 	return own ? own : ward_xstrdup("/run/ward");
 }
 
+/* pattern[0..plen) against name[0..nlen): exact, or a prefix before a
+ * trailing '*'. */
+static bool part_match(const char *pattern, size_t plen, const char *name, size_t nlen)
+{
+	if (plen && pattern[plen - 1] == '*')
+		return nlen >= plen - 1 && memcmp(pattern, name, plen - 1) == 0;
+	return plen == nlen && memcmp(pattern, name, plen) == 0;
+}
+
 bool ward_broker_name_match(const char *pattern, const char *name)
 {
-	size_t n = strlen(pattern);
+	const char *pat = strchr(pattern, '@'), *nat = strchr(name, '@');
 
-	if (n && pattern[n - 1] == '*')
-		return strncmp(pattern, name, n - 1) == 0;
-	return strcmp(pattern, name) == 0;
+	/* A local pattern never matches a remote name, however wide
+	 * ("ipc.send=*" stays on this host); a remote pattern matches the
+	 * name and the host each on its own ("*@b", "inventory@*"). */
+	if ((pat == NULL) != (nat == NULL))
+		return false;
+	if (pat == NULL)
+		return part_match(pattern, strlen(pattern), name, strlen(name));
+	return part_match(pattern, (size_t)(pat - pattern), name, (size_t)(nat - name)) &&
+	       part_match(pat + 1, strlen(pat + 1), nat + 1, strlen(nat + 1));
 }
 
 const struct ward_broker_grant *ward_broker_allows(const struct ward_broker_grant *g, size_t n,

@@ -43,7 +43,7 @@ static void put32(uint8_t *p, uint32_t v)
 	memcpy(p, &v, sizeof(v));
 }
 
-bool ward_proto_name_ok(const char *s, size_t len)
+bool ward_proto_local_name_ok(const char *s, size_t len)
 {
 	size_t i;
 
@@ -57,6 +57,21 @@ bool ward_proto_name_ok(const char *s, size_t len)
 			return false;
 	}
 	return true;
+}
+
+bool ward_proto_name_ok(const char *s, size_t len)
+{
+	const char *at;
+
+	if (len == 0 || len > WARD_PROTO_MAX_NAME)
+		return false;
+	at = memchr(s, '@', len);
+	if (at == NULL)
+		return ward_proto_local_name_ok(s, len);
+	/* NAME@HOST: a mailbox on another host (docs/remote.md); both parts
+	 * are local names, so there is exactly one '@'. */
+	return ward_proto_local_name_ok(s, (size_t)(at - s)) &&
+	       ward_proto_local_name_ok(at + 1, len - (size_t)(at - s) - 1);
 }
 
 void ward_proto_strcpy(char *dst, size_t size, struct ward_proto_str s)
@@ -190,8 +205,11 @@ int ward_proto_decode(const void *buf, size_t len, struct ward_proto_msg *m, con
 		case WARD_ATTR_NAME:
 		case WARD_ATTR_FROM:
 		case WARD_ATTR_SERVICE:
-			if (!ward_proto_name_ok(s.p, alen))
-				FAIL("invalid name (1 to 64 of a-z 0-9 . _ -)");
+			if (tag == WARD_ATTR_SERVICE ? !ward_proto_local_name_ok(s.p, alen)
+						     : !ward_proto_name_ok(s.p, alen))
+				FAIL("invalid name (1 to 64 of a-z 0-9 . _ -, NAME@HOST for "
+				     "another "
+				     "host's mailbox)");
 			if (tag == WARD_ATTR_NAME) {
 				m->name = s;
 			} else if (tag == WARD_ATTR_FROM) {

@@ -62,13 +62,13 @@ enum ward_proto_type {
 };
 
 enum ward_proto_tag {
-	WARD_ATTR_NAME = 1,	/* string, a name (no '*') */
+	WARD_ATTR_NAME = 1,	/* string, a name (no '*'), or NAME@HOST */
 	WARD_ATTR_DATA = 2,	/* bytes, at most WARD_PROTO_MAX_DATA */
 	WARD_ATTR_CODE = 3,	/* u32: an errno */
 	WARD_ATTR_TEXT = 4,	/* string, at most WARD_PROTO_MAX_TEXT */
 	WARD_ATTR_FLAGS = 5,	/* u32 */
 	WARD_ATTR_PATH = 6,	/* string, an absolute path */
-	WARD_ATTR_FROM = 7,	/* string, a name */
+	WARD_ATTR_FROM = 7,	/* string, a name, or NAME@HOST for a remote sender */
 	WARD_ATTR_ENT = 8,	/* string, an entitlement "name[=value]"; repeated */
 	WARD_ATTR_PID = 9,	/* u32 */
 	WARD_ATTR_DEPTH = 10,	/* u32: messages in a mailbox */
@@ -128,7 +128,10 @@ static inline bool ward_proto_has(const struct ward_proto_msg *m, enum ward_prot
  * saying what was wrong (for the log).  Never reads outside buf[0..len). */
 int ward_proto_decode(const void *buf, size_t len, struct ward_proto_msg *m, const char **why);
 
-/* Is s (len bytes) a valid exact name: [a-z0-9._-]{1,64}? */
+/* Is s (len bytes) a valid exact local name: [a-z0-9._-]{1,64}? */
+bool ward_proto_local_name_ok(const char *s, size_t len);
+/* A local name, or NAME@HOST (a mailbox on another host): both parts local
+ * names, at most 64 bytes in all. */
 bool ward_proto_name_ok(const char *s, size_t len);
 
 /* Copy a decoded string into a NUL-terminated buffer (truncating). */

@@ -83,9 +83,18 @@ void bk_do_register(struct conn *c, const struct ward_proto_msg *m)
 		ward_error_free(&err);
 		return;
 	}
-	if (ward_proto_has(m, WARD_ATTR_NAME))
+	if (ward_proto_has(m, WARD_ATTR_NAME)) {
 		ward_proto_strcpy(name, sizeof(name), m->name);
-	else
+		/* NAME@HOST names a mailbox on another host, never one here. */
+		if (strchr(name, '@')) {
+			bk_reply_error(c, m->id, EINVAL, NULL,
+				       "\"%s\": an environment's name has no '@' (NAME@HOST is a "
+				       "mailbox on another host)",
+				       name);
+			ward_policy_free(&pol);
+			return;
+		}
+	} else
 		snprintf(name, sizeof(name), "env-%llu", (unsigned long long)B.next_serial + 1);
 	e = bk_env_find(name);
 	if (e) {
@@ -181,6 +190,16 @@ void bk_do_ps(struct conn *c, const struct ward_proto_msg *m)
 	}
 	ward_proto_begin(&b, B.obuf, WARD_PROTO_MAX_PACKET, WARD_MSG_OK, m->id);
 	ward_proto_put_u32(&b, WARD_ATTR_COUNT, n);
+	{
+		cleanup_free char *remote = bk_link_ps_text();
+
+		/* A TEXT holds at most WARD_PROTO_MAX_TEXT bytes. */
+		if (remote) {
+			if (strlen(remote) > WARD_PROTO_MAX_TEXT)
+				remote[WARD_PROTO_MAX_TEXT] = '\0';
+			ward_proto_put_str(&b, WARD_ATTR_TEXT, remote);
+		}
+	}
 	bk_send_buf(c, &b, -1);
 }
 
@@ -204,6 +223,10 @@ static void undelivered(struct qmsg *q, const char *mailbox, const char *why)
 {
 	struct ward_proto_buf b;
 
+	if (q->remote) {
+		bk_link_undelivered(q->from, q->rid, mailbox, why);
+		return;
+	}
 	if (q->sender == NULL || q->sender->dead || q->sender->kind != CONN_ENV)
 		return;
 	ward_proto_begin(&b, B.obuf, WARD_PROTO_MAX_PACKET, WARD_MSG_UNDELIVERED, q->send_id);

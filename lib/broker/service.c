@@ -53,6 +53,12 @@ void bk_do_provide(struct conn *c, struct env *e, const struct ward_proto_msg *m
 	int sv[2];
 
 	ward_proto_strcpy(name, sizeof(name), m->name);
+	if (strchr(name, '@')) {
+		bk_reply_error(c, m->id, EOPNOTSUPP, NULL,
+			       "\"%s\": services do not cross hosts (only mailboxes do: NAME@HOST)",
+			       name);
+		return;
+	}
 	if (!ward_broker_allows(e->pol.broker, e->pol.n_broker, WARD_BROKER_PROVIDE, name)) {
 		char what[160], miss[WARD_PROTO_MAX_NAME + 20];
 
@@ -125,6 +131,12 @@ void bk_do_connect(struct conn *c, struct env *e, const struct ward_proto_msg *m
 	int sv[2], type;
 
 	ward_proto_strcpy(name, sizeof(name), m->name);
+	if (strchr(name, '@')) {
+		bk_reply_error(c, m->id, EOPNOTSUPP, NULL,
+			       "\"%s\": services do not cross hosts (only mailboxes do: NAME@HOST)",
+			       name);
+		return;
+	}
 	if (!ward_broker_allows(e->pol.broker, e->pol.n_broker, WARD_BROKER_CONNECT, name)) {
 		char what[160], miss[WARD_PROTO_MAX_NAME + 20];
 

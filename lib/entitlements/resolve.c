@@ -245,11 +245,11 @@ static int cmp_net_rule(const void *a, const void *b)
  * trailing '*' that matches any suffix; at most 64 characters. */
 #define MAX_BROKER_NAME 64
 
-static bool broker_name_ok(const char *v)
+static bool broker_part_ok(const char *v, size_t n)
 {
-	size_t i, n = strlen(v);
+	size_t i;
 
-	if (n == 0 || n > MAX_BROKER_NAME)
+	if (n == 0)
 		return false;
 	for (i = 0; i < n; i++) {
 		char c = v[i];
@@ -262,6 +262,21 @@ static bool broker_name_ok(const char *v)
 		return false;
 	}
 	return true;
+}
+
+/* remote: NAME@HOST (ipc.send only: a mailbox on another host, each part a
+ * pattern of its own, docs/remote.md). */
+static bool broker_name_ok(const char *v, bool remote)
+{
+	size_t n = strlen(v);
+	const char *at = strchr(v, '@');
+
+	if (n == 0 || n > MAX_BROKER_NAME)
+		return false;
+	if (at == NULL)
+		return broker_part_ok(v, n);
+	return remote && broker_part_ok(v, (size_t)(at - v)) &&
+	       broker_part_ok(at + 1, n - (size_t)(at - v) - 1);
 }
 
 static int cmp_broker(const void *a, const void *b)
@@ -568,12 +583,16 @@ static int apply_one(struct ward_policy *p, const struct ward_request *r, int de
 						     ? WARD_BROKER_CONNECT
 						     : WARD_BROKER_PROVIDE;
 
-		if (!broker_name_ok(r->value))
+		if (!broker_name_ok(r->value, kind == WARD_BROKER_SEND))
 			return ward_error_set(err, EINVAL,
 					      "%s: %s=%s: a name is 1 to %d of a-z 0-9 . _ -, "
-					      "optionally ending in * (e.g. %s=db or %s=db-*)",
+					      "optionally ending in * (e.g. %s=db or %s=db-*)%s",
 					      r->origin, name, r->value, MAX_BROKER_NAME, name,
-					      name);
+					      name,
+					      kind == WARD_BROKER_SEND
+						      ? ", or NAME@HOST for a mailbox on another "
+							"host (ipc.send=inventory@b, ipc.send=*@b)"
+						      : "; services do not cross hosts");
 		add_broker(p, kind, r->value, false, r->origin);
 		return 0;
 	}

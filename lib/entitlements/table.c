@@ -404,10 +404,13 @@ const struct ward_entitlement ward_entitlements[] = {
 		.name = "ipc.send",
 		.arg = WARD_ARG_NAME,
 		.flags = WARD_ENT_REPEATABLE,
-		.summary = "send messages to the mailbox NAME (NAME may end in *) through the broker",
+		.summary = "send messages to the mailbox NAME (NAME may end in *) through the broker; "
+			   "NAME@HOST is a mailbox on another host (docs/remote.md)",
 		.layers = {
 			L(PROCESS) = "one descriptor to the broker (fd 3, WARD_BROKER_FD); the broker "
-				     "queues a message for NAME only if the sender holds this grant",
+				     "queues a message for NAME only if the sender holds this grant; "
+				     "for NAME@HOST it signs it with the host key and hands it to "
+				     "RabbitMQ (a pattern without @ never matches another host)",
 		},
 	},
 	{
@@ -416,7 +419,8 @@ const struct ward_entitlement ward_entitlements[] = {
 		.summary = "have a mailbox named after the environment (ward run --name) and receive from it",
 		.layers = {
 			L(PROCESS) = "one descriptor to the broker; a bounded mailbox, closed when the "
-				     "environment exits (pending senders are told)",
+				     "environment exits (pending senders are told); also from listed "
+				     "peer hosts their policy lets in, shown as NAME@HOST",
 		},
 	},
 	{

@@ -1302,7 +1302,7 @@ int ward_net_prepare(struct ward_net *n, const struct ward_policy *p, const stru
 	n->state_dir = o ? o->state_dir : NULL;
 	name_scope(n->state_dir, n->scope, sizeof(n->scope));
 	if (o && o->name &&
-	    (!ward_proto_name_ok(o->name, strlen(o->name)) || n->scope[0] == '\0')) {
+	    (!ward_proto_local_name_ok(o->name, strlen(o->name)) || n->scope[0] == '\0')) {
 		cleanup_free char *shown = ward_escape(o->name, 80);
 
 		/* The CLI passes only names the broker accepted; the library

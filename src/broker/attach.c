@@ -42,7 +42,7 @@ static pid_t start_printer(struct broker_attach *a)
 
 bool broker_cli_name_ok(const char *name)
 {
-	return ward_proto_name_ok(name, strlen(name));
+	return ward_proto_local_name_ok(name, strlen(name));
 }
 
 int broker_cli_attach(struct broker_attach *a, const char *state_dir, const char *name,

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "broker/broker.h"
+#include "broker/remote.h"
 #include "cli.h"
 #include "util.h"
 
@@ -57,8 +58,28 @@ static void broker_usage(FILE *f)
 		"                        SIZE (default %uM; at least 4K)\n"
 		"      --stop            stop the broker serving DIR (environments see their\n"
 		"                        descriptor close)\n"
-		"      --on-demand       exit quietly if a broker already serves DIR\n",
-		WARD_BROKER_DEFAULT_DEPTH, WARD_BROKER_LOG_MAX >> 20);
+		"      --on-demand       exit quietly if a broker already serves DIR\n"
+		"\n"
+		"Mailboxes on other hosts (NAME@HOST), through a RabbitMQ node (docs/remote.md):\n"
+		"      --host NAME           this host's name among its peers\n"
+		"      --host-key FILE       its Ed25519 key (ward key generate --out FILE "
+		"--no-password)\n"
+		"      --amqp URL            amqp://USER:PASSWORD@HOST:PORT/VHOST, or amqps://\n"
+		"      --amqp-cacert FILE    amqps: the CA that signed the node's certificate\n"
+		"      --amqp-cert FILE --amqp-key FILE   amqps: this host's client certificate\n"
+		"      --peer NAME=PUBKEY    trust host NAME with this public key (a .pub file or\n"
+		"                            the key itself); repeatable\n"
+		"      --peer-allow NAME=PATTERN[,PATTERN]  local mailboxes NAME's environments\n"
+		"                            may send to (none unless listed)\n"
+		"      --replay-window SECS  how old a remote message may be (default %u)\n"
+		"      --max-inflight N      messages sent and not confirmed by RabbitMQ before\n"
+		"                            senders wait or get EAGAIN (default 1024)\n"
+		"      --config FILE         the same settings as lines \"host a\", \"peer b "
+		"b.pub\",\n"
+		"                            \"allow b inventory\"...; DIR/broker.conf is read "
+		"when\n"
+		"                            no such option is given\n",
+		WARD_BROKER_DEFAULT_DEPTH, WARD_BROKER_LOG_MAX >> 20, WARD_REMOTE_WINDOW_S);
 }
 
 static int stop_broker(const char *dir)
@@ -127,8 +148,26 @@ int cmd_broker(int argc, char **argv)
 		{"log-max", required_argument, NULL, 'L'},
 		{"stop", no_argument, NULL, 's'},
 		{"help", no_argument, NULL, 'h'},
+		{"host", required_argument, NULL, 1000},
+		{"host-key", required_argument, NULL, 1001},
+		{"amqp", required_argument, NULL, 1002},
+		{"amqp-cacert", required_argument, NULL, 1003},
+		{"amqp-cert", required_argument, NULL, 1004},
+		{"amqp-key", required_argument, NULL, 1005},
+		{"peer", required_argument, NULL, 1006},
+		{"peer-allow", required_argument, NULL, 1007},
+		{"replay-window", required_argument, NULL, 1008},
+		{"max-inflight", required_argument, NULL, 1009},
+		{"config", required_argument, NULL, 1010},
 		{NULL, 0, NULL, 0},
 	};
+	static const char *const remote_keys[] = {
+		"host",	    "host-key", "amqp",	      "amqp-cacert",   "amqp-cert",
+		"amqp-key", "peer",	"peer-allow", "replay-window", "max-inflight",
+	};
+	struct ward_remote_config rc;
+	bool remote_given = false;
+	int idx = -1;
 	struct ward_broker_options o = {0};
 	cleanup_free char *dir = NULL;
 	const char *state_dir = NULL;
@@ -136,10 +175,30 @@ int cmd_broker(int argc, char **argv)
 	bool detached, already, stop = false;
 	int c;
 
+	ward_remote_config_init(&rc);
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+fh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+fh", opts, &idx)) != -1) {
 		switch (c) {
+		case 1000 ... 1009: {
+			char where[32];
+
+			snprintf(where, sizeof(where), "--%s", remote_keys[c - 1000]);
+			remote_given = true;
+			if (ward_remote_config_set(&rc, remote_keys[c - 1000], optarg, where,
+						   &err) < 0) {
+				ward_remote_config_free(&rc);
+				return fail(&err);
+			}
+			break;
+		}
+		case 1010:
+			remote_given = true;
+			if (ward_remote_config_load(&rc, optarg, &err) < 0) {
+				ward_remote_config_free(&rc);
+				return fail(&err);
+			}
+			break;
 		case 'f':
 			o.foreground = true;
 			break;
@@ -180,14 +239,41 @@ int cmd_broker(int argc, char **argv)
 					   argv[optind - 1]);
 		}
 	}
-	if (optind < argc)
+	if (optind < argc) {
+		ward_remote_config_free(&rc);
 		return usage_error("broker", "unexpected argument \"%s\"", argv[optind]);
+	}
 	dir = ward_broker_dir(state_dir);
-	if (stop)
+	if (stop) {
+		ward_remote_config_free(&rc);
 		return stop_broker(dir);
-	o.dir = dir;
-	if (ward_broker_serve(&o, &detached, &already, &err) < 0)
+	}
+	/* A broker started on demand (by ward run) joins other hosts when
+	 * its directory has a broker.conf (the directory is the operator's:
+	 * ward_broker_serve checks that nobody else can write it). */
+	if (!remote_given) {
+		cleanup_free char *conf = ward_xasprintf("%s/broker.conf", dir);
+
+		if (access(conf, F_OK) == 0 && ward_broker_dir_check(dir, &err) == 0 &&
+		    ward_remote_config_load(&rc, conf, &err) < 0) {
+			ward_remote_config_free(&rc);
+			return fail(&err);
+		}
+		if (err) {
+			ward_remote_config_free(&rc);
+			return fail(&err);
+		}
+	}
+	if (ward_remote_config_finish(&rc, &err) < 0) {
+		ward_remote_config_free(&rc);
 		return fail(&err);
+	}
+	o.dir = dir;
+	o.remote = &rc;
+	if (ward_broker_serve(&o, &detached, &already, &err) < 0) {
+		ward_remote_config_free(&rc);
+		return fail(&err);
+	}
 	return 0;
 }
 
@@ -211,6 +297,7 @@ int cmd_ps(int argc, char **argv)
 {
 	struct ward_broker_env_info *v = NULL;
 	cleanup_free char *dir = NULL;
+	cleanup_free char *remote = NULL;
 	cleanup_close int ctl = -1;
 	const char *state_dir = NULL;
 	ward_error_t err = NULL;
@@ -243,7 +330,7 @@ int cmd_ps(int argc, char **argv)
 		}
 		return fail(&err);
 	}
-	if (ward_broker_ps(ctl, &v, &n, &err) < 0)
+	if (ward_broker_ps_remote(ctl, &v, &n, &remote, &err) < 0)
 		return fail(&err);
 	if (json) {
 		printf("[");
@@ -300,6 +387,20 @@ int cmd_ps(int argc, char **argv)
 				printf("%s%s", k ? " " : "", e);
 			}
 			printf("%s\n", v[i].n_ents ? "" : "-");
+		}
+	}
+	if (!json && remote) {
+		/* The broker's own lines: host and peer names are names, the
+		 * state comes from ward-mq; each line escaped all the same. */
+		putchar('\n');
+		for (char *line = remote, *nl; line && *line; line = nl) {
+			cleanup_free char *shown = NULL;
+
+			nl = strchr(line, '\n');
+			if (nl)
+				*nl++ = '\0';
+			shown = ward_escape(line, 0);
+			printf("%s\n", shown);
 		}
 	}
 	if (!json)

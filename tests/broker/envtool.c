@@ -19,7 +19,7 @@
  *                                     CLOCK_MONOTONIC times of the first and
  *                                     last message (t0=, t1=)
  *   envtool send-seq NAME N            N pipelined sends "m1".."mN", then flush
- *   envtool recv-seq N PREFETCH        print "ready", receive N with prefetch,
+ *   envtool recv-seq N PREFETCH [MS]   print "ready", receive N with prefetch,
  *                                     check they are "m1".."mN" in order:
  *                                     "in order N" or "out of order at I: TEXT"
  *   envtool bench-mb-ping NAME N       bench: round trips through mailboxes
@@ -583,14 +583,17 @@ int main(int argc, char **argv)
 		r = ward_flush(c);
 		return r < 0 ? err(c, r) : 0;
 	}
-	if (strcmp(cmd, "recv-seq") == 0 && argc == 4) {
+	if (strcmp(cmd, "recv-seq") == 0 && (argc == 4 || argc == 5)) {
 		long n = atol(argv[2]), i;
 		char m[64], want[32];
+		/* How long one message may take: longer across hosts, where a
+		 * RabbitMQ node may be restarting. */
+		int wait_ms = argc == 5 ? atoi(argv[4]) : 20000;
 
 		ward_set_prefetch(c, (unsigned)atoi(argv[3]));
 		printf("ready\n");
 		for (i = 1; i <= n; i++) {
-			ssize_t k = ward_recv(c, m, sizeof(m) - 1, NULL, 0, 20000);
+			ssize_t k = ward_recv(c, m, sizeof(m) - 1, NULL, 0, wait_ms);
 
 			if (k < 0)
 				return err(c, (int)k);
@@ -598,6 +601,16 @@ int main(int argc, char **argv)
 			snprintf(want, sizeof(want), "m%ld", i);
 			if (strcmp(m, want) != 0) {
 				printf("out of order at %ld: %s\n", i, m);
+				return 1;
+			}
+		}
+		/* With a wait given: nothing more comes (no second copy). */
+		if (argc == 5) {
+			ssize_t k = ward_recv(c, m, sizeof(m) - 1, NULL, 0, 3000);
+
+			if (k >= 0) {
+				m[k] = '\0';
+				printf("extra %s\n", m);
 				return 1;
 			}
 		}
