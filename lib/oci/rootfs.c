@@ -965,6 +965,51 @@ int ward_oci_chroot_confine(struct ward_landlock_plan *ll, bool *has_ll, uint64_
 }
 
 /*
+ * Chroot-style: the first layer.  Leaving a chroot takes chroot(2) itself
+ * (pivot_root and setns of a mount namespace need CAP_SYS_ADMIN over the
+ * runtime's mount namespace, which a container that has it holds the
+ * host anyway); a filter that answers chroot(2) with EPERM, as it would
+ * without CAP_SYS_CHROOT, closes the walk out.  Landlock (above) is the
+ * second layer, for the ways around chroot(2): /proc/PID/root of a host
+ * process the container may trace.  The filter is compiled like a
+ * config's profile (and cached); ward's own filter slot is free, as a
+ * chroot-style container is never one under the entitlements.
+ */
+int ward_oci_chroot_filter(struct ward_seccomp_prog *out, const char *plan_path, ward_error_t *err)
+{
+	struct oci_seccomp sc;
+	json_t *p = json_pack("{s:s,s:[s],s:[{s:[s],s:s,s:i}]}", "defaultAction", "SCMP_ACT_ALLOW",
+			      "architectures",
+#if defined(__x86_64__)
+			      "SCMP_ARCH_X86_64",
+#elif defined(__aarch64__)
+			      "SCMP_ARCH_AARCH64",
+#else
+			      "SCMP_ARCH_NATIVE",
+#endif
+			      "syscalls", "names", "chroot", "action", "SCMP_ACT_ERRNO", "errnoRet",
+			      EPERM);
+	int rc;
+
+#if defined(__x86_64__)
+	/* i386 and x32 programs run too: their chroot is filtered alike. */
+	json_array_append_new(json_object_get(p, "architectures"), json_string("SCMP_ARCH_X86"));
+	json_array_append_new(json_object_get(p, "architectures"), json_string("SCMP_ARCH_X32"));
+#elif defined(__aarch64__)
+	json_array_append_new(json_object_get(p, "architectures"), json_string("SCMP_ARCH_ARM"));
+#endif
+	rc = ward_oci_seccomp_prepare(p, plan_path, &sc, err);
+	json_decref(p);
+	if (rc < 0)
+		return ward_error_wrap(err, "the chroot(2) filter of a container without a mount "
+					    "namespace");
+	*out = sc.prog;
+	memset(&sc.prog, 0, sizeof(sc.prog));
+	ward_oci_seccomp_free(&sc);
+	return 0;
+}
+
+/*
  * Chroot-style, at delete or after a failed create: detach the bind of the
  * rootfs the init made in the runtime's mount namespace, and with it every
  * mount of the container beneath it (one lazy unmount of the subtree; on

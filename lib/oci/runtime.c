@@ -603,9 +603,12 @@ static int prepare(struct oci_container *c, int dirfd, ward_error_t *err)
 			c->has_ll = true;
 		}
 	}
+	/* No mount namespace: chroot(2) is answered EPERM, and Landlock
+	 * keeps every filesystem access beneath the root (rootfs.c). */
 	if (c->chroot_style &&
-	    ward_oci_chroot_confine(&c->ll, &c->has_ll, cfg->process.caps.bounding, cfg->path,
-				    err) < 0)
+	    (ward_oci_chroot_filter(&c->ward_sc, cfg->path, err) < 0 ||
+	     ward_oci_chroot_confine(&c->ll, &c->has_ll, cfg->process.caps.bounding, cfg->path,
+				     err) < 0))
 		return -1;
 	if (cfg->seccomp) {
 		if (ward_oci_seccomp_prepare(cfg->seccomp, cfg->path, &c->sc, err) < 0)
