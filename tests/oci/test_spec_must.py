@@ -684,3 +684,19 @@ def test_device_rules_apply_in_listed_order(oci, order, expect):
     oci.config["linux"]["resources"]["devices"] = [{"allow": False, "access": "rwm"}] + rules
     r = oci.sh("mknod /dev/tun2 c 10 200 && (dd if=/dev/tun2 count=0 2>/dev/null && echo opened || echo denied)")
     assert r.returncode == 0 and r.stdout.strip() == expect, r
+
+
+@pytest.mark.parametrize("kind", ["prestart", "poststart"])
+def test_hook_messages_escape_the_config_path(oci, kind):
+    """A hook path is config.json's: every message naming it (the failed
+    execve in the hook's child, the error, the warning) is escaped."""
+    bad = "/no-such-hook\x1b]2;pwned\x07\x1b[31m"
+    oci.config["hooks"] = {kind: [{"path": bad}]}
+    cid = f"hkesc-{os.getpid()}"
+    r = oci.create(cid, "sleep", "30", check=(kind == "poststart"))
+    if kind == "poststart":
+        r = oci.ward("start", cid)
+        assert r.returncode == 0 and "warning" in r.stderr, r
+    else:
+        assert r.returncode != 0, r
+    assert "no-such-hook" in r.stderr and "\x1b" not in r.stderr and "\x07" not in r.stderr, r
