@@ -173,6 +173,15 @@ static int plan_namespaces(struct oci_container *c, ward_error_t *err)
 				      "%s: a new user namespace needs linux.uidMappings and "
 				      "linux.gidMappings",
 				      cfg->path);
+	/* hostname and domainname are the UTS namespace's: in the runtime's
+	 * they would rename the host (runc refuses them too). */
+	if ((cfg->hostname || cfg->domainname) && !(c->new_ns & CLONE_NEWUTS) &&
+	    !ward_oci_ns_find(cfg, CLONE_NEWUTS))
+		return ward_error_set(err, EINVAL,
+				      "%s: %s is set but linux.namespaces has no uts namespace: "
+				      "it would be the host's; add {\"type\": \"uts\"} or remove "
+				      "it",
+				      cfg->path, cfg->hostname ? "hostname" : "domainname");
 	/* No mount namespace: the container shares the runtime's, as the
 	 * spec allows, and gets its root with chroot (runc and crun do the
 	 * same).  Its mounts are made in the runtime's namespace, beneath a

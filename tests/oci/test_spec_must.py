@@ -700,3 +700,28 @@ def test_hook_messages_escape_the_config_path(oci, kind):
     else:
         assert r.returncode != 0, r
     assert "no-such-hook" in r.stderr and "\x1b" not in r.stderr and "\x07" not in r.stderr, r
+
+
+@pytest.mark.parametrize("field", ["hostname", "domainname"])
+def test_uts_names_without_a_uts_namespace_are_refused(oci, field):
+    """hostname and domainname belong to the UTS namespace: without a new
+    (or joined) one they would be the host's.  Refused before anything is
+    created; the host's names stay (domainname was set on the host
+    before)."""
+    before = {f: open(f"/proc/sys/kernel/{f}").read() for f in ("hostname", "domainname")}
+    oci.config["linux"]["namespaces"] = [n for n in oci.config["linux"]["namespaces"]
+                                         if n["type"] != "uts"]
+    oci.config.pop("hostname", None)
+    oci.config[field] = "ward-test-uts"
+    cid = f"uts-{os.getpid()}"
+    try:
+        r = oci.create(cid, "true", check=False)
+        assert r.returncode != 0, r
+        assert f"{field} is set but linux.namespaces has no uts namespace" in r.stderr, r
+        assert oci.ward("state", cid).returncode != 0
+    finally:
+        for f, v in before.items():
+            if open(f"/proc/sys/kernel/{f}").read() != v:
+                with open(f"/proc/sys/kernel/{f}", "w") as fh:
+                    fh.write(v)
+                raise AssertionError(f"the host's {f} was changed (restored)")
