@@ -725,3 +725,35 @@ def test_uts_names_without_a_uts_namespace_are_refused(oci, field):
                 with open(f"/proc/sys/kernel/{f}", "w") as fh:
                     fh.write(v)
                 raise AssertionError(f"the host's {f} was changed (restored)")
+
+
+def test_sysctl_that_is_not_namespaced_is_refused(oci):
+    """A sysctl outside the container's namespaces would be the host's
+    (kernel.core_pattern: host root's core handler).  Refused before
+    anything exists, as runc does; the host's value stays."""
+    before = open("/proc/sys/kernel/core_pattern").read()
+    oci.config["linux"]["sysctl"] = {"kernel.core_pattern": "|/bin/false ward-test"}
+    r = oci.run("true")
+    assert r.returncode != 0 and "is not namespaced: it would change the host" in r.stderr, r
+    assert open("/proc/sys/kernel/core_pattern").read() == before
+
+
+@pytest.mark.parametrize("how", ["none", "runtime's"])
+def test_namespaced_sysctl_needs_the_containers_own_namespace(oci, how):
+    """net.* without a network namespace of the container's own -- none, or
+    the runtime's joined by path -- would be the host's."""
+    oci.config["linux"]["namespaces"] = [n for n in oci.config["linux"]["namespaces"]
+                                         if n["type"] != "network"]
+    if how == "runtime's":
+        oci.config["linux"]["namespaces"].append(
+            {"type": "network", "path": f"/proc/{os.getpid()}/ns/net"})
+    oci.config["linux"]["sysctl"] = {"net.ipv4.ip_forward": "1"}
+    before = open("/proc/sys/net/ipv4/ip_forward").read()
+    r = oci.run("true")
+    assert r.returncode != 0 and "needs a network namespace of the container's own" in r.stderr, r
+    assert open("/proc/sys/net/ipv4/ip_forward").read() == before
+    # its own: allowed
+    oci.config["linux"]["namespaces"] = [n for n in oci.config["linux"]["namespaces"]
+                                         if n["type"] != "network"] + [{"type": "network"}]
+    r = oci.run("cat", "/proc/sys/net/ipv4/ip_forward")
+    assert r.returncode == 0 and r.stdout.strip() == "1", r
