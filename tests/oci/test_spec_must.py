@@ -757,3 +757,85 @@ def test_namespaced_sysctl_needs_the_containers_own_namespace(oci, how):
                                          if n["type"] != "network"] + [{"type": "network"}]
     r = oci.run("cat", "/proc/sys/net/ipv4/ip_forward")
     assert r.returncode == 0 and r.stdout.strip() == "1", r
+
+
+def mountinfo_opts(text, point):
+    """The per-mount options of every mount at or beneath point."""
+    out = {}
+    for line in text.splitlines():
+        f = line.split(" - ")[0].split()
+        if len(f) > 5 and (f[4] == point or f[4].startswith(point + "/")):
+            out[f[4]] = f[5].split(",")
+    return out
+
+
+@pytest.mark.parametrize("typ", ["bind", "tmpfs"])
+def test_recursive_mount_options_apply_to_every_submount(oci, typ):
+    """config.md (1.1): rro, rnosuid, rnodev, rnoexec, rnosymfollow, ratime
+    and the others are applied with AT_RECURSIVE to the mount and every
+    mount beneath it (ward ignored them before: an rro bind was writable)."""
+    src = os.path.join(oci.tmp, "src")
+    os.makedirs(os.path.join(src, "sub"))
+    if typ == "bind":
+        oci.config["mounts"].append({"destination": "/data", "type": "bind", "source": src,
+                                     "options": ["rbind", "rro", "rnosuid", "rnoexec",
+                                                 "rnosymfollow", "rnoatime"]})
+    else:
+        oci.config["mounts"].append({"destination": "/data", "type": "tmpfs",
+                                     "source": "tmpfs", "options": ["rro", "rnodev"]})
+    r = oci.sh("cat /proc/self/mountinfo; touch /data/x && echo wrote || echo refused")
+    assert r.returncode == 0 and r.stdout.splitlines()[-1] == "refused", r
+    opts = mountinfo_opts(r.stdout, "/data")["/data"]
+    assert "ro" in opts, opts
+    if typ == "bind":
+        assert {"nosuid", "noexec", "nosymfollow", "noatime"} <= set(opts), opts
+    else:
+        assert "nodev" in opts, opts
+
+
+def test_recursive_read_only_reaches_submounts(oci):
+    """A bind of a tree that has a mount beneath it: without an option the
+    mount beneath stays writable, rro makes it read-only too (ward's own
+    "ro" on an rbind is recursive already, stricter than runc's)."""
+    src = os.path.join(oci.tmp, "src")
+    os.makedirs(os.path.join(src, "sub"))
+    subprocess.run(["mount", "-t", "tmpfs", "ward-test-sub", os.path.join(src, "sub")],
+                   check=True)
+    try:
+        for opt, sub_ro in (("rw", False), ("rro", True)):
+            oci.config["mounts"] = [m for m in oci.config["mounts"]
+                                    if m["destination"] != "/data"]
+            oci.config["mounts"].append({"destination": "/data", "type": "bind",
+                                         "source": src, "options": ["rbind", opt, "rprivate"]})
+            r = oci.sh("cat /proc/self/mountinfo")
+            assert r.returncode == 0, r
+            got = mountinfo_opts(r.stdout, "/data")
+            assert ("ro" in got["/data"]) == sub_ro and ("ro" in got["/data/sub"]) == sub_ro, \
+                (opt, got)
+    finally:
+        subprocess.run(["umount", "-l", os.path.join(src, "sub")])
+
+
+def test_recursive_clearing_options_refused_under_entitlements(oci):
+    """Under org.ward.entitlements rrw, rsuid, rdev, rexec, rsymfollow would
+    undo what the bounding set (ro of an fs.read grant, nosuid, nodev)."""
+    oci.rootfs_in_bundle()
+    oci.config["annotations"] = {"org.ward.entitlements": "network.none"}
+    oci.config["mounts"].append({"destination": "/data", "type": "tmpfs", "source": "tmpfs",
+                                 "options": ["rdev"]})
+    r = oci.run("true")
+    assert r.returncode != 0 and "rrw, rsuid, rdev, rexec and rsymfollow" in r.stderr, r
+
+
+def test_idmapped_mount_from_the_config_is_an_error(oci):
+    """mounts[].uidMappings/gidMappings (config.md 1.1): ward does not make
+    idmapped mounts from a config, and says so instead of mounting without
+    the mapping (it ignored them before)."""
+    src = os.path.join(oci.tmp, "src")
+    os.makedirs(src)
+    oci.config["mounts"].append({"destination": "/data", "type": "bind", "source": src,
+                                 "options": ["bind"],
+                                 "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}],
+                                 "gidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}]})
+    r = oci.run("true")
+    assert r.returncode != 0 and "idmapped mounts from the config" in r.stderr, r
