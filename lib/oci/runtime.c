@@ -632,6 +632,29 @@ static int prepare(struct oci_container *c, int dirfd, ward_error_t *err)
 		ward_oci_log(WARD_LOG_WARN,
 			     "SELinux is not enabled on this host: "
 			     "process.selinuxLabel and linux.mountLabel are not applied");
+	/* A bind mount takes no filesystem data: an option ward does not
+	 * know (a typo of nosuid, an option of a newer spec) would be dropped
+	 * by the kernel without a word.  Said, with the mount. */
+	{
+		size_t i;
+
+		for (i = 0; i < cfg->n_mounts; i++) {
+			struct ward_oci_mount_flags f;
+
+			ward_oci_mount_flags_parse(&cfg->mounts[i], &f);
+			if (f.bind && f.data) {
+				cleanup_free char *d = ward_escape(cfg->mounts[i].destination, 256);
+				cleanup_free char *opt = ward_escape(f.data, 256);
+
+				ward_oci_log(WARD_LOG_WARN,
+					     "mounts[%zu] (%s): option(s) \"%s\" are not mount "
+					     "options ward knows, and a bind mount takes no "
+					     "filesystem data: not applied",
+					     i, d, opt);
+			}
+			ward_oci_mount_flags_free(&f);
+		}
+	}
 	if (c->ent.present) {
 		size_t i;
 

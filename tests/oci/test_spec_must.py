@@ -839,3 +839,17 @@ def test_idmapped_mount_from_the_config_is_an_error(oci):
                                  "gidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}]})
     r = oci.run("true")
     assert r.returncode != 0 and "idmapped mounts from the config" in r.stderr, r
+
+
+def test_unknown_option_of_a_bind_mount_is_said(oci):
+    """A bind mount takes no filesystem data, so an option ward does not
+    know (here a typo of nosuid) would be dropped by the kernel silently:
+    ward warns, naming the mount and the option (escaped)."""
+    src = os.path.join(oci.tmp, "src")
+    os.makedirs(src)
+    oci.config["mounts"].append({"destination": "/data", "type": "bind", "source": src,
+                                 "options": ["rbind", "nosiud\x1b[2J"]})
+    r = oci.run("true")
+    assert r.returncode == 0, r
+    assert "warning" in r.stderr and "mounts[" in r.stderr and "nosiud" in r.stderr, r
+    assert "\x1b" not in r.stderr, r
