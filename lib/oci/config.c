@@ -244,6 +244,36 @@ static const struct {
 	{"nostrictatime", true, MS_STRICTATIME},
 	{"silent", false, MS_SILENT},
 	{"loud", true, MS_SILENT},
+	{"nosymfollow", false, MS_NOSYMFOLLOW},
+	{"symfollow", true, MS_NOSYMFOLLOW},
+};
+
+/* config.md (1.1): the recursive forms, applied with mount_setattr and
+ * AT_RECURSIVE to the mount and every mount beneath it.  An atime entry
+ * replaces the whole atime field (MOUNT_ATTR__ATIME). */
+static const struct {
+	const char *name;
+	bool clear;
+	uint64_t attr;
+} recursive_table[] = {
+	{"rro", false, MOUNT_ATTR_RDONLY},
+	{"rrw", true, MOUNT_ATTR_RDONLY},
+	{"rnosuid", false, MOUNT_ATTR_NOSUID},
+	{"rsuid", true, MOUNT_ATTR_NOSUID},
+	{"rnodev", false, MOUNT_ATTR_NODEV},
+	{"rdev", true, MOUNT_ATTR_NODEV},
+	{"rnoexec", false, MOUNT_ATTR_NOEXEC},
+	{"rexec", true, MOUNT_ATTR_NOEXEC},
+	{"rnodiratime", false, MOUNT_ATTR_NODIRATIME},
+	{"rdiratime", true, MOUNT_ATTR_NODIRATIME},
+	{"rnosymfollow", false, MOUNT_ATTR_NOSYMFOLLOW},
+	{"rsymfollow", true, MOUNT_ATTR_NOSYMFOLLOW},
+	{"rnoatime", false, MOUNT_ATTR_NOATIME},
+	{"ratime", false, MOUNT_ATTR_RELATIME}, /* "atime": the default, relatime */
+	{"rrelatime", false, MOUNT_ATTR_RELATIME},
+	{"rnorelatime", false, MOUNT_ATTR_STRICTATIME},
+	{"rstrictatime", false, MOUNT_ATTR_STRICTATIME},
+	{"rnostrictatime", false, MOUNT_ATTR_RELATIME},
 };
 
 static const struct {
@@ -257,15 +287,20 @@ static const struct {
 };
 
 const char *const ward_oci_mount_option_names[] = {
-	"async",    "atime",	   "bind",	  "dev",
-	"diratime", "dirsync",	   "exec",	  "loud",
-	"mand",	    "noatime",	   "nodev",	  "nodiratime",
-	"noexec",   "nomand",	   "norelatime",  "nostrictatime",
-	"nosuid",   "private",	   "rbind",	  "relatime",
-	"remount",  "ro",	   "rprivate",	  "rshared",
-	"rslave",   "runbindable", "rw",	  "shared",
-	"silent",   "slave",	   "strictatime", "suid",
-	"sync",	    "tmpcopyup",   "unbindable",  NULL,
+	"async",       "atime",	       "bind",	      "dev",
+	"diratime",    "dirsync",      "exec",	      "loud",
+	"mand",	       "noatime",      "nodev",	      "nodiratime",
+	"noexec",      "nomand",       "norelatime",  "nostrictatime",
+	"nosuid",      "nosymfollow",  "private",     "ratime",
+	"rbind",       "rdev",	       "rdiratime",   "relatime",
+	"remount",     "rexec",	       "rnoatime",    "rnodev",
+	"rnodiratime", "rnoexec",      "rnorelatime", "rnostrictatime",
+	"rnosuid",     "rnosymfollow", "ro",	      "rprivate",
+	"rrelatime",   "rro",	       "rrw",	      "rshared",
+	"rslave",      "rstrictatime", "rsuid",	      "rsymfollow",
+	"runbindable", "rw",	       "shared",      "silent",
+	"slave",       "strictatime",  "suid",	      "symfollow",
+	"sync",	       "tmpcopyup",    "unbindable",  NULL,
 };
 
 void ward_oci_mount_flags_parse(const struct ward_oci_mount *m, struct ward_oci_mount_flags *f)
@@ -288,6 +323,24 @@ void ward_oci_mount_flags_parse(const struct ward_oci_mount *m, struct ward_oci_
 			} else {
 				f->set |= mount_flag_table[k].flag;
 				f->clear &= ~mount_flag_table[k].flag;
+			}
+		}
+		for (k = 0; k < ARRAY_SIZE(recursive_table) && !known; k++) {
+			uint64_t a = recursive_table[k].attr;
+
+			if (strcmp(o, recursive_table[k].name) != 0)
+				continue;
+			known = true;
+			if (a == MOUNT_ATTR_NOATIME || a == MOUNT_ATTR_RELATIME ||
+			    a == MOUNT_ATTR_STRICTATIME) {
+				f->rset = (f->rset & ~MOUNT_ATTR__ATIME) | a;
+				f->rclear |= MOUNT_ATTR__ATIME;
+			} else if (recursive_table[k].clear) {
+				f->rclear |= a;
+				f->rset &= ~a;
+			} else {
+				f->rset |= a;
+				f->rclear &= ~a;
 			}
 		}
 		for (k = 0; k < ARRAY_SIZE(propagation_table) && !known; k++) {
@@ -1138,6 +1191,16 @@ static int parse_mounts(struct ctx *x, json_t *arr, struct ward_oci_config *c)
 		    get_str(x, e, "source", field, &m->source) < 0 ||
 		    get_strv(x, e, "options", field, &m->options, &m->n_options) < 0)
 			return -1;
+		/* Idmapped mounts (config.md 1.1+): not made from a config
+		 * yet; silently mounting without the mapping would give the
+		 * container other owners than the config asks for. */
+		if (get(e, "uidMappings") || get(e, "gidMappings"))
+			return ward_error_set(
+				x->err, EOPNOTSUPP,
+				"%s: %s.uidMappings/gidMappings: idmapped mounts from "
+				"the config are not supported by ward (remove the "
+				"mappings)",
+				x->file, field);
 		if (m->destination == NULL || m->destination[0] == '\0')
 			return ward_error_set(x->err, EINVAL,
 					      "%s: %s.destination: must be a path inside the "

@@ -243,6 +243,9 @@ struct ward_oci_mount_flags {
 	unsigned long propagation; /* MS_PRIVATE/SHARED/SLAVE/UNBINDABLE (| MS_REC) or 0 */
 	bool bind, rbind;
 	bool idmap;
+	/* runtime-spec 1.1's recursive options (rro, rnosuid, ratime, ...):
+	 * MOUNT_ATTR_* set and cleared on the whole tree (AT_RECURSIVE). */
+	uint64_t rset, rclear;
 	char *data; /* comma separated, or NULL */
 };
 void ward_oci_mount_flags_parse(const struct ward_oci_mount *m, struct ward_oci_mount_flags *f);

@@ -423,6 +423,13 @@ static void check_mounts(struct fs_ctx *x)
 					"container's mounts reach other namespaces; not allowed "
 					"under %s",
 					i, WARD_OCI_ENTITLEMENTS);
+		if (f.rclear & ~(uint64_t)MOUNT_ATTR__ATIME)
+			ward_oci_refuse(
+				e,
+				"mounts[%zu].options: rrw, rsuid, rdev, rexec and rsymfollow "
+				"clear a restriction on every mount beneath; not allowed under "
+				"%s",
+				i, WARD_OCI_ENTITLEMENTS);
 		if (f.idmap)
 			ward_oci_refuse(e,
 					"mounts[%zu].options: idmapped mounts from the config are "

@@ -286,9 +286,16 @@ static int build_process(struct exec_ctx *x, const struct oci_state *s, ward_err
 	}
 	/* A container without a mount namespace: the same confinement to its
 	 * root as the init's (rootfs.c, ward_oci_chroot_confine). */
-	if (json_object_get(s->json, "chroot_root") &&
-	    ward_oci_chroot_confine(&x->ll, &x->has_ll, x->proc.caps.bounding, "exec", err) < 0)
-		return -1;
+	if (json_object_get(s->json, "chroot_root")) {
+		if (ward_oci_chroot_confine(&x->ll, &x->has_ll, x->proc.caps.bounding, "exec",
+					    err) < 0)
+			return -1;
+		if (ward_oci_prog_load(s->dirfd, "ward-seccomp.bpf", &x->ward_sc, NULL) < 0)
+			return ward_error_set(err, ENOENT,
+					      "the chroot(2) filter of the container is missing "
+					      "from %s",
+					      s->dir);
+	}
 	return 0;
 }
 

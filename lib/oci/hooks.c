@@ -48,7 +48,13 @@ static int run_one(const struct ward_oci_hook *h, const char *kind, const char *
 		if (dup2(2, 1) < 0)
 			_exit(127);
 		execve(h->path, h->args, h->env);
-		fprintf(stderr, "ward: %s hook %s: %s\n", kind, h->path, strerror(errno));
+		{
+			/* The path is config.json's: escaped before a terminal. */
+			int e = errno;
+			char *p = ward_escape(h->path, 256);
+
+			fprintf(stderr, "ward: %s hook %s: %s\n", kind, p, strerror(e));
+		}
 		_exit(127);
 	}
 	close(in[0]);

@@ -437,8 +437,17 @@ void ward_oci_init(struct oci_container *c, bool ns_done)
 	if ((c->new_ns & CLONE_NEWNET) && !(c->ent.present && c->ent.policy.net == WARD_NET_NONE) &&
 	    ward_ns_loopback_up(&err) < 0)
 		fail_err(fd, 1, &err);
-	if (cfg->domainname && setdomainname(cfg->domainname, strlen(cfg->domainname)) < 0)
-		ward_oci_child_fail(fd, 1, "setdomainname: %s", strerror(errno));
+	if (cfg->domainname) {
+		/* Never the runtime's UTS namespace (runtime.c refuses the
+		 * config before; this is the second look). */
+		if (!(c->new_ns & CLONE_NEWUTS) && !ward_oci_ns_find(cfg, CLONE_NEWUTS))
+			ward_oci_child_fail(fd, 1,
+					    "cannot set the domainname without a private UTS "
+					    "namespace (add {\"type\": \"uts\"} to "
+					    "linux.namespaces)");
+		if (setdomainname(cfg->domainname, strlen(cfg->domainname)) < 0)
+			ward_oci_child_fail(fd, 1, "setdomainname: %s", strerror(errno));
+	}
 
 	if (p->terminal) {
 		if (ward_oci_setup_tty(c->console_fd, p, &slave, &err) < 0 ||

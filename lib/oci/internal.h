@@ -259,6 +259,8 @@ void ward_oci_chroot_detach(const char *root, uint64_t before_id);
  * (into ll; refused without Landlock when bounding holds CAP_SYS_CHROOT). */
 int ward_oci_chroot_confine(struct ward_landlock_plan *ll, bool *has_ll, uint64_t bounding,
 			    const char *plan_path, ward_error_t *err);
+/* Chroot-style: a filter answering chroot(2) with EPERM (into ward's slot). */
+int ward_oci_chroot_filter(struct ward_seccomp_prog *out, const char *plan_path, ward_error_t *err);
 /* A shared or unbindable rootfsPropagation, once the root is complete. */
 int ward_oci_rootfs_propagation(struct oci_container *c, ward_error_t *err);
 /* After pivot: bind the terminal onto /dev/console (if it exists). */

@@ -130,6 +130,8 @@ static uint64_t attr_from_flags(unsigned long ms, uint64_t *atime)
 		a |= MOUNT_ATTR_NOEXEC;
 	if (ms & MS_NODIRATIME)
 		a |= MOUNT_ATTR_NODIRATIME;
+	if (ms & MS_NOSYMFOLLOW)
+		a |= MOUNT_ATTR_NOSYMFOLLOW;
 	*atime = (ms & MS_NOATIME)	 ? MOUNT_ATTR_NOATIME
 		 : (ms & MS_STRICTATIME) ? MOUNT_ATTR_STRICTATIME
 		 : (ms & MS_RELATIME)	 ? MOUNT_ATTR_RELATIME
@@ -212,6 +214,9 @@ static bool is_dir(const char *path)
 }
 
 /* ---- in the runtime: detached trees (under the entitlements) ---- */
+
+static int apply_recursive(int tree, const char *destination, const struct ward_oci_mount_flags *f,
+			   ward_error_t *err);
 
 static bool host_id(const struct ward_oci_idmap *m, size_t n, uint32_t id, uint32_t *out)
 {
@@ -381,6 +386,13 @@ int ward_oci_rootfs_trees(struct oci_container *c, ward_error_t *err)
 		ward_oci_mount_flags_parse(&cfg->mounts[i], &f);
 		c->trees[i] = runtime_tree(s->fd, f.rbind, f.set & ~MS_REMOUNT, f.clear, MS_PRIVATE,
 					   idmap, what, err);
+		/* Recursive options restrict further (entitle_fs.c refuses the
+		 * clearing ones). */
+		if (c->trees[i] >= 0 &&
+		    apply_recursive(c->trees[i], cfg->mounts[i].destination, &f, err) < 0) {
+			ward_oci_mount_flags_free(&f);
+			return -1;
+		}
 		ward_oci_mount_flags_free(&f);
 		if (c->trees[i] < 0)
 			return -1;
@@ -442,6 +454,33 @@ static int mount_cgroup(struct oci_container *c, const struct ward_oci_mount *m,
 }
 
 /* Attach a tree the runtime made (entitlements) at the destination. */
+/* The recursive options (rro, rnosuid, ...) of a mount just made at
+ * destination: on it and every mount beneath it. */
+static int apply_recursive(int tree, const char *destination, const struct ward_oci_mount_flags *f,
+			   ward_error_t *err)
+{
+	struct mount_attr ma;
+	cleanup_close int fd = -1;
+
+	if (f->rset == 0 && f->rclear == 0)
+		return 0;
+	if (tree < 0) {
+		fd = open_in_root(destination, O_PATH);
+		if (fd < 0)
+			return ward_error_sys(err, "cannot open %s in the rootfs", destination);
+		tree = fd;
+	}
+	memset(&ma, 0, sizeof(ma));
+	ma.attr_set = f->rset;
+	ma.attr_clr = f->rclear;
+	if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &ma, sizeof(ma)) < 0) {
+		cleanup_free char *v = ward_escape(destination, 256);
+
+		return ward_error_sys(err, "cannot set the recursive mount options of %s", v);
+	}
+	return 0;
+}
+
 static int attach_tree(struct oci_container *c, size_t i, ward_error_t *err)
 {
 	const struct ward_oci_mount *m = &c->cfg->mounts[i];
@@ -506,6 +545,8 @@ static int do_mount(struct oci_container *c, size_t i, ward_error_t *err)
 			ward_error_wrap(err, "mount %s", m->destination);
 		else
 			rc = set_propagation(m->destination, f.propagation, err);
+		if (rc == 0)
+			rc = apply_recursive(-1, m->destination, &f, err);
 		ward_oci_mount_flags_free(&f);
 		return rc;
 	}
@@ -537,6 +578,8 @@ static int do_mount(struct oci_container *c, size_t i, ward_error_t *err)
 	}
 	if (rc == 0)
 		rc = set_propagation(m->destination, f.propagation, err);
+	if (rc == 0)
+		rc = apply_recursive(-1, m->destination, &f, err);
 	ward_oci_mount_flags_free(&f);
 	return rc;
 }
@@ -961,6 +1004,51 @@ int ward_oci_chroot_confine(struct ward_landlock_plan *ll, bool *has_ll, uint64_
 	ll->rules[ll->n_rules].origin = ward_xstrdup("root.path (a container without a mount "
 						     "namespace)");
 	ll->n_rules++;
+	return 0;
+}
+
+/*
+ * Chroot-style: the first layer.  Leaving a chroot takes chroot(2) itself
+ * (pivot_root and setns of a mount namespace need CAP_SYS_ADMIN over the
+ * runtime's mount namespace, which a container that has it holds the
+ * host anyway); a filter that answers chroot(2) with EPERM, as it would
+ * without CAP_SYS_CHROOT, closes the walk out.  Landlock (above) is the
+ * second layer, for the ways around chroot(2): /proc/PID/root of a host
+ * process the container may trace.  The filter is compiled like a
+ * config's profile (and cached); ward's own filter slot is free, as a
+ * chroot-style container is never one under the entitlements.
+ */
+int ward_oci_chroot_filter(struct ward_seccomp_prog *out, const char *plan_path, ward_error_t *err)
+{
+	struct oci_seccomp sc;
+	json_t *p = json_pack("{s:s,s:[s],s:[{s:[s],s:s,s:i}]}", "defaultAction", "SCMP_ACT_ALLOW",
+			      "architectures",
+#if defined(__x86_64__)
+			      "SCMP_ARCH_X86_64",
+#elif defined(__aarch64__)
+			      "SCMP_ARCH_AARCH64",
+#else
+			      "SCMP_ARCH_NATIVE",
+#endif
+			      "syscalls", "names", "chroot", "action", "SCMP_ACT_ERRNO", "errnoRet",
+			      EPERM);
+	int rc;
+
+#if defined(__x86_64__)
+	/* i386 and x32 programs run too: their chroot is filtered alike. */
+	json_array_append_new(json_object_get(p, "architectures"), json_string("SCMP_ARCH_X86"));
+	json_array_append_new(json_object_get(p, "architectures"), json_string("SCMP_ARCH_X32"));
+#elif defined(__aarch64__)
+	json_array_append_new(json_object_get(p, "architectures"), json_string("SCMP_ARCH_ARM"));
+#endif
+	rc = ward_oci_seccomp_prepare(p, plan_path, &sc, err);
+	json_decref(p);
+	if (rc < 0)
+		return ward_error_wrap(err, "the chroot(2) filter of a container without a mount "
+					    "namespace");
+	*out = sc.prog;
+	memset(&sc.prog, 0, sizeof(sc.prog));
+	ward_oci_seccomp_free(&sc);
 	return 0;
 }
 

@@ -126,6 +126,80 @@ static void container_free(struct oci_container *c)
 	free(c->trees);
 }
 
+/*
+ * A sysctl is written in the container's namespaces, after pivot_root: one
+ * that is not namespaced, or whose namespace is the runtime's, would be the
+ * host's (runc refuses the same).  net.* needs a network namespace,
+ * kernel.shm*, kernel.msg*, kernel.sem and fs.mqueue.* an IPC namespace,
+ * kernel.hostname and kernel.domainname a UTS namespace: new, or joined
+ * and not the runtime's own.
+ */
+static int check_sysctl_namespaces(struct oci_container *c, ward_error_t *err)
+{
+	const struct ward_oci_config *cfg = c->cfg;
+	size_t i, j;
+
+	for (i = 0; i < cfg->n_sysctl; i++) {
+		cleanup_free char *key = ward_xstrdup(cfg->sysctl[i].key);
+		const char *what;
+		char *p;
+		int need;
+
+		for (p = key; *p; p++)
+			if (*p == '/')
+				*p = '.';
+		if (ward_str_has_prefix(key, "net.")) {
+			need = CLONE_NEWNET;
+			what = "network";
+		} else if (ward_str_has_prefix(key, "fs.mqueue.") ||
+			   ward_str_has_prefix(key, "kernel.shm") ||
+			   ward_str_has_prefix(key, "kernel.msg") ||
+			   strcmp(key, "kernel.sem") == 0) {
+			need = CLONE_NEWIPC;
+			what = "ipc";
+		} else if (strcmp(key, "kernel.hostname") == 0 ||
+			   strcmp(key, "kernel.domainname") == 0) {
+			need = CLONE_NEWUTS;
+			what = "uts";
+		} else {
+			cleanup_free char *k = ward_escape(cfg->sysctl[i].key, 128);
+
+			return ward_error_set(
+				err, EINVAL,
+				"%s: linux.sysctl \"%s\" is not namespaced: it would "
+				"change the host (only net.*, kernel.shm*, kernel.msg*, "
+				"kernel.sem, fs.mqueue.*, kernel.hostname and "
+				"kernel.domainname, each with a namespace of its own)",
+				cfg->path, k);
+		}
+		if (c->new_ns & need)
+			continue;
+		for (j = 0; j < c->n_joins; j++) {
+			struct stat a, b;
+			char self[64];
+
+			if (c->joins[j].type != need)
+				continue;
+			snprintf(self, sizeof(self), "/proc/self/ns/%s",
+				 need == CLONE_NEWNET ? "net" : what);
+			if (fstat(c->joins[j].fd, &a) == 0 && stat(self, &b) == 0 &&
+			    (a.st_dev != b.st_dev || a.st_ino != b.st_ino))
+				break;
+		}
+		if (j == c->n_joins) {
+			cleanup_free char *k = ward_escape(cfg->sysctl[i].key, 128);
+
+			return ward_error_set(
+				err, EINVAL,
+				"%s: linux.sysctl \"%s\" needs a %s namespace of the "
+				"container's own (new, or joined and not the runtime's): "
+				"add {\"type\": \"%s\"} to linux.namespaces",
+				cfg->path, k, what, what);
+		}
+	}
+	return 0;
+}
+
 static int plan_namespaces(struct oci_container *c, ward_error_t *err)
 {
 	const struct ward_oci_config *cfg = c->cfg;
@@ -173,6 +247,17 @@ static int plan_namespaces(struct oci_container *c, ward_error_t *err)
 				      "%s: a new user namespace needs linux.uidMappings and "
 				      "linux.gidMappings",
 				      cfg->path);
+	/* hostname and domainname are the UTS namespace's: in the runtime's
+	 * they would rename the host (runc refuses them too). */
+	if ((cfg->hostname || cfg->domainname) && !(c->new_ns & CLONE_NEWUTS) &&
+	    !ward_oci_ns_find(cfg, CLONE_NEWUTS))
+		return ward_error_set(err, EINVAL,
+				      "%s: %s is set but linux.namespaces has no uts namespace: "
+				      "it would be the host's; add {\"type\": \"uts\"} or remove "
+				      "it",
+				      cfg->path, cfg->hostname ? "hostname" : "domainname");
+	if (check_sysctl_namespaces(c, err) < 0)
+		return -1;
 	/* No mount namespace: the container shares the runtime's, as the
 	 * spec allows, and gets its root with chroot (runc and crun do the
 	 * same).  Its mounts are made in the runtime's namespace, beneath a
@@ -547,6 +632,29 @@ static int prepare(struct oci_container *c, int dirfd, ward_error_t *err)
 		ward_oci_log(WARD_LOG_WARN,
 			     "SELinux is not enabled on this host: "
 			     "process.selinuxLabel and linux.mountLabel are not applied");
+	/* A bind mount takes no filesystem data: an option ward does not
+	 * know (a typo of nosuid, an option of a newer spec) would be dropped
+	 * by the kernel without a word.  Said, with the mount. */
+	{
+		size_t i;
+
+		for (i = 0; i < cfg->n_mounts; i++) {
+			struct ward_oci_mount_flags f;
+
+			ward_oci_mount_flags_parse(&cfg->mounts[i], &f);
+			if (f.bind && f.data) {
+				cleanup_free char *d = ward_escape(cfg->mounts[i].destination, 256);
+				cleanup_free char *opt = ward_escape(f.data, 256);
+
+				ward_oci_log(WARD_LOG_WARN,
+					     "mounts[%zu] (%s): option(s) \"%s\" are not mount "
+					     "options ward knows, and a bind mount takes no "
+					     "filesystem data: not applied",
+					     i, d, opt);
+			}
+			ward_oci_mount_flags_free(&f);
+		}
+	}
 	if (c->ent.present) {
 		size_t i;
 
@@ -603,9 +711,12 @@ static int prepare(struct oci_container *c, int dirfd, ward_error_t *err)
 			c->has_ll = true;
 		}
 	}
+	/* No mount namespace: chroot(2) is answered EPERM, and Landlock
+	 * keeps every filesystem access beneath the root (rootfs.c). */
 	if (c->chroot_style &&
-	    ward_oci_chroot_confine(&c->ll, &c->has_ll, cfg->process.caps.bounding, cfg->path,
-				    err) < 0)
+	    (ward_oci_chroot_filter(&c->ward_sc, cfg->path, err) < 0 ||
+	     ward_oci_chroot_confine(&c->ll, &c->has_ll, cfg->process.caps.bounding, cfg->path,
+				     err) < 0))
 		return -1;
 	if (cfg->seccomp) {
 		if (ward_oci_seccomp_prepare(cfg->seccomp, cfg->path, &c->sc, err) < 0)

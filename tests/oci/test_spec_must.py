@@ -684,3 +684,172 @@ def test_device_rules_apply_in_listed_order(oci, order, expect):
     oci.config["linux"]["resources"]["devices"] = [{"allow": False, "access": "rwm"}] + rules
     r = oci.sh("mknod /dev/tun2 c 10 200 && (dd if=/dev/tun2 count=0 2>/dev/null && echo opened || echo denied)")
     assert r.returncode == 0 and r.stdout.strip() == expect, r
+
+
+@pytest.mark.parametrize("kind", ["prestart", "poststart"])
+def test_hook_messages_escape_the_config_path(oci, kind):
+    """A hook path is config.json's: every message naming it (the failed
+    execve in the hook's child, the error, the warning) is escaped."""
+    bad = "/no-such-hook\x1b]2;pwned\x07\x1b[31m"
+    oci.config["hooks"] = {kind: [{"path": bad}]}
+    cid = f"hkesc-{os.getpid()}"
+    r = oci.create(cid, "sleep", "30", check=(kind == "poststart"))
+    if kind == "poststart":
+        r = oci.ward("start", cid)
+        assert r.returncode == 0 and "warning" in r.stderr, r
+    else:
+        assert r.returncode != 0, r
+    assert "no-such-hook" in r.stderr and "\x1b" not in r.stderr and "\x07" not in r.stderr, r
+
+
+@pytest.mark.parametrize("field", ["hostname", "domainname"])
+def test_uts_names_without_a_uts_namespace_are_refused(oci, field):
+    """hostname and domainname belong to the UTS namespace: without a new
+    (or joined) one they would be the host's.  Refused before anything is
+    created; the host's names stay (domainname was set on the host
+    before)."""
+    before = {f: open(f"/proc/sys/kernel/{f}").read() for f in ("hostname", "domainname")}
+    oci.config["linux"]["namespaces"] = [n for n in oci.config["linux"]["namespaces"]
+                                         if n["type"] != "uts"]
+    oci.config.pop("hostname", None)
+    oci.config[field] = "ward-test-uts"
+    cid = f"uts-{os.getpid()}"
+    try:
+        r = oci.create(cid, "true", check=False)
+        assert r.returncode != 0, r
+        assert f"{field} is set but linux.namespaces has no uts namespace" in r.stderr, r
+        assert oci.ward("state", cid).returncode != 0
+    finally:
+        for f, v in before.items():
+            if open(f"/proc/sys/kernel/{f}").read() != v:
+                with open(f"/proc/sys/kernel/{f}", "w") as fh:
+                    fh.write(v)
+                raise AssertionError(f"the host's {f} was changed (restored)")
+
+
+def test_sysctl_that_is_not_namespaced_is_refused(oci):
+    """A sysctl outside the container's namespaces would be the host's
+    (kernel.core_pattern: host root's core handler).  Refused before
+    anything exists, as runc does; the host's value stays."""
+    before = open("/proc/sys/kernel/core_pattern").read()
+    oci.config["linux"]["sysctl"] = {"kernel.core_pattern": "|/bin/false ward-test"}
+    r = oci.run("true")
+    assert r.returncode != 0 and "is not namespaced: it would change the host" in r.stderr, r
+    assert open("/proc/sys/kernel/core_pattern").read() == before
+
+
+@pytest.mark.parametrize("how", ["none", "runtime's"])
+def test_namespaced_sysctl_needs_the_containers_own_namespace(oci, how):
+    """net.* without a network namespace of the container's own -- none, or
+    the runtime's joined by path -- would be the host's."""
+    oci.config["linux"]["namespaces"] = [n for n in oci.config["linux"]["namespaces"]
+                                         if n["type"] != "network"]
+    if how == "runtime's":
+        oci.config["linux"]["namespaces"].append(
+            {"type": "network", "path": f"/proc/{os.getpid()}/ns/net"})
+    oci.config["linux"]["sysctl"] = {"net.ipv4.ip_forward": "1"}
+    before = open("/proc/sys/net/ipv4/ip_forward").read()
+    r = oci.run("true")
+    assert r.returncode != 0 and "needs a network namespace of the container's own" in r.stderr, r
+    assert open("/proc/sys/net/ipv4/ip_forward").read() == before
+    # its own: allowed
+    oci.config["linux"]["namespaces"] = [n for n in oci.config["linux"]["namespaces"]
+                                         if n["type"] != "network"] + [{"type": "network"}]
+    r = oci.run("cat", "/proc/sys/net/ipv4/ip_forward")
+    assert r.returncode == 0 and r.stdout.strip() == "1", r
+
+
+def mountinfo_opts(text, point):
+    """The per-mount options of every mount at or beneath point."""
+    out = {}
+    for line in text.splitlines():
+        f = line.split(" - ")[0].split()
+        if len(f) > 5 and (f[4] == point or f[4].startswith(point + "/")):
+            out[f[4]] = f[5].split(",")
+    return out
+
+
+@pytest.mark.parametrize("typ", ["bind", "tmpfs"])
+def test_recursive_mount_options_apply_to_every_submount(oci, typ):
+    """config.md (1.1): rro, rnosuid, rnodev, rnoexec, rnosymfollow, ratime
+    and the others are applied with AT_RECURSIVE to the mount and every
+    mount beneath it (ward ignored them before: an rro bind was writable)."""
+    src = os.path.join(oci.tmp, "src")
+    os.makedirs(os.path.join(src, "sub"))
+    if typ == "bind":
+        oci.config["mounts"].append({"destination": "/data", "type": "bind", "source": src,
+                                     "options": ["rbind", "rro", "rnosuid", "rnoexec",
+                                                 "rnosymfollow", "rnoatime"]})
+    else:
+        oci.config["mounts"].append({"destination": "/data", "type": "tmpfs",
+                                     "source": "tmpfs", "options": ["rro", "rnodev"]})
+    r = oci.sh("cat /proc/self/mountinfo; touch /data/x && echo wrote || echo refused")
+    assert r.returncode == 0 and r.stdout.splitlines()[-1] == "refused", r
+    opts = mountinfo_opts(r.stdout, "/data")["/data"]
+    assert "ro" in opts, opts
+    if typ == "bind":
+        assert {"nosuid", "noexec", "nosymfollow", "noatime"} <= set(opts), opts
+    else:
+        assert "nodev" in opts, opts
+
+
+def test_recursive_read_only_reaches_submounts(oci):
+    """A bind of a tree that has a mount beneath it: without an option the
+    mount beneath stays writable, rro makes it read-only too (ward's own
+    "ro" on an rbind is recursive already, stricter than runc's)."""
+    src = os.path.join(oci.tmp, "src")
+    os.makedirs(os.path.join(src, "sub"))
+    subprocess.run(["mount", "-t", "tmpfs", "ward-test-sub", os.path.join(src, "sub")],
+                   check=True)
+    try:
+        for opt, sub_ro in (("rw", False), ("rro", True)):
+            oci.config["mounts"] = [m for m in oci.config["mounts"]
+                                    if m["destination"] != "/data"]
+            oci.config["mounts"].append({"destination": "/data", "type": "bind",
+                                         "source": src, "options": ["rbind", opt, "rprivate"]})
+            r = oci.sh("cat /proc/self/mountinfo")
+            assert r.returncode == 0, r
+            got = mountinfo_opts(r.stdout, "/data")
+            assert ("ro" in got["/data"]) == sub_ro and ("ro" in got["/data/sub"]) == sub_ro, \
+                (opt, got)
+    finally:
+        subprocess.run(["umount", "-l", os.path.join(src, "sub")])
+
+
+def test_recursive_clearing_options_refused_under_entitlements(oci):
+    """Under org.ward.entitlements rrw, rsuid, rdev, rexec, rsymfollow would
+    undo what the bounding set (ro of an fs.read grant, nosuid, nodev)."""
+    oci.rootfs_in_bundle()
+    oci.config["annotations"] = {"org.ward.entitlements": "network.none"}
+    oci.config["mounts"].append({"destination": "/data", "type": "tmpfs", "source": "tmpfs",
+                                 "options": ["rdev"]})
+    r = oci.run("true")
+    assert r.returncode != 0 and "rrw, rsuid, rdev, rexec and rsymfollow" in r.stderr, r
+
+
+def test_idmapped_mount_from_the_config_is_an_error(oci):
+    """mounts[].uidMappings/gidMappings (config.md 1.1): ward does not make
+    idmapped mounts from a config, and says so instead of mounting without
+    the mapping (it ignored them before)."""
+    src = os.path.join(oci.tmp, "src")
+    os.makedirs(src)
+    oci.config["mounts"].append({"destination": "/data", "type": "bind", "source": src,
+                                 "options": ["bind"],
+                                 "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}],
+                                 "gidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}]})
+    r = oci.run("true")
+    assert r.returncode != 0 and "idmapped mounts from the config" in r.stderr, r
+
+
+def test_unknown_option_of_a_bind_mount_is_said(oci):
+    """A bind mount takes no filesystem data, so an option ward does not
+    know (here a typo of nosuid) would be dropped by the kernel silently:
+    ward warns, naming the mount and the option (escaped)."""
+    src = os.path.join(oci.tmp, "src")
+    os.makedirs(src)
+    oci.config["mounts"].append({"destination": "/data", "type": "bind", "source": src,
+                                 "options": ["rbind", "nosiud\x1b[2J"]})
+    r = oci.run("true")
+    assert r.returncode == 0, r
+    assert "warning" in r.stderr and "mounts[" in r.stderr and "nosiud" in r.stderr, r
+    assert "\x1b" not in r.stderr, r
