@@ -196,6 +196,12 @@ static void relay(int a, int b)
 	}
 }
 
+/* Relays at once, of all the user's published ports: a client that opens
+ * connections without end gets no more processes of the user's than this
+ * (the connections beyond are closed at once). */
+#define MAX_RELAYS 512
+static unsigned n_relays;
+
 static void pub_accept(const struct pub *p)
 {
 	int c = accept4(p->lfd, NULL, NULL, SOCK_CLOEXEC), s;
@@ -203,8 +209,12 @@ static void pub_accept(const struct pub *p)
 
 	if (c < 0)
 		return;
-	pid = fork();
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		n_relays--;
+	pid = n_relays < MAX_RELAYS ? fork() : -1;
 	if (pid != 0) {
+		if (pid > 0)
+			n_relays++;
 		close(c);
 		return;
 	}
@@ -282,8 +292,7 @@ static __attribute__((noreturn)) void holder_serve(const char *dir)
 	int sups[MAX_PUB], ls;
 	size_t n_pub = 0, n_sup = 0, i;
 
-	/* Relays are reaped by the kernel. */
-	signal(SIGCHLD, SIG_IGN);
+	/* Relays are reaped, and counted, by pub_accept(). */
 	ls = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (ls < 0 || strlen(path) >= sizeof(sa.sun_path))
 		for (;;)
