@@ -236,3 +236,30 @@ def test_attack_rootless_sandbox_reaches_no_other_users_router(rootless_user):
             p.stderr.close()
         run_as(rootless_user, "gc")
         other.remove()
+
+
+
+def test_attack_rootless_network_admin_still_reaches_no_host_service(rootless_user):
+    # network.admin makes the rules inside the program's own to change (its
+    # CAP_NET_ADMIN holds in the namespace eth0 is moved into).  It flushes
+    # them (the control: it may) and tries the host's services again: the
+    # router's guard, which it cannot reach, still rejects every address of
+    # the host's.
+    port = 42032
+    svc = HostListener(port)
+    try:
+        addrs = host_addresses()
+        prog = "/usr/sbin/nft flush ruleset && echo flushed && exec python3 -c \"$0\" \"$@\""
+        r = run_as(rootless_user, "run", "-q", "--allow", "network.admin", "--allow",
+                   "network.outbound", "--", "sh", "-c", prog, CLIENT,
+                   *[f"{a}:{port}" for a in addrs])
+        assert r.returncode == 0, r
+        assert r.stdout.startswith("flushed\n"), r
+        res = results(r.stdout.split("\n", 1)[1])
+        for a in addrs:
+            assert res[f"{a}:{port}"] == ("errno", str(errno.EHOSTUNREACH)), (a, r)
+        time.sleep(0.5)
+        assert svc.accepted == [], svc.accepted
+    finally:
+        svc.close()
+        run_as(rootless_user, "gc")
