@@ -1722,6 +1722,33 @@ static int add_elements(const struct ward_net *n, int fd, uint32_t layout, const
 	return rc;
 }
 
+int ward_net_router_hostaddrs(const uint32_t *be, size_t n)
+{
+	struct ward_nft_batch b = {0};
+	ward_error_t err = NULL;
+	int fd = ward_nft_socket(&err), rc;
+	size_t i;
+
+	if (fd < 0) {
+		ward_error_free(&err);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		char a[INET_ADDRSTRLEN];
+		cleanup_free char *w = NULL;
+
+		fmt_addr(ntohl(be[i]), a);
+		w = ward_xasprintf("ip " NAT_TABLE " " HOSTADDR_SET " { %s }", a);
+		ward_nft_batch_elem(&b, WARD_NFT_ELEM_ADD, NFPROTO_IPV4, NAT_TABLE, HOSTADDR_SET,
+				    &be[i], 4, NULL, 0, w);
+	}
+	rc = ward_nft_commit(fd, &b, &err);
+	ward_error_free(&err);
+	ward_nft_batch_free(&b);
+	close(fd);
+	return rc;
+}
+
 /* The host's tables, made by nft(8) from ward_net_host_rules() when they
  * are missing or of another layout (the first sandbox after boot or after
  * `ward gc`, or after an upgrade of ward): the one place a tool runs. */
