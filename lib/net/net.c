@@ -1122,10 +1122,11 @@ static int resolve_peers(struct ward_net *n, const struct ward_policy *p,
 				return ward_error_set(
 					err, EINVAL,
 					"%s: network.connect=%s:%u: %s is an address of this "
-					"host, whose own services no sandbox reaches (the "
-					"host's input chain refuses them); run the service in "
-					"a sandbox with network.listen, or use network.host",
-					r->origin, r->host, r->port, ab);
+					"host, whose own services no sandbox reaches (%s "
+					"refuses them); run the service in a sandbox with "
+					"network.listen, or use network.host",
+					r->origin, r->host, r->port, ab,
+					n->rootless ? "your router" : "the host's input chain");
 			}
 		}
 	}

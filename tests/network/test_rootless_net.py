@@ -351,3 +351,11 @@ def test_router_serves_a_sandbox_with_the_subordinate_ranges(user, spawned):
     p.terminate()
     p.wait(timeout=TIMEOUT)
     assert_router_gone(user)
+
+
+def test_connect_rule_to_an_address_of_the_host_is_refused(user, server):
+    r = as_user(user, "run", "-q", "--allow", f"network.connect={server['host_ip']}:{PORT}",
+                "--", "/bin/true")
+    assert r.returncode == 125 and r.stderr.startswith("ward: "), r
+    assert f"{server['host_ip']} is an address of this host" in r.stderr and \
+        "your router refuses them" in r.stderr, r
