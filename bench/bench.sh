@@ -317,7 +317,7 @@ echo
 
 # The subsystems' own benchmarks, each printing its table (and kept for the
 # summary below).
-for extra in oci broker remote net rootless attest; do
+for extra in oci broker remote net rootless attest net_rootless; do
 	if [ -f "$ROOT/bench/$extra.sh" ]; then
 		echo
 		echo "== bench/$extra.sh =="

@@ -1480,6 +1480,10 @@ ids_done:
 		/* Rootless: one router per user, whatever --state-dir says. */
 		cleanup_free char *user_dir = l.rootless ? ward_default_state_dir(err) : NULL;
 		cleanup_free char *net_dir = user_dir ? ward_xasprintf("%s/net", user_dir) : NULL;
+		/* The router maps every id the user may have (the subordinate
+		 * ranges when there are any), whatever this sandbox maps: the
+		 * next sandbox of the user may need them. */
+		struct ward_rootless_ids router_ids = {0};
 		struct ward_net_opts no = {
 			.hosts = o->hosts,
 			.n_hosts = o->n_hosts,
@@ -1488,12 +1492,14 @@ ids_done:
 			.hostname = o->hostname,
 			.name = o->name,
 			.state_dir = state_dir,
-			.rootless_ids = l.rootless ? &l.ids : NULL,
+			.rootless_ids = l.rootless ? &router_ids : NULL,
 			.net_dir = net_dir,
 		};
 
 		if (l.rootless && user_dir == NULL)
 			goto out;
+		if (l.rootless)
+			ward_rootless_ids_plan(&router_ids, true);
 		l.has_net = true;
 		if (ward_net_prepare(&l.net, p, &no, err) < 0 ||
 		    ward_view_add_file(&l.view, l.net.hosts_path, "/etc/hosts", err) < 0 ||

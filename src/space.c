@@ -472,9 +472,10 @@ static int gc_leftovers(void)
 	int n;
 
 	/* Rootless: no veth or nftables of the host's are ever the user's,
-	 * and the delegated cgroups are cleaned by each run's cleaner. */
+	 * and the delegated cgroups are cleaned by each run's cleaner; the
+	 * user's router is cleaned, and ended when idle (lib/net/router.h). */
 	if (ward_rootless())
-		return 0;
+		return ward_net_gc();
 	n = ward_net_gc();
 	ward_cgroup_gc(NULL);
 	return n;

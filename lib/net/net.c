@@ -1122,10 +1122,11 @@ static int resolve_peers(struct ward_net *n, const struct ward_policy *p,
 				return ward_error_set(
 					err, EINVAL,
 					"%s: network.connect=%s:%u: %s is an address of this "
-					"host, whose own services no sandbox reaches (the "
-					"host's input chain refuses them); run the service in "
-					"a sandbox with network.listen, or use network.host",
-					r->origin, r->host, r->port, ab);
+					"host, whose own services no sandbox reaches (%s "
+					"refuses them); run the service in a sandbox with "
+					"network.listen, or use network.host",
+					r->origin, r->host, r->port, ab,
+					n->rootless ? "your router" : "the host's input chain");
 			}
 		}
 	}
@@ -1719,6 +1720,33 @@ static int add_elements(const struct ward_net *n, int fd, uint32_t layout, const
 	}
 	rc = ward_nft_commit(fd, &b, err);
 	ward_nft_batch_free(&b);
+	return rc;
+}
+
+int ward_net_router_hostaddrs(const uint32_t *be, size_t n)
+{
+	struct ward_nft_batch b = {0};
+	ward_error_t err = NULL;
+	int fd = ward_nft_socket(&err), rc;
+	size_t i;
+
+	if (fd < 0) {
+		ward_error_free(&err);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		char a[INET_ADDRSTRLEN];
+		cleanup_free char *w = NULL;
+
+		fmt_addr(ntohl(be[i]), a);
+		w = ward_xasprintf("ip " NAT_TABLE " " HOSTADDR_SET " { %s }", a);
+		ward_nft_batch_elem(&b, WARD_NFT_ELEM_ADD, NFPROTO_IPV4, NAT_TABLE, HOSTADDR_SET,
+				    &be[i], 4, NULL, 0, w);
+	}
+	rc = ward_nft_commit(fd, &b, &err);
+	ward_error_free(&err);
+	ward_nft_batch_free(&b);
+	close(fd);
 	return rc;
 }
 

@@ -173,4 +173,10 @@ void ward_net_release(struct ward_net *n, bool init_gone);
  * down).  Quiet; returns how many sandboxes' leftovers were removed. */
 int ward_net_gc(void);
 
+/* Rootless, in the user's router (its holder): add host addresses (network
+ * byte order) to the set of those the router refuses to forward to
+ * (ward_net_host_rules).  0, or -1 (no tables yet: the next start adds its
+ * own list). */
+int ward_net_router_hostaddrs(const uint32_t *be, size_t n);
+
 #endif

@@ -21,7 +21,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ifaddrs.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <sys/file.h>
+#include <sys/signalfd.h>
 #include <netinet/in.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -32,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "net.h"
 #include "ns.h"
 #include "router.h"
 #include "util.h"
@@ -196,6 +201,12 @@ static void relay(int a, int b)
 	}
 }
 
+/* Relays at once, of all the user's published ports: a client that opens
+ * connections without end gets no more processes of the user's than this
+ * (the connections beyond are closed at once). */
+#define MAX_RELAYS 512
+static unsigned n_relays;
+
 static void pub_accept(const struct pub *p)
 {
 	int c = accept4(p->lfd, NULL, NULL, SOCK_CLOEXEC), s;
@@ -203,8 +214,12 @@ static void pub_accept(const struct pub *p)
 
 	if (c < 0)
 		return;
-	pid = fork();
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		n_relays--;
+	pid = n_relays < MAX_RELAYS ? fork() : -1;
 	if (pid != 0) {
+		if (pid > 0)
+			n_relays++;
 		close(c);
 		return;
 	}
@@ -274,7 +289,24 @@ static bool pub_request(int sup, struct pub *pubs, size_t *n)
 	return true;
 }
 
-static __attribute__((noreturn)) void holder_serve(const char *dir)
+/* netd's list of the host's addresses (router.c's netd_watch): added to
+ * the router's set of addresses it refuses (net.c).  An EOF: netd is gone
+ * (and this holder with it, its parent-death signal). */
+static void host_addrs_in(int *fd)
+{
+	uint32_t be[1024];
+	ssize_t r = read(*fd, be, sizeof(be));
+
+	if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) {
+		close(*fd);
+		*fd = -1;
+		return;
+	}
+	if (r >= 4)
+		(void)ward_net_router_hostaddrs(be, (size_t)r / 4);
+}
+
+static __attribute__((noreturn)) void holder_serve(const char *dir, int addrs)
 {
 	cleanup_free char *path = path_in(dir, "router.sock");
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -282,8 +314,7 @@ static __attribute__((noreturn)) void holder_serve(const char *dir)
 	int sups[MAX_PUB], ls;
 	size_t n_pub = 0, n_sup = 0, i;
 
-	/* Relays are reaped by the kernel. */
-	signal(SIGCHLD, SIG_IGN);
+	/* Relays are reaped, and counted, by pub_accept(). */
 	ls = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (ls < 0 || strlen(path) >= sizeof(sa.sun_path))
 		for (;;)
@@ -294,16 +325,21 @@ static __attribute__((noreturn)) void holder_serve(const char *dir)
 		for (;;)
 			pause();
 	for (;;) {
-		struct pollfd pfd[1 + 2 * MAX_PUB];
-		size_t k = 0, j, nsup = n_sup;
+		struct pollfd pfd[2 + 2 * MAX_PUB];
+		size_t k = 0, j, nsup = n_sup, ka;
 
 		pfd[k++] = (struct pollfd){.fd = ls, .events = POLLIN};
 		for (i = 0; i < n_sup; i++)
 			pfd[k++] = (struct pollfd){.fd = sups[i], .events = POLLIN};
 		for (i = 0; i < n_pub; i++)
 			pfd[k++] = (struct pollfd){.fd = pubs[i].lfd, .events = POLLIN};
+		ka = k;
+		pfd[k++] = (struct pollfd){.fd = addrs, .events = POLLIN};
 		if (poll(pfd, k, -1) < 0)
 			continue;
+		if (pfd[ka].revents)
+			host_addrs_in(&addrs);
+		k = ka;
 		/* By descriptor, not by position: a supervisor that is gone
 		 * takes its listening sockets with it in this round. */
 		for (j = 1; j < k; j++) {
@@ -385,8 +421,7 @@ static __attribute__((noreturn)) void holder_main(const char *dir, pid_t netd, i
 	if (write(up, "r", 1) != 1)
 		_exit(1);
 	close(up);
-	close(down);
-	holder_serve(dir);
+	holder_serve(dir, down);
 }
 
 /* ---- netd: in the host's namespaces ---- */
@@ -608,16 +643,55 @@ static __attribute__((noreturn)) void netd_end(const char *dir, pid_t holder, pi
 	_exit(0);
 }
 
+/* A netlink socket that hears of every IPv4 address the host gains or
+ * loses (in netd, the host's network namespace); -1 if there is none (the
+ * list then goes over only at the router's start). */
+static int netd_watch(void)
+{
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = RTMGRP_IPV4_IFADDR};
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
+
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* The host's IPv4 addresses but 127.0.0.0/8, in one write (at most 1024:
+ * one pipe buffer), to the holder (host_addrs_in). */
+static void host_addrs_out(int fd)
+{
+	struct ifaddrs *ifa, *i;
+	uint32_t be[1024];
+	size_t n = 0;
+
+	if (fd < 0 || getifaddrs(&ifa) < 0)
+		return;
+	for (i = ifa; i && n < 1024; i = i->ifa_next) {
+		uint32_t a;
+
+		if (i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET)
+			continue;
+		a = ((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr.s_addr;
+		if ((ntohl(a) >> 24) != 127)
+			be[n++] = a;
+	}
+	freeifaddrs(ifa);
+	if (n)
+		(void)!write(fd, be, n * 4);
+}
+
 static __attribute__((noreturn)) void netd_main(const char *dir,
 						const struct ward_rootless_ids *ids, int report)
 {
-	int up[2], down[2], sig;
+	int up[2], down[2], sig, sfd, nl;
 	char buf[512];
 	ssize_t n;
 	pid_t holder, pasta, self = getpid();
 	sigset_t set;
 	struct stat un, nn;
-	time_t idle_since = 0;
+	time_t idle_since = 0, last_look = 0;
 
 	sigemptyset(&set);
 	sigprocmask(SIG_SETMASK, &set, NULL);
@@ -669,7 +743,6 @@ static __attribute__((noreturn)) void netd_main(const char *dir,
 	if (n != 1 || buf[0] != 'r')
 		goto fail_holder;
 	close(up[0]);
-	close(down[1]);
 
 	pasta = spawn_pasta(dir, holder);
 	if (pasta < 0) {
@@ -707,18 +780,40 @@ static __attribute__((noreturn)) void netd_main(const char *dir,
 		netd_end(dir, holder, pasta, LOCK_NONE);
 	close(report);
 
-	/* Until a child ends, SIGTERM, or idleness. */
+	/* Until a child ends, SIGTERM, or idleness; meanwhile every address
+	 * the host gains goes to the holder at once (netd_watch). */
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, NULL);
+	sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0)
+		netd_end(dir, holder, pasta, LOCK_TAKE);
+	nl = netd_watch();
+	/* Never wait for the holder: a list it has not read yet is replaced
+	 * by the next one. */
+	fcntl(down[1], F_SETFL, O_NONBLOCK);
+	host_addrs_out(down[1]);
 	for (;;) {
-		struct timespec tick = {.tv_sec = 1};
+		struct pollfd pf[2] = {{.fd = sfd, .events = POLLIN}, {.fd = nl, .events = POLLIN}};
+		struct signalfd_siginfo si;
+		time_t now;
 		pid_t gone;
 
-		sig = sigtimedwait(&set, NULL, &tick);
+		sig = 0;
+		if (poll(pf, nl >= 0 ? 2 : 1, 1000) > 0) {
+			if ((pf[0].revents & POLLIN) && read(sfd, &si, sizeof(si)) == sizeof(si))
+				sig = (int)si.ssi_signo;
+			if (nl >= 0 && pf[1].revents) {
+				char drain[8192];
+
+				while (recv(nl, drain, sizeof(drain), MSG_DONTWAIT) > 0)
+					;
+				host_addrs_out(down[1]);
+			}
+		}
 		if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP) {
 			/* `ward gc` found the router idle; a sandbox may have
 			 * taken a slot since (it joins after): look again. */
@@ -735,26 +830,30 @@ static __attribute__((noreturn)) void netd_main(const char *dir,
 			if (gone == holder || gone == pasta)
 				netd_end(dir, gone == holder ? -1 : holder,
 					 gone == pasta ? -1 : pasta, LOCK_TAKE);
-		if (sig < 0 && errno == EAGAIN) {
-			time_t now = time(NULL);
+		now = time(NULL);
+		if (now == last_look)
+			continue;
+		last_look = now;
+		if (busy(dir)) {
+			/* Now and then the list again: one that came before
+			 * the first sandbox made the router's tables was lost. */
+			if (now % 5 == 0)
+				host_addrs_out(down[1]);
+			idle_since = 0;
+		} else if (idle_since == 0) {
+			idle_since = now;
+		} else if (now - idle_since >= WARD_NET_ROUTER_IDLE) {
+			/* Idle: end, unless a sandbox started meanwhile (it
+			 * takes its slot before it joins the router). */
+			ward_error_t err = NULL;
+			int lk = lock_file(dir, "router.lock", &err);
 
-			if (busy(dir)) {
-				idle_since = 0;
-			} else if (idle_since == 0) {
-				idle_since = now;
-			} else if (now - idle_since >= WARD_NET_ROUTER_IDLE) {
-				/* Idle: end, unless a sandbox started meanwhile (it
-				 * takes its slot before it joins the router). */
-				ward_error_t err = NULL;
-				int lk = lock_file(dir, "router.lock", &err);
-
-				ward_error_free(&err);
-				if (!busy(dir))
-					netd_end(dir, holder, pasta, lk);
-				if (lk >= 0)
-					close(lk);
-				idle_since = 0;
-			}
+			ward_error_free(&err);
+			if (!busy(dir))
+				netd_end(dir, holder, pasta, lk);
+			if (lk >= 0)
+				close(lk);
+			idle_since = 0;
 		}
 	}
 fail_holder:

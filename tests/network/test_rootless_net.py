@@ -332,3 +332,30 @@ talk-to = ["db:42005"]
         shutil.rmtree(d, ignore_errors=True)
     assert r.returncode == 0, r
     assert_router_gone(user)
+
+
+def test_router_serves_a_sandbox_with_the_subordinate_ranges(user, spawned):
+    # The first sandbox maps only the user's own id (security.confined);
+    # the router it starts maps every id of the user's, so that a second
+    # one with security.user (the subordinate ranges) joins the same router.
+    p = spawned(as_user_argv([WARD, "run", "-q", "--allow", "network.outbound", "--", "sh", "-c",
+                              "echo up; sleep 60"], user), stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, text=True)
+    assert read_line(p.stdout, TIMEOUT).strip() == "up"
+    netd = [pid for pid, comm in router_processes(user) if comm == "ward-netd"]
+    r = as_user(user, "run", "-q", "--allow", "network.outbound", "--allow", "security.user",
+                "--", "cat", "/proc/self/uid_map")
+    assert r.returncode == 0, r
+    assert r.stdout.split()[3:6] == ["1", "1", "65535"], r
+    assert [pid for pid, comm in router_processes(user) if comm == "ward-netd"] == netd
+    p.terminate()
+    p.wait(timeout=TIMEOUT)
+    assert_router_gone(user)
+
+
+def test_connect_rule_to_an_address_of_the_host_is_refused(user, server):
+    r = as_user(user, "run", "-q", "--allow", f"network.connect={server['host_ip']}:{PORT}",
+                "--", "/bin/true")
+    assert r.returncode == 125 and r.stderr.startswith("ward: "), r
+    assert f"{server['host_ip']} is an address of this host" in r.stderr and \
+        "your router refuses them" in r.stderr, r

@@ -18,8 +18,10 @@ removes.
 
 import errno
 import os
+import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -236,3 +238,111 @@ def test_attack_rootless_sandbox_reaches_no_other_users_router(rootless_user):
             p.stderr.close()
         run_as(rootless_user, "gc")
         other.remove()
+
+
+
+def test_attack_rootless_network_admin_still_reaches_no_host_service(rootless_user):
+    # network.admin makes the rules inside the program's own to change (its
+    # CAP_NET_ADMIN holds in the namespace eth0 is moved into).  It flushes
+    # them (the control: it may) and tries the host's services again: the
+    # router's guard, which it cannot reach, still rejects every address of
+    # the host's.
+    port = 42032
+    svc = HostListener(port)
+    try:
+        addrs = host_addresses()
+        prog = "/usr/sbin/nft flush ruleset && echo flushed && exec python3 -c \"$0\" \"$@\""
+        r = run_as(rootless_user, "run", "-q", "--allow", "network.admin", "--allow",
+                   "network.outbound", "--", "sh", "-c", prog, CLIENT,
+                   *[f"{a}:{port}" for a in addrs])
+        assert r.returncode == 0, r
+        assert r.stdout.startswith("flushed\n"), r
+        res = results(r.stdout.split("\n", 1)[1])
+        for a in addrs:
+            assert res[f"{a}:{port}"] == ("errno", str(errno.EHOSTUNREACH)), (a, r)
+        time.sleep(0.5)
+        assert svc.accepted == [], svc.accepted
+    finally:
+        svc.close()
+        run_as(rootless_user, "gc")
+
+
+WAIT_THEN_CONNECT = r"""
+import os, socket, sys, time
+go = sys.argv[1]
+print("waiting", flush=True)
+while not os.path.exists(go):
+    time.sleep(0.05)
+t = open(go).read().strip()
+host, port = t.rsplit(":", 1)
+try:
+    socket.create_connection((host, int(port)), timeout=8)
+    print(t, "ok", flush=True)
+except OSError as e:
+    print(t, "errno", e.errno, flush=True)
+"""
+
+
+def router_set(user):
+    """The addresses in the user's router's set hostaddrs (read as root,
+    through the holder's namespaces)."""
+    for pid in os.listdir("/proc"):
+        try:
+            if pid.isdigit() and os.stat(f"/proc/{pid}").st_uid == user.uid and \
+                    open(f"/proc/{pid}/comm").read().strip() == "ward-router":
+                r = subprocess.run(["nsenter", "-t", pid, "-U", "-n", "/usr/sbin/nft", "list",
+                                    "set", "ip", "ward_nat", "hostaddrs"],
+                                   capture_output=True, text=True, timeout=TIMEOUT)
+                return r.stdout
+        except OSError:
+            pass
+    return ""
+
+
+def test_attack_host_address_gained_while_a_sandbox_runs(rootless_user):
+    # The sandbox is running when the host gains an address: netd hears of
+    # it (rtnetlink) and the holder adds it to the router's set, so the
+    # running sandbox is refused there too, not only the next one.
+    port = 42033
+    pid = os.getpid()
+    link, peer, addr = f"wrf{pid}"[:15], f"wrg{pid}"[:15], f"10.94.{pid % 250 + 1}.1"
+    d = tempfile.mkdtemp(prefix="ward-rlnet-", dir="/var/tmp")
+    os.chmod(d, 0o755)
+    go = os.path.join(d, "go")
+    svc = HostListener(port)
+    p = subprocess.Popen(as_user_argv([WARD, "run", "-q", "--allow", "network.outbound",
+                                       "--allow", f"fs.read={d}", "--", "python3", "-c",
+                                       WAIT_THEN_CONNECT, go], rootless_user),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        assert read_line(p.stdout, TIMEOUT).strip() == "waiting"
+        subprocess.run(["ip", "link", "add", link, "type", "veth", "peer", "name", peer],
+                       check=True)
+        subprocess.run(["ip", "addr", "add", f"{addr}/32", "dev", link], check=True)
+        subprocess.run(["ip", "link", "set", link, "up"], check=True)
+        # Control: the host's service answers on the new address.
+        socket.create_connection((addr, port), timeout=5).close()
+        deadline = time.monotonic() + TIMEOUT
+        while addr not in router_set(rootless_user) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert addr in router_set(rootless_user), router_set(rootless_user)
+        n_control = len(svc.accepted)
+        with open(go + ".tmp", "w") as f:
+            f.write(f"{addr}:{port}\n")
+        os.rename(go + ".tmp", go)
+        out, err = p.communicate(timeout=TIMEOUT)
+        assert results(out).get(f"{addr}:{port}") == ("errno", str(errno.EHOSTUNREACH)), \
+            (out, err)
+        time.sleep(0.5)
+        assert len(svc.accepted) <= n_control, svc.accepted
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, 9)
+            p.wait()
+        p.stdout.close()
+        p.stderr.close()
+        svc.close()
+        subprocess.run(["ip", "link", "del", link], capture_output=True)
+        shutil.rmtree(d, ignore_errors=True)
+        run_as(rootless_user, "gc")
