@@ -62,6 +62,12 @@ struct ward_view {
 	 * and the kernel lets only root of the user namespace that owns it
 	 * write them: the program reaches its own namespace's only. */
 	bool proc_net_rw;
+	/* ward learn, rootless: host directories (the working directory,
+	 * /var/tmp) whose chain below an overlay's root is made in its upper
+	 * layer beforehand, with the host's owners where the user namespace
+	 * maps them: overlayfs cannot copy up a directory whose owner it does
+	 * not map (EOVERFLOW), and the program could not write beneath it. */
+	const char *learn_paths[2];
 };
 
 int ward_view_prepare(const struct ward_policy *p, const char *rootfs, struct ward_view *v,
