@@ -80,6 +80,8 @@ void ward_view_free(struct ward_view *v)
 	free(v->files);
 	for (i = 0; i < v->n_links; i++)
 		free(v->links[i]);
+	free(v->hide[0]);
+	free(v->hide[1]);
 	free(v->sys);
 	free(v->grants);
 	free(v->devices);
@@ -972,9 +974,55 @@ static int build_sys(int rootfd, bool sys_bind, bool rootless, ward_error_t *err
  * keep it alive) so the program cannot see it.  The lower layer is the
  * idmapped tree made by ward_view_learn_trees(), reached through its
  * descriptor. */
-static int learn_overlay(int rootfd, const struct ward_view_src *s, bool v_rootless,
+/* Rootless learn: make PATH's directories below the overlay root of s in
+ * its upper layer (see learn_paths in mount.h).  Each gets the host
+ * directory's mode and, where init's user namespace maps them, its owner
+ * and group (the overflow id, as the view shows an unmapped owner, is
+ * mapped when the subordinate ranges are); a write bit of an owner or
+ * group that cannot be given is dropped, so that the directory is no more
+ * writable than on the host.  Best effort: a write beneath a directory
+ * not made here fails as before. */
+static void learn_precreate(const struct ward_view_src *s, const char *upper, const char *path)
+{
+	size_t n = strlen(s->path);
+	cleanup_free char *rel = NULL;
+	char *p;
+
+	if (path == NULL || strncmp(path, s->path, n) != 0 || path[n] != '/')
+		return;
+	rel = ward_xstrdup(path + n + 1);
+	for (p = rel;;) {
+		char *slash = strchr(p, '/');
+		cleanup_free char *dst = NULL;
+		struct stat st;
+		mode_t mode;
+
+		if (slash)
+			*slash = '\0';
+		if (*p == '\0' || strcmp(p, ".") == 0 || strcmp(p, "..") == 0)
+			return;
+		if (fstatat(s->fd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+			return;
+		dst = ward_xasprintf("%s/%s", upper, rel);
+		if (mkdir(dst, 0700) < 0 && errno != EEXIST)
+			return;
+		mode = st.st_mode & 07777;
+		if (chown(dst, st.st_uid, (gid_t)-1) < 0)
+			mode &= ~(mode_t)S_IWUSR;
+		if (chown(dst, (uid_t)-1, st.st_gid) < 0)
+			mode &= ~(mode_t)S_IWGRP;
+		(void)chmod(dst, mode);
+		if (slash == NULL)
+			return;
+		*slash = '/';
+		p = slash + 1;
+	}
+}
+
+static int learn_overlay(int rootfd, const struct ward_view_src *s, const struct ward_view *v,
 			 ward_error_t *err)
 {
+	bool v_rootless = v->rootless;
 	const char *name = s->path + 1;
 	cleanup_free char *u = ward_xasprintf(NEWROOT "/.ward-learn/u-%s", name);
 	cleanup_free char *w = ward_xasprintf(NEWROOT "/.ward-learn/w-%s", name);
@@ -995,6 +1043,12 @@ static int learn_overlay(int rootfd, const struct ward_view_src *s, bool v_rootl
 	    (chown(u, st.st_uid, st.st_gid) < 0 && !(v_rootless && errno == EINVAL)) ||
 	    chmod(u, st.st_mode & 07777) < 0)
 		return ward_error_sys(err, "ward learn: the overlay directory of /%s", name);
+	if (v_rootless) {
+		size_t i;
+
+		for (i = 0; i < ARRAY_SIZE(v->learn_paths); i++)
+			learn_precreate(s, u, v->learn_paths[i]);
+	}
 	/* In a user namespace overlayfs may not use trusted.* attributes:
 	 * userxattr keeps its own in user.* (tmpfs has them since 6.6). */
 	data = ward_xasprintf("lowerdir=/proc/self/fd/%d,upperdir=%s,workdir=%s%s", s->fd, u, w,
@@ -1028,7 +1082,7 @@ static int build_learn_overlays(int rootfd, const struct ward_view *v, ward_erro
 	if (mount("tmpfs", NEWROOT "/.ward-learn", "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
 		return ward_error_sys(err, "ward learn: cannot mount the overlay tmpfs");
 	for (i = 0; i < v->n_sys; i++)
-		if (learn_overlay(rootfd, &v->sys[i], v->rootless, err) < 0)
+		if (learn_overlay(rootfd, &v->sys[i], v, err) < 0)
 			return -1;
 	if (umount2(NEWROOT "/.ward-learn", MNT_DETACH) < 0 ||
 	    unlinkat(rootfd, ".ward-learn", AT_REMOVEDIR) < 0)
@@ -1171,6 +1225,41 @@ int ward_view_rootless_detach(struct ward_view *v, ward_error_t *err)
 	return 0;
 }
 
+/*
+ * Rootless: ward's state directory (the broker's control socket, the seccomp
+ * cache, extracted bundles, spaces) belongs to the user, and so does every
+ * sandbox of the user's (its uid is the user's): the directory's owner and
+ * mode keep no sandbox out.  Where a grant (fs.read or fs.write of the home,
+ * say) or learn's overlay of /home would show it, an empty read-only tmpfs
+ * covers it; the mount is locked beneath the program's user namespace.  The
+ * path is found in the view without following links; a link on the way is
+ * refused (the view would show the directory elsewhere).
+ */
+static int hide_state(int rootfd, const char *path, ward_error_t *err)
+{
+	cleanup_close int fd = -1;
+	char target[64];
+
+	if (path == NULL || path[0] != '/' || path[1] == '\0')
+		return 0;
+	fd = sys_openat2(rootfd, path + 1, O_PATH | O_DIRECTORY | O_CLOEXEC,
+			 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+	if (fd < 0) {
+		if (errno == ENOENT || errno == EACCES)
+			return 0; /* not in the view */
+		return ward_error_sys(err,
+				      "cannot hide ward's state directory %s in the sandbox's view "
+				      "(choose another with --state-dir)",
+				      path);
+	}
+	snprintf(target, sizeof(target), "/proc/self/fd/%d", fd);
+	if (mount("ward-state", target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  "mode=0000,size=4k") < 0)
+		return ward_error_sys(err, "cannot hide ward's state directory %s in the view",
+				      path);
+	return 0;
+}
+
 int ward_view_build(const struct ward_view *v, ward_error_t *err)
 {
 	cleanup_close int rootfd = -1;
@@ -1241,6 +1330,10 @@ int ward_view_build(const struct ward_view *v, ward_error_t *err)
 		if (place_tree(rootfd, s->fd, s->path + 1, false, s->origin, err) < 0)
 			return -1;
 	}
+
+	for (i = 0; i < ARRAY_SIZE(v->hide); i++)
+		if (v->rootless && hide_state(rootfd, v->hide[i], err) < 0)
+			return -1;
 
 	/* /dev holds only what was placed there. */
 	{

@@ -11,6 +11,7 @@ only), the refusal to run set-id, the per-user broker and state, learn,
 explain, and the entitlements that need the host's privilege.
 """
 
+import json
 import os
 import shutil
 import signal
@@ -20,8 +21,8 @@ import time
 
 import pytest
 
-from conftest import (EXIT_FAILURE, HELPERS, PROBE, WARD, RootlessUser, as_user_argv, exec_grant,
-                      proc_table, read_line, run_probe, run_ward)
+from conftest import (EXIT_FAILURE, HELPERS, PROBE, REPO, WARD, RootlessUser, as_user_argv,
+                      exec_grant, proc_table, read_line, run_probe, run_ward)
 
 pytestmark = pytest.mark.usefixtures("rootless_user")
 
@@ -337,6 +338,40 @@ def test_state_directory_is_the_users_own(user):
     assert r.returncode == 0 and not os.path.exists(f"/tmp/ward"), r
 
 
+def test_state_directory_beneath_another_users_directory_refused(user):
+    # XDG_STATE_HOME or XDG_RUNTIME_DIR in a directory another user may
+    # rename entries of (theirs, mode 0777), or through a link of theirs to
+    # a directory of the user's: they could swap the state directory for
+    # one of theirs after ward checked it.  Refused, naming the place; a
+    # directory of the user's own in sticky /tmp is fine.
+    other = RootlessUser(prefix="wrlx")
+    tag = f"wrl-xdg-{os.getpid()}"
+    theirs, mine, link = f"/tmp/{tag}-b", f"/tmp/{tag}-a", f"/tmp/{tag}-l"
+    try:
+        os.mkdir(theirs)
+        os.chown(theirs, other.uid, other.gid)
+        os.chmod(theirs, 0o777)
+        os.mkdir(mine)
+        os.chown(mine, user.uid, user.gid)
+        os.chmod(mine, 0o700)
+        os.symlink(mine, link)
+        os.lchown(link, other.uid, other.gid)
+        for var, val, bad in (("XDG_STATE_HOME", theirs, theirs), ("XDG_STATE_HOME", link, link),
+                              ("XDG_RUNTIME_DIR", link, link)):
+            r = as_user(user, "run", "--", "/bin/true", extra_env=[f"{var}={val}"])
+            assert r.returncode == EXIT_FAILURE, (var, val, r)
+            assert f"lies beneath {bad}, which belongs to uid {other.uid}" in r.stderr, r
+        r = as_user(user, "run", "--", "/bin/true", extra_env=[f"XDG_STATE_HOME={mine}"])
+        assert r.returncode == 0, r
+        assert os.path.isdir(os.path.join(mine, "ward", "run"))
+    finally:
+        if os.path.lexists(link):
+            os.unlink(link)
+        shutil.rmtree(theirs, ignore_errors=True)
+        shutil.rmtree(mine, ignore_errors=True)
+        other.remove()
+
+
 def test_broker_per_user(user):
     p = subprocess.Popen(as_user_argv([WARD, "run", "--name", "rlbox", "-a", "ipc.recv", "--",
                                        "/bin/sh", "-c", "echo up; sleep 30"], user),
@@ -358,6 +393,185 @@ def test_broker_per_user(user):
         p.stderr.close()
 
 
+def test_other_user_cannot_operate_the_users_broker(user):
+    # The broker of user A, made reachable by a mistaken chmod of its
+    # directories and socket: user B connects, and the broker closes the
+    # connection on SO_PEERCRED (its log names B's uid); B's own ward, told
+    # to use A's state directory, refuses to talk to a broker served by A.
+    other = RootlessUser(prefix="wrlx")
+    state = os.path.join(user.home, ".local/state/ward/run")
+    chain = [user.home, os.path.join(user.home, ".local"),
+             os.path.join(user.home, ".local/state"),
+             os.path.join(user.home, ".local/state/ward"), state]
+    p = subprocess.Popen(as_user_argv([WARD, "run", "--name", "rlpeer", "-a", "ipc.recv", "--",
+                                       "/bin/sh", "-c", "echo up; sleep 30"], user),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         start_new_session=True)
+    modes = {}
+    try:
+        assert read_line(p.stdout, 30) == "up\n"
+        sock = os.path.join(state, "broker.sock")
+        for d in chain + [sock]:
+            modes[d] = os.stat(d).st_mode & 0o7777
+            os.chmod(d, 0o777 if d == sock else 0o711)
+        script = ("import socket, sys\n"
+                  "s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)\n"
+                  "s.connect(sys.argv[1]); s.settimeout(20)\n"
+                  "print('connected', repr(s.recv(4096)))\n")
+        r = subprocess.run(as_user_argv(["/usr/bin/python3", "-c", script, sock], other),
+                           capture_output=True, text=True, timeout=60)
+        assert r.stdout.strip() == "connected b''", r
+        log = os.path.join(state, "broker.log")
+        deadline = time.monotonic() + 10
+        want = f"refused a control connection from uid {other.uid}: only uid {user.uid}"
+        while time.monotonic() < deadline:
+            with open(log, errors="replace") as f:
+                if want in f.read():
+                    break
+            time.sleep(0.1)
+        with open(log, errors="replace") as f:
+            assert want in f.read()
+        r = as_user(other, "ps", "--state-dir", state)
+        assert r.returncode != 0, r
+        assert f"is served by uid {user.uid}" in r.stderr and "not by root or you" in r.stderr, r
+        # And A's environment is still A's alone.
+        r = as_user(user, "ps")
+        assert "rlpeer" in r.stdout, r
+    finally:
+        for d, m in modes.items():
+            try:
+                os.chmod(d, m)
+            except OSError:
+                pass
+        p.terminate()
+        p.wait(timeout=30)
+        p.stdout.close()
+        p.stderr.close()
+        other.remove()
+
+
+STATE_ATTACK = r"""
+import errno, json, os, socket, sys
+state = sys.argv[1]
+out = {}
+def name(e):
+    return errno.errorcode.get(e.errno, str(e.errno))
+try:
+    out["list"] = sorted(os.listdir(state))
+except OSError as e:
+    out["list"] = name(e)
+try:
+    with open(os.path.join(state, "seccomp", "planted.bpf"), "wb") as f:
+        f.write(b"\0" * 40)
+    out["plant"] = "ok"
+except OSError as e:
+    out["plant"] = name(e)
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+try:
+    s.connect(os.path.join(state, "broker.sock"))
+    s.settimeout(10)
+    out["broker"] = "closed" if s.recv(100) == b"" else "open"
+except socket.timeout:
+    out["broker"] = "open"
+except OSError as e:
+    out["broker"] = name(e)
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.parametrize("grant", ["fs.read", "fs.write", "learn"])
+def test_sandbox_cannot_reach_the_users_state(user, grant):
+    # Every sandbox of a user runs as the user's uid, so the state
+    # directory's owner and mode keep none out: a grant of the home (or
+    # learn's overlay of /home) would show the broker's control socket (the
+    # broker takes the user's uid for the user's own ward), the seccomp
+    # cache (a planted entry chooses the next sandbox's filter) and
+    # extracted bundles.  An empty read-only tmpfs hides the directory.
+    state = os.path.join(user.home, ".local/state/ward/run")
+    p = subprocess.Popen(as_user_argv([WARD, "run", "--name", "rlstate", "-a", "ipc.recv", "--",
+                                       "/bin/sh", "-c", "echo up; sleep 30"], user),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         start_new_session=True)
+    try:
+        assert read_line(p.stdout, 30) == "up\n"
+        if grant == "learn":
+            args = ["learn", "-q", "--", "/usr/bin/python3", "-c", STATE_ATTACK, state]
+        else:
+            args = ["run", "-a", f"{grant}={user.home}", "--", "/usr/bin/python3", "-c",
+                    STATE_ATTACK, state]
+        r = as_user(user, *args)
+        assert r.returncode == 0, r
+        # A write grant above the state directory is the user's account
+        # (the sandbox could put a directory of its own in its place for
+        # the next ward): said.
+        said = "covers ward's state directory" in r.stderr
+        assert said == (grant == "fs.write"), r
+        out = [json.loads(l) for l in r.stdout.splitlines() if l.startswith("{")][0]
+        assert out["list"] in ([], "EACCES"), out
+        assert out["plant"] in ("EACCES", "EROFS", "ENOENT"), out
+        assert out["broker"] in ("ENOENT", "EACCES"), out
+        assert "planted.bpf" not in os.listdir(os.path.join(state, "seccomp"))
+        r = as_user(user, "ps")
+        assert "rlstate" in r.stdout, r
+    finally:
+        p.terminate()
+        p.wait(timeout=30)
+        p.stdout.close()
+        p.stderr.close()
+
+
+def test_broker_refuses_a_sandbox_of_the_user(user, udir):
+    # Behind the hiding, the broker's own check: a sandbox that reaches the
+    # control socket anyway (here a hard link of it in a granted directory)
+    # runs as the user's uid but in another user namespace, and is refused.
+    state = os.path.join(user.home, ".local/state/ward/run")
+    d = udir(0o700)
+    p = subprocess.Popen(as_user_argv([WARD, "run", "--name", "rlns", "-a", "ipc.recv", "--",
+                                       "/bin/sh", "-c", "echo up; sleep 30"], user),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         start_new_session=True)
+    try:
+        assert read_line(p.stdout, 30) == "up\n"
+        link = os.path.join(d, "broker.sock")
+        os.link(os.path.join(state, "broker.sock"), link)
+        script = ("import socket, sys\n"
+                  "s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)\n"
+                  "s.connect(sys.argv[1]); s.settimeout(10)\n"
+                  "print('closed' if s.recv(100) == b'' else 'open')\n")
+        r = as_user(user, "run", "-a", f"fs.read={d}", "--", "/usr/bin/python3", "-c", script,
+                    link)
+        assert r.returncode == 0 and r.stdout.strip() == "closed", r
+        with open(os.path.join(state, "broker.log"), errors="replace") as f:
+            assert "it is not in this broker's user namespace" in f.read()
+        # The user's own ward is still served.
+        r = as_user(user, "ps")
+        assert r.returncode == 0 and "rlns" in r.stdout, r
+    finally:
+        p.terminate()
+        p.wait(timeout=30)
+        p.stdout.close()
+        p.stderr.close()
+
+
+def test_readme_first_example_as_the_user(user):
+    # README "Using it": the first example works as an ordinary user once
+    # ward is installed and the user's cgroups delegated (what `sudo make
+    # install` does for $SUDO_USER).
+    import re as re_mod
+    with open(os.path.join(REPO, "README.md")) as f:
+        readme = f.read()
+    block = readme.split("## Using it", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    first = [l for l in block.splitlines() if l.startswith("ward run")][0]
+    cmd = re_mod.sub(r"\s+#.*$", "", first)
+    assert cmd == "ward run -- sh -c 'id; hostname; ls /'", cmd
+    r = subprocess.run(as_user_argv(["/bin/sh", "-c", WARD + cmd[len("ward"):]], user),
+                       capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, r
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("uid=0(root) gid=0(root)") and lines[1] == "ward", r
+    assert "proc" in lines and "usr" in lines and "home" not in lines, r
+
+
 def test_learn_nothing_persists(user):
     marker = os.path.join(user.home, "learned-marker")
     r = as_user(user, "learn", "--", "/bin/sh", "-c",
@@ -367,11 +581,36 @@ def test_learn_nothing_persists(user):
     assert not os.path.exists(marker) and not os.path.exists("/tmp/ward-rl-learned")
 
 
+def test_learn_writes_beneath_host_roots_directories(user, udir):
+    # /var/tmp (host root's, 1777) and a directory of the user's in it: the
+    # overlay cannot copy up a directory whose owner the user namespace
+    # does not map (EOVERFLOW before ward made the chain in the upper
+    # layer); the program writes as on the host, a directory of root's that
+    # is not writable stays so, and nothing persists.
+    mine = udir(0o755)
+    tmpname = f"/var/tmp/ward-rl-learn-{os.getpid()}"
+    script = (f"set -e; echo a > {mine}/new; echo b > {tmpname}; cat {mine}/new {tmpname}; "
+              "if echo c > /var/cache/ward-rl-learn; then echo WROTE; fi; "
+              "stat -c '%a %u' /var/tmp /var; echo done")
+    r = as_user(user, "learn", "--", "/bin/sh", "-c", script)
+    assert r.returncode == 0, r
+    lines = r.stdout.splitlines()
+    assert lines[:2] == ["a", "b"] and "done" in lines and "WROTE" not in lines, r
+    # The view shows them as the host's, an owner the namespace maps as the
+    # overflow id (as it shows every file of host root's).
+    assert "1777 65534" in lines and "755 65534" in lines, r
+    # Two written paths in /var/tmp: the writer proposes their parent.
+    assert "fs.write=/var/tmp  # wrote 2 paths" in r.stdout, r
+    assert not os.path.exists(f"{mine}/new") and not os.path.exists(tmpname)
+    assert not os.path.exists("/var/cache/ward-rl-learn")
+
+
 def test_explain_says_what_differs(user):
     r = as_user(user, "explain", "-a", f"fs.write={user.home}")
     assert r.returncode == 0, r
     for needle in ("rootless: uid/gid 0 inside is your uid", "not idmapped",
-                   f"ward-users/user-{user.uid}", "nested in it"):
+                   f"ward-users/user-{user.uid}", "nested in it",
+                   f"rootless: ward's state directory {user.home}/.local/state/ward/run"):
         assert needle in r.stdout, needle
     # The matrix: a sandbox of the user is the user's uid.
     assert "identity: a host uid range of its own" not in r.stdout
