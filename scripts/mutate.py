@@ -149,7 +149,7 @@ MUTATIONS = {
     "ro:proc-sys": ("/proc/sys is not read-only", [
         ("lib/mount.c", "proc_readonly[] = {\"sys\", ", "proc_readonly[] = {")]),
     "ro:sys": ("/sys is mounted read-write", [
-        ("lib/mount.c", "\"sysfs\",\n\t\t\t MS_RDONLY | MS_NOSUID", "\"sysfs\",\n\t\t\t MS_NOSUID")]),
+        ("lib/mount.c", "\"sysfs\",\n\t\t\t       MS_RDONLY | MS_NOSUID", "\"sysfs\",\n\t\t\t       MS_NOSUID")]),
     "mask:sys-kernel-security": ("/sys/kernel/security is not masked", [
         ("lib/mount.c", "\"kernel/security\", ", "")]),
     "nosuid:tmp": ("the sandbox's /tmp is mounted without nosuid", [
