@@ -308,6 +308,9 @@ def main():
         return 2
 
     scratch = tempfile.mkdtemp(prefix="ward-mutate-", dir="/var/tmp")
+    # The battery runs as an unprivileged user too (rootless mode): it
+    # must reach the scratch build.
+    os.chmod(scratch, 0o755)
     tree = os.path.join(scratch, "tree")
     os.makedirs(tree)
     logpath = os.path.join(scratch, "mutate.log")
