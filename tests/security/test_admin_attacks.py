@@ -344,3 +344,39 @@ def test_devices_admin_gives_no_other_device():
     assert got["mknod-tmpfs"] == "Operation not permitted", r
     assert got["open_dev_fuse"] == "ok" and got["open_dev_net_tun"] == "ok", r
     assert "vda" not in got["devs"] and "mem" not in got["devs"].split(","), r
+
+
+# ---------------------------------------------------------------- ward's own records
+
+def test_inner_denials_log_says_it_records_nothing(tmpdir_real):
+    # An inner ward (inside a security.admin sandbox) cannot have a seccomp
+    # listener (one per filter chain): its filter enforces, unreported.
+    # Its --denials-log must say so, not stay empty or absent (which reads
+    # as "nothing was denied"), also under -q and --quiet-denials.
+    # Control: the same run outside any sandbox records the bpf denial.
+    import json
+    w = os.path.join(tmpdir_real, "ward")
+    shutil.copy(WARD, w)
+    os.chmod(w, 0o755)
+    helpers = conftest.HELPERS
+    inner = (f"{w} run -q --state-dir /tmp/ws {{q}} --denials-log /tmp/log{{n}} "
+             f"-a fs.exec={helpers} -- {conftest.PROBE} bpf")
+    script = "; ".join([inner.format(q="", n=1), inner.format(q="--quiet-denials", n=2),
+                        "cat /tmp/log1; cat /tmp/log2"])
+    r, _ = ward_popen(["run", "-q", "-a", "security.admin", "-a", f"fs.exec={tmpdir_real}",
+                       "-a", f"fs.exec={helpers}", "--", "/bin/sh", "-c", script])
+    assert r.returncode == 0, r
+    lines = [l for l in r.stdout.split("\n") if l]
+    assert lines[0] == "errno=EPERM" and lines[1] == "errno=EPERM", r   # enforced
+    recs = [json.loads(l) for l in lines[2:]]
+    assert len(recs) == 2, r
+    for rec in recs:
+        assert rec["unrecorded"] is True and rec["syscall"] is None, r
+        assert "not recorded" in rec["hint"], r
+    log = os.path.join(tmpdir_real, "plain.log")
+    r, _ = ward_popen(["run", "-q", "--denials-log", log, "-a", f"fs.exec={helpers}", "--",
+                       conftest.PROBE, "bpf"])
+    with open(log) as f:
+        plain = [json.loads(l) for l in f if l.strip()]
+    assert [x["syscall"] for x in plain] == ["bpf"], plain
+    assert not any(x.get("unrecorded") for x in plain), plain
