@@ -832,6 +832,32 @@ static void warn(const struct launch *l, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/*
+ * --denials-log under a filter of another sandbox: no listener, so no denial
+ * can be recorded.  An empty (or absent) log would read as "nothing was
+ * denied"; the log gets one record that says so instead, also under -q and
+ * --quiet-denials (the text is ward's own: no escaping needed).
+ */
+static void denials_log_unrecorded(const struct launch *l)
+{
+	struct timespec ts;
+	int fd = open(l->o->denials_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+		      0600);
+
+	if (fd < 0) {
+		warn(l, "cannot open --denials-log %s: %s", l->o->denials_log, strerror(errno));
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	dprintf(fd,
+		"{\"time\":%lld.%09ld,\"layer\":\"seccomp\",\"syscall\":null,"
+		"\"unrecorded\":true,\"hint\":\"ward runs under a seccomp filter of another "
+		"sandbox: the kernel allows one listener per filter chain, so this sandbox's "
+		"denials are enforced but not recorded here\"}\n",
+		(long long)ts.tv_sec, ts.tv_nsec);
+	close(fd);
+}
+
 static int prepare_landlock(struct launch *l, ward_error_t *err)
 {
 	int abi = ward_landlock_abi();
@@ -1432,6 +1458,8 @@ int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int 
 			warn(&l, "ward runs under a seccomp filter (inside another sandbox?): "
 				 "the kernel allows one listener per filter chain, so denials are "
 				 "enforced but not reported");
+		if (o->denials_log)
+			denials_log_unrecorded(&l);
 	}
 
 	if (o->argv == NULL || o->argv[0] == NULL || o->argv[0][0] == '\0') {

@@ -495,6 +495,14 @@ int ward_openat2_walk(int dirfd, const char *path, uint64_t flags, uint64_t reso
 		errno = ENOSYS;
 		return -1;
 	}
+	/* As openat2: an empty path names nothing (ENOENT), and a path that
+	 * ends in "/" names a directory (the last open gets O_DIRECTORY). */
+	if (path[0] == '\0') {
+		errno = ENOENT;
+		return -1;
+	}
+	if (path[strlen(path) - 1] == '/')
+		flags |= O_DIRECTORY;
 	if (path[0] == '/') {
 		if (resolve & RESOLVE_BENEATH) {
 			errno = EXDEV;

@@ -573,35 +573,87 @@ static int cg_rmdir(int parentfd, const char *name, bool standin)
 	}
 }
 
-/* Child cgroups a sandbox made in its own (security.admin delegates it):
- * removed depth first.  Their processes are gone with the sandbox's pid
- * namespace; a busy one is left, and the rmdir of its parent then says so. */
-static void remove_children(int fd, unsigned depth)
+/* The name of one child cgroup (a directory) of FD, into NAME; false when
+ * there is none.  Every name counts, those starting with a dot too. */
+static bool first_child_dir(int fd, char name[static NAME_MAX + 1])
 {
-	int dfd;
-	DIR *dir;
+	int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct dirent *de;
+	bool found = false;
+	DIR *dir;
 
-	if (depth > 32 || (dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0)
-		return;
+	if (dfd < 0)
+		return false;
 	dir = fdopendir(dfd);
 	if (dir == NULL) {
 		close(dfd);
-		return;
+		return false;
 	}
-	while ((de = readdir(dir)) != NULL) {
-		int cfd;
+	while (!found && (de = readdir(dir)) != NULL) {
+		struct stat st;
 
-		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		cfd = openat(fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (cfd < 0)
-			continue;
-		remove_children(cfd, depth + 1);
-		close(cfd);
-		(void)cg_rmdir(fd, de->d_name, false);
+		if (de->d_type == DT_DIR ||
+		    (de->d_type == DT_UNKNOWN &&
+		     fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		     S_ISDIR(st.st_mode))) {
+			snprintf(name, NAME_MAX + 1, "%s", de->d_name);
+			found = true;
+		}
 	}
 	closedir(dir);
+	return found;
+}
+
+/*
+ * Child cgroups a sandbox made in its own (security.admin gives it): removed
+ * depth first, however deep the sandbox nested them (cgroup v1 has no depth
+ * limit) and whatever their names (a leading dot too): a recursion with a
+ * depth limit, or one that skipped dot names, left the rest, and with them
+ * the sandbox's cgroup, on the host after the sandbox was gone.  The walk
+ * goes down one directory at a time and back up through "..", holding two
+ * descriptors at most, and counts its depth so that it never climbs above
+ * FD (a cgroup can be renamed only within its parent, and the sandbox's
+ * processes are gone).  A child that cannot be removed (still busy once
+ * cg_rmdir stops waiting) ends the walk; the rmdir of the sandbox's cgroup
+ * then says so.
+ */
+static void remove_children(int fd)
+{
+	char name[NAME_MAX + 1], sub[NAME_MAX + 1];
+	unsigned long depth = 0;
+	int cur = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+
+	while (cur >= 0) {
+		int next;
+
+		if (first_child_dir(cur, name)) {
+			next = openat(cur, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (next < 0)
+				break;
+			if (first_child_dir(next, sub)) {
+				close(cur);
+				cur = next;
+				depth++;
+				continue;
+			}
+			close(next);
+			if (cg_rmdir(cur, name, false) < 0)
+				break;
+			continue;
+		}
+		if (depth == 0)
+			break;
+		next = openat(cur, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (next < 0)
+			break;
+		close(cur);
+		cur = next;
+		depth--;
+	}
+	if (cur >= 0)
+		close(cur);
 }
 
 int ward_cg_dir_remove(struct ward_cg_dir *d, const char *name, bool standin, ward_error_t *err)
@@ -616,7 +668,7 @@ int ward_cg_dir_remove(struct ward_cg_dir *d, const char *name, bool standin, wa
 		r = standin ? -EBUSY : (unlinkat(d->wardfd, name, AT_REMOVEDIR) < 0 ? -errno : 0);
 		if (r == -EBUSY) {
 			if (!standin && d->fd >= 0)
-				remove_children(d->fd, 0);
+				remove_children(d->fd);
 			if (!standin && d->fd >= 0 && kill_all(d, err) < 0)
 				ret = -1;
 			r = cg_rmdir(d->wardfd, name, standin);

@@ -12,6 +12,7 @@
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -229,6 +230,54 @@ static void test_openat2_walk(void **state)
 	errno = 0;
 	assert_int_equal(ward_openat2_walk(root, "a/f", O_PATH | O_CLOEXEC, RESOLVE_BENEATH), -1);
 	assert_int_equal(errno, ENOSYS);
+
+	/* Never looser than openat2 itself: wherever openat2 refuses a
+	 * path, the walk refuses it too; where both open, the same inode.
+	 * (The walk opened "" as the directory itself, and "a/f/" as the
+	 * file, where openat2 says ENOENT and ENOTDIR.) */
+	{
+		static const char *const paths[] = {
+			"",	  ".",	     "a",	"a/",	    "a/.",     "a//",
+			"a/f",	  "a/f/",    "a/f/.",	"a/f//",    "a/f/x",   "link",
+			"link/",  "link/f",  "a/flink", "a/flink/", "nothere", "nothere/",
+			"a/../a", "./a/./f", "/",	"//a",	    "a/./",    ".//a//f",
+		};
+		static const uint64_t resolves[] = {RESOLVE_NO_SYMLINKS,
+						    RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS};
+		static const int flagsets[] = {O_PATH, O_RDONLY, O_RDONLY | O_DIRECTORY,
+					       O_PATH | O_DIRECTORY};
+		size_t i, j, k;
+
+		for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+			for (j = 0; j < 2; j++)
+				for (k = 0; k < 4; k++) {
+					struct open_how how = {.flags = (uint64_t)flagsets[k] |
+									O_CLOEXEC,
+							       .resolve = resolves[j]};
+					int real = (int)syscall(SYS_openat2, root, paths[i], &how,
+								sizeof(how));
+					int walk = ward_openat2_walk(root, paths[i], how.flags,
+								     how.resolve);
+					struct stat a, b;
+
+					if (real < 0 && walk >= 0)
+						fail_msg("walk opened \"%s\" (flags %#x, resolve "
+							 "%#llx), openat2 refused it: %s",
+							 paths[i], flagsets[k],
+							 (unsigned long long)resolves[j],
+							 strerror(errno));
+					if (real >= 0 && walk >= 0) {
+						assert_int_equal(fstat(real, &a), 0);
+						assert_int_equal(fstat(walk, &b), 0);
+						assert_true(a.st_ino == b.st_ino &&
+							    a.st_dev == b.st_dev);
+					}
+					if (real >= 0)
+						close(real);
+					if (walk >= 0)
+						close(walk);
+				}
+	}
 
 	close(root);
 	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
