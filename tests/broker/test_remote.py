@@ -219,3 +219,30 @@ def test_receiving_broker_killed_mid_stream(hosts, bhelpers, spawned):
     assert got2 and got2 == list(range(got2[0], n + 1)), (got1[-3:], got2[:5], b.log()[-2000:])
     assert not set(got1) & set(got2), "delivered twice"
     assert got2[0] - 1 - len(got1) <= 257, (len(got1), got2[0])
+
+
+def test_amqps_with_the_node_certificate_checked(hosts, bhelpers, spawned, rabbitmq):
+    """amqps: the node's certificate must chain to --amqp-cacert and name the
+    host of the URL; then messages flow as over amqp."""
+    hs = hosts("a", "b")
+    a, b = hs["a"], hs["b"]
+    b.allow["a"] = ["inventory"]
+    a.tls_ca = b.tls_ca = rabbitmq.ca
+    a.start()
+    b.start()
+    assert a.link_up() and b.link_up(), a.ps() + b.ps()
+    assert f"connected to localhost:{rabbitmq.tls_port}" in a.ps(), a.ps()
+    em = f"{bhelpers}/envtool"
+    inv = start(spawned, b, bhelpers, "inventory", ["ipc.recv"], [em, "ready-recv"])
+    ready(inv)
+    r = run(a, bhelpers, "web", ["ipc.send=inventory@b"],
+            [f"{bhelpers}/ward-msg", "send", "inventory@b", "over tls"])
+    assert r.returncode == 0, r
+    rc, out, err = finish(inv)
+    assert out.splitlines()[-1] == "message web@a over tls", (out, err)
+    # A CA that did not sign the node's certificate: no link.
+    a.stop()
+    a.tls_ca = rabbitmq.other_ca
+    a.start()
+    assert wait_for(lambda: "link down: cannot connect" in a.ps(), 30, 0.3), a.ps()
+    assert "link up" not in a.ps()
