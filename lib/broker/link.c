@@ -132,6 +132,8 @@ static struct {
 	uint8_t fbuf[WARD_REMOTE_MAX_FRAME];
 	uint8_t acks[1 + 8 * MAX_ACKS];
 	unsigned n_acks;
+	uint8_t pbuf[MAX_LINK_PKT];
+	size_t plen;
 } L = {.seen_fd = -1, .c = {.fd = -1}};
 
 static uint64_t mono_ms(void)
@@ -228,17 +230,31 @@ static void to_mq(const void *a, size_t alen, const void *b, size_t blen)
 	link_events();
 }
 
+/* Frames of one round of the loop travel to ward-mq in one packet
+ * (written by bk_link_tick, or when the next would not fit). */
+static void pubs_flush(void)
+{
+	if (L.plen)
+		to_mq(L.pbuf, L.plen, NULL, 0);
+	L.plen = 0;
+}
+
 static void mq_publish(struct lk_out *o)
 {
-	uint8_t hdr[10 + WARD_PROTO_MAX_NAME];
 	uint64_t seq = htole64(o->seq);
+	uint32_t fl = htole32((uint32_t)o->len);
 	size_t hl = strlen(o->host);
 
-	hdr[0] = 'P';
-	memcpy(hdr + 1, &seq, 8);
-	hdr[9] = (uint8_t)hl;
-	memcpy(hdr + 10, o->host, hl);
-	to_mq(hdr, 10 + hl, o->frame, o->len);
+	if (L.plen + 13 + hl + o->len > sizeof(L.pbuf))
+		pubs_flush();
+	if (L.plen == 0)
+		L.pbuf[L.plen++] = 'P';
+	memcpy(L.pbuf + L.plen, &seq, 8);
+	L.pbuf[L.plen + 8] = (uint8_t)hl;
+	memcpy(L.pbuf + L.plen + 9, o->host, hl);
+	memcpy(L.pbuf + L.plen + 9 + hl, &fl, 4);
+	memcpy(L.pbuf + L.plen + 13 + hl, o->frame, o->len);
+	L.plen += 13 + hl + o->len;
 	if (!o->sent) {
 		o->sent = true;
 		L.n_inflight++;
@@ -393,9 +409,11 @@ static void start_helper(void)
 	send_init();
 	/* Everything not confirmed yet, in order: this ward-mq publishes it
 	 * again (a copy the node already had is dropped by its id). */
+	L.plen = 0;
 	for (struct lk_out *o = L.out; o; o = o->next)
 		if (o->sent)
 			mq_publish(o);
+	pubs_flush();
 }
 
 static void helper_gone(const char *why)
@@ -416,6 +434,7 @@ static void helper_gone(const char *why)
 	L.wq_tail = NULL;
 	L.wq_bytes = 0;
 	L.n_acks = 0;
+	L.plen = 0;
 	if (L.pid > 0) {
 		kill(L.pid, SIGTERM);
 		while (waitpid(L.pid, &st, 0) < 0 && errno == EINTR)
@@ -1069,22 +1088,18 @@ void bk_link_room(void)
 		in_drain();
 }
 
-static void delivered_frame(const uint8_t *p, size_t len)
+static void delivered_frame(uint64_t tag, const uint8_t *p, size_t len)
 {
 	struct lk_in *in;
 	struct ward_remote_frame f;
 	const char *why;
-	uint64_t tag;
 
-	if (len < 8)
-		return;
-	memcpy(&tag, p, 8);
-	in = ward_xcalloc(1, sizeof(*in) + len - 8);
-	in->tag = le64toh(tag);
+	in = ward_xcalloc(1, sizeof(*in) + len);
+	in->tag = tag;
 	in->gen = L.gen;
 	in->since = mono_ms();
-	in->len = len - 8;
-	memcpy(in->frame, p + 8, len - 8);
+	in->len = len;
+	memcpy(in->frame, p, len);
 	/* A second copy of one still waiting here (RabbitMQ delivered it
 	 * again after a reconnection): keep the waiting one, with the new
 	 * tag (the old one died with its connection). */
@@ -1154,9 +1169,24 @@ static void on_packet(const uint8_t *p, size_t n)
 				confirmed(q, p[17] != 0);
 		}
 		break;
-	case 'D':
-		delivered_frame(p + 1, n - 1);
+	case 'D': {
+		/* records: u64 tag, u32 length, frame */
+		size_t off = 1;
+
+		while (n - off >= 12) {
+			uint64_t tag;
+			uint32_t fl;
+
+			memcpy(&tag, p + off, 8);
+			memcpy(&fl, p + off + 8, 4);
+			fl = le32toh(fl);
+			if (fl > n - off - 12)
+				break;
+			delivered_frame(le64toh(tag), p + off + 12, fl);
+			off += 12 + fl;
+		}
 		break;
+	}
 	case 'S': {
 		char text[300];
 		size_t tl = n - 2 < sizeof(text) - 1 ? n - 2 : sizeof(text) - 1;
@@ -1226,9 +1256,9 @@ void bk_link_event(uint32_t ev)
 		wq_flush();
 	if (!(ev & (EPOLLIN | EPOLLHUP | EPOLLERR)))
 		return;
-	buf = ward_xmalloc(MAX_LINK_PKT);
+	buf = ward_xmalloc(MAX_LINK_PKT + 64);
 	while (L.c.fd >= 0 && rounds++ < 256) {
-		ssize_t n = recv(L.c.fd, buf, MAX_LINK_PKT, MSG_DONTWAIT);
+		ssize_t n = recv(L.c.fd, buf, MAX_LINK_PKT + 64, MSG_DONTWAIT);
 
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
@@ -1256,6 +1286,7 @@ void bk_link_tick(void)
 	if (!L.on)
 		return;
 	acks_flush();
+	pubs_flush();
 	if (L.c.fd < 0 && L.restart_at && mono_ms() >= L.restart_at)
 		start_helper();
 	if (L.in)

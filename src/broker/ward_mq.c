@@ -13,15 +13,15 @@
  * frames; the broker signs, verifies, checks and delivers them.
  *
  * To the broker (one packet each):
- *   'C' u64 seq, u8 ok           a publish was confirmed (ok) or nacked
- *   'D' u64 tag, frame           a message from this host's queue
+ *   'C' u64 first, u64 last, u8 ok   publishes confirmed (ok) or nacked
+ *   'D' (u64 tag, u32 len, frame)*   messages from this host's queue
  *   'S' u8 up, text              the link's state
  *   'Q' (u8 len, host, u32 n)*   messages waiting in each host's queue
  *   'L' text                     a line for the broker's log
  * From the broker:
  *   'I' "key=value\n"...         the settings (url, host, peer..., cacert...)
- *   'P' u64 seq, u8 len, host, frame   publish to that host's queue
- *   'A' u64 tag                  acknowledge a delivery (this connection's)
+ *   'P' (u64 seq, u8 len, host, u32 len, frame)*   publish to those queues
+ *   'A' (u64 tag)*               acknowledge deliveries (this connection's)
  *
  * Delivery tags are only valid on the connection that made them: each
  * connection numbers its own, and ward-mq puts the connection's number in
@@ -78,12 +78,16 @@ static struct {
 	uint16_t conn_no;
 	uint64_t next_tag;
 	struct pub *pubs, *pubs_tail; /* not confirmed yet, in order */
-	uint8_t buf[MAX_PKT];
+	uint8_t buf[MAX_PKT + 64];
 	uint64_t depth_at, retry_at, retry_ms;
 	/* this connection's deliveries: all up to ack_upto acknowledged, and
 	 * these above it (sorted) */
 	uint64_t ack_upto, above[1024];
 	size_t n_above;
+	/* deliveries waiting to go to the broker: 'D' then records of u64
+	 * tag, u32 length, frame */
+	uint8_t dbuf[MAX_PKT];
+	size_t dlen;
 } M;
 
 static void settled(uint64_t tag);
@@ -486,8 +490,15 @@ static void other_frame(void)
 	}
 }
 
+static void d_flush(void)
+{
+	if (M.dlen)
+		to_broker(M.dbuf, M.dlen);
+	M.dlen = 0;
+}
+
 /* Read what the node sent, without waiting for more. */
-static void from_node(void)
+static void from_node_pass(void)
 {
 	int rounds = 0;
 
@@ -502,12 +513,19 @@ static void from_node(void)
 			uint64_t tag = ((uint64_t)M.conn_no << 48) | env.delivery_tag;
 			size_t n = env.message.body.len;
 
-			if (n + 9 <= sizeof(M.buf)) {
-				M.buf[0] = 'D';
+			if (n + 13 <= sizeof(M.dbuf)) {
+				uint32_t le = htole32((uint32_t)n);
+
+				/* Deliveries of one pass travel in one packet. */
+				if (M.dlen + 12 + n > sizeof(M.dbuf))
+					d_flush();
+				if (M.dlen == 0)
+					M.dbuf[M.dlen++] = 'D';
 				tag = htole64(tag);
-				memcpy(M.buf + 1, &tag, 8);
-				memcpy(M.buf + 9, env.message.body.bytes, n);
-				to_broker(M.buf, 9 + n);
+				memcpy(M.dbuf + M.dlen, &tag, 8);
+				memcpy(M.dbuf + M.dlen + 8, &le, 4);
+				memcpy(M.dbuf + M.dlen + 12, env.message.body.bytes, n);
+				M.dlen += 12 + n;
 			} else {
 				/* Larger than any frame: the broker could not
 				 * take it.  Rejected, not requeued: dead. */
@@ -535,6 +553,12 @@ static void from_node(void)
 			disconnect(why);
 		}
 	}
+}
+
+static void from_node(void)
+{
+	from_node_pass();
+	d_flush();
 }
 
 static void report_depths(void)
@@ -686,30 +710,38 @@ static void from_broker(void)
 			configure((char *)M.buf + 1);
 			break;
 		case 'P': {
-			struct pub *p;
-			uint64_t seq;
-			size_t hl;
+			/* records: u64 seq, u8 host length, host, u32 length, frame */
+			size_t off = 1;
 
-			if (n < 10)
-				break;
-			memcpy(&seq, M.buf + 1, 8);
-			hl = M.buf[9];
-			if (hl == 0 || hl > 64 || (size_t)n < 10 + hl)
-				break;
-			p = calloc(1, sizeof(*p) + (size_t)n - 10 - hl);
-			if (p == NULL)
-				_exit(1);
-			p->seq = le64toh(seq);
-			memcpy(p->host, M.buf + 10, hl);
-			p->len = (size_t)n - 10 - hl;
-			memcpy(p->frame, M.buf + 10 + hl, p->len);
-			if (M.pubs_tail)
-				M.pubs_tail->next = p;
-			else
-				M.pubs = p;
-			M.pubs_tail = p;
-			if (M.conn && M.up)
-				publish(p);
+			while ((size_t)n - off >= 13) {
+				struct pub *p;
+				uint64_t seq;
+				uint32_t fl;
+				size_t hl = M.buf[off + 8];
+
+				if (hl == 0 || hl > 64 || (size_t)n - off < 13 + hl)
+					break;
+				memcpy(&seq, M.buf + off, 8);
+				memcpy(&fl, M.buf + off + 9 + hl, 4);
+				fl = le32toh(fl);
+				if (fl > (size_t)n - off - 13 - hl)
+					break;
+				p = calloc(1, sizeof(*p) + fl);
+				if (p == NULL)
+					_exit(1);
+				p->seq = le64toh(seq);
+				memcpy(p->host, M.buf + off + 9, hl);
+				p->len = fl;
+				memcpy(p->frame, M.buf + off + 13 + hl, fl);
+				off += 13 + hl + fl;
+				if (M.pubs_tail)
+					M.pubs_tail->next = p;
+				else
+					M.pubs = p;
+				M.pubs_tail = p;
+				if (M.conn && M.up)
+					publish(p);
+			}
 			break;
 		}
 		case 'A':

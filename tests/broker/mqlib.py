@@ -50,13 +50,13 @@ def _port_free(p):
 
 
 def _pick_ports():
-    """Three free ports in 45000-45999 (AMQP, distribution, epmd)."""
+    """Four free ports in 45000-45999 (AMQP, distribution, epmd, AMQP over TLS)."""
     start = 45000 + (os.getpid() * 7) % 900
-    for base in list(range(start, 45997, 3)) + list(range(45000, start, 3)):
-        ports = (base, base + 1, base + 2)
+    for base in list(range(start, 45996, 4)) + list(range(45000, start, 4)):
+        ports = (base, base + 1, base + 2, base + 3)
         if all(_port_free(p) for p in ports):
             return ports
-    pytest.skip("no three free ports in 45000-45999 for RabbitMQ")
+    pytest.skip("no four free ports in 45000-45999 for RabbitMQ")
 
 
 def _hash(password):
@@ -69,7 +69,7 @@ class RabbitMQ:
     def __init__(self):
         self.dir = os.path.realpath(tempfile.mkdtemp(prefix="ward-rmq-", dir="/var/tmp"))
         os.chmod(self.dir, 0o755)
-        self.port, self.dist, self.epmd_port = _pick_ports()
+        self.port, self.dist, self.epmd_port, self.tls_port = _pick_ports()
         self.node = f"wardmq{os.getpid()}@localhost"
         self.pid = None
         self._sid = None
@@ -81,6 +81,32 @@ class RabbitMQ:
     def url(self, host, user=None, password=None):
         u, p = self.users[host]
         return f"amqp://{user or u}:{password or p}@127.0.0.1:{self.port}/"
+
+    def tls_url(self, host):
+        """amqps to "localhost", the name in the node's certificate."""
+        u, p = self.users[host]
+        return f"amqps://{u}:{p}@localhost:{self.tls_port}/"
+
+    def _make_certs(self):
+        """A CA of the session's and the node's certificate for localhost."""
+        d = os.path.join(self.dir, "tls")
+        os.makedirs(d, exist_ok=True)
+        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        run = lambda *a: subprocess.run(["openssl", *a], cwd=d, check=True,
+                                        capture_output=True)
+        run("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+            "-subj", "/CN=ward test CA")
+        run("req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost")
+        with open(os.path.join(d, "san.ext"), "w") as f:
+            f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+        run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "san.ext")
+        # A second CA that signed nothing here: trusting it must fail.
+        run("req", "-x509", *ec, "-keyout", "other.key", "-out", "other.pem", "-days", "2",
+            "-subj", "/CN=another CA")
+        self.ca = os.path.join(d, "ca.pem")
+        self.other_ca = os.path.join(d, "other.pem")
+        return d
 
     def _write_config(self):
         import pwd
@@ -105,7 +131,14 @@ class RabbitMQ:
         }
         with open(os.path.join(self.dir, "defs.json"), "w") as f:
             json.dump(defs, f)
+        tls = self._make_certs()
         with open(os.path.join(self.dir, "rabbitmq.conf"), "w") as f:
+            f.write(f"listeners.ssl.1 = 127.0.0.1:{self.tls_port}\n"
+                    f"ssl_options.cacertfile = {tls}/ca.pem\n"
+                    f"ssl_options.certfile = {tls}/server.pem\n"
+                    f"ssl_options.keyfile = {tls}/server.key\n"
+                    "ssl_options.verify = verify_none\n"
+                    "ssl_options.fail_if_no_peer_cert = false\n")
             f.write(f"listeners.tcp.1 = 127.0.0.1:{self.port}\n"
                     f"definitions.import_backend = local_filesystem\n"
                     f"definitions.local.path = {self.dir}/defs.json\n"
@@ -284,10 +317,14 @@ class Host(Broker):
         self.peers = {}
         self.allow = {}
         self.extra = []
+        self.tls_ca = None  # amqps with this CA instead of amqp
 
     def options(self):
-        o = ["--host", self.name, "--host-key", self.key + ".key",
-             "--amqp", self.rmq.url(self.name)]
+        o = ["--host", self.name, "--host-key", self.key + ".key"]
+        if self.tls_ca:
+            o += ["--amqp", self.rmq.tls_url(self.name), "--amqp-cacert", self.tls_ca]
+        else:
+            o += ["--amqp", self.rmq.url(self.name)]
         for p, pub in self.peers.items():
             o += ["--peer", f"{p}={pub}"]
         for p, pats in self.allow.items():

@@ -5,6 +5,7 @@ RabbitMQ node (tests/broker/mqlib.py, one per test session), with real
 environments on each side."""
 
 import os
+import re
 import signal
 import subprocess
 
@@ -182,3 +183,66 @@ def test_ten_thousand_in_order_per_sender(hosts, bhelpers, spawned):
     assert r.returncode == 0, r
     rc, out, err = finish(inv, 600)
     assert rc == 0 and out.splitlines()[-1] == f"in order {n}", (out, err, b.log()[-3000:])
+
+
+def test_receiving_broker_killed_mid_stream(hosts, bhelpers, spawned):
+    """kill -9 of the receiving broker while a stream arrives: started
+    again, it delivers the rest in order, and nothing it had delivered
+    comes twice (the ids are on disk before delivery).  What was in its
+    mailbox when it died dies with it, as on one host: at most a mailbox."""
+    a, b = two_hosts(hosts)
+    em = f"{bhelpers}/envtool"
+    msg = f"{bhelpers}/ward-msg"
+    n = 400
+    r1 = start(spawned, b, bhelpers, "inventory", ["ipc.recv"],
+               [msg, "recv", "--count", str(n), "--timeout", "60000"])
+    assert wait_for(lambda: "inventory" in b.ps(), 60, 0.2)
+    web = start(spawned, a, bhelpers, "web", ["ipc.send=inventory@b"],
+                [em, "send-seq", "inventory@b", str(n)])
+
+    def received():
+        m = re.search(r"received (\d+)", b.ps())
+        return int(m[1]) if m else 0
+    assert wait_for(lambda: received() >= 50, 120, 0.05)
+    os.kill(b.pid(), signal.SIGKILL)
+    _, out1, _ = finish(r1)            # its descriptor closed: it ends
+    rc, out, err = finish(web, 300)    # every send confirmed by RabbitMQ
+    assert rc == 0, (out, err)
+    b.start()
+    assert b.link_up()
+    r2 = start(spawned, b, bhelpers, "inventory", ["ipc.recv"],
+               [msg, "recv", "--count", str(n), "--timeout", "15000"])
+    _, out2, _ = finish(r2, 300)
+    got1 = [int(x[1:]) for x in out1.split()]
+    got2 = [int(x[1:]) for x in out2.split()]
+    assert got1 == list(range(1, len(got1) + 1)), got1
+    assert got2 and got2 == list(range(got2[0], n + 1)), (got1[-3:], got2[:5], b.log()[-2000:])
+    assert not set(got1) & set(got2), "delivered twice"
+    assert got2[0] - 1 - len(got1) <= 257, (len(got1), got2[0])
+
+
+def test_amqps_with_the_node_certificate_checked(hosts, bhelpers, spawned, rabbitmq):
+    """amqps: the node's certificate must chain to --amqp-cacert and name the
+    host of the URL; then messages flow as over amqp."""
+    hs = hosts("a", "b")
+    a, b = hs["a"], hs["b"]
+    b.allow["a"] = ["inventory"]
+    a.tls_ca = b.tls_ca = rabbitmq.ca
+    a.start()
+    b.start()
+    assert a.link_up() and b.link_up(), a.ps() + b.ps()
+    assert f"connected to localhost:{rabbitmq.tls_port}" in a.ps(), a.ps()
+    em = f"{bhelpers}/envtool"
+    inv = start(spawned, b, bhelpers, "inventory", ["ipc.recv"], [em, "ready-recv"])
+    ready(inv)
+    r = run(a, bhelpers, "web", ["ipc.send=inventory@b"],
+            [f"{bhelpers}/ward-msg", "send", "inventory@b", "over tls"])
+    assert r.returncode == 0, r
+    rc, out, err = finish(inv)
+    assert out.splitlines()[-1] == "message web@a over tls", (out, err)
+    # A CA that did not sign the node's certificate: no link.
+    a.stop()
+    a.tls_ca = rabbitmq.other_ca
+    a.start()
+    assert wait_for(lambda: "link down: cannot connect" in a.ps(), 30, 0.3), a.ps()
+    assert "link up" not in a.ps()
