@@ -20,8 +20,8 @@ import time
 
 import pytest
 
-from conftest import (EXIT_FAILURE, HELPERS, PROBE, WARD, RootlessUser, as_user_argv, exec_grant,
-                      proc_table, read_line, run_probe, run_ward)
+from conftest import (EXIT_FAILURE, HELPERS, PROBE, REPO, WARD, RootlessUser, as_user_argv,
+                      exec_grant, proc_table, read_line, run_probe, run_ward)
 
 pytestmark = pytest.mark.usefixtures("rootless_user")
 
@@ -356,6 +356,82 @@ def test_broker_per_user(user):
         p.wait(timeout=30)
         p.stdout.close()
         p.stderr.close()
+
+
+def test_other_user_cannot_operate_the_users_broker(user):
+    # The broker of user A, made reachable by a mistaken chmod of its
+    # directories and socket: user B connects, and the broker closes the
+    # connection on SO_PEERCRED (its log names B's uid); B's own ward, told
+    # to use A's state directory, refuses to talk to a broker served by A.
+    other = RootlessUser(prefix="wrlx")
+    state = os.path.join(user.home, ".local/state/ward/run")
+    chain = [user.home, os.path.join(user.home, ".local"),
+             os.path.join(user.home, ".local/state"),
+             os.path.join(user.home, ".local/state/ward"), state]
+    p = subprocess.Popen(as_user_argv([WARD, "run", "--name", "rlpeer", "-a", "ipc.recv", "--",
+                                       "/bin/sh", "-c", "echo up; sleep 30"], user),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         start_new_session=True)
+    modes = {}
+    try:
+        assert read_line(p.stdout, 30) == "up\n"
+        sock = os.path.join(state, "broker.sock")
+        for d in chain + [sock]:
+            modes[d] = os.stat(d).st_mode & 0o7777
+            os.chmod(d, 0o777 if d == sock else 0o711)
+        script = ("import socket, sys\n"
+                  "s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)\n"
+                  "s.connect(sys.argv[1]); s.settimeout(20)\n"
+                  "print('connected', repr(s.recv(4096)))\n")
+        r = subprocess.run(as_user_argv(["/usr/bin/python3", "-c", script, sock], other),
+                           capture_output=True, text=True, timeout=60)
+        assert r.stdout.strip() == "connected b''", r
+        log = os.path.join(state, "broker.log")
+        deadline = time.monotonic() + 10
+        want = f"refused a control connection from uid {other.uid}: only uid {user.uid}"
+        while time.monotonic() < deadline:
+            with open(log, errors="replace") as f:
+                if want in f.read():
+                    break
+            time.sleep(0.1)
+        with open(log, errors="replace") as f:
+            assert want in f.read()
+        r = as_user(other, "ps", "--state-dir", state)
+        assert r.returncode != 0, r
+        assert f"is served by uid {user.uid}" in r.stderr and "not by root or you" in r.stderr, r
+        # And A's environment is still A's alone.
+        r = as_user(user, "ps")
+        assert "rlpeer" in r.stdout, r
+    finally:
+        for d, m in modes.items():
+            try:
+                os.chmod(d, m)
+            except OSError:
+                pass
+        p.terminate()
+        p.wait(timeout=30)
+        p.stdout.close()
+        p.stderr.close()
+        other.remove()
+
+
+def test_readme_first_example_as_the_user(user):
+    # README "Using it": the first example works as an ordinary user once
+    # ward is installed and the user's cgroups delegated (what `sudo make
+    # install` does for $SUDO_USER).
+    import re as re_mod
+    with open(os.path.join(REPO, "README.md")) as f:
+        readme = f.read()
+    block = readme.split("## Using it", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    first = [l for l in block.splitlines() if l.startswith("ward run")][0]
+    cmd = re_mod.sub(r"\s+#.*$", "", first)
+    assert cmd == "ward run -- sh -c 'id; hostname; ls /'", cmd
+    r = subprocess.run(as_user_argv(["/bin/sh", "-c", WARD + cmd[len("ward"):]], user),
+                       capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, r
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("uid=0(root) gid=0(root)") and lines[1] == "ward", r
+    assert "proc" in lines and "usr" in lines and "home" not in lines, r
 
 
 def test_learn_nothing_persists(user):
