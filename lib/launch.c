@@ -1441,6 +1441,10 @@ int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int 
 		 * own user namespace (ward_view_rootless_detach). */
 		l.view.rootless = true;
 		l.view.sys_bind = !(p->namespaces & CLONE_NEWNET);
+		if (o->learn) {
+			l.view.learn_paths[0] = l.cwd;
+			l.view.learn_paths[1] = "/var/tmp";
+		}
 		goto ids_done;
 	}
 	if (take_id_range(&l, err) < 0)

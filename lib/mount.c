@@ -972,9 +972,55 @@ static int build_sys(int rootfd, bool sys_bind, bool rootless, ward_error_t *err
  * keep it alive) so the program cannot see it.  The lower layer is the
  * idmapped tree made by ward_view_learn_trees(), reached through its
  * descriptor. */
-static int learn_overlay(int rootfd, const struct ward_view_src *s, bool v_rootless,
+/* Rootless learn: make PATH's directories below the overlay root of s in
+ * its upper layer (see learn_paths in mount.h).  Each gets the host
+ * directory's mode and, where init's user namespace maps them, its owner
+ * and group (the overflow id, as the view shows an unmapped owner, is
+ * mapped when the subordinate ranges are); a write bit of an owner or
+ * group that cannot be given is dropped, so that the directory is no more
+ * writable than on the host.  Best effort: a write beneath a directory
+ * not made here fails as before. */
+static void learn_precreate(const struct ward_view_src *s, const char *upper, const char *path)
+{
+	size_t n = strlen(s->path);
+	cleanup_free char *rel = NULL;
+	char *p;
+
+	if (path == NULL || strncmp(path, s->path, n) != 0 || path[n] != '/')
+		return;
+	rel = ward_xstrdup(path + n + 1);
+	for (p = rel;;) {
+		char *slash = strchr(p, '/');
+		cleanup_free char *dst = NULL;
+		struct stat st;
+		mode_t mode;
+
+		if (slash)
+			*slash = '\0';
+		if (*p == '\0' || strcmp(p, ".") == 0 || strcmp(p, "..") == 0)
+			return;
+		if (fstatat(s->fd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+			return;
+		dst = ward_xasprintf("%s/%s", upper, rel);
+		if (mkdir(dst, 0700) < 0 && errno != EEXIST)
+			return;
+		mode = st.st_mode & 07777;
+		if (chown(dst, st.st_uid, (gid_t)-1) < 0)
+			mode &= ~(mode_t)S_IWUSR;
+		if (chown(dst, (uid_t)-1, st.st_gid) < 0)
+			mode &= ~(mode_t)S_IWGRP;
+		(void)chmod(dst, mode);
+		if (slash == NULL)
+			return;
+		*slash = '/';
+		p = slash + 1;
+	}
+}
+
+static int learn_overlay(int rootfd, const struct ward_view_src *s, const struct ward_view *v,
 			 ward_error_t *err)
 {
+	bool v_rootless = v->rootless;
 	const char *name = s->path + 1;
 	cleanup_free char *u = ward_xasprintf(NEWROOT "/.ward-learn/u-%s", name);
 	cleanup_free char *w = ward_xasprintf(NEWROOT "/.ward-learn/w-%s", name);
@@ -995,6 +1041,12 @@ static int learn_overlay(int rootfd, const struct ward_view_src *s, bool v_rootl
 	    (chown(u, st.st_uid, st.st_gid) < 0 && !(v_rootless && errno == EINVAL)) ||
 	    chmod(u, st.st_mode & 07777) < 0)
 		return ward_error_sys(err, "ward learn: the overlay directory of /%s", name);
+	if (v_rootless) {
+		size_t i;
+
+		for (i = 0; i < ARRAY_SIZE(v->learn_paths); i++)
+			learn_precreate(s, u, v->learn_paths[i]);
+	}
 	/* In a user namespace overlayfs may not use trusted.* attributes:
 	 * userxattr keeps its own in user.* (tmpfs has them since 6.6). */
 	data = ward_xasprintf("lowerdir=/proc/self/fd/%d,upperdir=%s,workdir=%s%s", s->fd, u, w,
@@ -1028,7 +1080,7 @@ static int build_learn_overlays(int rootfd, const struct ward_view *v, ward_erro
 	if (mount("tmpfs", NEWROOT "/.ward-learn", "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
 		return ward_error_sys(err, "ward learn: cannot mount the overlay tmpfs");
 	for (i = 0; i < v->n_sys; i++)
-		if (learn_overlay(rootfd, &v->sys[i], v->rootless, err) < 0)
+		if (learn_overlay(rootfd, &v->sys[i], v, err) < 0)
 			return -1;
 	if (umount2(NEWROOT "/.ward-learn", MNT_DETACH) < 0 ||
 	    unlinkat(rootfd, ".ward-learn", AT_REMOVEDIR) < 0)

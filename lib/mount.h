@@ -67,6 +67,12 @@ struct ward_view {
 	 * kernel lets the program mount a procfs for a pid namespace of its
 	 * own (ward inside ward, an engine's containers; see build_proc). */
 	bool nest_proc;
+	/* ward learn, rootless: host directories (the working directory,
+	 * /var/tmp) whose chain below an overlay's root is made in its upper
+	 * layer beforehand, with the host's owners where the user namespace
+	 * maps them: overlayfs cannot copy up a directory whose owner it does
+	 * not map (EOVERFLOW), and the program could not write beneath it. */
+	const char *learn_paths[2];
 };
 
 int ward_view_prepare(const struct ward_policy *p, const char *rootfs, struct ward_view *v,

@@ -443,6 +443,30 @@ def test_learn_nothing_persists(user):
     assert not os.path.exists(marker) and not os.path.exists("/tmp/ward-rl-learned")
 
 
+def test_learn_writes_beneath_host_roots_directories(user, udir):
+    # /var/tmp (host root's, 1777) and a directory of the user's in it: the
+    # overlay cannot copy up a directory whose owner the user namespace
+    # does not map (EOVERFLOW before ward made the chain in the upper
+    # layer); the program writes as on the host, a directory of root's that
+    # is not writable stays so, and nothing persists.
+    mine = udir(0o755)
+    tmpname = f"/var/tmp/ward-rl-learn-{os.getpid()}"
+    script = (f"set -e; echo a > {mine}/new; echo b > {tmpname}; cat {mine}/new {tmpname}; "
+              "if echo c > /var/cache/ward-rl-learn; then echo WROTE; fi; "
+              "stat -c '%a %u' /var/tmp /var; echo done")
+    r = as_user(user, "learn", "--", "/bin/sh", "-c", script)
+    assert r.returncode == 0, r
+    lines = r.stdout.splitlines()
+    assert lines[:2] == ["a", "b"] and "done" in lines and "WROTE" not in lines, r
+    # The view shows them as the host's, an owner the namespace maps as the
+    # overflow id (as it shows every file of host root's).
+    assert "1777 65534" in lines and "755 65534" in lines, r
+    # Two written paths in /var/tmp: the writer proposes their parent.
+    assert "fs.write=/var/tmp  # wrote 2 paths" in r.stdout, r
+    assert not os.path.exists(f"{mine}/new") and not os.path.exists(tmpname)
+    assert not os.path.exists("/var/cache/ward-rl-learn")
+
+
 def test_explain_says_what_differs(user):
     r = as_user(user, "explain", "-a", f"fs.write={user.home}")
     assert r.returncode == 0, r
