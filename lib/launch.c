@@ -1441,6 +1441,24 @@ int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int 
 		 * own user namespace (ward_view_rootless_detach). */
 		l.view.rootless = true;
 		l.view.sys_bind = !(p->namespaces & CLONE_NEWNET);
+		{
+			/* This run's state directory and the user's default
+			 * one (the broker's), as they are on the host. */
+			cleanup_free char *def = ward_default_state_dir_path();
+
+			l.view.hide[0] = realpath(state_dir, NULL);
+			l.view.hide[1] = def ? realpath(def, NULL) : NULL;
+			if (l.view.hide[1] && l.view.hide[0] &&
+			    strcmp(l.view.hide[0], l.view.hide[1]) == 0) {
+				free(l.view.hide[1]);
+				l.view.hide[1] = NULL;
+			}
+			if (l.view.hide[0] == NULL) {
+				ward_error_sys(err, "cannot resolve the state directory %s",
+					       state_dir);
+				goto out;
+			}
+		}
 		if (o->learn) {
 			l.view.learn_paths[0] = l.cwd;
 			l.view.learn_paths[1] = "/var/tmp";

@@ -80,6 +80,8 @@ void ward_view_free(struct ward_view *v)
 	free(v->files);
 	for (i = 0; i < v->n_links; i++)
 		free(v->links[i]);
+	free(v->hide[0]);
+	free(v->hide[1]);
 	free(v->sys);
 	free(v->grants);
 	free(v->devices);
@@ -1223,6 +1225,41 @@ int ward_view_rootless_detach(struct ward_view *v, ward_error_t *err)
 	return 0;
 }
 
+/*
+ * Rootless: ward's state directory (the broker's control socket, the seccomp
+ * cache, extracted bundles, spaces) belongs to the user, and so does every
+ * sandbox of the user's (its uid is the user's): the directory's owner and
+ * mode keep no sandbox out.  Where a grant (fs.read or fs.write of the home,
+ * say) or learn's overlay of /home would show it, an empty read-only tmpfs
+ * covers it; the mount is locked beneath the program's user namespace.  The
+ * path is found in the view without following links; a link on the way is
+ * refused (the view would show the directory elsewhere).
+ */
+static int hide_state(int rootfd, const char *path, ward_error_t *err)
+{
+	cleanup_close int fd = -1;
+	char target[64];
+
+	if (path == NULL || path[0] != '/' || path[1] == '\0')
+		return 0;
+	fd = sys_openat2(rootfd, path + 1, O_PATH | O_DIRECTORY | O_CLOEXEC,
+			 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+	if (fd < 0) {
+		if (errno == ENOENT || errno == EACCES)
+			return 0; /* not in the view */
+		return ward_error_sys(err,
+				      "cannot hide ward's state directory %s in the sandbox's view "
+				      "(choose another with --state-dir)",
+				      path);
+	}
+	snprintf(target, sizeof(target), "/proc/self/fd/%d", fd);
+	if (mount("ward-state", target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  "mode=0000,size=4k") < 0)
+		return ward_error_sys(err, "cannot hide ward's state directory %s in the view",
+				      path);
+	return 0;
+}
+
 int ward_view_build(const struct ward_view *v, ward_error_t *err)
 {
 	cleanup_close int rootfd = -1;
@@ -1293,6 +1330,10 @@ int ward_view_build(const struct ward_view *v, ward_error_t *err)
 		if (place_tree(rootfd, s->fd, s->path + 1, false, s->origin, err) < 0)
 			return -1;
 	}
+
+	for (i = 0; i < ARRAY_SIZE(v->hide); i++)
+		if (v->rootless && hide_state(rootfd, v->hide[i], err) < 0)
+			return -1;
 
 	/* /dev holds only what was placed there. */
 	{

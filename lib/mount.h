@@ -73,6 +73,10 @@ struct ward_view {
 	 * maps them: overlayfs cannot copy up a directory whose owner it does
 	 * not map (EOVERFLOW), and the program could not write beneath it. */
 	const char *learn_paths[2];
+	/* Rootless: ward's own state directories (resolved; allocated), hidden
+	 * under an empty read-only tmpfs wherever the view would show one
+	 * (hide_state in mount.c). */
+	char *hide[2];
 };
 
 int ward_view_prepare(const struct ward_policy *p, const char *rootfs, struct ward_view *v,

@@ -464,3 +464,16 @@ int ward_rootless_write_maps(pid_t pid, const struct ward_rootless_ids *ids, war
 	}
 	return 0;
 }
+
+bool ward_peer_in_my_userns(pid_t pid)
+{
+	char path[64];
+	struct stat mine, its;
+
+	if (pid <= 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+	if (stat("/proc/self/ns/user", &mine) < 0 || stat(path, &its) < 0)
+		return false;
+	return mine.st_dev == its.st_dev && mine.st_ino == its.st_ino;
+}

@@ -92,4 +92,12 @@ bool ward_rootless_wants_range(const struct ward_policy *p, bool learn);
  * 0, or -1 with *err naming the helper and its message. */
 int ward_rootless_write_maps(pid_t pid, const struct ward_rootless_ids *ids, ward_error_t *err);
 
+/* Is pid (a socket peer, from SO_PEERCRED) in the caller's own user
+ * namespace?  Rootless, every sandbox of a user runs as the user's uid: a
+ * peer's uid cannot tell the user's own ward from a sandboxed program that
+ * reached a socket of ward's, but the sandbox's user namespace (init's, or
+ * the program's nested in it) is never the user's.  false when it cannot be
+ * told (the process is gone, its /proc entry is closed to us). */
+bool ward_peer_in_my_userns(pid_t pid);
+
 #endif

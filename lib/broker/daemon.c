@@ -48,6 +48,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../rootless.h"
 #include "../util.h"
 #include "internal.h"
 
@@ -675,6 +676,18 @@ static void accept_control(int lfd)
 			bk_log("refused a control connection from uid %d: only uid %d may operate "
 			       "this broker",
 			       (int)cred.uid, (int)B.uid);
+			close(fd);
+			continue;
+		}
+		/* Rootless (docs/rootless.md), the user's sandboxes run as the
+		 * user's uid: one that reached the socket (a grant of the
+		 * home) is told apart by its user namespace, which is never
+		 * the user's. */
+		if (B.uid != 0 && cred.uid == B.uid && !ward_peer_in_my_userns(cred.pid)) {
+			bk_log("refused a control connection from pid %d (uid %d): it is not in "
+			       "this broker's user namespace (a sandbox of the user's, not the "
+			       "user's own ward)",
+			       (int)cred.pid, (int)cred.uid);
 			close(fd);
 			continue;
 		}

@@ -11,6 +11,7 @@ only), the refusal to run set-id, the per-user broker and state, learn,
 explain, and the entitlements that need the host's privilege.
 """
 
+import json
 import os
 import shutil
 import signal
@@ -413,6 +414,104 @@ def test_other_user_cannot_operate_the_users_broker(user):
         p.stdout.close()
         p.stderr.close()
         other.remove()
+
+
+STATE_ATTACK = r"""
+import errno, json, os, socket, sys
+state = sys.argv[1]
+out = {}
+def name(e):
+    return errno.errorcode.get(e.errno, str(e.errno))
+try:
+    out["list"] = sorted(os.listdir(state))
+except OSError as e:
+    out["list"] = name(e)
+try:
+    with open(os.path.join(state, "seccomp", "planted.bpf"), "wb") as f:
+        f.write(b"\0" * 40)
+    out["plant"] = "ok"
+except OSError as e:
+    out["plant"] = name(e)
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+try:
+    s.connect(os.path.join(state, "broker.sock"))
+    s.settimeout(10)
+    out["broker"] = "closed" if s.recv(100) == b"" else "open"
+except socket.timeout:
+    out["broker"] = "open"
+except OSError as e:
+    out["broker"] = name(e)
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.parametrize("grant", ["fs.read", "fs.write", "learn"])
+def test_sandbox_cannot_reach_the_users_state(user, grant):
+    # Every sandbox of a user runs as the user's uid, so the state
+    # directory's owner and mode keep none out: a grant of the home (or
+    # learn's overlay of /home) would show the broker's control socket (the
+    # broker takes the user's uid for the user's own ward), the seccomp
+    # cache (a planted entry chooses the next sandbox's filter) and
+    # extracted bundles.  An empty read-only tmpfs hides the directory.
+    state = os.path.join(user.home, ".local/state/ward/run")
+    p = subprocess.Popen(as_user_argv([WARD, "run", "--name", "rlstate", "-a", "ipc.recv", "--",
+                                       "/bin/sh", "-c", "echo up; sleep 30"], user),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         start_new_session=True)
+    try:
+        assert read_line(p.stdout, 30) == "up\n"
+        if grant == "learn":
+            args = ["learn", "-q", "--", "/usr/bin/python3", "-c", STATE_ATTACK, state]
+        else:
+            args = ["run", "-a", f"{grant}={user.home}", "--", "/usr/bin/python3", "-c",
+                    STATE_ATTACK, state]
+        r = as_user(user, *args)
+        assert r.returncode == 0, r
+        out = [json.loads(l) for l in r.stdout.splitlines() if l.startswith("{")][0]
+        assert out["list"] in ([], "EACCES"), out
+        assert out["plant"] in ("EACCES", "EROFS", "ENOENT"), out
+        assert out["broker"] in ("ENOENT", "EACCES"), out
+        assert "planted.bpf" not in os.listdir(os.path.join(state, "seccomp"))
+        r = as_user(user, "ps")
+        assert "rlstate" in r.stdout, r
+    finally:
+        p.terminate()
+        p.wait(timeout=30)
+        p.stdout.close()
+        p.stderr.close()
+
+
+def test_broker_refuses_a_sandbox_of_the_user(user, udir):
+    # Behind the hiding, the broker's own check: a sandbox that reaches the
+    # control socket anyway (here a hard link of it in a granted directory)
+    # runs as the user's uid but in another user namespace, and is refused.
+    state = os.path.join(user.home, ".local/state/ward/run")
+    d = udir(0o700)
+    p = subprocess.Popen(as_user_argv([WARD, "run", "--name", "rlns", "-a", "ipc.recv", "--",
+                                       "/bin/sh", "-c", "echo up; sleep 30"], user),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         start_new_session=True)
+    try:
+        assert read_line(p.stdout, 30) == "up\n"
+        link = os.path.join(d, "broker.sock")
+        os.link(os.path.join(state, "broker.sock"), link)
+        script = ("import socket, sys\n"
+                  "s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)\n"
+                  "s.connect(sys.argv[1]); s.settimeout(10)\n"
+                  "print('closed' if s.recv(100) == b'' else 'open')\n")
+        r = as_user(user, "run", "-a", f"fs.read={d}", "--", "/usr/bin/python3", "-c", script,
+                    link)
+        assert r.returncode == 0 and r.stdout.strip() == "closed", r
+        with open(os.path.join(state, "broker.log"), errors="replace") as f:
+            assert "it is not in this broker's user namespace" in f.read()
+        # The user's own ward is still served.
+        r = as_user(user, "ps")
+        assert r.returncode == 0 and "rlns" in r.stdout, r
+    finally:
+        p.terminate()
+        p.wait(timeout=30)
+        p.stdout.close()
+        p.stderr.close()
 
 
 def test_readme_first_example_as_the_user(user):
