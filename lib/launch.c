@@ -968,6 +968,42 @@ static void start_cleaner(struct launch *l)
 	l->cleaner_fd = p[1];
 }
 
+/* Rootless: a write grant of the state directory or of a directory above
+ * it lets the sandbox put a directory of its own in the state directory's
+ * place for the next ward (hide_state covers only the directory itself):
+ * such a grant is the user's account, as ~/.bashrc is.  Said, not refused
+ * (docs/rootless.md, State). */
+static void warn_state_writable(const struct launch *l)
+{
+	size_t i, j;
+
+	for (i = 0; i < l->view.n_grants; i++) {
+		const struct ward_view_src *g = &l->view.grants[i];
+
+		if (!(g->access & WARD_FS_WRITE))
+			continue;
+		for (j = 0; j < ARRAY_SIZE(l->view.hide); j++) {
+			const char *h = l->view.hide[j];
+			size_t n = strlen(g->path);
+
+			if (h == NULL || strncmp(h, g->path, n) != 0 ||
+			    (h[n] != '/' && h[n] != '\0' && strcmp(g->path, "/") != 0))
+				continue;
+			{
+				cleanup_free char *e = ward_escape(g->path, 256);
+
+				warn(l,
+				     "fs.write=%s covers ward's state directory %s: a program that "
+				     "writes there can change what your later sandboxes run with "
+				     "(as it could change ~/.bashrc); set XDG_RUNTIME_DIR, or "
+				     "--state-dir, to a directory outside the grant",
+				     e, h);
+			}
+			return;
+		}
+	}
+}
+
 /* Rootless: a cgroup delegated to the user, or a refusal that prints the
  * one command that fixes it (docs/rootless.md#limits). */
 static int rootless_cgroup(struct launch *l, ward_error_t *err)
@@ -1459,6 +1495,7 @@ int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int 
 				goto out;
 			}
 		}
+		warn_state_writable(&l);
 		if (o->learn) {
 			l.view.learn_paths[0] = l.cwd;
 			l.view.learn_paths[1] = "/var/tmp";

@@ -467,6 +467,11 @@ def test_sandbox_cannot_reach_the_users_state(user, grant):
                     STATE_ATTACK, state]
         r = as_user(user, *args)
         assert r.returncode == 0, r
+        # A write grant above the state directory is the user's account
+        # (the sandbox could put a directory of its own in its place for
+        # the next ward): said.
+        said = "covers ward's state directory" in r.stderr
+        assert said == (grant == "fs.write"), r
         out = [json.loads(l) for l in r.stdout.splitlines() if l.startswith("{")][0]
         assert out["list"] in ([], "EACCES"), out
         assert out["plant"] in ("EACCES", "EROFS", "ENOENT"), out
