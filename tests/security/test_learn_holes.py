@@ -21,7 +21,7 @@ import threading
 
 import pytest
 
-from conftest import PROBE, run_ward
+from conftest import PROBE, rootless, rootless_uid, run_ward
 
 PY = shutil.which("python3", path="/usr/bin")
 ID_POOL_BASE = 0x70000000  # lib/launch.h: the first host uid a sandbox gets
@@ -221,6 +221,10 @@ def test_learn_cannot_change_host_device_nodes(make_tmpdir):
 def test_learn_program_is_not_host_root(make_tmpdir):
     """uid 0 of the observed program is an unprivileged host uid of ward's
     pool, not host root mapped to itself."""
+    if rootless():
+        pytest.skip("rootless, the program's maps are relative to init's user namespace (the "
+                    "user's own ids); test_learn_host_service_does_not_see_root[rootless] "
+                    "shows from the host's side that uid 0 inside is the user")
     _, r = learn(make_tmpdir(), "/bin/cat", "/proc/self/uid_map", "/proc/self/gid_map")
     maps = [l.split() for l in r.stdout.splitlines() if l.strip()]
     assert len(maps) == 2, r
@@ -266,7 +270,11 @@ def test_learn_host_service_does_not_see_root():
         t.join(70)
         srv.close()
     assert "uid" in peer, peer
-    assert peer["uid"] >= ID_POOL_BASE, peer
+    if rootless():
+        # uid 0 inside is the user on the host, never host root.
+        assert peer["uid"] == rootless_uid(), peer
+    else:
+        assert peer["uid"] >= ID_POOL_BASE, peer
 
 
 def test_learn_with_host_time_is_refused(make_tmpdir):
@@ -287,6 +295,26 @@ def test_learn_writes_succeed_then_disappear(make_tmpdir):
     """What docs/denials.md promises, with the fix: the program still writes
     and reads as on the host (files of root and of another user, a 0600
     file, /tmp, /etc), and none of it reaches the host."""
+    if rootless():
+        # Rootless, host root's files are not mapped: the program cannot
+        # read another user's secret, and writes what the user's ids may
+        # (a directory of the user's beneath host root's /var/tmp; /etc's
+        # overlay root, owned by the overflow id the subordinate ranges map,
+        # with learn's CAP_DAC_OVERRIDE); none of it persists, and /etc is
+        # not proposed.
+        mine = make_tmpdir()
+        etc_file = f"/etc/ward-test-h4-{os.getpid()}"
+        tmp_file = f"/tmp/ward-test-h4-{os.getpid()}"
+        script = (f"set -e; echo a > {mine}/new; cat {mine}/new; echo c > {etc_file}; "
+                  f"echo d > {tmp_file}; echo done")
+        path, r = learn(make_tmpdir(), "/bin/sh", "-c", script)
+        assert r.stdout.splitlines()[:2] == ["a", "done"], r
+        for p in (f"{mine}/new", etc_file, tmp_file):
+            assert not os.path.exists(p), p
+        ents = entitlements(path)
+        assert ("fs.write", mine) in ents, ents
+        assert not [e for e in ents if e[0] == "fs.write" and e[1].startswith("/etc")], ents
+        return
     mine = make_tmpdir()                      # root's, 0755
     other = make_tmpdir(uid=1234, gid=1234, mode=0o700)
     secret = os.path.join(other, "secret")
