@@ -602,6 +602,16 @@ static size_t layer_summary(const struct ward_policy *p, int abi, struct layer_l
 	for (size_t i = 0; i < p->n_devices; i++)
 		LINE(WARD_LAYER_MOUNT, "%s: device node bound into /dev (%s)", p->devices[i].path,
 		     p->devices[i].origin);
+	if (rl) {
+		cleanup_free char *st = ward_default_state_dir_path();
+		cleanup_free char *e = st ? ward_escape(st, 256) : NULL;
+
+		LINE(WARD_LAYER_MOUNT,
+		     "rootless: ward's state directory %s (the broker's socket, the seccomp "
+		     "cache) is covered by an empty read-only tmpfs wherever a grant shows it: "
+		     "your sandboxes run as your uid, so its owner and mode keep none out",
+		     e ? e : "(none)");
+	}
 	caps_text(p->caps, buf, sizeof(buf));
 	LINE(WARD_LAYER_CAPS, "%s%s; never CAP_FSETID", buf,
 	     p->caps ? " (bounding, permitted, effective, inheritable, ambient)"

@@ -575,7 +575,8 @@ def test_explain_says_what_differs(user):
     r = as_user(user, "explain", "-a", f"fs.write={user.home}")
     assert r.returncode == 0, r
     for needle in ("rootless: uid/gid 0 inside is your uid", "not idmapped",
-                   f"ward-users/user-{user.uid}", "nested in it"):
+                   f"ward-users/user-{user.uid}", "nested in it",
+                   f"rootless: ward's state directory {user.home}/.local/state/ward/run"):
         assert needle in r.stdout, needle
     # The matrix: a sandbox of the user is the user's uid.
     assert "identity: a host uid range of its own" not in r.stdout
