@@ -213,6 +213,89 @@ char *ward_default_state_dir_path(void)
 	return ward_xasprintf("%s/.local/state/ward/run", home);
 }
 
+/* May owner (as this namespace sees it) be trusted with a directory above
+ * the state directory?  Root and the caller; in a user namespace other than
+ * the host's (podman's), host root is unmapped and shows as the overflow
+ * id, which then stands for it (as it does for every unmapped user: there is
+ * no telling them apart from inside). */
+static bool trusted_owner(uid_t owner, bool init_ns)
+{
+	static uid_t overflow = (uid_t)-1;
+
+	if (owner == 0 || owner == geteuid())
+		return true;
+	if (init_ns)
+		return false;
+	if (overflow == (uid_t)-1) {
+		cleanup_free char *t = NULL;
+		size_t len = 0;
+
+		overflow = 65534;
+		if (ward_read_file("/proc/sys/kernel/overflowuid", &t, &len) == 0)
+			overflow = (uid_t)strtoul(t, NULL, 10);
+	}
+	return owner == overflow;
+}
+
+/* One directory (or link, with lstat) above the state directory. */
+static int check_above(const char *dir, const char *p, const struct stat *st, bool init_ns,
+		       ward_error_t *err)
+{
+	if (trusted_owner(st->st_uid, init_ns) &&
+	    (S_ISLNK(st->st_mode) || !(st->st_mode & (S_IWGRP | S_IWOTH)) ||
+	     (st->st_mode & S_ISVTX)))
+		return 0;
+	return ward_error_set(err, EPERM,
+			      "the state directory %s lies beneath %s, which belongs to uid %u "
+			      "(mode %04o): another user could put a directory of theirs in the "
+			      "state directory's place; set XDG_RUNTIME_DIR or XDG_STATE_HOME to "
+			      "a path of your own (every directory above it yours or root's, or "
+			      "sticky), or give --state-dir DIR",
+			      dir, p, (unsigned)st->st_uid, (unsigned)(st->st_mode & 07777));
+}
+
+/*
+ * Every directory above the state directory, on the path as given (a link
+ * on it, with its own owner) and on the path it resolves to, must be root's
+ * or the user's, and writable by nobody else unless sticky (/tmp): whoever
+ * may rename an entry on the way (another user's directory or link in
+ * XDG_STATE_HOME or XDG_RUNTIME_DIR) could swap the state directory for one
+ * of theirs after ward checked it.
+ */
+static int check_chain(const char *dir, ward_error_t *err)
+{
+	bool init_ns = initial_userns();
+	cleanup_free char *real = realpath(dir, NULL);
+	const char *paths[2] = {dir, real};
+	size_t k;
+
+	if (real == NULL)
+		return ward_error_sys(err, "cannot resolve the state directory %s", dir);
+	for (k = 0; k < 2; k++) {
+		cleanup_free char *p = ward_xstrdup(paths[k]);
+		char *slash;
+
+		while ((slash = strrchr(p, '/')) != NULL) {
+			struct stat st;
+
+			if (slash == p)
+				slash[1] = '\0';
+			else
+				*slash = '\0';
+			if ((k == 0 ? lstat(p, &st) : stat(p, &st)) < 0)
+				return ward_error_sys(err,
+						      "cannot check %s, above the state "
+						      "directory %s",
+						      p, dir);
+			if (check_above(dir, p, &st, init_ns, err) < 0)
+				return -1;
+			if (slash == p)
+				break;
+		}
+	}
+	return 0;
+}
+
 char *ward_default_state_dir(ward_error_t *err)
 {
 	cleanup_free char *dir = ward_default_state_dir_path();
@@ -244,6 +327,8 @@ char *ward_default_state_dir(ward_error_t *err)
 			       (unsigned)geteuid());
 		return NULL;
 	}
+	if (check_chain(dir, err) < 0)
+		return NULL;
 	return steal_pointer(&dir);
 }
 

@@ -338,6 +338,40 @@ def test_state_directory_is_the_users_own(user):
     assert r.returncode == 0 and not os.path.exists(f"/tmp/ward"), r
 
 
+def test_state_directory_beneath_another_users_directory_refused(user):
+    # XDG_STATE_HOME or XDG_RUNTIME_DIR in a directory another user may
+    # rename entries of (theirs, mode 0777), or through a link of theirs to
+    # a directory of the user's: they could swap the state directory for
+    # one of theirs after ward checked it.  Refused, naming the place; a
+    # directory of the user's own in sticky /tmp is fine.
+    other = RootlessUser(prefix="wrlx")
+    tag = f"wrl-xdg-{os.getpid()}"
+    theirs, mine, link = f"/tmp/{tag}-b", f"/tmp/{tag}-a", f"/tmp/{tag}-l"
+    try:
+        os.mkdir(theirs)
+        os.chown(theirs, other.uid, other.gid)
+        os.chmod(theirs, 0o777)
+        os.mkdir(mine)
+        os.chown(mine, user.uid, user.gid)
+        os.chmod(mine, 0o700)
+        os.symlink(mine, link)
+        os.lchown(link, other.uid, other.gid)
+        for var, val, bad in (("XDG_STATE_HOME", theirs, theirs), ("XDG_STATE_HOME", link, link),
+                              ("XDG_RUNTIME_DIR", link, link)):
+            r = as_user(user, "run", "--", "/bin/true", extra_env=[f"{var}={val}"])
+            assert r.returncode == EXIT_FAILURE, (var, val, r)
+            assert f"lies beneath {bad}, which belongs to uid {other.uid}" in r.stderr, r
+        r = as_user(user, "run", "--", "/bin/true", extra_env=[f"XDG_STATE_HOME={mine}"])
+        assert r.returncode == 0, r
+        assert os.path.isdir(os.path.join(mine, "ward", "run"))
+    finally:
+        if os.path.lexists(link):
+            os.unlink(link)
+        shutil.rmtree(theirs, ignore_errors=True)
+        shutil.rmtree(mine, ignore_errors=True)
+        other.remove()
+
+
 def test_broker_per_user(user):
     p = subprocess.Popen(as_user_argv([WARD, "run", "--name", "rlbox", "-a", "ipc.recv", "--",
                                        "/bin/sh", "-c", "echo up; sleep 30"], user),
