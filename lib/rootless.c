@@ -260,28 +260,26 @@ static int check_above(const char *dir, const char *p, const struct stat *st, bo
  * or the user's, and writable by nobody else unless sticky (/tmp): whoever
  * may rename an entry on the way (another user's directory or link in
  * XDG_STATE_HOME or XDG_RUNTIME_DIR) could swap the state directory for one
- * of theirs after ward checked it.
+ * of theirs after ward checked it.  Checks from (which exists) and every
+ * directory above it.
  */
-static int check_chain(const char *dir, ward_error_t *err)
+static int check_chain(const char *dir, const char *from, ward_error_t *err)
 {
 	bool init_ns = initial_userns();
-	cleanup_free char *real = realpath(dir, NULL);
-	const char *paths[2] = {dir, real};
+	cleanup_free char *real = realpath(from, NULL);
+	const char *paths[2] = {from, real};
 	size_t k;
 
 	if (real == NULL)
-		return ward_error_sys(err, "cannot resolve the state directory %s", dir);
+		return ward_error_sys(err, "cannot resolve %s, above the state directory %s", from,
+				      dir);
 	for (k = 0; k < 2; k++) {
 		cleanup_free char *p = ward_xstrdup(paths[k]);
-		char *slash;
 
-		while ((slash = strrchr(p, '/')) != NULL) {
+		for (;;) {
+			char *slash = strrchr(p, '/');
 			struct stat st;
 
-			if (slash == p)
-				slash[1] = '\0';
-			else
-				*slash = '\0';
 			if ((k == 0 ? lstat(p, &st) : stat(p, &st)) < 0)
 				return ward_error_sys(err,
 						      "cannot check %s, above the state "
@@ -289,8 +287,12 @@ static int check_chain(const char *dir, ward_error_t *err)
 						      p, dir);
 			if (check_above(dir, p, &st, init_ns, err) < 0)
 				return -1;
-			if (slash == p)
+			if (slash == NULL || (slash == p && p[1] == '\0'))
 				break;
+			if (slash == p)
+				slash[1] = '\0';
+			else
+				*slash = '\0';
 		}
 	}
 	return 0;
@@ -308,6 +310,17 @@ char *ward_default_state_dir(ward_error_t *err)
 			       "of yours, mode 0700) or HOME, or give --state-dir DIR",
 			       (unsigned)geteuid());
 		return NULL;
+	}
+	{
+		/* Before anything is made there: the part that exists. */
+		cleanup_free char *e = ward_xstrdup(dir);
+		struct stat lst;
+		char *slash;
+
+		while (lstat(e, &lst) < 0 && (slash = strrchr(e, '/')) != NULL && slash != e)
+			*slash = '\0';
+		if (strcmp(e, dir) != 0 && check_chain(dir, e, err) < 0)
+			return NULL;
 	}
 	if (ward_mkdir_p(dir, 0700) < 0) {
 		ward_error_sys(err, "cannot create the state directory %s", dir);
@@ -327,8 +340,17 @@ char *ward_default_state_dir(ward_error_t *err)
 			       (unsigned)geteuid());
 		return NULL;
 	}
-	if (check_chain(dir, err) < 0)
-		return NULL;
+	{
+		cleanup_free char *parent = ward_xstrdup(dir);
+		char *slash = strrchr(parent, '/');
+
+		if (slash && slash != parent)
+			*slash = '\0';
+		else if (slash)
+			slash[1] = '\0';
+		if (check_chain(dir, parent, err) < 0)
+			return NULL;
+	}
 	return steal_pointer(&dir);
 }
 

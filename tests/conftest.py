@@ -50,9 +50,9 @@ DEFAULT_TIMEOUT = 30
 # docs/testing.md): the security battery's escape attempts, resource bombs
 # and issue-11 holes (test_core_holes: set-id modes, file capabilities,
 # memfds, the review's attacks on init and the host), the view, real
-# programs, and learn's holes.  Chosen for coverage per second.  Not yet:
-# test_layers (its matrix is root mode's; rootless layers need proofs of
-# their own), test_bundle_holes, test_space_holes (docs/testing.md).
+# programs, learn's and spaces' holes.  Chosen for coverage per second.  Not
+# yet: test_layers (its matrix is root mode's; rootless layers need proofs
+# of their own), test_bundle_holes (docs/testing.md).
 ROOTLESS_MODULES = {
     "test_escape.py",
     "test_resources.py",
@@ -60,6 +60,7 @@ ROOTLESS_MODULES = {
     "test_programs.py",
     "test_core_holes.py",
     "test_learn_holes.py",
+    "test_space_holes.py",
 }
 # The user the current test runs ward as (a RootlessUser), or None for root.
 _as_user = {"user": None}

@@ -361,6 +361,8 @@ def test_state_directory_beneath_another_users_directory_refused(user):
             r = as_user(user, "run", "--", "/bin/true", extra_env=[f"{var}={val}"])
             assert r.returncode == EXIT_FAILURE, (var, val, r)
             assert f"lies beneath {bad}, which belongs to uid {other.uid}" in r.stderr, r
+        # Refused before anything was made there.
+        assert os.listdir(theirs) == [] and os.listdir(mine) == []
         r = as_user(user, "run", "--", "/bin/true", extra_env=[f"XDG_STATE_HOME={mine}"])
         assert r.returncode == 0, r
         assert os.path.isdir(os.path.join(mine, "ward", "run"))
