@@ -380,3 +380,51 @@ def test_inner_denials_log_says_it_records_nothing(tmpdir_real):
         plain = [json.loads(l) for l in f if l.strip()]
     assert [x["syscall"] for x in plain] == ["bpf"], plain
     assert not any(x.get("unrecorded") for x in plain), plain
+
+
+# ---------------------------------------------------------------- the view and ward's init
+
+def test_view_and_init_stay_closed_to_admin():
+    # With CAP_SYS_ADMIN in its namespaces the program still cannot make a
+    # read-only grant or system directory writable (remount, mount_setattr:
+    # EPERM, the read-only flag is locked), uncover a /proc mask (EINVAL,
+    # locked), nor reach ward's init, which holds the namespaces above its
+    # own: pidfd setns into its mount namespace, pidfd_getfd of its
+    # descriptors and /proc/1/root are refused (EPERM/EACCES: another
+    # user, and no capability in init's user namespace).
+    code = (
+        "MS_REMOUNT, MS_BIND, MS_RDONLY = 32, 0x1000, 1\n"
+        "print('remount-etc', e(libc.mount(None, b'/etc', None, MS_REMOUNT | MS_BIND, None)))\n"
+        "print('remount-root', e(libc.mount(None, b'/', None, MS_REMOUNT | MS_BIND, None)))\n"
+        "libc.syscall.restype = ctypes.c_long\n"
+        "class Attr(ctypes.Structure):\n"
+        "    _fields_ = [('set', ctypes.c_uint64), ('clr', ctypes.c_uint64),\n"
+        "                ('prop', ctypes.c_uint64), ('userns', ctypes.c_uint64)]\n"
+        "a = Attr(0, 1, 0, 0)\n"
+        "r = libc.syscall(442, -100, b'/usr', 0x8000, ctypes.byref(a), ctypes.sizeof(a))\n"
+        "print('setattr-usr', 'ok' if r == 0 else os.strerror(ctypes.get_errno()))\n"
+        "print('umount-mask', e(libc.umount2(b'/proc/timer_list', 2)))\n"
+        "print('umount-sys', e(libc.umount2(b'/proc/sys', 2)))\n"
+        "pfd = libc.syscall(434, 1, 0)\n"
+        "print('pidfd', 'ok' if pfd >= 0 else os.strerror(ctypes.get_errno()))\n"
+        "print('setns-mnt', e(libc.setns(int(pfd), 0x00020000)))\n"
+        "fd = libc.syscall(438, int(pfd), 0, 0)\n"
+        "print('getfd', 'ok' if fd >= 0 else os.strerror(ctypes.get_errno()))\n"
+        "try:\n"
+        "    os.listdir('/proc/1/root'); print('init-root ok')\n"
+        "except OSError as x: print('init-root', x.strerror)\n"
+        "try:\n"
+        "    open('/etc/ward-admin-attack', 'w'); print('write-etc ok')\n"
+        "except OSError as x: print('write-etc', x.strerror)\n")
+    r, got = run_py(code)
+    assert got["remount-etc"] == "Operation not permitted", r
+    assert got["remount-root"] == "Operation not permitted", r
+    assert got["setattr-usr"] == "Operation not permitted", r
+    assert got["umount-mask"] == "Invalid argument", r
+    assert got["umount-sys"] == "Invalid argument", r
+    assert got["pidfd"] == "ok", r                  # control: init is visible
+    assert got["setns-mnt"] == "Operation not permitted", r
+    assert got["getfd"] == "Operation not permitted", r
+    assert got["init-root"] == "Permission denied", r
+    assert got["write-etc"] == "Read-only file system", r
+    assert not os.path.exists("/etc/ward-admin-attack")
