@@ -428,3 +428,31 @@ def test_view_and_init_stay_closed_to_admin():
     assert got["init-root"] == "Permission denied", r
     assert got["write-etc"] == "Read-only file system", r
     assert not os.path.exists("/etc/ward-admin-attack")
+
+
+def test_security_admin_alone_cannot_administer_its_network():
+    # security.admin without network.admin: the sandbox's network namespace
+    # belongs to the user namespace above the program's.  Its sysctls stay
+    # closed, through /proc/sys (EROFS) and through a procfs the program
+    # mounts itself (EACCES: the files are that namespace's root's); its
+    # interfaces and nftables too (EPERM), ward's rules included.
+    if shutil.which("ip") is None or shutil.which("nft") is None:
+        pytest.skip("needs ip and nft")
+    code = (
+        "def w(p):\n"
+        "    try:\n"
+        "        open(p, 'w').write('1'); return 'ok'\n"
+        "    except OSError as x: return x.strerror\n"
+        "print('sysctl', w('/proc/sys/net/ipv4/ip_forward'))\n"
+        "os.mkdir('/tmp/p')\n"
+        "r = subprocess.run(['unshare', '-p', '-f', '--mount-proc=/tmp/p', 'sh', '-c',\n"
+        "    'echo 1 > /tmp/p/sys/net/ipv4/ip_forward && echo ok'], capture_output=True, text=True)\n"
+        "print('own-proc', 'ok' if 'ok' in r.stdout else\n"
+        "      ('denied' if 'Permission denied' in r.stderr else r.stderr.strip()))\n"
+        "print('link', sh('ip link set eth0 down'))\n"
+        "print('nft', sh('nft flush ruleset'))\n")
+    r, got = run_py(code, allow=["security.admin", "network.outbound"])
+    assert got["sysctl"] == "Read-only file system", r
+    assert got["own-proc"] == "denied", r
+    assert got["link"].startswith("fail:") and "Operation not permitted" in got["link"], r
+    assert got["nft"].startswith("fail:") and "Operation not permitted" in got["nft"], r
