@@ -456,3 +456,42 @@ def test_security_admin_alone_cannot_administer_its_network():
     assert got["own-proc"] == "denied", r
     assert got["link"].startswith("fail:") and "Operation not permitted" in got["link"], r
     assert got["nft"].startswith("fail:") and "Operation not permitted" in got["nft"], r
+
+
+def test_process_limit_holds_across_uids_of_its_namespace():
+    # RLIMIT_NPROC counts per uid: a security.admin program can switch to
+    # other uids of its user namespace (CAP_SETUID there) and fork under
+    # each.  The outer process.limit still holds for the whole sandbox
+    # (pids.max of its cgroup, root's): the forks of all uids together
+    # stay under it, and the last one fails with EAGAIN.
+    code = (
+        "import time\n"
+        "r, w = os.pipe()\n"
+        "kids = []\n"
+        "for uid in (0, 1000, 2000, 3000):\n"
+        "    pid = os.fork()\n"
+        "    if pid == 0:\n"
+        "        os.close(r)\n"
+        "        if uid: os.setresgid(uid, uid, uid); os.setresuid(uid, uid, uid)\n"
+        "        n, err = 0, 'none'\n"
+        "        for i in range(100):\n"
+        "            try:\n"
+        "                c = os.fork()\n"
+        "            except OSError as x:\n"
+        "                err = x.strerror; break\n"
+        "            if c == 0:\n"
+        "                time.sleep(30); os._exit(0)\n"
+        "            n += 1\n"
+        "        os.write(w, f'{uid} {n} {err}\\n'.encode())\n"
+        "        os._exit(0)\n"
+        "    kids.append(pid)\n"
+        "    os.waitpid(pid, 0)\n"
+        "os.close(w)\n"
+        "out = os.read(r, 4096).decode().split('\\n')\n"
+        "total = sum(int(l.split()[1]) for l in out if l)\n"
+        "print('total', total)\n"
+        "print('errs', ','.join(sorted({' '.join(l.split()[2:]) for l in out if l})))\n"
+        "os.kill(-1, 9)\n")
+    r, got = run_py(code, allow=["security.admin", "process.limit=30"], timeout=240)
+    assert 0 < int(got["total"]) < 30, r
+    assert "Resource temporarily unavailable" in got["errs"], r
