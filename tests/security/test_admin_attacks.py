@@ -495,3 +495,27 @@ def test_process_limit_holds_across_uids_of_its_namespace():
     r, got = run_py(code, allow=["security.admin", "process.limit=30"], timeout=240)
     assert 0 < int(got["total"]) < 30, r
     assert "Resource temporarily unavailable" in got["errs"], r
+
+
+def test_fuse_that_never_answers_does_not_hang_ward():
+    # security.admin with /dev/fuse: the program mounts a FUSE file system
+    # whose daemon never answers, and execs a file on it.  The supervisor
+    # looks the path up to explain a refused exec (as host root, beneath
+    # /proc/PID/root): FUSE refuses a user outside the mount's user
+    # namespace without asking the daemon, so ward does not hang, and the
+    # sandbox ends when its program does (the blocked exec is killed with
+    # the pid namespace).
+    code = (
+        "import time\n"
+        "fd = os.open('/dev/fuse', os.O_RDWR)\n"
+        "os.mkdir('/tmp/f')\n"
+        "opts = f'fd={fd},rootmode=40000,user_id=0,group_id=0'.encode()\n"
+        "print('mount', e(libc.mount(b'w', b'/tmp/f', b'fuse', 0, opts)), flush=True)\n"
+        "if os.fork() == 0:\n"
+        "    try: os.execv('/tmp/f/x', ['x'])\n"
+        "    finally: os._exit(1)\n"
+        "time.sleep(1)\n"
+        "print('done', 'yes', flush=True)\n"
+        "os._exit(0)\n")
+    r, got = run_py(code, allow=["security.admin", "host.devices.admin=fuse"], timeout=120)
+    assert got["mount"] == "ok" and got["done"] == "yes", r
