@@ -519,3 +519,44 @@ def test_fuse_that_never_answers_does_not_hang_ward():
         "os._exit(0)\n")
     r, got = run_py(code, allow=["security.admin", "host.devices.admin=fuse"], timeout=120)
     assert got["mount"] == "ok" and got["done"] == "yes", r
+
+
+def test_idmapped_mount_of_host_files_refused(make_tmpdir):
+    # The most direct way to own host files: an idmapped mount of a host
+    # file system (a system directory, a read-only or a writable grant)
+    # through a user namespace of its own whose map makes the files' host
+    # owner look like the program.  The kernel requires CAP_SYS_ADMIN in
+    # the user namespace of the file system's superblock (the host's for
+    # every host file system, init's for ward's tmpfs): EPERM.  Control:
+    # the clone of the tree itself succeeds.
+    d = make_tmpdir()
+    code = (
+        "import time\n"
+        "libc.syscall.restype = ctypes.c_long\n"
+        "r, w = os.pipe()\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    os.close(w); libc.unshare(0x10000000); os.read(r, 1); os._exit(0)\n"
+        "for i in range(100):\n"
+        "    if os.readlink(f'/proc/{pid}/ns/user') != os.readlink('/proc/self/ns/user'): break\n"
+        "    time.sleep(0.05)\n"
+        "open(f'/proc/{pid}/uid_map', 'w').write('0 0 65536\\n')\n"
+        "open(f'/proc/{pid}/setgroups', 'w').write('deny')\n"
+        "open(f'/proc/{pid}/gid_map', 'w').write('0 0 65536\\n')\n"
+        "ufd = os.open(f'/proc/{pid}/ns/user', os.O_RDONLY)\n"
+        "class Attr(ctypes.Structure):\n"
+        "    _fields_ = [('set', ctypes.c_uint64), ('clr', ctypes.c_uint64),\n"
+        "                ('prop', ctypes.c_uint64), ('userns', ctypes.c_uint64)]\n"
+        f"for name, path in (('usr', b'/usr'), ('etc', b'/etc'), ('tmp', b'/tmp'),\n"
+        f"                   ('grant', {d.encode()!r})):\n"
+        "    t = libc.syscall(428, -100, path, 1 | 0x80000 | 0x8000)\n"
+        "    print('clone-' + name, 'ok' if t >= 0 else os.strerror(ctypes.get_errno()))\n"
+        "    if t < 0: continue\n"
+        "    a = Attr(0x00100000, 0, 0, ufd)\n"
+        "    x = libc.syscall(442, int(t), b'', 0x1000, ctypes.byref(a), ctypes.sizeof(a))\n"
+        "    print('idmap-' + name, 'ok' if x == 0 else os.strerror(ctypes.get_errno()))\n"
+        "os.close(w); os.waitpid(pid, 0)\n")
+    r, got = run_py(code, allow=["security.admin", f"fs.write={d}"])
+    for name in ("usr", "etc", "tmp", "grant"):
+        assert got[f"clone-{name}"] == "ok", (name, r)
+        assert got[f"idmap-{name}"] == "Operation not permitted", (name, r)
