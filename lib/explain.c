@@ -351,8 +351,9 @@ size_t ward_engine_summary(const struct ward_policy *p, int abi, struct ward_eng
 		o += (size_t)snprintf(devs + o, sizeof(devs) - o, "%s%s", o ? ", " : "",
 				      p->devices[i].path);
 	eline(out, max, &n, true,
-	      "devices: the minimal /dev%s%s; the v1 device list allows nothing else and no "
-	      "mknod, which no user namespace may do anyway",
+	      "devices: the minimal /dev%s%s and no mknod, which no user namespace may do; "
+	      "on cgroup v1 the device list allows nothing else (on v2 `ward run` loads no "
+	      "device program: the view and the capabilities bound device access)",
 	      p->n_devices ? " plus " : "", devs);
 	if (p->cpu_quota_us)
 		eline(out, max, &n, true,
