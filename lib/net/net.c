@@ -1133,6 +1133,46 @@ static int resolve_peers(struct ward_net *n, const struct ward_policy *p,
 	return 0;
 }
 
+/* Rootless --publish: the IPv6 side of the host's port, [::]:HOSTPORT
+ * (IPV6_V6ONLY), listened on: a descriptor, -1 when the host has no IPv6,
+ * -2 with ERR when a program of the host already has it. */
+static int publish_v6(const struct ward_net_publish *pb, ward_error_t *err)
+{
+	struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6,
+				    .sin6_port = htons(pb->host_port),
+				    .sin6_addr = IN6ADDR_ANY_INIT};
+	int one = 1, fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0), e;
+
+	if (fd < 0 && (errno == EAFNOSUPPORT || errno == EPROTONOSUPPORT))
+		return -1;
+	if (fd < 0) {
+		ward_error_sys(err, "--publish: socket (IPv6)");
+		return -2;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) == 0 &&
+	    bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) == 0 && listen(fd, 128) == 0) {
+		fcntl(fd, F_SETFL, O_NONBLOCK);
+		return fd;
+	}
+	e = errno;
+	close(fd);
+	if (e == EADDRNOTAVAIL || e == EAFNOSUPPORT)
+		return -1; /* IPv6 off on this host: nobody can have it */
+	if (e == EADDRINUSE)
+		ward_error_set(err, EADDRINUSE,
+			       "--publish %u:%u: a program of the host already uses TCP port %u "
+			       "(IPv6), where clients of localhost:%u may go; choose another host "
+			       "port",
+			       pb->host_port, pb->port, pb->host_port, pb->host_port);
+	else {
+		errno = e;
+		ward_error_sys(err, "--publish %u:%u: cannot check host port %u (IPv6)",
+			       pb->host_port, pb->port, pb->host_port);
+	}
+	return -2;
+}
+
 /* --publish: the port must be listened on, and no program of the host may
  * already be listening on the host port (DNAT would silently take its
  * traffic). */
@@ -1183,18 +1223,28 @@ static int check_publish(struct ward_net *n, const struct ward_net_opts *o, ward
 			return ward_error_sys(err, "--publish %u:%u: cannot check host port %u",
 					      pb->host_port, pb->port, pb->host_port);
 		}
-		n->publish = ward_xrealloc(n->publish, (n->n_publish + 1) * sizeof(*n->publish));
-		n->publish[n->n_publish] = *pb;
 		/* Rootless: the port is the user's own socket, which the
-		 * router's holder serves (router.h); root: a DNAT element. */
+		 * router's holder serves (router.h); root: a DNAT element.
+		 * Rootless, [::]:HOSTPORT too (IPv6 only): otherwise another
+		 * user could listen there and take what a client sends to
+		 * localhost:HOSTPORT over ::1. */
 		if (n->rootless) {
-			n->pub_fds =
-				ward_xrealloc(n->pub_fds, (n->n_publish + 1) * sizeof(*n->pub_fds));
+			int fd6 = publish_v6(pb, err);
+
+			if (fd6 == -2) {
+				close(fd);
+				return -1;
+			}
+			n->pub_fds = ward_xrealloc(n->pub_fds,
+						   2 * (n->n_publish + 1) * sizeof(*n->pub_fds));
 			fcntl(fd, F_SETFL, O_NONBLOCK);
-			n->pub_fds[n->n_publish] = fd;
+			n->pub_fds[2 * n->n_publish] = fd;
+			n->pub_fds[2 * n->n_publish + 1] = fd6;
 		} else {
 			close(fd);
 		}
+		n->publish = ward_xrealloc(n->publish, (n->n_publish + 1) * sizeof(*n->publish));
+		n->publish[n->n_publish] = *pb;
 		n->n_publish++;
 	}
 	return 0;
@@ -1795,7 +1845,7 @@ static int publish_rootless(struct ward_net *n, ward_error_t *err)
 	}
 	n->router.holder_ctl = fd;
 	fmt_addr(n->addr, a);
-	for (i = 0; i < n->n_publish; i++) {
+	for (i = 0; i < 2 * n->n_publish; i++) {
 		char msg[64], ctl[CMSG_SPACE(sizeof(int))], ans = 0;
 		struct iovec iov = {.iov_base = msg};
 		struct msghdr mh = {.msg_iov = &iov,
@@ -1805,18 +1855,21 @@ static int publish_rootless(struct ward_net *n, ward_error_t *err)
 		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
 
 		iov.iov_len =
-			(size_t)snprintf(msg, sizeof(msg), "pub %s %u", a, n->publish[i].port);
+			(size_t)snprintf(msg, sizeof(msg), "pub %s %u", a, n->publish[i / 2].port);
 		memset(ctl, 0, sizeof(ctl));
 		cm->cmsg_level = SOL_SOCKET;
 		cm->cmsg_type = SCM_RIGHTS;
 		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		/* pub_fds[i]: the IPv4 and the IPv6 side (check_publish). */
+		if (n->pub_fds[i] < 0)
+			continue;
 		memcpy(CMSG_DATA(cm), &n->pub_fds[i], sizeof(int));
 		if (sendmsg(fd, &mh, MSG_NOSIGNAL) < 0 || read(fd, &ans, 1) != 1 || ans != 'o')
 			return ward_error_set(
 				err, EIO,
 				"--publish %u:%u: the router's holder did not take the "
 				"port",
-				n->publish[i].host_port, n->publish[i].port);
+				n->publish[i / 2].host_port, n->publish[i / 2].port);
 		close(n->pub_fds[i]);
 		n->pub_fds[i] = -1;
 	}
@@ -1977,7 +2030,7 @@ void ward_net_release(struct ward_net *n, bool init_gone)
 	free(n->hostaddrs);
 	n->hostaddrs = NULL;
 	n->n_hostaddrs = 0;
-	for (size_t i = 0; n->pub_fds && i < n->n_publish; i++)
+	for (size_t i = 0; n->pub_fds && i < 2 * n->n_publish; i++)
 		if (n->pub_fds[i] >= 0)
 			close(n->pub_fds[i]);
 	free(n->pub_fds);

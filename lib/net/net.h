@@ -109,7 +109,8 @@ struct ward_net {
 	struct ward_net_router router;
 	uint32_t *hostaddrs;
 	size_t n_hostaddrs;
-	int *pub_fds;	/* rootless --publish: the host's listening sockets, per publish */
+	int *pub_fds;	/* rootless --publish: the host's listening sockets, two per publish
+			 * (0.0.0.0 and [::] IPv6-only; -1 without IPv6) */
 	char scope[48]; /* "DEV:INO" of state_dir: where names are unique */
 };
 

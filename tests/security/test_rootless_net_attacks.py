@@ -146,11 +146,13 @@ def test_published_port_answers_on_ipv6_loopback_too(rootless_user):
         assert answer(socket.AF_INET6, "::1", port) == b"sandbox"
         stop(p)
         p = None
-        # Both sides of the host's port are free again.
+        # Both sides of the host's port are free again (nobody listens).
         for fam, addr in ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::")):
             deadline = time.monotonic() + 20
             while True:
                 with socket.socket(fam) as s:
+                    # As ward checks it (a connection in TIME_WAIT is no user).
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                     if fam == socket.AF_INET6:
                         s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
                     try:
