@@ -163,3 +163,160 @@ def test_published_port_answers_on_ipv6_loopback_too(rootless_user):
                 time.sleep(0.2)
     finally:
         stop(p)
+
+
+# ---- the router's control socket and state ----
+
+CTL_CLIENT = r"""
+import array, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+try:
+    s.connect(sys.argv[1])
+except OSError as e:
+    print("connect errno", e.errno, flush=True)
+    sys.exit()
+l = socket.socket()
+l.bind(("127.0.0.1", 0))
+l.listen(1)
+try:
+    s.sendmsg([b"pub 10.88.255.254 9"],
+              [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [l.fileno()]))])
+    s.settimeout(30)
+    print("answer", s.recv(1).decode() or "eof", flush=True)
+except OSError as e:
+    print("send errno", e.errno, flush=True)
+"""
+
+
+def net_dir(user):
+    return os.path.join(user.home, ".local/state/ward/run/net")
+
+
+def router_up(user):
+    return os.path.exists(os.path.join(net_dir(user), "router"))
+
+
+@pytest.fixture
+def keeper(rootless_user):
+    """A sandbox of the user's with network.outbound, keeping the router up."""
+    p = start([WARD, "run", "-q", "--allow", "network.outbound", "--", "sleep", "300"],
+              rootless_user)
+    deadline = time.monotonic() + TIMEOUT
+    while not router_up(rootless_user):
+        assert p.poll() is None, p.stderr.read()
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    try:
+        yield p
+    finally:
+        stop(p)
+        subprocess.run(as_user_argv([WARD, "gc"], rootless_user), capture_output=True,
+                       timeout=TIMEOUT)
+
+
+def test_attack_other_user_cannot_hand_ports_to_the_router(rootless_user, keeper):
+    # Another local user wants the user's holder to relay into the user's
+    # router (a listening socket of theirs, relayed to an address there).
+    sock = os.path.join(net_dir(rootless_user), "router.sock")
+    nobody = ["runuser", "-u", "nobody", "--", "python3", "-c", CTL_CLIENT, sock]
+    r = subprocess.run(nobody, capture_output=True, text=True, timeout=TIMEOUT)
+    # First layer: the state directory is the user's, 0700.
+    assert r.stdout.split() == ["connect", "errno", str(errno.EACCES)], r
+    # Last layer, with the others removed (the user opened their
+    # directories and the socket to others): the holder's SO_PEERCRED
+    # check hangs up.
+    opened = []
+    path = rootless_user.home
+    for part in [""] + ".local/state/ward/run/net".split("/"):
+        path = os.path.join(path, part) if part else path
+        opened.append((path, os.stat(path).st_mode & 0o7777, 0o001))
+    opened.append((sock, os.stat(sock).st_mode & 0o7777, 0o002))
+    try:
+        for p, mode, extra in opened:
+            os.chmod(p, mode | extra)
+        r = subprocess.run(nobody, capture_output=True, text=True, timeout=TIMEOUT)
+        assert r.stdout.split() in (["answer", "eof"],
+                                    ["send", "errno", str(errno.EPIPE)],
+                                    ["send", "errno", str(errno.ECONNRESET)]), r
+        # Control: the user's own request is taken.
+        r = subprocess.run(as_user_argv(["python3", "-c", CTL_CLIENT, sock], rootless_user),
+                           capture_output=True, text=True, timeout=TIMEOUT)
+        assert r.stdout.split() == ["answer", "o"], r
+    finally:
+        for p, mode, _ in reversed(opened):
+            os.chmod(p, mode)
+
+
+INSIDE = r"""
+import os, sys
+print("netdir", os.path.exists(sys.argv[1]))
+names = set()
+for pid in os.listdir("/proc"):
+    if pid.isdigit():
+        try:
+            names.add(open(f"/proc/{pid}/comm").read().strip())
+        except OSError:
+            pass
+print("router-processes", sorted(names & {"ward-netd", "ward-router", "pasta", "passt"}))
+"""
+
+
+def test_attack_sandbox_sees_no_router_state_or_process(rootless_user, keeper):
+    # The program inside (same user, network.outbound, and read access to
+    # the user's whole home) looks for router.sock and the router's
+    # processes, to hand it ports or join its namespaces.
+    nd = net_dir(rootless_user)
+    r = subprocess.run(as_user_argv([WARD, "run", "-q", "--allow", "network.outbound",
+                                     "--allow", f"fs.read={rootless_user.home}", "--",
+                                     "python3", "-c", INSIDE, nd], rootless_user),
+                       capture_output=True, text=True, timeout=TIMEOUT)
+    assert r.returncode == 0, r
+    assert "netdir False" in r.stdout, r
+    assert "router-processes []" in r.stdout, r
+
+
+HOST_LO = r"""
+import socket, sys
+for t in sys.argv[1:]:
+    try:
+        socket.create_connection((t, int(PORT)), timeout=8).close()
+        print(t, "ok", flush=True)
+    except OSError as e:
+        print(t, "errno", e.errno, flush=True)
+"""
+
+
+def test_attack_gateway_addresses_are_not_the_hosts_loopback(rootless_user):
+    # A service of the host's on 127.0.0.1 only.  pasta without
+    # --no-map-gw would hand connections to the gateway's address to the
+    # host's loopback; the router's ward0 address is the router's own.
+    port = 47020
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", port))
+    s.listen(16)
+    s.settimeout(0.5)
+    try:
+        out = subprocess.run(["ip", "-4", "route", "show", "default"], capture_output=True,
+                             text=True).stdout.split()
+        targets = ["10.88.0.1"] + ([out[out.index("via") + 1]] if "via" in out else [])
+        r = subprocess.run(as_user_argv([WARD, "run", "-q", "--allow", "network.outbound",
+                                         "--", "python3", "-c",
+                                         HOST_LO.replace("PORT", str(port)), *targets],
+                                        rootless_user),
+                           capture_output=True, text=True, timeout=TIMEOUT * 2)
+        assert r.returncode == 0, r
+        for t in targets:
+            assert f"{t} ok" not in r.stdout, (t, r)
+        # Control: the host's service answers the host.
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+        accepted = 0
+        while True:
+            try:
+                s.accept()[0].close()
+                accepted += 1
+            except OSError:
+                break
+        assert accepted == 1, accepted
+    finally:
+        s.close()
