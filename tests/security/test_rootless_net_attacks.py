@@ -320,3 +320,57 @@ def test_attack_gateway_addresses_are_not_the_hosts_loopback(rootless_user):
         assert accepted == 1, accepted
     finally:
         s.close()
+
+
+# ---- root mode's --publish has the same IPv6 side ----
+
+BIND6 = r"""
+import socket, sys
+s = socket.socket(socket.AF_INET6)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+try:
+    s.bind(("::", int(sys.argv[1])))
+    s.listen(1)
+    print("bound", flush=True)
+except OSError as e:
+    print("errno", e.errno, flush=True)
+"""
+
+
+@pytest.mark.skipif(not has_ipv6_loopback(), reason="the host has no ::1")
+def test_attack_ipv6_squatter_cannot_take_a_root_published_port():
+    # Root mode publishes with DNAT, IPv4 only: [::]:PORT was free for any
+    # local user to listen on while the sandbox ran.
+    port, inner = 47012, 8080
+    sq = p = None
+    try:
+        sq = start(["runuser", "-u", "nobody", "--", "python3", "-c", SQUATTER, str(port)])
+        assert read_line(sq.stdout, TIMEOUT).strip() == "squatting"
+        p = start([WARD, "run", "-q", "--allow", f"network.listen={inner}", "--publish",
+                   f"{port}:{inner}", "--", "python3", "-c", SERVER, str(inner), "sandbox"])
+        line = read_line(p.stdout, TIMEOUT).strip()
+        assert line != "listening", "published while another user holds [::]:%d" % port
+        p.wait(timeout=TIMEOUT)
+        err = p.stderr.read()
+        assert p.returncode == 125, err
+        assert err.startswith(f"ward: --publish {port}:{inner}: a program of the host already "
+                              f"uses TCP port {port} (IPv6)"), err
+        stop(sq)
+        sq = None
+        # With the squatter gone: the sandbox answers on 127.0.0.1, ::1 is
+        # refused (held, not listened on), and nobody may take [::]:PORT.
+        p = start([WARD, "run", "-q", "--allow", f"network.listen={inner}", "--publish",
+                   f"{port}:{inner}", "--", "python3", "-c", SERVER, str(inner), "sandbox"])
+        assert read_line(p.stdout, TIMEOUT).strip() == "listening", \
+            p.stderr.read() if p.poll() is not None else ""
+        assert answer(socket.AF_INET, "127.0.0.1", port) == b"sandbox"
+        with socket.socket(socket.AF_INET6) as c:
+            c.settimeout(5)
+            assert c.connect_ex(("::1", port)) == errno.ECONNREFUSED
+        r = subprocess.run(["runuser", "-u", "nobody", "--", "python3", "-c", BIND6, str(port)],
+                           capture_output=True, text=True, timeout=TIMEOUT)
+        assert r.stdout.split() == ["errno", str(errno.EADDRINUSE)], r
+    finally:
+        stop(p)
+        stop(sq)
