@@ -1133,10 +1133,42 @@ static int resolve_peers(struct ward_net *n, const struct ward_policy *p,
 	return 0;
 }
 
-/* Rootless --publish: the IPv6 side of the host's port, [::]:HOSTPORT
- * (IPV6_V6ONLY), listened on: a descriptor, -1 when the host has no IPv6,
- * -2 with ERR when a program of the host already has it. */
-static int publish_v6(const struct ward_net_publish *pb, ward_error_t *err)
+/* Root mode: does a sandbox's slot file record host port PORT as published
+ * ("pub PORT A PORT")?  Its supervisor holds [::]:PORT (publish_v6). */
+static bool published_by_a_sandbox(const char *dir, unsigned port)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char want[24];
+	bool found = false;
+
+	snprintf(want, sizeof(want), "pub %u ", port);
+	while (d && !found && (e = readdir(d)) != NULL) {
+		cleanup_free char *path = NULL;
+		cleanup_free char *text = NULL;
+		size_t len = 0;
+		const char *at;
+
+		if (!is_slot_file(e->d_name))
+			continue;
+		path = ward_xasprintf("%s/%s", dir, e->d_name);
+		if (ward_read_file(path, &text, &len) < 0)
+			continue;
+		for (at = text; !found && (at = strstr(at, want)) != NULL; at++)
+			found = at == text || at[-1] == '\n';
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* --publish: the IPv6 side of the host's port, [::]:HOSTPORT (IPV6_V6ONLY):
+ * a descriptor, -1 when the host has no IPv6, -2 with ERR when a program of
+ * the host already has it.  Rootless (LISTEN) the holder relays it; root
+ * mode (DNAT is IPv4's) only holds it, bound without SO_REUSEADDR and not
+ * listening, so that nobody else may bind it while the sandbox runs and a
+ * client of localhost:HOSTPORT over ::1 is refused (and tries 127.0.0.1). */
+static int publish_v6(const struct ward_net_publish *pb, bool listen_too, ward_error_t *err)
 {
 	struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6,
 				    .sin6_port = htons(pb->host_port),
@@ -1149,9 +1181,11 @@ static int publish_v6(const struct ward_net_publish *pb, ward_error_t *err)
 		ward_error_sys(err, "--publish: socket (IPv6)");
 		return -2;
 	}
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (listen_too)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) == 0 &&
-	    bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) == 0 && listen(fd, 128) == 0) {
+	    bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) == 0 &&
+	    (!listen_too || listen(fd, 128) == 0)) {
 		fcntl(fd, F_SETFL, O_NONBLOCK);
 		return fd;
 	}
@@ -1225,23 +1259,31 @@ static int check_publish(struct ward_net *n, const struct ward_net_opts *o, ward
 		}
 		/* Rootless: the port is the user's own socket, which the
 		 * router's holder serves (router.h); root: a DNAT element.
-		 * Rootless, [::]:HOSTPORT too (IPv6 only): otherwise another
+		 * [::]:HOSTPORT too (IPv6 only; publish_v6): otherwise another
 		 * user could listen there and take what a client sends to
 		 * localhost:HOSTPORT over ::1. */
-		if (n->rootless) {
-			int fd6 = publish_v6(pb, err);
+		{
+			int fd6 = publish_v6(pb, n->rootless, err);
 
+			/* Held by another sandbox's supervisor: the DNAT
+			 * element's creation names it (ward_net_attach). */
+			if (fd6 == -2 && !n->rootless && (*err)->code == EADDRINUSE &&
+			    published_by_a_sandbox(n->dir, pb->host_port)) {
+				ward_error_free(err);
+				fd6 = -1;
+			}
 			if (fd6 == -2) {
 				close(fd);
 				return -1;
 			}
+			if (!n->rootless)
+				close(steal_fd(&fd));
 			n->pub_fds = ward_xrealloc(n->pub_fds,
 						   2 * (n->n_publish + 1) * sizeof(*n->pub_fds));
-			fcntl(fd, F_SETFL, O_NONBLOCK);
+			if (fd >= 0)
+				fcntl(fd, F_SETFL, O_NONBLOCK);
 			n->pub_fds[2 * n->n_publish] = fd;
 			n->pub_fds[2 * n->n_publish + 1] = fd6;
-		} else {
-			close(fd);
 		}
 		n->publish = ward_xrealloc(n->publish, (n->n_publish + 1) * sizeof(*n->publish));
 		n->publish[n->n_publish] = *pb;

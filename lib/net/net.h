@@ -109,8 +109,8 @@ struct ward_net {
 	struct ward_net_router router;
 	uint32_t *hostaddrs;
 	size_t n_hostaddrs;
-	int *pub_fds;	/* rootless --publish: the host's listening sockets, two per publish
-			 * (0.0.0.0 and [::] IPv6-only; -1 without IPv6) */
+	int *pub_fds;	/* --publish: the host's sockets, two per publish (rootless: listening;
+			 * root: the IPv6 side held, bound); -1 for none */
 	char scope[48]; /* "DEV:INO" of state_dir: where names are unique */
 };
 
