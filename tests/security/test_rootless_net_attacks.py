@@ -374,3 +374,42 @@ def test_attack_ipv6_squatter_cannot_take_a_root_published_port():
     finally:
         stop(p)
         stop(sq)
+
+
+# ---- the host's local routes (AnyIP) ----
+
+def test_attack_host_local_route_is_not_reachable_through_pasta(rootless_user):
+    # `ip route add local NET/24 dev lo`: the host answers on every address
+    # of NET, though no interface has one.  The router refused only the
+    # interface addresses, so a sandbox reached the host's services on
+    # every other address of NET through pasta.  Root mode's input chain
+    # holds whatever the address; rootless, the router now refuses the
+    # local routes' addresses too.
+    port, net = 47022, "10.47.%d.0/24" % (os.getpid() % 200 + 20)
+    addr = net.replace(".0/24", ".7")
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("0.0.0.0", port))
+    s.listen(16)
+    s.settimeout(0.5)
+    subprocess.run(["ip", "route", "add", "local", net, "dev", "lo", "table", "local"],
+                   check=True)
+    try:
+        # Control: the host answers there.
+        socket.create_connection((addr, port), timeout=5).close()
+        s.accept()[0].close()
+        r = subprocess.run(as_user_argv([WARD, "run", "-q", "--allow", "network.outbound",
+                                         "--", "python3", "-c",
+                                         HOST_LO.replace("PORT", str(port)), addr],
+                                        rootless_user),
+                           capture_output=True, text=True, timeout=TIMEOUT * 2)
+        assert r.returncode == 0, r
+        assert r.stdout.split() == [addr, "errno", str(errno.EHOSTUNREACH)], r
+        with pytest.raises(OSError):
+            s.accept()
+    finally:
+        subprocess.run(["ip", "route", "del", "local", net, "dev", "lo", "table", "local"],
+                       capture_output=True)
+        s.close()
+        subprocess.run(as_user_argv([WARD, "gc"], rootless_user), capture_output=True,
+                       timeout=TIMEOUT)
