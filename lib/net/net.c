@@ -32,6 +32,8 @@
 #include <fcntl.h>
 #include <ifaddrs.h>
 #include <linux/netfilter.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <net/route.h>
 #include <netinet/in.h>
@@ -1344,28 +1346,125 @@ static char *resolv_text(const struct ward_net *n)
 	return s;
 }
 
+int ward_net_host_local_routes(void (*fn)(uint32_t net, unsigned prefix, void *arg), void *arg)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct rtmsg rt;
+	} req = {.nh = {.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg)),
+			.nlmsg_type = RTM_GETROUTE,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+			.nlmsg_seq = 1},
+		 .rt = {.rtm_family = AF_INET}};
+	cleanup_close int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	static char buf[32768];
+
+	if (fd < 0 || send(fd, &req, req.nh.nlmsg_len, 0) < 0)
+		return -1;
+	for (;;) {
+		ssize_t len = recv(fd, buf, sizeof(buf), 0);
+		struct nlmsghdr *nh;
+
+		if (len < 0 && errno == EINTR)
+			continue;
+		if (len <= 0)
+			return -1;
+		for (nh = (struct nlmsghdr *)(void *)buf; NLMSG_OK(nh, (size_t)len);
+		     nh = NLMSG_NEXT(nh, len)) {
+			struct rtmsg *rt = NLMSG_DATA(nh);
+			struct rtattr *a;
+			int alen;
+			uint32_t dst = 0;
+
+			if (nh->nlmsg_type == NLMSG_DONE)
+				return 0;
+			if (nh->nlmsg_type == NLMSG_ERROR)
+				return -1;
+			if (nh->nlmsg_type != RTM_NEWROUTE || rt->rtm_type != RTN_LOCAL ||
+			    rt->rtm_family != AF_INET)
+				continue;
+			alen = (int)RTM_PAYLOAD(nh);
+			for (a = RTM_RTA(rt); RTA_OK(a, alen); a = RTA_NEXT(a, alen))
+				if (a->rta_type == RTA_DST && RTA_PAYLOAD(a) == 4)
+					memcpy(&dst, RTA_DATA(a), 4);
+			dst = ntohl(dst);
+			if (rt->rtm_dst_len > 0 && rt->rtm_dst_len < 32)
+				dst &= ~0u << (32 - rt->rtm_dst_len);
+			if (rt->rtm_dst_len >= 8 && (dst >> 24) == 127)
+				continue;
+			fn(rt->rtm_dst_len ? dst : 0, rt->rtm_dst_len, arg);
+		}
+	}
+}
+
+struct local_acc {
+	struct ward_net *n;
+	uint32_t wide, wide_prefix; /* the first local route too wide to list */
+	bool too_wide;
+};
+
+static void add_hostaddr(struct ward_net *n, uint32_t a)
+{
+	if ((a >> 24) == 127 || ward_net_overlaps(a, 32, n->net, n->prefix))
+		return;
+	n->hostaddrs = ward_xrealloc(n->hostaddrs, (n->n_hostaddrs + 1) * sizeof(*n->hostaddrs));
+	n->hostaddrs[n->n_hostaddrs++] = a;
+}
+
+static void local_route(uint32_t net, unsigned prefix, void *arg)
+{
+	struct local_acc *acc = arg;
+	uint32_t i;
+
+	if (prefix < WARD_NET_LOCAL_ROUTE_MIN) {
+		if (!acc->too_wide) {
+			acc->too_wide = true;
+			acc->wide = net;
+			acc->wide_prefix = prefix;
+		}
+		return;
+	}
+	for (i = 0; i < (1u << (32 - prefix)); i++)
+		add_hostaddr(acc->n, net + i);
+}
+
 /* Rootless: the host's IPv4 addresses, other than those of ward's own
- * bridge.  Through pasta a sandbox would reach the host's services on
- * them; the router refuses to forward there (ward_net_host_rules). */
-static void collect_host_addresses(struct ward_net *n)
+ * bridge, and every address of the host's `local` routes (AnyIP: `ip route
+ * add local NET dev lo` makes the host answer on all of NET).  Through
+ * pasta a sandbox would reach the host's services on them; the router
+ * refuses to forward there (ward_net_host_rules).  A local route wider than
+ * /WARD_NET_LOCAL_ROUTE_MIN is refused: its addresses are not listed. */
+static int collect_host_addresses(struct ward_net *n, ward_error_t *err)
 {
 	struct ifaddrs *ifa, *i;
+	struct local_acc acc = {.n = n};
 
+	if (ward_net_host_local_routes(local_route, &acc) < 0)
+		return ward_error_sys(err, "network: cannot list the host's local routes");
+	if (acc.too_wide) {
+		char a[INET_ADDRSTRLEN];
+
+		fmt_addr(acc.wide, a);
+		return ward_error_set(
+			err, EPERM,
+			"network: the host has a local route %s/%u (it answers on every address "
+			"in it); through pasta your sandboxes would reach the host's services "
+			"there, and ward refuses addresses only for routes of /%d or narrower; "
+			"narrow the route, or run the sandbox as root",
+			a, acc.wide_prefix, WARD_NET_LOCAL_ROUTE_MIN);
+	}
 	if (getifaddrs(&ifa) < 0)
-		return;
+		return 0;
 	for (i = ifa; i; i = i->ifa_next) {
 		uint32_t a;
 
 		if (i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET)
 			continue;
 		a = ntohl(((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr.s_addr);
-		if ((a >> 24) == 127 || ward_net_overlaps(a, 32, n->net, n->prefix))
-			continue;
-		n->hostaddrs =
-			ward_xrealloc(n->hostaddrs, (n->n_hostaddrs + 1) * sizeof(*n->hostaddrs));
-		n->hostaddrs[n->n_hostaddrs++] = a;
+		add_hostaddr(n, a);
 	}
 	freeifaddrs(ifa);
+	return 0;
 }
 
 int ward_net_prepare(struct ward_net *n, const struct ward_policy *p, const struct ward_net_opts *o,
@@ -1419,7 +1518,8 @@ int ward_net_prepare(struct ward_net *n, const struct ward_policy *p, const stru
 		/* Everything above looked at the host's network; from here on
 		 * the supervisor is in the user's router (router.h), where the
 		 * slots, the bridge and the tables are. */
-		collect_host_addresses(n);
+		if (collect_host_addresses(n, err) < 0)
+			return -1;
 		if (ward_net_router_enter(n->dir, o->rootless_ids, &n->router, err) < 0)
 			return -1;
 	}
@@ -1777,6 +1877,34 @@ static uint32_t host_layout(const char *script)
 	return h;
 }
 
+/* Rootless: addresses (network byte order) into the router's set of the
+ * host's, in transactions of 64: the answers of one transaction must fit
+ * in the socket's queue (a local route lists up to 256). */
+static int add_hostaddrs(int fd, const uint32_t *be, size_t n, ward_error_t *err)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i += 64) {
+		struct ward_nft_batch b = {0};
+		int rc;
+
+		for (j = i; j < n && j < i + 64; j++) {
+			char a[INET_ADDRSTRLEN];
+			cleanup_free char *w = NULL;
+
+			fmt_addr(ntohl(be[j]), a);
+			w = ward_xasprintf("ip " NAT_TABLE " " HOSTADDR_SET " { %s }", a);
+			ward_nft_batch_elem(&b, WARD_NFT_ELEM_ADD, NFPROTO_IPV4, NAT_TABLE,
+					    HOSTADDR_SET, &be[j], 4, NULL, 0, w);
+		}
+		rc = ward_nft_commit(fd, &b, err);
+		ward_nft_batch_free(&b);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 /* This sandbox's elements, in one transaction that first proves the
  * tables are the ones this ward makes: the layout element is deleted and
  * added again, which fails (ENOENT) if the table, the set or that element
@@ -1798,46 +1926,32 @@ static int add_elements(const struct ward_net *n, int fd, uint32_t layout, const
 				      strncmp(line, "pub ", 4) == 0 ? WARD_NFT_ELEM_CREATE
 								    : WARD_NFT_ELEM_ADD,
 				      line, -1);
-	/* Rootless: the host's addresses as of this start (never removed:
-	 * see ward_net_host_rules). */
-	for (size_t i = 0; n->rootless && i < n->n_hostaddrs; i++) {
-		uint32_t be = htonl(n->hostaddrs[i]);
-		char a[INET_ADDRSTRLEN];
-		cleanup_free char *w = NULL;
-
-		fmt_addr(n->hostaddrs[i], a);
-		w = ward_xasprintf("ip " NAT_TABLE " " HOSTADDR_SET " { %s }", a);
-		ward_nft_batch_elem(&b, WARD_NFT_ELEM_ADD, NFPROTO_IPV4, NAT_TABLE, HOSTADDR_SET,
-				    &be, 4, NULL, 0, w);
-	}
 	rc = ward_nft_commit(fd, &b, err);
 	ward_nft_batch_free(&b);
+	/* Rootless: the host's addresses as of this start (never removed:
+	 * see ward_net_host_rules), after the layout was proved. */
+	if (rc == 0 && n->rootless && n->n_hostaddrs) {
+		uint32_t *be = ward_xcalloc(n->n_hostaddrs, sizeof(*be));
+
+		for (size_t i = 0; i < n->n_hostaddrs; i++)
+			be[i] = htonl(n->hostaddrs[i]);
+		rc = add_hostaddrs(fd, be, n->n_hostaddrs, err);
+		free(be);
+	}
 	return rc;
 }
 
 int ward_net_router_hostaddrs(const uint32_t *be, size_t n)
 {
-	struct ward_nft_batch b = {0};
 	ward_error_t err = NULL;
 	int fd = ward_nft_socket(&err), rc;
-	size_t i;
 
 	if (fd < 0) {
 		ward_error_free(&err);
 		return -1;
 	}
-	for (i = 0; i < n; i++) {
-		char a[INET_ADDRSTRLEN];
-		cleanup_free char *w = NULL;
-
-		fmt_addr(ntohl(be[i]), a);
-		w = ward_xasprintf("ip " NAT_TABLE " " HOSTADDR_SET " { %s }", a);
-		ward_nft_batch_elem(&b, WARD_NFT_ELEM_ADD, NFPROTO_IPV4, NAT_TABLE, HOSTADDR_SET,
-				    &be[i], 4, NULL, 0, w);
-	}
-	rc = ward_nft_commit(fd, &b, &err);
+	rc = add_hostaddrs(fd, be, n, &err);
 	ward_error_free(&err);
-	ward_nft_batch_free(&b);
 	close(fd);
 	return rc;
 }

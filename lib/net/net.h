@@ -180,4 +180,13 @@ int ward_net_gc(void);
  * own list). */
 int ward_net_router_hostaddrs(const uint32_t *be, size_t n);
 
+/* Rootless: the narrowest `local` route whose addresses are listed one by
+ * one in the router's refusals (/24: 256 addresses); a wider one stops the
+ * start (the host answers on all of it, pasta would reach it). */
+#define WARD_NET_LOCAL_ROUTE_MIN 24
+/* The host's IPv4 `local` routes (RTN_LOCAL, any table; those in 127/8
+ * skipped): FN(network, prefix length, ARG) for each, host byte order.
+ * 0, or -1 when rtnetlink fails. */
+int ward_net_host_local_routes(void (*fn)(uint32_t net, unsigned prefix, void *arg), void *arg);
+
 #endif

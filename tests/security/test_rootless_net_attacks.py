@@ -413,3 +413,54 @@ def test_attack_host_local_route_is_not_reachable_through_pasta(rootless_user):
         s.close()
         subprocess.run(as_user_argv([WARD, "gc"], rootless_user), capture_output=True,
                        timeout=TIMEOUT)
+
+
+def test_wide_host_local_route_stops_a_rootless_start(rootless_user):
+    # A local route wider than /24 is not listed address by address: the
+    # start is refused, naming the route and the fix.
+    net = "10.%d.0.0/16" % (os.getpid() % 50 + 180)
+    subprocess.run(["ip", "route", "add", "local", net, "dev", "lo", "table", "local"],
+                   check=True)
+    try:
+        r = subprocess.run(as_user_argv([WARD, "run", "-q", "--allow", "network.outbound",
+                                         "--", "/bin/true"], rootless_user),
+                           capture_output=True, text=True, timeout=TIMEOUT * 2)
+        assert r.returncode == 125, r
+        assert r.stderr.startswith(f"ward: network: the host has a local route {net} "), r
+        assert "narrow the route, or run the sandbox as root" in r.stderr, r
+    finally:
+        subprocess.run(["ip", "route", "del", "local", net, "dev", "lo", "table", "local"],
+                       capture_output=True)
+
+
+def router_set(user):
+    """The user's router's set hostaddrs (read as root, through the
+    holder's namespaces)."""
+    for pid in os.listdir("/proc"):
+        try:
+            if pid.isdigit() and os.stat(f"/proc/{pid}").st_uid == user.uid and \
+                    open(f"/proc/{pid}/comm").read().strip() == "ward-router":
+                return subprocess.run(["nsenter", "-t", pid, "-U", "-n", "/usr/sbin/nft",
+                                       "list", "set", "ip", "ward_nat", "hostaddrs"],
+                                      capture_output=True, text=True, timeout=TIMEOUT).stdout
+        except OSError:
+            pass
+    return ""
+
+
+def test_attack_host_local_route_added_while_the_router_runs(rootless_user, keeper):
+    # The route comes while a sandbox runs: netd hears of it (rtnetlink,
+    # routes too) and the holder adds its addresses, before any new start.
+    net = "10.47.%d.0/24" % (os.getpid() % 200 + 20)
+    addr = net.replace(".0/24", ".9")
+    assert addr not in router_set(rootless_user)
+    subprocess.run(["ip", "route", "add", "local", net, "dev", "lo", "table", "local"],
+                   check=True)
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while addr not in router_set(rootless_user) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert addr in router_set(rootless_user), router_set(rootless_user)
+    finally:
+        subprocess.run(["ip", "route", "del", "local", net, "dev", "lo", "table", "local"],
+                       capture_output=True)
