@@ -95,7 +95,7 @@ int attest_hook_guard(const struct ward_policy *p, const struct ward_run_options
 {
 	struct ward_attest_config c;
 	ward_error_t ignored = NULL;
-	bool key;
+	bool key, dir;
 	size_t i;
 	int rc = -1;
 
@@ -108,12 +108,16 @@ int attest_hook_guard(const struct ward_policy *p, const struct ward_run_options
 	}
 	/* An unmeasured launch where nothing was ever measured has no log to
 	 * protect: what it could plant there, the first measured launch
-	 * refuses or starts over (docs/threat-model/attest.md). */
-	if (!measured && access(c.dir, F_OK) != 0) {
+	 * refuses or starts over (docs/threat-model/attest.md).  The key is
+	 * guarded wherever it exists all the same: root's default key lies
+	 * outside every state directory (/var/lib/ward/attest) and outlives
+	 * an attestation directory in /run. */
+	key = access(c.key, F_OK) == 0;
+	dir = measured || access(c.dir, F_OK) == 0;
+	if (!dir && !key) {
 		ward_attest_config_free(&c);
 		return 0;
 	}
-	key = access(c.key, F_OK) == 0;
 	for (i = 0; i < p->n_paths; i++) {
 		const struct ward_path_grant *g = &p->paths[i];
 		cleanup_free char *text =
@@ -123,7 +127,7 @@ int attest_hook_guard(const struct ward_policy *p, const struct ward_run_options
 					       : (g->access & WARD_FS_EXEC ? "fs.exec" : "fs.read"),
 				       g->path);
 
-		if ((g->access & WARD_FS_WRITE) && overlaps(g->path, c.dir)) {
+		if (dir && (g->access & WARD_FS_WRITE) && overlaps(g->path, c.dir)) {
 			guard_refuse(text, g->origin, "ward's attestation directory", c.dir, err);
 			goto out;
 		}
@@ -140,7 +144,7 @@ int attest_hook_guard(const struct ward_policy *p, const struct ward_run_options
 		if (b->kind != WARD_BROKER_OPEN || b->name == NULL)
 			continue;
 		text = ward_xasprintf("api.open=%s:%s", b->name, b->write ? "rw" : "ro");
-		if (b->write && overlaps(b->name, c.dir)) {
+		if (dir && b->write && overlaps(b->name, c.dir)) {
 			guard_refuse(text, b->origin, "ward's attestation directory", c.dir, err);
 			goto out;
 		}

@@ -32,6 +32,8 @@
 #include <fcntl.h>
 #include <ifaddrs.h>
 #include <linux/netfilter.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <net/route.h>
 #include <netinet/in.h>
@@ -1133,6 +1135,80 @@ static int resolve_peers(struct ward_net *n, const struct ward_policy *p,
 	return 0;
 }
 
+/* Root mode: does a sandbox's slot file record host port PORT as published
+ * ("pub PORT A PORT")?  Its supervisor holds [::]:PORT (publish_v6). */
+static bool published_by_a_sandbox(const char *dir, unsigned port)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char want[24];
+	bool found = false;
+
+	snprintf(want, sizeof(want), "pub %u ", port);
+	while (d && !found && (e = readdir(d)) != NULL) {
+		cleanup_free char *path = NULL;
+		cleanup_free char *text = NULL;
+		size_t len = 0;
+		const char *at;
+
+		if (!is_slot_file(e->d_name))
+			continue;
+		path = ward_xasprintf("%s/%s", dir, e->d_name);
+		if (ward_read_file(path, &text, &len) < 0)
+			continue;
+		for (at = text; !found && (at = strstr(at, want)) != NULL; at++)
+			found = at == text || at[-1] == '\n';
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* --publish: the IPv6 side of the host's port, [::]:HOSTPORT (IPV6_V6ONLY):
+ * a descriptor, -1 when the host has no IPv6, -2 with ERR when a program of
+ * the host already has it.  Rootless (LISTEN) the holder relays it; root
+ * mode (DNAT is IPv4's) only holds it, bound without SO_REUSEADDR and not
+ * listening, so that nobody else may bind it while the sandbox runs and a
+ * client of localhost:HOSTPORT over ::1 is refused (and tries 127.0.0.1). */
+static int publish_v6(const struct ward_net_publish *pb, bool listen_too, ward_error_t *err)
+{
+	struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6,
+				    .sin6_port = htons(pb->host_port),
+				    .sin6_addr = IN6ADDR_ANY_INIT};
+	int one = 1, fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0), e;
+
+	if (fd < 0 && (errno == EAFNOSUPPORT || errno == EPROTONOSUPPORT))
+		return -1;
+	if (fd < 0) {
+		ward_error_sys(err, "--publish: socket (IPv6)");
+		return -2;
+	}
+	if (listen_too)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) == 0 &&
+	    bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) == 0 &&
+	    (!listen_too || listen(fd, 128) == 0)) {
+		fcntl(fd, F_SETFL, O_NONBLOCK);
+		return fd;
+	}
+	e = errno;
+	close(fd);
+	if (e == EADDRNOTAVAIL || e == EAFNOSUPPORT)
+		return -1; /* IPv6 off on this host: nobody can have it */
+	if (e == EADDRINUSE)
+		ward_error_set(err, EADDRINUSE,
+			       "--publish %u:%u: a program of the host already uses TCP port %u "
+			       "(IPv6), where clients of localhost:%u may go; choose another host "
+			       "port",
+			       pb->host_port, pb->port, pb->host_port, pb->host_port);
+	else {
+		errno = e;
+		ward_error_sys(err, "--publish %u:%u: cannot check host port %u (IPv6)",
+			       pb->host_port, pb->port, pb->host_port);
+	}
+	return -2;
+}
+
 /* --publish: the port must be listened on, and no program of the host may
  * already be listening on the host port (DNAT would silently take its
  * traffic). */
@@ -1183,18 +1259,36 @@ static int check_publish(struct ward_net *n, const struct ward_net_opts *o, ward
 			return ward_error_sys(err, "--publish %u:%u: cannot check host port %u",
 					      pb->host_port, pb->port, pb->host_port);
 		}
+		/* Rootless: the port is the user's own socket, which the
+		 * router's holder serves (router.h); root: a DNAT element.
+		 * [::]:HOSTPORT too (IPv6 only; publish_v6): otherwise another
+		 * user could listen there and take what a client sends to
+		 * localhost:HOSTPORT over ::1. */
+		{
+			int fd6 = publish_v6(pb, n->rootless, err);
+
+			/* Held by another sandbox's supervisor: the DNAT
+			 * element's creation names it (ward_net_attach). */
+			if (fd6 == -2 && !n->rootless && (*err)->code == EADDRINUSE &&
+			    published_by_a_sandbox(n->dir, pb->host_port)) {
+				ward_error_free(err);
+				fd6 = -1;
+			}
+			if (fd6 == -2) {
+				close(fd);
+				return -1;
+			}
+			if (!n->rootless)
+				close(steal_fd(&fd));
+			n->pub_fds = ward_xrealloc(n->pub_fds,
+						   2 * (n->n_publish + 1) * sizeof(*n->pub_fds));
+			if (fd >= 0)
+				fcntl(fd, F_SETFL, O_NONBLOCK);
+			n->pub_fds[2 * n->n_publish] = fd;
+			n->pub_fds[2 * n->n_publish + 1] = fd6;
+		}
 		n->publish = ward_xrealloc(n->publish, (n->n_publish + 1) * sizeof(*n->publish));
 		n->publish[n->n_publish] = *pb;
-		/* Rootless: the port is the user's own socket, which the
-		 * router's holder serves (router.h); root: a DNAT element. */
-		if (n->rootless) {
-			n->pub_fds =
-				ward_xrealloc(n->pub_fds, (n->n_publish + 1) * sizeof(*n->pub_fds));
-			fcntl(fd, F_SETFL, O_NONBLOCK);
-			n->pub_fds[n->n_publish] = fd;
-		} else {
-			close(fd);
-		}
 		n->n_publish++;
 	}
 	return 0;
@@ -1252,28 +1346,125 @@ static char *resolv_text(const struct ward_net *n)
 	return s;
 }
 
+int ward_net_host_local_routes(void (*fn)(uint32_t net, unsigned prefix, void *arg), void *arg)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct rtmsg rt;
+	} req = {.nh = {.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg)),
+			.nlmsg_type = RTM_GETROUTE,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+			.nlmsg_seq = 1},
+		 .rt = {.rtm_family = AF_INET}};
+	cleanup_close int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	static char buf[32768];
+
+	if (fd < 0 || send(fd, &req, req.nh.nlmsg_len, 0) < 0)
+		return -1;
+	for (;;) {
+		ssize_t len = recv(fd, buf, sizeof(buf), 0);
+		struct nlmsghdr *nh;
+
+		if (len < 0 && errno == EINTR)
+			continue;
+		if (len <= 0)
+			return -1;
+		for (nh = (struct nlmsghdr *)(void *)buf; NLMSG_OK(nh, (size_t)len);
+		     nh = NLMSG_NEXT(nh, len)) {
+			struct rtmsg *rt = NLMSG_DATA(nh);
+			struct rtattr *a;
+			int alen;
+			uint32_t dst = 0;
+
+			if (nh->nlmsg_type == NLMSG_DONE)
+				return 0;
+			if (nh->nlmsg_type == NLMSG_ERROR)
+				return -1;
+			if (nh->nlmsg_type != RTM_NEWROUTE || rt->rtm_type != RTN_LOCAL ||
+			    rt->rtm_family != AF_INET)
+				continue;
+			alen = (int)RTM_PAYLOAD(nh);
+			for (a = RTM_RTA(rt); RTA_OK(a, alen); a = RTA_NEXT(a, alen))
+				if (a->rta_type == RTA_DST && RTA_PAYLOAD(a) == 4)
+					memcpy(&dst, RTA_DATA(a), 4);
+			dst = ntohl(dst);
+			if (rt->rtm_dst_len > 0 && rt->rtm_dst_len < 32)
+				dst &= ~0u << (32 - rt->rtm_dst_len);
+			if (rt->rtm_dst_len >= 8 && (dst >> 24) == 127)
+				continue;
+			fn(rt->rtm_dst_len ? dst : 0, rt->rtm_dst_len, arg);
+		}
+	}
+}
+
+struct local_acc {
+	struct ward_net *n;
+	uint32_t wide, wide_prefix; /* the first local route too wide to list */
+	bool too_wide;
+};
+
+static void add_hostaddr(struct ward_net *n, uint32_t a)
+{
+	if ((a >> 24) == 127 || ward_net_overlaps(a, 32, n->net, n->prefix))
+		return;
+	n->hostaddrs = ward_xrealloc(n->hostaddrs, (n->n_hostaddrs + 1) * sizeof(*n->hostaddrs));
+	n->hostaddrs[n->n_hostaddrs++] = a;
+}
+
+static void local_route(uint32_t net, unsigned prefix, void *arg)
+{
+	struct local_acc *acc = arg;
+	uint32_t i;
+
+	if (prefix < WARD_NET_LOCAL_ROUTE_MIN) {
+		if (!acc->too_wide) {
+			acc->too_wide = true;
+			acc->wide = net;
+			acc->wide_prefix = prefix;
+		}
+		return;
+	}
+	for (i = 0; i < (1u << (32 - prefix)); i++)
+		add_hostaddr(acc->n, net + i);
+}
+
 /* Rootless: the host's IPv4 addresses, other than those of ward's own
- * bridge.  Through pasta a sandbox would reach the host's services on
- * them; the router refuses to forward there (ward_net_host_rules). */
-static void collect_host_addresses(struct ward_net *n)
+ * bridge, and every address of the host's `local` routes (AnyIP: `ip route
+ * add local NET dev lo` makes the host answer on all of NET).  Through
+ * pasta a sandbox would reach the host's services on them; the router
+ * refuses to forward there (ward_net_host_rules).  A local route wider than
+ * /WARD_NET_LOCAL_ROUTE_MIN is refused: its addresses are not listed. */
+static int collect_host_addresses(struct ward_net *n, ward_error_t *err)
 {
 	struct ifaddrs *ifa, *i;
+	struct local_acc acc = {.n = n};
 
+	if (ward_net_host_local_routes(local_route, &acc) < 0)
+		return ward_error_sys(err, "network: cannot list the host's local routes");
+	if (acc.too_wide) {
+		char a[INET_ADDRSTRLEN];
+
+		fmt_addr(acc.wide, a);
+		return ward_error_set(
+			err, EPERM,
+			"network: the host has a local route %s/%u (it answers on every address "
+			"in it); through pasta your sandboxes would reach the host's services "
+			"there, and ward refuses addresses only for routes of /%d or narrower; "
+			"narrow the route, or run the sandbox as root",
+			a, acc.wide_prefix, WARD_NET_LOCAL_ROUTE_MIN);
+	}
 	if (getifaddrs(&ifa) < 0)
-		return;
+		return 0;
 	for (i = ifa; i; i = i->ifa_next) {
 		uint32_t a;
 
 		if (i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET)
 			continue;
 		a = ntohl(((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr.s_addr);
-		if ((a >> 24) == 127 || ward_net_overlaps(a, 32, n->net, n->prefix))
-			continue;
-		n->hostaddrs =
-			ward_xrealloc(n->hostaddrs, (n->n_hostaddrs + 1) * sizeof(*n->hostaddrs));
-		n->hostaddrs[n->n_hostaddrs++] = a;
+		add_hostaddr(n, a);
 	}
 	freeifaddrs(ifa);
+	return 0;
 }
 
 int ward_net_prepare(struct ward_net *n, const struct ward_policy *p, const struct ward_net_opts *o,
@@ -1327,7 +1518,8 @@ int ward_net_prepare(struct ward_net *n, const struct ward_policy *p, const stru
 		/* Everything above looked at the host's network; from here on
 		 * the supervisor is in the user's router (router.h), where the
 		 * slots, the bridge and the tables are. */
-		collect_host_addresses(n);
+		if (collect_host_addresses(n, err) < 0)
+			return -1;
 		if (ward_net_router_enter(n->dir, o->rootless_ids, &n->router, err) < 0)
 			return -1;
 	}
@@ -1685,6 +1877,34 @@ static uint32_t host_layout(const char *script)
 	return h;
 }
 
+/* Rootless: addresses (network byte order) into the router's set of the
+ * host's, in transactions of 64: the answers of one transaction must fit
+ * in the socket's queue (a local route lists up to 256). */
+static int add_hostaddrs(int fd, const uint32_t *be, size_t n, ward_error_t *err)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i += 64) {
+		struct ward_nft_batch b = {0};
+		int rc;
+
+		for (j = i; j < n && j < i + 64; j++) {
+			char a[INET_ADDRSTRLEN];
+			cleanup_free char *w = NULL;
+
+			fmt_addr(ntohl(be[j]), a);
+			w = ward_xasprintf("ip " NAT_TABLE " " HOSTADDR_SET " { %s }", a);
+			ward_nft_batch_elem(&b, WARD_NFT_ELEM_ADD, NFPROTO_IPV4, NAT_TABLE,
+					    HOSTADDR_SET, &be[j], 4, NULL, 0, w);
+		}
+		rc = ward_nft_commit(fd, &b, err);
+		ward_nft_batch_free(&b);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 /* This sandbox's elements, in one transaction that first proves the
  * tables are the ones this ward makes: the layout element is deleted and
  * added again, which fails (ENOENT) if the table, the set or that element
@@ -1706,46 +1926,32 @@ static int add_elements(const struct ward_net *n, int fd, uint32_t layout, const
 				      strncmp(line, "pub ", 4) == 0 ? WARD_NFT_ELEM_CREATE
 								    : WARD_NFT_ELEM_ADD,
 				      line, -1);
-	/* Rootless: the host's addresses as of this start (never removed:
-	 * see ward_net_host_rules). */
-	for (size_t i = 0; n->rootless && i < n->n_hostaddrs; i++) {
-		uint32_t be = htonl(n->hostaddrs[i]);
-		char a[INET_ADDRSTRLEN];
-		cleanup_free char *w = NULL;
-
-		fmt_addr(n->hostaddrs[i], a);
-		w = ward_xasprintf("ip " NAT_TABLE " " HOSTADDR_SET " { %s }", a);
-		ward_nft_batch_elem(&b, WARD_NFT_ELEM_ADD, NFPROTO_IPV4, NAT_TABLE, HOSTADDR_SET,
-				    &be, 4, NULL, 0, w);
-	}
 	rc = ward_nft_commit(fd, &b, err);
 	ward_nft_batch_free(&b);
+	/* Rootless: the host's addresses as of this start (never removed:
+	 * see ward_net_host_rules), after the layout was proved. */
+	if (rc == 0 && n->rootless && n->n_hostaddrs) {
+		uint32_t *be = ward_xcalloc(n->n_hostaddrs, sizeof(*be));
+
+		for (size_t i = 0; i < n->n_hostaddrs; i++)
+			be[i] = htonl(n->hostaddrs[i]);
+		rc = add_hostaddrs(fd, be, n->n_hostaddrs, err);
+		free(be);
+	}
 	return rc;
 }
 
 int ward_net_router_hostaddrs(const uint32_t *be, size_t n)
 {
-	struct ward_nft_batch b = {0};
 	ward_error_t err = NULL;
 	int fd = ward_nft_socket(&err), rc;
-	size_t i;
 
 	if (fd < 0) {
 		ward_error_free(&err);
 		return -1;
 	}
-	for (i = 0; i < n; i++) {
-		char a[INET_ADDRSTRLEN];
-		cleanup_free char *w = NULL;
-
-		fmt_addr(ntohl(be[i]), a);
-		w = ward_xasprintf("ip " NAT_TABLE " " HOSTADDR_SET " { %s }", a);
-		ward_nft_batch_elem(&b, WARD_NFT_ELEM_ADD, NFPROTO_IPV4, NAT_TABLE, HOSTADDR_SET,
-				    &be[i], 4, NULL, 0, w);
-	}
-	rc = ward_nft_commit(fd, &b, &err);
+	rc = add_hostaddrs(fd, be, n, &err);
 	ward_error_free(&err);
-	ward_nft_batch_free(&b);
 	close(fd);
 	return rc;
 }
@@ -1795,7 +2001,7 @@ static int publish_rootless(struct ward_net *n, ward_error_t *err)
 	}
 	n->router.holder_ctl = fd;
 	fmt_addr(n->addr, a);
-	for (i = 0; i < n->n_publish; i++) {
+	for (i = 0; i < 2 * n->n_publish; i++) {
 		char msg[64], ctl[CMSG_SPACE(sizeof(int))], ans = 0;
 		struct iovec iov = {.iov_base = msg};
 		struct msghdr mh = {.msg_iov = &iov,
@@ -1805,18 +2011,21 @@ static int publish_rootless(struct ward_net *n, ward_error_t *err)
 		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
 
 		iov.iov_len =
-			(size_t)snprintf(msg, sizeof(msg), "pub %s %u", a, n->publish[i].port);
+			(size_t)snprintf(msg, sizeof(msg), "pub %s %u", a, n->publish[i / 2].port);
 		memset(ctl, 0, sizeof(ctl));
 		cm->cmsg_level = SOL_SOCKET;
 		cm->cmsg_type = SCM_RIGHTS;
 		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		/* pub_fds[i]: the IPv4 and the IPv6 side (check_publish). */
+		if (n->pub_fds[i] < 0)
+			continue;
 		memcpy(CMSG_DATA(cm), &n->pub_fds[i], sizeof(int));
 		if (sendmsg(fd, &mh, MSG_NOSIGNAL) < 0 || read(fd, &ans, 1) != 1 || ans != 'o')
 			return ward_error_set(
 				err, EIO,
 				"--publish %u:%u: the router's holder did not take the "
 				"port",
-				n->publish[i].host_port, n->publish[i].port);
+				n->publish[i / 2].host_port, n->publish[i / 2].port);
 		close(n->pub_fds[i]);
 		n->pub_fds[i] = -1;
 	}
@@ -1977,7 +2186,7 @@ void ward_net_release(struct ward_net *n, bool init_gone)
 	free(n->hostaddrs);
 	n->hostaddrs = NULL;
 	n->n_hostaddrs = 0;
-	for (size_t i = 0; n->pub_fds && i < n->n_publish; i++)
+	for (size_t i = 0; n->pub_fds && i < 2 * n->n_publish; i++)
 		if (n->pub_fds[i] >= 0)
 			close(n->pub_fds[i]);
 	free(n->pub_fds);

@@ -109,7 +109,8 @@ struct ward_net {
 	struct ward_net_router router;
 	uint32_t *hostaddrs;
 	size_t n_hostaddrs;
-	int *pub_fds;	/* rootless --publish: the host's listening sockets, per publish */
+	int *pub_fds;	/* --publish: the host's sockets, two per publish (rootless: listening;
+			 * root: the IPv6 side held, bound); -1 for none */
 	char scope[48]; /* "DEV:INO" of state_dir: where names are unique */
 };
 
@@ -178,5 +179,14 @@ int ward_net_gc(void);
  * (ward_net_host_rules).  0, or -1 (no tables yet: the next start adds its
  * own list). */
 int ward_net_router_hostaddrs(const uint32_t *be, size_t n);
+
+/* Rootless: the narrowest `local` route whose addresses are listed one by
+ * one in the router's refusals (/24: 256 addresses); a wider one stops the
+ * start (the host answers on all of it, pasta would reach it). */
+#define WARD_NET_LOCAL_ROUTE_MIN 24
+/* The host's IPv4 `local` routes (RTN_LOCAL, any table; those in 127/8
+ * skipped): FN(network, prefix length, ARG) for each, host byte order.
+ * 0, or -1 when rtnetlink fails. */
+int ward_net_host_local_routes(void (*fn)(uint32_t net, unsigned prefix, void *arg), void *arg);
 
 #endif

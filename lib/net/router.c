@@ -648,7 +648,8 @@ static __attribute__((noreturn)) void netd_end(const char *dir, pid_t holder, pi
  * list then goes over only at the router's start). */
 static int netd_watch(void)
 {
-	struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = RTMGRP_IPV4_IFADDR};
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK,
+				 .nl_groups = RTMGRP_IPV4_IFADDR | RTMGRP_IPV4_ROUTE};
 	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
 
 	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
@@ -658,14 +659,39 @@ static int netd_watch(void)
 	return fd;
 }
 
-/* The host's IPv4 addresses but 127.0.0.0/8, in one write (at most 1024:
- * one pipe buffer), to the holder (host_addrs_in). */
+struct addr_list {
+	uint32_t be[1024];
+	size_t n;
+};
+
+/* The addresses of the host's local routes (AnyIP), as the supervisor
+ * lists them (net.c's collect_host_addresses; one wider than
+ * WARD_NET_LOCAL_ROUTE_MIN stops a start there; here the first 1024). */
+static void local_route_out(uint32_t net, unsigned prefix, void *arg)
+{
+	struct addr_list *l = arg;
+	uint32_t i;
+
+	if (prefix < WARD_NET_LOCAL_ROUTE_MIN)
+		prefix = WARD_NET_LOCAL_ROUTE_MIN;
+	for (i = 0; i < (1u << (32 - prefix)) && l->n < 1024; i++)
+		l->be[l->n++] = htonl(net + i);
+}
+
+/* The host's IPv4 addresses but 127.0.0.0/8, and those of its local routes,
+ * in one write (at most 1024: one pipe buffer), to the holder
+ * (host_addrs_in). */
 static void host_addrs_out(int fd)
 {
 	struct ifaddrs *ifa, *i;
-	uint32_t be[1024];
-	size_t n = 0;
+	static struct addr_list l;
+	uint32_t *be = l.be;
+	size_t n;
 
+	l.n = 0;
+	if (fd >= 0)
+		(void)ward_net_host_local_routes(local_route_out, &l);
+	n = l.n;
 	if (fd < 0 || getifaddrs(&ifa) < 0)
 		return;
 	for (i = ifa; i && n < 1024; i = i->ifa_next) {
