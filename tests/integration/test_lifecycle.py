@@ -63,7 +63,8 @@ def test_sigkill_of_ward_kills_the_sandbox(spawned):
     # A supervisor killed with SIGKILL cannot clean up; its empty cgroups
     # are removed by the next ward run (docs/cgroups.md).  They must not
     # outlive that.
-    assert any(os.path.exists(d) for d in cgroups), "expected stale cgroups to collect"
+    # (They are normally still there now; any other ward started on the
+    # machine in between, e.g. another suite's, collects them first.)
     r = run_ward("run", "--", "/bin/true")
     assert r.returncode == 0, r
     stale = sorted(d for d in cgroups if os.path.exists(d))
