@@ -506,3 +506,29 @@ def test_attack_one_client_cannot_take_every_relay(rootless_user):
         for c in held:
             c.close()
         stop(p)
+
+
+LOOPBACK_ONLY = r"""
+import os, socket, sys
+print("links", sorted(os.listdir("/sys/class/net")))
+for t in sys.argv[1:]:
+    try:
+        socket.create_connection((t, 47026), timeout=5).close()
+        print(t, "ok", flush=True)
+    except OSError as e:
+        print(t, "errno", e.errno, flush=True)
+"""
+
+
+def test_attack_loopback_only_sandbox_is_not_in_the_router(rootless_user, keeper):
+    # A sandbox of the same user with network.loopback only, while the
+    # user's router runs: it has its own namespace with lo alone, not the
+    # router's, so neither the router's range nor the world is routable.
+    targets = ["10.88.0.1", "192.0.2.1", "1.1.1.1"]
+    r = subprocess.run(as_user_argv([WARD, "run", "-q", "--allow", "network.loopback", "--",
+                                     "python3", "-c", LOOPBACK_ONLY, *targets], rootless_user),
+                       capture_output=True, text=True, timeout=TIMEOUT)
+    assert r.returncode == 0, r
+    assert "links ['lo']" in r.stdout, r
+    for t in targets:
+        assert f"{t} errno {errno.ENETUNREACH}" in r.stdout, (t, r)
