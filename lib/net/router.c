@@ -203,23 +203,47 @@ static void relay(int a, int b)
 
 /* Relays at once, of all the user's published ports: a client that opens
  * connections without end gets no more processes of the user's than this
- * (the connections beyond are closed at once). */
-#define MAX_RELAYS 512
+ * (the connections beyond are closed at once); and at most
+ * MAX_RELAYS_PER_CLIENT of them for one client address, so that one
+ * client cannot take every relay of the user's published ports. */
+#define MAX_RELAYS	      512
+#define MAX_RELAYS_PER_CLIENT 64
+static struct {
+	pid_t pid;
+	uint8_t from[16]; /* the client's address (IPv4: the first 4 bytes) */
+} relays[MAX_RELAYS];
 static unsigned n_relays;
 
 static void pub_accept(const struct pub *p)
 {
-	int c = accept4(p->lfd, NULL, NULL, SOCK_CLOEXEC), s;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int c = accept4(p->lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC), s;
+	uint8_t from[16] = {0};
+	unsigned i, same = 0;
 	pid_t pid;
 
 	if (c < 0)
 		return;
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		n_relays--;
-	pid = n_relays < MAX_RELAYS ? fork() : -1;
+	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
+		for (i = 0; i < n_relays; i++)
+			if (relays[i].pid == pid) {
+				relays[i] = relays[--n_relays];
+				break;
+			}
+	if (ss.ss_family == AF_INET)
+		memcpy(from, &((struct sockaddr_in *)(void *)&ss)->sin_addr, 4);
+	else if (ss.ss_family == AF_INET6)
+		memcpy(from, &((struct sockaddr_in6 *)(void *)&ss)->sin6_addr, 16);
+	for (i = 0; i < n_relays; i++)
+		same += memcmp(relays[i].from, from, sizeof(from)) == 0;
+	pid = n_relays < MAX_RELAYS && same < MAX_RELAYS_PER_CLIENT ? fork() : -1;
 	if (pid != 0) {
-		if (pid > 0)
+		if (pid > 0) {
+			relays[n_relays].pid = pid;
+			memcpy(relays[n_relays].from, from, sizeof(from));
 			n_relays++;
+		}
 		close(c);
 		return;
 	}

@@ -464,3 +464,71 @@ def test_attack_host_local_route_added_while_the_router_runs(rootless_user, keep
     finally:
         subprocess.run(["ip", "route", "del", "local", net, "dev", "lo", "table", "local"],
                        capture_output=True)
+
+
+# ---- the holder's relays ----
+
+def test_attack_one_client_cannot_take_every_relay(rootless_user):
+    # A client (of the LAN, say) opens connections to a published port and
+    # keeps them: each is a relay of the user's.  At most 512 relays run
+    # for all the user's published ports; one client address got all of
+    # them, and every published port of the user was then closed to
+    # everybody.  Now one client address gets at most 64.
+    port, inner, per_client = 47024, 8080, 64
+    p = None
+    held = []
+    try:
+        p = start([WARD, "run", "-q", "--allow", f"network.listen={inner}", "--publish",
+                   f"{port}:{inner}", "--", "python3", "-c", SERVER, str(inner), "sandbox"],
+                  rootless_user)
+        assert read_line(p.stdout, TIMEOUT).strip() == "listening", \
+            p.stderr.read() if p.poll() is not None else ""
+        assert answer(socket.AF_INET, "127.0.0.1", port) == b"sandbox"
+
+        def conn(src):
+            c = socket.socket()
+            c.settimeout(TIMEOUT)
+            c.bind((src, 0))
+            c.connect(("127.0.0.1", port))
+            return c
+
+        for _ in range(per_client):
+            c = conn("127.0.0.2")
+            held.append(c)
+            assert c.recv(100) == b"sandbox"
+        extra = conn("127.0.0.2")
+        held.append(extra)
+        assert extra.recv(100) == b"", "a 65th relay for one client address"
+        other = conn("127.0.0.3")
+        held.append(other)
+        assert other.recv(100) == b"sandbox"
+    finally:
+        for c in held:
+            c.close()
+        stop(p)
+
+
+LOOPBACK_ONLY = r"""
+import os, socket, sys
+print("links", sorted(os.listdir("/sys/class/net")))
+for t in sys.argv[1:]:
+    try:
+        socket.create_connection((t, 47026), timeout=5).close()
+        print(t, "ok", flush=True)
+    except OSError as e:
+        print(t, "errno", e.errno, flush=True)
+"""
+
+
+def test_attack_loopback_only_sandbox_is_not_in_the_router(rootless_user, keeper):
+    # A sandbox of the same user with network.loopback only, while the
+    # user's router runs: it has its own namespace with lo alone, not the
+    # router's, so neither the router's range nor the world is routable.
+    targets = ["10.88.0.1", "192.0.2.1", "1.1.1.1"]
+    r = subprocess.run(as_user_argv([WARD, "run", "-q", "--allow", "network.loopback", "--",
+                                     "python3", "-c", LOOPBACK_ONLY, *targets], rootless_user),
+                       capture_output=True, text=True, timeout=TIMEOUT)
+    assert r.returncode == 0, r
+    assert "links ['lo']" in r.stdout, r
+    for t in targets:
+        assert f"{t} errno {errno.ENETUNREACH}" in r.stdout, (t, r)
