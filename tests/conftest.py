@@ -52,7 +52,7 @@ DEFAULT_TIMEOUT = 30
 # memfds, the review's attacks on init and the host), the view, real
 # programs, learn's and spaces' holes.  Chosen for coverage per second.  Not
 # yet: test_layers (its matrix is root mode's; rootless layers need proofs
-# of their own), test_bundle_holes (docs/testing.md).
+# of their own; docs/testing.md).
 ROOTLESS_MODULES = {
     "test_escape.py",
     "test_resources.py",
@@ -61,6 +61,7 @@ ROOTLESS_MODULES = {
     "test_core_holes.py",
     "test_learn_holes.py",
     "test_space_holes.py",
+    "test_bundle_holes.py",
 }
 # The user the current test runs ward as (a RootlessUser), or None for root.
 _as_user = {"user": None}

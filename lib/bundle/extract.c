@@ -1193,12 +1193,17 @@ int ward_trust_load(const char *path, struct ward_trust *t, ward_error_t *err)
 	if (!S_ISREG(st.st_mode))
 		return ward_error_set(err, EINVAL, "trust policy %s: not a regular file", path);
 	/* Whoever can change the policy decides what bundles may do: as root,
-	 * accept only a file that root alone can change (as sudo does). */
-	if (geteuid() == 0 && (st.st_uid != 0 || (st.st_mode & 022)))
+	 * accept only a file that root alone can change (as sudo does); as an
+	 * ordinary user, a file of theirs or root's that no one else can change
+	 * (another user who could would grant bundles anything in the user's
+	 * sandboxes), as its directory above. */
+	if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & 022))
 		return ward_error_set(err, EPERM,
-				      "trust policy %s can be changed by others than root (owner "
-				      "uid %u, mode %04o): refused (chown root and chmod go-w it)",
-				      path, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+				      "trust policy %s can be changed by others than %s (owner "
+				      "uid %u, mode %04o): refused (%s and chmod go-w it)",
+				      path, geteuid() ? "you or root" : "root", (unsigned)st.st_uid,
+				      (unsigned)(st.st_mode & 07777),
+				      geteuid() ? "chown it to yourself" : "chown root");
 	if ((uint64_t)st.st_size > WARD_TRUST_MAX)
 		return ward_error_set(err, EFBIG, "trust policy %s: larger than %u bytes", path,
 				      WARD_TRUST_MAX);

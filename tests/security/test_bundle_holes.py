@@ -8,6 +8,16 @@ own trust policy (WARD_TRUST) in its own directory: /etc/ward/trust is never
 read or written.  Manifests are written by hand, as a hostile publisher
 would (`ward bundle create` checks entitlements; a publisher need not use
 it), then signed with `ward bundle sign`.
+
+Every test runs twice (ROOTLESS_MODULES, docs/testing.md): as root, and as
+the session's ordinary user.  As the user, the policy is the user's own,
+found where ward looks for it (HOME is the test's directory, the user's:
+~/.config/ward/trust, no WARD_TRUST), and the same lines are written to the
+system's policy that bounds it (WARD_TRUST_SYSTEM, a file of root's in a
+directory of root's, standing in for /etc/ward/trust): every attack meets
+both.  Messages name the user's policy, which decides first.  Files the
+test writes for ward (bundles, keys, policies) are given to the user
+(give_tree), as a user's own files would be.
 """
 
 import base64
@@ -20,20 +30,52 @@ import tarfile
 
 import pytest
 
-from conftest import EXIT_FAILURE, WARD, assert_ward_error, run_ward
+from conftest import (EXIT_FAILURE, WARD, as_user_argv, assert_ward_error, give_to_test_user,
+                      rootless, rootless_uid, run_ward)
 
 BUSYBOX = shutil.which("busybox") or "/bin/busybox"
 MINISIGN = shutil.which("minisign")
 
 
-class Pub:
-    """A test's directory: keys, a trust policy written as text, bundles."""
+def give_tree(path):
+    """Rootless: PATH and all below it belong to the test user (no-op as
+    root)."""
+    if not rootless():
+        return path
+    give_to_test_user(path)
+    for top, dirs, files in os.walk(path):
+        for n in dirs + files:
+            give_to_test_user(os.path.join(top, n))
+    return path
 
-    def __init__(self, path):
+
+def other_uid():
+    """A uid that is neither root nor the user ward runs as."""
+    return 1000 if rootless_uid() != 1000 else 1001
+
+
+class Pub:
+    """A test's directory: keys, a trust policy written as text, bundles.
+
+    Rootless: PATH is the user's and their HOME; the policy is
+    ~/.config/ward/trust, bounded by a copy in SYSDIR (root's)."""
+
+    def __init__(self, path, sysdir):
         self.path = path
-        self.trust = os.path.join(path, "trust")
-        self.env = dict(os.environ, WARD_TRUST=self.trust)
         self.root = None
+        self.bound = None
+        if rootless():
+            cfg = os.path.join(path, ".config", "ward")
+            os.makedirs(cfg, 0o755)
+            give_tree(os.path.join(path, ".config"))
+            self.trust = os.path.join(cfg, "trust")
+            self.bound = os.path.join(sysdir, "trust")
+            self.env = dict(os.environ, HOME=path, WARD_TRUST_SYSTEM=self.bound)
+            self.env.pop("WARD_TRUST", None)
+            self.env.pop("XDG_CONFIG_HOME", None)
+        else:
+            self.trust = os.path.join(path, "trust")
+            self.env = dict(os.environ, WARD_TRUST=self.trust)
 
     def p(self, *names):
         return os.path.join(self.path, *names)
@@ -59,9 +101,13 @@ class Pub:
         return self.ok("key", "show", pub).stdout.split()[2]
 
     def policy(self, *lines):
-        with open(self.trust, "w") as f:
-            f.write("".join(line + "\n" for line in lines))
-        os.chmod(self.trust, 0o644)
+        for path in (self.trust, self.bound):
+            if path is None:
+                continue
+            with open(path, "w") as f:
+                f.write("".join(line + "\n" for line in lines))
+            os.chmod(path, 0o644)
+        give_tree(self.trust)
 
     def rootfs(self):
         if self.root is None:
@@ -72,6 +118,7 @@ class Pub:
             os.symlink("busybox", os.path.join(self.root, "bin", "sh"))
             with open(os.path.join(self.root, "etc", "app", "hello.txt"), "w") as f:
                 f.write("hello from the bundle\n")
+            give_tree(self.root)
         return self.root
 
     def bundle(self, name, entitlements, tar=False, args=("-c", "cat /etc/app/hello.txt")):
@@ -86,20 +133,22 @@ class Pub:
         text += f"#@rootfs {digest}\n" + entitlements
         with open(os.path.join(d, "manifest"), "w") as f:
             f.write(text)
+        give_tree(d)
         if not tar:
             return d
         out = self.p(name + ".ward")
         with tarfile.open(out, "w") as t:
             t.add(d, arcname=".")
-        return out
+        return give_tree(out)
 
     def sign(self, key, bundle, *extra):
         self.ok("bundle", "sign", "--key", key, *extra, bundle)
 
 
 @pytest.fixture
-def pub(tmpdir_real):
-    return Pub(tmpdir_real)
+def pub(make_tmpdir, tmpdir_real):
+    # make_tmpdir: root's as root, the user's own in rootless mode.
+    return Pub(make_tmpdir(), tmpdir_real)
 
 
 def verdict(r):
@@ -339,20 +388,30 @@ def test_state_dir_writable_by_another_user_is_refused(pub, make_tmpdir):
     b = pub.bundle("app", "process.limit=32\n", tar=True)
     pub.sign(k, b)
     pub.policy(f"key {pub.pub_b64(p)} name=pub may=process.limit<=64")
-    hostile = make_tmpdir(uid=1000, gid=1000, mode=0o777)
+    # Another user's (make_tmpdir would give it to the rootless user).
+    other = other_uid()
+    hostile = make_tmpdir(mode=0o777)
+    os.chown(hostile, other, other)
     os.mkdir(os.path.join(hostile, "bundles"), 0o777)
-    os.chown(os.path.join(hostile, "bundles"), 1000, 1000)
+    os.chown(os.path.join(hostile, "bundles"), other, other)
     r = pub.ward("run", "--state-dir", hostile, b)
-    assert_ward_error(r, f"{hostile} belongs to uid 1000", "--state-dir")
+    assert_ward_error(r, f"{hostile} belongs to uid {other}", "--state-dir")
     assert os.listdir(os.path.join(hostile, "bundles")) == []
-    # Root's own directory left group-writable is refused too; a bundles
-    # directory of its own is made private again.
+    if rootless():
+        # And root's, to the user: as much another user's as uid 1000's.
+        os.chown(hostile, 0, 0)
+        r = pub.ward("run", "--state-dir", hostile, b)
+        assert_ward_error(r, f"{hostile} belongs to uid 0", "--state-dir")
+        assert os.listdir(os.path.join(hostile, "bundles")) == []
+    # The user's own directory (root's as root) left group-writable is
+    # refused too; a bundles directory of its own is made private again.
     mine = make_tmpdir(mode=0o777)
     r = pub.ward("run", "--state-dir", mine, b)
     assert_ward_error(r, f"{mine} can be changed by others (mode 0777)")
     os.chmod(mine, 0o755)
     os.mkdir(os.path.join(mine, "bundles"), 0o777)
     os.chmod(os.path.join(mine, "bundles"), 0o777)
+    give_to_test_user(os.path.join(mine, "bundles"))
     r = pub.ward("run", "-q", "--state-dir", mine, b)
     assert r.returncode == 0 and "hello from the bundle" in r.stdout, r
     assert os.stat(os.path.join(mine, "bundles")).st_mode & 0o777 == 0o700
@@ -367,8 +426,12 @@ def test_tree_that_does_not_fit_is_refused_before_writing(pub):
     pub.policy(f"key {pub.pub_b64(p)} name=pub may=process.limit<=64")
     small = pub.p("small")
     os.mkdir(small, 0o755)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,mode=0755", "h7-small", small],
-                   check=True)
+    # Rootless: the user's own (else ward stops at the owner, before the
+    # room check this test is about).
+    owner = f",uid={rootless_uid()},gid={rootless_uid() and os.stat(pub.path).st_gid}" \
+        if rootless() else ""
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,mode=0755" + owner, "h7-small",
+                    small], check=True)
     try:
         r = pub.ward("run", "--state-dir", small, b)
         assert_ward_error(r, "does not fit in", f"{small}/bundles", "--state-dir")
@@ -392,6 +455,7 @@ def test_hostile_names_do_not_reach_the_terminal(pub):
             if kind == tarfile.REGTYPE:
                 ti.size = len(data)
             t.addfile(ti, io.BytesIO(data) if kind == tarfile.REGTYPE else None)
+    give_tree(out)
     r = pub.ward("run", out)
     assert r.returncode == EXIT_FAILURE, r
     assert "\x1b" not in r.stderr and "\x07" not in r.stderr, r
@@ -405,6 +469,7 @@ def test_hostile_names_do_not_reach_the_terminal(pub):
     s = subprocess.run([MINISIGN, "-S", "-s", k, "-m", os.path.join(b, "manifest"), "-t",
                         "role:publisher"], stdin=subprocess.DEVNULL, capture_output=True)
     assert s.returncode == 0, s
+    give_tree(b)
     pub.policy(f"key {pub.pub_b64(p)} name=pub may=process.limit<=64")
     r = pub.ward("run", b)
     assert r.returncode == EXIT_FAILURE, r
@@ -431,8 +496,14 @@ def test_extracted_tree_carries_no_privilege(pub, make_tmpdir):
     pub.sign(k, out)
     pub.policy(f"key {pub.pub_b64(p)} name=pub may=process.limit<=64")
     state = make_tmpdir()
-    proc = subprocess.Popen([WARD, "run", "-q", "--state-dir", state,
-                             out], env=pub.env, stdout=subprocess.PIPE,
+    give_tree(out)
+    # Rootless: the user could set user.* attributes on their own files, and
+    # set-id bits; extraction must not either way.  security.capability
+    # needs CAP_SETFCAP over the file system, which the user lacks: the
+    # kernel would refuse it (EPERM), and extraction must not fail on it.
+    proc = subprocess.Popen(as_user_argv([WARD, "run", "-q", "--state-dir", state, out],
+                                         home=pub.env.get("HOME")),
+                            env=pub.env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
         found = None
@@ -465,22 +536,62 @@ def test_trust_policy_in_a_directory_others_can_change_is_refused(pub, make_tmpd
     k, p = pub.key("publisher")
     b = pub.bundle("app", "process.limit=32\n")
     pub.sign(k, b)
-    theirs = make_tmpdir(uid=1000, gid=1000, mode=0o755)
+    line = f"key {pub.pub_b64(p)} name=pub may=process.limit<=64"
+    other = other_uid()
+    theirs = make_tmpdir(mode=0o755)
+    os.chown(theirs, other, other)
     trust = os.path.join(theirs, "trust")
     with open(trust, "w") as f:
-        f.write(f"key {pub.pub_b64(p)} name=pub may=process.limit<=64\n")
+        f.write(line + "\n")
     os.chmod(trust, 0o644)
     env = dict(pub.env, WARD_TRUST=trust)
     r = pub.ward("run", b, env=env)
-    assert_ward_error(r, f"its directory {theirs} can be changed by others than root",
-                      "owner uid 1000")
-    # A link to it from a directory of root's is no way around.
+    # Rootless: the user's own directory is as good as root's for the
+    # user's own policy (by design, docs/bundles.md); another user's is not.
+    assert_ward_error(r, f"its directory {theirs} can be changed by others than "
+                      f"{'you or root' if rootless() else 'root'}", f"owner uid {other}")
+    # A link to it from a directory of root's (the user's) is no way around.
     link = pub.p("trust-link")
     os.symlink(trust, link)
+    give_to_test_user(link)
     r = pub.ward("run", b, env=dict(pub.env, WARD_TRUST=link))
     assert_ward_error(r, f"trust policy {link} is a symbolic link")
-    # The same file in root's own directory is used.
-    shutil.copy(trust, pub.trust)
+    # The same policy in root's own directory (the user's own) is used.
+    pub.policy(line)
+    r = pub.ward("run", "-q", b)
+    assert r.returncode == 0 and "hello from the bundle" in r.stdout, r
+
+
+def test_trust_policy_file_others_can_change_is_refused(pub, tmpdir_real):
+    """Whoever can change the policy file decides what bundles may do.  As
+    root ward took only a file of root's that no one else can write; as an
+    ordinary user it took any file (a hole: another user who owned it, or
+    could write it, granted bundles anything in that user's sandboxes).  A
+    user's policy must now be theirs or root's, writable by no one else,
+    just as its directory."""
+    k, p = pub.key("publisher")
+    b = pub.bundle("app", "process.limit=32\n")
+    pub.sign(k, b)
+    line = f"key {pub.pub_b64(p)} name=pub may=process.limit<=64"
+    pub.policy(line)
+    other = other_uid()
+    who = "you or root" if rootless() else "root"
+    # Another user's file, in a directory of root's that nobody else can
+    # change.
+    trust = os.path.join(tmpdir_real, "theirs")
+    with open(trust, "w") as f:
+        f.write(line + "\n")
+    os.chown(trust, other, other)
+    os.chmod(trust, 0o644)
+    r = pub.ward("run", b, env=dict(pub.env, WARD_TRUST=trust))
+    assert_ward_error(r, f"trust policy {trust} can be changed by others than {who}",
+                      f"owner uid {other}")
+    # The right owner, but writable by its group or by anyone.
+    for mode in (0o664, 0o646):
+        os.chmod(pub.trust, mode)
+        r = pub.ward("run", b)
+        assert_ward_error(r, f"trust policy {pub.trust} can be changed by others than {who}",
+                          f"mode {mode:04o}")
     os.chmod(pub.trust, 0o644)
     r = pub.ward("run", "-q", b)
     assert r.returncode == 0 and "hello from the bundle" in r.stdout, r
