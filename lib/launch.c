@@ -514,7 +514,14 @@ static __attribute__((noreturn)) void run_program(struct launch *l, int ab_read)
 		child_fail_err(efd, WARD_EXIT_FAILURE, &err);
 
 	phase("program: layers applied, execve");
-	execve(exe, l->o->argv, l->envp);
+	/* Reporting: execveat with AT_EMPTY_PATH (which a non-empty path
+	 * ignores) is the one exec the filter does not send to the supervisor
+	 * for an explanation (seccomp.c): the program starts without waiting
+	 * for it. */
+	if (l->sc_mode == WARD_SC_REPORT)
+		syscall(SYS_execveat, AT_FDCWD, exe, l->o->argv, l->envp, AT_EMPTY_PATH);
+	else
+		execve(exe, l->o->argv, l->envp);
 	{
 		int e = errno;
 
@@ -1254,6 +1261,37 @@ static pid_t program_pid(pid_t init)
 	return (pid_t)strtol(buf, NULL, 10);
 }
 
+/* The supervisor's explainer of denials: the rules by system call number
+ * (libseccomp's names resolved once each), the --denials-log file. */
+static struct ward_denials *open_denials(struct launch *l, FILE **jsonl, ward_error_t *err)
+{
+	struct ward_denials_options dopt = {0};
+
+	if (l->o->denials_log) {
+		int fd = open(l->o->denials_log,
+			      O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+		if (fd >= 0 && (*jsonl = fdopen(fd, "a")) == NULL)
+			close(fd);
+		if (*jsonl == NULL)
+			warn(l, "cannot open --denials-log %s: %s", l->o->denials_log,
+			     strerror(errno));
+	}
+	dopt.human = l->o->quiet_denials ? NULL : stderr;
+	dopt.jsonl = *jsonl;
+	dopt.learn = l->o->learn;
+	if (l->has_net && l->p->net == WARD_NET_PORTS && !l->p->net_lo_open) {
+		dopt.explain_connect = true;
+		dopt.peers = l->net.peers;
+		dopt.n_peers = l->net.n_peers;
+		dopt.landlock_net = (l->ll.handled_net & LANDLOCK_ACCESS_NET_CONNECT_TCP) != 0;
+	}
+	dopt.explain_exec = l->sc_mode == WARD_SC_REPORT;
+	dopt.ll = &l->ll;
+	dopt.landlock_audited = l->audit_fd >= 0;
+	return ward_denials_new(l->p, &dopt, err);
+}
+
 static int supervise(struct launch *l, pid_t init, int *wstatus, ward_error_t *err)
 {
 	struct ward_denials *d = NULL;
@@ -1262,7 +1300,6 @@ static int supervise(struct launch *l, pid_t init, int *wstatus, ward_error_t *e
 	cleanup_close int sfd = signalfd(-1, &l->fwd_mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	int notify = -1;
 	cleanup_close int listener = -1;
-	cleanup_close int jsonl_fd = -1;
 	FILE *jsonl = NULL;
 	int rc = 0;
 
@@ -1270,6 +1307,13 @@ static int supervise(struct launch *l, pid_t init, int *wstatus, ward_error_t *e
 		return ward_error_sys(err, "signalfd");
 	if (l->o->notify_fd > 2)
 		notify = l->o->notify_fd;
+	/* A listener will come (the filter reports or learns): its first
+	 * notification is the program's execve, which waits for the answer.
+	 * Make the explainer now, while init builds the view, not then. */
+	if (l->nsock[0] >= 0 && (d = open_denials(l, &jsonl, err)) == NULL) {
+		rc = -1;
+		goto done;
+	}
 	for (;;) {
 		nfds_t n = 0;
 		struct signalfd_siginfo si;
@@ -1305,42 +1349,9 @@ static int supervise(struct launch *l, pid_t init, int *wstatus, ward_error_t *e
 				prog = program_pid(init);
 			} else if ((pf[i].fd == listener || pf[i].fd == l->audit_fd) &&
 				   (pf[i].revents & POLLIN)) {
-				if (d == NULL) {
-					struct ward_denials_options dopt = {0};
-
-					if (l->o->denials_log) {
-						jsonl_fd = open(l->o->denials_log,
-								O_WRONLY | O_APPEND | O_CREAT |
-									O_CLOEXEC | O_NOFOLLOW,
-								0600);
-						if (jsonl_fd >= 0)
-							jsonl = fdopen(jsonl_fd, "a");
-						if (jsonl)
-							jsonl_fd = -1; /* owned by jsonl */
-						else
-							warn(l, "cannot open --denials-log %s: %s",
-							     l->o->denials_log, strerror(errno));
-					}
-					dopt.human = l->o->quiet_denials ? NULL : stderr;
-					dopt.jsonl = jsonl;
-					dopt.learn = l->o->learn;
-					if (l->has_net && l->p->net == WARD_NET_PORTS &&
-					    !l->p->net_lo_open) {
-						dopt.explain_connect = true;
-						dopt.peers = l->net.peers;
-						dopt.n_peers = l->net.n_peers;
-						dopt.landlock_net =
-							(l->ll.handled_net &
-							 LANDLOCK_ACCESS_NET_CONNECT_TCP) != 0;
-					}
-					dopt.explain_exec = l->sc_mode == WARD_SC_REPORT;
-					dopt.ll = &l->ll;
-					dopt.landlock_audited = l->audit_fd >= 0;
-					d = ward_denials_new(l->p, &dopt, err);
-					if (d == NULL) {
-						rc = -1;
-						goto done;
-					}
+				if (d == NULL && (d = open_denials(l, &jsonl, err)) == NULL) {
+					rc = -1;
+					goto done;
 				}
 				if (pf[i].fd == l->audit_fd) {
 					ward_denials_audit(d, l->audit_fd, &prog, 1);

@@ -538,13 +538,38 @@ int ward_seccomp_prepare_mode(const struct ward_policy *p, enum ward_sc_mode mod
 				rules.rules[i].action = WARD_SC_NOTIFY;
 	/* execve(2) and execveat(2) go past the supervisor too, which explains
 	 * one that the mount layer or Landlock will refuse, and lets every one
-	 * go on (SECCOMP_USER_NOTIF_FLAG_CONTINUE: the layers decide). */
-	if (mode == WARD_SC_REPORT)
-		for (size_t i = 0; i < rules.n; i++)
-			if ((strcmp(rules.rules[i].syscall, "execve") == 0 ||
-			     strcmp(rules.rules[i].syscall, "execveat") == 0) &&
-			    rules.rules[i].action == WARD_SC_ALLOW && rules.rules[i].n_args == 0)
-				rules.rules[i].action = WARD_SC_NOTIFY;
+	 * go on (SECCOMP_USER_NOTIF_FLAG_CONTINUE: the layers decide).  Except
+	 * execveat with AT_EMPTY_PATH: fexecve's "" names no path to explain,
+	 * and it is how the launcher executes the program (with its path,
+	 * where the flag changes nothing) without waiting for a supervisor
+	 * that has nothing to say about it (ward checked the path itself).
+	 * Only the explanation depends on it: the call goes on in both
+	 * branches, and the layers refuse it or not alike. */
+	if (mode == WARD_SC_REPORT) {
+		size_t n_before = rules.n;
+
+		for (size_t i = 0; i < n_before; i++) {
+			struct ward_sc_rule *r = &rules.rules[i];
+
+			if ((strcmp(r->syscall, "execve") != 0 &&
+			     strcmp(r->syscall, "execveat") != 0) ||
+			    r->action != WARD_SC_ALLOW || r->n_args != 0)
+				continue;
+			r->action = WARD_SC_NOTIFY;
+			if (strcmp(r->syscall, "execveat") != 0)
+				continue;
+			r->n_args = 1;
+			r->args[0] = (struct ward_sc_arg){
+				.index = 4, .op = WARD_SC_OP_MASKED_EQ, .a = AT_EMPTY_PATH, .b = 0};
+			rules.rules =
+				ward_xrealloc(rules.rules, (rules.n + 1) * sizeof(*rules.rules));
+			r = &rules.rules[i];
+			rules.rules[rules.n] = *r;
+			rules.rules[rules.n].action = WARD_SC_ALLOW;
+			rules.rules[rules.n].args[0].b = AT_EMPTY_PATH;
+			rules.n++;
+		}
+	}
 	cache_key(&rules, out->hash);
 
 	if (cache_dir) {
