@@ -22,6 +22,7 @@
 #include "entitlements.h"
 #include "launch.h"
 #include "net/net.h"
+#include "rootless.h"
 #include "util.h"
 
 static void add_option(char ***v, size_t *n, char *s)
@@ -73,6 +74,47 @@ static bool overlaps(const char *a, const char *b)
 	return strncmp(ra, rb, nb) == 0 && ra[nb] == '/';
 }
 
+/* Rootless, the view covers this run's state directory and the user's
+ * default one with an empty read-only tmpfs wherever a grant would show
+ * them (lib/mount.c, hide_state): what lies beneath them is out of the
+ * sandbox's reach whatever it is granted, so a grant of the home does not
+ * need refusing for the attestation files kept there. */
+static bool hidden_rootless(const char *path, const struct ward_run_options *o)
+{
+	cleanup_free char *def = NULL;
+	char rp[PATH_MAX];
+	const char *dirs[2];
+	size_t i;
+
+	if (!ward_rootless())
+		return false;
+	if (realpath(path, rp) == NULL) {
+		/* Not there yet (the key of a first launch): its directory. */
+		cleanup_free char *d = ward_xstrdup(path);
+		char *slash = strrchr(d, '/');
+
+		if (slash == NULL || slash == d)
+			return false;
+		*slash = '\0';
+		if (realpath(d, rp) == NULL)
+			return false;
+	}
+	def = ward_default_state_dir_path();
+	dirs[0] = o->state_dir;
+	dirs[1] = def;
+	for (i = 0; i < 2; i++) {
+		char rd[PATH_MAX];
+		size_t n;
+
+		if (dirs[i] == NULL || realpath(dirs[i], rd) == NULL)
+			continue;
+		n = strlen(rd);
+		if (strncmp(rp, rd, n) == 0 && (rp[n] == '/' || rp[n] == '\0'))
+			return true;
+	}
+	return false;
+}
+
 static int guard_refuse(const char *grant, const char *origin, const char *what, const char *path,
 			ward_error_t *err)
 {
@@ -112,8 +154,8 @@ int attest_hook_guard(const struct ward_policy *p, const struct ward_run_options
 	 * guarded wherever it exists all the same: root's default key lies
 	 * outside every state directory (/var/lib/ward/attest) and outlives
 	 * an attestation directory in /run. */
-	key = access(c.key, F_OK) == 0;
-	dir = measured || access(c.dir, F_OK) == 0;
+	key = access(c.key, F_OK) == 0 && !hidden_rootless(c.key, o);
+	dir = (measured || access(c.dir, F_OK) == 0) && !hidden_rootless(c.dir, o);
 	if (!dir && !key) {
 		ward_attest_config_free(&c);
 		return 0;

@@ -724,3 +724,30 @@ def test_memfd_exec_under_scratch_noexec_is_what_explain_says(user):
         assert f"rootless: vm.memfd_noexec stays {host}" in e.stdout, e
     # MFD_EXEC itself is refused by the filter either way.
     assert "refused: memfd_create with MFD_EXEC" in e.stdout
+
+
+@pytest.mark.parametrize("grant", ["fs.read", "fs.write"])
+def test_grant_of_the_home_with_attestation_files_in_the_state(user, grant):
+    # The user's attestation directory and software host key lie in the
+    # user's state directory, which the view hides wherever a grant shows
+    # it: a grant of the home is not refused for them (it was, once any
+    # bundle had been run, so fs.write=~ stopped working), and the key
+    # stays out of the sandbox's reach.
+    state = os.path.join(user.home, ".local/state/ward/run")
+    attest = os.path.join(state, "attest")
+    os.makedirs(attest, mode=0o700, exist_ok=True)
+    key = os.path.join(attest, "host.key")
+    try:
+        with open(key, "w") as f:
+            f.write("not a real key\n")
+        for d in (os.path.join(user.home, ".local"), os.path.join(user.home, ".local/state"),
+                  os.path.join(user.home, ".local/state/ward"), state, attest, key):
+            os.chown(d, user.uid, user.gid)
+        os.chmod(key, 0o600)
+        r = as_user(user, "run", "--best-effort", "-a", f"{grant}={user.home}", "--",
+                    "/bin/sh", "-c", f"cat {key} || echo unreadable")
+        assert r.returncode == 0, r
+        assert "not a real key" not in r.stdout, r
+        assert "unreadable" in r.stdout, r
+    finally:
+        shutil.rmtree(attest, ignore_errors=True)
