@@ -33,7 +33,8 @@ import subprocess
 
 import pytest
 
-from conftest import HELPERS, PROBE, REPO, ROOTLESS_MODULES, WARD, run_probe_host, run_ward
+from conftest import (HELPERS, PROBE, REPO, ROOTLESS_MODULES, WARD, as_user_argv, rootless,
+                      run_probe_host, run_ward)
 from layerlib import entered, need_layerdrop, run_layers, started  # noqa: F401
 
 # Tests that run as root and as the rootless test user (docs/testing.md).
@@ -203,8 +204,6 @@ _NO_USERNS_DROP = ("the capability layer alone needs the user namespace left out
                    "the user cannot; the user namespace answers first")
 _NO_SUBIDS = ("its proof needs a second uid inside the sandbox (subordinate ranges): the "
               "set-id newuidmap loses its privilege under layerdrop's ptrace")
-_ROOT_WRITES = ("its proof copies a program into the sandbox's /tmp as host root, whom the "
-                "user's namespace does not map (EOVERFLOW); not yet done as the user")
 ROOTLESS_UNPROVEN = {
     ("load a kernel module", r"capabilities: no CAP_SYS_MODULE"): _NO_USERNS_DROP,
     ("load a kernel module", r"namespaces: capabilities in a user namespace never reach"):
@@ -238,10 +237,7 @@ ROOTLESS_UNPROVEN = {
     ("gain privileges through a setuid program", r"no_new_privs: set"): _NO_SUBIDS,
     ("gain privileges through a setuid program", r"mounts: every mount is nosuid"): _NO_SUBIDS,
     ("gain privileges through a setuid program", r"identity: setuid-root files belong"):
-        _ROOT_WRITES,
-    ("execute what the program wrote", r"landlock: execute only beneath"): _ROOT_WRITES,
-    ("execute what the program wrote", r"mounts: /tmp, /dev/shm and fs.write grants noexec"):
-        _ROOT_WRITES,
+        _NO_SUBIDS,
 }
 
 
@@ -934,6 +930,19 @@ def test_memfd_noexec_alone():
     assert c["uid"] == "0", c
 
 
+def put_program(path):
+    """A copy of the probe at PATH, mode 0755.  Rootless: made by the user
+    (host root is not mapped in the user's namespaces: its file could not
+    be made in the sandbox's /tmp, EOVERFLOW), as the program would."""
+    if rootless():
+        subprocess.run(as_user_argv(["install", "-m", "0755", PROBE, path]), check=True,
+                       timeout=30)
+        return
+    shutil.copy(PROBE, path)
+    os.chmod(path, 0o755)
+
+
+@BOTH_MODES
 def test_exec_landlock_alone(started):
     # A copy of the probe the test puts into the sandbox's /tmp (what a
     # program would download there): Landlock grants execute only beneath the
@@ -941,9 +950,7 @@ def test_exec_landlock_alone(started):
     # /tmp be mounted so.
     def run(drop):
         s = started("execv", "-", "ids", drop=drop, allow=STRICT)
-        path = f"/proc/{s.program}/root/tmp/downloaded"
-        shutil.copy(PROBE, path)
-        os.chmod(path, 0o755)
+        put_program(f"/proc/{s.program}/root/tmp/downloaded")
         return s.finish("/tmp/downloaded")
 
     blocked(run(["noexec"]), "EACCES")
@@ -957,11 +964,11 @@ def _exec_downloaded(started, drop, allow, where):
     # A grant is the host's directory itself; /tmp is the sandbox's own.
     path = (f"/proc/{s.program}/root{where}/downloaded" if where == "/tmp"
             else f"{where}/downloaded")
-    shutil.copy(PROBE, path)
-    os.chmod(path, 0o755)
+    put_program(path)
     return s.finish(f"{where}/downloaded")
 
 
+@BOTH_MODES
 def test_exec_noexec_alone(started):
     # fs.scratch.noexec: /tmp is mounted noexec; Landlock left out, the
     # mount alone refuses (EACCES).
