@@ -317,6 +317,21 @@ def test_every_rootless_matrix_pair_is_proven(policy, ward_mode):
 
 
 @pytest.mark.parametrize("ward_mode", ["rootless"], indirect=True)
+@pytest.mark.parametrize("policy", [["network.outbound"], ["network.connect=10.0.0.1:80"]],
+                         ids=lambda p: p[0])
+def test_rootless_matrix_names_the_router(ward_mode, policy):
+    # As the user, the network rows name the user's router (docs/network.md),
+    # not the host's ward0, NAT or input chain, which a rootless sandbox
+    # never touches.
+    layers = [layer for row in matrix(policy) if row["operation"] == "reach the network"
+              for layer in row["layers"]]
+    text = "\n".join(layers)
+    assert "router" in text, layers
+    for root_only in ("ward_nat", "on the host", "through the host", "NAT to the host"):
+        assert root_only not in text, layers
+
+
+@pytest.mark.parametrize("ward_mode", ["rootless"], indirect=True)
 def test_every_rootless_exception_names_a_matrix_entry(ward_mode):
     # An entry of ROOTLESS_PROOFS or ROOTLESS_UNPROVEN that no rootless
     # matrix lists any more is stale.
