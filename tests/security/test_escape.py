@@ -419,8 +419,8 @@ def test_kill_init_denied():
     # Rootless: init is the user's uid, as the program is (no uid pool), so
     # the kernel's signal check passes without Landlock: Landlock's signal
     # scoping alone refuses (filter and capability drop left out), and
-    # without it the signal reaches init (docs/threat-model/rootless.md:
-    # harm bounded to the sandbox itself, which the program may end anyway).
+    # without it the signal reaches init, which forwards it to the program
+    # (docs/threat-model/rootless.md: the program could signal itself).
     blocked(run_layers("kill", "1", "0", drop=["seccomp", "caps"]), "EPERM")
     works(run_layers("kill", "1", "0", drop=["landlock", "caps"]))
 
