@@ -211,13 +211,17 @@ size_t ward_threat_matrix(const struct ward_policy *p, int abi, struct ward_thre
 	} else if (p->net == WARD_NET_LOOPBACK) {
 		add(t, "namespaces: own network namespace with loopback only");
 	} else if (p->net == WARD_NET_PORTS) {
-		add(t, "namespaces: own network namespace; one veth into ward0, no route "
-		       "anywhere but through the host");
+		add(t, rl ? "namespaces: own network namespace; one veth into ward0 of your "
+			    "router (not the host's namespace), no route anywhere but through it"
+			  : "namespaces: own network namespace; one veth into ward0, no route "
+			    "anywhere but through the host");
 		if (!p->net_admin)
 			add(t, "nftables: inside its namespace only the network.connect "
 			       "destinations and network.listen ports, the rest dropped");
-		add(t, "nftables: on the host, forwarded only to its network.connect "
-		       "destinations");
+		add(t, rl ? "nftables: in your router, forwarded only to its network.connect "
+			    "destinations"
+			  : "nftables: on the host, forwarded only to its network.connect "
+			    "destinations");
 		if (ll && abi >= 4 && !p->net_lo_open)
 			add(t, "landlock: TCP connect and bind only to the granted ports");
 		if (!HAS_CAP(p, CAP_NET_ADMIN))
@@ -225,10 +229,18 @@ size_t ward_threat_matrix(const struct ward_policy *p, int abi, struct ward_thre
 			       "routes)");
 	} else if (p->net == WARD_NET_OUTBOUND) {
 		/* Outbound reaches the network by design: what still holds. */
-		add(t, "namespaces: own network namespace; one veth into the bridge ward0, "
-		       "NAT to the host's networks");
-		add(t, "namespaces: no service of the host itself is reachable (nftables "
-		       "ward_nat, input from ward0 rejected)");
+		if (rl) {
+			/* docs/network.md, rootless: the router and pasta. */
+			add(t, "namespaces: own network namespace; one veth into the bridge ward0 "
+			       "of your router, out through pasta as your own sockets");
+			add(t, "namespaces: no service of the host itself is reachable (the "
+			       "router's guard chain rejects every address of the host)");
+		} else {
+			add(t, "namespaces: own network namespace; one veth into the bridge ward0, "
+			       "NAT to the host's networks");
+			add(t, "namespaces: no service of the host itself is reachable (nftables "
+			       "ward_nat, input from ward0 rejected)");
+		}
 		add(t, "namespaces: an isolated bridge port, no other sandbox is reachable");
 		if (!HAS_CAP(p, CAP_NET_ADMIN))
 			add(t, "capabilities: no CAP_NET_ADMIN (cannot change its address or "

@@ -50,9 +50,9 @@ DEFAULT_TIMEOUT = 30
 # docs/testing.md): the security battery's escape attempts, resource bombs
 # and issue-11 holes (test_core_holes: set-id modes, file capabilities,
 # memfds, the review's attacks on init and the host), the view, real
-# programs, learn's and spaces' holes.  Chosen for coverage per second.  Not
-# yet: test_layers (its matrix is root mode's; rootless layers need proofs
-# of their own; docs/testing.md).
+# programs, learn's, spaces' and bundles' holes.  Chosen for coverage per
+# second.  test_layers is not here: the proofs that apply run in both modes
+# by its own BOTH_MODES mark (docs/testing.md).
 ROOTLESS_MODULES = {
     "test_escape.py",
     "test_resources.py",

@@ -72,6 +72,15 @@ def full_argv(probe_args, drop=(), **kw):
     return out + ["--"] + argv
 
 
+def as_mode(argv, tmp=None):
+    """ARGV run as the rootless test user in rootless mode (layerdrop runs
+    as the user too: it traces its own child); TMP, the directory of the
+    denials log, is given to the user."""
+    if conftest.rootless() and tmp is not None:
+        conftest.give_to_test_user(tmp)
+    return conftest.as_user_argv(argv)
+
+
 class LayerResult(ProbeResult):
     def __init__(self, r, drop, denials):
         super().__init__(r)
@@ -124,8 +133,8 @@ def run_layers(*probe_args, drop=(), allow=(), ward_opts=(), uid_base=None, stdi
     """Run the probe with DROP left out; return a LayerResult (the probe ran)."""
     with tempfile.TemporaryDirectory(prefix="ward-layers-", dir="/var/tmp") as d:
         log = os.path.join(d, "denials.json")
-        argv = full_argv(probe_args, drop=drop, allow=allow, ward_opts=ward_opts,
-                         denials_log=log, uid_base=uid_base)
+        argv = as_mode(full_argv(probe_args, drop=drop, allow=allow, ward_opts=ward_opts,
+                                 denials_log=log, uid_base=uid_base), d)
         with subprocess.Popen(argv, stdin=stdin if stdin is not None else subprocess.DEVNULL,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                               errors="replace", preexec_fn=preexec_fn) as p:
@@ -163,8 +172,9 @@ class Started:
         self.log = os.path.join(self.tmp, "denials.json")
         self.drop = drop
         self.timeout = timeout
-        self.argv = full_argv(["then-stdin", *probe_args], drop=drop, allow=allow,
-                              ward_opts=ward_opts, denials_log=self.log, uid_base=uid_base)
+        self.argv = as_mode(full_argv(["then-stdin", *probe_args], drop=drop, allow=allow,
+                                      ward_opts=ward_opts, denials_log=self.log,
+                                      uid_base=uid_base), self.tmp)
         self.p = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True, errors="replace",
                                   start_new_session=True, preexec_fn=preexec_fn)

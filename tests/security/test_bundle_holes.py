@@ -70,7 +70,11 @@ class Pub:
             give_tree(os.path.join(path, ".config"))
             self.trust = os.path.join(cfg, "trust")
             self.bound = os.path.join(sysdir, "trust")
-            self.env = dict(os.environ, HOME=path, WARD_TRUST_SYSTEM=self.bound)
+            # ward's state (extracted bundles, the measurement log of bundle
+            # runs) in the test's directory too: the user's default one is
+            # shared by the session's other rootless tests.
+            self.env = dict(os.environ, HOME=path, WARD_TRUST_SYSTEM=self.bound,
+                            XDG_STATE_HOME=os.path.join(path, ".local", "state"))
             self.env.pop("WARD_TRUST", None)
             self.env.pop("XDG_CONFIG_HOME", None)
         else:

@@ -33,8 +33,12 @@ import subprocess
 
 import pytest
 
-from conftest import HELPERS, PROBE, REPO, WARD, run_probe_host, run_ward
+from conftest import (HELPERS, PROBE, REPO, ROOTLESS_MODULES, WARD, as_user_argv, rootless,
+                      run_probe_host, run_ward)
 from layerlib import entered, need_layerdrop, run_layers, started  # noqa: F401
+
+# Tests that run as root and as the rootless test user (docs/testing.md).
+BOTH_MODES = pytest.mark.parametrize("ward_mode", ["root", "rootless"], indirect=True)
 
 # ---------------------------------------------------------------- the matrix
 
@@ -173,6 +177,70 @@ POLICIES = [
 ]
 
 
+# Rootless mode (`ward explain` as an ordinary user): the matrix drops the
+# identity rows (every sandbox of a user is that user's uid) and
+# vm.memfd_noexec (the host's), and names two layers differently.  A pair
+# is proven in rootless mode by a test that runs there too (BOTH_MODES
+# here, or a module of ROOTLESS_MODULES), found in PROOFS or in
+# ROOTLESS_PROOFS; or it is in ROOTLESS_UNPROVEN with the reason.
+ROOTLESS_PROOFS = [
+    # Filter, Landlock and capability drop left out: the program holds
+    # CAP_SYS_ADMIN of its own (nested) user namespace, and the mount
+    # namespace belongs to init's: EPERM; in a mount namespace of its own the
+    # mount works.
+    ("mount a filesystem",
+     r"namespaces: the mount namespace belongs to init's user namespace, not the program's",
+     "test_mount_userns_alone"),
+]
+
+# Pairs no test proves alone in rootless mode, and why.  layerdrop runs as
+# the user: it cannot leave the user namespace out (there is no host uid 0
+# to fall back to), and a set-id newuidmap it traces loses its privilege
+# (so nothing that needs subordinate ranges, such as security.user, starts
+# under it).  Each of these layers is still in place, and the
+# battery's [rootless] runs show the operation blocked; what is missing is
+# the proof that this one layer, alone, would block it.
+_NO_USERNS_DROP = ("the capability layer alone needs the user namespace left out, which "
+                   "the user cannot; the user namespace answers first")
+_NO_SUBIDS = ("its proof needs a second uid inside the sandbox (subordinate ranges): the "
+              "set-id newuidmap loses its privilege under layerdrop's ptrace")
+ROOTLESS_UNPROVEN = {
+    ("load a kernel module", r"capabilities: no CAP_SYS_MODULE"): _NO_USERNS_DROP,
+    ("load a kernel module", r"namespaces: capabilities in a user namespace never reach"):
+        "its control leaves the user namespace out",
+    ("open a raw or packet socket", r"capabilities: no CAP_NET_RAW"): _NO_USERNS_DROP,
+    ("open a raw or packet socket", r"namespaces: own network namespace \(nothing"):
+        "its control leaves the user namespace out",
+    ("change the system clock", r"capabilities: no CAP_SYS_TIME"): _NO_USERNS_DROP,
+    ("change the system clock", r"namespaces: CAP_SYS_TIME counts only"):
+        "its control leaves the user namespace out",
+    ("load a BPF program", r"capabilities: no CAP_BPF"): _NO_USERNS_DROP,
+    ("load a BPF program", r"namespaces: privileged BPF needs"):
+        "its control leaves the user namespace out",
+    ("open perf events", r"capabilities: no CAP_PERFMON"): _NO_USERNS_DROP,
+    ("leave a set-id file on the host", r"capabilities: never CAP_FSETID"): _NO_USERNS_DROP,
+    ("open a raw or packet socket", r"namespaces: CAP_NET_RAW only over"): _NO_SUBIDS,
+    # network.outbound/connect/listen: the user's router (docs/network.md)
+    # maps a uid range with newuidmap, which does not start under layerdrop.
+    # The layers are shown together, not alone, by
+    # tests/network/test_rootless_net.py and
+    # tests/security/test_rootless_net_holes.py.  (`ward explain` as the user
+    # still says "on the host" and "ward_nat" for rules that are in the
+    # router's namespace: docs/threat-model/layers.md.)
+    ("reach the network", r"namespaces: own network namespace; one veth"): _NO_SUBIDS,
+    ("reach the network", r"namespaces: no service of the host itself"): _NO_SUBIDS,
+    ("reach the network", r"namespaces: an isolated bridge port"): _NO_SUBIDS,
+    ("reach the network", r"nftables: "): _NO_SUBIDS,
+    ("reach the network", r"landlock: TCP connect and bind only to the granted ports"):
+        _NO_SUBIDS,
+    ("reach the network", r"capabilities: no CAP_NET_ADMIN"): _NO_SUBIDS,
+    ("gain privileges through a setuid program", r"no_new_privs: set"): _NO_SUBIDS,
+    ("gain privileges through a setuid program", r"mounts: every mount is nosuid"): _NO_SUBIDS,
+    ("gain privileges through a setuid program", r"identity: setuid-root files belong"):
+        _NO_SUBIDS,
+}
+
+
 def matrix(policy):
     args = ["explain", "--json"]
     for a in policy:
@@ -206,6 +274,80 @@ def test_every_matrix_pair_is_proven(policy):
     assert not missing, ("matrix entries without a test that proves the layer alone "
                          "(add one to PROOFS in tests/security/test_layers.py):\n  " +
                          "\n  ".join(missing))
+
+
+def _runs_rootless(name):
+    """Does the proof NAME also run as the rootless test user?"""
+    if "::" in name:
+        return os.path.basename(name.split("::")[0]) in ROOTLESS_MODULES
+    for m in getattr(globals().get(name), "pytestmark", []):
+        if m.name == "parametrize" and m.args[0] == "ward_mode" and "rootless" in m.args[1]:
+            return True
+    return False
+
+
+def _rootless_unproven(op, layer):
+    return [k for k in ROOTLESS_UNPROVEN if k[0] == op and re.match(k[1], layer)]
+
+
+@pytest.mark.parametrize("ward_mode", ["rootless"], indirect=True)
+@pytest.mark.parametrize("policy", POLICIES, ids=lambda p: ",".join(p) or "default")
+def test_every_rootless_matrix_pair_is_proven(policy, ward_mode):
+    r = run_ward("explain", "--json", *[x for a in policy for x in ("--allow", a)])
+    if r.returncode != 0:
+        # An entitlement that needs host privilege: refused by name.
+        assert r.stderr.startswith("ward: "), r
+        return
+    missing = []
+    for row in json.loads(r.stdout)["defense_in_depth"]:
+        for layer in row["layers"]:
+            op = row["operation"]
+            found = [t for o, rx, t in ROOTLESS_PROOFS + PROOFS
+                     if o == op and re.match(rx, layer)]
+            unproven = _rootless_unproven(op, layer)
+            if unproven:
+                continue
+            if not found:
+                missing.append(f"{op!r} / {layer!r}: no test")
+            elif not _defined(found[0]) or not _runs_rootless(found[0]):
+                missing.append(f"{op!r} / {layer!r}: {found[0]} does not run rootless")
+    assert not missing, ("rootless matrix entries without a rootless proof (run the proof "
+                         "in both modes, add one to ROOTLESS_PROOFS, or say why in "
+                         "ROOTLESS_UNPROVEN):\n  " + "\n  ".join(missing))
+
+
+@pytest.mark.parametrize("ward_mode", ["rootless"], indirect=True)
+@pytest.mark.parametrize("policy", [["network.outbound"], ["network.connect=10.0.0.1:80"]],
+                         ids=lambda p: p[0])
+def test_rootless_matrix_names_the_router(ward_mode, policy):
+    # As the user, the network rows name the user's router (docs/network.md),
+    # not the host's ward0, NAT or input chain, which a rootless sandbox
+    # never touches.
+    layers = [layer for row in matrix(policy) if row["operation"] == "reach the network"
+              for layer in row["layers"]]
+    text = "\n".join(layers)
+    assert "router" in text, layers
+    for root_only in ("ward_nat", "on the host", "through the host", "NAT to the host"):
+        assert root_only not in text, layers
+
+
+@pytest.mark.parametrize("ward_mode", ["rootless"], indirect=True)
+def test_every_rootless_exception_names_a_matrix_entry(ward_mode):
+    # An entry of ROOTLESS_PROOFS or ROOTLESS_UNPROVEN that no rootless
+    # matrix lists any more is stale.
+    seen = set()
+    for policy in POLICIES:
+        r = run_ward("explain", "--json", *[x for a in policy for x in ("--allow", a)])
+        if r.returncode != 0:
+            continue
+        for row in json.loads(r.stdout)["defense_in_depth"]:
+            for layer in row["layers"]:
+                seen |= {(o, rx) for o, rx, _ in ROOTLESS_PROOFS
+                         if o == row["operation"] and re.match(rx, layer)}
+                seen |= set(_rootless_unproven(row["operation"], layer))
+    stale = [k for k in [(o, rx) for o, rx, _ in ROOTLESS_PROOFS] + list(ROOTLESS_UNPROVEN)
+             if k not in seen]
+    assert not stale, f"rootless entries no matrix lists any more: {stale}"
 
 
 def test_every_proof_names_a_matrix_entry():
@@ -293,6 +435,7 @@ FILTERED = {
 
 
 @pytest.mark.parametrize("op", sorted(FILTERED))
+@BOTH_MODES
 def test_filter_denies(op):
     probe_args, syscall, arg = FILTERED[op]
     r = blocked(run_layers(*probe_args), "EPERM")
@@ -301,6 +444,7 @@ def test_filter_denies(op):
         f"another layer answered, and the filter's rule is missing\n{r!r}\n{r.denials}")
 
 
+@BOTH_MODES
 def test_filter_denies_tiocsti():
     master, slave = os.openpty()
     try:
@@ -356,6 +500,7 @@ def test_caps_alone(name):
     assert c.returncode == 0 and c.errno != errno, c
 
 
+@BOTH_MODES
 def test_mount_caps_alone():
     # Without a user namespace of its own, a mount namespace of its own needs
     # CAP_SYS_ADMIN in the program's user namespace: the capability layer
@@ -399,6 +544,7 @@ def test_userns_alone(name):
         assert r["ifs"] == "lo", r
 
 
+@BOTH_MODES
 def test_mount_userns_alone():
     drop = ["seccomp", "landlock", "caps"]
     cap_bit(works(run_layers("caps", drop=drop)), "CAP_SYS_ADMIN", CAP["CAP_SYS_ADMIN"])
@@ -421,6 +567,7 @@ def test_raw_socket_in_a_netns_it_does_not_own():
 
 # ---------------------------------------------------------------- Landlock alone
 
+@BOTH_MODES
 def test_mount_landlock_alone():
     # Filter and capability drop left out: a mount namespace of its own,
     # where CAP_SYS_ADMIN counts, and only Landlock refuses the mount.
@@ -438,6 +585,7 @@ def test_mount_landlock_alone():
         works(run_layers("userns-mount", drop=["seccomp", "landlock"]))
 
 
+@BOTH_MODES
 def test_tcp_landlock_alone():
     # Filter left out: the network namespace would say ENETUNREACH (lo is
     # down); Landlock refuses first, with EACCES, which only it gives.
@@ -450,6 +598,7 @@ def test_tcp_landlock_alone():
     assert r.errno == "ENETUNREACH", r
 
 
+@BOTH_MODES
 def test_abstract_socket_landlock_alone(started, entered):
     # A process outside the sandbox listens on an abstract socket inside the
     # sandbox's own network namespace: the name exists there, and only
@@ -472,6 +621,7 @@ def _same_user_target(started, entered, cmd, drop):
 
 
 @pytest.mark.parametrize("cmd,allowed", [("ptrace", None), ("vm-read", "EFAULT")])
+@BOTH_MODES
 def test_landlock_alone_ptrace(started, entered, cmd, allowed):
     # A process of the program's own user (same host uid, same user
     # namespace, visible in its pid namespace) enters the sandbox from
@@ -491,6 +641,7 @@ def test_landlock_alone_ptrace(started, entered, cmd, allowed):
 # ---------------------------------------------------------------- the pid namespace alone
 
 @pytest.mark.parametrize("cmd,allowed", [("ptrace", None), ("vm-read", "EFAULT")])
+@BOTH_MODES
 def test_pidns_alone(host_sleeper, cmd, allowed):
     # Filter, Landlock and capability drop left out: a host process is not
     # there at all (ESRCH, which no other layer gives).
@@ -533,6 +684,7 @@ def test_keyring_identity_alone(spawned):
 
 # ---------------------------------------------------------------- the mount layer alone
 
+@BOTH_MODES
 def test_proc_keys_masked():
     if not os.path.exists("/proc/keys"):
         pytest.skip("this kernel has no /proc/keys")
@@ -557,6 +709,7 @@ def host_secrets(make_tmpdir):
     return d
 
 
+@BOTH_MODES
 def test_host_files_view_alone(host_secrets):
     drop = ["seccomp", "landlock", "caps"]
     # Not in the view: ENOENT, which neither Landlock (EACCES) nor file
@@ -566,6 +719,7 @@ def test_host_files_view_alone(host_secrets):
     works(run_probe_host("open", os.path.join(host_secrets, "public"), "r"))
 
 
+@BOTH_MODES
 def test_host_files_landlock_alone(started, entered, host_secrets):
     # A mount-layer failure made on purpose: the host directory appears in
     # the running sandbox's view (over /dev, whose Landlock rule is only
@@ -594,6 +748,7 @@ def test_host_files_identity_alone(started, entered, host_secrets):
 
 # ---------------------------------------------------------------- the network namespace alone
 
+@BOTH_MODES
 def test_network_netns_alone():
     host = socket.socket()
     try:
@@ -630,6 +785,7 @@ def test_net_admin_caps_alone():
 
 # ---------------------------------------------------------------- the session alone
 
+@BOTH_MODES
 def test_tiocsti_session_alone():
     if open("/proc/sys/dev/tty/legacy_tiocsti").read().strip() == "0":
         pytest.skip("dev.tty.legacy_tiocsti=0: the kernel refuses TIOCSTI to everyone")
@@ -701,6 +857,7 @@ def test_setuid_identity_alone(started):
 
 # ---------------------------------------------------------------- resources
 
+@BOTH_MODES
 def test_fork_bomb_pids_cgroup_alone():
     # RLIMIT_NPROC left out: pids.max stops the 16th process (init counts
     # too: 15 forks), and ward names the limit from the cgroup's counter.
@@ -709,6 +866,7 @@ def test_fork_bomb_pids_cgroup_alone():
     assert r.errno == "EAGAIN" and int(r["forks"]) == 15, r
 
 
+@BOTH_MODES
 def test_fork_bomb_pids_cgroup_record():
     # Without -q, ward reads the cgroup's pids.events: its record of the refusal.
     r = run_ward("run", "-a", f"fs.exec={HELPERS}", "-a", "process.limit=8", "--", PROBE,
@@ -716,6 +874,7 @@ def test_fork_bomb_pids_cgroup_record():
     assert "hit process.limit=8" in r.stderr, r
 
 
+@BOTH_MODES
 def test_fork_bomb_rlimit_alone(make_tmpdir):
     # No cgroup at all (--best-effort with an empty cgroup root): the rlimit
     # alone stops the bomb, one process later than the cgroup would (the
@@ -730,6 +889,7 @@ def test_fork_bomb_rlimit_alone(make_tmpdir):
     assert c.ok and int(c["forks"]) == 40, c
 
 
+@BOTH_MODES
 def test_memory_bomb_cgroup_alone(make_tmpdir):
     r = run_ward("run", "-a", f"fs.exec={HELPERS}", "-a", "memory.limit=64M", "--", PROBE,
                  "membomb", "256", timeout=60)
@@ -785,6 +945,19 @@ def test_memfd_noexec_alone():
     assert c["uid"] == "0", c
 
 
+def put_program(path):
+    """A copy of the probe at PATH, mode 0755.  Rootless: made by the user
+    (host root is not mapped in the user's namespaces: its file could not
+    be made in the sandbox's /tmp, EOVERFLOW), as the program would."""
+    if rootless():
+        subprocess.run(as_user_argv(["install", "-m", "0755", PROBE, path]), check=True,
+                       timeout=30)
+        return
+    shutil.copy(PROBE, path)
+    os.chmod(path, 0o755)
+
+
+@BOTH_MODES
 def test_exec_landlock_alone(started):
     # A copy of the probe the test puts into the sandbox's /tmp (what a
     # program would download there): Landlock grants execute only beneath the
@@ -792,9 +965,7 @@ def test_exec_landlock_alone(started):
     # /tmp be mounted so.
     def run(drop):
         s = started("execv", "-", "ids", drop=drop, allow=STRICT)
-        path = f"/proc/{s.program}/root/tmp/downloaded"
-        shutil.copy(PROBE, path)
-        os.chmod(path, 0o755)
+        put_program(f"/proc/{s.program}/root/tmp/downloaded")
         return s.finish("/tmp/downloaded")
 
     blocked(run(["noexec"]), "EACCES")
@@ -808,11 +979,11 @@ def _exec_downloaded(started, drop, allow, where):
     # A grant is the host's directory itself; /tmp is the sandbox's own.
     path = (f"/proc/{s.program}/root{where}/downloaded" if where == "/tmp"
             else f"{where}/downloaded")
-    shutil.copy(PROBE, path)
-    os.chmod(path, 0o755)
+    put_program(path)
     return s.finish(f"{where}/downloaded")
 
 
+@BOTH_MODES
 def test_exec_noexec_alone(started):
     # fs.scratch.noexec: /tmp is mounted noexec; Landlock left out, the
     # mount alone refuses (EACCES).
@@ -822,6 +993,7 @@ def test_exec_noexec_alone(started):
     works(_exec_downloaded(started, [], [], "/tmp"))
 
 
+@BOTH_MODES
 def test_exec_grant_noexec_alone(started, make_tmpdir):
     # The default: a fs.write grant is mounted noexec; Landlock left out.
     d = make_tmpdir()
@@ -829,6 +1001,7 @@ def test_exec_grant_noexec_alone(started, make_tmpdir):
     works(_exec_downloaded(started, ["landlock", "noexec"], [f"fs.write={d}"], d))
 
 
+@BOTH_MODES
 def test_exec_grant_landlock_alone(started, make_tmpdir):
     # The default: Landlock gives a fs.write grant no EXECUTE; noexec left out.
     d = make_tmpdir()
