@@ -1497,7 +1497,6 @@ int ward_run(const struct ward_policy *p, const struct ward_run_options *o, int 
 		goto out;
 	if (prepare_landlock(&l, err) < 0)
 		goto out;
-	prepare_audit(&l);
 	/* A --rootfs brings its own top-level entries, bound like the host's
 	 * system directories: Landlock must let them be read and run too. */
 	if (o->rootfs)
@@ -1711,6 +1710,11 @@ ids_done:
 	}
 	if (l.has_net)
 		phase("supervisor: network attached");
+	/* Landlock's records: subscribed while init builds the view (asking
+	 * the audit subsystem makes the kernel start a thread for its reply),
+	 * and still before the program exists, so none of its records is
+	 * missed.  Init never holds the socket. */
+	prepare_audit(&l);
 	if (write(l.go[1], admin_cgroup(&l) ? "G" : "g", 1) != 1) {
 		ward_error_sys(err, "cannot start the sandbox");
 		abort_init(init);
