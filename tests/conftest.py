@@ -522,6 +522,50 @@ class RootlessUser:
                 subprocess.run(["usermod", opt, f"{start}-{start + 65535}", self.name],
                                check=True)
         self.delegate()
+        RootlessUser._open_the_way()
+
+    # The checkout may lie beneath a directory others cannot search (a
+    # clone in /root, a mkdtemp 0700 directory such as make fresh-check's):
+    # the user could not run ward or the helpers.  While the session's
+    # users exist, every ancestor of the checkout and of WARD gets the
+    # search bit for others (x, not r: nothing can be listed), and its
+    # mode is restored when the last of them is removed.
+    _opened = None
+    _users = 0
+
+    @classmethod
+    def _open_the_way(cls):
+        cls._users += 1
+        if cls._opened is not None:
+            return
+        cls._opened = []
+        for target in (REPO, WARD, HELPERS):
+            d = os.path.realpath(target)
+            if not os.path.isdir(d):
+                d = os.path.dirname(d)
+            while True:
+                try:
+                    st = os.stat(d)
+                except OSError:
+                    break
+                if not st.st_mode & 0o001 and d not in (x[0] for x in cls._opened):
+                    os.chmod(d, (st.st_mode & 0o7777) | 0o001)
+                    cls._opened.append((d, st.st_mode & 0o7777))
+                if d == "/":
+                    break
+                d = os.path.dirname(d)
+
+    @classmethod
+    def _close_the_way(cls, force=False):
+        cls._users = 0 if force else cls._users - 1
+        if (cls._users > 0 and not force) or not cls._opened:
+            return
+        for d, mode in reversed(cls._opened):
+            try:
+                os.chmod(d, mode)
+            except OSError:
+                pass
+        cls._opened = None
 
     def delegate(self):
         """`ward delegate` (idempotent).  Called before every rootless test:
@@ -571,6 +615,7 @@ class RootlessUser:
             time.sleep(0.05)
         subprocess.run([WARD, "delegate", "--undo", self.name], capture_output=True)
         subprocess.run(["userdel", "-r", "-f", self.name], capture_output=True)
+        RootlessUser._close_the_way()
 
     @classmethod
     def remove_stale(cls):
@@ -595,6 +640,7 @@ def rootless_user():
     finally:
         user.remove()
         RootlessUser.current = None
+        RootlessUser._close_the_way(force=True)
 
 
 def pytest_generate_tests(metafunc):
