@@ -716,3 +716,15 @@ def assert_ward_error(r, *needles, status=EXIT_FAILURE):
     for n in needles:
         assert n in r.stderr, f"{n!r} not in ward's message: {r.stderr!r}"
     assert r.stdout == "", r
+
+
+def _terminated(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def pytest_configure(config):
+    """A session ended with SIGTERM (a CI timeout, `kill` of make check)
+    tears down as after Ctrl-C: the session fixtures' finalizers run, so
+    what they started in a process group of its own (a RabbitMQ node, a
+    containerd, the session's users) does not outlive the session."""
+    signal.signal(signal.SIGTERM, _terminated)
