@@ -20,6 +20,7 @@ after a failure), through runuser.  The `ward_mode` fixture says which.
 See docs/testing.md.
 """
 
+import contextlib
 import errno as errno_mod
 import os
 import re
@@ -728,3 +729,14 @@ def pytest_configure(config):
     what they started in a process group of its own (a RabbitMQ node, a
     containerd, the session's users) does not outlive the session."""
     signal.signal(signal.SIGTERM, _terminated)
+
+
+@contextlib.contextmanager
+def others_may_reach_ward():
+    """For tests that run ward as another uid (nobody) without the
+    session's user: the checkout's ancestors searchable while inside."""
+    RootlessUser._open_the_way()
+    try:
+        yield
+    finally:
+        RootlessUser._close_the_way()

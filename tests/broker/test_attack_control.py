@@ -16,7 +16,7 @@ import time
 import pytest
 
 from brokerlib import bhelpers, broker, exited, hexpkt, packet, wait_for  # noqa: F401
-from conftest import WARD, run_ward
+from conftest import WARD, others_may_reach_ward, run_ward
 
 NOBODY = 65534
 
@@ -36,10 +36,13 @@ def dirs():
         d = own_dir(uid, mode)
         made.append(d)
         return d
-    yield make
-    for d in made:
-        run_ward("broker", "--stop", "--state-dir", d, timeout=60)
-        shutil.rmtree(d, ignore_errors=True)
+    # Some tests run ward as nobody: it must reach the binary wherever the
+    # checkout lies.
+    with others_may_reach_ward():
+        yield make
+        for d in made:
+            run_ward("broker", "--stop", "--state-dir", d, timeout=60)
+            shutil.rmtree(d, ignore_errors=True)
 
 
 # ------------------------------------------------------- the directory
