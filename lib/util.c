@@ -69,6 +69,23 @@ char *ward_xasprintf(const char *fmt, ...)
 	return s;
 }
 
+void ward_xappendf(char **buf, const char *fmt, ...)
+{
+	char *add = NULL, *joined;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&add, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		oom();
+	joined = ward_xasprintf("%s%s", *buf ? *buf : "", add);
+	free(add);
+	free(*buf);
+	*buf = joined;
+}
+
 bool ward_str_has_prefix(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;

@@ -52,6 +52,8 @@ void *ward_xcalloc(size_t n, size_t size);
 void *ward_xrealloc(void *p, size_t n);
 char *ward_xstrdup(const char *s);
 char *ward_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Append the formatted text to *buf (NULL: empty), reallocating it. */
+void ward_xappendf(char **buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Pure string helpers. */
 bool ward_str_has_prefix(const char *s, const char *prefix);

@@ -174,23 +174,6 @@ int ward_net_parse_publish(const char *s, struct ward_net_publish *out, ward_err
 	return 0;
 }
 
-/* Append to a growing string. */
-static void cat(char **buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void cat(char **buf, const char *fmt, ...)
-{
-	va_list ap;
-	char *add, *joined;
-
-	va_start(ap, fmt);
-	if (vasprintf(&add, fmt, ap) < 0)
-		abort();
-	va_end(ap);
-	joined = ward_xasprintf("%s%s", *buf ? *buf : "", add);
-	free(add);
-	free(*buf);
-	*buf = joined;
-}
-
 void ward_net_mac(uint32_t addr, uint8_t mac[6])
 {
 	mac[0] = 0x02; /* locally administered, unicast */
@@ -284,14 +267,14 @@ char *ward_net_hosts_text(const struct ward_net *n, const struct ward_net_opts *
 	char *s = NULL, a[INET_ADDRSTRLEN];
 	size_t i, j;
 
-	cat(&s, "# written by ward for this sandbox\n"
-		"127.0.0.1\tlocalhost\n"
-		"::1\tlocalhost ip6-localhost ip6-loopback\n");
+	ward_xappendf(&s, "# written by ward for this sandbox\n"
+			  "127.0.0.1\tlocalhost\n"
+			  "::1\tlocalhost ip6-localhost ip6-loopback\n");
 	fmt_addr(n->addr, a);
-	cat(&s, "%s\t%s\n", n->addr ? a : "127.0.1.1", hn);
+	ward_xappendf(&s, "%s\t%s\n", n->addr ? a : "127.0.1.1", hn);
 	for (i = 0; o && i < o->n_hosts; i++) {
 		fmt_addr(o->hosts[i].addr, a);
-		cat(&s, "%s\t%s\n", a, o->hosts[i].name);
+		ward_xappendf(&s, "%s\t%s\n", a, o->hosts[i].name);
 	}
 	/* Names of network.connect rules that were resolved on the host. */
 	for (i = 0; i < n->n_peers; i++) {
@@ -306,7 +289,7 @@ char *ward_net_hosts_text(const struct ward_net *n, const struct ward_net_opts *
 		if (seen)
 			continue;
 		fmt_addr(n->peers[i].addr, a);
-		cat(&s, "%s\t%s\n", a, h);
+		ward_xappendf(&s, "%s\t%s\n", a, h);
 	}
 	return s;
 }
@@ -1321,7 +1304,7 @@ static char *resolv_text(const struct ward_net *n)
 	FILE *f = fopen("/etc/resolv.conf", "re");
 	size_t i, servers = 0;
 
-	cat(&s, "# written by ward for this sandbox\n");
+	ward_xappendf(&s, "# written by ward for this sandbox\n");
 	while (f && fgets(line, sizeof(line), f)) {
 		char addr[64];
 		struct in_addr in;
@@ -1333,16 +1316,17 @@ static char *resolv_text(const struct ward_net *n)
 			if (n->peers[i].addr == ntohl(in.s_addr) && n->peers[i].port == 53)
 				break;
 		if (i < n->n_peers) {
-			cat(&s, "nameserver %s\n", addr);
+			ward_xappendf(&s, "nameserver %s\n", addr);
 			servers++;
 		}
 	}
 	if (f)
 		fclose(f);
 	if (servers == 0)
-		cat(&s, "# no DNS server: the names this sandbox may use are in /etc/hosts\n"
-			"# (grant network.connect=SERVER:53 for a server of the host's "
-			"resolv.conf)\n");
+		ward_xappendf(&s,
+			      "# no DNS server: the names this sandbox may use are in /etc/hosts\n"
+			      "# (grant network.connect=SERVER:53 for a server of the host's "
+			      "resolv.conf)\n");
 	return s;
 }
 
@@ -1839,11 +1823,11 @@ char *ward_net_host_rules(const struct ward_net *n)
 	 */
 	if (!n->rootless)
 		return s;
-	cat(&s, "add set ip " NAT_TABLE " " HOSTADDR_SET " { type ipv4_addr; }; "
-		"add rule ip " NAT_TABLE " guard iifname \"" WARD_NET_BRIDGE
-		"\" ip daddr 127.0.0.0/8 reject with icmp type admin-prohibited; "
-		"add rule ip " NAT_TABLE " guard iifname \"" WARD_NET_BRIDGE
-		"\" ip daddr @" HOSTADDR_SET " reject with icmp type admin-prohibited; ");
+	ward_xappendf(&s, "add set ip " NAT_TABLE " " HOSTADDR_SET " { type ipv4_addr; }; "
+			  "add rule ip " NAT_TABLE " guard iifname \"" WARD_NET_BRIDGE
+			  "\" ip daddr 127.0.0.0/8 reject with icmp type admin-prohibited; "
+			  "add rule ip " NAT_TABLE " guard iifname \"" WARD_NET_BRIDGE
+			  "\" ip daddr @" HOSTADDR_SET " reject with icmp type admin-prohibited; ");
 	return s;
 }
 
@@ -2091,17 +2075,18 @@ int ward_net_attach(struct ward_net *n, pid_t init, ward_error_t *err)
 		if (pe->loopback)
 			continue;
 		fmt_addr(pe->addr, b);
-		cat(&records, "talk %s %s %u\n", a, b, pe->port);
+		ward_xappendf(&records, "talk %s %s %u\n", a, b, pe->port);
 		nat |= !pe->in_range;
 	}
 	if (nat)
-		cat(&records, "nat %s\n", a);
+		ward_xappendf(&records, "nat %s\n", a);
 	if (n->outbound)
-		cat(&records, "out %s\n", a);
+		ward_xappendf(&records, "out %s\n", a);
 	/* create, not add: a host port another sandbox publishes is an error.
 	 * Rootless, the holder serves the user's own sockets instead. */
 	for (i = 0; i < n->n_publish && !n->rootless; i++)
-		cat(&records, "pub %u %s %u\n", n->publish[i].host_port, a, n->publish[i].port);
+		ward_xappendf(&records, "pub %u %s %u\n", n->publish[i].host_port, a,
+			      n->publish[i].port);
 	record(n, "%s", records);
 	host_script = ward_net_host_rules(n);
 	layout = host_layout(host_script);

@@ -57,22 +57,6 @@ void ward_nft_inner_free(struct ward_nft_inner *t)
 	t->n_rules = 0;
 }
 
-static void cat(char **buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void cat(char **buf, const char *fmt, ...)
-{
-	va_list ap;
-	char *add, *joined;
-
-	va_start(ap, fmt);
-	if (vasprintf(&add, fmt, ap) < 0)
-		abort();
-	va_end(ap);
-	joined = ward_xasprintf("%s%s", *buf ? *buf : "", add);
-	free(add);
-	free(*buf);
-	*buf = joined;
-}
-
 static const char *proto_name(uint8_t p)
 {
 	return p == IPPROTO_TCP ? "tcp" : p == IPPROTO_UDP ? "udp" : "?";
@@ -85,29 +69,29 @@ static char *rule_text(const struct ward_nft_rule *r)
 	const char *dir = r->output ? "oifname" : "iifname";
 
 	if (r->lo)
-		cat(&s, " %s %s\"lo\"", dir, r->lo > 0 ? "" : "!= ");
+		ward_xappendf(&s, " %s %s\"lo\"", dir, r->lo > 0 ? "" : "!= ");
 	if (r->dlen) {
 		struct in_addr in = {.s_addr = htonl(r->daddr)};
 
 		inet_ntop(AF_INET, &in, a, sizeof(a));
 		if (r->dlen == 32)
-			cat(&s, " ip daddr %s", a);
+			ward_xappendf(&s, " ip daddr %s", a);
 		else
-			cat(&s, " ip daddr %s/%u", a, r->dlen);
+			ward_xappendf(&s, " ip daddr %s/%u", a, r->dlen);
 	} else if (r->nfproto) {
-		cat(&s, " meta nfproto %s", r->nfproto == NFPROTO_IPV6 ? "ipv6" : "ipv4");
+		ward_xappendf(&s, " meta nfproto %s", r->nfproto == NFPROTO_IPV6 ? "ipv6" : "ipv4");
 	}
 	if (r->established)
-		cat(&s, " ct state established,related");
+		ward_xappendf(&s, " ct state established,related");
 	if (r->l4proto) {
-		cat(&s, " meta l4proto %s", proto_name(r->l4proto));
+		ward_xappendf(&s, " meta l4proto %s", proto_name(r->l4proto));
 		if (r->dport)
-			cat(&s, " th dport %u", r->dport);
+			ward_xappendf(&s, " th dport %u", r->dport);
 	}
-	cat(&s, "%s",
-	    r->verdict == WARD_NFT_ACCEPT ? " accept"
-	    : r->verdict == WARD_NFT_DROP ? " drop"
-					  : " reject with icmpx type admin-prohibited");
+	ward_xappendf(&s, "%s",
+		      r->verdict == WARD_NFT_ACCEPT ? " accept"
+		      : r->verdict == WARD_NFT_DROP ? " drop"
+						    : " reject with icmpx type admin-prohibited");
 	return s;
 }
 
@@ -116,18 +100,19 @@ char *ward_nft_inner_text(const struct ward_nft_inner *t)
 	char *s = NULL;
 	size_t i;
 
-	cat(&s,
-	    "add table inet " INNER_TBL "; "
-	    "add chain inet " INNER_TBL " input { type filter hook input priority filter; "
-	    "policy %s; }; "
-	    "add chain inet " INNER_TBL " output { type filter hook output priority filter; "
-	    "policy %s; }; ",
-	    t->input_drop ? "drop" : "accept", t->output_drop ? "drop" : "accept");
+	ward_xappendf(
+		&s,
+		"add table inet " INNER_TBL "; "
+		"add chain inet " INNER_TBL " input { type filter hook input priority filter; "
+		"policy %s; }; "
+		"add chain inet " INNER_TBL " output { type filter hook output priority filter; "
+		"policy %s; }; ",
+		t->input_drop ? "drop" : "accept", t->output_drop ? "drop" : "accept");
 	for (i = 0; i < t->n_rules; i++) {
 		cleanup_free char *m = rule_text(&t->rules[i]);
 
-		cat(&s, "add rule inet " INNER_TBL " %s%s; ",
-		    t->rules[i].output ? "output" : "input", m);
+		ward_xappendf(&s, "add rule inet " INNER_TBL " %s%s; ",
+			      t->rules[i].output ? "output" : "input", m);
 	}
 	return s;
 }
