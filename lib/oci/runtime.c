@@ -1060,19 +1060,22 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void run_poststart(const struct oci_state *s)
+/* The poststart or poststop hooks kept in the state file, given the
+ * container's public state as STATUS; a failing hook is a warning. */
+static void run_saved_hooks(const struct oci_state *s, const char *kind,
+			    enum ward_oci_status status)
 {
-	struct ward_oci_hooks post;
+	struct ward_oci_hooks hooks;
 
-	ward_oci_hooks_from_json(json_object_get(s->json, "poststart"), &post);
-	if (post.n) {
-		json_t *pub = ward_oci_state_public(s, WARD_OCI_RUNNING);
+	ward_oci_hooks_from_json(json_object_get(s->json, kind), &hooks);
+	if (hooks.n) {
+		json_t *pub = ward_oci_state_public(s, status);
 		cleanup_free char *text = json_dumps(pub, JSON_COMPACT);
 
 		json_decref(pub);
-		ward_oci_hooks_run_warn(&post, "poststart", text);
+		ward_oci_hooks_run_warn(&hooks, kind, text);
 	}
-	ward_oci_hooks_free(&post);
+	ward_oci_hooks_free(&hooks);
 }
 
 int ward_oci_start(const char *root, const char *id, ward_error_t *err)
@@ -1126,7 +1129,7 @@ int ward_oci_start(const char *root, const char *id, ward_error_t *err)
 			       "container \"%s\" did not start its program within 10 s", id);
 		goto out;
 	}
-	run_poststart(&s);
+	run_saved_hooks(&s, "poststart", WARD_OCI_RUNNING);
 	rc = 0;
 out:
 	if (fd >= 0)
@@ -1418,7 +1421,6 @@ static void pod_hand_over(const struct oci_state *s, unsigned slot)
 
 static int cleanup_state(struct oci_state *s, struct ward_oci_cgroup *cg, ward_error_t *err)
 {
-	struct ward_oci_hooks post;
 	ward_error_t e = NULL;
 	int rc = 0;
 
@@ -1426,15 +1428,7 @@ static int cleanup_state(struct oci_state *s, struct ward_oci_cgroup *cg, ward_e
 		ward_oci_log(WARD_LOG_WARN, "%s", e->msg);
 		ward_error_free(&e);
 	}
-	ward_oci_hooks_from_json(json_object_get(s->json, "poststop"), &post);
-	if (post.n) {
-		json_t *pub = ward_oci_state_public(s, WARD_OCI_STOPPED);
-		cleanup_free char *text = json_dumps(pub, JSON_COMPACT);
-
-		json_decref(pub);
-		ward_oci_hooks_run_warn(&post, "poststop", text);
-	}
-	ward_oci_hooks_free(&post);
+	run_saved_hooks(s, "poststop", WARD_OCI_STOPPED);
 	{
 		json_t *cr = json_object_get(s->json, "chroot_root");
 		json_t *path = json_object_get(cr, "path"),
@@ -1566,7 +1560,7 @@ int ward_oci_run(const struct ward_oci_opts *o, int *status, ward_error_t *err)
 		(*err)->status = n > 1 ? (unsigned char)buf[1] : 125;
 		goto reap;
 	}
-	run_poststart(&st);
+	run_saved_hooks(&st, "poststart", WARD_OCI_RUNNING);
 	if (o->detach) {
 		*status = 0;
 		rc = 0;
