@@ -484,6 +484,7 @@ int ward_view_learn_trees(struct ward_view *v, uid_t host_uid, uint32_t count, c
 		struct ward_view_src *s = &v->sys[i];
 		struct mount_attr ma = {
 			.attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+			.propagation = MS_PRIVATE, /* no peer of the host's (make_tree) */
 			.userns_fd = (uint64_t)userns,
 		};
 
@@ -663,7 +664,12 @@ static int mkdir_beneath(int rootfd, const char *rel, bool last_is_dir, const ch
  * attributes.  The supervisor does this for host sources before the sandbox's
  * mount namespace exists: open_tree(OPEN_TREE_CLONE) only clones mounts of
  * the caller's own namespace, while a detached tree may then be attached in
- * any namespace its holder is privileged over. */
+ * any namespace its holder is privileged over.
+ *
+ * Every copy is made private.  A copy of a shared mount (the host's "/" on
+ * any systemd machine) is a peer of the original: a grant mounted beneath
+ * /etc in the view would otherwise appear on the host's /etc as well, and
+ * stay there after the sandbox is gone. */
 static int make_tree(int src_fd, const char *src_path, uint64_t attr, int idmap_fd, bool recursive,
 		     const char *origin, const char *what, ward_error_t *err)
 {
@@ -681,6 +687,7 @@ static int make_tree(int src_fd, const char *src_path, uint64_t attr, int idmap_
 		return ward_error_sys(err, "%s: cannot clone the mount of %s", origin, what);
 
 	ma.attr_set = attr;
+	ma.propagation = MS_PRIVATE;
 	if (idmap_fd >= 0) {
 		ma.attr_set |= MOUNT_ATTR_IDMAP;
 		ma.userns_fd = (uint64_t)idmap_fd;

@@ -19,14 +19,15 @@ import json
 import os
 import re
 import resource
+import shlex
 import stat
 import subprocess
 import textwrap
 
 import pytest
 
-from conftest import (PROBE, WARD, allow_args, descendants, exec_grant, give_to_test_user,
-                      proc_table, read_line, rootless, run_probe, run_ward)
+from conftest import (PROBE, WARD, allow_args, as_user_argv, descendants, exec_grant,
+                      give_to_test_user, proc_table, read_line, rootless, run_probe, run_ward)
 
 PY = "/usr/bin/python3"
 LEVELS = {"confined": [], "user": ["security.user"], "admin": ["security.admin"]}
@@ -655,3 +656,37 @@ def test_review_admin_cannot_lift_masks_or_reach_cgroups():
             # all: EPERM before the lock is even looked at.
             want = "EINVAL" if k.startswith("umount") and not wrapper else "EPERM"
             assert v == want, (wrapper, k, out)
+
+
+@pytest.mark.parametrize("level", sorted(LEVELS))
+def test_a_grant_beneath_a_system_tree_never_reaches_a_shared_host(level, tmp_path):
+    """On a host whose "/" is shared (systemd's default), the copies ward
+    made of host trees stayed peers of the host's mounts: a grant mounted
+    beneath /etc in the view also appeared on the host's /etc, idmapped to
+    the sandbox's ids, and stayed there after ward exited.  The "host" here
+    is a mount namespace of the test's own with "/" made shared (rootless
+    too: ward runs there as the test user); no mount of the sandbox may be
+    anyone's peer."""
+    target = f"/etc/ward-test-propagation-{os.getpid()}"
+    os.mkdir(target)
+    give_to_test_user(target)
+    ward = shlex.join(as_user_argv([WARD, "run", "-q", "-a", f"fs.write={target}"] +
+                                   allow_args(LEVELS[level]) +
+                                   ["--", "/bin/cat", "/proc/self/mountinfo"]))
+    try:
+        script = textwrap.dedent(f"""\
+            set -e
+            mount --make-rshared /
+            {ward} > {tmp_path}/inside
+            cat /proc/self/mountinfo > {tmp_path}/after
+            """)
+        r = subprocess.run(["/usr/bin/unshare", "-m", "--", "/bin/sh", "-c", script],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r
+        inside = (tmp_path / "inside").read_text()
+        after = (tmp_path / "after").read_text()
+        assert f" {target} " in inside, inside
+        assert "shared:" not in inside, inside
+        assert target not in after, after
+    finally:
+        os.rmdir(target)
