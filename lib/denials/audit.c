@@ -34,7 +34,8 @@ static int audit_request(int fd, int type, const void *body, size_t len)
 	m.h.nlmsg_type = (uint16_t)type;
 	m.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
 	m.h.nlmsg_seq = 1;
-	memcpy(m.body, body, len);
+	if (len > 0) /* AUDIT_GET has no body: memcpy's source may not be NULL */
+		memcpy(m.body, body, len);
 	return send(fd, &m, m.h.nlmsg_len, 0) < 0 ? -1 : 0;
 }
 
