@@ -394,10 +394,11 @@ static __attribute__((noreturn)) void run_program(struct launch *l, int ab_read)
 	bool noexec = false;
 	char c;
 
+	/* Wait for init to write our uid/gid maps, and to be done with the
+	 * memory we share (ward_spawn_shared). */
+	if (read(ab_read, &c, 1) != 1)
+		child_fail(efd, WARD_EXIT_FAILURE, "the sandbox's init died during setup");
 	if (userns) {
-		/* Wait for init to write our uid/gid maps. */
-		if (read(ab_read, &c, 1) != 1)
-			child_fail(efd, WARD_EXIT_FAILURE, "the sandbox's init died during setup");
 		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
 			child_fail(efd, WARD_EXIT_FAILURE,
 				   "cannot take uid 0 in the user namespace: %s", strerror(errno));
@@ -539,6 +540,21 @@ static __attribute__((noreturn)) void run_program(struct launch *l, int ab_read)
 	}
 }
 
+/* What the program's process starts with (ward_spawn_shared). */
+struct program_start {
+	struct launch *l;
+	int ab_read, ab_write, execd_read;
+};
+
+static int program_main(void *arg)
+{
+	struct program_start *s = arg;
+
+	close(s->ab_write);
+	close(s->execd_read);
+	run_program(s->l, s->ab_read);
+}
+
 /* ---- init ---- */
 
 /* Init never executes anything, so its bounding set does not matter: the
@@ -651,7 +667,10 @@ static __attribute__((noreturn)) void run_init(struct launch *l)
 	const struct ward_policy *p = l->p;
 	ward_error_t err = NULL;
 	int efd = l->errp[1];
-	int ab[2];
+	int ab[2], execd[2], dumpable;
+	struct program_start spawn;
+	void *stack = NULL;
+	size_t stack_len = 0;
 	pid_t child;
 	char c;
 
@@ -731,17 +750,22 @@ static __attribute__((noreturn)) void run_init(struct launch *l)
 	    setgroups(l->n_groups, l->groups) < 0)
 		child_fail(efd, WARD_EXIT_FAILURE, "setgroups: %s", strerror(errno));
 
-	if (pipe2(ab, O_CLOEXEC) < 0)
+	if (pipe2(ab, O_CLOEXEC) < 0 || pipe2(execd, O_CLOEXEC) < 0)
 		child_fail(efd, WARD_EXIT_FAILURE, "pipe: %s", strerror(errno));
-	child = ward_clone3((p->namespaces & CLONE_NEWUSER) | (p->net_admin ? CLONE_NEWNET : 0),
-			    -1);
+	/* The program shares init's memory until its execve (see
+	 * ward_spawn_shared): from here on init only writes its maps while
+	 * it waits for "g", then waits for the execve.  Its change of ids
+	 * makes the shared memory non-dumpable; init restores its own
+	 * state once the program has its own memory. */
+	dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+	spawn = (struct program_start){l, ab[0], ab[1], execd[0]};
+	child = ward_spawn_shared((p->namespaces & CLONE_NEWUSER) |
+					  (p->net_admin ? CLONE_NEWNET : 0),
+				  program_main, &spawn, &stack, &stack_len);
 	if (child < 0)
 		child_fail(efd, WARD_EXIT_FAILURE, "cannot start the program: %s", strerror(errno));
-	if (child == 0) {
-		close(ab[1]);
-		run_program(l, ab[0]);
-	}
 	close(ab[0]);
+	close(execd[1]);
 	if (p->namespaces & CLONE_NEWUSER) {
 		bool allow_setgroups = p->level != WARD_LEVEL_CONFINED && l->n_groups == 0;
 
@@ -768,14 +792,21 @@ static __attribute__((noreturn)) void run_init(struct launch *l)
 			kill(child, SIGKILL);
 			child_fail_err(efd, WARD_EXIT_FAILURE, &err);
 		}
-		if (write(ab[1], "g", 1) != 1) {
-			kill(child, SIGKILL);
-			child_fail(efd, WARD_EXIT_FAILURE, "sync with the program: %s",
-				   strerror(errno));
-		}
 	}
 	phase("init: program cloned, maps written");
+	if (write(ab[1], "g", 1) != 1) {
+		kill(child, SIGKILL);
+		child_fail(efd, WARD_EXIT_FAILURE, "sync with the program: %s", strerror(errno));
+	}
 	close(ab[1]);
+	/* Nothing but this wait until the program has its own memory: the
+	 * write end of execd closes at its execve, or when it dies. */
+	while (read(execd[0], &c, 1) < 0 && errno == EINTR)
+		;
+	close(execd[0]);
+	munmap(stack, stack_len);
+	if (dumpable >= 0)
+		prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
 	/* Init keeps nothing of the host: no descriptor, no capability but
 	 * CAP_KILL (to forward signals into the program's user namespace). */
 	syscall(SYS_close_range, 3, ~0U, 0);

@@ -17,6 +17,16 @@ pid_t ward_clone3(uint64_t flags, int cgroup_fd);
  * back to clone(2), which ignored cgroup_fd; the caller must move the child
  * into its cgroup itself. */
 bool ward_clone3_missing(void);
+
+/* A child that shares the caller's memory until it executes (posix_spawn's
+ * way): fn runs on a stack of its own, *stack (of *stack_len bytes), which
+ * the caller unmaps with munmap once the child has executed or died.  The
+ * caller must not run concurrently with the child: it may only wait for it
+ * (a pipe the child holds with O_CLOEXEC) or for what it sends.  flags are
+ * namespace flags of clone(2); the exit signal is SIGCHLD.  Returns the pid,
+ * or -1 with errno. */
+pid_t ward_spawn_shared(unsigned long flags, int (*fn)(void *), void *arg, void **stack,
+			size_t *stack_len);
 /* Map inside ids [0, count) of pid's user namespace to host [base, base+count). */
 int ward_ns_write_maps(pid_t pid, uint32_t uid_base, uint32_t gid_base, uint32_t count,
 		       bool allow_setgroups, ward_error_t *err);

@@ -400,6 +400,14 @@ static void on_entry(struct tracee *t)
 				logf_("userns: the program is cloned without CLONE_NEWUSER");
 			}
 		}
+		/* clone(2): the program shares init's memory until execve
+		 * (ward_spawn_shared); the flags are the first argument. */
+		if (drop[L_USERNS] && nr == SYS_clone && (a0 & CLONE_NEWUSER)) {
+			r.rdi = a0 & ~(unsigned long long)CLONE_NEWUSER;
+			set_regs(t, &r);
+			changed[L_USERNS]++;
+			logf_("userns: the program is cloned without CLONE_NEWUSER");
+		}
 		if ((drop[L_USERNS] || drop[L_MEMFD]) && (nr == SYS_write || nr == SYS_pwrite64)) {
 			char target[256];
 
