@@ -183,6 +183,29 @@ static json_t *oci_mount(const char *dest, const char *type, const char *src, co
 	return m;
 }
 
+/* The value of the org.ward.entitlements annotation (docs/export.md): the
+ * policy's grants, without its defaults, as NAME[=VALUE] joined by commas,
+ * as ward the OCI runtime reads them (docs/export.md).  Never NULL; free it. */
+static char *entitlement_list(const struct ward_policy *p)
+{
+	char *list = ward_xstrdup("");
+	size_t i;
+
+	for (i = 0; i < p->n_grants; i++) {
+		const struct ward_grant *g = &p->grants[i];
+		char *more;
+
+		if (strcmp(g->origin, "default") == 0)
+			continue;
+		more = ward_xasprintf("%s%s%s%s%s", list, *list ? "," : "",
+				      ward_entitlements[g->def].name, g->value ? "=" : "",
+				      g->value ? g->value : "");
+		free(list);
+		list = more;
+	}
+	return list;
+}
+
 static int export_oci(const struct ward_policy *p, const struct ward_export_options *o, FILE *out,
 		      ward_error_t *err)
 {
@@ -307,22 +330,10 @@ static int export_oci(const struct ward_policy *p, const struct ward_export_opti
 	json_object_set_new(root, "linux", linux_);
 	/* The entitlements themselves, where ward is the runtime. */
 	{
-		char *list = NULL;
-		size_t len = 0;
-		FILE *f = open_memstream(&list, &len);
+		char *list = entitlement_list(p);
 
-		for (i = 0; f && i < p->n_grants; i++) {
-			const struct ward_grant *g = &p->grants[i];
-
-			if (strcmp(g->origin, "default") == 0)
-				continue;
-			fprintf(f, "%s%s%s%s", ftell(f) ? "," : "", ward_entitlements[g->def].name,
-				g->value ? "=" : "", g->value ? g->value : "");
-		}
-		if (f)
-			fclose(f);
 		json_object_set_new(root, "annotations",
-				    json_pack("{s:s}", "org.ward.entitlements", list ? list : ""));
+				    json_pack("{s:s}", "org.ward.entitlements", list));
 		free(list);
 	}
 	return dump_json(root, out, err);
@@ -361,21 +372,9 @@ static int export_kube(const struct ward_policy *p, const struct ward_export_opt
 	fprintf(out, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: ward-export\n");
 	fprintf(out, "  annotations:\n    org.ward.entitlements: ");
 	{
-		char *list = NULL;
-		size_t len = 0;
-		FILE *f = open_memstream(&list, &len);
+		char *list = entitlement_list(p);
 
-		for (i = 0; f && i < p->n_grants; i++) {
-			const struct ward_grant *g = &p->grants[i];
-
-			if (strcmp(g->origin, "default") == 0)
-				continue;
-			fprintf(f, "%s%s%s%s", ftell(f) ? "," : "", ward_entitlements[g->def].name,
-				g->value ? "=" : "", g->value ? g->value : "");
-		}
-		if (f)
-			fclose(f);
-		yq(out, list ? list : "");
+		yq(out, list);
 		free(list);
 	}
 	fprintf(out, "\nspec:\n");
