@@ -517,62 +517,6 @@ int ward_view_learn_trees(struct ward_view *v, uid_t host_uid, uint32_t count, c
 	return 0;
 }
 
-/* Make a user namespace whose only mapping is inside `from` -> host `to`,
- * for uids and gids; used as the idmapping of a mount.  The namespace is kept
- * alive by the returned descriptor after its creating child has exited. */
-static int make_idmap_userns(uid_t from_uid, uid_t to_uid, gid_t from_gid, gid_t to_gid,
-			     ward_error_t *err)
-{
-	char path[64], map[64];
-	int pipefd[2], fd = -1, r;
-	pid_t pid;
-
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return ward_error_sys(err, "pipe");
-	pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, NULL, NULL, NULL, 0);
-	if (pid < 0) {
-		ward_error_sys(err, "cannot create a user namespace for an idmapped mount");
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		char c;
-
-		close(pipefd[1]);
-		/* Wait until the parent has what it needs, then go. */
-		(void)!read(pipefd[0], &c, 1);
-		_exit(0);
-	}
-	close(pipefd[0]);
-	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)from_uid, (unsigned)to_uid);
-	snprintf(path, sizeof(path), "/proc/%d/uid_map", pid);
-	r = ward_write_file(path, map, strlen(map));
-	if (r == 0) {
-		snprintf(path, sizeof(path), "/proc/%d/setgroups", pid);
-		r = ward_write_file(path, "deny", 4);
-	}
-	if (r == 0) {
-		snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)from_gid, (unsigned)to_gid);
-		snprintf(path, sizeof(path), "/proc/%d/gid_map", pid);
-		r = ward_write_file(path, map, strlen(map));
-	}
-	if (r == 0) {
-		snprintf(path, sizeof(path), "/proc/%d/ns/user", pid);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			r = -errno;
-	}
-	close(pipefd[1]);
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	if (r < 0) {
-		errno = -r;
-		return ward_error_sys(err, "cannot write the idmapping of a mount");
-	}
-	return fd;
-}
-
 int ward_view_idmap(struct ward_view *v, uid_t host_uid, gid_t host_gid, ward_error_t *err)
 {
 	size_t i, j;
@@ -595,7 +539,7 @@ int ward_view_idmap(struct ward_view *v, uid_t host_uid, gid_t host_gid, ward_er
 		}
 		if (s->idmap_fd < 0)
 			s->idmap_fd =
-				make_idmap_userns(s->owner, host_uid, s->group, host_gid, err);
+				ward_ns_idmap_userns(s->owner, host_uid, s->group, host_gid, err);
 		if (s->idmap_fd < 0)
 			return ward_error_wrap(err, "fs.write=%s (%s)", s->path, s->origin);
 	}

@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ns.h"
@@ -208,4 +209,60 @@ const char *ward_ns_names(unsigned long mask, char *buf, size_t len)
 			break;
 	}
 	return buf;
+}
+
+/* Make a user namespace whose only mapping is inside `from` -> host `to`,
+ * for uids and gids; used as the idmapping of a mount.  The namespace is kept
+ * alive by the returned descriptor after its creating child has exited. */
+int ward_ns_idmap_userns(uid_t from_uid, uid_t to_uid, gid_t from_gid, gid_t to_gid,
+			 ward_error_t *err)
+{
+	char path[64], map[64];
+	int pipefd[2], fd = -1, r;
+	pid_t pid;
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return ward_error_sys(err, "pipe");
+	pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, NULL, NULL, NULL, 0);
+	if (pid < 0) {
+		ward_error_sys(err, "cannot create a user namespace for an idmapped mount");
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		char c;
+
+		close(pipefd[1]);
+		/* Wait until the parent has what it needs, then go. */
+		(void)!read(pipefd[0], &c, 1);
+		_exit(0);
+	}
+	close(pipefd[0]);
+	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)from_uid, (unsigned)to_uid);
+	snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)pid);
+	r = ward_write_file(path, map, strlen(map));
+	if (r == 0) {
+		snprintf(path, sizeof(path), "/proc/%d/setgroups", (int)pid);
+		r = ward_write_file(path, "deny", 4);
+	}
+	if (r == 0) {
+		snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)from_gid, (unsigned)to_gid);
+		snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)pid);
+		r = ward_write_file(path, map, strlen(map));
+	}
+	if (r == 0) {
+		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			r = -errno;
+	}
+	close(pipefd[1]);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	if (r < 0) {
+		errno = -r;
+		return ward_error_sys(err, "cannot write the idmapping of a mount");
+	}
+	return fd;
 }

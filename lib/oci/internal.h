@@ -178,9 +178,6 @@ int ward_oci_pool_take(const char *id, const char *state_dir, unsigned *slot, wa
 int ward_oci_pool_hold(unsigned slot, pid_t init, const char *state_dir, ward_error_t *err);
 /* Give the slot back, if the lease is still this container's. */
 void ward_oci_pool_release(unsigned slot, const char *state_dir);
-/* A user namespace mapping from -> to (one uid, one gid), for idmapped mounts. */
-int ward_oci_idmap_userns(uid_t from_uid, uid_t to_uid, gid_t from_gid, gid_t to_gid,
-			  ward_error_t *err);
 
 /* ---- the container being built (runtime.c, init.c, rootfs.c) ---- */
 

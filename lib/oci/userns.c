@@ -35,7 +35,6 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../launch.h"
@@ -203,57 +202,4 @@ void ward_oci_pool_release(unsigned slot, const char *state_dir)
 	if (dir && strncmp(dir + 1, state_dir, strlen(state_dir)) == 0 &&
 	    dir[1 + strlen(state_dir)] == '\n')
 		(void)unlinkat(dirfd, name, 0);
-}
-
-int ward_oci_idmap_userns(uid_t from_uid, uid_t to_uid, gid_t from_gid, gid_t to_gid,
-			  ward_error_t *err)
-{
-	char path[64], map[64];
-	int pipefd[2], fd = -1, r;
-	pid_t pid;
-
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return ward_error_sys(err, "pipe");
-	pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, NULL, NULL, NULL, 0);
-	if (pid < 0) {
-		ward_error_sys(err, "cannot create a user namespace for an idmapped mount");
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		char c;
-
-		close(pipefd[1]);
-		/* Exist until the parent holds the namespace, then go. */
-		(void)!read(pipefd[0], &c, 1);
-		_exit(0);
-	}
-	close(pipefd[0]);
-	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)from_uid, (unsigned)to_uid);
-	snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)pid);
-	r = ward_write_file(path, map, strlen(map));
-	if (r == 0) {
-		snprintf(path, sizeof(path), "/proc/%d/setgroups", (int)pid);
-		r = ward_write_file(path, "deny", 4);
-	}
-	if (r == 0) {
-		snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)from_gid, (unsigned)to_gid);
-		snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)pid);
-		r = ward_write_file(path, map, strlen(map));
-	}
-	if (r == 0) {
-		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			r = -errno;
-	}
-	close(pipefd[1]);
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	if (r < 0) {
-		errno = -r;
-		return ward_error_sys(err, "cannot write the idmapping of a mount");
-	}
-	return fd;
 }
