@@ -10,18 +10,15 @@ capabilities are dropped (--cap-drop ALL) and no_new_privs set, as under
 ward's default, so that every answer compared is the syscall filter's.
 """
 
-import json
 import os
 import shutil
 import subprocess
-import tarfile
-import tempfile
 
 import pytest
 
 from ocienv import HELPERS, WARD
+from podmanenv import PODMAN, podman_session, settle_storage_mount
 
-PODMAN = shutil.which("podman")
 RUNC = shutil.which("runc")
 IMAGE = "localhost/ward-export-probe:latest"
 PROBE = os.path.join(HELPERS, "probe")
@@ -31,84 +28,19 @@ pytestmark = pytest.mark.skipif(
     reason="podman and runc are not installed (run tests/oci/setup-podman.sh)")
 
 
-class Podman:
-    def __init__(self, tmp):
-        self.tmp = tmp
-        conf = os.path.join(tmp, "containers.conf")
-        with open(conf, "w") as f:
-            f.write(f"""[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
-netns = "none"
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-events_logfile_path = "{tmp}/events.log"
-tmp_dir = "{tmp}/libpod-tmp"
-""")
-        storage = os.path.join(tmp, "storage.conf")
-        with open(storage, "w") as f:
-            f.write(f"""[storage]
-driver = "overlay"
-runroot = "{tmp}/runroot"
-graphroot = "{tmp}/graph"
-""")
-        self.env = dict(os.environ, CONTAINERS_CONF=conf, CONTAINERS_STORAGE_CONF=storage)
-
-    def __call__(self, *args, timeout=90):
-        argv = [PODMAN, "--runtime", RUNC] + list(args)
-        return subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
-                              env=self.env, stdin=subprocess.DEVNULL)
-
-
-def libpod_cgroups():
-    out = set()
-    for name in os.listdir("/sys/fs/cgroup"):
-        d = os.path.join("/sys/fs/cgroup", name, "libpod_parent")
-        if os.path.isdir(d):
-            out.add(d)
-            if os.path.isdir(os.path.join(d, "conmon")):
-                out.add(os.path.join(d, "conmon"))
-    return out
-
-
 @pytest.fixture(scope="module")
 def podman(rootfs):
     if not os.access(PROBE, os.X_OK):
         pytest.skip(f"{PROBE} is not built")
-    before = libpod_cgroups()
-    tmp = tempfile.mkdtemp(prefix="ward-export-podman-")
-    os.chmod(tmp, 0o755)
-    pm = Podman(tmp)
-    tar = os.path.join(tmp, "rootfs.tar")
-    with tarfile.open(tar, "w") as t:
-        t.add(rootfs, arcname=".")
-        t.add(PROBE, arcname="./bin/probe")
-    r = pm("import", tar, IMAGE)
-    if r.returncode != 0:
-        shutil.rmtree(tmp, ignore_errors=True)
-        pytest.skip(f"podman import failed: {r.stderr.strip()}")
-    pm("run", "--rm", IMAGE, "true")  # warm up the storage driver's mounts
-    yield pm
-    pm("rm", "--all", "--force", "--time", "0")
-    pm("rmi", "--all", "--force")
-    pm("system", "reset", "--force")
-    subprocess.run(["umount", "-R", os.path.join(tmp, "graph")], capture_output=True)
-    shutil.rmtree(tmp, ignore_errors=True)
-    for d in sorted(libpod_cgroups() - before, key=len, reverse=True):
-        try:
-            os.rmdir(d)
-        except OSError:
-            pass
+    with podman_session(RUNC, "ward-export-podman-", IMAGE,
+                        [(rootfs, "."), (PROBE, "./bin/probe")], [["true"]]) as pm:
+        yield pm
 
 
 @pytest.fixture(autouse=True)
 def storage_mount_settled(podman):
     yield
-    home = os.path.join(podman.tmp, "graph", "overlay")
-    with open("/proc/self/mountinfo") as f:
-        mounted = any(line.split()[4] == home for line in f)
-    if mounted:
-        subprocess.run(["umount", "-l", home], capture_output=True)
+    settle_storage_mount(podman)
 
 
 def answer(returncode, stdout):

@@ -9,17 +9,12 @@ rootfs: no registry.  tests/oci/setup-podman.sh installs podman.
 """
 
 import json
-import os
-import shutil
-import subprocess
-import tarfile
-import tempfile
 
 import pytest
 
 from ocienv import WARD
+from podmanenv import PODMAN, podman_session, settle_storage_mount
 
-PODMAN = shutil.which("podman")
 IMAGE = "localhost/ward-busybox:latest"
 ANN = "org.ward.entitlements"
 
@@ -27,99 +22,17 @@ pytestmark = pytest.mark.skipif(
     PODMAN is None, reason="podman is not installed (run tests/oci/setup-podman.sh)")
 
 
-class Podman:
-    def __init__(self, tmp):
-        self.tmp = tmp
-        conf = os.path.join(tmp, "containers.conf")
-        with open(conf, "w") as f:
-            f.write(f"""[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
-netns = "none"
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-events_logfile_path = "{tmp}/events.log"
-tmp_dir = "{tmp}/libpod-tmp"
-[engine.runtimes]
-ward = ["{WARD}"]
-""")
-        storage = os.path.join(tmp, "storage.conf")
-        with open(storage, "w") as f:
-            f.write(f"""[storage]
-driver = "overlay"
-runroot = "{tmp}/runroot"
-graphroot = "{tmp}/graph"
-""")
-        self.env = dict(os.environ, CONTAINERS_CONF=conf, CONTAINERS_STORAGE_CONF=storage)
-
-    def __call__(self, *args, timeout=60, check=False):
-        argv = [PODMAN, "--runtime", WARD] + list(args)
-        p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=self.env,
-                           stdin=subprocess.DEVNULL)
-        if check:
-            assert p.returncode == 0, (argv, p.stdout, p.stderr)
-        return p
-
-    def run(self, *args, **kw):
-        return self("run", "--rm", *args, **kw)
-
-
-def libpod_cgroups():
-    """podman's own cgroups (cgroupfs manager): libpod_parent and its conmon child."""
-    out = set()
-    for name in os.listdir("/sys/fs/cgroup"):
-        d = os.path.join("/sys/fs/cgroup", name, "libpod_parent")
-        if os.path.isdir(d):
-            out.add(d)
-            if os.path.isdir(os.path.join(d, "conmon")):
-                out.add(os.path.join(d, "conmon"))
-    return out
-
-
 @pytest.fixture(scope="module")
 def podman(rootfs):
-    before = libpod_cgroups()
-    tmp = tempfile.mkdtemp(prefix="ward-podman-")
-    os.chmod(tmp, 0o755)
-    pm = Podman(tmp)
-    tar = os.path.join(tmp, "rootfs.tar")
-    with tarfile.open(tar, "w") as t:
-        t.add(rootfs, arcname=".")
-    r = pm("import", tar, IMAGE)
-    if r.returncode != 0:
-        shutil.rmtree(tmp, ignore_errors=True)
-        pytest.skip(f"podman import failed: {r.stderr.strip()}")
-    # Warm up: the storage driver's own mounts appear at the first run; the
-    # per-test leak check must see them as already there.
-    pm.run(IMAGE, "true")
-    pm.run(IMAGE, "no-such-command")
-    yield pm
-    pm("rm", "--all", "--force", "--time", "0")
-    pm("rmi", "--all", "--force")
-    # Container layers are overlay mounts under graphroot: unmount first.
-    pm("system", "reset", "--force")
-    subprocess.run(["umount", "-R", os.path.join(tmp, "graph")], capture_output=True)
-    shutil.rmtree(tmp, ignore_errors=True)
-    # The cgroups podman made for conmon during these tests (deepest first).
-    for d in sorted(libpod_cgroups() - before, key=len, reverse=True):
-        try:
-            os.rmdir(d)
-        except OSError:
-            pass
+    with podman_session(WARD, "ward-podman-", IMAGE, [(rootfs, ".")],
+                        [["true"], ["no-such-command"]]) as pm:
+        yield pm
 
 
 @pytest.fixture(autouse=True)
 def storage_mount_settled(podman):
-    """podman's overlay driver mounts graphroot/overlay onto itself and
-    leaves it mounted or not depending on how the last podman process
-    ended; end every test without it, so the per-test leak check compares
-    like with like (the next podman command mounts it again)."""
     yield
-    home = os.path.join(podman.tmp, "graph", "overlay")
-    with open("/proc/self/mountinfo") as f:
-        mounted = any(line.split()[4] == home for line in f)
-    if mounted:
-        subprocess.run(["umount", "-l", home], capture_output=True)
+    settle_storage_mount(podman)
 
 
 def status(text, name):
