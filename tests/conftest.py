@@ -39,6 +39,21 @@ HELPERS = os.path.realpath(
 PROBE = os.path.join(HELPERS, "probe")
 CGROUP_ROOT = "/sys/fs/cgroup"
 
+# A python3 -c script: listens on 0.0.0.0:PORT (argv[1]), prints "listening",
+# and answers TAG (argv[2]) to each connection, which it then closes.
+TAG_LISTENER = r"""
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1])))
+s.listen(8)
+print("listening", flush=True)
+while True:
+    c, a = s.accept()
+    c.sendall(sys.argv[2].encode())
+    c.close()
+"""
+
 # Exit statuses of ward (SPEC, `ward run --help`).
 EXIT_FAILURE = 125
 EXIT_CANNOT = 126

@@ -26,7 +26,7 @@ import time
 
 import pytest
 
-from conftest import WARD, as_user_argv, proc_table, read_line
+from conftest import TAG_LISTENER, WARD, as_user_argv, proc_table, read_line
 
 TIMEOUT = 60
 PORT = 42001
@@ -74,19 +74,6 @@ for t in sys.argv[1:]:
 # A space's environment stays up (`ward up` takes an early end for a failure).
 STAY = "import time\nprint('done', flush=True)\ntime.sleep(600)\n"
 
-# Listens on PORT in the sandbox; answers TAG to each connection.
-LISTENER = r"""
-import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", int(sys.argv[1])))
-s.listen(8)
-print("listening", flush=True)
-while True:
-    c, a = s.accept()
-    c.sendall(sys.argv[2].encode())
-    c.close()
-"""
 
 
 def results(out):
@@ -224,7 +211,7 @@ def test_connect_reaches_only_the_granted_port(user, server):
 def test_publish_is_reachable_from_the_host(user, spawned):
     host_port = 42011
     p = spawned(as_user_argv([WARD, "run", "-q", "--allow", "network.listen=8080", "--publish",
-                              f"{host_port}:8080", "--", "python3", "-c", LISTENER, "8080",
+                              f"{host_port}:8080", "--", "python3", "-c", TAG_LISTENER, "8080",
                               "rlpub"], user), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                 text=True)
     assert read_line(p.stdout, TIMEOUT).strip() == "listening", p.stderr
@@ -263,7 +250,7 @@ def test_kill_9_of_ward_leaves_nothing(user):
     host_port = 42012
     p = subprocess.Popen(as_user_argv([WARD, "run", "-q", "--allow", "network.listen=8080",
                                        "--publish", f"{host_port}:8080", "--", "python3", "-c",
-                                       LISTENER, "8080", "k9"], user),
+                                       TAG_LISTENER, "8080", "k9"], user),
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          start_new_session=True, stdin=subprocess.DEVNULL)
     try:
@@ -303,7 +290,7 @@ def test_space_environments_meet_in_the_users_router(user):
         f.write(f"""name = "rln"
 
 [env.db]
-command = {json.dumps(["python3", "-c", LISTENER, "42005", "db"])}
+command = {json.dumps(["python3", "-c", TAG_LISTENER, "42005", "db"])}
 allow = ["network.listen=42005"]
 wait = "listen"
 

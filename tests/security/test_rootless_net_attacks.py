@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from conftest import WARD, as_user_argv, read_line
+from conftest import TAG_LISTENER, WARD, as_user_argv, read_line
 
 TIMEOUT = 60
 
@@ -28,18 +28,6 @@ pytestmark = [
     pytest.mark.usefixtures("rootless_user"),
 ]
 
-SERVER = r"""
-import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", int(sys.argv[1])))
-s.listen(8)
-print("listening", flush=True)
-while True:
-    c, a = s.accept()
-    c.sendall(sys.argv[2].encode())
-    c.close()
-"""
 
 # Another local user's server on [::]:PORT only (IPV6_V6ONLY): it takes what
 # a client sends to localhost:PORT when the client goes over ::1.
@@ -114,7 +102,7 @@ def test_attack_ipv6_squatter_cannot_take_a_published_port(rootless_user):
         sq = start(["runuser", "-u", "nobody", "--", "python3", "-c", SQUATTER, str(port)])
         assert read_line(sq.stdout, TIMEOUT).strip() == "squatting"
         p = start([WARD, "run", "-q", "--allow", f"network.listen={inner}", "--publish",
-                   f"{port}:{inner}", "--", "python3", "-c", SERVER, str(inner), "sandbox"],
+                   f"{port}:{inner}", "--", "python3", "-c", TAG_LISTENER, str(inner), "sandbox"],
                   rootless_user)
         line = read_line(p.stdout, TIMEOUT).strip()
         if line == "listening":
@@ -138,7 +126,7 @@ def test_published_port_answers_on_ipv6_loopback_too(rootless_user):
     p = None
     try:
         p = start([WARD, "run", "-q", "--allow", f"network.listen={inner}", "--publish",
-                   f"{port}:{inner}", "--", "python3", "-c", SERVER, str(inner), "sandbox"],
+                   f"{port}:{inner}", "--", "python3", "-c", TAG_LISTENER, str(inner), "sandbox"],
                   rootless_user)
         assert read_line(p.stdout, TIMEOUT).strip() == "listening", \
             p.stderr.read() if p.poll() is not None else ""
@@ -348,7 +336,7 @@ def test_attack_ipv6_squatter_cannot_take_a_root_published_port():
         sq = start(["runuser", "-u", "nobody", "--", "python3", "-c", SQUATTER, str(port)])
         assert read_line(sq.stdout, TIMEOUT).strip() == "squatting"
         p = start([WARD, "run", "-q", "--allow", f"network.listen={inner}", "--publish",
-                   f"{port}:{inner}", "--", "python3", "-c", SERVER, str(inner), "sandbox"])
+                   f"{port}:{inner}", "--", "python3", "-c", TAG_LISTENER, str(inner), "sandbox"])
         line = read_line(p.stdout, TIMEOUT).strip()
         assert line != "listening", "published while another user holds [::]:%d" % port
         p.wait(timeout=TIMEOUT)
@@ -361,7 +349,7 @@ def test_attack_ipv6_squatter_cannot_take_a_root_published_port():
         # With the squatter gone: the sandbox answers on 127.0.0.1, ::1 is
         # refused (held, not listened on), and nobody may take [::]:PORT.
         p = start([WARD, "run", "-q", "--allow", f"network.listen={inner}", "--publish",
-                   f"{port}:{inner}", "--", "python3", "-c", SERVER, str(inner), "sandbox"])
+                   f"{port}:{inner}", "--", "python3", "-c", TAG_LISTENER, str(inner), "sandbox"])
         assert read_line(p.stdout, TIMEOUT).strip() == "listening", \
             p.stderr.read() if p.poll() is not None else ""
         assert answer(socket.AF_INET, "127.0.0.1", port) == b"sandbox"
@@ -479,7 +467,7 @@ def test_attack_one_client_cannot_take_every_relay(rootless_user):
     held = []
     try:
         p = start([WARD, "run", "-q", "--allow", f"network.listen={inner}", "--publish",
-                   f"{port}:{inner}", "--", "python3", "-c", SERVER, str(inner), "sandbox"],
+                   f"{port}:{inner}", "--", "python3", "-c", TAG_LISTENER, str(inner), "sandbox"],
                   rootless_user)
         assert read_line(p.stdout, TIMEOUT).strip() == "listening", \
             p.stderr.read() if p.poll() is not None else ""
