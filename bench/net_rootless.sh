@@ -149,15 +149,31 @@ printf '  %-58s %8s ms\n' "root mode network.outbound (for scale)" "$rootout"
 
 # ---- throughput
 best() { sort -n | tail -1; }
+alive() { # PID: running, not a zombie waiting for `wait`
+	local st
+	st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) && [ "$st" != Z ]
+}
 serve() { # NETNS-OR-EMPTY: start a tcpbench server on PORT, wait for it
-	rm -f "$T/srv.out"
-	if [ -n "$1" ]; then
-		ip netns exec "$1" "$TB" server "$PORT" >"$T/srv.out" &
-	else
-		"$TB" server "$PORT" >"$T/srv.out" &
-	fi
-	SRV=$!
-	until grep -q listening "$T/srv.out" 2>/dev/null; do sleep 0.01; done
+	local tries=0
+	while :; do
+		rm -f "$T/srv.out"
+		if [ -n "$1" ]; then
+			ip netns exec "$1" "$TB" server "$PORT" >"$T/srv.out" 2>&1 &
+		else
+			"$TB" server "$PORT" >"$T/srv.out" 2>&1 &
+		fi
+		SRV=$!
+		while alive "$SRV" && ! grep -q listening "$T/srv.out" 2>/dev/null; do
+			sleep 0.01
+		done
+		grep -q listening "$T/srv.out" 2>/dev/null && return 0
+		# It ended: the port may still be held a moment by the run before
+		# (an earlier bench's server, a router's forward); try again a while.
+		wait "$SRV"
+		tries=$((tries + 1))
+		[ "$tries" -lt 50 ] || die "the tcpbench server cannot listen on port $PORT: $(cat "$T/srv.out")"
+		sleep 0.1
+	done
 }
 loop_once() { serve ""; "$TB" client 127.0.0.1 "$PORT" "$MIB"; wait "$SRV"; }
 veth_once() { serve "$NS"; "$TB" client "$SRV_IP" "$PORT" "$MIB"; wait "$SRV"; }
