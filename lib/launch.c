@@ -385,7 +385,22 @@ static int load_prog(struct launch *l)
 	return read_full(l->prog_fd, l->prog.insns, size);
 }
 
-static __attribute__((noreturn)) void run_program(struct launch *l, int ab_read)
+/* fd, or a copy of it above WARD_RUN_BROKER_FD if it is that number: the
+ * broker descriptor is about to be put there (dup3 would close it). */
+static int off_broker_fd(int efd, int fd, const char *what)
+{
+	int moved;
+
+	if (fd != WARD_RUN_BROKER_FD)
+		return fd;
+	moved = fcntl(fd, F_DUPFD_CLOEXEC, WARD_RUN_BROKER_FD + 1);
+	if (moved < 0)
+		child_fail(efd, WARD_EXIT_FAILURE, "cannot move %s out of fd %d: %s", what,
+			   WARD_RUN_BROKER_FD, strerror(errno));
+	return moved;
+}
+
+static __attribute__((noreturn)) void run_program(struct launch *l, int ab_read, int execd_write)
 {
 	const struct ward_policy *p = l->p;
 	ward_error_t err = NULL;
@@ -480,6 +495,17 @@ static __attribute__((noreturn)) void run_program(struct launch *l, int ab_read)
 	 * execve succeeded. */
 	/* ... except the broker descriptor, which the program gets as fd 3
 	 * (WARD_BROKER_FD=3 in its environment): its one channel out. */
+	/* What ward still needs after that must not sit where the broker
+	 * descriptor goes: the error pipe, the listener's socket, the
+	 * filter's pipe, and the pipe whose closing at execve tells init that
+	 * the program has memory of its own (ward_spawn_shared). */
+	if (l->o->broker_fd > 2 && l->o->broker_fd != WARD_RUN_BROKER_FD) {
+		efd = off_broker_fd(efd, efd, "the error pipe");
+		if (l->nsock[1] >= 0)
+			l->nsock[1] = off_broker_fd(efd, l->nsock[1], "the listener's socket");
+		l->prog_fd = off_broker_fd(efd, l->prog_fd, "the filter's pipe");
+		(void)off_broker_fd(efd, execd_write, "init's exec pipe");
+	}
 	if (l->o->broker_fd > 2 && l->o->broker_fd != WARD_RUN_BROKER_FD &&
 	    dup3(l->o->broker_fd, WARD_RUN_BROKER_FD, 0) < 0)
 		child_fail(efd, WARD_EXIT_FAILURE, "cannot hand over the broker descriptor: %s",
@@ -544,7 +570,7 @@ static __attribute__((noreturn)) void run_program(struct launch *l, int ab_read)
 /* What the program's process starts with (ward_spawn_shared). */
 struct program_start {
 	struct launch *l;
-	int ab_read, ab_write, execd_read;
+	int ab_read, ab_write, execd_read, execd_write;
 };
 
 static int program_main(void *arg)
@@ -553,7 +579,7 @@ static int program_main(void *arg)
 
 	close(s->ab_write);
 	close(s->execd_read);
-	run_program(s->l, s->ab_read);
+	run_program(s->l, s->ab_read, s->execd_write);
 }
 
 /* ---- init ---- */
@@ -763,7 +789,7 @@ static __attribute__((noreturn)) void run_init(struct launch *l)
 	 * makes the shared memory non-dumpable; init restores its own
 	 * state once the program has its own memory. */
 	dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
-	spawn = (struct program_start){l, ab[0], ab[1], execd[0]};
+	spawn = (struct program_start){l, ab[0], ab[1], execd[0], execd[1]};
 	child = ward_spawn_shared((p->namespaces & CLONE_NEWUSER) |
 					  (p->net_admin ? CLONE_NEWNET : 0),
 				  program_main, &spawn, &stack, &stack_len);
