@@ -26,7 +26,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "mount.h"
@@ -431,37 +430,10 @@ int ward_view_prepare_learn(const struct ward_policy *p, struct ward_view *v, wa
  */
 static int learn_userns(uid_t host_uid, uint32_t count, ward_error_t *err)
 {
-	char path[64];
-	int pipefd[2], fd = -1;
-	pid_t pid;
+	int fd = ward_ns_idmap_userns(0, host_uid, 0, host_uid, count, err);
 
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return ward_error_sys(err, "pipe");
-	pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, NULL, NULL, NULL, 0);
-	if (pid < 0) {
-		ward_error_sys(err,
-			       "ward learn: cannot create the user namespace of its idmapping");
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		char c;
-
-		close(pipefd[1]);
-		(void)!read(pipefd[0], &c, 1);
-		_exit(0);
-	}
-	close(pipefd[0]);
-	if (ward_ns_write_maps(pid, host_uid, host_uid, count, false, err) == 0) {
-		snprintf(path, sizeof(path), "/proc/%d/ns/user", pid);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			ward_error_sys(err, "ward learn: cannot open %s", path);
-	}
-	close(pipefd[1]);
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
+	if (fd < 0)
+		ward_error_wrap(err, "ward learn: the idmapping of its overlays");
 	return fd;
 }
 
@@ -538,8 +510,8 @@ int ward_view_idmap(struct ward_view *v, uid_t host_uid, gid_t host_gid, ward_er
 			}
 		}
 		if (s->idmap_fd < 0)
-			s->idmap_fd =
-				ward_ns_idmap_userns(s->owner, host_uid, s->group, host_gid, err);
+			s->idmap_fd = ward_ns_idmap_userns(s->owner, host_uid, s->group, host_gid,
+							   1, err);
 		if (s->idmap_fd < 0)
 			return ward_error_wrap(err, "fs.write=%s (%s)", s->path, s->origin);
 	}

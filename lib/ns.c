@@ -214,7 +214,7 @@ const char *ward_ns_names(unsigned long mask, char *buf, size_t len)
 /* Make a user namespace whose only mapping is inside `from` -> host `to`,
  * for uids and gids; used as the idmapping of a mount.  The namespace is kept
  * alive by the returned descriptor after its creating child has exited. */
-int ward_ns_idmap_userns(uid_t from_uid, uid_t to_uid, gid_t from_gid, gid_t to_gid,
+int ward_ns_idmap_userns(uid_t from_uid, uid_t to_uid, gid_t from_gid, gid_t to_gid, uint32_t count,
 			 ward_error_t *err)
 {
 	char path[64], map[64];
@@ -239,7 +239,7 @@ int ward_ns_idmap_userns(uid_t from_uid, uid_t to_uid, gid_t from_gid, gid_t to_
 		_exit(0);
 	}
 	close(pipefd[0]);
-	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)from_uid, (unsigned)to_uid);
+	snprintf(map, sizeof(map), "%u %u %u\n", (unsigned)from_uid, (unsigned)to_uid, count);
 	snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)pid);
 	r = ward_write_file(path, map, strlen(map));
 	if (r == 0) {
@@ -247,7 +247,8 @@ int ward_ns_idmap_userns(uid_t from_uid, uid_t to_uid, gid_t from_gid, gid_t to_
 		r = ward_write_file(path, "deny", 4);
 	}
 	if (r == 0) {
-		snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)from_gid, (unsigned)to_gid);
+		snprintf(map, sizeof(map), "%u %u %u\n", (unsigned)from_gid, (unsigned)to_gid,
+			 count);
 		snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)pid);
 		r = ward_write_file(path, map, strlen(map));
 	}

@@ -28,11 +28,12 @@ bool ward_clone3_missing(void);
 pid_t ward_spawn_shared(unsigned long flags, int (*fn)(void *), void *arg, void **stack,
 			size_t *stack_len);
 /* Map inside ids [0, count) of pid's user namespace to host [base, base+count). */
-/* A user namespace whose only mapping is from_uid -> host to_uid and
- * from_gid -> host to_gid (setgroups denied), for MOUNT_ATTR_IDMAP: its
- * descriptor keeps it alive after the child that made it has exited.
- * Used by the view (ward_view_idmap) and the OCI runtime (rootfs.c). */
-int ward_ns_idmap_userns(uid_t from_uid, uid_t to_uid, gid_t from_gid, gid_t to_gid,
+/* A user namespace whose only mapping is the COUNT ids from from_uid ->
+ * host to_uid and from from_gid -> host to_gid (setgroups denied), for
+ * MOUNT_ATTR_IDMAP: its descriptor keeps it alive after the child that made
+ * it has exited.  Used by the view (ward_view_idmap, ward learn's lower
+ * layers) and the OCI runtime (rootfs.c). */
+int ward_ns_idmap_userns(uid_t from_uid, uid_t to_uid, gid_t from_gid, gid_t to_gid, uint32_t count,
 			 ward_error_t *err);
 
 int ward_ns_write_maps(pid_t pid, uint32_t uid_base, uint32_t gid_base, uint32_t count,

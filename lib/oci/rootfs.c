@@ -290,7 +290,7 @@ static int grant_idmap(const struct oci_container *c, int src_fd, ward_error_t *
 				      "process.user %u:%u is not mapped by the user namespace",
 				      (unsigned)cfg->process.uid, (unsigned)cfg->process.gid);
 	/* The directory's owner appears as the container's user, there only. */
-	return ward_ns_idmap_userns(st.st_uid, uid, st.st_gid, gid, err);
+	return ward_ns_idmap_userns(st.st_uid, uid, st.st_gid, gid, 1, err);
 }
 
 /* Is dest at or below an earlier mount's destination?  Then the init makes
