@@ -193,15 +193,11 @@ static char *entitlement_list(const struct ward_policy *p)
 
 	for (i = 0; i < p->n_grants; i++) {
 		const struct ward_grant *g = &p->grants[i];
-		char *more;
 
 		if (strcmp(g->origin, "default") == 0)
 			continue;
-		more = ward_xasprintf("%s%s%s%s%s", list, *list ? "," : "",
-				      ward_entitlements[g->def].name, g->value ? "=" : "",
-				      g->value ? g->value : "");
-		free(list);
-		list = more;
+		ward_xappendf(&list, "%s%s%s%s", *list ? "," : "", ward_entitlements[g->def].name,
+			      g->value ? "=" : "", g->value ? g->value : "");
 	}
 	return list;
 }
