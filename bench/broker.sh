@@ -6,8 +6,10 @@
 #   plain      a SOCK_SEQPACKET socket pair between two processes of one
 #              environment: messages per second one way, round trip p50/p99
 #   mailbox    environment -> broker -> environment: pipelined ward_send_async
-#              into a mailbox read with prefetch; round trips through two
-#              mailboxes (ward_send + ward_recv each way)
+#              into a mailbox read with prefetch, one send per record, and
+#              again with the sender gathering 64 sends per record
+#              (ward_set_send_batch); round trips through two mailboxes
+#              (ward_send + ward_recv each way)
 #   service    a service.connect socket (SOCK_SEQPACKET) between two
 #              environments: the same measurements as plain
 #
@@ -17,7 +19,8 @@
 # Then the same with many environments at once (BENCH_PAIRS, default
 # "1 4 32"): K senders, each streaming to its own receiver (2K environments:
 # 2, 8 and 64), all started by one go file, against K plain socket pairs at
-# once; the aggregate messages per second of each.
+# once; the aggregate messages per second of each, the mailboxes one send
+# per record and gathering 64.
 # Everything lives in a temp dir (helpers, the broker's state) and is removed
 # at exit, the broker stopped, also on failure.
 #
@@ -71,7 +74,8 @@ envrun() {
 		shift
 	done
 	shift
-	"$WARD" run -q --quiet-denials --name "$name" "${allow[@]}" -- "$E" "$@"
+	"$WARD" run -q --quiet-denials --name "$name" -e "WARD_SEND_BATCH=${SEND_BATCH:-1}" \
+		"${allow[@]}" -- "$E" "$@"
 }
 
 # start NAME ALLOW... -- ARGS: in the background, wait for its "ready"
@@ -98,7 +102,7 @@ least() { sort -g | head -1; }
 "$DAEMON" broker --state-dir "$WARD_STATE_DIR" >/dev/null || die "cannot start the broker"
 
 echo "bench: $N messages per throughput run, $RTT round trips, best of $REPS"
-plain_tp=() plain_p50=() plain_p99=() mb_tp=() mb_p50=() mb_p99=() sv_tp=() sv_p50=() sv_p99=()
+plain_tp=() plain_p50=() plain_p99=() mb_tp=() mg_tp=() mb_p50=() mb_p99=() sv_tp=() sv_p50=() sv_p99=()
 for rep in $(seq "$REPS"); do
 	out=$("$WARD" run -q --quiet-denials -a "fs.exec=$T" -- "$E" bench-plain "$N" 64) ||
 		die "plain run failed"
@@ -106,15 +110,23 @@ for rep in $(seq "$REPS"); do
 	plain_p50+=("$(echo "$out" | grep p50 | field p50_us)")
 	plain_p99+=("$(echo "$out" | grep p99 | field p99_us)")
 
-	# mailbox throughput: the receiver asks 256 ahead
-	fifo=$T/out.$rep
-	envrun mbrecv ipc.recv -- bench-mb-recv "$N" 256 >"$fifo" &
-	rp=$!
-	PIDS+=($rp)
-	for _ in $(seq 200); do grep -q ready "$fifo" 2>/dev/null && break; sleep 0.05; done
-	envrun mbsend ipc.send=mbrecv -- bench-mb-send mbrecv "$N" 64 || die "mailbox sender failed"
-	wait "$rp"
-	mb_tp+=("$(field msgs_per_s <"$fifo")")
+	# mailbox throughput: the receiver asks 256 ahead; the sender writes
+	# one send per record, then gathers 64 (ward_set_send_batch)
+	for sb in 1 64; do
+		fifo=$T/out.$rep.$sb
+		envrun mbrecv ipc.recv -- bench-mb-recv "$N" 256 >"$fifo" &
+		rp=$!
+		PIDS+=($rp)
+		for _ in $(seq 200); do grep -q ready "$fifo" 2>/dev/null && break; sleep 0.05; done
+		SEND_BATCH=$sb envrun mbsend ipc.send=mbrecv -- bench-mb-send mbrecv "$N" 64 ||
+			die "mailbox sender failed"
+		wait "$rp"
+		if [ "$sb" = 1 ]; then
+			mb_tp+=("$(field msgs_per_s <"$fifo")")
+		else
+			mg_tp+=("$(field msgs_per_s <"$fifo")")
+		fi
+	done
 
 	# mailbox round trips: ping -> pong -> ping
 	envrun pong ipc.recv ipc.send=ping -- bench-mb-pong ping "$RTT" >"$fifo.pong" &
@@ -142,22 +154,26 @@ P_TP=$(printf '%s\n' "${plain_tp[@]}" | best)
 P_50=$(printf '%s\n' "${plain_p50[@]}" | least)
 P_99=$(printf '%s\n' "${plain_p99[@]}" | least)
 M_TP=$(printf '%s\n' "${mb_tp[@]}" | best)
+G_TP=$(printf '%s\n' "${mg_tp[@]}" | best)
 M_50=$(printf '%s\n' "${mb_p50[@]}" | least)
 M_99=$(printf '%s\n' "${mb_p99[@]}" | least)
 S_TP=$(printf '%s\n' "${sv_tp[@]}" | best)
 S_50=$(printf '%s\n' "${sv_p50[@]}" | least)
 S_99=$(printf '%s\n' "${sv_p99[@]}" | least)
 
-/usr/bin/python3 - "$P_TP" "$P_50" "$P_99" "$M_TP" "$M_50" "$M_99" "$S_TP" "$S_50" "$S_99" <<'PY'
+/usr/bin/python3 - "$P_TP" "$P_50" "$P_99" "$M_TP" "$M_50" "$M_99" "$S_TP" "$S_50" "$S_99" \
+	"$G_TP" <<'PY'
 import sys
-p_tp, p50, p99, m_tp, m50, m99, s_tp, s50, s99 = map(float, sys.argv[1:])
-print(f"{'':10} {'msgs/s':>12} {'ratio':>7} {'rtt p50 us':>11} {'rtt p99 us':>11}")
-print(f"{'plain':10} {p_tp:12.0f} {1.0:7.2f} {p50:11.2f} {p99:11.2f}")
-print(f"{'mailbox':10} {m_tp:12.0f} {m_tp / p_tp:7.2f} {m50:11.2f} {m99:11.2f}")
-print(f"{'service':10} {s_tp:12.0f} {s_tp / p_tp:7.2f} {s50:11.2f} {s99:11.2f}")
+p_tp, p50, p99, m_tp, m50, m99, s_tp, s50, s99, g_tp = map(float, sys.argv[1:])
+print(f"{'':16} {'msgs/s':>12} {'ratio':>7} {'rtt p50 us':>11} {'rtt p99 us':>11}")
+print(f"{'plain':16} {p_tp:12.0f} {1.0:7.2f} {p50:11.2f} {p99:11.2f}")
+print(f"{'mailbox':16} {m_tp:12.0f} {m_tp / p_tp:7.2f} {m50:11.2f} {m99:11.2f}")
+print(f"{'mailbox, gather':16} {g_tp:12.0f} {g_tp / p_tp:7.2f} {'':>11} {'':>11}")
+print(f"{'service':16} {s_tp:12.0f} {s_tp / p_tp:7.2f} {s50:11.2f} {s99:11.2f}")
 ok_m = m_tp / p_tp >= 0.6
 ok_s = s_tp / p_tp >= 0.95
-print(f"target: mailbox >= 0.60x plain: {'met' if ok_m else 'MISSED'} ({m_tp / p_tp:.2f}x); "
+print(f"target: mailbox >= 0.60x plain: {'met' if ok_m else 'MISSED'} ({m_tp / p_tp:.2f}x "
+      f"one send per record, {g_tp / p_tp:.2f}x gathering 64); "
       f"service >= 0.95x plain: {'met' if ok_s else 'MISSED'} ({s_tp / p_tp:.2f}x)")
 PY
 
@@ -165,48 +181,57 @@ PY
 PAIRS=${BENCH_PAIRS:-1 4 32}
 echo
 echo "concurrent environments: K senders -> K receivers ($N messages in all), against K plain pairs"
-printf '%-6s %6s %12s %12s %7s\n' pairs envs plain mailbox ratio
-for k in $PAIRS; do
-	per=$((N / k))
-	best_p=0 best_m=0
-	for rep in $(seq "$REPS"); do
-		out=$("$WARD" run -q --quiet-denials -a "fs.exec=$T" -- "$E" bench-plain-k "$k" "$N" 64) ||
-			die "plain-k failed"
-		p=$(echo "$out" | field msgs_per_s)
-		rm -f "$T/go"
-		rpids=() spids=()
-		for i in $(seq "$k"); do
-			envrun "r$i" ipc.recv -- bench-mb-recv "$per" 256 >"$T/k.r$i" &
-			rpids+=($!)
-			PIDS+=($!)
-		done
-		for _ in $(seq 600); do
-			[ "$(cat "$T"/k.r* 2>/dev/null | grep -c ready)" -ge "$k" ] && break
-			sleep 0.05
-		done
-		for i in $(seq "$k"); do
-			envrun "s$i" "ipc.send=r$i" -- bench-mb-send "r$i" "$per" 64 "$T/go" >"$T/k.s$i" &
-			spids+=($!)
-			PIDS+=($!)
-		done
-		for _ in $(seq 600); do
-			[ "$(cat "$T"/k.s* 2>/dev/null | grep -c armed)" -ge "$k" ] && break
-			sleep 0.05
-		done
-		touch "$T/go"
-		for pid in "${spids[@]}" "${rpids[@]}"; do wait "$pid" || die "a concurrent environment failed"; done
-		m=$(cat "$T"/k.r* | /usr/bin/python3 -c '
+# concurrent K SEND_BATCH: one run of K senders to K receivers; prints the
+# aggregate messages per second
+concurrent() {
+	local k=$1 per=$(($N / $1)) i pid rpids=() spids=()
+	rm -f "$T/go"
+	for i in $(seq "$k"); do
+		envrun "r$i" ipc.recv -- bench-mb-recv "$per" 256 >"$T/k.r$i" &
+		rpids+=($!)
+		PIDS+=($!)
+	done
+	for _ in $(seq 600); do
+		[ "$(cat "$T"/k.r* 2>/dev/null | grep -c ready)" -ge "$k" ] && break
+		sleep 0.05
+	done
+	for i in $(seq "$k"); do
+		SEND_BATCH=$2 envrun "s$i" "ipc.send=r$i" -- bench-mb-send "r$i" "$per" 64 "$T/go" \
+			>"$T/k.s$i" &
+		spids+=($!)
+		PIDS+=($!)
+	done
+	for _ in $(seq 600); do
+		[ "$(cat "$T"/k.s* 2>/dev/null | grep -c armed)" -ge "$k" ] && break
+		sleep 0.05
+	done
+	touch "$T/go"
+	for pid in "${spids[@]}" "${rpids[@]}"; do wait "$pid" || die "a concurrent environment failed"; done
+	cat "$T"/k.r* | /usr/bin/python3 -c '
 import re, sys
 t0 = []; t1 = []
 for line in sys.stdin:
     a = re.search(r"t0=([0-9.]+) t1=([0-9.]+)", line)
     if a:
         t0.append(float(a.group(1))); t1.append(float(a.group(2)))
-print(f"{'$per' * len(t1) / (max(t1) - min(t0)):.0f}" if t1 else 0)')
-		rm -f "$T"/k.*
+print(f"{'$per' * len(t1) / (max(t1) - min(t0)):.0f}" if t1 else 0)'
+	rm -f "$T"/k.*
+}
+
+printf '%-6s %6s %12s %12s %7s %12s %7s\n' pairs envs plain mailbox ratio gather64 ratio
+for k in $PAIRS; do
+	best_p=0 best_m=0 best_g=0
+	for rep in $(seq "$REPS"); do
+		out=$("$WARD" run -q --quiet-denials -a "fs.exec=$T" -- "$E" bench-plain-k "$k" "$N" 64) ||
+			die "plain-k failed"
+		p=$(echo "$out" | field msgs_per_s)
+		m=$(concurrent "$k" 1)
+		g=$(concurrent "$k" 64)
 		best_p=$(printf '%s\n%s\n' "$best_p" "$p" | best)
 		best_m=$(printf '%s\n%s\n' "$best_m" "$m" | best)
+		best_g=$(printf '%s\n%s\n' "$best_g" "$g" | best)
 	done
-	printf '%-6s %6s %12.0f %12.0f %6.2fx\n' "$k" $((2 * k)) "$best_p" "$best_m" \
-		"$(/usr/bin/python3 -c "print($best_m / max($best_p, 1))")"
+	printf '%-6s %6s %12.0f %12.0f %6.2fx %12.0f %6.2fx\n' "$k" $((2 * k)) "$best_p" "$best_m" \
+		"$(/usr/bin/python3 -c "print($best_m / max($best_p, 1))")" "$best_g" \
+		"$(/usr/bin/python3 -c "print($best_g / max($best_p, 1))")"
 done

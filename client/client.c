@@ -32,6 +32,10 @@
 #define WINDOW	     256u /* pipelined sends not yet answered */
 #define MAX_NOTICES  1024u
 #define MAX_PREFETCH 1024u
+/* Pipelined sends gathered into one record (ward_set_send_batch): at most
+ * this many, of at most TX_RECORD bytes together; a larger send goes alone. */
+#define MAX_SEND_BATCH WARD_PROTO_MAX_RECORD
+#define TX_RECORD      (16u << 10)
 
 #define API __attribute__((visibility("default")))
 
@@ -70,6 +74,11 @@ struct ward_client {
 	struct notice *notices, *notices_tail;
 	unsigned n_notices, lost_notices;
 	unsigned prefetch, credits;
+	/* pipelined sends gathered, not written yet (ward_set_send_batch):
+	 * send_batch of them at most, tx_n in tbuf's tx_len bytes */
+	unsigned send_batch, tx_n;
+	size_t tx_len;
+	uint8_t *tbuf;
 	bool gone;
 };
 
@@ -100,6 +109,7 @@ API struct ward_client *ward_client_fdopen(int fd)
 	c->fd = fd;
 	c->next_id = 1;
 	c->prefetch = 1;
+	c->send_batch = 1;
 	c->reply_fd = -1;
 	return c;
 }
@@ -126,6 +136,10 @@ API void ward_client_close(struct ward_client *c)
 {
 	if (c == NULL)
 		return;
+	/* Gathered sends are written if the socket takes them at once;
+	 * only ward_flush tells whether they were delivered. */
+	if (c->tx_len && !c->gone)
+		ward_wire_send(c->fd, c->tbuf, c->tx_len, -1, MSG_DONTWAIT);
 	close(c->fd);
 	while (c->stash) {
 		struct stash_msg *m = c->stash;
@@ -144,6 +158,7 @@ API void ward_client_close(struct ward_client *c)
 	free(c->rbuf);
 	free(c->sbuf);
 	free(c->reply_buf);
+	free(c->tbuf);
 	free(c);
 }
 
@@ -161,6 +176,8 @@ API const char *ward_client_missing(const struct ward_client *c)
 {
 	return c->missing;
 }
+
+static int tx_push(struct ward_client *c);
 
 /* ---- reading ---- */
 
@@ -246,11 +263,6 @@ static bool take_send_answer(struct ward_client *c, const struct ward_proto_msg 
 	return true;
 }
 
-static uint32_t get_u32le(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 /* A record of several MESSAGE packets back to back (WARD_RECV_F_BATCH):
  * the first may go straight to the caller's buffer, the rest wait in the
  * stash, in order.  Anything but MESSAGE packets in such a record is a
@@ -265,10 +277,8 @@ static int read_batch(struct ward_client *c, size_t n, void *direct, size_t dire
 		const char *why;
 		size_t len;
 
-		if (n - off < WARD_PROTO_HDR_SIZE)
-			return set_error(c, EPROTO, "the broker sent a malformed message");
-		len = WARD_PROTO_HDR_SIZE + (size_t)get_u32le(c->rbuf + off + 8);
-		if (len > n - off || ward_proto_decode(c->rbuf + off, len, &m, &why) < 0 ||
+		len = ward_proto_packet_len(c->rbuf + off, n - off);
+		if (len == 0 || ward_proto_decode(c->rbuf + off, len, &m, &why) < 0 ||
 		    m.type != WARD_MSG_MESSAGE)
 			return set_error(c, EPROTO, "the broker sent a malformed message");
 		if (c->credits)
@@ -297,10 +307,18 @@ static int read_one(struct ward_client *c, int timeout_ms, void *direct, size_t 
 	const char *why;
 	bool trunc;
 	ssize_t n;
+	size_t plen;
 	int fd = -1;
 
 	if (c->gone)
 		return set_error(c, ECONNRESET, "the broker has gone");
+	if (c->tx_len) {
+		/* Whatever is awaited may be the answer to a gathered send. */
+		int r = tx_push(c);
+
+		if (r < 0)
+			return r;
+	}
 	if (timeout_ms >= 0) {
 		struct pollfd p = {.fd = c->fd, .events = POLLIN};
 		int r;
@@ -322,8 +340,8 @@ static int read_one(struct ward_client *c, int timeout_ms, void *direct, size_t 
 				 "the broker closed the connection (it stopped, or it refused a "
 				 "malformed request)");
 	}
-	if (!trunc && (size_t)n >= WARD_PROTO_HDR_SIZE &&
-	    WARD_PROTO_HDR_SIZE + (size_t)get_u32le(c->rbuf + 8) < (size_t)n) {
+	plen = trunc ? 0 : ward_proto_packet_len(c->rbuf, (size_t)n);
+	if (plen && plen < (size_t)n) {
 		if (fd >= 0)
 			close(fd);
 		return read_batch(c, (size_t)n, direct, direct_size, from, fromsize, direct_len);
@@ -379,6 +397,13 @@ static int read_one(struct ward_client *c, int timeout_ms, void *direct, size_t 
 
 static int xsend(struct ward_client *c, const void *buf, size_t len)
 {
+	/* Gathered sends go first: the broker answers in the order it reads. */
+	if (c->tx_len && buf != c->tbuf) {
+		int r = tx_push(c);
+
+		if (r < 0)
+			return r;
+	}
 	for (;;) {
 		struct pollfd p = {.fd = c->fd, .events = POLLIN | POLLOUT};
 		int r;
@@ -405,6 +430,20 @@ static int xsend(struct ward_client *c, const void *buf, size_t len)
 				return r;
 		}
 	}
+}
+
+/* Write the gathered sends as one record.  The batch is emptied first, so
+ * that xsend, which may read while it waits for room, does not come back
+ * here. */
+static int tx_push(struct ward_client *c)
+{
+	size_t len = c->tx_len;
+
+	if (len == 0)
+		return 0;
+	c->tx_len = 0;
+	c->tx_n = 0;
+	return xsend(c, c->tbuf, len);
 }
 
 /* Wait for every pipelined send's answer. */
@@ -523,6 +562,21 @@ static int send_common(struct ward_client *c, const char *name, const void *data
 			return r;
 	}
 	n = ward_proto_end(&b);
+	if (c->send_batch > 1 && (size_t)n <= TX_RECORD / 4) {
+		/* Gathered: written when the record is full, or before anything
+		 * else is written or awaited (ward_flush, ward_recv, ...). */
+		if (c->tx_len + (size_t)n > TX_RECORD) {
+			r = tx_push(c);
+			if (r < 0)
+				return r;
+		}
+		memcpy(c->tbuf + c->tx_len, b.p, (size_t)n);
+		c->tx_len += (size_t)n;
+		c->ring[c->ring_n++] = c->next_id - 1;
+		if (++c->tx_n >= c->send_batch)
+			return tx_push(c);
+		return 0;
+	}
 	r = xsend(c, b.p, (size_t)n);
 	if (r < 0)
 		return r;
@@ -545,6 +599,24 @@ API int ward_send_async(struct ward_client *c, const char *name, const void *dat
 	/* Pipelined sends wait for room in a full mailbox (the broker holds a
 	 * bounded number per connection): back-pressure, not refusals. */
 	return send_common(c, name, data, len, WARD_SEND_F_WAIT, true);
+}
+
+API int ward_set_send_batch(struct ward_client *c, unsigned n)
+{
+	int r;
+
+	if (n == 0 || n > MAX_SEND_BATCH)
+		return set_error(c, EINVAL, "a send batch is 1 to 64 messages");
+	r = tx_push(c);
+	if (r < 0)
+		return r;
+	if (n > 1 && c->tbuf == NULL) {
+		c->tbuf = malloc(TX_RECORD);
+		if (c->tbuf == NULL)
+			return set_error(c, ENOMEM, "no memory for the send batch");
+	}
+	c->send_batch = n;
+	return 0;
 }
 
 API int ward_set_prefetch(struct ward_client *c, unsigned n)

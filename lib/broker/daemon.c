@@ -569,14 +569,83 @@ static const char *conn_label(const struct conn *c, char *buf, size_t size)
 	return buf;
 }
 
+/* Is a record of several packets acceptable as a whole?  Only SEND
+ * requests, WARD_PROTO_MAX_RECORD at most, each whole and well formed.
+ * NULL when it is, else why not. */
+static const char *record_refusal(const uint8_t *p, size_t n, unsigned *count)
+{
+	static char why_buf[160];
+	struct ward_proto_msg m;
+	const char *why;
+	size_t off = 0, len;
+
+	*count = 0;
+	while (off < n) {
+		len = ward_proto_packet_len(p + off, n - off);
+		if (len == 0)
+			return "malformed record: a packet's length runs past its end";
+		if (ward_proto_decode(p + off, len, &m, &why) < 0) {
+			snprintf(why_buf, sizeof(why_buf), "malformed message in a record: %s",
+				 why);
+			return why_buf;
+		}
+		if (m.type != WARD_MSG_SEND)
+			return "a record holds something other than SEND requests";
+		if (++*count > WARD_PROTO_MAX_RECORD) {
+			snprintf(why_buf, sizeof(why_buf), "a record of more than %u requests",
+				 WARD_PROTO_MAX_RECORD);
+			return why_buf;
+		}
+		off += len;
+	}
+	return NULL;
+}
+
+/* One packet from an environment, or a record of pipelined SENDs back to
+ * back (a client's ward_set_send_batch), each handled as if it had come
+ * alone.  A record is checked whole first: one the broker refuses closes
+ * the connection before any of it is acted on.  Returns the requests
+ * handled. */
+static unsigned read_record(struct conn *c, const uint8_t *p, size_t n)
+{
+	struct ward_proto_msg m;
+	const char *why;
+	size_t len = ward_proto_packet_len(p, n), off = 0;
+	unsigned k;
+
+	if (len == n || len == 0) {
+		/* One packet (or a malformed one: the decoder says why). */
+		if (ward_proto_decode(p, n, &m, &why) < 0) {
+			bk_conn_kill(c, "malformed message: %s", why);
+			return 0;
+		}
+		handle_env(c, &m);
+		return 1;
+	}
+	why = record_refusal(p, n, &k);
+	if (why) {
+		bk_conn_kill(c, "%s", why);
+		return 0;
+	}
+	while (off < n && !c->dead) {
+		len = ward_proto_packet_len(p + off, n - off);
+		ward_proto_decode(p + off, len, &m, &why);
+		handle_env(c, &m);
+		off += len;
+	}
+	return k;
+}
+
 /* Environment connections: batches of requests with one recvmmsg.  No
  * control buffer is given, so a descriptor sent to the broker is dropped by
  * the kernel and flagged with MSG_CTRUNC. */
 static void read_env(struct conn *c)
 {
-	unsigned round, i;
+	unsigned round, i, handled = 0;
 
-	for (round = 0; round < BATCHES_PER_EV && !c->dead && c->n_out == 0; round++) {
+	for (round = 0; round < BATCHES_PER_EV && handled < BATCH * BATCHES_PER_EV && !c->dead &&
+			c->n_out == 0;
+	     round++) {
 		int n;
 
 		for (i = 0; i < BATCH; i++) {
@@ -592,8 +661,6 @@ static void read_env(struct conn *c)
 			break;
 		}
 		for (i = 0; i < (unsigned)n && !c->dead; i++) {
-			struct ward_proto_msg m;
-			const char *why;
 			unsigned fl = (unsigned)B.mm[i].msg_hdr.msg_flags;
 
 			if (B.mm[i].msg_len == 0) {
@@ -609,11 +676,7 @@ static void read_env(struct conn *c)
 				bk_conn_kill(c, "it sent descriptors to the broker");
 				break;
 			}
-			if (ward_proto_decode(B.iov[i].iov_base, B.mm[i].msg_len, &m, &why) < 0) {
-				bk_conn_kill(c, "malformed message: %s", why);
-				break;
-			}
-			handle_env(c, &m);
+			handled += read_record(c, B.iov[i].iov_base, B.mm[i].msg_len);
 		}
 		bk_ack_flush(c);
 		if ((unsigned)n < BATCH)

@@ -148,6 +148,18 @@ static bool has_nul(const uint8_t *p, uint32_t len)
 	return len && memchr(p, '\0', len) != NULL;
 }
 
+size_t ward_proto_packet_len(const void *buf, size_t len)
+{
+	uint32_t plen;
+
+	if (len < WARD_PROTO_HDR_SIZE)
+		return 0;
+	plen = get32((const uint8_t *)buf + 8);
+	if (plen > len - WARD_PROTO_HDR_SIZE)
+		return 0;
+	return WARD_PROTO_HDR_SIZE + plen;
+}
+
 int ward_proto_decode(const void *buf, size_t len, struct ward_proto_msg *m, const char **why)
 {
 	const uint8_t *p = buf;

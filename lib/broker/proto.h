@@ -85,6 +85,11 @@ enum ward_proto_tag {
 /* the receiver reads records that may hold several MESSAGE packets back to
  * back (each with its own header), never with a descriptor */
 #define WARD_RECV_F_BATCH 0x2u
+/* An environment may write pipelined SEND requests back to back in one
+ * record (each with its own header and id, never with a descriptor): at
+ * most this many; the broker handles each as if it had come alone, and
+ * closes the connection on a record of anything else. */
+#define WARD_PROTO_MAX_RECORD 64u
 /* FLAGS of MESSAGE */
 #define WARD_MSG_F_HOST 0x1u /* sent by the operator from the host */
 /* FLAGS of LOOKUP's answer and of ENTRY */
@@ -127,6 +132,10 @@ static inline bool ward_proto_has(const struct ward_proto_msg *m, enum ward_prot
 /* Decode one packet.  Returns 0, or -1 with *why set to a static text
  * saying what was wrong (for the log).  Never reads outside buf[0..len). */
 int ward_proto_decode(const void *buf, size_t len, struct ward_proto_msg *m, const char **why);
+/* The length of the packet at the start of buf (len bytes left of a
+ * record), by its header: 0 when the header is cut short or claims more
+ * than len.  A record is one packet when this equals len. */
+size_t ward_proto_packet_len(const void *buf, size_t len);
 
 /* Is s (len bytes) a valid exact local name: [a-z0-9._-]{1,64}? */
 bool ward_proto_local_name_ok(const char *s, size_t len);

@@ -19,6 +19,9 @@
  *                                     CLOCK_MONOTONIC times of the first and
  *                                     last message (t0=, t1=)
  *   envtool send-seq NAME N            N pipelined sends "m1".."mN", then flush
+ *   envtool send-alternate A B N       N pipelined sends to A ("m1".."mN") and
+ *                                     N to B between them, one flush: "sent 2N
+ *                                     first=ERR missing ENT"
  *   envtool recv-seq N PREFETCH [MS]   print "ready", receive N with prefetch,
  *                                     check they are "m1".."mN" in order:
  *                                     "in order N" or "out of order at I: TEXT"
@@ -35,6 +38,8 @@
  *                                      /proc/self/fd: "write ERR reopen ERR
  *                                      reopen-ro ERR" (or "ok")
  *   envtool fds                        the descriptors it holds: "fds 0 1 2 3"
+ *   WARD_SEND_BATCH=n in the environment: ward_set_send_batch(n) first
+ *   (pipelined sends gathered n to a record), for every command.
  *   envtool raw STEP...                raw packets on the broker descriptor, for
  *                                      the attack tests (built by brokerlib.packet):
  *       s:HEX        send the packet
@@ -447,6 +452,11 @@ int main(int argc, char **argv)
 		printf("error ENOENT no broker descriptor: %s\n", strerror(errno));
 		return 1;
 	}
+	if (getenv("WARD_SEND_BATCH")) {
+		r = ward_set_send_batch(c, (unsigned)atoi(getenv("WARD_SEND_BATCH")));
+		if (r < 0)
+			return err(c, r);
+	}
 	if (strcmp(cmd, "serve") == 0 && argc == 4) {
 		int pfd = ward_provide(c, argv[2]), i, n = atoi(argv[3]);
 
@@ -582,6 +592,24 @@ int main(int argc, char **argv)
 		}
 		r = ward_flush(c);
 		return r < 0 ? err(c, r) : 0;
+	}
+	if (strcmp(cmd, "send-alternate") == 0 && argc == 5) {
+		long n = atol(argv[4]), i;
+		char m[32];
+
+		/* m1 to A, x1 to B, m2 to A, ...: pipelined, then one flush. */
+		for (i = 1; i <= n; i++) {
+			snprintf(m, sizeof(m), "m%ld", i);
+			r = ward_send_async(c, argv[2], m, strlen(m));
+			if (r == 0)
+				r = ward_send_async(c, argv[3], "x", 1);
+			if (r < 0)
+				return err(c, r);
+		}
+		r = ward_flush(c);
+		printf("sent %ld first=%s missing %s\n", 2 * n, r < 0 ? ename(-r) : "-",
+		       ward_client_missing(c));
+		return 0;
 	}
 	if (strcmp(cmd, "recv-seq") == 0 && (argc == 4 || argc == 5)) {
 		long n = atol(argv[2]), i;

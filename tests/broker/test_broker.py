@@ -351,3 +351,44 @@ def test_prefetched_messages_arrive_in_order(broker, bhelpers, spawned):
     assert r.returncode == 0, r
     rc, out, err = finish(rx, timeout=60)
     assert rc == 0 and "in order 3000" in out, (out, err)
+
+
+def batched(b, helpers, name, allow, argv, n):
+    """ward run arguments of an environment whose client gathers n
+    pipelined sends to a record (ward_set_send_batch)."""
+    a = b.run_args(name, allow, argv, helpers)
+    return a[:1] + ["-e", f"WARD_SEND_BATCH={n}"] + a[1:]
+
+
+@pytest.mark.parametrize("n", [2, 64])
+def test_gathered_sends_arrive_in_order(broker, bhelpers, spawned, n):
+    """ward_set_send_batch: pipelined sends leave in records of up to n,
+    the last one (3001 is no multiple of n) with ward_flush; the receiver
+    gets every message once, in order, also across a full mailbox."""
+    em = f"{bhelpers}/envtool"
+    broker.start("--queue-depth", "64")
+    rx = start(spawned, broker, bhelpers, "rx", ["ipc.recv"], [em, "recv-seq", "3001", "16"])
+    ready(rx)
+    r = broker.ward(*batched(broker, bhelpers, "tx", ["ipc.send=rx"],
+                             [em, "send-seq", "rx", "3001"], n))
+    assert r.returncode == 0, r
+    rc, out, err = finish(rx, timeout=60)
+    assert rc == 0 and "in order 3001" in out, (out, err)
+
+
+def test_gathered_sends_are_refused_one_by_one(broker, bhelpers, spawned):
+    """A record of gathered sends gets no more than each send alone: the
+    sends to "secret" (no ipc.send=secret) in the records are refused and
+    named, and the denial reaches the sender's supervisor, while the sends
+    to rx between them in the same records are delivered, in order."""
+    em = f"{bhelpers}/envtool"
+    broker.start()
+    rx = start(spawned, broker, bhelpers, "rx", ["ipc.recv"], [em, "recv-seq", "100", "16"])
+    ready(rx)
+    r = broker.ward(*batched(broker, bhelpers, "tx", ["ipc.send=rx"],
+                             [em, "send-alternate", "rx", "secret", "100"], 64))
+    assert r.returncode == 0, r
+    assert "sent 200 first=EACCES missing ipc.send=secret" in r.stdout, r.stdout
+    assert "ipc.send=secret" in r.stderr, r.stderr
+    rc, out, err = finish(rx, timeout=60)
+    assert rc == 0 and "in order 100" in out, (out, err)

@@ -14,7 +14,8 @@ from brokerlib import T, bhelpers, broker, decode, packet, request, wait_for  # 
 
 CORPUS = os.path.join(os.path.dirname(os.path.realpath(__file__)), "corpus")
 # Requests an environment may make: answered (here: refused), never a close.
-ANSWERED = {"valid-send", "valid-recv-wait", "valid-open", "valid-register"}
+ANSWERED = {"valid-send", "valid-recv-wait", "valid-open", "valid-register",
+            "valid-send-record"}
 
 
 def alive(sock):
@@ -42,10 +43,12 @@ def test_corpus_input(broker, name):
     env.settimeout(5)
     env.send(data)
     if name in ANSWERED:
-        ans = env.recv(1 << 18)
-        assert ans, name
-        t, _, _ = decode(ans)
-        assert t == T["ERROR"]
+        # One ERROR per request (a record holds several).
+        for _ in split_record(data):
+            ans = env.recv(1 << 18)
+            assert ans, name
+            t, _, _ = decode(ans)
+            assert t == T["ERROR"]
         assert alive(env)
     else:
         assert closed(env), name
@@ -165,3 +168,78 @@ def test_several_messages_share_a_record_only_when_the_receiver_asks(broker, bat
     db.settimeout(0.3)
     with pytest.raises(socket.timeout):
         db.recv(1 << 18)
+
+
+def send_record(sock, first_id, n, name="db", extra=()):
+    """n SEND packets back to back in one record, ids first_id.. ."""
+    rec = b"".join(packet("SEND", first_id + i, ("NAME", name), ("DATA", f"r{i}".encode()))
+                   for i in range(n))
+    for pkt in extra:
+        rec += pkt
+    sock.send(rec)
+
+
+def test_a_record_of_sends_is_handled_as_the_sends_alone(broker):
+    """An environment may write pipelined SENDs back to back in one record
+    (ward_set_send_batch): each is checked and answered as if it had come
+    alone; refused ones get their own ERROR, in order."""
+    broker.start()
+    _, db = broker.register("db", ["ipc.recv"])
+    _, s = broker.register("s", ["ipc.send=db"])
+    rec = b"".join([packet("SEND", 1, ("NAME", "db"), ("DATA", b"a")),
+                    packet("SEND", 2, ("NAME", "db"), ("DATA", b"b")),
+                    packet("SEND", 3, ("NAME", "secret"), ("DATA", b"c")),
+                    packet("SEND", 4, ("NAME", "db"), ("DATA", b"d"))])
+    s.send(rec)
+    s.settimeout(5)
+    answers = []
+    while sum(a[2].get("COUNT", [1])[0] for a in answers) < 4:
+        answers += split_record(s.recv(1 << 18))
+    # 1 and 2 acknowledged together, 3 refused naming what it lacked, 4.
+    assert [(t, mid) for t, mid, _ in answers] == [(T["OK"], 2), (T["ERROR"], 3), (T["OK"], 4)]
+    assert answers[0][2]["COUNT"] == [2]
+    assert answers[1][2]["ENT"] == ["ipc.send=secret"]
+    db.settimeout(5)
+    db.send(packet("RECV", 9, ("FLAGS", 1 | 2), ("COUNT", 8)))
+    got = []
+    while len(got) < 3:
+        got += split_record(db.recv(1 << 18))
+    assert [p[2]["DATA"][0] for p in got] == [b"a", b"b", b"d"]
+    assert alive(s)
+
+
+@pytest.mark.parametrize("case,reason", [
+    ("not-a-send", "a record holds something other than SEND requests"),
+    ("too-many", "a record of more than 64 requests"),
+    ("cut-short", "malformed record: a packet's length runs past its end"),
+    ("bad-packet", "malformed message in a record"),
+])
+def test_a_hostile_record_closes_only_that_connection(broker, case, reason):
+    """What a record may hold is narrow: SEND requests, at most 64, each a
+    whole well-formed packet.  Anything else closes the sender's connection
+    (with the reason in the log) before the broker acts on any of it; the
+    receiver and other environments are not affected."""
+    broker.start()
+    _, db = broker.register("db", ["ipc.recv"])
+    _, other = broker.register("other", ["ipc.send=db"])
+    _, s = broker.register("s", ["ipc.send=db", "ipc.recv"])
+    one = packet("SEND", 1, ("NAME", "db"), ("DATA", b"x"))
+    if case == "not-a-send":
+        rec = one + packet("CONNECT", 2, ("NAME", "svc")) + one
+    elif case == "too-many":
+        rec = b"".join(packet("SEND", i, ("NAME", "db"), ("DATA", b"x")) for i in range(1, 66))
+    elif case == "cut-short":
+        rec = one + one[:-3]
+    else:
+        rec = one + packet("SEND", 2, ("NAME", "db"), ("DATA", b"x"), version=7)
+    s.send(rec)
+    assert closed(s)
+    assert wait_for(lambda: reason in broker.log()), broker.log()
+    assert alive(other) and alive(db)
+    t, _, _ = request(other, packet("SEND", 5, ("NAME", "db"), ("DATA", b"fine")))
+    assert t == T["OK"]
+    # Nothing of the refused record was delivered.
+    db.settimeout(5)
+    db.send(packet("RECV", 9, ("FLAGS", 1), ("COUNT", 1)))
+    t, _, attrs = decode(db.recv(1 << 18))
+    assert t == T["MESSAGE"] and attrs["DATA"] == [b"fine"]

@@ -47,6 +47,14 @@ int ward_send_wait(struct ward_client *c, const char *name, const void *data, si
  * for every answer and returns the first error since the last flush. */
 int ward_send_async(struct ward_client *c, const char *name, const void *data, size_t len);
 int ward_flush(struct ward_client *c);
+/* Gather up to n pipelined sends (1 to 64, default 1: none) of up to 4 KiB
+ * each and write them as one record: fewer system calls for the sender and
+ * the broker.  What is gathered is written when n are gathered or 16 KiB,
+ * and before any other request or wait: ward_flush, ward_recv, every
+ * synchronous call.  A program that stops sending must call ward_flush
+ * (or any of those) for its last sends to leave; ward_client_close writes
+ * them if the socket takes them at once. */
+int ward_set_send_batch(struct ward_client *c, unsigned n);
 
 /* Receive the next message of this environment's mailbox (ipc.recv) into
  * buf.  timeout_ms: -1 waits, 0 does not, N waits N ms (-ETIMEDOUT).
