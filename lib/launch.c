@@ -1706,6 +1706,7 @@ ids_done:
 	}
 	l.masked = true;
 	fflush(NULL);
+	phase("supervisor: cloning init");
 
 	/* Rootless: init gets a user namespace of its own, which owns every
 	 * other namespace of the sandbox; the program's nests inside it. */
@@ -1731,6 +1732,7 @@ ids_done:
 	}
 	if (init == 0)
 		run_init(&l);
+	phase("supervisor: clone returned");
 	/* Wait until init runs.  The kernel places a new process on its
 	 * parent's CPU more often than not here, even with the other CPU idle,
 	 * and init, whose view is the longest part of a start, would wait for
