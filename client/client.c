@@ -416,8 +416,13 @@ static int xsend(struct ward_client *c, const void *buf, size_t len)
 			c->gone = true;
 			return set_error(c, ECONNRESET, "the broker closed the connection");
 		}
-		if (errno != EAGAIN)
-			return -errno;
+		if (errno != EAGAIN) {
+			int e = errno;
+			char text[128];
+
+			snprintf(text, sizeof(text), "cannot write to the broker: %s", strerror(e));
+			return set_error(c, e, text);
+		}
 		/* The broker may be waiting for us to read before it reads on. */
 		do
 			r = poll(&p, 1, -1);
@@ -434,16 +439,42 @@ static int xsend(struct ward_client *c, const void *buf, size_t len)
 
 /* Write the gathered sends as one record.  The batch is emptied first, so
  * that xsend, which may read while it waits for room, does not come back
- * here. */
+ * here (nothing is gathered meanwhile: the bytes stay as they are).  A
+ * socket whose send buffer is smaller than the record (SO_SNDBUF) takes
+ * them one by one.  Sends that could not be written are never answered:
+ * they leave the ring, and the error is the next flush's too. */
 static int tx_push(struct ward_client *c)
 {
-	size_t len = c->tx_len;
+	size_t len = c->tx_len, off = 0;
+	unsigned n = c->tx_n, sent = 0;
+	int r;
 
 	if (len == 0)
 		return 0;
 	c->tx_len = 0;
 	c->tx_n = 0;
-	return xsend(c, c->tbuf, len);
+	r = xsend(c, c->tbuf, len);
+	if (r == 0)
+		return 0;
+	if (r == -EMSGSIZE) {
+		do {
+			size_t k = ward_proto_packet_len(c->tbuf + off, len - off);
+
+			r = xsend(c, c->tbuf + off, k);
+			if (r == 0) {
+				off += k;
+				sent++;
+			}
+		} while (r == 0 && off < len);
+		if (r == 0)
+			return 0;
+	}
+	/* The unwritten sends are the last of the ring: nothing was added
+	 * after them, and answers only ever remove what was written. */
+	c->ring_n -= n - sent;
+	if (c->send_err == 0)
+		c->send_err = r;
+	return r;
 }
 
 /* Wait for every pipelined send's answer. */

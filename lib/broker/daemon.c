@@ -627,6 +627,7 @@ static unsigned read_record(struct conn *c, const uint8_t *p, size_t n)
 		bk_conn_kill(c, "%s", why);
 		return 0;
 	}
+	c->records = true;
 	while (off < n && !c->dead) {
 		len = ward_proto_packet_len(p + off, n - off);
 		ward_proto_decode(p + off, len, &m, &why);
@@ -641,19 +642,30 @@ static unsigned read_record(struct conn *c, const uint8_t *p, size_t n)
  * the kernel and flagged with MSG_CTRUNC. */
 static void read_env(struct conn *c)
 {
+	const unsigned budget = BATCH * BATCHES_PER_EV; /* requests per event */
 	unsigned round, i, handled = 0;
 
-	for (round = 0; round < BATCHES_PER_EV && handled < BATCH * BATCHES_PER_EV && !c->dead &&
-			c->n_out == 0;
+	for (round = 0; round < BATCHES_PER_EV && handled < budget && !c->dead && c->n_out == 0;
 	     round++) {
+		/* A connection that writes records may have up to
+		 * WARD_PROTO_MAX_RECORD requests in each packet: read no more
+		 * packets than the rest of the budget surely holds. */
+		unsigned want = BATCH;
 		int n;
 
-		for (i = 0; i < BATCH; i++) {
+		if (c->records) {
+			want = (budget - handled) / WARD_PROTO_MAX_RECORD;
+			if (want == 0)
+				break;
+			if (want > BATCH)
+				want = BATCH;
+		}
+		for (i = 0; i < want; i++) {
 			memset(&B.mm[i].msg_hdr, 0, sizeof(B.mm[i].msg_hdr));
 			B.mm[i].msg_hdr.msg_iov = &B.iov[i];
 			B.mm[i].msg_hdr.msg_iovlen = 1;
 		}
-		n = recvmmsg(c->fd, B.mm, BATCH, MSG_DONTWAIT, NULL);
+		n = recvmmsg(c->fd, B.mm, want, MSG_DONTWAIT, NULL);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				break;
@@ -679,7 +691,7 @@ static void read_env(struct conn *c)
 			handled += read_record(c, B.iov[i].iov_base, B.mm[i].msg_len);
 		}
 		bk_ack_flush(c);
-		if ((unsigned)n < BATCH)
+		if ((unsigned)n < want)
 			break;
 	}
 }

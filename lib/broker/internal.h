@@ -65,6 +65,9 @@ struct conn {
 	/* CONN_ENV: connections it made (CONNECT) that wait in a provider's
 	 * queue in the broker, each holding a descriptor */
 	unsigned pending;
+	/* CONN_ENV: it has written records of several SENDs (daemon.c reads
+	 * fewer of its packets at once, to keep to the requests per event) */
+	bool records;
 	/* packets of this round not written yet (daemon.c, the transmit
 	 * batch): the first and last of them in B.tx, -1 when none */
 	int tx_head, tx_tail;

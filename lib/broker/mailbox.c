@@ -178,7 +178,9 @@ void bk_do_send(struct conn *c, struct env *e, const struct ward_proto_msg *m)
 			       name);
 		return;
 	}
-	if (!has_room(t, m->data_len)) {
+	/* Senders already waiting for room come first: a send that fits now
+	 * does not overtake them (theirs may be the same sender's, earlier). */
+	if (!bk_mailbox_has_room(t, m->data_len)) {
 		if (m->flags & WARD_SEND_F_WAIT) {
 			struct parked *p;
 
@@ -207,11 +209,18 @@ void bk_do_send(struct conn *c, struct env *e, const struct ward_proto_msg *m)
 			c->parked_bytes += m->data_len;
 			return;
 		}
-		bk_reply_error(
-			c, m->id, EAGAIN, NULL,
-			"send to \"%s\": its mailbox is full (%u messages, %zu bytes waiting); "
-			"retry later or wait for room",
-			name, t->depth, t->bytes);
+		if (t->w)
+			bk_reply_error(
+				c, m->id, EAGAIN, NULL,
+				"send to \"%s\": senders are waiting for room in its mailbox "
+				"(%u messages, %zu bytes waiting); retry later or wait for room",
+				name, t->depth, t->bytes);
+		else
+			bk_reply_error(
+				c, m->id, EAGAIN, NULL,
+				"send to \"%s\": its mailbox is full (%u messages, %zu bytes "
+				"waiting); retry later or wait for room",
+				name, t->depth, t->bytes);
 		return;
 	}
 	if (can_push(t) && t->q == NULL) {

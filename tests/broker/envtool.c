@@ -39,7 +39,8 @@
  *                                      reopen-ro ERR" (or "ok")
  *   envtool fds                        the descriptors it holds: "fds 0 1 2 3"
  *   WARD_SEND_BATCH=n in the environment: ward_set_send_batch(n) first
- *   (pipelined sends gathered n to a record), for every command.
+ *   (pipelined sends gathered n to a record), for every command;
+ *   WARD_SNDBUF=n: SO_SNDBUF n on the broker descriptor first.
  *   envtool raw STEP...                raw packets on the broker descriptor, for
  *                                      the attack tests (built by brokerlib.packet):
  *       s:HEX        send the packet
@@ -451,6 +452,11 @@ int main(int argc, char **argv)
 	if (c == NULL) {
 		printf("error ENOENT no broker descriptor: %s\n", strerror(errno));
 		return 1;
+	}
+	if (getenv("WARD_SNDBUF")) {
+		int sz = atoi(getenv("WARD_SNDBUF"));
+
+		setsockopt(ward_client_fd(c), SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 	}
 	if (getenv("WARD_SEND_BATCH")) {
 		r = ward_set_send_batch(c, (unsigned)atoi(getenv("WARD_SEND_BATCH")));

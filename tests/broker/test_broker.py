@@ -392,3 +392,20 @@ def test_gathered_sends_are_refused_one_by_one(broker, bhelpers, spawned):
     assert "ipc.send=secret" in r.stderr, r.stderr
     rc, out, err = finish(rx, timeout=60)
     assert rc == 0 and "in order 100" in out, (out, err)
+
+
+def test_gathered_sends_fit_a_small_send_buffer(broker, bhelpers, spawned):
+    """A program that made its broker descriptor's send buffer smaller than
+    a record (SO_SNDBUF 4096: the kernel refuses a longer packet with
+    EMSGSIZE) still gets every gathered send delivered, one by one, and
+    its flush succeeds; nothing is lost and nothing hangs."""
+    em = f"{bhelpers}/envtool"
+    broker.start()
+    rx = start(spawned, broker, bhelpers, "rx", ["ipc.recv"], [em, "bench-mb-recv", "500", "64"])
+    ready(rx)
+    a = batched(broker, bhelpers, "tx", ["ipc.send=rx"], [em, "bench-mb-send", "rx", "500", "600"],
+                64)
+    r = broker.ward(*(a[:1] + ["-e", "WARD_SNDBUF=4096"] + a[1:]), timeout=60)
+    assert r.returncode == 0, r
+    rc, out, err = finish(rx, timeout=60)
+    assert rc == 0 and "mailbox msgs_per_s=" in out, (out, err)

@@ -6,6 +6,7 @@ findings of tests/fuzz/fuzz_broker.c) are replayed against a live broker."""
 
 import array
 import os
+import re
 import socket
 
 import pytest
@@ -243,3 +244,91 @@ def test_a_hostile_record_closes_only_that_connection(broker, case, reason):
     db.send(packet("RECV", 9, ("FLAGS", 1), ("COUNT", 1)))
     t, _, attrs = decode(db.recv(1 << 18))
     assert t == T["MESSAGE"] and attrs["DATA"] == [b"fine"]
+
+
+def test_a_send_that_fits_does_not_overtake_a_parked_one(broker):
+    """A mailbox 200 bytes short of its 4 MiB: one sender's record holds a
+    1000-byte send that waits for room (WARD_SEND_F_WAIT) and then a small
+    one that would fit.  The small one waits behind the first, so the
+    receiver gets them in the order they were sent (a send that fits never
+    passes senders already waiting for room)."""
+    broker.start()
+    _, db = broker.register("db", ["ipc.recv"])
+    _, f = broker.register("f", ["ipc.send=db"])
+    _, s = broker.register("s", ["ipc.send=db"])
+    for i in range(63):
+        assert request(f, packet("SEND", i + 1, ("NAME", "db"), ("DATA", b"F" * 65536)))[0] == T["OK"]
+    assert request(f, packet("SEND", 99, ("NAME", "db"),
+                             ("DATA", b"F" * (65536 - 200))))[0] == T["OK"]
+    s.send(packet("SEND", 1, ("NAME", "db"), ("DATA", b"B" * 1000), ("FLAGS", 1)) +
+           packet("SEND", 2, ("NAME", "db"), ("DATA", b"small"), ("FLAGS", 1)))
+    # A send without WAIT is refused meanwhile, saying why.
+    t, _, attrs = request(f, packet("SEND", 100, ("NAME", "db"), ("DATA", b"x")))
+    assert t == T["ERROR"] and attrs["CODE"] == [11]  # EAGAIN
+    assert "senders are waiting for room" in attrs["TEXT"][0]
+    db.settimeout(5)
+    db.send(packet("RECV", 9, ("FLAGS", 1 | 2), ("COUNT", 100)))
+    order = []
+    while len(order) < 66:
+        for _, _, a in split_record(db.recv(1 << 18)):
+            d = a["DATA"][0]
+            order.append(d[:1].decode() + str(len(d)))
+    assert order[64:] == ["B1000", "s5"], order[64:]
+    # Both were acknowledged, in order.
+    s.settimeout(5)
+    acked = []
+    while sum(a[2].get("COUNT", [1])[0] for a in acked) < 2:
+        acked += split_record(s.recv(1 << 18))
+    assert [(t, mid) for t, mid, _ in acked] in ([(T["OK"], 1), (T["OK"], 2)], [(T["OK"], 2)])
+
+
+def test_records_keep_to_the_requests_per_event(broker):
+    """An environment that writes records of 64 SENDs gets no more of the
+    broker's work per event than one that writes single packets (128
+    requests): once it has written a record, the broker reads at most two
+    of its records at a time.  Seen from the broker's system calls."""
+    import shutil
+    import signal as sig
+    import subprocess
+    import time
+    if shutil.which("strace") is None:
+        pytest.skip("strace is missing")
+    broker.start()
+    _, s = broker.register("s", [])  # no ipc.send: every send is refused
+    rec = b"".join(packet("SEND", i + 1, ("NAME", "nope"), ("DATA", b"")) for i in range(64))
+    # The first record: the broker learns that s writes records.
+    s.send(rec)
+    s.settimeout(5)
+    got = 0
+    while got < 64:
+        got += len(split_record(s.recv(1 << 18)))
+    pid = broker.pid()
+    os.kill(pid, sig.SIGSTOP)
+    try:
+        trace = os.path.join(broker.dir, "strace.out")
+        st = subprocess.Popen(["strace", "-e", "trace=recvmmsg", "-o", trace, "-p", str(pid)],
+                              stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+        s.setblocking(False)
+        sent = 0
+        try:
+            while sent < 40:
+                s.send(rec)
+                sent += 1
+        except BlockingIOError:
+            pass
+    finally:
+        os.kill(pid, sig.SIGCONT)
+    # Read the refusals so the broker keeps reading.
+    s.settimeout(5)
+    want, got = 64 * sent, 0
+    while got < want:
+        got += len(split_record(s.recv(1 << 18)))
+    time.sleep(0.3)
+    st.terminate()
+    st.wait()
+    calls = [ln for ln in open(trace).read().splitlines() if ln.startswith("recvmmsg(")]
+    # recvmmsg(FD, [...], VLEN, MSG_DONTWAIT, NULL) = N: the VLEN asked for
+    asked = [int(re.search(r"\], (\d+), MSG_DONTWAIT", ln).group(1)) for ln in calls]
+    assert sent >= 4 and asked, (sent, calls[:5])
+    assert max(asked) <= 2, calls[:10]
