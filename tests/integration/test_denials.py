@@ -465,6 +465,26 @@ def test_landlock_refusal_explained_from_its_audit_record(audit_restored, make_t
                for x in recs), recs
 
 
+@pytest.mark.parametrize("audit_on", [True, False])
+def test_landlock_refusal_explained_when_audit_is_on_already(audit_restored, make_tmpdir,
+                                                              audit_on):
+    """Without --enable-audit, ward subscribes to the audit records before
+    the program gets its filter and asks whether audit is on only after
+    (the kernel's answer is slow): with audit on, the refusal is explained
+    from its record all the same; with it off, ward says nothing of
+    Landlock's record and does not wait for one."""
+    need_landlock_abi7()
+    _audit(1 if audit_on else 0)
+    log = os.path.join(make_tmpdir(), "denials.jsonl")
+    r = run_ward("run", "--denials-log", log, "-a", f"fs.exec={HELPERS}", "--", PROBE, "mknod",
+                 "/tmp/probe-null")
+    assert "errno=EACCES" in r.stdout, r
+    recs = [json.loads(l) for l in open(log)] if os.path.exists(log) else []
+    explained = any(x.get("layer") == "landlock" and "fs.make_char" in x.get("blockers", [])
+                    for x in recs)
+    assert explained == audit_on, (recs, r.stderr)
+
+
 def test_landlock_records_of_other_sandboxes_are_not_ours(audit_restored):
     # Two sandboxes at once: each explains only the refusals of its own
     # Landlock domain (records of every process reach every reader).
