@@ -262,6 +262,9 @@ def test_a_send_that_fits_does_not_overtake_a_parked_one(broker):
                              ("DATA", b"F" * (65536 - 200))))[0] == T["OK"]
     s.send(packet("SEND", 1, ("NAME", "db"), ("DATA", b"B" * 1000), ("FLAGS", 1)) +
            packet("SEND", 2, ("NAME", "db"), ("DATA", b"small"), ("FLAGS", 1)))
+    # Answered after the record: both sends of it are parked by now.
+    t, mid, _ = request(s, packet("HELLO", 3))
+    assert (t, mid) == (T["OK"], 3)
     # A send without WAIT is refused meanwhile, saying why.
     t, _, attrs = request(f, packet("SEND", 100, ("NAME", "db"), ("DATA", b"x")))
     assert t == T["ERROR"] and attrs["CODE"] == [11]  # EAGAIN
