@@ -87,12 +87,11 @@ struct launch {
 	bool has_net;
 	int id_lock_fd;
 	uint32_t id_base;
-	int go[2];		/* supervisor -> init: "you are in the cgroup" */
-	int started[2];		/* init -> supervisor: "I run" (see ward_run) */
-	int errp[2];		/* init, program -> supervisor: status byte + message */
-	int nsock[2];		/* program -> supervisor: the seccomp listener (SCM_RIGHTS) */
-	int audit_fd;		/* Landlock's audit records (lib/denials/audit.h), or -1 */
-	bool audit_unconfirmed; /* subscribed; is audit on?  (confirm_audit) */
+	int go[2];	/* supervisor -> init: "you are in the cgroup" */
+	int started[2]; /* init -> supervisor: "I run" (see ward_run) */
+	int errp[2];	/* init, program -> supervisor: status byte + message */
+	int nsock[2];	/* program -> supervisor: the seccomp listener (SCM_RIGHTS) */
+	int audit_fd;	/* Landlock's audit records (lib/denials/audit.h), or -1 */
 	enum ward_sc_mode sc_mode;
 	char **envp;
 	size_t n_env;
@@ -1294,18 +1293,8 @@ static void prepare_audit(struct launch *l)
 
 	if (l->sc_mode != WARD_SC_REPORT || l->ll.restrict_flags == 0)
 		return;
-	if (!l->o->enable_audit) {
-		/* Subscribe now, ask later (confirm_audit): the kernel answers
-		 * "is audit on?" from a thread it starts for the reply, which
-		 * takes about a millisecond here, and nothing of the start
-		 * needs to wait for it.  While audit is off no record comes. */
-		l->audit_fd = ward_audit_open(&aerr);
-		l->audit_unconfirmed = l->audit_fd >= 0;
-		ward_error_free(&aerr);
-		return;
-	}
 	on = ward_audit_enabled(&aerr);
-	if (on == 0) {
+	if (on == 0 && l->o->enable_audit) {
 		if (ward_audit_enable(&aerr) < 0) {
 			warn(l, "%s; Landlock's refusals are not explained", aerr->msg);
 			ward_error_free(&aerr);
@@ -1317,23 +1306,6 @@ static void prepare_audit(struct launch *l)
 	}
 	if (on > 0)
 		l->audit_fd = ward_audit_open(&aerr);
-	ward_error_free(&aerr);
-}
-
-/* Is audit on after all?  Asked once the program has its filter.  If not
- * (or the question is refused), the socket goes: no refusal of Landlock's
- * will be recorded, and ward must not wait for late records at the end. */
-static void confirm_audit(struct launch *l)
-{
-	ward_error_t aerr = NULL;
-
-	if (!l->audit_unconfirmed)
-		return;
-	l->audit_unconfirmed = false;
-	if (ward_audit_enabled(&aerr) <= 0) {
-		close(l->audit_fd);
-		l->audit_fd = -1;
-	}
 	ward_error_free(&aerr);
 }
 
@@ -1822,6 +1794,11 @@ ids_done:
 	}
 	if (l.has_net)
 		phase("supervisor: network attached");
+	/* Landlock's records: subscribed while init builds the view (asking
+	 * the audit subsystem makes the kernel start a thread for its reply),
+	 * and still before the program exists, so none of its records is
+	 * missed.  Init never holds the socket. */
+	prepare_audit(&l);
 	if (write(l.go[1], admin_cgroup(&l) ? "G" : "g", 1) != 1) {
 		ward_error_sys(err, "cannot start the sandbox");
 		abort_init(init);
@@ -1830,12 +1807,6 @@ ids_done:
 	close(l.go[1]);
 	l.go[1] = -1;
 	phase("supervisor: init in the cgroup");
-	/* Landlock's records: subscribed before the filter is written (the
-	 * program reads the filter before its execve, the first thing
-	 * Landlock can refuse it, so none of its records is missed), and
-	 * after init was told to go on: init need not wait for it.  Init
-	 * never holds the socket. */
-	prepare_audit(&l);
 	/* The syscall filter last: the program needs it only after its user
 	 * namespace, capabilities and Landlock, and reads it from the pipe. */
 	cache_dir = ward_xasprintf("%s/seccomp", state_dir);
@@ -1846,8 +1817,6 @@ ids_done:
 	}
 	phase(l.prog.from_cache ? "supervisor: seccomp loaded from cache"
 				: "supervisor: seccomp compiled");
-	confirm_audit(&l);
-	phase("supervisor: audit asked");
 	/* Empty cgroups of supervisors killed with SIGKILL: removed while the
 	 * sandbox starts, not before it (a scan of every hierarchy). */
 	if (l.cg && !l.cg_gc_done)

@@ -468,11 +468,10 @@ def test_landlock_refusal_explained_from_its_audit_record(audit_restored, make_t
 @pytest.mark.parametrize("audit_on", [True, False])
 def test_landlock_refusal_explained_when_audit_is_on_already(audit_restored, make_tmpdir,
                                                               audit_on):
-    """Without --enable-audit, ward subscribes to the audit records before
-    the program gets its filter and asks whether audit is on only after
-    (the kernel's answer is slow): with audit on, the refusal is explained
-    from its record all the same; with it off, ward says nothing of
-    Landlock's record and does not wait for one."""
+    """Without --enable-audit, ward asks whether audit is on and reads
+    Landlock's records only then: with audit on (turned on by someone
+    else), the refusal is explained from its record; with it off, ward
+    says nothing of a record and does not wait for one."""
     need_landlock_abi7()
     _audit(1 if audit_on else 0)
     log = os.path.join(make_tmpdir(), "denials.jsonl")
