@@ -1356,6 +1356,49 @@ static struct ward_denials *open_denials(struct launch *l, FILE **jsonl, ward_er
 	return ward_denials_new(l->p, &dopt, err);
 }
 
+static uint64_t monotonic_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+/*
+ * Records of the program's last refusals may still be on their way when it
+ * has exited: Landlock queues them in the refused call itself, and the
+ * kernel's audit thread sends them to every reader one by one, in order,
+ * some time later (an access record, then its domain's, which is what
+ * makes it ours).  So when the program has exited, the records ahead in
+ * the kernel's queue include the program's: read at least as many records
+ * as were queued then, or until the queue is empty, and then what was
+ * already taken from it.  On a host whose audit thread is held up, stop
+ * after half a second: a record missed loses only an explanation.
+ */
+static void last_audit_records(struct launch *l, struct ward_denials *d, pid_t prog)
+{
+	struct pollfd pf = {.fd = l->audit_fd, .events = POLLIN};
+	uint64_t until = monotonic_ns() + 500 * 1000000ull;
+	int ahead = ward_audit_backlog(NULL);
+	size_t got = 0;
+
+	if (ahead < 0)
+		ahead = 0;
+	for (;;) {
+		got += ward_denials_audit(d, l->audit_fd, &prog, 1);
+		if (got >= (size_t)ahead || ward_audit_backlog(NULL) <= 0) {
+			/* The last one taken may be between the queue and
+			 * the socket still. */
+			if (poll(&pf, 1, 1) > 0)
+				ward_denials_audit(d, l->audit_fd, &prog, 1);
+			return;
+		}
+		if (monotonic_ns() >= until)
+			return;
+		(void)poll(&pf, 1, 5);
+	}
+}
+
 static int supervise(struct launch *l, pid_t init, int *wstatus, ward_error_t *err)
 {
 	struct ward_denials *d = NULL;
@@ -1446,11 +1489,8 @@ static int supervise(struct launch *l, pid_t init, int *wstatus, ward_error_t *e
 		}
 	}
 done:
-	/* Records of the program's last refusals may still be on their way
-	 * from the kernel's audit thread. */
-	if (d && l->audit_fd >= 0 && prog > 0 &&
-	    poll(&(struct pollfd){.fd = l->audit_fd, .events = POLLIN}, 1, 50) > 0)
-		ward_denials_audit(d, l->audit_fd, &prog, 1);
+	if (d && l->audit_fd >= 0 && prog > 0)
+		last_audit_records(l, d, prog);
 	if (d) {
 		ward_denials_summary(d);
 		ward_denials_free(d);

@@ -86,6 +86,15 @@ int ward_audit_enabled(ward_error_t *err)
 	return st.enabled != 0;
 }
 
+int ward_audit_backlog(ward_error_t *err)
+{
+	struct audit_status st;
+
+	if (audit_get(&st, err) < 0)
+		return -1;
+	return (int)(st.backlog > INT32_MAX ? INT32_MAX : st.backlog);
+}
+
 int ward_audit_enable(ward_error_t *err)
 {
 	cleanup_close int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_AUDIT);

@@ -30,6 +30,9 @@
 
 /* Is the kernel's audit subsystem enabled?  1 yes, 0 no, -1 with err. */
 int ward_audit_enabled(ward_error_t *err);
+/* How many records wait in the kernel's queue for its audit thread, which
+ * sends them, in order, to the readers; -1 with err. */
+int ward_audit_backlog(ward_error_t *err);
 /* Turn it on (AUDIT_SET enabled=1): host-wide, and it stays on. */
 int ward_audit_enable(ward_error_t *err);
 /* A non-blocking socket on the audit multicast group, or -1 with err. */

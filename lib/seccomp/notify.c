@@ -888,14 +888,16 @@ static void report_landlock(struct ward_denials *d, const struct ward_audit_reco
 	}
 }
 
-void ward_denials_audit(struct ward_denials *d, int fd, const pid_t *pids, size_t n_pids)
+size_t ward_denials_audit(struct ward_denials *d, int fd, const pid_t *pids, size_t n_pids)
 {
 	char buf[8192];
+	size_t got = 0;
 	ssize_t n;
 
 	while ((n = recv(fd, buf, sizeof(buf), 0)) > 0) {
 		struct nlmsghdr *h = (struct nlmsghdr *)buf;
 
+		got++;
 		/* One record per datagram.  Its nlmsg_len is not to be trusted
 		 * (the audit subsystem has set it to the payload's length), so
 		 * the payload is what was received, up to its first NUL. */
@@ -937,4 +939,5 @@ void ward_denials_audit(struct ward_denials *d, int fd, const pid_t *pids, size_
 				d->pending[ARRAY_SIZE(d->pending) - 1] = r;
 		}
 	}
+	return got;
 }

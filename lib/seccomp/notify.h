@@ -61,8 +61,8 @@ unsigned long ward_denials_count(const struct ward_denials *d);
 void ward_denials_free(struct ward_denials *d);
 /* Read the Landlock records waiting on fd (lib/denials/audit.h) and explain
  * those of the domains the program created (pids: the program's host pids,
- * the creators ward knows). */
-void ward_denials_audit(struct ward_denials *d, int fd, const pid_t *pids, size_t n_pids);
+ * the creators ward knows).  Returns how many records of any kind were read. */
+size_t ward_denials_audit(struct ward_denials *d, int fd, const pid_t *pids, size_t n_pids);
 
 /* Decoding helpers, pure (unit-tested). */
 const char *ward_af_name(unsigned long af); /* "AF_INET" or NULL */

@@ -410,8 +410,9 @@ def test_host_tmp_shares_the_hosts_tmp_and_never_executes():
 
 # Landlock's own records (ABI 7, through the audit subsystem).
 
-def _audit(enable=None):
-    """The audit subsystem's enabled flag; set it when ENABLE is given."""
+def _audit(enable=None, field=1):
+    """The audit subsystem's enabled flag (or another FIELD of struct
+    audit_status: 6 lost, 7 backlog); set the flag when ENABLE is given."""
     import socket
     import struct
     s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 9)  # NETLINK_AUDIT
@@ -425,7 +426,7 @@ def _audit(enable=None):
         while True:
             d = s.recv(65536)
             if struct.unpack("=H", d[4:6])[0] == 1000:
-                return struct.unpack("=I", d[20:24])[0]
+                return struct.unpack("=I", d[16 + 4 * field:20 + 4 * field])[0]
     finally:
         s.close()
 
@@ -481,7 +482,8 @@ def test_landlock_refusal_explained_when_audit_is_on_already(audit_restored, mak
     recs = [json.loads(l) for l in open(log)] if os.path.exists(log) else []
     explained = any(x.get("layer") == "landlock" and "fs.make_char" in x.get("blockers", [])
                     for x in recs)
-    assert explained == audit_on, (recs, r.stderr)
+    assert explained == audit_on, (recs, r.stderr, f"audit lost={_audit(field=6)} "
+                                                   f"backlog={_audit(field=7)}")
 
 
 def test_landlock_records_of_other_sandboxes_are_not_ours(audit_restored):
