@@ -1371,31 +1371,27 @@ static uint64_t monotonic_ns(void)
  * some time later (an access record, then its domain's, which is what
  * makes it ours).  So when the program has exited, the records ahead in
  * the kernel's queue include the program's: read at least as many records
- * as were queued then, or until the queue is empty, and then what was
- * already taken from it.  On a host whose audit thread is held up, stop
- * after half a second: a record missed loses only an explanation.
+ * as were queued then, or until the queue is empty.  On a host whose audit
+ * thread is held up, stop after half a second: a record missed loses only
+ * an explanation.
  */
 static void last_audit_records(struct launch *l, struct ward_denials *d, pid_t prog)
 {
 	struct pollfd pf = {.fd = l->audit_fd, .events = POLLIN};
 	uint64_t until = monotonic_ns() + 500 * 1000000ull;
 	int ahead = ward_audit_backlog(NULL);
-	size_t got = 0;
+	size_t got = ward_denials_audit(d, l->audit_fd, &prog, 1);
 
-	if (ahead < 0)
-		ahead = 0;
-	for (;;) {
+	while (ahead > 0 && got < (size_t)ahead && monotonic_ns() < until) {
+		(void)poll(&pf, 1, 5);
 		got += ward_denials_audit(d, l->audit_fd, &prog, 1);
-		if (got >= (size_t)ahead || ward_audit_backlog(NULL) <= 0) {
-			/* The last one taken may be between the queue and
-			 * the socket still. */
-			if (poll(&pf, 1, 1) > 0)
-				ward_denials_audit(d, l->audit_fd, &prog, 1);
+		if (got < (size_t)ahead && ward_audit_backlog(NULL) <= 0) {
+			/* Fewer came than were queued: other readers' turn, or
+			 * the last one is between the queue and the socket. */
+			(void)poll(&pf, 1, 1);
+			ward_denials_audit(d, l->audit_fd, &prog, 1);
 			return;
 		}
-		if (monotonic_ns() >= until)
-			return;
-		(void)poll(&pf, 1, 5);
 	}
 }
 
