@@ -894,7 +894,10 @@ size_t ward_denials_audit(struct ward_denials *d, int fd, const pid_t *pids, siz
 	size_t got = 0;
 	ssize_t n;
 
-	while ((n = recv(fd, buf, sizeof(buf), 0)) > 0) {
+	/* Every process's records come here: a host that logs faster than
+	 * this loop reads must not keep the supervisor in it.  The rest wait
+	 * for the next call. */
+	while (got < WARD_AUDIT_READ_MAX && (n = recv(fd, buf, sizeof(buf), 0)) > 0) {
 		struct nlmsghdr *h = (struct nlmsghdr *)buf;
 
 		got++;

@@ -59,9 +59,11 @@ int ward_denials_handle(struct ward_denials *d, int listener, ward_error_t *err)
 void ward_denials_summary(struct ward_denials *d);
 unsigned long ward_denials_count(const struct ward_denials *d);
 void ward_denials_free(struct ward_denials *d);
-/* Read the Landlock records waiting on fd (lib/denials/audit.h) and explain
- * those of the domains the program created (pids: the program's host pids,
- * the creators ward knows).  Returns how many records of any kind were read. */
+/* Read the Landlock records waiting on fd (lib/denials/audit.h), at most
+ * WARD_AUDIT_READ_MAX per call, and explain those of the domains the
+ * program created (pids: the program's host pids, the creators ward knows).
+ * Returns how many records of any kind were read. */
+#define WARD_AUDIT_READ_MAX 256
 size_t ward_denials_audit(struct ward_denials *d, int fd, const pid_t *pids, size_t n_pids);
 
 /* Decoding helpers, pure (unit-tested). */

@@ -6,11 +6,16 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <linux/netlink.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "denials/audit.h"
 #include "policy.h"
+#include "seccomp/notify.h"
 
 static void parse(int type, const char *text, struct ward_audit_record *r)
 {
@@ -89,11 +94,84 @@ static void test_explain(void **state)
 	explain(&p, "fs.read_file", "/x\n/y", "read", "grant fs.read=/x\\n/y");
 }
 
+/* One audit datagram as the kernel sends it to the multicast group. */
+static void send_record(int fd, int type, const char *text)
+{
+	char buf[512];
+	struct nlmsghdr *h = (struct nlmsghdr *)buf;
+	size_t len = strlen(text) + 1;
+
+	memset(buf, 0, sizeof(buf));
+	h->nlmsg_len = (uint32_t)len; /* the audit subsystem's own quirk */
+	h->nlmsg_type = (uint16_t)type;
+	memcpy(buf + NLMSG_HDRLEN, text, len);
+	assert_int_equal(send(fd, buf, NLMSG_HDRLEN + len, 0), (ssize_t)(NLMSG_HDRLEN + len));
+}
+
+/* The supervisor reads at most WARD_AUDIT_READ_MAX records per call, so
+ * that a host logging faster than it reads cannot keep it in the loop; what
+ * is left comes with the next call.  And the program's refusal (an access
+ * record, then its domain's, created by the program's pid) is explained,
+ * while another domain's is not. */
+static void test_read_bounded_and_matched(void **state)
+{
+	struct ward_policy p;
+	struct ward_denials_options o;
+	struct ward_denials *d;
+	ward_error_t err = NULL;
+	char *out = NULL;
+	size_t outlen = 0;
+	FILE *human = open_memstream(&out, &outlen);
+	int sv[2], i;
+	pid_t prog = 4242;
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	p.level = WARD_LEVEL_CONFINED;
+	memset(&o, 0, sizeof(o));
+	o.human = human;
+	o.landlock_audited = true;
+	d = ward_denials_new(&p, &o, &err);
+	assert_non_null(d);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv), 0);
+	{
+		int big = 1 << 20;
+
+		(void)setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+		(void)setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+	}
+	/* Another sandbox's refusal: its domain was created by another pid. */
+	send_record(sv[0], 1423, "audit(1.2:3): domain=b blockers=fs.make_char path=\"/other\"");
+	send_record(sv[0], 1424,
+		    "audit(1.2:3): domain=b status=allocated mode=enforcing pid=99 uid=0");
+	for (i = 0; i < WARD_AUDIT_READ_MAX + 40; i++)
+		send_record(sv[0], 1300, "audit(1.2:4): arch=c000003e syscall=0");
+	/* The program's. */
+	send_record(sv[0], 1423, "audit(1.2:5): domain=a blockers=fs.make_char path=\"/tmp\"");
+	send_record(sv[0], 1424,
+		    "audit(1.2:5): domain=a status=allocated mode=enforcing pid=4242 uid=0");
+
+	assert_int_equal(ward_denials_audit(d, sv[1], &prog, 1), WARD_AUDIT_READ_MAX);
+	assert_int_equal(ward_denials_audit(d, sv[1], &prog, 1), 2 + 40 + 2);
+	assert_int_equal(ward_denials_audit(d, sv[1], &prog, 1), 0);
+	fflush(human);
+	if (strstr(out, "refused mknod(/tmp) by Landlock") == NULL)
+		fail_msg("the program's refusal is not explained: \"%s\"", out);
+	if (strstr(out, "/other") != NULL)
+		fail_msg("another sandbox's refusal is explained: \"%s\"", out);
+	ward_denials_free(d);
+	fclose(human);
+	free(out);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_explain),
+		cmocka_unit_test(test_read_bounded_and_matched),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
