@@ -890,44 +890,60 @@ static int start_env(struct up *u, const struct ward_space_env *e, char **why)
 
 /* A program that fails at once has usually been started: its ward run
  * wrote the ready line first.  Every environment must still run SETTLE_MS
- * after the last one was ready.  Returns the index of one that ended, -1,
- * or SETTLE_SIGNAL when ward up was interrupted. */
-#define SETTLE_SIGNAL (-2)
+ * after the last one was ready.  A program's end shows at once as its
+ * init's (the sandbox's pid 1 follows its one program), while its ward run
+ * may take longer than SETTLE_MS to clean up on a busy host: both are
+ * watched, and the status is the ward run's, awaited for a while.  Returns
+ * the index of one that ended, -1, or SETTLE_SIGNAL when ward up was
+ * interrupted. */
+#define SETTLE_SIGNAL	 (-2)
+#define SETTLE_STATUS_MS 10000 /* for the status of a ward run whose init ended */
 static ssize_t settle(struct up *u, long long since, char **why)
 {
 	long long deadline = since + SETTLE_MS;
-	struct pollfd *p = ward_xcalloc(u->st.n + 1, sizeof(*p));
+	size_t n = u->st.n, i;
+	struct pollfd *p = ward_xcalloc(2 * n + 1, sizeof(*p));
 	ssize_t bad = -1;
-	size_t i;
 
-	for (i = 0; i < u->st.n; i++) {
+	for (i = 0; i < n; i++) {
+		const struct env_rec *r = &u->st.envs[i];
+
 		p[i].fd = u->pidfd[i];
 		p[i].events = POLLIN;
+		p[n + i].fd = open_verified(r->init, r->init_start);
+		p[n + i].events = POLLIN;
+		if (p[n + i].fd < 0 && bad < 0)
+			bad = (ssize_t)i; /* its init is gone already */
 	}
-	p[u->st.n].fd = u->sigfd;
-	p[u->st.n].events = POLLIN;
-	for (;;) {
-		int n = poll(p, u->st.n + 1, remaining_ms(deadline));
+	p[2 * n].fd = u->sigfd;
+	p[2 * n].events = POLLIN;
+	while (bad < 0) {
+		int k = poll(p, 2 * n + 1, remaining_ms(deadline));
 
-		if (n < 0 && errno == EINTR)
+		if (k < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (k <= 0)
 			break;
-		if (p[u->st.n].revents & POLLIN) {
+		if (p[2 * n].revents & POLLIN) {
 			*why = describe_signal(u->sigfd);
 			bad = SETTLE_SIGNAL;
 			break;
 		}
-		for (i = 0; i < u->st.n; i++)
-			if (p[i].revents & POLLIN) {
-				cleanup_free char *how = describe_end(u->st.envs[i].pid);
-
-				*why = ward_xasprintf("it ended right after it started (%s)", how);
-				bad = (ssize_t)i;
-				break;
-			}
+		for (i = 0; i < 2 * n && bad < 0; i++)
+			if (p[i].revents & POLLIN)
+				bad = (ssize_t)(i % n);
 		break;
 	}
+	if (bad >= 0) {
+		cleanup_free char *how = NULL;
+
+		(void)wait_exit(u->pidfd[bad], SETTLE_STATUS_MS);
+		how = describe_end(u->st.envs[bad].pid);
+		*why = ward_xasprintf("it ended right after it started (%s)", how);
+	}
+	for (i = 0; i < n; i++)
+		if (p[n + i].fd >= 0)
+			close(p[n + i].fd);
 	free(p);
 	return bad;
 }
