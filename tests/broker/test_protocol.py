@@ -311,7 +311,14 @@ def test_records_keep_to_the_requests_per_event(broker):
         trace = os.path.join(broker.dir, "strace.out")
         st = subprocess.Popen(["strace", "-e", "trace=recvmmsg", "-o", trace, "-p", str(pid)],
                               stderr=subprocess.DEVNULL)
-        time.sleep(0.5)
+        # Attached when the broker's TracerPid is strace's.
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            with open(f"/proc/{pid}/status") as f:
+                if f"TracerPid:\t{st.pid}\n" in f.read():
+                    break
+            time.sleep(0.02)
+        time.sleep(0.5)  # and has set its options
         s.setblocking(False)
         sent = 0
         try:

@@ -90,8 +90,10 @@ def test_network_none_denies_inet_sockets(oci):
     r = oci.sh("nc -l -p 8080 127.0.0.1 </dev/null 2>&1; true")
     assert "not permitted" in r.stdout or "not supported" in r.stdout, r
     oci.config["annotations"] = {ANN: "network.loopback"}
-    r = oci.sh("(nc -l -p 8080 >/dev/null &) ; sleep 0.3; "
-               "echo hi | nc 127.0.0.1 8080 && echo connected")
+    # The listener may take a while to bind on a busy host: try for 10 s.
+    r = oci.sh("(nc -l -p 8080 >/dev/null &) ; i=0; "
+               "while [ $i -lt 200 ]; do echo hi | nc 127.0.0.1 8080 2>/dev/null "
+               "&& { echo connected; break; }; sleep 0.05; i=$((i+1)); done")
     assert "connected" in r.stdout, r
 
 

@@ -65,10 +65,15 @@ def test_lifecycle_create_start_kill_delete(oci):
 
 
 def test_kill_with_signal_names_and_numbers(oci):
-    oci.config["process"]["args"] = ["sh", "-c", "trap 'exit 7' USR1; while :; do sleep 0.05; done"]
+    oci.config["process"]["args"] = ["sh", "-c",
+                                     "trap 'exit 7' USR1; echo ready; while :; do sleep 0.05; done"]
     oci.create("sig")
     oci.ward("start", "sig", check=True)
-    time.sleep(0.2)
+    # sh is pid 1 of its namespace: a USR1 before its trap is discarded.
+    deadline = time.time() + 10
+    while "ready" not in oci.output("sig") and time.time() < deadline:
+        time.sleep(0.02)
+    assert "ready" in oci.output("sig")
     oci.ward("kill", "sig", "SIGUSR1", check=True)
     oci.wait_status("sig", "stopped")
     r = oci.ward("kill", "sig", "9")
@@ -357,9 +362,14 @@ def test_container_sees_its_cgroup_read_only(oci):
 def test_pause_resume_and_ps(oci):
     oci.create("pz", "sh", "-c", "sleep 1000 & wait")
     oci.ward("start", "pz", check=True)
-    time.sleep(0.1)
-    r = oci.ward("ps", "--format", "json", "pz", check=True)
-    pids = json.loads(r.stdout)
+    # sh forks sleep a moment after it starts.
+    deadline = time.time() + 10
+    while True:
+        r = oci.ward("ps", "--format", "json", "pz", check=True)
+        pids = json.loads(r.stdout)
+        if len(pids) >= 2 or time.time() > deadline:
+            break
+        time.sleep(0.05)
     assert len(pids) == 2
     oci.ward("pause", "pz", check=True)
     assert oci.state("pz")["status"] == "paused"

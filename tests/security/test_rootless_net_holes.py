@@ -322,7 +322,12 @@ def test_attack_host_address_gained_while_a_sandbox_runs(rootless_user):
         subprocess.run(["ip", "addr", "add", f"{addr}/32", "dev", link], check=True)
         subprocess.run(["ip", "link", "set", link, "up"], check=True)
         # Control: the host's service answers on the new address.
+        before = len(svc.accepted)
         socket.create_connection((addr, port), timeout=5).close()
+        deadline = time.monotonic() + TIMEOUT
+        while len(svc.accepted) <= before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(svc.accepted) > before, svc.accepted
         deadline = time.monotonic() + TIMEOUT
         while addr not in router_set(rootless_user) and time.monotonic() < deadline:
             time.sleep(0.1)
