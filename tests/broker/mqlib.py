@@ -256,6 +256,12 @@ class RabbitMQ:
             self.epmd = None
         shutil.rmtree(self.dir, ignore_errors=True)
 
+    def purge(self, host):
+        """Empty host's queue (what earlier tests' hosts left in it)."""
+        subprocess.run(["setpriv", "--reuid=rabbitmq", "--regid=rabbitmq", "--init-groups",
+                        CTL, "-q", "purge_queue", f"ward.{host}"],
+                       env=self.env, capture_output=True, text=True, timeout=120)
+
     def queue_depth(self, host):
         r = subprocess.run(["setpriv", "--reuid=rabbitmq", "--regid=rabbitmq", "--init-groups",
                             CTL, "-q", "list_queues", "name", "messages"],
