@@ -910,10 +910,13 @@ static ssize_t settle(struct up *u, long long since, char **why)
 
 		p[i].fd = u->pidfd[i];
 		p[i].events = POLLIN;
+		errno = 0;
 		p[n + i].fd = open_verified(r->init, r->init_start);
 		p[n + i].events = POLLIN;
-		if (p[n + i].fd < 0 && bad < 0)
-			bad = (ssize_t)i; /* its init is gone already */
+		/* Gone already (no such pid, or another process has it now);
+		 * any other failure only leaves its ward run to be watched. */
+		if (p[n + i].fd < 0 && (errno == ESRCH || errno == ENOENT || errno == 0) && bad < 0)
+			bad = (ssize_t)i;
 	}
 	p[2 * n].fd = u->sigfd;
 	p[2 * n].events = POLLIN;
