@@ -7,8 +7,9 @@ medians, quartiles and the ratio to the LAST command (the floor).
         "build/src/ward run -- /bin/true" \\
         "/usr/bin/unshare -Urmnpiuf --mount-proc /bin/true"
 
-Commands are split with shlex and need absolute paths; output goes to
-/dev/null; a command that fails stops the run.  Interleaving keeps a
+Commands are split with shlex and need absolute paths; leading NAME=VALUE
+words are put in that command's environment (no extra exec, as env(1)
+would add); output goes to /dev/null; a command that fails stops the run.  Interleaving keeps a
 machine whose load drifts from favouring whichever command ran last.
 """
 import os
@@ -19,8 +20,15 @@ import time
 
 
 def one(cmd, devnull):
+    env = os.environ
+    while cmd and "=" in cmd[0] and not cmd[0].startswith("/"):
+        if env is os.environ:
+            env = dict(os.environ)
+        name, value = cmd[0].split("=", 1)
+        env[name] = value
+        cmd = cmd[1:]
     t = time.perf_counter()
-    pid = os.posix_spawn(cmd[0], cmd, os.environ,
+    pid = os.posix_spawn(cmd[0], cmd, env,
                          file_actions=[(os.POSIX_SPAWN_DUP2, devnull, 1),
                                        (os.POSIX_SPAWN_DUP2, devnull, 2)])
     _, status = os.waitpid(pid, 0)
