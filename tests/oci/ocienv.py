@@ -3,9 +3,20 @@
 (a module of its own: `conftest` is ambiguous when several suites run)."""
 
 import os
+import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
 WARD = os.path.realpath(os.environ.get("WARD", os.path.join(REPO, "build", "src", "ward")))
+
+
+def wait_for(pred, timeout=10, step=0.05):
+    """True once pred() is, False if it is not within timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while not pred():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(step)
+    return True
 
 
 def cgroup_dirs(path):

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from ocienv import WARD, cgroup_dirs
+from ocienv import WARD, cgroup_dirs, wait_for
 
 
 def test_spec_writes_a_runnable_config(oci):
@@ -70,10 +70,7 @@ def test_kill_with_signal_names_and_numbers(oci):
     oci.create("sig")
     oci.ward("start", "sig", check=True)
     # sh is pid 1 of its namespace: a USR1 before its trap is discarded.
-    deadline = time.time() + 10
-    while "ready" not in oci.output("sig") and time.time() < deadline:
-        time.sleep(0.02)
-    assert "ready" in oci.output("sig")
+    assert wait_for(lambda: "ready" in oci.output("sig")), oci.output("sig")
     oci.ward("kill", "sig", "SIGUSR1", check=True)
     oci.wait_status("sig", "stopped")
     r = oci.ward("kill", "sig", "9")
@@ -362,14 +359,12 @@ def test_container_sees_its_cgroup_read_only(oci):
 def test_pause_resume_and_ps(oci):
     oci.create("pz", "sh", "-c", "sleep 1000 & wait")
     oci.ward("start", "pz", check=True)
+    def ps():
+        return json.loads(oci.ward("ps", "--format", "json", "pz", check=True).stdout)
+
     # sh forks sleep a moment after it starts.
-    deadline = time.time() + 10
-    while True:
-        r = oci.ward("ps", "--format", "json", "pz", check=True)
-        pids = json.loads(r.stdout)
-        if len(pids) >= 2 or time.time() > deadline:
-            break
-        time.sleep(0.05)
+    wait_for(lambda: len(ps()) >= 2)
+    pids = ps()
     assert len(pids) == 2
     oci.ward("pause", "pz", check=True)
     assert oci.state("pz")["status"] == "paused"
