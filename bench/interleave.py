@@ -9,8 +9,9 @@ medians, quartiles and the ratio to the LAST command (the floor).
 
 Commands are split with shlex and need absolute paths; leading NAME=VALUE
 words are put in that command's environment (no extra exec, as env(1)
-would add); output goes to /dev/null; a command that fails stops the run.  Interleaving keeps a
-machine whose load drifts from favouring whichever command ran last.
+would add); output goes to /dev/null; a command that fails stops the run.
+Interleaving keeps a machine whose load drifts from favouring whichever
+command ran last.
 """
 import os
 import shlex
