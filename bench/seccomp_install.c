@@ -50,7 +50,7 @@ int main(int argc, char **argv)
 		insns[0] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0);
 		for (i = 1; i < (int)n - 1; i++)
 			insns[i] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-								 100000u + (unsigned)i, 0, 0);
+								100000u + (unsigned)i, 0, 0);
 		insns[n - 1] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 	} else if (argc == 2 || argc == 3) {
 		size_t trailer = argc == 3 ? strtoul(argv[2], NULL, 10) : 0;
