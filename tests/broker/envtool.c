@@ -18,7 +18,8 @@
  *   envtool bench-mb-recv N PREFETCH    bench: receive N, print msgs/s and the
  *                                     CLOCK_MONOTONIC times of the first and
  *                                     last message (t0=, t1=)
- *   envtool send-seq NAME N            N pipelined sends "m1".."mN", then flush
+ *   envtool send-seq NAME N [FIRST]    N pipelined sends "m1".."mN" (or
+ *                                     "mFIRST" on), then flush
  *   envtool send-alternate A B N       N pipelined sends to A ("m1".."mN") and
  *                                     N to B between them, one flush: "sent 2N
  *                                     first=ERR missing ENT"
@@ -586,11 +587,11 @@ int main(int argc, char **argv)
 		printf("error ETIMEDOUT no notice\n");
 		return 1;
 	}
-	if (strcmp(cmd, "send-seq") == 0 && argc == 4) {
-		long n = atol(argv[3]), i;
+	if (strcmp(cmd, "send-seq") == 0 && (argc == 4 || argc == 5)) {
+		long n = atol(argv[3]), first = argc == 5 ? atol(argv[4]) : 1, i;
 		char m[32];
 
-		for (i = 1; i <= n; i++) {
+		for (i = first; i < first + n; i++) {
 			snprintf(m, sizeof(m), "m%ld", i);
 			r = ward_send_async(c, argv[2], m, strlen(m));
 			if (r < 0)

@@ -205,7 +205,9 @@ def test_receiving_broker_killed_mid_stream(hosts, bhelpers, spawned):
     """kill -9 of the receiving broker while a stream arrives: started
     again, it delivers the rest in order, and nothing it had delivered
     comes twice (the ids are on disk before delivery).  What was in its
-    mailbox when it died dies with it, as on one host: at most a mailbox."""
+    mailbox when it died dies with it, as on one host: at most a mailbox.
+    The stream's second half is sent while b is down: a fast stream could
+    otherwise be wholly in b's mailbox when the kill lands, and lost with it."""
     a, b = two_hosts(hosts)
     em = f"{bhelpers}/envtool"
     msg = f"{bhelpers}/ward-msg"
@@ -214,7 +216,7 @@ def test_receiving_broker_killed_mid_stream(hosts, bhelpers, spawned):
                [msg, "recv", "--count", str(n), "--timeout", "60000"])
     assert wait_for(lambda: "inventory" in b.ps(), 60, 0.2)
     web = start(spawned, a, bhelpers, "web", ["ipc.send=inventory@b"],
-                [em, "send-seq", "inventory@b", str(n)])
+                [em, "send-seq", "inventory@b", str(n // 2)])
 
     def received():
         m = re.search(r"received (\d+)", b.ps())
@@ -224,6 +226,9 @@ def test_receiving_broker_killed_mid_stream(hosts, bhelpers, spawned):
     _, out1, _ = finish(r1)            # its descriptor closed: it ends
     rc, out, err = finish(web, 300)    # every send confirmed by RabbitMQ
     assert rc == 0, (out, err)
+    r = run(a, bhelpers, "web", ["ipc.send=inventory@b"],
+            [em, "send-seq", "inventory@b", str(n - n // 2), str(n // 2 + 1)])
+    assert r.returncode == 0, r
     b.start()
     assert b.link_up()
     r2 = start(spawned, b, bhelpers, "inventory", ["ipc.recv"],
